@@ -1,0 +1,5 @@
+import sys
+
+from hostform.cli.main import main
+
+sys.exit(main())

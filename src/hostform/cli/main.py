@@ -1,0 +1,65 @@
+"""The ``hostform`` command: a thin dispatcher and the single error boundary.
+
+Each subcommand lives in its own module ``hostform.cli.<module>`` with a
+``main(argv: list[str]) -> int`` function, imported only when it runs, so that
+``hostform butane`` pays for nothing but Butane.
+
+Exit codes: 0 success, 1 the input has errors (or warnings under --strict),
+2 bad usage, 3 a bug in hostform (a traceback is printed, asking for a
+report), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# name -> (module under hostform.cli, one-line summary); the order is the help order.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "butane": ("butane", "translate a Butane config to Ignition (drop-in for the butane CLI)"),
+    "ignition": ("ignition", "work with Ignition configs: `hostform ignition validate FILE`"),
+    "quadlet": ("quadlet", "generate systemd units from quadlet files (drop-in for podman's generator)"),
+    "explain": ("explain", "explain a diagnostic code: `hostform explain HF003`"),
+}
+
+USAGE = "usage: hostform [--version] [--help] <command> [<args>]\n"
+
+
+def _help() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = [USAGE, "\nhostform makes a cheap cloud VM into an immutable, SSH-less container host.\n\ncommands:\n"]
+    for name, (_, summary) in COMMANDS.items():
+        lines.append(f"  {name:<{width}}  {summary}\n")
+    lines.append("\nRun `hostform <command> --help` for a command's options.\n")
+    return "".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        sys.stdout.write(_help())
+        return 0 if argv else 2
+    if argv[0] in ("-V", "--version", "version"):
+        from hostform import __version__
+
+        sys.stdout.write(f"hostform {__version__}\n")
+        return 0
+    name = argv[0]
+    entry = COMMANDS.get(name)
+    if entry is None:
+        sys.stderr.write(f"hostform: unknown command {name!r}\n{USAGE}Run `hostform --help` for the list of commands.\n")
+        return 2
+    try:
+        module = __import__(f"hostform.cli.{entry[0]}", fromlist=["main"])
+        return int(module.main(argv[1:]) or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception:  # the one place that catches everything: a bug in hostform
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.write("hostform: internal error (a bug in hostform); please report it with the input that caused it\n")
+        return 3

@@ -1,0 +1,199 @@
+"""Diagnostics: findings as values, with a position and a stable code.
+
+Every part of hostform reports problems the same way: it returns (or fills) a
+:class:`Report` of :class:`Diagnostic` values instead of raising.  Exceptions
+are kept for bugs and for failures of the environment (see ``_exceptions``).
+
+A diagnostic carries
+
+* ``severity``: ``"error"``, ``"warning"`` or ``"info"``;
+* ``code``: a stable ``HFxxx`` code from :data:`CODES` (tests assert on codes,
+  never on wording; ``hostform explain HFxxx`` prints the help paragraph);
+* ``message``: one line of text for humans;
+* ``path``: where in the *data* the finding is, as a tuple of keys and
+  indices (``("storage", "files", 0, "path")``), when it is known;
+* ``file``, ``line``, ``col`` (1-based) and ``length``: where in the *text*
+  it is.  Producers usually only know the path; the position is filled in at
+  the edge from a position index (see ``yamlpos``), as Butane does.
+
+This module is imported on every start-up path: it must stay cheap (no
+``dataclasses``, ``typing``, ``enum`` or ``re``).
+"""
+
+from __future__ import annotations
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+# code -> (short name, help paragraph printed by `hostform explain`).
+# Ranges: HF0xx general and host file, HF1xx Butane, HF2xx Ignition,
+# HF3xx quadlet, HF4xx Caddy, HF5xx Terraform and deployment.
+CODES: dict[str, tuple[str, str]] = {
+    "HF001": (
+        "yaml-syntax",
+        "The file is not valid YAML. The message is the YAML parser's; the "
+        "line it names is where the parser gave up, which can be after the "
+        "real mistake (an unclosed quote or bracket, a tab used for indenting).",
+    ),
+    "HF002": (
+        "yaml-type",
+        "A value has the wrong type for its key, for example a string where a "
+        "number or a list is expected. Quote strings that look like numbers or "
+        "booleans, and use `- item` lines for lists.",
+    ),
+    "HF003": (
+        "unused-key",
+        "The key is not part of the schema at this place, so it is ignored. It "
+        "is usually a typo or a key from a newer spec version.",
+    ),
+    "HF004": (
+        "io",
+        "A file could not be read or written.",
+    ),
+    "HF005": (
+        "usage",
+        "The command line is not valid: see the command's --help.",
+    ),
+    "HF100": (
+        "butane-invalid",
+        "The Butane config breaks one of Butane's rules. The message is "
+        "Butane's own; fix the value at the position shown.",
+    ),
+    "HF101": (
+        "butane-warning",
+        "Butane accepted the config but something in it is probably not what "
+        "was meant (for example a decimal-looking file mode, or an enabled unit "
+        "without an [Install] section). `--strict` turns warnings into errors.",
+    ),
+    "HF102": (
+        "butane-version",
+        "No translator exists for this variant and version. hostform knows "
+        "variant `fcos` versions 1.0.0 to 1.7.0 and 1.8.0-experimental.",
+    ),
+    "HF200": (
+        "ignition-invalid",
+        "The Ignition config breaks one of Ignition's validation rules; "
+        "Ignition would refuse it at first boot and the machine would not "
+        "come up.",
+    ),
+    "HF201": (
+        "ignition-warning",
+        "Ignition accepts the config but warns about it.",
+    ),
+}
+
+
+class Diagnostic:
+    """One finding. Immutable by convention; compare with ``==``."""
+
+    __slots__ = ("severity", "code", "message", "path", "file", "line", "col", "length")
+
+    def __init__(
+        self,
+        severity: str,
+        code: str,
+        message: str,
+        path: tuple | None = None,
+        file: str | None = None,
+        line: int = 0,
+        col: int = 0,
+        length: int = 0,
+    ) -> None:
+        self.severity = severity
+        self.code = code
+        self.message = message
+        self.path = path
+        self.file = file
+        self.line = line
+        self.col = col
+        self.length = length
+
+    def _key(self) -> tuple:
+        return (self.severity, self.code, self.message, self.path, self.file, self.line, self.col, self.length)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Diagnostic) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Diagnostic({self.severity!r}, {self.code!r}, {self.message!r}, path={self.path!r}, line={self.line}, col={self.col})"
+
+    def located(self, file: str | None, line: int, col: int, length: int = 0) -> "Diagnostic":
+        """A copy with a text position."""
+        return Diagnostic(self.severity, self.code, self.message, self.path, file, line, col, length)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def format(self) -> str:
+        """``file:line:col: severity[HFxxx]: message`` (position parts that are unknown are left out)."""
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line:
+                where += f":{self.line}"
+                if self.col:
+                    where += f":{self.col}"
+            where += ": "
+        return f"{where}{self.severity}[{self.code}]: {self.message}"
+
+
+class Report:
+    """An ordered collection of diagnostics; ``merge`` reports from sub-steps."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: list[Diagnostic] | None = None) -> None:
+        self.entries: list[Diagnostic] = list(entries) if entries else []
+
+    def add(self, diag: Diagnostic) -> None:
+        self.entries.append(diag)
+
+    def error(self, code: str, message: str, path: tuple | None = None, **where: object) -> None:
+        self.entries.append(Diagnostic(ERROR, code, message, path, **where))  # type: ignore[arg-type]
+
+    def warn(self, code: str, message: str, path: tuple | None = None, **where: object) -> None:
+        self.entries.append(Diagnostic(WARNING, code, message, path, **where))  # type: ignore[arg-type]
+
+    def merge(self, other: "Report") -> None:
+        self.entries.extend(other.entries)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.entries if d.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.entries if d.severity == WARNING]
+
+    def is_fatal(self, strict: bool = False) -> bool:
+        """True when there is an error, or (with ``strict``) a warning."""
+        for d in self.entries:
+            if d.severity == ERROR or (strict and d.severity == WARNING):
+                return True
+        return False
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def format(self) -> str:
+        return "".join(d.format() + "\n" for d in self.entries)
+
+
+def explain(code: str) -> str | None:
+    """The help paragraph for ``code``, or None if the code is unknown."""
+    entry = CODES.get(code.upper())
+    if entry is None:
+        return None
+    name, text = entry
+    return f"{code.upper()} ({name})\n\n{text}\n"
