@@ -33,6 +33,12 @@ def real_quadlet() -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_quadlet_58() -> Path:
+    """Path of podman 5.8's real quadlet generator (`.ci/get-podman --suite sid`)."""
+    return _real("5.8")
+
+
+@pytest.fixture(scope="session")
 def real_quadlet_61() -> Path:
     """Path of podman 6.1's real quadlet generator (`.ci/get-podman --suite experimental`)."""
     return _real("6.1")
