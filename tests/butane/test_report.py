@@ -268,6 +268,25 @@ def test_locate_flow_block_scalars_and_aliases():
     assert R.locate(root, ("g", "f"), src) == (6, 4, 4)
 
 
+def test_empty_value_is_marked_after_the_colon_and_printed_raw():
+    # go-yaml (and PyYAML) put an empty value just after its ':'; that column
+    # is past the line's end, so Butane prints the entry in the raw form
+    src = "a:\nb: 1\n"
+    root = pyyaml_tree(src)
+    assert R.locate(root, ("a",), src) == (1, 3, -1)
+    located = R.correlate([D("error", "m", ("a",))], root, src, "f")
+    assert R.format_entries(located, src, "f") == "error at $.a, line 1 col 3: m\n"
+
+
+def test_get_node_is_exact():
+    root = pyyaml_tree(SRC)
+    assert R.get_node(root, ("storage", "files", 0)).kind == "mapping"
+    assert R.get_node(root, ("storage", "files", 0, "user")) is None
+    assert R.get_node(root, ("storage", R.Key("files"))).value == "files"
+    assert R.get_node(root, ("storage", R.Key("files"), 0)) is None
+    assert R.get_node(root, ()) is root
+
+
 def test_underline_length_bytes_and_spaces():
     assert R.underline_length("  a: xyz", 6) == 3
     assert R.underline_length("  a: xyz", 9) == -1

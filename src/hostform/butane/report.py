@@ -165,35 +165,51 @@ def _is_leaf(node: object) -> bool:
     return bool(getattr(node, "alias", False))
 
 
-def find_node(root: object, path: tuple | list | None) -> object:
-    """The deepest node of ``root`` that ``path`` reaches (see module doc)."""
+def _walk(root: object, path: tuple | list | None) -> tuple[object, bool]:
+    """(deepest node reached, whether the whole path resolved)."""
     node = root
     if node is None or not path:
-        return node
-    for el in path:
+        return node, True
+    for i, el in enumerate(path):
         if _is_leaf(node):
-            break
+            return node, False
         if node.kind == "mapping":  # type: ignore[attr-defined]
             if not isinstance(el, str):
-                break
+                return node, False
             found = None
             for k, v in node.items:  # type: ignore[attr-defined]
                 if _key_text(k) == el:
                     found = k if isinstance(el, Key) else v
             if found is None:
-                break
-            node = found
+                return node, False
             if isinstance(el, Key):
                 # a key is a leaf: nothing below it
-                break
+                return found, i == len(path) - 1
+            node = found
         else:
             if not isinstance(el, int) or isinstance(el, bool):
-                break
+                return node, False
             items = node.items  # type: ignore[attr-defined]
             if el < 0 or el >= len(items):
-                break
+                return node, False
             node = items[el]
-    return node
+    return node, True
+
+
+def find_node(root: object, path: tuple | list | None) -> object:
+    """The deepest node of ``root`` that ``path`` reaches (see module doc)."""
+    return _walk(root, path)[0]
+
+
+def get_node(root: object, path: tuple | list | None) -> object:
+    """The node at exactly ``path`` (vcontext's ``Node.Get``), or None.
+
+    Butane's unused-key check uses this: a struct whose node is missing is
+    skipped; one whose node is not a mapping (a scalar such as ``~``, an
+    alias) gets the "context tree does not match content tree" warning.
+    """
+    node, whole = _walk(root, path)
+    return node if whole else None
 
 
 def _split_lines(source: str | bytes) -> list[str]:
