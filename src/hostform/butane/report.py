@@ -63,7 +63,9 @@ Pretty form (the default)::
      6 |
        |
 
-The header is ``kind[PATH]:`` (just ``kind:`` for an empty path).  The path
+The header is ``kind[PATH]:`` (just ``kind:`` for an empty path); the
+``-->`` line names the input file as given on the command line (``<stdin>``
+when the config is read from stdin).  The path
 is ``$`` followed by ``.element`` for each element, printed as is: no quoting,
 so a key with a dot in it is ambiguous.  The snippet shows two lines of
 context either side of the marker's line, clipped to the file, where the file's
