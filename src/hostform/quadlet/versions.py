@@ -1,0 +1,253 @@
+"""Which quadlet unit types and keys each podman release accepts.
+
+One row per key: the podman release (major.minor) whose generator first
+accepted it in its section. No key was ever removed from a section (podman
+4.4 to 6.1); deprecated keys stay accepted and are listed in ``DEPRECATED``.
+
+How the table was made (the extraction script is not part of the project):
+``pkg/systemd/quadlet/quadlet.go`` of containers/podman at each release tag
+v4.4.0 ... v5.8.0, reading the per-section ``supported*Keys`` maps (later the
+``SupportedKeys`` of ``groupsInfo``) and resolving the ``Key*`` constants; the
+unit types from the extensions ``cmd/quadlet/main.go`` and quadlet.go know.
+The repository snapshot has no 6.x tag: its main branch (commit c6580b4a5219,
+2026-05-19, the source of shared/conformance/quadlet/supported_keys.json) adds
+Volume ``UID``/``GID``, which podman 6.0's release notes announce; 6.1 is that
+same set. The 5.4, 5.8 and 6.1 rows are checked against Debian's real
+generators (5.4.2, 5.8.6, 6.1.1) by tests/quadlet/test_versions.py.
+
+Only the sections quadlet itself checks are here ([Container], [Volume], ...,
+and [Quadlet]); [Unit], [Service] and [Install] are passed through to systemd
+and accept any key (since 5.6 quadlet warns about ``User``, ``Group`` and
+``DynamicUser`` in [Service]: ``SERVICE_KEYS_WARNED``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+__all__ = [
+    "DEFAULT_PODMAN_VERSION",
+    "DEPRECATED",
+    "PASSTHROUGH_SECTIONS",
+    "SECTION_OF_UNIT_TYPE",
+    "SERVICE_KEYS_WARNED",
+    "SERVICE_KEYS_WARNED_SINCE",
+    "UNIT_TYPE_SINCE",
+    "VERSIONS",
+    "keys",
+    "normalize_version",
+    "sections",
+    "since",
+    "supported",
+    "unit_types",
+]
+
+VERSIONS: tuple[str, ...] = (
+    "4.4", "4.5", "4.6", "4.7", "4.8", "4.9",
+    "5.0", "5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7", "5.8",
+    "6.0", "6.1",
+)  # fmt: skip
+"""Every podman release (major.minor) the table describes, oldest first."""
+
+# Which podman Fedora CoreOS's stable stream ships. Looked up 2026-11-23; no
+# FCOS stable package list could be read from here, so this is an inference:
+# - Fedora 44 was released 2026-04-28 and FCOS stable follows the current Fedora;
+# - Fedora's "Podman6" change (F44) said podman 5.8 would first reach every
+#   active Fedora, with 6.0 after it; podman 6.0.0-rc1 is dated 2026-06-12;
+# - FCOS pinned podman in March 2026 while a new podman soaked in `next`
+#   (coreos/fedora-coreos-config PRs 4041 and 4050, 2026-03-04/08).
+# 5.8 is the newest release certain to have reached FCOS stable; a unit valid
+# for 5.8 is valid for 6.x too (keys are only ever added), so it is the safe
+# default. Bump it when FCOS stable's package list shows podman 6.
+DEFAULT_PODMAN_VERSION = "5.8"
+
+UNIT_TYPE_SINCE: dict[str, str] = {
+    "container": "4.4",
+    "volume": "4.4",
+    "network": "4.4",
+    "kube": "4.4",
+    "image": "4.8",
+    "pod": "5.0",
+    "build": "5.2",
+    "artifact": "5.7",
+}
+"""File extension (without the dot) -> the first release whose generator converts it."""
+
+SECTION_OF_UNIT_TYPE: dict[str, str] = {t: t.capitalize() for t in UNIT_TYPE_SINCE}
+
+PASSTHROUGH_SECTIONS = frozenset({"Unit", "Service", "Install"})
+
+SERVICE_KEYS_WARNED = ("User", "Group", "DynamicUser")
+SERVICE_KEYS_WARNED_SINCE = "5.6"
+
+DEPRECATED = frozenset(
+    {
+        ("Container", "RemapGid"), ("Container", "RemapUid"), ("Container", "RemapUidSize"),
+        ("Container", "RemapUsers"), ("Container", "VolatileTmp"),
+        ("Kube", "RemapGid"), ("Kube", "RemapUid"), ("Kube", "RemapUidSize"), ("Kube", "RemapUsers"),
+        ("Pod", "RemapGid"), ("Pod", "RemapUid"), ("Pod", "RemapUidSize"), ("Pod", "RemapUsers"),
+    }
+)  # fmt: skip
+"""(section, key) pairs podman documents as deprecated; all are still accepted in 6.1."""
+
+# section -> release -> the keys that release added (space-separated). The
+# [Quadlet] section is accepted in every unit type.
+_ADDED: dict[str, dict[str, str]] = {
+    "Container": {
+        "4.4": (
+            "AddCapability AddDevice Annotation ContainerName DropCapability Environment "
+            "EnvironmentFile EnvironmentHost Exec ExposeHostPort Group Image Label Network "
+            "NoNewPrivileges Notify PodmanArgs PublishPort ReadOnly RemapGid RemapUid "
+            "RemapUidSize RemapUsers RunInit SeccompProfile Timezone User VolatileTmp Volume"
+        ),
+        "4.5": (
+            "HealthCmd HealthInterval HealthOnFailure HealthRetries HealthStartPeriod "
+            "HealthStartupCmd HealthStartupInterval HealthStartupRetries HealthStartupSuccess "
+            "HealthStartupTimeout HealthTimeout IP IP6 LogDriver Mount Rootfs Secret "
+            "SecurityLabelDisable SecurityLabelFileType SecurityLabelLevel SecurityLabelType "
+            "Tmpfs UserNS"
+        ),
+        "4.6": "AutoUpdate HostName Mask Pull SecurityLabelNested Sysctl Unmask WorkingDir",
+        "4.7": "DNS DNSOption DNSSearch PidsLimit ShmSize Ulimit",
+        "4.8": "ContainersConfModule GIDMap GlobalArgs ReadOnlyTmpfs SubGIDMap SubUIDMap UIDMap",
+        "5.0": "Entrypoint Pod StopTimeout",
+        "5.1": "GroupAdd",
+        "5.2": "LogOpt NetworkAlias StopSignal",
+        "5.3": (
+            "AddHost CgroupsMode HealthLogDestination HealthMaxLogCount HealthMaxLogSize "
+            "ServiceName StartWithPod"
+        ),
+        "5.5": "Memory ReloadCmd ReloadSignal Retry RetryDelay",
+        "5.7": "HttpProxy",
+        "5.8": "AppArmor",
+    },
+    "Volume": {
+        "4.4": "Copy Device Group Label Options Type User",
+        "4.6": "PodmanArgs",
+        "4.7": "VolumeName",
+        "4.8": "ContainersConfModule Driver GlobalArgs Image",
+        "5.3": "ServiceName",
+        "6.0": "GID UID",
+    },
+    "Network": {
+        "4.4": "DisableDNS Driver Gateway IPAMDriver IPRange IPv6 Internal Label Options Subnet",
+        "4.6": "PodmanArgs",
+        "4.7": "DNS NetworkName",
+        "4.8": "ContainersConfModule GlobalArgs",
+        "5.3": "ServiceName",
+        "5.5": "NetworkDeleteOnStop",
+        "5.6": "InterfaceName",
+    },
+    "Kube": {
+        "4.4": "ConfigMap Network PublishPort RemapGid RemapUid RemapUidSize RemapUsers Yaml",
+        "4.5": "LogDriver UserNS",
+        "4.6": "ExitCodePropagation PodmanArgs",
+        "4.7": "AutoUpdate SetWorkingDirectory",
+        "4.8": "ContainersConfModule GlobalArgs KubeDownForce",
+        "5.2": "LogOpt",
+        "5.3": "ServiceName",
+    },
+    "Image": {
+        "4.8": (
+            "AllTags Arch AuthFile CertDir ContainersConfModule Creds DecryptionKey GlobalArgs "
+            "Image ImageTag OS PodmanArgs TLSVerify Variant"
+        ),
+        "5.3": "ServiceName",
+        "5.5": "Retry RetryDelay",
+        "5.6": "Policy",
+    },
+    "Pod": {
+        "5.0": "ContainersConfModule GlobalArgs Network PodName PodmanArgs PublishPort Volume",
+        "5.2": "NetworkAlias",
+        "5.3": (
+            "AddHost DNS DNSOption DNSSearch GIDMap IP IP6 RemapGid RemapUid RemapUidSize "
+            "RemapUsers ServiceName SubGIDMap SubUIDMap UIDMap UserNS"
+        ),
+        "5.4": "ShmSize",
+        "5.5": "HostName",
+        "5.6": "ExitPolicy Label",
+        "5.7": "StopTimeout",
+    },
+    "Build": {
+        "5.2": (
+            "Annotation Arch AuthFile ContainersConfModule DNS DNSOption DNSSearch Environment "
+            "File ForceRM GlobalArgs GroupAdd ImageTag Label Network PodmanArgs Pull Secret "
+            "SetWorkingDirectory TLSVerify Target Variant Volume"
+        ),
+        "5.3": "ServiceName",
+        "5.5": "Retry RetryDelay",
+        "5.7": "BuildArg IgnoreFile",
+    },
+    "Artifact": {
+        "5.7": (
+            "Artifact AuthFile CertDir ContainersConfModule Creds DecryptionKey GlobalArgs "
+            "PodmanArgs Quiet Retry RetryDelay ServiceName TLSVerify"
+        ),
+    },
+    "Quadlet": {
+        "5.3": "DefaultDependencies",
+    },
+
+}
+
+
+def normalize_version(version: str) -> str:
+    """``"5.4.2"``, ``"v5.4"`` or ``"5.4"`` -> ``"5.4"``; ValueError for a release not in VERSIONS."""
+    text = version.strip().lstrip("vV")
+    parts = text.split(".")
+    if len(parts) < 2 or not parts[0].isdigit() or not parts[1].split("-")[0].isdigit():
+        raise ValueError(f"not a podman version: {version!r}")
+    short = f"{int(parts[0])}.{int(parts[1].split('-')[0])}"
+    if short not in VERSIONS:
+        raise ValueError(f"podman {short} is not in the quadlet version table ({VERSIONS[0]} to {VERSIONS[-1]})")
+    return short
+
+
+def _index(version: str) -> int:
+    return VERSIONS.index(normalize_version(version))
+
+
+@cache
+def _since_table() -> dict[tuple[str, str], str]:
+    table: dict[tuple[str, str], str] = {}
+    for section, by_version in _ADDED.items():
+        for version, names in by_version.items():
+            for key in names.split():
+                table[(section, key)] = version
+    return table
+
+
+def since(section: str, key: str) -> str | None:
+    """The first release whose generator accepts ``key`` in ``[section]``; None if none does.
+
+    For the pass-through sections ([Unit], [Service], [Install]) every key is
+    accepted and the answer is the oldest release in the table.
+    """
+    if section in PASSTHROUGH_SECTIONS:
+        return VERSIONS[0]
+    return _since_table().get((section, key))
+
+
+def supported(version: str, section: str, key: str) -> bool:
+    """Does podman ``version``'s generator accept ``key`` in ``[section]``?"""
+    first = since(section, key)
+    return first is not None and VERSIONS.index(first) <= _index(version)
+
+
+def keys(version: str, section: str) -> frozenset[str]:
+    """Every key podman ``version`` accepts in ``[section]`` (empty for pass-through sections)."""
+    i = _index(version)
+    by_version = _ADDED.get(section, {})
+    return frozenset(k for v, names in by_version.items() if VERSIONS.index(v) <= i for k in names.split())
+
+
+def sections(version: str) -> tuple[str, ...]:
+    """The quadlet-checked sections podman ``version`` knows (the [Quadlet] one included)."""
+    i = _index(version)
+    return tuple(s for s, by_version in _ADDED.items() if by_version and VERSIONS.index(min(by_version, key=VERSIONS.index)) <= i)
+
+
+def unit_types(version: str) -> tuple[str, ...]:
+    """File extensions (``"container"``, ``"pod"``, ...) podman ``version``'s generator converts."""
+    i = _index(version)
+    return tuple(t for t, first in UNIT_TYPE_SINCE.items() if VERSIONS.index(first) <= i)
