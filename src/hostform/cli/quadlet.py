@@ -1,0 +1,190 @@
+"""``hostform quadlet``: drop-in for podman's systemd generator (/usr/libexec/podman/quadlet).
+
+Same flags (Go ``flag`` syntax: ``-dryrun``, ``--dryrun``, ``-v=true``), same
+arguments (``normal-dir [early-dir] [late-dir]`` as systemd passes them; only
+the first is used), same messages and exit codes.  One addition:
+``-check`` prints hostform's diagnostics (``file:line: error[HF3xx]: ...``)
+instead of podman's messages and writes nothing.
+
+Kept lean for start-up time: the generator is imported only once flags are
+parsed, and nothing here imports ``re``, ``argparse`` or ``dataclasses``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# name -> usage, in Go's (sorted) order
+FLAGS = {
+    "dryrun": "Run in dryrun mode printing debug information",
+    "no-kmsg-log": "Don't log to kmsg",
+    "user": "Run as systemd user",
+    "v": "Print debug information",
+    "version": "Print version information and exit",
+}
+_HIDDEN = {"check"}
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def usage(prog: str) -> str:
+    out = [f"Usage of {prog}:\n"]
+    for name, text in FLAGS.items():
+        out.append(f"  -{name}\t{text}\n" if len(name) == 1 else f"  -{name}\n    \t{text}\n")
+    return "".join(out)
+
+
+def parse_flags(argv: list[str], prog: str) -> tuple[dict[str, bool], list[str], str | None, int]:
+    """Go flag.Parse for bool flags: (flags, positional args, error text, exit code)."""
+    flags = {name: False for name in FLAGS}
+    flags["check"] = False
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if len(a) < 2 or a[0] != "-":
+            break
+        if a == "--":
+            i += 1
+            break
+        name = a[2:] if a[1] == "-" else a[1:]
+        if not name or name[0] == "-" or name[0] == "=":
+            return flags, [], f"bad flag syntax: {a}\n" + usage(prog), 2
+        value = None
+        if "=" in name:
+            name, value = name.split("=", 1)
+        if name in ("h", "help") and name not in flags:
+            return flags, [], usage(prog), 0
+        if name not in flags:
+            return flags, [], f"flag provided but not defined: -{name}\n" + usage(prog), 2
+        if value is None:
+            flags[name] = True
+        elif value in _TRUE:
+            flags[name] = True
+        elif value in _FALSE:
+            flags[name] = False
+        else:
+            return flags, [], f'invalid boolean value "{value}" for -{name}: parse error\n' + usage(prog), 2
+        i += 1
+    return flags, argv[i:], None, 0
+
+
+class _Logger:
+    """quadlet's Logf: /dev/kmsg when possible, else stderr."""
+
+    def __init__(self, stderr, use_kmsg: bool, force_stderr: bool) -> None:
+        self.stderr = stderr
+        self.kmsg = None
+        self.no_kmsg = not use_kmsg
+        self.force_stderr = force_stderr
+        self.prefix = f"quadlet-generator[{os.getpid()}]: "
+
+    def _to_kmsg(self, line: str) -> bool:
+        if self.no_kmsg:
+            return False
+        if self.kmsg is None:
+            try:
+                self.kmsg = open("/dev/kmsg", "w")  # noqa: SIM115
+            except OSError:
+                self.no_kmsg = True
+                return False
+        try:
+            self.kmsg.write(line)
+            self.kmsg.flush()
+        except OSError:
+            self.kmsg = None
+            return False
+        return True
+
+    def __call__(self, msg: str) -> None:
+        line = self.prefix + msg
+        if not self._to_kmsg(line) or self.force_stderr:
+            self.stderr.write(line + "\n")
+            self.stderr.flush()
+
+
+def main(argv: list[str], env: dict | None = None, stdout=None, stderr=None, prog: str | None = None) -> int:
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    env = os.environ if env is None else env
+    if prog is None:
+        prog = sys.argv[0] if sys.argv and sys.argv[0] else "quadlet"
+    flags, args, err, code = parse_flags(argv, prog)
+    if err is not None:
+        stderr.write(err)
+        return code
+    if flags["version"]:
+        from hostform.quadlet.generator import PODMAN_VERSION
+
+        stdout.write(PODMAN_VERSION + "\n")
+        return 0
+    is_user = flags["user"] or "user" in prog.rsplit("/", 1)[-1]
+    dryrun = flags["dryrun"]
+    verbose = flags["v"] or dryrun
+    log = _Logger(stderr, not (flags["no-kmsg-log"] or dryrun or flags["check"]), dryrun or flags["check"])
+    if not dryrun and not flags["check"] and not args:
+        log("missing output directory argument")
+        log("processing encountered some errors")
+        return 1
+    output = "" if dryrun or flags["check"] else args[0]
+    if verbose and output:
+        log(f"Starting quadlet-generator, output to: {output}")
+
+    from hostform.quadlet.generator import generate
+
+    result = generate(None, is_user, env=env, output_dir=output, verbose=verbose)
+    if flags["check"]:
+        stdout.write(result.report.format())
+        return 1 if result.report.is_fatal() else 0
+    return _emit(result, output, dryrun, verbose, prog, stdout, log)
+
+
+def _emit(result, output: str, dryrun: bool, verbose: bool, prog: str, stdout, log) -> int:
+    for msg in result.log:
+        log(msg)
+    failed = result.exit_code != 0
+    if result.units and not dryrun:
+        try:
+            os.makedirs(output, exist_ok=True)
+        except OSError as e:
+            log(f"mkdir {output}: {(e.strerror or str(e)).lower()}")
+            log("processing encountered some errors")
+            return 1
+    for name, text in result.units.items():
+        path = os.path.join(output, name) if output else name
+        if dryrun:
+            stdout.write(f"---{path}---\n{text}\n")
+            continue
+        if verbose:
+            log(f'writing "{path}"')
+        try:
+            with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
+                fh.write(f"# Automatically generated by {prog}\n# \n")
+                fh.write(text)
+        except OSError as e:
+            log(f"generating service file {path}: open {path}: {(e.strerror or str(e)).lower()}")
+            failed = True
+            continue
+    if not dryrun:
+        for link, target in result.symlinks.items():
+            path = os.path.join(output, link)
+            d = os.path.dirname(path)
+            try:
+                os.makedirs(d, exist_ok=True)
+            except OSError as e:
+                log(f"Can't create dir {d}: {e}")
+                continue
+            if verbose:
+                log(f"Creating symlink {path} -> {target}")
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+            try:
+                os.symlink(target, path)
+            except OSError as e:
+                log(f"Failed creating symlink {path}: {e}")
+    if failed:
+        log("processing encountered some errors")
+        return 1
+    return 0

@@ -1,0 +1,1405 @@
+"""Quadlet generator: quadlet files -> systemd service units (podman 6.1 behaviour).
+
+:func:`generate` loads quadlet files from search directories (or explicit
+files), applies drop-ins, converts every unit and returns a
+:class:`GenerateResult`: the unit texts per service file name, the
+``[Install]`` symlinks, podman's exact log messages, a hostform
+:class:`~hostform.diagnostics.Report` with line numbers, and the exit code.
+
+Each unit type has a short converter: a prologue (what podman does before
+the main command), then a loop over its rows in :mod:`tables` with a few
+named handlers (:data:`HANDLERS`), then an epilogue.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hostform.diagnostics import Report
+from hostform.quadlet import tables
+from hostform.quadlet.unitfile import (
+    SplitError,
+    UnitFile,
+    UnitParseError,
+    file_ext,
+    read_unit_file,
+)
+
+PODMAN_VERSION = "6.1.1"
+AUTO_UPDATE_LABEL = "io.containers.autoupdate"
+UNIT_DIR_TEMP = "/run/containers/systemd"
+UNIT_DIR_ADMIN = "/etc/containers/systemd"
+UNIT_DIR_DISTRO = "/usr/share/containers/systemd"
+
+# hostform codes (see diagnostics.CODES)
+HF_SYNTAX = "HF300"
+HF_UNKNOWN_KEY = "HF301"
+HF_INVALID = "HF302"
+HF_WARNING = "HF303"
+HF_IO = "HF304"
+
+
+class QuadletError(Exception):
+    """A user mistake in one unit: podman's message plus the offending key."""
+
+    def __init__(self, message: str, key: str | None = None, group: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.key = key
+        self.group = group
+
+
+class UnitInfo:
+    __slots__ = ("service_name", "resource_name", "containers_to_start")
+
+    def __init__(self, service_name: str, resource_name: str = "", containers: list[str] | None = None) -> None:
+        self.service_name = service_name
+        self.resource_name = resource_name
+        self.containers_to_start = containers
+
+    @property
+    def service_file_name(self) -> str:
+        return self.service_name + ".service"
+
+
+class GenerateResult:
+    """What a generator run produced.
+
+    ``units``: service file name -> unit text (without the "Automatically
+    generated" header); ``symlinks``: path relative to the output dir ->
+    link target; ``log``: podman's messages (without the
+    ``quadlet-generator[pid]: `` prefix); ``report``: hostform diagnostics;
+    ``exit_code``: 0 or 1 as podman's generator.
+    """
+
+    __slots__ = ("units", "symlinks", "log", "report", "exit_code", "sources")
+
+    def __init__(self) -> None:
+        self.units: dict[str, str] = {}
+        self.symlinks: dict[str, str] = {}
+        self.log: list[str] = []
+        self.report = Report()
+        self.exit_code = 0
+        self.sources: dict[str, str] = {}
+
+
+def go_quote(s: str) -> str:
+    """Go's %q for ordinary strings."""
+    out = ['"']
+    for c in s:
+        o = ord(c)
+        if c == '"' or c == "\\":
+            out.append("\\" + c)
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\r":
+            out.append("\\r")
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\x%02x" % o)
+        elif 0xDC80 <= o <= 0xDCFF:
+            out.append("\\x%02x" % (o - 0xDC00))
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+# -- names ---------------------------------------------------------------------------
+
+
+def remove_extension(name: str, prefix: str = "", suffix: str = "") -> str:
+    dot = name.rfind(".")
+    base = name[:dot] if dot > 0 else name
+    return prefix + base + suffix
+
+
+def unit_group(unit: UnitFile) -> str | None:
+    info = tables.UNIT_TYPES.get(file_ext(unit.filename))
+    return info[0] if info else None
+
+
+def service_name(unit: UnitFile) -> str:
+    info = tables.UNIT_TYPES[file_ext(unit.filename)]
+    name = unit.lookup(info[0], "ServiceName")
+    if name is not None:
+        return name
+    base = remove_extension(unit.filename)
+    suffix = info[2]
+    if base.endswith("@"):
+        base = base[:-1]
+        suffix += "@"
+    return base + suffix
+
+
+def container_name(unit: UnitFile) -> str:
+    name = unit.lookup("Container", "ContainerName")
+    if not name:
+        name = "systemd-%p_%i" if "@" in unit.filename else "systemd-%N"
+    return name
+
+
+def resource_name(unit: UnitFile, group: str, key: str) -> str:
+    name = unit.lookup(group, key)
+    if not name:
+        name = remove_extension(unit.filename, "systemd-")
+        if "@" in unit.filename:
+            name = name[:-1] + "-%i"
+    return name
+
+
+def pod_resource_name(unit: UnitFile) -> str:
+    return unit.lookup("Pod", "PodName") or remove_extension(unit.filename, "systemd-")
+
+
+def container_resource_name(unit: UnitFile) -> str:
+    name = container_name(unit).replace("%N", service_name(unit))
+    return "" if "%" in name else name
+
+
+def is_template_unit(unit: UnitFile) -> bool:
+    return remove_extension(unit.filename).endswith("@") if "." in unit.filename else unit.filename.endswith("@")
+
+
+def starts_with_specifier(path: str) -> bool:
+    return path[:1] == "%" and path[1:2] != "%"
+
+
+def _clean(path: str) -> str:
+    import posixpath
+
+    if not path:
+        return "."
+    c = posixpath.normpath(path)
+    if c.startswith("//"):
+        c = "/" + c.lstrip("/")
+    return c
+
+
+def absolute_path(unit: UnitFile, path: str) -> str:
+    if not starts_with_specifier(path) and not path.startswith("/"):
+        if unit.path:
+            path = _clean(os.path.dirname(unit.path) + "/" + path)
+        else:
+            path = _clean(os.getcwd() + "/" + path)
+    return path
+
+
+def _is_url_exact(s: str) -> bool:
+    import re
+
+    return re.search(r"^((https?)|(git)://)|(github\.com/).+$", s) is not None
+
+
+# -- command lines -------------------------------------------------------------------
+
+
+class Ctx:
+    """One conversion: the quadlet unit, the service being built, the group, shared unit infos."""
+
+    __slots__ = ("unit", "service", "group", "infos", "is_user", "podman", "warnings", "done", "extra")
+
+    def __init__(self, unit: UnitFile, service: UnitFile, group: str, infos: dict, is_user: bool, podman: str) -> None:
+        self.unit = unit
+        self.service = service
+        self.group = group
+        self.infos = infos
+        self.is_user = is_user
+        self.podman = podman
+        self.warnings: list[str] = []
+        self.done: set[str] = set()
+        self.extra: dict[str, object] = {}
+
+    def base_command(self) -> list[str]:
+        cmd = [self.podman]
+        for m in self.unit.lookup_all(self.group, "ContainersConfModule"):
+            cmd.append("--module=" + m)
+        cmd.extend(self.unit.lookup_all_args(self.group, "GlobalArgs"))
+        return cmd
+
+    def lookup(self, key: str) -> str | None:
+        return self.unit.lookup(self.group, key)
+
+
+def add_keys(cmd: list[str], flag: str, keys: dict[str, str | None]) -> None:
+    for k in sorted(keys, key=lambda s: s.encode("utf-8", "surrogateescape")):
+        v = keys[k]
+        cmd.extend((flag, k if v is None else f"{k}={v}"))
+
+
+def add_bool(cmd: list[str], flag: str, val: bool) -> None:
+    cmd.append(flag if val else flag + "=false")
+
+
+def emit_rows(ctx: Ctx, cmd: list[str]) -> None:
+    """The table-driven part of every converter."""
+    unit, group = ctx.unit, ctx.group
+    for key, kind, flag, extra in tables.ROWS[group]:
+        if kind == "meta":
+            continue
+        if kind == "handler":
+            if extra not in ctx.done:
+                ctx.done.add(extra)  # type: ignore[arg-type]
+                HANDLERS[extra](ctx, cmd)  # type: ignore[index]
+            continue
+        if kind in ("string", "string=", "present", "present="):
+            val = unit.lookup(group, key)
+            if val is None or (not val and kind[0] == "s"):
+                continue
+            if extra:
+                val = extra % val if "%s" in extra else extra
+            if kind[-1] == "=":
+                cmd.append(f"{flag}={val}")
+            else:
+                cmd.extend((flag, val))  # type: ignore[arg-type]
+        elif kind == "strings":
+            for val in unit.lookup_all(group, key):
+                cmd.extend((flag, val))  # type: ignore[arg-type]
+        elif kind in ("strv", "strv-lower", "args"):
+            vals = unit.lookup_all_args(group, key) if kind == "args" else unit.lookup_all_strv(group, key)
+            for val in vals:
+                if kind == "strv-lower":
+                    val = val.lower()
+                if extra:
+                    val = extra % val
+                if flag:
+                    cmd.append(flag)
+                cmd.append(val)
+        elif kind == "bool":
+            b = unit.lookup_boolean(group, key)
+            if b is not None:
+                add_bool(cmd, flag, b)  # type: ignore[arg-type]
+        elif kind == "true-flag":
+            if unit.lookup_boolean_default(group, key, False):
+                cmd.append(flag)  # type: ignore[arg-type]
+                if extra:
+                    cmd.append(extra)
+        elif kind == "keyvals":
+            keys, warns = unit.lookup_all_key_val(group, key)
+            ctx.warnings.extend(warns)
+            add_keys(cmd, flag, keys)  # type: ignore[arg-type]
+        else:  # pragma: no cover - a bad table row is a bug
+            raise AssertionError(f"unknown kind {kind!r} for {group}.{key}")
+
+
+# -- handlers ------------------------------------------------------------------------
+
+
+def h_cgroups(ctx: Ctx, cmd: list[str]) -> None:
+    mode = ctx.lookup("CgroupsMode")
+    cmd.extend(("--cgroups", mode) if mode else ("--cgroups=split",))
+
+
+def h_networks(ctx: Ctx, cmd: list[str]) -> None:
+    for network in ctx.unit.lookup_all(ctx.group, "Network"):
+        if not network:
+            continue
+        name, sep, options = network.partition(":")
+        is_net = name.endswith(".network")
+        is_ctr = name.endswith(".container")
+        if is_net or is_ctr:
+            info = ctx.infos.get(name)
+            if info is None:
+                raise QuadletError(f"requested Quadlet unit {name} was not found", "Network")
+            if not info.resource_name:
+                raise QuadletError(f"cannot get the resource name of {name}", "Network")
+            ctx.service.add("Unit", "Requires", info.service_file_name)
+            ctx.service.add("Unit", "After", info.service_file_name)
+            if sep:
+                if is_ctr:
+                    raise QuadletError("extra options are not supported when joining another container's network", "Network")
+                network = f"{info.resource_name}:{options}"
+            else:
+                network = ("container:" + info.resource_name) if is_ctr else info.resource_name
+        cmd.extend(("--network", network))
+
+
+def h_notify(ctx: Ctx, cmd: list[str]) -> None:
+    stype = ctx.service.lookup("Service", "Type")
+    if stype is not None and stype not in ("notify", "oneshot"):
+        raise QuadletError(f"invalid service Type '{stype}'", "Type", "Service")
+    if stype != "oneshot":
+        notify = ctx.lookup("Notify")
+        if notify is not None and notify.lower() == "healthy":
+            cmd.append("--sdnotify=healthy")
+        elif ctx.unit.lookup_boolean_default(ctx.group, "Notify", False):
+            cmd.append("--sdnotify=container")
+        else:
+            cmd.append("--sdnotify=conmon")
+        ctx.service.setv("Service", "Type", "notify", "NotifyAccess", "all")
+        cmd.append("-d")
+    if not ctx.unit.has_key("Service", "SyslogIdentifier"):
+        ctx.service.set("Service", "SyslogIdentifier", "%N")
+
+
+def h_devices(ctx: Ctx, cmd: list[str]) -> None:
+    for device in ctx.unit.lookup_all_strv(ctx.group, "AddDevice"):
+        if device[0] == "-":
+            device = device[1:]
+            if not os.path.exists(device.split(":")[0]):
+                continue
+        cmd.extend(("--device", device))
+
+
+def h_read_only(ctx: Ctx, cmd: list[str]) -> None:
+    ro = ctx.unit.lookup_boolean(ctx.group, "ReadOnly")
+    if ro is not None:
+        add_bool(cmd, "--read-only", ro)
+    if ctx.unit.lookup_boolean_default(ctx.group, "VolatileTmp", False) and not ro:
+        cmd.extend(("--tmpfs", "/tmp:rw,size=512M,mode=1777"))
+
+
+def h_user(ctx: Ctx, cmd: list[str]) -> None:
+    user = ctx.lookup("User")
+    group = ctx.lookup("Group")
+    if not user:
+        if group:
+            raise QuadletError("invalid Group set without User", "Group")
+        return
+    cmd.extend(("--user", f"{user}:{group}" if group else user))
+
+
+def _user_mappings(ctx: Ctx, cmd: list[str], support_manual: bool) -> None:
+    u, g = ctx.unit, ctx.group
+    defined = False
+    userns = u.lookup(g, "UserNS")
+    if userns:
+        cmd.extend(("--userns", userns))
+        defined = True
+    for key, flag in (("UIDMap", "--uidmap"), ("GIDMap", "--gidmap")):
+        maps = u.lookup_all_strv(g, key)
+        defined = defined or bool(maps)
+        for m in maps:
+            cmd.extend((flag, m))
+    for key, flag in (("SubUIDMap", "--subuidname"), ("SubGIDMap", "--subgidname")):
+        v = u.lookup(g, key)
+        if v:
+            cmd.extend((flag, v))
+            defined = True
+    if defined:
+        if u.has_key(g, "RemapUid") or u.has_key(g, "RemapGid") or u.has_key(g, "RemapUsers"):
+            raise QuadletError("deprecated Remap keys are set along with explicit mapping keys", "RemapUsers")
+        return
+    uid_maps = u.lookup_all_strv(g, "RemapUid")
+    gid_maps = u.lookup_all_strv(g, "RemapGid")
+    remap = u.lookup_last(g, "RemapUsers") or ""
+    if remap == "":
+        if uid_maps:
+            raise QuadletError("UidMap set without RemapUsers", "RemapUid")
+        if gid_maps:
+            raise QuadletError("GidMap set without RemapUsers", "RemapGid")
+    elif remap == "manual":
+        if not support_manual:
+            raise QuadletError("RemapUsers=manual is not supported", "RemapUsers")
+        for m in uid_maps:
+            cmd.extend(("--uidmap", m))
+        for m in gid_maps:
+            cmd.extend(("--gidmap", m))
+    elif remap == "auto":
+        opts = ["uidmapping=" + m for m in uid_maps] + ["gidmapping=" + m for m in gid_maps]
+        size = u.lookup_uint32(g, "RemapUidSize", 0)
+        if size > 0:
+            opts.append(f"size={size}")
+        cmd.extend(("--userns", "auto" + (":" + ",".join(opts) if opts else "")))
+    elif remap == "keep-id":
+        opts = []
+        if uid_maps:
+            if len(uid_maps) > 1:
+                raise QuadletError("RemapUsers=keep-id supports only a single value for UID mapping", "RemapUid")
+            opts.append("uid=" + uid_maps[0])
+        if gid_maps:
+            if len(gid_maps) > 1:
+                raise QuadletError("RemapUsers=keep-id supports only a single value for GID mapping", "RemapGid")
+            opts.append("gid=" + gid_maps[0])
+        cmd.extend(("--userns", "keep-id" + (":" + ",".join(opts) if opts else "")))
+    else:
+        raise QuadletError(f"unsupported RemapUsers option '{remap}'", "RemapUsers")
+
+
+def h_user_mappings(ctx: Ctx, cmd: list[str]) -> None:
+    _user_mappings(ctx, cmd, True)
+
+
+def h_kube_user_mappings(ctx: Ctx, cmd: list[str]) -> None:
+    _user_mappings(ctx, cmd, False)
+
+
+def storage_source(ctx: Ctx, source: str, check_image: bool, key: str) -> str:
+    if source == "":
+        raise QuadletError("source cannot be empty", key)
+    if source[0] == ".":
+        source = absolute_path(ctx.unit, source)
+    if source[0] == "/":
+        ctx.service.add_escaped("Unit", "RequiresMountsFor", source)
+    elif source.endswith(".volume") or (check_image and source.endswith(".image")) or source.endswith(".artifact"):
+        info = ctx.infos.get(source)
+        if info is None:
+            raise QuadletError(f"requested Quadlet source {source} was not found", key)
+        ctx.service.add("Unit", "Requires", info.service_file_name)
+        ctx.service.add("Unit", "After", info.service_file_name)
+        source = info.resource_name
+    return source
+
+
+def h_volumes(ctx: Ctx, cmd: list[str]) -> None:
+    for volume in ctx.unit.lookup_all(ctx.group, "Volume"):
+        parts = volume.split(":", 2)
+        source = ""
+        options = ""
+        if len(parts) >= 2:
+            source, dest = parts[0], parts[1]
+        else:
+            dest = parts[0]
+        if len(parts) >= 3:
+            options = ":" + parts[2]
+        if source:
+            source = storage_source(ctx, source, False, "Volume")
+        cmd.append("-v")
+        cmd.append(dest if not source else f"{source}:{dest}{options}")
+
+
+def _is_port_range(port: str) -> bool:
+    # Go: `\d+(-\d+)?(/udp|/tcp)?$` searched unanchored at the start
+    import re
+
+    return re.search(r"\d+(-\d+)?(/udp|/tcp)?$", port) is not None
+
+
+def h_expose(ctx: Ctx, cmd: list[str]) -> None:
+    from hostform.quadlet.unitfile import GO_SPACE
+
+    for port in ctx.unit.lookup_all(ctx.group, "ExposeHostPort"):
+        port = port.strip(GO_SPACE)
+        if not _is_port_range(port):
+            raise QuadletError(f"invalid port format '{port}'", "ExposeHostPort")
+        cmd.extend(("--expose", port))
+
+
+def h_env_files(ctx: Ctx, cmd: list[str]) -> None:
+    for f in ctx.unit.lookup_all_args(ctx.group, "EnvironmentFile"):
+        cmd.extend(("--env-file", absolute_path(ctx.unit, f)))
+
+
+def h_mounts(ctx: Ctx, cmd: list[str]) -> None:
+    for mount in ctx.unit.lookup_all_args(ctx.group, "Mount"):
+        cmd.extend(("--mount", _resolve_mount(ctx, mount)))
+
+
+def _resolve_mount(ctx: Ctx, mount: str) -> str:
+    from hostform.quadlet import gocsv
+
+    try:
+        records = gocsv.read_all(mount)
+    except gocsv.CSVError as e:
+        raise QuadletError(str(e), "Mount") from None
+    if len(records) != 1:
+        raise QuadletError(
+            "incorrect mount format: should be --mount type=<bind|glob|tmpfs|volume>,[src=<host-dir|volume-name>,]target=<ctr-dir>[,options]",
+            "Mount",
+        )
+    mtype = ""
+    found = False
+    tokens: list[str] = []
+    for s in records[0]:
+        kv = s.split("=")
+        if found or len(kv) != 2 or kv[0] != "type":
+            tokens.append(s)
+            continue
+        mtype = kv[1]
+        found = True
+    if not found:
+        mtype = "volume"
+    if mtype not in ("volume", "bind", "glob", "image", "artifact"):
+        return mount
+    index = -1
+    original = ""
+    for i, tok in enumerate(tokens):
+        k, sep, v = tok.partition("=")
+        if k in ("source", "src"):
+            if not sep:
+                raise QuadletError("source parameter does not include a value", "Mount")
+            index = i
+            original = v
+    if original:
+        tokens[index] = "source=" + storage_source(ctx, original, True, "Mount")
+    elif mtype != "volume":
+        raise QuadletError(f"source parameter is required for mount type {mtype}", "Mount")
+    return gocsv.write_record(["type=" + mtype] + tokens)
+
+
+def h_pod(ctx: Ctx, cmd: list[str]) -> None:
+    pod = ctx.lookup("Pod")
+    if not pod:
+        return
+    if not pod.endswith(".pod"):
+        raise QuadletError(f"pod {pod} is not Quadlet based", "Pod")
+    info = ctx.infos.get(pod)
+    if info is None:
+        raise QuadletError(f"quadlet pod unit {pod} does not exist", "Pod")
+    cmd.extend(("--pod", info.resource_name))
+    ctx.service.add("Unit", "BindsTo", info.service_file_name)
+    ctx.service.add("Unit", "After", info.service_file_name)
+    if not is_template_unit(ctx.unit) and ctx.unit.lookup_boolean_default(ctx.group, "StartWithPod", True):
+        if info.containers_to_start is not None:
+            info.containers_to_start.append(ctx.service.filename)
+
+
+def h_image(ctx: Ctx, cmd: list[str]) -> None:
+    image = ctx.extra.get("image")
+    if image:
+        cmd.append(image)  # type: ignore[arg-type]
+    else:
+        cmd.extend(("--rootfs", ctx.extra["rootfs"]))  # type: ignore[arg-type]
+
+
+def h_exec(ctx: Ctx, cmd: list[str]) -> None:
+    try:
+        args = ctx.unit.lookup_last_args(ctx.group, "Exec")
+    except SplitError as e:
+        ctx.warnings.append(str(e))
+        return
+    if args is not None:
+        cmd.extend(args)
+
+
+def h_volume_opts(ctx: Ctx, cmd: list[str]) -> None:
+    u, g = ctx.unit, ctx.group
+    driver = u.lookup(g, "Driver")
+    opts = []
+    if driver == "image":
+        image = u.lookup(g, "Image")
+        if image is None:
+            raise QuadletError("the key Image is mandatory when using the image driver", "Driver")
+        opts.append(image_source(ctx, image))
+        prefix = "image="
+    else:
+        prefix = "o="
+        if u.has_key(g, "User"):
+            opts.append("uid=%d" % u.lookup_uint32(g, "User", 0))
+        if u.has_key(g, "Group"):
+            opts.append("gid=%d" % u.lookup_uint32(g, "Group", 0))
+        copy = u.lookup_boolean(g, "Copy")
+        if copy is not None:
+            cmd.extend(("--opt", "copy" if copy else "nocopy"))
+        dev = u.lookup(g, "Device")
+        dev_valid = bool(dev)
+        if dev_valid:
+            cmd.extend(("--opt", f"device={dev}"))
+        dev_type = u.lookup(g, "Type")
+        if dev_type:
+            if not dev_valid:
+                raise QuadletError("key Type can't be used without Device", "Type")
+            cmd.extend(("--opt", f"type={dev_type}"))
+            if dev_type == "bind":
+                ctx.service.add_escaped("Unit", "RequiresMountsFor", dev)  # type: ignore[arg-type]
+        mount_opts = u.lookup(g, "Options")
+        if mount_opts:
+            opts.append(mount_opts)
+    if prefix == "image=":
+        cmd.extend(("--opt", prefix + opts[0]))
+    elif opts:
+        cmd.extend(("--opt", prefix + ",".join(opts)))
+
+
+def h_subnets(ctx: Ctx, cmd: list[str]) -> None:
+    u, g = ctx.unit, ctx.group
+    subnets = u.lookup_all(g, "Subnet")
+    gateways = u.lookup_all(g, "Gateway")
+    ranges = u.lookup_all(g, "IPRange")
+    if subnets:
+        if len(gateways) > len(subnets):
+            raise QuadletError("cannot set more gateways than subnets", "Gateway")
+        if len(ranges) > len(subnets):
+            raise QuadletError("cannot set more ranges than subnets", "IPRange")
+        for i, subnet in enumerate(subnets):
+            cmd.extend(("--subnet", subnet))
+            if i < len(gateways):
+                cmd.extend(("--gateway", gateways[i]))
+            if i < len(ranges):
+                cmd.extend(("--ip-range", ranges[i]))
+    elif ranges or gateways:
+        raise QuadletError("cannot set gateway or range without subnet", "IPRange" if ranges else "Gateway")
+
+
+def h_kube_auto_update(ctx: Ctx, cmd: list[str]) -> None:
+    for update in ctx.unit.lookup_all_strv(ctx.group, "AutoUpdate"):
+        annotation = "--annotation=" + AUTO_UPDATE_LABEL
+        value, slash, typ = update.partition("/")
+        if slash:
+            annotation += "/" + value
+            update = typ
+        cmd.append(f"{annotation}={update}")
+
+
+def h_config_maps(ctx: Ctx, cmd: list[str]) -> None:
+    for cm in ctx.unit.lookup_all_strv(ctx.group, "ConfigMap"):
+        cmd.extend(("--configmap", absolute_path(ctx.unit, cm)))
+
+
+def h_yaml(ctx: Ctx, cmd: list[str]) -> None:
+    cmd.extend(ctx.extra["yaml"])  # type: ignore[arg-type]
+
+
+def h_pull_image(ctx: Ctx, cmd: list[str]) -> None:
+    cmd.append(ctx.extra["image"])  # type: ignore[arg-type]
+
+
+def h_artifact(ctx: Ctx, cmd: list[str]) -> None:
+    cmd.append(ctx.extra["artifact"])  # type: ignore[arg-type]
+
+
+def h_exit_policy(ctx: Ctx, cmd: list[str]) -> None:
+    policy = ctx.lookup("ExitPolicy")
+    cmd.extend(("--exit-policy", "stop" if policy is None else policy))
+
+
+def h_pod_names(ctx: Ctx, cmd: list[str]) -> None:
+    name = ctx.extra["pod"]
+    cmd.extend(("--infra-name", f"{name}-infra", "--name", name))  # type: ignore[arg-type]
+
+
+def h_build_context(ctx: Ctx, cmd: list[str]) -> None:
+    context = set_working_directory(ctx)
+    wd = ctx.service.lookup("Service", "WorkingDirectory")
+    file_path = ctx.lookup("File")
+    if not wd and not file_path and not context:
+        raise QuadletError("neither SetWorkingDirectory, nor File key specified", "File")
+    if file_path:
+        cmd.extend(("--file", file_path))
+    ctx.extra["context"] = context
+    ctx.extra["wd"] = wd or ""
+    ctx.extra["file"] = file_path or ""
+
+
+HANDLERS = {
+    "cgroups": h_cgroups,
+    "networks": h_networks,
+    "notify": h_notify,
+    "devices": h_devices,
+    "read_only": h_read_only,
+    "user": h_user,
+    "user_mappings": h_user_mappings,
+    "kube_user_mappings": h_kube_user_mappings,
+    "volumes": h_volumes,
+    "expose": h_expose,
+    "env_files": h_env_files,
+    "mounts": h_mounts,
+    "pod": h_pod,
+    "image": h_image,
+    "exec": h_exec,
+    "volume_opts": h_volume_opts,
+    "subnets": h_subnets,
+    "kube_auto_update": h_kube_auto_update,
+    "config_maps": h_config_maps,
+    "yaml": h_yaml,
+    "pull_image": h_pull_image,
+    "artifact": h_artifact,
+    "exit_policy": h_exit_policy,
+    "pod_names": h_pod_names,
+    "build_context": h_build_context,
+}
+
+
+# -- shared steps --------------------------------------------------------------------
+
+
+def image_source(ctx: Ctx, image: str) -> str:
+    for suffix in (".build", ".image"):
+        if image.endswith(suffix):
+            info = ctx.infos.get(image)
+            if info is None:
+                raise QuadletError(f"requested Quadlet image {image} was not found", "Image")
+            ctx.service.add("Unit", "Requires", info.service_file_name)
+            ctx.service.add("Unit", "After", info.service_file_name)
+            image = info.resource_name
+    return image
+
+
+def set_working_directory(ctx: Ctx) -> str:
+    u, g = ctx.unit, ctx.group
+    swd = u.lookup(g, "SetWorkingDirectory")
+    if not swd:
+        return ""
+    context = ""
+    relative_to = ""
+    low = swd.lower()
+    if low == "yaml":
+        if g != "Kube":
+            raise QuadletError(f"SetWorkingDirectory={swd} is only supported in .kube files", "SetWorkingDirectory")
+        yamls = u.lookup_all_strv("Kube", "Yaml")
+        if not yamls:
+            raise QuadletError("no Yaml key specified", "Yaml")
+        if len(yamls) != 1:
+            raise QuadletError("SetWorkingDirectory=yaml is only supported when a single Yaml key is provided", "SetWorkingDirectory")
+        relative_to = yamls[0]
+    elif low == "file":
+        if g != "Build":
+            raise QuadletError(f"SetWorkingDirectory={swd} is only supported in .build files", "SetWorkingDirectory")
+        f = u.lookup(g, "File")
+        if f is None:
+            raise QuadletError("no File key specified", "File")
+        relative_to = f
+    elif low == "unit":
+        relative_to = u.path
+    else:
+        if g != "Build":
+            raise QuadletError(f"unsupported value for WorkingDirectory: {swd} ", "SetWorkingDirectory")
+        context = swd
+        if not context.startswith("/"):
+            relative_to = u.path
+    if relative_to and not _is_url_exact(context):
+        wd = u.lookup("Service", "WorkingDirectory")
+        if wd:
+            return ""
+        ctx.service.add("Service", "WorkingDirectory", _dir(absolute_path(u, relative_to)))
+    return context
+
+
+def _dir(path: str) -> str:
+    i = path.rfind("/")
+    return _clean(path[: i + 1])
+
+
+def default_oneshot(service: UnitFile, remain: bool) -> None:
+    if service.lookup("Service", "SyslogIdentifier") is None:
+        service.set("Service", "SyslogIdentifier", "%N")
+    if service.lookup("Service", "Type") is None:
+        service.set("Service", "Type", "oneshot")
+    if remain and service.lookup("Service", "RemainAfterExit") is None:
+        service.set("Service", "RemainAfterExit", "yes")
+
+
+def check_kill_mode(service: UnitFile) -> None:
+    kill = service.lookup("Service", "KillMode")
+    if kill not in ("mixed", "control-group"):
+        if kill is not None:
+            raise QuadletError(f"invalid KillMode '{kill}'", "KillMode", "Service")
+        service.set("Service", "KillMode", "mixed")
+
+
+def unknown_keys(unit: UnitFile, group: str) -> list[tuple[str, str]]:
+    """Every (group, key) not supported, the type group first then [Quadlet]."""
+    out = []
+    for g in (group, tables.QUADLET_GROUP):
+        ok = tables.SUPPORTED_KEYS[g]
+        out.extend((g, k) for k in unit.list_keys(g) if k not in ok)
+    return out
+
+
+def translate_dependencies(service: UnitFile, infos: dict) -> None:
+    for key in tables.UNIT_DEPENDENCY_KEYS:
+        deps = service.lookup_all_strv("Unit", key)
+        if not deps:
+            continue
+        out = []
+        translated = False
+        for dep in deps:
+            if file_ext(dep) in tables.UNIT_TYPES:
+                info = infos.get(dep)
+                if info is None:
+                    raise QuadletError(f"unable to translate dependency for {dep}", key, "Unit")
+                out.append(info.service_file_name)
+                translated = True
+            else:
+                out.append(dep)
+        if translated:
+            service.unset("Unit", key)
+            service.add("Unit", key, " ".join(out))
+
+
+def init_service(ctx_unit: UnitFile, group: str, infos: dict, is_user: bool, podman: str) -> Ctx:
+    info = infos.get(ctx_unit.filename)
+    if info is None:
+        raise QuadletError(f"internal error while processing container {ctx_unit.filename}")
+    bad = unknown_keys(ctx_unit, group)
+    if bad:
+        g, k = bad[0]
+        raise QuadletError(f"unsupported key '{k}' in group '{g}' in {ctx_unit.path}", k, g)
+    service = ctx_unit.dup()
+    service.filename = info.service_file_name
+    translate_dependencies(service, infos)
+    if service.lookup_boolean_default(tables.QUADLET_GROUP, "DefaultDependencies", True):
+        net = "podman-user-wait-network-online.service" if is_user else "network-online.target"
+        service.prepend_line("Unit", "After", net)
+        service.prepend_line("Unit", "Wants", net)
+    if ctx_unit.path:
+        service.add("Unit", "SourcePath", ctx_unit.path)
+    service.add("Unit", "RequiresMountsFor", "%t/containers")
+    service.rename_group(group, tables.X_GROUP[group])
+    service.rename_group(tables.QUADLET_GROUP, tables.X_QUADLET_GROUP)
+    return Ctx(ctx_unit, service, group, infos, is_user, podman)
+
+
+# -- converters ----------------------------------------------------------------------
+
+
+def convert_container(ctx: Ctx) -> None:
+    u, service = ctx.unit, ctx.service
+    image = ctx.lookup("Image")
+    rootfs = ctx.lookup("Rootfs")
+    if not image and not rootfs:
+        raise QuadletError("no Image or Rootfs key specified")
+    if image and rootfs:
+        raise QuadletError("the Image And Rootfs keys conflict can not be specified together", "Rootfs")
+    if image:
+        image = image_source(ctx, image)
+    ctx.extra["image"] = image
+    ctx.extra["rootfs"] = rootfs
+    name = container_name(u)
+    service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
+    check_kill_mode(service)
+    stop = ctx.base_command() + ["rm", "-v", "-f", "-i", name]
+    service.add_cmdline("Service", "ExecStop", stop)
+    stop[0] = "-" + stop[0]
+    service.add_cmdline("Service", "ExecStopPost", stop)
+    exec_reload(ctx, name)
+    cmd = ctx.base_command() + ["run", "--name", name, "--replace", "--rm"]
+    service.add("Service", "Delegate", "yes")
+    emit_rows(ctx, cmd)
+    service.add_cmdline("Service", "ExecStart", cmd)
+
+
+def exec_reload(ctx: Ctx, name: str) -> None:
+    signal = ctx.lookup("ReloadSignal")
+    try:
+        reload_cmd = ctx.unit.lookup_last_args(ctx.group, "ReloadCmd")
+    except SplitError as e:
+        ctx.warnings.append(str(e))
+        reload_cmd = None
+    if not reload_cmd and not signal:
+        return
+    if reload_cmd and signal:
+        raise QuadletError("ReloadCmd and ReloadSignal are mutually exclusive but both are set", "ReloadSignal")
+    cmd = ctx.base_command()
+    if reload_cmd:
+        cmd += ["exec", name] + reload_cmd
+    else:
+        cmd += ["kill", "--signal", signal, name]  # type: ignore[list-item]
+    ctx.service.add_cmdline("Service", "ExecReload", cmd)
+
+
+def convert_network(ctx: Ctx) -> None:
+    name = resource_name(ctx.unit, "Network", "NetworkName")
+    if ctx.unit.lookup_boolean_default("Network", "NetworkDeleteOnStop", False):
+        ctx.service.add_cmdline("Service", "ExecStopPost", ctx.base_command() + ["network", "rm", name])
+    cmd = ctx.base_command() + ["network", "create", "--ignore"]
+    emit_rows(ctx, cmd)
+    cmd.append(name)
+    ctx.service.add_cmdline("Service", "ExecStart", cmd)
+    default_oneshot(ctx.service, True)
+    ctx.infos[ctx.unit.filename].resource_name = name
+
+
+def convert_volume(ctx: Ctx) -> None:
+    name = resource_name(ctx.unit, "Volume", "VolumeName")
+    cmd = ctx.base_command() + ["volume", "create", "--ignore"]
+    emit_rows(ctx, cmd)
+    cmd.append(name)
+    ctx.service.add_cmdline("Service", "ExecStart", cmd)
+    default_oneshot(ctx.service, True)
+    ctx.infos[ctx.unit.filename].resource_name = name
+
+
+def convert_kube(ctx: Ctx) -> None:
+    u, service = ctx.unit, ctx.service
+    yamls = u.lookup_all_strv("Kube", "Yaml")
+    if not yamls:
+        raise QuadletError("no Yaml key specified")
+    yamls = [absolute_path(u, y) for y in yamls]
+    ctx.extra["yaml"] = yamls
+    check_kill_mode(service)
+    service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
+    stype = service.lookup("Service", "Type")
+    if stype is not None and stype not in ("notify", "oneshot"):
+        raise QuadletError(f"invalid service Type '{stype}'", "Type", "Service")
+    if stype != "oneshot":
+        service.setv("Service", "Type", "notify", "NotifyAccess", "all")
+    if not u.has_key("Service", "SyslogIdentifier"):
+        service.set("Service", "SyslogIdentifier", "%N")
+    cmd = ctx.base_command() + ["kube", "play", "--replace", "--service-container=true"]
+    emit_rows(ctx, cmd)
+    service.add_cmdline("Service", "ExecStart", cmd)
+    stop = ctx.base_command() + ["kube", "down"]
+    force = u.lookup_boolean("Kube", "KubeDownForce")
+    if force is not None:
+        add_bool(stop, "--force", force)
+    service.add_cmdline("Service", "ExecStopPost", stop + yamls)
+    set_working_directory(ctx)
+
+
+def convert_image(ctx: Ctx) -> None:
+    image = ctx.lookup("Image")
+    if not image:
+        raise QuadletError("no Image key specified")
+    ctx.extra["image"] = image
+    cmd = ctx.base_command() + ["image", "pull"]
+    emit_rows(ctx, cmd)
+    ctx.service.add_cmdline("Service", "ExecStart", cmd)
+    default_oneshot(ctx.service, True)
+    tag = ctx.lookup("ImageTag")
+    ctx.infos[ctx.unit.filename].resource_name = tag or image
+
+
+def convert_build(ctx: Ctx) -> None:
+    if not ctx.infos[ctx.unit.filename].resource_name:
+        raise QuadletError("no ImageTag key specified")
+    cmd = ctx.base_command() + ["build"]
+    emit_rows(ctx, cmd)
+    context = ctx.extra["context"]
+    file_path = ctx.extra["file"]
+    if context:
+        cmd.append(context)  # type: ignore[arg-type]
+    elif not starts_with_specifier(file_path) and not file_path.startswith("/") and not _is_url_exact(file_path):  # type: ignore[arg-type]
+        if not ctx.extra["wd"]:
+            raise QuadletError("relative path in File key requires SetWorkingDirectory key to be set", "File")
+        cmd.append(ctx.extra["wd"])  # type: ignore[arg-type]
+    ctx.service.add_cmdline("Service", "ExecStart", cmd)
+    default_oneshot(ctx.service, False)
+
+
+def convert_artifact(ctx: Ctx) -> None:
+    name = ctx.lookup("Artifact")
+    if not name:
+        raise QuadletError("no Artifact key specified")
+    ctx.extra["artifact"] = name
+    cmd = ctx.base_command() + ["artifact", "pull"]
+    emit_rows(ctx, cmd)
+    ctx.service.add_cmdline("Service", "ExecStart", cmd)
+    default_oneshot(ctx.service, True)
+    ctx.infos[ctx.unit.filename].resource_name = name
+
+
+def convert_pod(ctx: Ctx) -> None:
+    u, service = ctx.unit, ctx.service
+    info = ctx.infos[u.filename]
+    name = pod_resource_name(u)
+    ctx.extra["pod"] = name
+    for svc in info.containers_to_start or ():
+        service.add("Unit", "Wants", svc)
+        service.add("Unit", "Before", svc)
+    if not u.has_key("Service", "SyslogIdentifier"):
+        service.set("Service", "SyslogIdentifier", "%N")
+    service.add_cmdline("Service", "ExecStart", ctx.base_command() + ["pod", "start", name])
+    timeout = ctx.lookup("StopTimeout")
+    service.add_cmdline(
+        "Service", "ExecStop", ctx.base_command() + ["pod", "stop", "--ignore", f"--time={'10' if timeout is None else timeout}", name]
+    )
+    service.add_cmdline("Service", "ExecStopPost", ctx.base_command() + ["pod", "rm", "--ignore", "--force", name])
+    cmd = ctx.base_command() + ["pod", "create", "--infra-conmon-pidfile=%t/%N.pid", "--replace"]
+    emit_rows(ctx, cmd)
+    service.add_cmdline("Service", "ExecStartPre", cmd)
+    service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
+    service.setv("Service", "Type", "forking", "PIDFile", "%t/%N.pid")
+    if not u.has_key("Service", "Restart"):
+        service.set("Service", "Restart", "on-failure")
+
+
+CONVERTERS = {
+    "Container": convert_container,
+    "Volume": convert_volume,
+    "Network": convert_network,
+    "Kube": convert_kube,
+    "Image": convert_image,
+    "Build": convert_build,
+    "Artifact": convert_artifact,
+    "Pod": convert_pod,
+}
+
+
+def convert(unit: UnitFile, infos: dict, is_user: bool, podman: str = "/usr/bin/podman") -> tuple[UnitFile, list[str]]:
+    """Convert one quadlet unit: (service unit, warnings). Raises QuadletError."""
+    group = unit_group(unit)
+    if group is None:
+        raise QuadletError(f"unsupported file type {go_quote(unit.filename)}")
+    ctx = init_service(unit, group, infos, is_user, podman)
+    CONVERTERS[group](ctx)
+    return ctx.service, ctx.warnings
+
+
+# -- warnings (cmd/quadlet) ----------------------------------------------------------
+
+
+def _is_image_id(name: str) -> bool:
+    if name.startswith("sha256:"):
+        return True
+    return len(name) == 64 and all(c in "0123456789abcdefABCDEF" for c in name)
+
+
+def is_unambiguous_name(name: str) -> bool:
+    if _is_image_id(name):
+        return True
+    domain, slash, _ = name.partition("/")
+    if not slash:
+        return False
+    return "." in domain or ":" in domain or domain == "localhost"
+
+
+# -- loading -------------------------------------------------------------------------
+
+
+def _go_err(e: OSError, path: str) -> str:
+    msg = (e.strerror or str(e)).lower() if e.strerror else str(e)
+    if isinstance(e, IsADirectoryError):
+        return f"read {path}: is a directory"
+    return f"open {path}: {msg}"
+
+
+def eval_symlinks(path: str) -> str | None:
+    """filepath.EvalSymlinks: the resolved path, or None if it does not exist."""
+    if not os.path.lexists(path):
+        return None
+    real = os.path.realpath(path)
+    if not os.path.exists(real):
+        return None
+    return real if path.startswith("/") else os.path.relpath(real)
+
+
+class _SearchPaths:
+    __slots__ = ("paths", "visited")
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.visited: set[str] = set()
+
+    def add(self, path: str) -> None:
+        self.paths.append(path)
+        self.visited.add(path)
+
+    def append_sub_paths(self, path: str, is_user: bool, filt) -> None:
+        resolved = eval_symlinks(path)
+        if resolved is None:
+            self.add(path)
+            return
+        if resolved in self.visited or resolved.endswith(".d"):
+            return
+        if filt is not None and not filt(resolved, is_user):
+            return
+        if not os.path.isdir(resolved):
+            return
+        self.add(resolved)
+        try:
+            names = sorted(os.listdir(resolved))
+        except OSError:
+            return
+        for name in names:
+            self.append_sub_paths(os.path.join(resolved, name), is_user, filt)
+
+
+def unit_dirs(is_user: bool, env: dict | None = None, log=None) -> list[str]:
+    """The directories quadlet reads, in precedence order (podman's GetUnitDirs)."""
+    env = os.environ if env is None else env
+    sp = _SearchPaths()
+    from_env = env.get("QUADLET_UNIT_DIRS", "")
+    if from_env:
+        for d in from_env.split(":"):
+            if not d.startswith("/"):
+                if log is not None:
+                    log(f"{d} not a valid file path")
+                break
+            sp.append_sub_paths(d, False, None)
+        return sp.paths
+    users = os.path.join(UNIT_DIR_ADMIN, "users")
+    admin_user = eval_symlinks(users) or users
+
+    def user_level(path: str, user_flag: bool) -> bool:
+        return not path.startswith(admin_user) or user_flag
+
+    if is_user:
+        level = len(admin_user.split("/"))
+
+        def non_numeric(path: str, _u: bool) -> bool:
+            if not path.startswith(admin_user):
+                return True
+            parts = path.split("/")
+            if len(parts) == level:
+                return True
+            return len(parts) > level and not parts[level].isdigit() and parts[level] != ""
+
+        runtime = env.get("XDG_RUNTIME_DIR")
+        if runtime is not None:
+            sp.append_sub_paths(os.path.join(runtime, "containers/systemd"), False, None)
+        config = env.get("XDG_CONFIG_HOME") or ""
+        if not config:
+            home = env.get("HOME", "")
+            if not home:
+                if log is not None:
+                    log("Warning: neither $XDG_CONFIG_HOME nor $HOME are defined")
+                return sp.paths
+            config = home + "/.config"
+        elif not config.startswith("/"):
+            if log is not None:
+                log("Warning: path in $XDG_CONFIG_HOME is relative")
+            return sp.paths
+        sp.append_sub_paths(os.path.join(config, "containers/systemd"), False, None)
+        uid = str(os.getuid())
+        for base in (UNIT_DIR_ADMIN, UNIT_DIR_DISTRO):
+            sp.append_sub_paths(os.path.join(base, "users"), True, non_numeric)
+            sp.append_sub_paths(os.path.join(base, "users", uid), True, user_level)
+    else:
+        for base in (UNIT_DIR_TEMP, UNIT_DIR_ADMIN, UNIT_DIR_DISTRO):
+            sp.append_sub_paths(base, False, user_level)
+    return sp.paths
+
+
+class _Loader:
+    def __init__(self, result: GenerateResult, debug) -> None:
+        self.result = result
+        self.debug = debug
+        self.errors = False
+
+    def error(self, msg: str, code: str, file: str | None = None, line: int = 0) -> None:
+        self.result.log.append(msg)
+        self.result.report.error(code, msg, file=file, line=line)
+        self.errors = True
+
+    def load_file(self, path: str) -> tuple[UnitFile | None, str | None]:
+        try:
+            return read_unit_file(path), None
+        except UnitParseError as e:
+            self.result.report.error(HF_SYNTAX, e.message, file=path, line=e.line)
+            return None, f"error loading {go_quote(path)}, {e.message}"
+        except OSError as e:
+            self.result.report.error(HF_IO, _go_err(e, path), file=path)
+            return None, f"error loading {go_quote(path)}, {_go_err(e, path)}"
+
+    def load_dir(self, d: str, seen: set[str]) -> list[UnitFile]:
+        try:
+            names = sorted(os.listdir(d))
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            self.error(_go_err(e, d), HF_IO, d)
+            return []
+        units = []
+        errs = []
+        for name in names:
+            if name in seen or file_ext(name) not in tables.UNIT_TYPES:
+                continue
+            path = d.rstrip("/") + "/" + name if d != "/" else "/" + name
+            self.debug(f"Loading source unit file {path}")
+            unit, err = self.load_file(path)
+            if unit is None:
+                errs.append(err)
+            else:
+                seen.add(name)
+                units.append(unit)
+        if errs:
+            self.result.log.append("\n".join(errs))  # type: ignore[arg-type]
+            self.errors = True
+        return units
+
+    def load_dropins(self, unit: UnitFile, dirs: list[str]) -> None:
+        found: dict[str, str] = {}
+        errs = []
+        for sub in unit.dropin_paths():
+            for d in dirs:
+                dd = _clean(d + "/" + sub)
+                try:
+                    names = sorted(os.listdir(dd))
+                except FileNotFoundError:
+                    continue
+                except OSError as e:
+                    if isinstance(e, NotADirectoryError):
+                        errs.append(f"error reading directory {go_quote(dd)}, readdirent {dd}: not a directory")
+                    else:
+                        errs.append(f"error reading directory {go_quote(dd)}, {_go_err(e, dd)}")
+                    continue
+                for name in names:
+                    if file_ext(name) == ".conf" and name not in found:
+                        found[name] = dd + "/" + name
+        for name in sorted(found, key=lambda s: s.encode("utf-8", "surrogateescape")):
+            path = found[name]
+            self.debug(f"Loading source drop-in file {path}")
+            dropin, err = self.load_file(path)
+            if dropin is None:
+                errs.append(err)
+            else:
+                unit.merge(dropin)
+        if errs:
+            self.result.log.append("\n".join(errs))  # type: ignore[arg-type]
+            self.errors = True
+
+
+def build_infos(units: list[UnitFile]) -> dict[str, UnitInfo]:
+    infos: dict[str, UnitInfo] = {}
+    for unit in units:
+        ext = file_ext(unit.filename)
+        resource = ""
+        containers = None
+        if ext == ".container":
+            resource = container_resource_name(unit)
+        elif ext == ".build":
+            tags = unit.lookup_all("Build", "ImageTag")
+            resource = tags[0] if tags else ""
+        elif ext == ".pod":
+            containers = []
+            resource = pod_resource_name(unit)
+        infos[unit.filename] = UnitInfo(service_name(unit), resource, containers)
+    return infos
+
+
+def _go_rel(base: str, target: str) -> str | None:
+    """filepath.Rel for relative paths; None where Go fails."""
+    b = _clean(base)
+    t = _clean(target)
+    if b.startswith("/") != t.startswith("/"):
+        return None
+    bp = [] if b == "." else b.split("/")
+    tp = [] if t == "." else t.split("/")
+    i = 0
+    while i < len(bp) and i < len(tp) and bp[i] == tp[i]:
+        i += 1
+    rest = bp[i:]
+    if ".." in rest:
+        return None
+    parts = [".."] * len(rest) + tp[i:]
+    return "/".join(parts) if parts else "."
+
+
+def install_symlinks(service: UnitFile, log) -> dict[str, str]:
+    """[Install] Alias=/WantedBy=/RequiredBy=/UpheldBy= -> {link path: target}."""
+    links = [_clean(a) for a in service.lookup_all_strv("Install", "Alias")]
+    fname = service.filename
+    base, instance, is_template = service.template_parts()
+    if is_template and not instance:
+        default = service.lookup("Install", "DefaultInstance")
+        fname = f"{base}@{default}{file_ext(fname)}" if default is not None else ""
+    if fname:
+        for key, sub in (("WantedBy", "wants"), ("RequiredBy", "requires"), ("UpheldBy", "upholds")):
+            for target in service.lookup_all_strv("Install", key):
+                if "/" not in target:
+                    links.append(f"{target}.{sub}/{fname}")
+    out: dict[str, str] = {}
+    for link in links:
+        i = link.rfind("/")
+        d = link[:i] if i > 0 else ("/" if i == 0 else ".")
+        rel = _go_rel(d, service.filename)
+        if rel is None:
+            log(f"Can't create symlink {link}: Rel: can't make {service.filename} relative to {d}")
+            continue
+        out[link] = rel
+    return out
+
+
+def generate(
+    sources=None,
+    user: bool = False,
+    *,
+    env: dict | None = None,
+    podman: str | None = None,
+    output_dir: str = "",
+    verbose: bool = False,
+) -> GenerateResult:
+    """Run the generator in memory.
+
+    ``sources``: a list of directories and/or quadlet files; None means the
+    standard search path (``QUADLET_UNIT_DIRS`` from ``env`` first).
+    ``output_dir`` only affects the ``---path---`` names and debug lines.
+    Nothing is written; see :mod:`hostform.cli.quadlet` for the drop-in.
+    """
+    env = os.environ if env is None else env
+    if podman is None:
+        podman = env.get("PODMAN") or "/usr/bin/podman"
+    result = GenerateResult()
+
+    def debug(msg: str) -> None:
+        if verbose:
+            result.log.append(msg)
+
+    loader = _Loader(result, debug)
+    seen: set[str] = set()
+    units: list[UnitFile] = []
+    dirs: list[str] = []
+    if sources is None:
+        dirs = unit_dirs(user, env, result.log.append)
+        for d in dirs:
+            units.extend(loader.load_dir(d, seen))
+    else:
+        for s in sources:
+            s = str(s)
+            if os.path.isdir(s):
+                dirs.append(s)
+                units.extend(loader.load_dir(s, seen))
+            else:
+                d = os.path.dirname(os.path.abspath(s))
+                if d not in dirs:
+                    dirs.append(d)
+                name = os.path.basename(s)
+                if name in seen:
+                    continue
+                unit, err = loader.load_file(s)
+                if unit is None:
+                    loader.errors = True
+                    result.log.append(err)  # type: ignore[arg-type]
+                else:
+                    seen.add(name)
+                    units.append(unit)
+    if not units:
+        debug("No files parsed from [" + " ".join(dirs) + "]")
+        result.exit_code = 1 if loader.errors else 0
+        return result
+    for unit in units:
+        loader.load_dropins(unit, dirs)
+    units.sort(key=lambda u: tables.UNIT_TYPES[file_ext(u.filename)][3])
+    infos = build_infos(units)
+    for unit in units:
+        _convert_one(unit, infos, user, podman, output_dir, result, loader)
+    result.exit_code = 1 if loader.errors else 0
+    return result
+
+
+def _convert_one(unit: UnitFile, infos: dict, user: bool, podman: str, output_dir: str, result: GenerateResult, loader: _Loader) -> None:
+    rep = result.report
+    for key in tables.UNSUPPORTED_SERVICE_KEYS:
+        if unit.lookup("Service", key) is not None:
+            msg = f"Warning: using key {key} in the Service group is not supported - use at your own risk"
+            result.log.append(msg)
+            ln = unit.key_lines("Service", key)[-1]
+            rep.warn(HF_WARNING, msg, file=ln.file, line=ln.lineno)
+    group = unit_group(unit)
+    if group in ("Container", "Volume", "Image", "Artifact"):
+        image = unit.lookup(group, "Image")
+        if image is not None and not image.endswith((".build", ".image")) and not is_unambiguous_name(image):
+            msg = (
+                f'Warning: {unit.filename} specifies the image "{image}" which not a fully qualified image name. '
+                "This is not ideal for performance and security reasons. See the podman-pull manpage discussion "
+                "of short-name-aliases.conf for details."
+            )
+            result.log.append(msg)
+            ln = unit.key_lines(group, "Image")[-1]  # type: ignore[arg-type]
+            rep.warn(HF_WARNING, msg, file=ln.file, line=ln.lineno)
+    try:
+        service, warnings = convert(unit, infos, user, podman)
+    except QuadletError as e:
+        msg = f"converting {go_quote(unit.filename)}: {e.message}"
+        result.log.append(msg)
+        loader.errors = True
+        _report_error(rep, unit, group, e)
+        return
+    if warnings:
+        result.log.append("\n".join(warnings))
+        for w in warnings:
+            rep.warn(HF_WARNING, f"{unit.filename}: {w}", file=unit.path or unit.filename)
+    name = service.filename
+    result.units[name] = service.to_string()
+    result.sources[name] = unit.path
+    for link, target in install_symlinks(service, result.log.append).items():
+        result.symlinks[link] = target
+
+
+def _report_error(rep: Report, unit: UnitFile, group: str | None, e: QuadletError) -> None:
+    if e.message.startswith("unsupported key "):
+        for g, k in unknown_keys(unit, group):  # type: ignore[arg-type]
+            for ln in unit.key_lines(g, k):
+                rep.error(HF_UNKNOWN_KEY, f"unsupported key '{k}' in group '{g}'", file=ln.file or unit.path, line=ln.lineno)
+        return
+    g = e.group or group
+    file, line = unit.path or unit.filename, 0
+    if e.key and g:
+        lines = unit.key_lines(g, e.key)
+        if lines:
+            file, line = lines[-1].file or file, lines[-1].lineno
+    if not line and g:
+        line = unit.line_of(g)
+    rep.error(HF_INVALID, e.message, file=file, line=line)
