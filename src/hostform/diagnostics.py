@@ -81,6 +81,39 @@ CODES: dict[str, tuple[str, str]] = {
         "ignition-warning",
         "Ignition accepts the config but warns about it.",
     ),
+    "HF300": (
+        "unit-syntax",
+        "The unit file (a quadlet file, a drop-in or a systemd unit) cannot be "
+        "parsed: every line must be a `[Section]` header, a `Key=Value` "
+        "assignment, or a comment starting with `#` or `;`, and assignments "
+        "must come after a section header.",
+    ),
+    "HF301": (
+        "quadlet-unknown-key",
+        "The key is not supported in this quadlet section, so podman's "
+        "generator refuses the whole file and no service is created. Check "
+        "the spelling (keys are case-sensitive) and podman-systemd.unit(5) for "
+        "the podman version on the host; put plain systemd keys in [Unit] or "
+        "[Service] instead.",
+    ),
+    "HF302": (
+        "quadlet-invalid",
+        "The quadlet file cannot be converted to a service (a required key is "
+        "missing, two keys conflict, or a referenced .network/.volume/.pod/"
+        ".image/.build unit does not exist); podman's generator skips it and "
+        "exits with status 1.",
+    ),
+    "HF303": (
+        "quadlet-warning",
+        "podman's generator converts the file but warns: a short image name "
+        "(use a fully qualified one such as docker.io/library/nginx), a "
+        "[Service] key that quadlet does not support (User, Group, "
+        "DynamicUser), or an invalid escape sequence in a value.",
+    ),
+    "HF304": (
+        "quadlet-io",
+        "A quadlet file or drop-in directory could not be read.",
+    ),
 }
 
 
