@@ -50,6 +50,7 @@ import tempfile
 from pathlib import Path
 
 from hostform.caddy.parse import Block, Caddyfile, Directive, Token, parse
+from hostform.caddy.render import CADDY_CONTAINER, PublishedPort
 from hostform.diagnostics import INFO, WARNING, Diagnostic, Report
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "DIRECTIVES",
     "GLOBAL_OPTIONS",
     "CaddyNotFoundError",
+    "check_caddy_ports",
     "check_caddyfile",
     "check_structure",
     "caddy_version",
@@ -546,4 +548,45 @@ def check_caddyfile(
             continue
         report.add(d)
     _sort(report)
+    return report
+
+
+# --- the container's published ports (HF411) ----------------------------------------
+
+
+def _parse_publish(value: str) -> tuple[str, str, str] | None:
+    """(host port, container port, protocol) of a ``PublishPort=`` value, or None."""
+    value = value.strip()
+    proto = "tcp"
+    if "/" in value:
+        value, proto = value.rsplit("/", 1)
+    if value.startswith("["):  # [v6]:host:container
+        value = value[value.find("]") + 2 :] if "]" in value else value
+    parts = value.split(":")
+    if len(parts) == 1:
+        return ("", parts[0], proto.lower())
+    return (parts[-2], parts[-1], proto.lower())
+
+
+def check_caddy_ports(
+    publish: list[str], file: str | None = None, line: int = 0, needed: tuple[PublishedPort, ...] | None = None
+) -> Report:
+    """HF411 for each port Caddy needs that ``publish`` (``PublishPort=`` values) lacks.
+
+    A missing 443/udp is a warning (HTTP/3 falls back to TCP); a missing 80 or
+    443/tcp is an error (no certificates, no HTTPS). The position, when given,
+    is the place to add the line (the ``[Container]`` or ``[Pod]`` header).
+    """
+    needed = CADDY_CONTAINER.ports if needed is None else needed
+    have = {p for p in (_parse_publish(v) for v in publish) if p is not None}
+    report = Report()
+    for port in needed:
+        key = (str(port.host), str(port.container), port.protocol)
+        if key in have:
+            continue
+        message = f"Caddy needs PublishPort={port.quadlet()} ({port.why})"
+        if port.protocol == "udp":
+            report.warn("HF411", message, file=file, line=line)
+        else:
+            report.error("HF411", message, file=file, line=line)
     return report
