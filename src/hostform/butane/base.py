@@ -1,0 +1,871 @@
+"""Butane's base config: source validation and translation to Ignition.
+
+This is ``base/v0_x`` of Butane, all versions in one place: the differences
+between versions are checks on ``sch.base`` (1 = v0_1 ... 8 = v0_8_exp).
+
+* :func:`validate` is vcontext's walk over the decoded config calling each
+  type's ``Validate`` (depth first, in struct field order).
+* :func:`translate` is ``ToIgn3_xUnvalidated``: the automatic field copy
+  (snake_case to camelCase) with the custom translators for resources,
+  users, units and drop-ins, then mount units, trees and quadlets.  It fills
+  a TranslationSet (output path -> input path) as it goes.
+
+Paths are tuples; Ignition paths use Ignition's JSON names.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hostform.butane.schema import SKIP, SLICE_NAMED, Schema
+from hostform.diagnostics import Report
+from hostform.translations import TranslationSet
+
+E_TOO_MANY_RESOURCE_SOURCES = "only one of the following can be set: inline, local, source"
+E_FILES_DIR_ESCAPE = "local file path traverses outside the files directory"
+E_FILE_TYPE = "trees may only contain files, directories, and symlinks"
+E_NODE_EXISTS = "matching filesystem node has existing contents or different type"
+E_NO_FILES_DIR = "local file paths are relative to a files directory that must be specified with -d/--files-dir"
+E_TREE_NOT_DIR = "root of tree must be a directory"
+E_TREE_NO_LOCAL = "local is required"
+E_DECIMAL_MODE = "unreasonable mode would be reasonable if specified in octal; remember to add a leading zero"
+E_TOO_MANY_SYSTEMD_SOURCES = "only one of the following can be set: contents, contents_local"
+E_QUADLET_EXT = "unsupported file extension for quadlet: must be one of .container, .volume, .network, .kube, .image, .build, .pod, or .artifact"
+E_TEMPLATE_CONTENTS = "template instances cannot have contents or contents_local"
+E_MOUNT_NO_PATH = "path is required if with_mount_unit is true and format is not swap"
+E_MOUNT_NO_FORMAT = "format is required if with_mount_unit is true"
+E_UNKNOWN_IGN_VERSION = "skipping validation for the merge/replace ignition config due to an unkown version"
+
+CODE_ERR = "HF100"
+CODE_WARN = "HF101"
+
+
+class LocalFileError(Exception):
+    pass
+
+
+def camel(key: str) -> str:
+    """Butane's ``Camel``: ``size_mib`` -> ``sizeMiB``, ``http_headers`` -> ``httpHeaders``."""
+    if key.endswith("_mib"):
+        key = key[:-4] + "MiB"
+    parts = key.split("_")
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+# ------------------------------------------------------------ local files
+
+
+def _abs(p: str) -> str:
+    return os.path.normpath(os.path.join(os.getcwd(), p))
+
+
+def ensure_within(path: str, files_dir: str) -> None:
+    base = _abs(files_dir)
+    ap = _abs(path)
+    if ap != base and not ap.startswith(base + os.sep):
+        raise LocalFileError(E_FILES_DIR_ESCAPE)
+
+
+def go_join(*parts: str) -> str:
+    """Go's filepath.Join: join non-empty parts, then Clean."""
+    from hostform.ignition._gostd import clean
+
+    ps = [p for p in parts if p]
+    if not ps:
+        return ""
+    return clean("/".join(ps))
+
+
+def os_error(op: str, path: str, e: OSError) -> str:
+    import errno
+
+    texts = {
+        errno.ENOENT: "no such file or directory",
+        errno.EISDIR: "is a directory",
+        errno.EACCES: "permission denied",
+        errno.ENOTDIR: "not a directory",
+    }
+    return f"{op} {path}: {texts.get(e.errno, (e.strerror or str(e)).lower())}"
+
+
+def read_local(config_path: str, files_dir: str) -> bytes:
+    if not files_dir:
+        raise LocalFileError(E_NO_FILES_DIR)
+    fp = go_join(files_dir, config_path)
+    ensure_within(fp, files_dir)
+    try:
+        with open(fp, "rb") as f:
+            return f.read()
+    except IsADirectoryError as e:
+        raise LocalFileError(f"read {fp}: is a directory") from e
+    except OSError as e:
+        raise LocalFileError(os_error("open", fp, e)) from e
+
+
+# ------------------------------------------------------------ data URLs
+
+_UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()")
+
+
+def make_data_url(contents: bytes, compression: str | None, allow_compression: bool = True) -> tuple[str, str | None]:
+    """Butane's MakeDataURL: the shortest of percent-escaped, base64 and
+    gzip+base64.  Returns (url, compression to set or None)."""
+    import base64
+
+    comp: str | None = "" if not compression else None
+    opaque = "," + "".join(chr(b) if b in _UNRESERVED else "%%%02X" % b for b in contents)
+    b64 = ";base64," + base64.b64encode(contents).decode()
+    if len(b64) < len(opaque):
+        opaque = b64
+    if not compression and allow_compression:
+        import gzip
+
+        gz = ";base64," + base64.b64encode(gzip.compress(contents, 9, mtime=0)).decode()
+        if len(gz) + 4 < len(opaque):
+            opaque = gz
+            comp = "gzip"
+    return "data:" + opaque, comp
+
+
+def _escape_only(contents: bytes) -> str:
+    return "data:," + "".join(chr(b) if b in _UNRESERVED else "%%%02X" % b for b in contents)
+
+
+# ------------------------------------------------------------ validation
+
+
+def _decimal_mode_to_octal(mode: int):
+    if mode < 0 or mode > 7777:
+        return None
+    ret = 0
+    for divisor in (1000, 100, 10, 1):
+        digit = (mode // divisor) % 10
+        if digit > 7:
+            return None
+        ret = (ret << 3) | digit
+    return ret
+
+
+def _typical_mode(mode: int, directory: bool) -> bool:
+    if mode == 0:
+        return True
+    perms = [mode & 0o7, (mode & 0o70) >> 3, (mode & 0o700) >> 6]
+    had_r = had_w = had_x = False
+    for perm in perms:
+        r = perm & 4 != 0
+        w = perm & 2 != 0
+        x = perm & 1 != 0
+        if (not r and had_r) or (not w and had_w) or (not x and had_x):
+            return False
+        if x and had_r and not had_x:
+            return False
+        if (w or x) and not r:
+            return False
+        had_r = had_r or r
+        had_w = had_w or w
+        had_x = had_x or x
+    if not had_r:
+        return False
+    if directory:
+        if not had_x:
+            return False
+        if mode & 0o4000:
+            return False
+        if mode & 0o3000 and not had_w:
+            return False
+    else:
+        if mode & 0o6000:
+            if not had_x:
+                return False
+            if mode & 2:
+                return False
+        if mode & 0o1000:
+            return False
+    return True
+
+
+def decimal_mode(mode: int, directory: bool) -> bool:
+    corrected = _decimal_mode_to_octal(mode)
+    if corrected is None:
+        return False
+    return not _typical_mode(mode, directory) and _typical_mode(corrected, directory)
+
+
+QUADLET_EXTS = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
+
+
+def template_instance(name: str):
+    i = name.find("@")
+    if i == -1:
+        return None
+    j = name.rfind(".")
+    if j == -1 or i + 1 == j:
+        return None
+    return f"{name[:i]}@.{name[j + 1:]}"
+
+
+def validate(cfg: dict, sch: Schema, report: Report) -> None:
+    """Butane's base ``Validate`` methods over the decoded config."""
+    b = sch.base
+
+    def v_resource(t, val, path):
+        if t == "FileContents":
+            if val.get("inline") is not None and val.get("source") is not None:
+                report.error(CODE_ERR, E_TOO_MANY_RESOURCE_SOURCES, path + ("inline",))
+            return
+        field = None
+        n = 0
+        for f in ("local", "inline", "source"):
+            if val.get(f) is not None:
+                n += 1
+                field = f
+        if n > 1:
+            report.error(CODE_ERR, E_TOO_MANY_RESOURCE_SOURCES, path + (field,))
+            return
+        if path[:2] == ("ignition", "config") and field == "inline":
+            validate_ignition_config(path, val["inline"].encode("utf-8", "surrogateescape"), report, path + (field,))
+
+    def v_filesystem(val, path):
+        if not val.get("with_mount_unit"):
+            return
+        fmt = val.get("format")
+        if b < 4:
+            if not val.get("path"):
+                report.error(CODE_ERR, E_MOUNT_NO_PATH, path + ("path",))
+            if not fmt:
+                report.error(CODE_ERR, E_MOUNT_NO_FORMAT, path + ("format",))
+            return
+        if not fmt:
+            report.error(CODE_ERR, E_MOUNT_NO_FORMAT, path + ("format",))
+        elif fmt != "swap" and not val.get("path"):
+            report.error(CODE_ERR, E_MOUNT_NO_PATH, path + ("path",))
+
+    def v_mode(val, path, directory):
+        m = val.get("mode")
+        if m is not None and decimal_mode(m, directory):
+            report.warn(CODE_WARN, E_DECIMAL_MODE, path + ("mode",))
+
+    def v_sources(val, path):
+        if val.get("contents_local") is not None and val.get("contents") is not None:
+            report.error(CODE_ERR, E_TOO_MANY_SYSTEMD_SOURCES, path + ("contents_local",))
+
+    def v_quadlet(val, path):
+        name = val.get("name", "")
+        if not name.endswith(QUADLET_EXTS):
+            report.error(CODE_ERR, E_QUADLET_EXT, path + ("name",))
+            return
+        if template_instance(name):
+            if val.get("contents") is not None:
+                report.error(CODE_ERR, E_TEMPLATE_CONTENTS, path + ("contents",))
+            if val.get("contents_local") is not None:
+                report.error(CODE_ERR, E_TEMPLATE_CONTENTS, path + ("contents_local",))
+        else:
+            v_sources(val, path)
+
+    def walk(t: str, val, path: tuple) -> None:
+        if val is None:
+            return
+        if t.startswith("*"):
+            t = t[1:]
+        if t in SLICE_NAMED:
+            t = SLICE_NAMED[t]
+        if t.startswith("[]"):
+            for i, v in enumerate(val):
+                walk(t[2:], v, path + (i,))
+            return
+        fields = sch.structs.get(t)
+        if fields is None or not isinstance(val, dict):
+            return
+        if t in ("Resource", "FileContents"):
+            v_resource(t, val, path)
+        elif t == "Filesystem":
+            v_filesystem(val, path)
+        elif t == "Directory":
+            v_mode(val, path, True)
+        elif t == "File":
+            v_mode(val, path, False)
+        elif t == "Tree":
+            if not val.get("local"):
+                report.error(CODE_ERR, E_TREE_NO_LOCAL, path)
+        elif t in ("Unit", "Dropin") and b >= 5:
+            v_sources(val, path)
+        elif t == "Quadlet":
+            v_quadlet(val, path)
+        for k, ft in fields:
+            walk(ft, val.get(k), path + (k,))
+
+    walk("Config", cfg, ())
+
+
+def validate_ignition_config(path: tuple, raw: bytes, report: Report, field_path: tuple) -> None:
+    """Butane's ValidateIgnitionConfig on an inline merge/replace config."""
+    try:
+        from hostform import ignition
+
+        cfg, rep = ignition.parse(raw)
+    except Exception:
+        return
+    entries = list(rep) if rep is not None else []
+    if cfg is None:
+        for d in entries:
+            if d.severity == "error":
+                report.error(CODE_ERR, d.message, field_path)
+        return
+    for d in entries:
+        if d.message == "unsupported config version":
+            report.warn(CODE_WARN, E_UNKNOWN_IGN_VERSION, path + ("version",))
+            return
+    for d in entries:
+        report.add(type(d)(d.severity, d.code, d.message, path + tuple(d.path or ())))
+
+
+# ------------------------------------------------------------ translation
+
+
+class Ctx:
+    def __init__(self, sch: Schema, files_dir: str, report: Report, ts: TranslationSet) -> None:
+        self.sch = sch
+        self.files_dir = files_dir
+        self.report = report
+        self.ts = ts
+
+
+def _is_zero(val) -> bool:
+    if val is None:
+        return True
+    if isinstance(val, dict):
+        return all(_is_zero(v) for v in val.values())
+    if isinstance(val, list):
+        return False  # a non-nil slice
+    return not val
+
+
+def _zero_of(t: str):
+    return {"string": "", "int": 0, "bool": False}.get(t, "")
+
+
+def tr_value(cx: Ctx, t: str, val, frm: tuple, to: tuple):
+    """Translate ``val`` of Butane type ``t``; returns the output value."""
+    if t.startswith("*"):
+        if val is None:
+            return None
+        t = t[1:]
+    if t in SLICE_NAMED:
+        t = SLICE_NAMED[t]
+    if t.startswith("[]"):
+        if val is None:
+            return None
+        out = [tr_value(cx, t[2:], v, frm + (i,), to + (i,)) for i, v in enumerate(val)]
+        cx.ts.add(frm, to)
+        return out
+    if t in cx.sch.structs:
+        return tr_struct(cx, t, val or {}, frm, to)
+    v = val if val is not None else _zero_of(t)
+    cx.ts.add(frm, to)
+    return v
+
+
+def tr_struct(cx: Ctx, t: str, val: dict, frm: tuple, to: tuple) -> dict:
+    out: dict = {}
+    for k, ft in cx.sch.structs[t]:
+        if (t, k) in SKIP:
+            continue
+        jk = camel(k)
+        r = tr_value(cx, ft, val.get(k), frm + (k,), to + (jk,))
+        if r is not None:
+            out[jk] = r
+    custom = _CUSTOM.get(t)
+    if custom is not None:
+        custom(cx, val, out, frm, to)
+    if not _is_zero(val):
+        cx.ts.add(frm, to)
+    return out
+
+
+def _tr_resource(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
+    if cx.sch.base == 1:
+        if val.get("inline") is not None:
+            out["source"] = _escape_only(val["inline"].encode("utf-8", "surrogateescape"))
+            cx.ts.add(frm + ("inline",), to + ("source",))
+        return
+    for field in ("local", "inline"):
+        if val.get(field) is None:
+            continue
+        if field == "local":
+            try:
+                data = read_local(val["local"], cx.files_dir)
+            except LocalFileError as e:
+                cx.report.error(CODE_ERR, str(e), frm + ("local",))
+                return
+        else:
+            data = val["inline"].encode("utf-8", "surrogateescape")
+        url, comp = make_data_url(data, out.get("compression"))
+        out["source"] = url
+        cx.ts.add(frm + (field,), to + ("source",))
+        if comp is not None:
+            out["compression"] = comp
+            cx.ts.add(frm + (field,), to + ("compression",))
+
+
+def _tr_user(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
+    locs = val.get("ssh_authorized_keys_local")
+    if not locs:
+        return
+    c = frm + ("ssh_authorized_keys_local",)
+    cx.ts.add(c, to + ("sshAuthorizedKeys",))
+    if not cx.files_dir:
+        cx.report.error(CODE_ERR, E_NO_FILES_DIR, c)
+        return
+    keys = out.setdefault("sshAuthorizedKeys", [])
+    for i, f in enumerate(locs):
+        try:
+            data = read_local(f, cx.files_dir)
+        except LocalFileError as e:
+            cx.report.error(CODE_ERR, str(e), c + (i,))
+            continue
+        text = data.decode("utf-8", "surrogateescape")
+        for line in text.split("\n"):
+            if line.endswith("\r"):
+                line = line[:-1]
+            if line == "":
+                continue
+            cx.ts.add(c + (i,), to + ("sshAuthorizedKeys", len(keys)))
+            keys.append(line)
+
+
+def _tr_unit(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
+    loc = val.get("contents_local")
+    if not loc:
+        return
+    try:
+        data = read_local(loc, cx.files_dir)
+    except LocalFileError as e:
+        cx.report.error(CODE_ERR, str(e), frm + ("contents_local",))
+        return
+    cx.ts.add(frm + ("contents_local",), to + ("contents",))
+    out["contents"] = data.decode("utf-8", "surrogateescape")
+
+
+_CUSTOM = {
+    "Resource": _tr_resource,
+    "FileContents": _tr_resource,
+    "PasswdUser": _tr_user,
+    "Unit": _tr_unit,
+    "Dropin": _tr_unit,
+}
+
+
+def translate(cfg: dict, sch: Schema, files_dir: str, report: Report) -> tuple[dict, TranslationSet]:
+    ts = TranslationSet()
+    cx = Ctx(sch, files_dir, report, ts)
+    out: dict = {}
+    ign = tr_struct(cx, "Ignition", cfg.get("ignition") or {}, ("ignition",), ("ignition",))
+    ign["version"] = sch.ign_version
+    out["ignition"] = ign
+    ts.add(("version",), ("ignition", "version"))
+    ts.add(("ignition",), ("ignition",))
+    for k, ft in sch.structs["Config"]:
+        if ("Config", k) in SKIP or k == "ignition":
+            continue
+        jk = camel(k)
+        r = tr_value(cx, ft, cfg.get(k), (k,), (jk,))
+        if r:
+            out[jk] = r
+    add_mount_units(cx, cfg, out)
+    process_trees(cx, cfg, out)
+    if sch.base >= 8:
+        process_quadlets(cx, cfg, out)
+    return out, ts
+
+
+# ------------------------------------------------------------ mount units
+
+
+def unit_name_path_escape(p: str) -> str:
+    """systemd's unit-name escaping of a path (go-systemd's UnitNamePathEscape)."""
+    from hostform.ignition._gostd import clean
+
+    if p == "/" or p == "":
+        return "-"
+    p = clean(p).strip("/")
+    out = []
+    for i, ch in enumerate(p.encode()):
+        c = chr(ch)
+        if c == "/":
+            out.append("-")
+        elif (c == "." and i == 0) or not (c.isascii() and (c.isalnum() or c in ":_.")):
+            out.append("\\x%02x" % ch)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def mount_unit(sch: Schema, fs: dict, remote: bool) -> dict:
+    device = fs.get("device", "")
+    fmt = fs.get("format") or ""
+    opts = list(fs.get("mount_options") or [])
+    swap = fmt == "swap" and sch.base >= 4
+    options = ""
+    if opts or remote:
+        if sch.base >= 3 or opts:
+            o = ",".join(opts)
+            if remote and sch.base >= 3:
+                o += ("," if opts else "") + "_netdev"
+            options = "\nOptions=" + o
+    esc = unit_name_path_escape(device)
+    if swap:
+        text = f"# Generated by Butane\n[Swap]\nWhat={device}{options}\n\n[Install]\nRequiredBy=swap.target"
+        name = esc + ".swap"
+    else:
+        path = fs.get("path") or ""
+        target = "remote-fs.target" if remote and sch.base >= 3 else "local-fs.target"
+        text = (
+            "# Generated by Butane\n[Unit]\n"
+            f"Requires=systemd-fsck@{esc}.service\nAfter=systemd-fsck@{esc}.service\n\n"
+            f"[Mount]\nWhere={path}\nWhat={device}\nType={fmt}{options}\n\n[Install]\nRequiredBy={target}"
+        )
+        name = unit_name_path_escape(path) + ".mount"
+    return {"contents": text, "enabled": True, "name": name}
+
+
+def _remap(ts: TranslationSet, prefix: tuple, mapping: dict) -> None:
+    """Move translations under prefix+(old,) to prefix+(new,)."""
+    n = len(prefix)
+    moved = {}
+    for to, frm in list(ts.set.items()):
+        if len(to) > n and to[:n] == prefix and isinstance(to[n], int):
+            del ts.set[to]
+            moved[prefix + (mapping[to[n]],) + to[n + 1:]] = frm
+    ts.set.update(moved)
+
+
+def merge_units(ts: TranslationSet, out: dict, rendered: list[tuple[tuple, dict]]) -> None:
+    """Ignition's merge of a parent config holding ``rendered`` units (each with
+    its input path) under the child ``out``; keeps ``ts`` in step."""
+    if not rendered:
+        return
+    systemd = out.setdefault("systemd", {})
+    child_units = systemd.get("units") or []
+    result = [u for _, u in rendered]
+    rendered_ts = {}
+    for i, (frm, u) in enumerate(rendered):
+        rendered_ts[("systemd", "units", i)] = frm
+        for k, v in u.items():
+            rendered_ts[("systemd", "units", i, k)] = frm
+    by_name = {u["name"]: i for i, u in enumerate(result)}
+    mapping = {}
+    for ci, cu in enumerate(child_units):
+        name = cu.get("name", "")
+        if name in by_name:
+            pi = by_name[name]
+            merged = dict(result[pi])
+            for k, v in cu.items():
+                if k == "dropins":
+                    pd = list(merged.get("dropins") or [])
+                    idx = {d.get("name"): j for j, d in enumerate(pd)}
+                    for d in v:
+                        if d.get("name") in idx:
+                            pd[idx[d.get("name")]] = {**pd[idx[d.get("name")]], **d}
+                        else:
+                            pd.append(d)
+                    merged["dropins"] = pd
+                else:
+                    merged[k] = v
+            result[pi] = merged
+            mapping[ci] = pi
+        else:
+            mapping[ci] = len(result)
+            by_name[name] = len(result)
+            result.append(cu)
+    _remap(ts, ("systemd", "units"), mapping)
+    for to, frm in rendered_ts.items():
+        ts.set.setdefault(to, frm)
+    ts.set.setdefault(("systemd",), ("storage", "filesystems"))
+    ts.set.setdefault(("systemd", "units"), ("storage", "filesystems"))
+    systemd["units"] = result
+
+
+def add_mount_units(cx: Ctx, cfg: dict, out: dict) -> None:
+    if cx.sch.base < 2:
+        return
+    storage = cfg.get("storage") or {}
+    rendered = []
+    for i, fs in enumerate(storage.get("filesystems") or []):
+        if not fs.get("with_mount_unit"):
+            continue
+        remote = False
+        dev = fs.get("device", "")
+        if dev.startswith("/dev/mapper/") or dev.startswith("/dev/disk/by-id/dm-name-"):
+            for luks in storage.get("luks") or []:
+                name = luks.get("name", "")
+                if dev in (f"/dev/mapper/{name}", f"/dev/disk/by-id/dm-name-{name}"):
+                    if (luks.get("clevis") or {}).get("tang"):
+                        remote = True
+                        break
+        rendered.append((("storage", "filesystems", i, "with_mount_unit"), mount_unit(cx.sch, fs, remote)))
+    merge_units(cx.ts, out, rendered)
+
+
+# ------------------------------------------------------------ node tracker, trees, quadlets
+
+
+class NodeTracker:
+    def __init__(self, out: dict) -> None:
+        st = out.setdefault("storage", {})
+        self.st = st
+        self.maps = {}
+        for kind in ("files", "directories", "links"):
+            self.maps[kind] = {n.get("path", ""): i for i, n in enumerate(st.get(kind) or [])}
+
+    def exists(self, path: str) -> bool:
+        return any(path in m for m in self.maps.values())
+
+    def get(self, kind: str, path: str):
+        i = self.maps[kind].get(path)
+        if i is None:
+            return 0, None
+        return i, self.st[kind][i]
+
+    def add(self, kind: str, node: dict):
+        lst = self.st.setdefault(kind, [])
+        i = len(lst)
+        lst.append(node)
+        self.maps[kind][node["path"]] = i
+        return i, node
+
+
+def _create_node(path: str, user: dict | None, group: dict | None) -> dict:
+    n: dict = {"path": path}
+    if user:
+        n["user"] = dict(user)
+    if group:
+        n["group"] = dict(group)
+    return n
+
+
+def _common(ts: TranslationSet, frm: tuple, to: tuple, node: dict) -> None:
+    ts.add_from_common_source(frm, to, node)
+    # Go's getAllPaths includes zero fields too
+    for k in ("overwrite", "user", "group", "mode", "contents", "hard", "target"):
+        ts.set.setdefault(to + (k,), frm)
+
+
+def process_trees(cx: Ctx, cfg: dict, out: dict) -> None:
+    trees = (cfg.get("storage") or {}).get("trees") or []
+    if not trees:
+        return
+    t = NodeTracker(out)
+    ts = cx.ts
+    r = cx.report
+    b = cx.sch.base
+    for i, tree in enumerate(trees):
+        ypath = ("storage", "trees", i)
+        if not cx.files_dir:
+            r.error(CODE_ERR, E_NO_FILES_DIR, ypath)
+            return
+        src_base = go_join(cx.files_dir, tree.get("local", ""))
+        try:
+            ensure_within(src_base, cx.files_dir)
+        except LocalFileError as e:
+            r.error(CODE_ERR, str(e), ypath)
+            continue
+        try:
+            st = os.stat(src_base)
+        except OSError as e:
+            r.error(CODE_ERR, os_error("stat", src_base, e), ypath)
+            continue
+        import stat as _stat
+
+        if not _stat.S_ISDIR(st.st_mode):
+            r.error(CODE_ERR, E_TREE_NOT_DIR, ypath)
+            continue
+        dest_base = tree.get("path") or "/"
+        user = tree.get("user") or {}
+        group = tree.get("group") or {}
+        file_mode = tree.get("file_mode")
+        dir_mode = tree.get("dir_mode")
+        _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mode, b)
+
+
+def _walk_paths(root: str):
+    """filepath.Walk order: the root, then entries sorted by name, depth first (no symlink following)."""
+    import stat as _stat
+
+    def rec(p):
+        try:
+            st = os.lstat(p)
+        except OSError as e:
+            yield p, None, e
+            return
+        yield p, st, None
+        if _stat.S_ISDIR(st.st_mode):
+            try:
+                names = sorted(os.listdir(p))
+            except OSError as e:
+                yield p, None, e
+                return
+            for n in names:
+                yield from rec(os.path.join(p, n))
+
+    yield from rec(root)
+
+
+def _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mode, b) -> None:
+    import posixpath
+    import stat as _stat
+
+    ts = cx.ts
+    r = cx.report
+    for src, st, err in _walk_paths(src_base):
+        if err is not None:
+            r.error(CODE_ERR, os_error("lstat", src, err), ypath)
+            continue
+        rel = os.path.relpath(src, src_base)
+        dest = posixpath.normpath(posixpath.join(dest_base, rel)) if rel != "." else posixpath.normpath(dest_base)
+        if dest.startswith("//"):
+            dest = dest[1:]
+        mode = st.st_mode
+        if _stat.S_ISDIR(mode):
+            if b < 7 or (dir_mode is None and not user and not group):
+                continue
+            if t.exists(dest):
+                r.error(CODE_ERR, E_NODE_EXISTS, ypath)
+                continue
+            d = _create_node(dest, user, group)
+            d["mode"] = dir_mode if dir_mode is not None else 0o755
+            i, d = t.add("directories", d)
+            _common(ts, ypath, ("storage", "directories", i), d)
+            if i == 0:
+                ts.add(ypath, ("storage", "directories"))
+        elif _stat.S_ISREG(mode):
+            i, f = t.get("files", dest)
+            if f is not None:
+                if (f.get("contents") or {}).get("source"):
+                    r.error(CODE_ERR, E_NODE_EXISTS, ypath)
+                    continue
+            else:
+                if t.exists(dest):
+                    r.error(CODE_ERR, E_NODE_EXISTS, ypath)
+                    continue
+                i, f = t.add("files", _create_node(dest, user if b >= 7 else None, group if b >= 7 else None))
+                _common(ts, ypath, ("storage", "files", i), f)
+                if i == 0:
+                    ts.add(ypath, ("storage", "files"))
+            try:
+                with open(src, "rb") as fh:
+                    data = fh.read()
+            except OSError as e:
+                r.error(CODE_ERR, os_error("open", src, e), ypath)
+                continue
+            contents = f.setdefault("contents", {})
+            url, comp = make_data_url(data, contents.get("compression"))
+            contents["source"] = url
+            fp = ("storage", "files", i)
+            ts.add(ypath, fp + ("contents", "source"))
+            if comp is not None:
+                contents["compression"] = comp
+                ts.add(ypath, fp + ("contents", "compression"))
+            ts.add(ypath, fp + ("contents",))
+            if f.get("mode") is None:
+                m = 0o755 if mode & 0o111 else 0o644
+                if b >= 7 and file_mode is not None:
+                    m = file_mode
+                f["mode"] = m
+                ts.add(ypath, fp + ("mode",))
+        elif _stat.S_ISLNK(mode):
+            i, link = t.get("links", dest)
+            if link is not None:
+                if link.get("target"):
+                    r.error(CODE_ERR, E_NODE_EXISTS, ypath)
+                    continue
+            else:
+                if t.exists(dest):
+                    r.error(CODE_ERR, E_NODE_EXISTS, ypath)
+                    continue
+                i, link = t.add("links", _create_node(dest, user if b >= 7 else None, group if b >= 7 else None))
+                _common(ts, ypath, ("storage", "links", i), link)
+                if i == 0:
+                    ts.add(ypath, ("storage", "links"))
+            link["target"] = os.readlink(src)
+            ts.add(ypath, ("storage", "links", i, "target"))
+        else:
+            r.error(CODE_ERR, E_FILE_TYPE, ypath)
+
+
+def _quadlet_path(rootful: bool, name: str) -> str:
+    import posixpath
+
+    base = "/etc/containers/systemd" if rootful else "/etc/containers/systemd/users"
+    return posixpath.normpath(posixpath.join(base, name))
+
+
+def _add_file_with_contents(cx, t, local, inline, dest, cpath) -> None:
+    ts = cx.ts
+    r = cx.report
+    _, f = t.get("files", dest)
+    if (f is not None and (f.get("contents") or {}).get("source")) or t.exists(dest):
+        r.error(CODE_ERR, E_NODE_EXISTS, cpath)
+        return
+    i, f = t.add("files", {"path": dest})
+    fp = ("storage", "files", i)
+    if i == 0:
+        ts.add(cpath, ("storage", "files"))
+    _common(ts, cpath, fp, f)
+    ts.add(cpath + ("name",), fp + ("path",))
+    data = b""
+    cp = cpath
+    if local:
+        cp = cpath + ("contents_local",)
+        try:
+            data = read_local(local, cx.files_dir)
+        except LocalFileError as e:
+            r.error(CODE_ERR, str(e), cp)
+            return
+    if inline:
+        cp = cpath + ("contents",)
+        data = inline.encode("utf-8", "surrogateescape")
+    contents = f.setdefault("contents", {})
+    url, comp = make_data_url(data, contents.get("compression"))
+    contents["source"] = url
+    ts.add(cp, fp + ("contents", "source"))
+    if comp is not None:
+        contents["compression"] = comp
+        ts.add(cpath, fp + ("contents", "compression"))
+    ts.add(cp, fp + ("contents",))
+    if f.get("mode") is None:
+        f["mode"] = 0o644
+        ts.add(cpath, fp + ("mode",))
+
+
+def process_quadlets(cx: Ctx, cfg: dict, out: dict) -> None:
+    quadlets = (cfg.get("systemd") or {}).get("quadlets") or []
+    if not quadlets:
+        return
+    t = NodeTracker(out)
+    ts = cx.ts
+    qp = ("systemd", "quadlets")
+    ts.add(qp, ("storage",))
+    for n, q in enumerate(quadlets):
+        path = qp + (n,)
+        name = q.get("name", "")
+        rootful = bool(q.get("rootful"))
+        tmpl = template_instance(name)
+        dest = _quadlet_path(rootful, name)
+        if tmpl:
+            _, link = t.get("links", dest)
+            if link is not None or t.exists(dest):
+                cx.report.error(CODE_ERR, E_NODE_EXISTS, path)
+            else:
+                i, link = t.add("links", {"path": dest, "target": tmpl})
+                lp = ("storage", "links", i)
+                if i == 0:
+                    ts.add(path, ("storage", "links"))
+                _common(ts, path, lp, link)
+                ts.add(path + ("name",), lp + ("path",))
+                ts.add(path, lp + ("target",))
+        else:
+            _add_file_with_contents(cx, t, q.get("contents_local"), q.get("contents"), dest, path)
+        for j, d in enumerate(q.get("dropins") or []):
+            dp = path + ("dropins", j)
+            ddest = dest + ".d/" + d.get("name", "")
+            _add_file_with_contents(cx, t, d.get("contents_local"), d.get("contents"), ddest, dp)

@@ -1,0 +1,202 @@
+"""YAML node tree -> Butane config as plain dicts, with go-yaml's semantics.
+
+:func:`decode` does what ``yaml.Decoder.Decode`` into Butane's Go structs
+does: it keeps the keys the schema knows (snake_case, only those present and
+not null), decodes scalars with go-yaml's rules, and collects go-yaml's type
+errors (``line 5: cannot unmarshal !!map into []v0_7.File``) in document
+order.  :func:`unused_keys` is Ignition's ``ValidateUnusedKeys`` run over the
+same structs: it looks keys up on the raw node tree (merge keys are not
+expanded there, as in vcontext's tree) and warns about keys that no field
+uses.
+"""
+
+from __future__ import annotations
+
+from hostform.butane.schema import SLICE_NAMED, Schema
+
+_PRIMS = {"string": "string", "int": "int", "bool": "bool"}
+
+
+from hostform.butane.report import Key
+
+
+def _short_tag(node) -> str:
+    tag = getattr(node, "tag", "") or ""
+    if tag.startswith("tag:yaml.org,2002:"):
+        tag = "!!" + tag[len("tag:yaml.org,2002:"):]
+    return tag
+
+
+def _terror(node, go_type: str) -> str:
+    tag = _short_tag(node)
+    if node.kind == "scalar":
+        value = node.value
+        if len(value) > 10:
+            value = " `" + value[:7] + "...`"
+        else:
+            value = " `" + value + "`"
+    else:
+        value = ""
+    return f"line {node.line}: cannot unmarshal {tag}{value} into {go_type}"
+
+
+def _is_null(node) -> bool:
+    return node.kind == "scalar" and _short_tag(node) == "!!null"
+
+
+def _items(node):
+    from hostform import yamlpos
+
+    return yamlpos.merged_items(node)
+
+
+class Decoder:
+    def __init__(self, sch: Schema) -> None:
+        self.sch = sch
+        self.errors: list[str] = []
+
+    def value(self, t: str, node):
+        """Decode ``node`` as Go type ``t``; None means unset (nil / null)."""
+        if _is_null(node):
+            return None
+        if t.startswith("*"):
+            t = t[1:]
+        if t in SLICE_NAMED:
+            return self._list(SLICE_NAMED[t][2:], node, t)
+        if t.startswith("[]"):
+            return self._list(t[2:], node, t)
+        if t in self.sch.structs:
+            return self._struct(t, node)
+        kind = _PRIMS.get(t, "string")  # named string types decode as strings
+        if node.kind != "scalar":
+            self.errors.append(_terror(node, self.sch.go_name(t)))
+            return None
+        from hostform import yamlpos
+
+        try:
+            v = yamlpos.decode_scalar(node, kind)
+        except Exception as e:  # go-yaml's type error
+            msg = getattr(e, "message", None) or str(e)
+            if not msg.startswith("line "):
+                msg = f"line {node.line}: {msg}"
+            self.errors.append(msg)
+            return None
+        if isinstance(v, tuple):  # (value, error) style
+            v, err = v
+            if err:
+                if not err.startswith("line "):
+                    err = f"line {node.line}: {err}"
+                self.errors.append(err)
+                return None
+        return v
+
+    def _list(self, elem: str, node, t: str):
+        if node.kind != "sequence":
+            self.errors.append(_terror(node, self.sch.go_name(t)))
+            return None
+        out = []
+        for child in node.items:
+            v = self.value(elem, child)
+            if v is None:
+                # go-yaml keeps the zero value in the slice
+                v = _zero(elem, self.sch)
+            out.append(v)
+        return out
+
+    def _struct(self, t: str, node):
+        if node.kind != "mapping":
+            self.errors.append(_terror(node, self.sch.go_name(t)))
+            return None
+        fields = dict(self.sch.structs[t])
+        out: dict = {}
+        for k, v in _items(node):
+            key = k.value if k.kind == "scalar" else None
+            ft = fields.get(key)
+            if ft is None:
+                continue
+            dv = self.value(ft, v)
+            if dv is None:
+                out.pop(key, None)
+            else:
+                out[key] = dv
+        return out
+
+
+def _zero(t: str, sch: Schema):
+    if t.startswith("*") or t.startswith("[]") or t in SLICE_NAMED:
+        return None
+    if t in sch.structs:
+        return {}
+    if t == "int":
+        return 0
+    if t == "bool":
+        return False
+    return ""
+
+
+def decode(root, sch: Schema) -> tuple[dict, list[str]]:
+    """The config as dicts and go-yaml's type errors (``line N: ...``)."""
+    d = Decoder(sch)
+    if root is None or _is_null(root):
+        return {}, []
+    cfg = d.value("Config", root)
+    return (cfg if cfg is not None else {}), d.errors
+
+
+def _raw_get(node, key):
+    if node is None or node.kind != "mapping":
+        return None
+    found = None
+    for k, v in node.items:
+        if k.kind == "scalar" and k.value == key:
+            found = v
+    return found
+
+
+def unused_keys(root, cfg: dict, sch: Schema) -> list[tuple[tuple, str]]:
+    """(path, message) warnings of Ignition's ValidateUnusedKeys."""
+    out: list[tuple[tuple, str]] = []
+
+    def walk_struct(t: str, value: dict, tnode, path: tuple, found: bool) -> None:
+        if found:
+            if tnode.kind != "mapping":
+                out.append((path, f"context tree does not match content tree at {_path_str(path)}. Line and column reporting may be inconsistent. Unused keys may not be reported"))
+            else:
+                names = {k for k, _ in sch.structs[t]}
+                for k, _v in tnode.items:
+                    kv = k.value if k.kind == "scalar" else ""
+                    if kv not in names:
+                        out.append((path + (Key(kv),), f"unused key {kv}"))
+        for k, ft in sch.structs[t]:
+            sub = value.get(k) if value else None
+            child = _raw_get(tnode, k) if found and tnode.kind == "mapping" else None
+            walk(ft, sub, child, path + (k,), child is not None)
+
+    def walk(t: str, value, tnode, path: tuple, found: bool) -> None:
+        if t.startswith("*"):
+            if value is None:
+                return
+            t = t[1:]
+        if t in SLICE_NAMED:
+            t = SLICE_NAMED[t]
+        if t.startswith("[]"):
+            if not value:
+                return
+            elem = t[2:]
+            seq = tnode if found and tnode.kind == "sequence" else None
+            for i, v in enumerate(value):
+                child = seq.items[i] if seq is not None and i < len(seq.items) else None
+                walk(elem, v, child, path + (i,), child is not None)
+            return
+        if t in sch.structs:
+            walk_struct(t, value if isinstance(value, dict) else {}, tnode, path, found)
+
+    walk_struct("Config", cfg, root, (), root is not None)
+    return out
+
+
+def _path_str(path: tuple) -> str:
+    s = "$"
+    for p in path:
+        s += "." + str(p)
+    return s

@@ -1,0 +1,245 @@
+"""Butane's TranslateBytes: YAML text in, Ignition JSON out, plus a report.
+
+Stages, as in Butane (``config/config.go`` and ``config/util/util.go``):
+
+1. read ``variant`` and ``version`` alone; pick the translator;
+2. decode the whole config (go-yaml type errors are fatal);
+3. unused-key warnings;
+4. source validation (base, then the fcos variant's rules);
+5. translation (base, then the fcos sugar), collecting a TranslationSet;
+6. Ignition's duplicate and semantic validation of the result, each finding
+   moved back onto the input through the TranslationSet;
+7. JSON output.
+
+:func:`translate_bytes` returns ``(output or None, diagnostics, error)``:
+``error`` is the text after ``Error translating config: `` when translation
+failed.  The diagnostics carry input paths; positions are attached by the
+caller (see ``report.correlate``).
+"""
+
+from __future__ import annotations
+
+from hostform.diagnostics import Report
+
+E_NO_VARIANT = "error parsing variant; must be specified"
+E_INVALID_VERSION = "error parsing version; must be a valid semver"
+E_INVALID_SOURCE = "source config is invalid"
+E_INVALID_GENERATED = "config generated was invalid"
+E_RHCOS = "rhcos variant has been removed; use openshift variant instead: https://coreos.github.io/butane/upgrading-openshift/"
+
+
+class Options:
+    """Butane's TranslateOptions (the parts hostform supports)."""
+
+    __slots__ = ("files_dir", "pretty", "no_resource_auto_compression")
+
+    def __init__(self, files_dir: str = "", pretty: bool = False) -> None:
+        self.files_dir = files_dir
+        self.pretty = pretty
+        self.no_resource_auto_compression = False
+
+
+class Result:
+    __slots__ = ("output", "report", "error", "root")
+
+    def __init__(self, output, report, error, root) -> None:
+        self.output = output
+        self.report = report
+        self.error = error
+        self.root = root
+
+
+def parse_semver(s: str):
+    """go-semver's NewVersion: (major, minor, patch, pre, meta) or None."""
+    meta = ""
+    if "+" in s:
+        s, meta = s.split("+", 1)
+    pre = ""
+    if "-" in s:
+        s, pre = s.split("-", 1)
+    parts = s.split(".")
+    if len(parts) != 3:
+        return None
+    nums = []
+    for p in parts:
+        q = p[1:] if p[:1] in "+-" and len(p) > 1 else p
+        if not q.isdigit() or not q.isascii():
+            return None
+        nums.append(int(p))
+    if pre and any(not x for x in pre.split(".")):
+        return None
+    return nums[0], nums[1], nums[2], pre, meta
+
+
+def semver_string(v) -> str:
+    s = f"{v[0]}.{v[1]}.{v[2]}"
+    if v[3]:
+        s += "-" + v[3]
+    if v[4]:
+        s += "+" + v[4]
+    return s
+
+
+def _snake(s: str) -> str:
+    out = []
+    i = 0
+    while i < len(s):
+        if s.startswith("MiB", i):
+            out.append("_MiB")
+            i += 3
+            continue
+        c = s[i]
+        out.append("_" + c if "A" <= c <= "Z" else c)
+        i += 1
+    return "".join(out).lower()
+
+
+def map_path(ts, path: tuple) -> tuple:
+    """Butane's TranslateReportPaths for one json path."""
+    f = ts.set.get(tuple(path))
+    if f is not None:
+        return f
+    return tuple(_snake(p) if isinstance(p, str) else p for p in path)
+
+
+def _top_strings(root) -> tuple[str, str, list[str]]:
+    """version and variant as go-yaml decodes them into strings, with type errors."""
+    from hostform import yamlpos
+
+    version = variant = ""
+    errors: list[str] = []
+    if root is None or root.kind != "mapping":
+        if root is not None and not (root.kind == "scalar" and root.tag == "!!null"):
+            errors.append(f"line {root.line}: cannot unmarshal {root.tag}{_val(root)} into config.commonFields")
+        return version, variant, errors
+    vals = {}
+    for k, v in yamlpos.merged_items(root):
+        if k.kind == "scalar" and k.value in ("version", "variant"):
+            vals[k.value] = v
+    out = {}
+    for key in ("version", "variant"):
+        pass
+    for k, v in yamlpos.merged_items(root):
+        if not (k.kind == "scalar" and k.value in ("version", "variant")):
+            continue
+        if v.kind == "scalar" and v.tag == "!!null":
+            out[k.value] = ""
+            continue
+        if v.kind != "scalar":
+            errors.append(f"line {v.line}: cannot unmarshal {v.tag} into string")
+            continue
+        try:
+            r = yamlpos.decode_scalar(v, "string")
+            if isinstance(r, tuple):
+                r = r[0]
+            out[k.value] = r
+        except Exception as e:
+            msg = getattr(e, "message", None) or str(e)
+            errors.append(msg if msg.startswith("line ") else f"line {v.line}: {msg}")
+    del vals
+    return out.get("version", ""), out.get("variant", ""), errors
+
+
+def _val(node) -> str:
+    if node.kind != "scalar":
+        return ""
+    v = node.value
+    return " `" + (v[:7] + "..." if len(v) > 10 else v) + "`"
+
+
+def translate_bytes(data: bytes, options: Options) -> Result:
+    from hostform import yamlpos
+
+    text = data.decode("utf-8", "surrogateescape")
+    report = Report()
+    try:
+        root = yamlpos.load(text)
+    except yamlpos.YAMLError as e:
+        return Result(None, report, f"Error unmarshaling yaml: {e.message}", None)
+
+    version, variant, errs = _top_strings(root)
+    if errs:
+        return Result(None, report, "Error unmarshaling yaml: yaml: unmarshal errors:\n  " + "\n  ".join(errs), root)
+    if variant == "":
+        return Result(None, report, E_NO_VARIANT, root)
+    sv = parse_semver(version)
+    if sv is None:
+        return Result(None, report, E_INVALID_VERSION, root)
+    vs = semver_string(sv)
+    from hostform.butane.schema import FCOS_VERSIONS, schema
+
+    if variant == "rhcos" and vs == "0.1.0":
+        return Result(None, report, E_RHCOS, root)
+    if variant != "fcos" or vs not in FCOS_VERSIONS:
+        return Result(None, report, f"No translator exists for variant {variant} with version {vs}", root)
+    sch = schema(vs)
+
+    from hostform.butane import decode as dec
+
+    if root is None or (root.kind == "scalar" and root.tag == "!!null"):
+        return Result(None, report, "EOF", root)
+    cfg, errors = dec.decode(root, sch)
+    if errors:
+        return Result(None, report, "yaml: unmarshal errors:\n  " + "\n  ".join(errors), root)
+
+    for path, msg in dec.unused_keys(root, cfg, sch):
+        report.warn("HF003", msg, path)
+    if report.is_fatal():
+        return Result(None, report, E_INVALID_SOURCE, root)
+
+    out, err = _translate(cfg, sch, options, report)
+    if err:
+        return Result(None, report, err, root)
+    from hostform import ignition
+
+    return Result(ignition.emit(out, sch.ign_version, options.pretty), report, None, root)
+
+
+def _translate(cfg: dict, sch, options: Options, report: Report):
+    from hostform.butane import base
+
+    # source validation
+    vrep = Report()
+    fcos = _fcos()
+    if fcos is not None:
+        fcos.validate_fcos(cfg, sch.version, vrep, "top")
+    base.validate(cfg, sch, vrep)
+    if fcos is not None:
+        fcos.validate_fcos(cfg, sch.version, vrep, "fields")
+    report.merge(vrep)
+    if report.is_fatal():
+        return None, E_INVALID_SOURCE
+
+    # translation
+    trep = Report()
+    out, ts = base.translate(cfg, sch, options.files_dir, trep)
+    if trep.is_fatal():
+        report.merge(trep)
+        return None, E_INVALID_SOURCE
+    if fcos is not None:
+        fcos.translate_fcos(cfg, out, ts, trep, sch.version, {"files_dir": options.files_dir, "no_resource_auto_compression": False})
+    report.merge(trep)
+    if report.is_fatal():
+        return None, E_INVALID_SOURCE
+
+    # the generated config
+    from hostform import ignition
+
+    irep = ignition.validate(out, sch.ign_version)
+    from hostform.diagnostics import Diagnostic
+
+    code_of = {"error": "HF200", "warning": "HF201"}
+    for d in irep:
+        p = map_path(ts, tuple(d.path or ()))
+        report.add(Diagnostic(d.severity, code_of.get(d.severity, d.code), d.message, p))
+    if report.is_fatal():
+        return None, E_INVALID_GENERATED
+    return out, None
+
+
+def _fcos():
+    try:
+        from hostform.butane import fcos
+    except ImportError:
+        return None
+    return fcos
