@@ -1,0 +1,2062 @@
+"""A small YAML loader with go-yaml v3 semantics, positions and error texts.
+
+hostform's Butane front end must accept exactly what the Go Butane accepts
+(it parses with gopkg.in/yaml.v3 v3.0.1) and print the very same error
+messages.  This module is an independent Python implementation of the same
+algorithm: a token scanner with one-line simple keys, a recursive-descent
+parser over the token stream (with the same three-token look-ahead, so that
+scanner errors win over parser errors in the same order), a node tree with
+1-based line/column positions, and yaml.v3's scalar resolution and decoding
+rules.  No third-party code, and nothing heavy is imported at start-up.
+
+Public API:
+
+``load(text) -> Node | None``
+    Parse the first document (like ``yaml.Unmarshal``: later documents are
+    ignored, only the scanner look-ahead peeks into them).  ``None`` when the
+    stream holds no document at all.  Raises :class:`YAMLError`.
+
+``resolve(node)``
+    The plain Python value yaml.v3 produces when decoding into
+    ``interface{}``: dict/list/str/int/float/bool/None (plus ``datetime`` for
+    timestamps and ``bytes`` for ``!!binary``), merge keys applied.
+
+``decode_scalar(node, kind)``
+    What yaml.v3 stores when decoding ``node`` into a Go field of type
+    ``kind`` ("string", "int", "int64", "uint", "bool", "float64", ...).
+    Returns ``None`` for null nodes (the Go field is left alone).  Raises
+    :class:`YAMLTypeError` (message like ``line 6: cannot unmarshal !!str
+    `rw-r--r--` into int``) or :class:`YAMLError` (hard failures).
+
+``merged_items(node)``
+    The (key, value) pairs of a mapping with ``<<`` merge keys expanded the
+    way yaml.v3 decodes into a struct: explicit keys first (document order),
+    then keys of merged maps that are not set yet, in merge order.
+
+``type_error(node, go_type)``, ``format_type_errors(entries)``,
+``duplicate_key_errors(node)``: building blocks for yaml.v3's
+``yaml: unmarshal errors:`` report.
+
+Aliases: an alias occurrence becomes its own :class:`Node` whose ``kind``,
+``tag``, ``value``, ``style`` and ``items`` (the same list object) are those
+of the anchored node, whose ``line``/``column`` are the alias's own, and
+whose ``alias`` attribute points at the anchored node (``alias_name`` holds
+the name).  A self-referencing anchor therefore yields a cyclic tree;
+``resolve`` reports it the way yaml.v3 does.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Node",
+    "YAMLError",
+    "YAMLTypeError",
+    "decode_scalar",
+    "duplicate_key_errors",
+    "format_type_errors",
+    "load",
+    "merged_items",
+    "resolve",
+    "type_error",
+]
+
+
+class YAMLError(Exception):
+    """A go-yaml failure; ``message`` is go-yaml's exact text."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class YAMLTypeError(YAMLError):
+    """One entry of yaml.v3's ``TypeError`` list (``line N: cannot unmarshal ...``)."""
+
+
+class Node:
+    __slots__ = ("kind", "tag", "value", "style", "line", "column", "items", "anchor", "alias", "alias_name")
+
+    def __init__(self, kind: str, tag: str, value: str, style: str, line: int, column: int) -> None:
+        self.kind = kind
+        self.tag = tag
+        self.value = value
+        self.style = style
+        self.line = line
+        self.column = column
+        self.items: list = []
+        self.anchor = ""
+        self.alias: Node | None = None
+        self.alias_name = ""
+
+    def __repr__(self) -> str:
+        if self.kind == "scalar":
+            return f"Node(scalar {self.tag} {self.value!r} @{self.line}:{self.column})"
+        return f"Node({self.kind} {self.tag} n={len(self.items)} @{self.line}:{self.column})"
+
+
+# ---------------------------------------------------------------------------
+# Token kinds
+
+T_STREAM_START = 1
+T_STREAM_END = 2
+T_VERSION = 3
+T_TAGDIR = 4
+T_DOC_START = 5
+T_DOC_END = 6
+T_BSEQ_START = 7
+T_BMAP_START = 8
+T_BLOCK_END = 9
+T_FSEQ_START = 10
+T_FSEQ_END = 11
+T_FMAP_START = 12
+T_FMAP_END = 13
+T_BLOCK_ENTRY = 14
+T_FLOW_ENTRY = 15
+T_KEY = 16
+T_VALUE = 17
+T_ALIAS = 18
+T_ANCHOR = 19
+T_TAG = 20
+T_SCALAR = 21
+
+_BREAKS = frozenset("\n\u2028\u2029")
+_BLANKZ = frozenset(" \t\n\u2028\u2029\0")
+_BLANK_OR_BREAK = frozenset(" \t\n\u2028\u2029")
+_ALPHA = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-")
+_HEX = frozenset("0123456789ABCDEFabcdef")
+_URI = _ALPHA | frozenset(";/?:@&=+$,.!~*'()[]%")
+_PLAIN_STOP_BLOCK = _BLANKZ | frozenset(":")
+_PLAIN_STOP_FLOW = _BLANKZ | frozenset(":,?[]{}")
+_NOT_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`") | _BLANKZ
+_ANCHOR_END = _BLANKZ | frozenset("?:,]}%@`")
+_ESCAPES = {
+    "0": "\0", "a": "\x07", "b": "\x08", "t": "\t", "\t": "\t", "n": "\n", "v": "\x0b",
+    "f": "\x0c", "r": "\r", "e": "\x1b", " ": " ", '"': '"', "'": "'", "\\": "\\",
+    "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029",
+}
+_CODE_LEN = {"x": 2, "u": 4, "U": 8}
+_MAX_DEPTH = 10000
+
+
+class _Stop(Exception):
+    """Internal: a libyaml-style error (scanner or parser) to be formatted."""
+
+    def __init__(self, scanner: bool, context_line: int, problem_line: int, problem: str) -> None:
+        self.scanner = scanner
+        self.context_line = context_line
+        self.problem_line = problem_line
+        self.problem = problem
+
+
+class _ReaderStop(Exception):
+    pass
+
+
+def _fail_text(e: _Stop) -> YAMLError:
+    # yaml.v3 parser.fail(): the context mark wins, but only when its (0-based)
+    # line is not 0; scanner errors add one, parser errors do not.
+    line = 0
+    if e.context_line != 0:
+        line = e.context_line + (1 if e.scanner else 0)
+    elif e.problem_line != 0:
+        line = e.problem_line + (1 if e.scanner else 0)
+    msg = e.problem or "unknown problem parsing YAML content"
+    if line:
+        return YAMLError(f"yaml: line {line}: {msg}", line)
+    return YAMLError("yaml: " + msg)
+
+
+# ---------------------------------------------------------------------------
+# Scanner
+
+
+class _Scanner:
+    def __init__(self, text: str, limit: int, reader_problem: str | None) -> None:
+        # ``limit``: number of characters the Go reader manages to decode
+        # before it meets the invalid character (``reader_problem``).
+        self.n = limit
+        self.s = text[:limit] + "\0\0\0\0\0\0\0\0"
+        self.reader_problem = reader_problem
+        self.lsps = "\u2028" in self.s or "\u2029" in self.s
+        self.pos = 0
+        self.line = 0
+        self.lstart = 0
+        self.tokens: list = []
+        self.thead = 0
+        self.parsed = 0
+        self.indent = -1
+        self.indents: list = []
+        self.flow_level = 0
+        self.simple_keys: list = []
+        self.skbt: dict = {}
+        self.sk_allowed = False
+        self.started = False
+        self.stream_end_produced = False
+
+    # -- marks and errors -------------------------------------------------
+    def mark(self) -> tuple:
+        return (self.pos, self.line, self.pos - self.lstart)
+
+    def _reader_check(self, ahead: int) -> None:
+        if self.reader_problem is not None and self.pos + ahead > self.n:
+            raise _ReaderStop(self.reader_problem)
+
+    def serr(self, context_mark: tuple | None, problem: str) -> _Stop:
+        self._reader_check(4)
+        cl = context_mark[1] if context_mark is not None else 0
+        return _Stop(True, cl, self.line, problem)
+
+    def _newline(self, p: int) -> None:
+        self.line += 1
+        self.lstart = p + 1
+
+    def _skip_span(self, a: int, b: int) -> None:
+        """Account for line breaks in s[a:b] (pos is set by the caller)."""
+        s = self.s
+        c = s.count("\n", a, b)
+        if self.lsps:
+            c += s.count("\u2028", a, b) + s.count("\u2029", a, b)
+        if c:
+            self.line += c
+            last = max(s.rfind("\n", a, b), s.rfind("\u2028", a, b), s.rfind("\u2029", a, b))
+            self.lstart = last + 1
+
+    def _eol(self, p: int) -> int:
+        s = self.s
+        j = s.find("\n", p, self.n)
+        if j < 0:
+            j = self.n
+        if self.lsps:
+            for ch in "\u2028\u2029":
+                k = s.find(ch, p, j)
+                if k >= 0:
+                    j = k
+        return j
+
+    # -- token queue ------------------------------------------------------
+    def insert(self, number: int, tok: tuple) -> None:
+        if number < 0:
+            self.tokens.append(tok)
+        else:
+            self.tokens.insert(self.thead + number, tok)
+
+    _available = False
+
+    def peek(self) -> tuple:
+        if not self._available:
+            self.fetch_more()
+        return self.tokens[self.thead]
+
+    def skip_token(self) -> None:
+        self._available = False
+        self.parsed += 1
+        self.thead += 1
+        if self.thead > 512 and self.thead * 2 > len(self.tokens):
+            del self.tokens[: self.thead]
+            self.thead = 0
+
+    def fetch_more(self) -> None:
+        tokens = self.tokens
+        while True:
+            if self.thead < len(tokens) - 2:
+                idx = self.skbt.get(self.parsed)
+                if idx is None:
+                    break
+                if not self.sk_valid(self.simple_keys[idx]):
+                    break
+            self.fetch_next()
+        self._available = True
+
+    def sk_valid(self, sk: list) -> bool:
+        if not sk[0]:
+            return False
+        m = sk[3]
+        if m[1] < self.line or m[0] + 1024 < self.pos:
+            if sk[1]:
+                raise self.serr(m, "could not find expected ':'")
+            sk[0] = False
+            return False
+        return True
+
+    def save_simple_key(self) -> None:
+        if self.sk_allowed:
+            col = self.pos - self.lstart
+            required = self.flow_level == 0 and self.indent == col
+            sk = [True, required, self.parsed + len(self.tokens) - self.thead, self.mark()]
+            self.remove_simple_key()
+            self.simple_keys[-1] = sk
+            self.skbt[sk[2]] = len(self.simple_keys) - 1
+
+    def remove_simple_key(self) -> None:
+        sk = self.simple_keys[-1]
+        if sk[0]:
+            if sk[1]:
+                raise self.serr(sk[3], "could not find expected ':'")
+            sk[0] = False
+            self.skbt.pop(sk[2], None)
+
+    def increase_flow_level(self) -> None:
+        self.simple_keys.append([False, False, self.parsed + len(self.tokens) - self.thead, self.mark()])
+        self.flow_level += 1
+        if self.flow_level > _MAX_DEPTH:
+            raise self.serr(self.simple_keys[-1][3], f"exceeded max depth of {_MAX_DEPTH}")
+
+    def decrease_flow_level(self) -> None:
+        if self.flow_level > 0:
+            self.flow_level -= 1
+            last = self.simple_keys.pop()
+            self.skbt.pop(last[2], None)
+
+    def roll_indent(self, column: int, number: int, typ: int, mark: tuple) -> None:
+        if self.flow_level > 0:
+            return
+        if self.indent < column:
+            self.indents.append(self.indent)
+            self.indent = column
+            if len(self.indents) > _MAX_DEPTH:
+                raise self.serr(self.simple_keys[-1][3], f"exceeded max depth of {_MAX_DEPTH}")
+            if number > -1:
+                number -= self.parsed
+            self.insert(number, (typ, mark, mark, None, None))
+
+    def unroll_indent(self, column: int, mark: tuple) -> None:
+        if self.flow_level > 0:
+            return
+        while self.indent > column:
+            self.tokens.append((T_BLOCK_END, mark, mark, None, None))
+            self.indent = self.indents.pop()
+
+    # -- dispatcher ---------------------------------------------------------
+    def fetch_next(self) -> None:
+        s = self.s
+        if not self.started:
+            self._reader_check(1)
+            self.started = True
+            self.indent = -1
+            self.simple_keys.append([False, False, 0, (0, 0, 0)])
+            self.sk_allowed = True
+            m = self.mark()
+            self.tokens.append((T_STREAM_START, m, m, None, None))
+            return
+        scan_mark = self.mark()
+        self.scan_to_next_token()
+        self.unroll_indent(self.pos - self.lstart, scan_mark)
+        self._reader_check(4)
+        pos = self.pos
+        c = s[pos]
+        if c == "\0" and pos >= self.n:
+            return self.fetch_stream_end()
+        col0 = pos == self.lstart
+        if col0:
+            if c == "%":
+                return self.fetch_directive()
+            if c == "-" and s[pos + 1] == "-" and s[pos + 2] == "-" and s[pos + 3] in _BLANKZ:
+                return self.fetch_document_indicator(T_DOC_START)
+            if c == "." and s[pos + 1] == "." and s[pos + 2] == "." and s[pos + 3] in _BLANKZ:
+                return self.fetch_document_indicator(T_DOC_END)
+        self.fetch_token(c)
+        # Go's deferred line-comment scan: a comment after the token on the
+        # same line is eaten here (this also eats tabs in front of it).
+        if self.tokens[-1][0] != T_BLOCK_ENTRY:
+            self.scan_line_comment()
+
+    def fetch_token(self, c: str) -> None:
+        s = self.s
+        pos = self.pos
+        fl = self.flow_level
+        if c == "[":
+            return self.fetch_flow_start(T_FSEQ_START)
+        if c == "{":
+            return self.fetch_flow_start(T_FMAP_START)
+        if c == "]":
+            return self.fetch_flow_end(T_FSEQ_END)
+        if c == "}":
+            return self.fetch_flow_end(T_FMAP_END)
+        if c == ",":
+            return self.fetch_flow_entry()
+        nxt = s[pos + 1]
+        if c == "-" and nxt in _BLANKZ:
+            return self.fetch_block_entry()
+        if c == "?" and (fl or nxt in _BLANKZ):
+            return self.fetch_key()
+        if c == ":" and (fl or nxt in _BLANKZ):
+            return self.fetch_value()
+        if c == "*":
+            return self.fetch_anchor(T_ALIAS)
+        if c == "&":
+            return self.fetch_anchor(T_ANCHOR)
+        if c == "!":
+            return self.fetch_tag()
+        if c == "|" and not fl:
+            return self.fetch_block_scalar(True)
+        if c == ">" and not fl:
+            return self.fetch_block_scalar(False)
+        if c == "'":
+            return self.fetch_flow_scalar(True)
+        if c == '"':
+            return self.fetch_flow_scalar(False)
+        if (
+            c not in _NOT_PLAIN_START
+            or (c == "-" and nxt not in " \t")
+            or (not fl and (c == "?" or c == ":") and nxt not in _BLANKZ)
+        ):
+            return self.fetch_plain_scalar()
+        raise self.serr(self.mark(), "found character that cannot start any token")
+
+    def scan_line_comment(self) -> None:
+        s = self.s
+        # Go skips this when a line break was consumed after the token's
+        # last non-blank character.
+        j = self.pos
+        while j > 0 and s[j - 1] in " \t":
+            j -= 1
+        if j > 0 and s[j - 1] in _BREAKS:
+            return
+        p = self.pos
+        k = 0
+        while k < 512 and s[p + k] in " \t":
+            k += 1
+        if k < 512 and s[p + k] == "#":
+            self.pos = self._eol(p + k)
+
+    def scan_to_next_token(self) -> None:
+        s = self.s
+        while True:
+            pos = self.pos
+            if pos == self.lstart and s[pos] == "\ufeff":
+                pos += 1
+            if self.flow_level > 0 or not self.sk_allowed:
+                while s[pos] in " \t":
+                    pos += 1
+            else:
+                while s[pos] == " ":
+                    pos += 1
+            self.pos = pos
+            c = s[pos]
+            if c == "#":
+                self.scan_comments()
+                c = s[self.pos]
+            if c in _BREAKS:
+                self._newline(self.pos)
+                self.pos += 1
+                if self.flow_level == 0:
+                    self.sk_allowed = True
+            else:
+                return
+
+    def scan_comments(self) -> None:
+        # Eat the comment and the comment lines that follow it (only blank
+        # lines in between), as yaml.v3's comment collector does.
+        s = self.s
+        p = self._eol(self.pos)
+        while True:
+            k = 1
+            while k < 512:
+                c = s[p + k]
+                if c in " \t" or (c in _BREAKS):
+                    k += 1
+                    continue
+                break
+            if k < 512 and s[p + k] == "#":
+                self._skip_span(p, p + k)
+                p = self._eol(p + k)
+                continue
+            break
+        self.pos = p
+
+    # -- simple fetchers -------------------------------------------------
+    def fetch_stream_end(self) -> None:
+        if self.pos != self.lstart:
+            self.line += 1
+            self.lstart = self.pos
+        m = self.mark()
+        self.unroll_indent(-1, m)
+        self.remove_simple_key()
+        self.sk_allowed = False
+        self.tokens.append((T_STREAM_END, m, m, None, None))
+
+    def fetch_document_indicator(self, typ: int) -> None:
+        self.unroll_indent(-1, self.mark())
+        self.remove_simple_key()
+        self.sk_allowed = False
+        start = self.mark()
+        self.pos += 3
+        self.tokens.append((typ, start, self.mark(), None, None))
+
+    def fetch_flow_start(self, typ: int) -> None:
+        self.save_simple_key()
+        self.increase_flow_level()
+        self.sk_allowed = True
+        start = self.mark()
+        self.pos += 1
+        self.tokens.append((typ, start, self.mark(), None, None))
+
+    def fetch_flow_end(self, typ: int) -> None:
+        self.remove_simple_key()
+        self.decrease_flow_level()
+        self.sk_allowed = False
+        start = self.mark()
+        self.pos += 1
+        self.tokens.append((typ, start, self.mark(), None, None))
+
+    def fetch_flow_entry(self) -> None:
+        self.remove_simple_key()
+        self.sk_allowed = True
+        start = self.mark()
+        self.pos += 1
+        self.tokens.append((T_FLOW_ENTRY, start, self.mark(), None, None))
+
+    def fetch_block_entry(self) -> None:
+        if self.flow_level == 0:
+            if not self.sk_allowed:
+                raise self.serr(None, "block sequence entries are not allowed in this context")
+            m = self.mark()
+            self.roll_indent(m[2], -1, T_BSEQ_START, m)
+        self.remove_simple_key()
+        self.sk_allowed = True
+        start = self.mark()
+        self.pos += 1
+        self.tokens.append((T_BLOCK_ENTRY, start, self.mark(), None, None))
+
+    def fetch_key(self) -> None:
+        if self.flow_level == 0:
+            if not self.sk_allowed:
+                raise self.serr(None, "mapping keys are not allowed in this context")
+            m = self.mark()
+            self.roll_indent(m[2], -1, T_BMAP_START, m)
+        self.remove_simple_key()
+        self.sk_allowed = self.flow_level == 0
+        start = self.mark()
+        self.pos += 1
+        self.tokens.append((T_KEY, start, self.mark(), None, None))
+
+    def fetch_value(self) -> None:
+        sk = self.simple_keys[-1]
+        if self.sk_valid(sk):
+            m = sk[3]
+            self.insert(sk[2] - self.parsed, (T_KEY, m, m, None, None))
+            self.roll_indent(m[2], sk[2], T_BMAP_START, m)
+            sk[0] = False
+            self.skbt.pop(sk[2], None)
+            self.sk_allowed = False
+        else:
+            if self.flow_level == 0:
+                if not self.sk_allowed:
+                    raise self.serr(None, "mapping values are not allowed in this context")
+                m = self.mark()
+                self.roll_indent(m[2], -1, T_BMAP_START, m)
+            self.sk_allowed = self.flow_level == 0
+        start = self.mark()
+        self.pos += 1
+        self.tokens.append((T_VALUE, start, self.mark(), None, None))
+
+    # -- directives ---------------------------------------------------------
+    def fetch_directive(self) -> None:
+        self.unroll_indent(-1, self.mark())
+        self.remove_simple_key()
+        self.sk_allowed = False
+        s = self.s
+        start = self.mark()
+        self.pos += 1
+        p = self.pos
+        while s[p] in _ALPHA:
+            p += 1
+        name = s[self.pos : p]
+        self.pos = p
+        if not name:
+            raise self.serr(start, "could not find expected directive name")
+        if s[p] not in _BLANKZ:
+            raise self.serr(start, "found unexpected non-alphabetical character")
+        if name == "YAML":
+            self.skip_blanks()
+            major = self.scan_version_number(start)
+            if s[self.pos] != ".":
+                raise self.serr(start, "did not find expected digit or '.' character")
+            self.pos += 1
+            minor = self.scan_version_number(start)
+            tok = (T_VERSION, start, self.mark(), (major, minor), None)
+        elif name == "TAG":
+            self.skip_blanks()
+            handle = self.scan_tag_handle(True, start)
+            if s[self.pos] not in " \t":
+                raise self.serr(start, "did not find expected whitespace")
+            self.skip_blanks()
+            prefix = self.scan_tag_uri(True, "", start)
+            if s[self.pos] not in _BLANKZ:
+                raise self.serr(start, "did not find expected whitespace or line break")
+            tok = (T_TAGDIR, start, self.mark(), handle, prefix)
+        else:
+            raise self.serr(start, "found unknown directive name")
+        self.skip_blanks()
+        if s[self.pos] == "#":
+            self.pos = self._eol(self.pos)
+        c = s[self.pos]
+        if c not in _BREAKS and not (c == "\0" and self.pos >= self.n):
+            raise self.serr(start, "did not find expected comment or line break")
+        if c in _BREAKS:
+            self._newline(self.pos)
+            self.pos += 1
+        self.tokens.append(tok)
+
+    def skip_blanks(self) -> None:
+        s = self.s
+        p = self.pos
+        while s[p] in " \t":
+            p += 1
+        self.pos = p
+
+    def scan_version_number(self, start: tuple) -> int:
+        s = self.s
+        value = 0
+        length = 0
+        while s[self.pos] in "0123456789" and s[self.pos] != "":
+            length += 1
+            if length > 2:
+                raise self.serr(start, "found extremely long version number")
+            value = value * 10 + int(s[self.pos])
+            self.pos += 1
+        if length == 0:
+            raise self.serr(start, "did not find expected version number")
+        return value
+
+    # -- anchors and tags ---------------------------------------------------
+    def fetch_anchor(self, typ: int) -> None:
+        self.save_simple_key()
+        self.sk_allowed = False
+        s = self.s
+        start = self.mark()
+        p = self.pos + 1
+        q = p
+        while s[q] in _ALPHA:
+            q += 1
+        self.pos = q
+        if q == p or s[q] not in _ANCHOR_END:
+            raise self.serr(start, "did not find expected alphabetic or numeric character")
+        self.tokens.append((typ, start, self.mark(), s[p:q], None))
+
+    def fetch_tag(self) -> None:
+        self.save_simple_key()
+        self.sk_allowed = False
+        s = self.s
+        start = self.mark()
+        if s[self.pos + 1] == "<":
+            self.pos += 2
+            handle = ""
+            suffix = self.scan_tag_uri(False, "", start)
+            if s[self.pos] != ">":
+                raise self.serr(start, "did not find the expected '>'")
+            self.pos += 1
+        else:
+            handle = self.scan_tag_handle(False, start)
+            if handle[0] == "!" and len(handle) > 1 and handle[-1] == "!":
+                suffix = self.scan_tag_uri(False, "", start)
+            else:
+                suffix = self.scan_tag_uri(False, handle, start)
+                handle = "!"
+                if not suffix:
+                    handle, suffix = suffix, handle
+        if s[self.pos] not in _BLANKZ:
+            raise self.serr(start, "did not find expected whitespace or line break")
+        self.tokens.append((T_TAG, start, self.mark(), handle, suffix))
+
+    def scan_tag_handle(self, directive: bool, start: tuple) -> str:
+        s = self.s
+        if s[self.pos] != "!":
+            raise self.serr(start, "did not find expected '!'")
+        p = self.pos + 1
+        while s[p] in _ALPHA:
+            p += 1
+        if s[p] == "!":
+            p += 1
+        elif directive and p - self.pos != 1:
+            self.pos = p
+            raise self.serr(start, "did not find expected '!'")
+        h = s[self.pos : p]
+        self.pos = p
+        return h
+
+    def scan_tag_uri(self, directive: bool, head: str, start: tuple) -> str:
+        s = self.s
+        out = [head[1:]] if len(head) > 1 else []
+        has = len(head) > 0
+        while s[self.pos] in _URI:
+            if s[self.pos] == "%":
+                out.append(self.scan_uri_escapes(directive, start))
+            else:
+                p = self.pos
+                while s[p] in _URI and s[p] != "%":
+                    p += 1
+                out.append(s[self.pos : p])
+                self.pos = p
+            has = True
+        if not has:
+            raise self.serr(start, "did not find expected tag URI")
+        return "".join(out)
+
+    def scan_uri_escapes(self, directive: bool, start: tuple) -> str:
+        s = self.s
+        data = bytearray()
+        w = 1024
+        while w > 0:
+            p = self.pos
+            if not (s[p] == "%" and s[p + 1] in _HEX and s[p + 2] in _HEX):
+                raise self.serr(start, "did not find URI escaped octet")
+            octet = int(s[p + 1 : p + 3], 16)
+            if w == 1024:
+                w = _utf8_width(octet)
+                if w == 0:
+                    raise self.serr(start, "found an incorrect leading UTF-8 octet")
+            elif octet & 0xC0 != 0x80:
+                raise self.serr(start, "found an incorrect trailing UTF-8 octet")
+            data.append(octet)
+            self.pos += 3
+            w -= 1
+        return data.decode("utf-8", "replace")
+
+    # -- scalars ------------------------------------------------------------
+    def fetch_block_scalar(self, literal: bool) -> None:
+        self.remove_simple_key()
+        self.sk_allowed = True
+        self.tokens.append(self.scan_block_scalar(literal))
+
+    def fetch_flow_scalar(self, single: bool) -> None:
+        self.save_simple_key()
+        self.sk_allowed = False
+        self.tokens.append(self.scan_flow_scalar(single))
+
+    def fetch_plain_scalar(self) -> None:
+        self.save_simple_key()
+        self.sk_allowed = False
+        self.tokens.append(self.scan_plain_scalar())
+
+    def scan_block_scalar(self, literal: bool) -> tuple:
+        s = self.s
+        start = self.mark()
+        self.pos += 1
+        chomping = 0
+        increment = 0
+        c = s[self.pos]
+        if c in "+-":
+            chomping = 1 if c == "+" else -1
+            self.pos += 1
+            c = s[self.pos]
+            if c in "0123456789":
+                if c == "0":
+                    raise self.serr(start, "found an indentation indicator equal to 0")
+                increment = int(c)
+                self.pos += 1
+        elif c in "0123456789":
+            if c == "0":
+                raise self.serr(start, "found an indentation indicator equal to 0")
+            increment = int(c)
+            self.pos += 1
+            c = s[self.pos]
+            if c in "+-":
+                chomping = 1 if c == "+" else -1
+                self.pos += 1
+        self.skip_blanks()
+        if s[self.pos] == "#":
+            self.pos = self._eol(self.pos)
+        c = s[self.pos]
+        if c not in _BREAKS and not (c == "\0" and self.pos >= self.n):
+            raise self.serr(start, "did not find expected comment or line break")
+        if c in _BREAKS:
+            self._newline(self.pos)
+            self.pos += 1
+        end_mark = self.mark()
+        indent = 0
+        if increment > 0:
+            indent = self.indent + increment if self.indent >= 0 else increment
+        out: list = []
+        leading_break = ""
+        trailing: list = []
+        indent, end_mark = self.block_scalar_breaks(indent, trailing, start, end_mark)
+        leading_blank = False
+        n = self.n
+        while self.pos - self.lstart == indent and self.pos < n:
+            trailing_blank = s[self.pos] in " \t"
+            if not literal and not leading_blank and not trailing_blank and leading_break[:1] == "\n":
+                if not trailing:
+                    out.append(" ")
+            else:
+                out.append(leading_break)
+            leading_break = ""
+            out.extend(trailing)
+            trailing.clear()
+            leading_blank = s[self.pos] in " \t"
+            e = self._eol(self.pos)
+            out.append(s[self.pos : e])
+            self.pos = e
+            if s[e] in _BREAKS:
+                leading_break = s[e]
+                self._newline(e)
+                self.pos = e + 1
+            indent, end_mark = self.block_scalar_breaks(indent, trailing, start, end_mark)
+        if chomping != -1:
+            out.append(leading_break)
+        if chomping == 1:
+            out.extend(trailing)
+        return (T_SCALAR, start, end_mark, "".join(out), "|" if literal else ">")
+
+    def block_scalar_breaks(self, indent: int, breaks: list, start: tuple, end_mark: tuple) -> tuple:
+        s = self.s
+        end_mark = self.mark()
+        max_indent = 0
+        while True:
+            p = self.pos
+            ls = self.lstart
+            while (indent == 0 or p - ls < indent) and s[p] == " ":
+                p += 1
+            self.pos = p
+            if p - ls > max_indent:
+                max_indent = p - ls
+            if (indent == 0 or p - ls < indent) and s[p] == "\t":
+                raise self.serr(start, "found a tab character where an indentation space is expected")
+            c = s[p]
+            if c not in _BREAKS:
+                break
+            breaks.append(c)
+            self._newline(p)
+            self.pos = p + 1
+            end_mark = self.mark()
+        if indent == 0:
+            indent = max_indent
+            if indent < self.indent + 1:
+                indent = self.indent + 1
+            if indent < 1:
+                indent = 1
+        return indent, end_mark
+
+    def scan_flow_scalar(self, single: bool) -> tuple:
+        s = self.s
+        n = self.n
+        start = self.mark()
+        self.pos += 1
+        out: list = []
+        stop = _BLANKZ | (frozenset("'") if single else frozenset('"\\'))
+        while True:
+            p = self.pos
+            if (
+                p == self.lstart
+                and (s.startswith("---", p) or s.startswith("...", p))
+                and s[p + 3] in _BLANKZ
+            ):
+                raise self.serr(start, "found unexpected document indicator")
+            if s[p] == "\0" and p >= n:
+                raise self.serr(start, "found unexpected end of stream")
+            leading_blanks = False
+            while True:
+                q = p
+                while s[q] not in stop:
+                    q += 1
+                if q > p:
+                    out.append(s[p:q])
+                    p = q
+                c = s[p]
+                if c in _BLANKZ:
+                    if c == "\0" and p < n:
+                        out.append(c)
+                        p += 1
+                        continue
+                    break
+                if single:
+                    if s[p + 1] == "'":
+                        out.append("'")
+                        p += 2
+                        continue
+                    break
+                if c == '"':
+                    break
+                # backslash
+                nx = s[p + 1]
+                if nx in _BREAKS:
+                    self._newline(p + 1)
+                    p += 2
+                    leading_blanks = True
+                    break
+                esc = _ESCAPES.get(nx)
+                if esc is not None:
+                    out.append(esc)
+                    p += 2
+                    continue
+                length = _CODE_LEN.get(nx)
+                if length is None:
+                    self.pos = p
+                    raise self.serr(start, "found unknown escape character")
+                p += 2
+                value = 0
+                for k in range(length):
+                    h = s[p + k]
+                    if h not in _HEX:
+                        self.pos = p
+                        raise self.serr(start, "did not find expected hexdecimal number")
+                    value = (value << 4) + int(h, 16)
+                if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+                    self.pos = p
+                    raise self.serr(start, "found invalid Unicode character escape code")
+                out.append(chr(value))
+                p += length
+            self.pos = p
+            c = s[p]
+            if c == ("'" if single else '"'):
+                break
+            whitespaces = ""
+            leading_break = ""
+            trailing = ""
+            while True:
+                c = s[p]
+                if c == " " or c == "\t":
+                    if not leading_blanks:
+                        whitespaces += c
+                    p += 1
+                elif c in _BREAKS:
+                    if not leading_blanks:
+                        whitespaces = ""
+                        leading_break = c
+                        leading_blanks = True
+                    else:
+                        trailing += c
+                    self._newline(p)
+                    p += 1
+                else:
+                    break
+            self.pos = p
+            if leading_blanks:
+                if leading_break[:1] == "\n":
+                    out.append(trailing if trailing else " ")
+                else:
+                    out.append(leading_break)
+                    out.append(trailing)
+            else:
+                out.append(whitespaces)
+        self.pos += 1
+        return (T_SCALAR, start, self.mark(), "".join(out), "'" if single else '"')
+
+    def scan_plain_scalar(self) -> tuple:
+        s = self.s
+        n = self.n
+        indent = self.indent + 1
+        start = self.mark()
+        end_mark = start
+        out: list = []
+        leading_blanks = False
+        leading_break = ""
+        trailing = ""
+        whitespaces = ""
+        stop = _PLAIN_STOP_FLOW if self.flow_level else _PLAIN_STOP_BLOCK
+        flow = self.flow_level > 0
+        p = self.pos
+        while True:
+            if (
+                p == self.lstart
+                and (s.startswith("---", p) or s.startswith("...", p))
+                and s[p + 3] in _BLANKZ
+            ):
+                break
+            if s[p] == "#":
+                break
+            q = p
+            while True:
+                c = s[q]
+                if c in stop:
+                    if c == ":":
+                        if s[q + 1] in _BLANKZ:
+                            break
+                        q += 1
+                        continue
+                    if c == "\0" and q < n:
+                        q += 1
+                        continue
+                    if flow and c in ",?[]{}":
+                        break
+                    if c in _BLANKZ:
+                        break
+                q += 1
+            if q > p:
+                if leading_blanks:
+                    if leading_break == "\n":
+                        out.append(trailing if trailing else " ")
+                    else:
+                        out.append(leading_break)
+                        out.append(trailing)
+                    trailing = ""
+                    leading_break = ""
+                    leading_blanks = False
+                elif whitespaces:
+                    out.append(whitespaces)
+                    whitespaces = ""
+                out.append(s[p:q])
+                p = q
+                end_mark = (p, self.line, p - self.lstart)
+            c = s[p]
+            if c not in _BLANK_OR_BREAK:
+                break
+            while True:
+                c = s[p]
+                if c == " " or c == "\t":
+                    if leading_blanks and p - self.lstart < indent and c == "\t":
+                        self.pos = p
+                        raise self.serr(start, "found a tab character that violates indentation")
+                    if not leading_blanks:
+                        whitespaces += c
+                    p += 1
+                elif c in _BREAKS:
+                    if not leading_blanks:
+                        whitespaces = ""
+                        leading_break = c
+                        leading_blanks = True
+                    else:
+                        trailing += c
+                    self._newline(p)
+                    p += 1
+                else:
+                    break
+            if not flow and p - self.lstart < indent:
+                break
+        self.pos = p
+        if leading_blanks:
+            self.sk_allowed = True
+        return (T_SCALAR, start, end_mark, "".join(out), "")
+
+
+def _utf8_width(b: int) -> int:
+    if b & 0x80 == 0:
+        return 1
+    if b & 0xE0 == 0xC0:
+        return 2
+    if b & 0xF0 == 0xE0:
+        return 3
+    if b & 0xF8 == 0xF0:
+        return 4
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Parser: libyaml's state machine written as recursive descent, building the
+# node tree the way yaml.v3's decode.go parser does.
+
+_STYLE_OF = {"": "", "'": "'", '"': '"', "|": "|", ">": ">"}
+_DEFAULT_TAGS = (("!", "!"), ("!!", "tag:yaml.org,2002:"))
+
+
+class _Parser:
+    def __init__(self, sc: _Scanner) -> None:
+        self.sc = sc
+        self.tag_directives: list = []
+        self.anchors: dict = {}
+
+    def perr(self, context_mark: tuple | None, problem: str, problem_mark: tuple) -> _Stop:
+        return _Stop(False, context_mark[1] if context_mark is not None else 0, problem_mark[1], problem)
+
+    # -- documents ------------------------------------------------------------
+    def parse_first_document(self) -> Node | None:
+        sc = self.sc
+        tok = sc.peek()
+        if tok[0] != T_STREAM_START:
+            raise self.perr(None, "did not find expected <stream-start>", tok[1])
+        sc.skip_token()
+        tok = sc.peek()
+        if tok[0] not in (T_VERSION, T_TAGDIR, T_DOC_START, T_STREAM_END):
+            self.process_directives()
+            node = self.parse_node(True, False)
+        elif tok[0] != T_STREAM_END:
+            self.process_directives()
+            tok = sc.peek()
+            if tok[0] != T_DOC_START:
+                raise self.perr(None, "did not find expected <document start>", tok[1])
+            sc.skip_token()
+            tok = sc.peek()
+            if tok[0] in (T_VERSION, T_TAGDIR, T_DOC_START, T_DOC_END, T_STREAM_END):
+                node = self.empty(tok[1])
+            else:
+                node = self.parse_node(True, False)
+        else:
+            return None
+        # DOCUMENT-END event: yaml.v3 still asks for it (look-ahead happens).
+        tok = sc.peek()
+        if tok[0] == T_DOC_END:
+            sc.skip_token()
+        return node
+
+    def process_directives(self) -> None:
+        sc = self.sc
+        version = None
+        tok = sc.peek()
+        while tok[0] in (T_VERSION, T_TAGDIR):
+            if tok[0] == T_VERSION:
+                if version is not None:
+                    raise self.perr(None, "found duplicate %YAML directive", tok[1])
+                if tok[3] != (1, 1):
+                    raise self.perr(None, "found incompatible YAML document", tok[1])
+                version = tok[3]
+            else:
+                for h, _ in self.tag_directives:
+                    if h == tok[3]:
+                        raise self.perr(None, "found duplicate %TAG directive", tok[1])
+                self.tag_directives.append((tok[3], tok[4]))
+            sc.skip_token()
+            tok = sc.peek()
+        for h, pfx in _DEFAULT_TAGS:
+            if all(h != h2 for h2, _ in self.tag_directives):
+                self.tag_directives.append((h, pfx))
+
+    # -- nodes ------------------------------------------------------------------
+    def empty(self, mark: tuple) -> Node:
+        return Node("scalar", "!!null", "", "", mark[1] + 1, mark[2] + 1)
+
+    def parse_node(self, block: bool, indentless: bool) -> Node:
+        sc = self.sc
+        tok = sc.peek()
+        typ = tok[0]
+        if typ == T_ALIAS:
+            sc.skip_token()
+            name = tok[3]
+            target = self.anchors.get(name)
+            if target is None:
+                raise YAMLError(f"yaml: unknown anchor '{name}' referenced")
+            n = Node(target.kind, target.tag, target.value, target.style, tok[1][1] + 1, tok[1][2] + 1)
+            n.items = target.items
+            n.alias = target
+            n.alias_name = name
+            return n
+        start = tok[1]
+        anchor = ""
+        tag = None
+        tag_mark = start
+        handle = suffix = None
+        if typ == T_ANCHOR:
+            anchor = tok[3]
+            sc.skip_token()
+            tok = sc.peek()
+            if tok[0] == T_TAG:
+                handle, suffix, tag_mark = tok[3], tok[4], tok[1]
+                sc.skip_token()
+                tok = sc.peek()
+        elif typ == T_TAG:
+            handle, suffix, tag_mark = tok[3], tok[4], tok[1]
+            sc.skip_token()
+            tok = sc.peek()
+            if tok[0] == T_ANCHOR:
+                anchor = tok[3]
+                sc.skip_token()
+                tok = sc.peek()
+        if handle is not None:
+            if not handle:
+                tag = suffix
+            else:
+                for h, pfx in self.tag_directives:
+                    if h == handle:
+                        tag = pfx + suffix
+                        break
+                if not tag:
+                    raise self.perr(start, "found undefined tag handle", tag_mark)
+        typ = tok[0]
+        line = start[1] + 1
+        col = start[2] + 1
+        explicit = tag is not None and tag != "" and tag != "!"
+        if indentless and typ == T_BLOCK_ENTRY:
+            n = self._coll("sequence", tag if explicit else None, "", line, col, anchor)
+            self.indentless_sequence(n)
+            return n
+        if typ == T_SCALAR:
+            sc.skip_token()
+            style = tok[4]
+            value = tok[3]
+            if explicit:
+                t = _short_tag(tag)
+            elif style:
+                t = "!!str"
+            elif value == "<<":
+                t = "!!merge"
+            else:
+                t = _resolve_tag(value)
+            n = Node("scalar", t, value, style, line, col)
+            if anchor:
+                n.anchor = anchor
+                self.anchors[anchor] = n
+            return n
+        if typ == T_FSEQ_START:
+            n = self._coll("sequence", tag if explicit else None, "[", line, col, anchor)
+            self.flow_sequence(n)
+            return n
+        if typ == T_FMAP_START:
+            n = self._coll("mapping", tag if explicit else None, "{", line, col, anchor)
+            self.flow_mapping(n)
+            return n
+        if block and typ == T_BSEQ_START:
+            n = self._coll("sequence", tag if explicit else None, "", line, col, anchor)
+            self.block_sequence(n)
+            return n
+        if block and typ == T_BMAP_START:
+            n = self._coll("mapping", tag if explicit else None, "", line, col, anchor)
+            self.block_mapping(n)
+            return n
+        if anchor or tag:
+            t = _short_tag(tag) if explicit else "!!null"
+            n = Node("scalar", t, "", "", line, col)
+            if anchor:
+                n.anchor = anchor
+                self.anchors[anchor] = n
+            return n
+        ctx = start
+        raise self.perr(ctx, "did not find expected node content", tok[1])
+
+    def _coll(self, kind: str, tag: str | None, style: str, line: int, col: int, anchor: str) -> Node:
+        if tag is not None:
+            t = _short_tag(tag)
+        else:
+            t = "!!seq" if kind == "sequence" else "!!map"
+        n = Node(kind, t, "", style, line, col)
+        if anchor:
+            n.anchor = anchor
+            self.anchors[anchor] = n
+        return n
+
+    def block_sequence(self, n: Node) -> None:
+        sc = self.sc
+        items = n.items
+        cmark = sc.peek()[1]
+        sc.skip_token()
+        while True:
+            tok = sc.peek()
+            if tok[0] == T_BLOCK_ENTRY:
+                mark = tok[2]
+                sc.skip_token()
+                tok = sc.peek()
+                if tok[0] != T_BLOCK_ENTRY and tok[0] != T_BLOCK_END:
+                    items.append(self.parse_node(True, False))
+                else:
+                    items.append(self.empty(mark))
+            elif tok[0] == T_BLOCK_END:
+                sc.skip_token()
+                return
+            else:
+                raise self.perr(cmark, "did not find expected '-' indicator", tok[1])
+
+    def indentless_sequence(self, n: Node) -> None:
+        sc = self.sc
+        items = n.items
+        while True:
+            tok = sc.peek()
+            if tok[0] != T_BLOCK_ENTRY:
+                return
+            mark = tok[2]
+            sc.skip_token()
+            tok = sc.peek()
+            if tok[0] not in (T_BLOCK_ENTRY, T_KEY, T_VALUE, T_BLOCK_END):
+                items.append(self.parse_node(True, False))
+            else:
+                items.append(self.empty(mark))
+
+    def block_mapping(self, n: Node) -> None:
+        sc = self.sc
+        items = n.items
+        cmark = sc.peek()[1]
+        sc.skip_token()
+        while True:
+            tok = sc.peek()
+            if tok[0] == T_KEY:
+                mark = tok[2]
+                sc.skip_token()
+                tok = sc.peek()
+                if tok[0] not in (T_KEY, T_VALUE, T_BLOCK_END):
+                    key = self.parse_node(True, True)
+                else:
+                    key = self.empty(mark)
+            elif tok[0] == T_BLOCK_END:
+                sc.skip_token()
+                return
+            else:
+                raise self.perr(cmark, "did not find expected key", tok[1])
+            tok = sc.peek()
+            if tok[0] == T_VALUE:
+                mark = tok[2]
+                sc.skip_token()
+                tok = sc.peek()
+                if tok[0] not in (T_KEY, T_VALUE, T_BLOCK_END):
+                    value = self.parse_node(True, True)
+                else:
+                    value = self.empty(mark)
+            else:
+                value = self.empty(tok[1])
+            items.append((key, value))
+
+    def flow_sequence(self, n: Node) -> None:
+        sc = self.sc
+        items = n.items
+        cmark = sc.peek()[1]
+        sc.skip_token()
+        first = True
+        while True:
+            tok = sc.peek()
+            if tok[0] == T_FSEQ_END:
+                sc.skip_token()
+                return
+            if not first:
+                if tok[0] == T_FLOW_ENTRY:
+                    sc.skip_token()
+                    tok = sc.peek()
+                else:
+                    raise self.perr(cmark, "did not find expected ',' or ']'", tok[1])
+            first = False
+            if tok[0] == T_KEY:
+                m = Node("mapping", "!!map", "", "{", tok[1][1] + 1, tok[1][2] + 1)
+                sc.skip_token()
+                tok = sc.peek()
+                if tok[0] not in (T_VALUE, T_FLOW_ENTRY, T_FSEQ_END):
+                    key = self.parse_node(False, False)
+                else:
+                    mark = tok[2]
+                    sc.skip_token()
+                    key = self.empty(mark)
+                tok = sc.peek()
+                if tok[0] == T_VALUE:
+                    sc.skip_token()
+                    tok2 = sc.peek()
+                    if tok2[0] not in (T_FLOW_ENTRY, T_FSEQ_END):
+                        value = self.parse_node(False, False)
+                    else:
+                        value = self.empty(tok[1])
+                else:
+                    value = self.empty(tok[1])
+                sc.peek()
+                m.items.append((key, value))
+                items.append(m)
+            elif tok[0] != T_FSEQ_END:
+                items.append(self.parse_node(False, False))
+
+    def flow_mapping(self, n: Node) -> None:
+        sc = self.sc
+        items = n.items
+        cmark = sc.peek()[1]
+        sc.skip_token()
+        first = True
+        while True:
+            tok = sc.peek()
+            if tok[0] == T_FMAP_END:
+                sc.skip_token()
+                return
+            if not first:
+                if tok[0] == T_FLOW_ENTRY:
+                    sc.skip_token()
+                    tok = sc.peek()
+                else:
+                    raise self.perr(cmark, "did not find expected ',' or '}'", tok[1])
+            first = False
+            if tok[0] == T_KEY:
+                sc.skip_token()
+                tok = sc.peek()
+                if tok[0] not in (T_VALUE, T_FLOW_ENTRY, T_FMAP_END):
+                    key = self.parse_node(False, False)
+                else:
+                    key = self.empty(tok[1])
+            elif tok[0] != T_FMAP_END:
+                key = self.parse_node(False, False)
+                items.append((key, self.empty(sc.peek()[1])))
+                continue
+            else:
+                continue
+            tok = sc.peek()
+            if tok[0] == T_VALUE:
+                sc.skip_token()
+                tok = sc.peek()
+                if tok[0] not in (T_FLOW_ENTRY, T_FMAP_END):
+                    value = self.parse_node(False, False)
+                else:
+                    value = self.empty(tok[1])
+            else:
+                value = self.empty(tok[1])
+            items.append((key, value))
+
+
+# ---------------------------------------------------------------------------
+# Reader: decoding and the characters yaml.v3 refuses.
+
+
+def _bad_char_index(text: str) -> int:
+    """Index of the first character the Go reader refuses, or -1."""
+    if text.isascii():
+        data = text.encode("ascii")
+        if not data.translate(None, _ASCII_OK):
+            return -1
+        bad = data.translate(None, _ASCII_OK)
+        return min(data.find(bytes([b])) for b in set(bad))
+    best = -1
+    for i, ch in enumerate(text):
+        o = ord(ch)
+        if o < 0x20:
+            if ch in "\t\n\r":
+                continue
+        elif o < 0x7F or o == 0x85 or 0xA0 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or o >= 0x10000:
+            continue
+        best = i
+        break
+    return best
+
+
+_ASCII_OK = bytes([9, 10, 13]) + bytes(range(0x20, 0x7F))
+
+
+def _decode(text: str | bytes) -> tuple:
+    """Return (text, limit, reader_problem)."""
+    problem = None
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        raw = bytes(text)
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            enc = "utf-16-le" if raw[:2] == b"\xff\xfe" else "utf-16-be"
+            try:
+                s = raw[2:].decode(enc)
+            except UnicodeDecodeError as e:
+                return raw[2:][: e.start].decode(enc), e.start // 2, "incomplete UTF-16 character"
+            return _check_chars(s, None)
+        if raw[:3] == b"\xef\xbb\xbf":
+            raw = raw[3:]
+        try:
+            s = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            problem = _utf8_problem(raw, e.start)
+            good = raw[: e.start].decode("utf-8")
+            t, lim, prob = _check_chars(good, raw)
+            if prob is not None:
+                return t, lim, prob
+            return good, _limit_for(raw, e.start, good), problem
+        return _check_chars(s, raw)
+    s = text
+    if s[:1] == "\ufeff":
+        s = s[1:]
+    return _check_chars(s, None)
+
+
+def _check_chars(s: str, raw: bytes | None) -> tuple:
+    i = _bad_char_index(s)
+    if i < 0:
+        return s, len(s), None
+    o = ord(s[i])
+    problem = "control characters are not allowed"
+    if 0xD800 <= o <= 0xDFFF:
+        problem = "invalid Unicode character"
+    if raw is None:
+        raw = s.encode("utf-8", "surrogatepass")
+    off = len(s[:i].encode("utf-8", "surrogatepass"))
+    return s, _limit_for(raw, off, s), problem
+
+
+def _limit_for(raw: bytes, off: int, s: str) -> int:
+    """Characters the Go reader decodes before the 512-byte chunk holding ``off``."""
+    start = 0
+    n = len(raw)
+    while True:
+        end = start + 512
+        if end >= n or off < end:
+            break
+        nxt = end
+        while nxt > start and (raw[nxt] & 0xC0) == 0x80:
+            nxt -= 1
+        if off < nxt:
+            break
+        start = nxt
+    return len(raw[:start].decode("utf-8", "replace"))
+
+
+def _utf8_problem(raw: bytes, i: int) -> str:
+    b = raw[i]
+    w = _utf8_width(b)
+    if w == 0:
+        return "invalid leading UTF-8 octet"
+    if i + w > len(raw):
+        return "incomplete UTF-8 octet sequence"
+    for k in range(1, w):
+        if raw[i + k] & 0xC0 != 0x80:
+            return "invalid trailing UTF-8 octet"
+    return "invalid length of a UTF-8 sequence" if _overlong(raw[i : i + w]) else "invalid Unicode character"
+
+
+def _overlong(seq: bytes) -> bool:
+    w = len(seq)
+    v = seq[0] & (0x7F >> w)
+    for b in seq[1:]:
+        v = (v << 6) | (b & 0x3F)
+    return (w == 2 and v < 0x80) or (w == 3 and v < 0x800) or (w == 4 and v < 0x10000)
+
+
+# ---------------------------------------------------------------------------
+# load
+
+
+def load(text: str | bytes) -> Node | None:
+    """Parse the first YAML document of ``text`` (yaml.v3 Unmarshal semantics)."""
+    import sys
+
+    s, limit, problem = _decode(text)
+    if limit == 0 and problem is None:
+        s, limit = "\n", 1  # yaml.v3 feeds "\n" for empty input
+    if "\r" in s or "\x85" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\x85", "\n")
+        if problem is not None:
+            limit = len(text[:limit].replace("\r\n", "\n")) if isinstance(text, str) else limit
+    sc = _Scanner(s, limit, problem)
+    old = sys.getrecursionlimit()
+    if old < 40000:
+        sys.setrecursionlimit(40000)
+    try:
+        return _Parser(sc).parse_first_document()
+    except _Stop as e:
+        raise _fail_text(e) from None
+    except _ReaderStop as e:
+        raise YAMLError("yaml: " + str(e)) from None
+    except RecursionError:
+        raise YAMLError(f"yaml: exceeded max depth of {_MAX_DEPTH}") from None
+    finally:
+        if old < 40000:
+            sys.setrecursionlimit(old)
+
+
+# ---------------------------------------------------------------------------
+# Scalar resolution (yaml.v3 resolve.go semantics)
+
+_LONG_PREFIX = "tag:yaml.org,2002:"
+_INF = float("inf")
+_RESOLVE_MAP: dict = {}
+for _v, _t, _words in (
+    (True, "!!bool", ("true", "True", "TRUE")),
+    (False, "!!bool", ("false", "False", "FALSE")),
+    (None, "!!null", ("", "~", "null", "Null", "NULL")),
+    (float("nan"), "!!float", (".nan", ".NaN", ".NAN")),
+    (_INF, "!!float", (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")),
+    (-_INF, "!!float", ("-.inf", "-.Inf", "-.INF")),
+    ("<<", "!!merge", ("<<",)),
+):
+    for _w in _words:
+        _RESOLVE_MAP[_w] = (_t, _v)
+del _v, _t, _words, _w
+_HINT_M = frozenset("yYnNtTfFoO~")
+_DIGITS = frozenset("0123456789")
+_RESOLVABLE = frozenset(("", "!!str", "!!bool", "!!int", "!!float", "!!null", "!!timestamp"))
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_UINT64_MAX = (1 << 64) - 1
+_BASE_DIGITS = {2: frozenset("01"), 8: frozenset("01234567"), 10: _DIGITS, 16: _HEX}
+
+
+def _short_tag(tag: str) -> str:
+    if tag.startswith(_LONG_PREFIX):
+        return "!!" + tag[len(_LONG_PREFIX) :]
+    return tag
+
+
+def _go_parse_int(s: str, signed: bool) -> int | None:
+    """strconv.ParseInt/ParseUint(s, 0, 64) on an underscore-free string."""
+    neg = False
+    t = s
+    if signed and t[:1] in ("+", "-"):
+        neg = t[0] == "-"
+        t = t[1:]
+    if not t:
+        return None
+    base = 10
+    if t[0] == "0" and len(t) > 1:
+        p = t[1]
+        if p in "xX":
+            base, t = 16, t[2:]
+        elif p in "oO":
+            base, t = 8, t[2:]
+        elif p in "bB":
+            base, t = 2, t[2:]
+        else:
+            base, t = 8, t[1:]
+        if not t:
+            return None
+    ok = _BASE_DIGITS[base]
+    for ch in t:
+        if ch not in ok:
+            return None
+    v = int(t, base)
+    if neg:
+        v = -v
+    if signed:
+        return v if _INT64_MIN <= v <= _INT64_MAX else None
+    return v if v <= _UINT64_MAX else None
+
+
+def _yaml_style_float(s: str) -> bool:
+    # ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+    i = 0
+    n = len(s)
+    if i < n and s[i] in "+-":
+        i += 1
+    if i < n and s[i] == ".":
+        i += 1
+        j = i
+        while i < n and s[i] in _DIGITS:
+            i += 1
+        if i == j:
+            return False
+    else:
+        j = i
+        while i < n and s[i] in _DIGITS:
+            i += 1
+        if i == j:
+            return False
+        if i < n and s[i] == ".":
+            i += 1
+            while i < n and s[i] in _DIGITS:
+                i += 1
+    if i < n and s[i] in "eE":
+        i += 1
+        if i < n and s[i] in "+-":
+            i += 1
+        j = i
+        while i < n and s[i] in _DIGITS:
+            i += 1
+        if i == j:
+            return False
+    return i == n
+
+
+def _go_float(s: str) -> float | None:
+    v = float(s)
+    if v in (_INF, -_INF):
+        return None  # strconv.ParseFloat reports ErrRange
+    return v
+
+
+def _getnum(s: str, i: int) -> tuple:
+    if i >= len(s) or s[i] not in _DIGITS:
+        return None, i
+    if i + 1 < len(s) and s[i + 1] in _DIGITS:
+        return int(s[i : i + 2]), i + 2
+    return int(s[i]), i + 1
+
+
+def _parse_timestamp(s: str) -> object:
+    """yaml.v3 parseTimestamp: returns a datetime, the string (when Python
+    cannot represent the date), or None when it is not a timestamp."""
+    if len(s) < 5 or not (s[:4].isdigit() and s[:4].isascii()) or s[4] != "-":
+        return None
+    year = int(s[:4])
+    month, i = _getnum(s, 5)
+    if month is None or not 1 <= month <= 12 or i >= len(s) or s[i] != "-":
+        return None
+    day, i = _getnum(s, i + 1)
+    if day is None:
+        return None
+    hour = minute = second = micro = 0
+    tz = None
+    n = len(s)
+    if i < n:
+        sep = s[i]
+        if sep not in "Tt ":
+            return None
+        hour, i = _getnum(s, i + 1)
+        if hour is None or hour > 23 or i >= n or s[i] != ":":
+            return None
+        minute, i = _getnum(s, i + 1)
+        if minute is None or minute > 59 or i >= n or s[i] != ":":
+            return None
+        second, i = _getnum(s, i + 1)
+        if second is None or second > 59:
+            return None
+        if i + 1 < n and s[i] in ".," and s[i + 1] in _DIGITS:
+            j = i + 1
+            while j < n and s[j] in _DIGITS:
+                j += 1
+            frac = s[i + 1 : j][:6]
+            micro = int(frac.ljust(6, "0"))
+            i = j
+        if i < n:
+            if sep == " ":
+                return None
+            if s[i] == "Z" and i + 1 == n:
+                tz = 0
+            elif n - i == 6 and s[i] in "+-" and s[i + 3] == ":" and s[i + 1 : i + 3].isdigit() and s[i + 4 :].isdigit():
+                hh = int(s[i + 1 : i + 3])
+                mm = int(s[i + 4 :])
+                if hh > 24 or mm > 60:
+                    return None
+                tz = (hh * 60 + mm) * (1 if s[i] == "+" else -1)
+            else:
+                return None
+        elif sep != " ":
+            return None  # T/t layouts need a zone
+    dim = (31, 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if day < 1 or day > dim[month - 1]:
+        return None
+    import datetime as _dt
+
+    zone = _dt.timezone.utc if not tz else _dt.timezone(_dt.timedelta(minutes=tz))
+    try:
+        return _dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=zone)
+    except ValueError:
+        return s
+
+
+def _resolve(tag: str, value: str) -> tuple:
+    """yaml.v3 resolve(): (resolved short tag, Python value); YAMLError on a
+    value that contradicts an explicit tag."""
+    tag = _short_tag(tag)
+    if tag not in _RESOLVABLE:
+        return tag, value
+    rtag, out = _resolve_core(tag, value)
+    if tag in ("", rtag, "!!str", "!!binary"):
+        return rtag, out
+    if tag == "!!float" and rtag == "!!int":
+        return "!!float", float(out)
+    raise YAMLError(f"yaml: cannot decode {rtag} `{value}` as a {tag}")
+
+
+def _resolve_tag(value: str) -> str:
+    if not value:
+        return "!!null"
+    c = value[0]
+    if c in _DIGITS or c in "+-." or c in _HINT_M:
+        return _resolve_core("", value)[0]
+    return "!!str"
+
+
+def _resolve_core(tag: str, value: str) -> tuple:
+    c = value[0] if value else ""
+    if tag == "!!str" or tag == "!!binary":
+        return "!!str", value
+    if c == "":
+        return "!!null", None
+    hint_d = c in _DIGITS or c in "+-"
+    if not (hint_d or c == "." or c in _HINT_M):
+        return "!!str", value
+    item = _RESOLVE_MAP.get(value)
+    if item is not None:
+        return item
+    if c == ".":
+        if _yaml_style_float(value):
+            f = _go_float(value)
+            if f is not None:
+                return "!!float", f
+        return "!!str", value
+    if not hint_d:
+        return "!!str", value
+    if tag == "" or tag == "!!timestamp":
+        t = _parse_timestamp(value)
+        if t is not None:
+            return "!!timestamp", t
+    plain = value.replace("_", "")
+    v = _go_parse_int(plain, True)
+    if v is None:
+        v = _go_parse_int(plain, False)
+    if v is not None:
+        return "!!int", v
+    if _yaml_style_float(plain):
+        f = _go_float(plain)
+        if f is not None:
+            return "!!float", f
+    return "!!str", value
+
+
+def _indicated_string(n: Node) -> bool:
+    return n.tag == "!!str"
+
+
+def _decode_binary(value: str) -> bytes:
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise YAMLError("yaml: !!binary value contains invalid base64 data") from None
+
+
+def _scalar_value(n: Node) -> tuple:
+    """(tag, value) as decoder.scalar() sees it."""
+    if n.tag == "!!str":
+        return "!!str", n.value
+    tag, out = _resolve(n.tag, n.value)
+    if tag == "!!binary":
+        out = _decode_binary(out)
+    return tag, out
+
+
+# ---------------------------------------------------------------------------
+# Decoding helpers (yaml.v3 decode.go semantics)
+
+
+def _go_quote(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == '"' or ch == "\\":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch == "\v":
+            out.append("\\v")
+        elif ch.isprintable():
+            out.append(ch)
+        elif o < 0x80:
+            out.append(f"\\x{o:02x}")
+        elif o < 0x10000:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(f"\\U{o:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def type_error(node: Node, go_type: str, tag: str | None = None) -> YAMLTypeError:
+    """yaml.v3's ``line N: cannot unmarshal <tag>[ `value`] into <go_type>``.
+
+    Errors on an alias are reported at the anchored node, as yaml.v3 does."""
+    n = node.alias if node.alias is not None else node
+    t = n.tag or (tag or "")
+    value = ""
+    if t not in ("!!seq", "!!map"):
+        raw = n.value.encode("utf-8")
+        if len(raw) > 10:
+            value = " `" + raw[:7].decode("utf-8", "replace") + "...`"
+        else:
+            value = " `" + n.value + "`"
+    return YAMLTypeError(f"line {n.line}: cannot unmarshal {t}{value} into {go_type}", n.line)
+
+
+def format_type_errors(entries: list) -> str:
+    """Join type-error entries (strings or YAMLTypeError) like yaml.TypeError.Error()."""
+    texts = [e.message if isinstance(e, YAMLError) else str(e) for e in entries]
+    return "yaml: unmarshal errors:\n  " + "\n  ".join(texts)
+
+
+def duplicate_key_errors(node: Node) -> list:
+    """yaml.v3's duplicate-key check, run when a mapping is decoded into a
+    struct or map.  Returns the entries (``line N: mapping key "x" already
+    defined at line M``); when non-empty yaml.v3 decodes nothing of the
+    mapping.  Keys compare by node kind and text (an alias by its name)."""
+    out = []
+    items = node.items
+    keys = []
+    for k, _ in items:
+        if k.alias is not None:
+            keys.append(("alias", k.alias_name, k.line))
+        else:
+            keys.append((k.kind, k.value, k.line))
+    for i in range(len(keys)):
+        ki = keys[i]
+        for j in range(i + 1, len(keys)):
+            kj = keys[j]
+            if ki[0] == kj[0] and ki[1] == kj[1]:
+                out.append(YAMLTypeError(f"line {kj[2]}: mapping key {_go_quote(kj[1])} already defined at line {ki[2]}", kj[2]))
+    return out
+
+
+_INT_RANGES = {
+    "int": (_INT64_MIN, _INT64_MAX), "int64": (_INT64_MIN, _INT64_MAX),
+    "int32": (-(1 << 31), (1 << 31) - 1), "int16": (-(1 << 15), (1 << 15) - 1), "int8": (-128, 127),
+}
+_UINT_RANGES = {"uint": _UINT64_MAX, "uint64": _UINT64_MAX, "uint32": (1 << 32) - 1, "uint16": 0xFFFF, "uint8": 0xFF}
+_BOOL_WORDS = {
+    "y": True, "Y": True, "yes": True, "Yes": True, "YES": True, "on": True, "On": True, "ON": True,
+    "n": False, "N": False, "no": False, "No": False, "NO": False, "off": False, "Off": False, "OFF": False,
+}
+
+
+def _is_merge(k: Node) -> bool:
+    return k.kind == "scalar" and k.value == "<<" and k.tag == "!!merge"
+
+
+def decode_scalar(node: Node, kind: str) -> object:
+    """Decode ``node`` into a Go value of type ``kind`` (yaml.v3 rules).
+
+    ``kind``: "string", "int", "int64", "int32", ..., "uint", "uint64", ...,
+    "bool", "float64", "float32".  Returns None for a null node.  A mapping or
+    sequence, or a scalar of the wrong type, raises YAMLTypeError."""
+    n = node.alias if node.alias is not None else node
+    if n.kind != "scalar":
+        if n.tag == "!!null":
+            return None
+        raise type_error(n, kind)
+    tag, v = _scalar_value(n)
+    if v is None:
+        return None
+    if kind == "string":
+        if tag == "!!binary":
+            return v.decode("utf-8", "replace")
+        return n.value
+    if isinstance(v, bool) or tag == "!!bool":
+        if kind == "bool":
+            return v
+        raise type_error(n, kind, tag)
+    if kind == "bool":
+        if isinstance(v, str) and v in _BOOL_WORDS:
+            return _BOOL_WORDS[v]
+        raise type_error(n, kind, tag)
+    if kind in _INT_RANGES:
+        lo, hi = _INT_RANGES[kind]
+        if isinstance(v, int):
+            if lo <= v <= hi:
+                return v
+        elif isinstance(v, float):
+            if v == v and v <= 9.223372036854775807e18:
+                iv = int(v) if v != -_INF else _INT64_MIN
+                if iv > _INT64_MAX or iv < _INT64_MIN:
+                    iv = _INT64_MIN
+                if lo <= iv <= hi:
+                    return iv
+        raise type_error(n, kind, tag)
+    if kind in _UINT_RANGES:
+        hi = _UINT_RANGES[kind]
+        if isinstance(v, int):
+            if 0 <= v <= hi:
+                return v
+        elif isinstance(v, float):
+            if v == v and v <= 1.8446744073709552e19 and v > -1.0 and int(v) <= hi:
+                return int(v)
+        raise type_error(n, kind, tag)
+    if kind in ("float64", "float32", "float"):
+        if isinstance(v, (int, float)):
+            return float(v)
+        raise type_error(n, kind, tag)
+    raise ValueError(f"unsupported Go kind {kind!r}")
+
+
+def _merge_sources(value: Node) -> list:
+    """The mappings a ``<<`` value contributes, in order (yaml.v3 rules)."""
+    if value.kind == "mapping":
+        return [value]
+    if value.kind == "sequence" and value.alias is None:
+        out = []
+        for it in value.items:
+            if it.kind != "mapping":
+                raise YAMLError("yaml: map merge requires map or sequence of maps as the value")
+            out.append(it)
+        return out
+    raise YAMLError("yaml: map merge requires map or sequence of maps as the value")
+
+
+def merged_items(node: Node) -> list:
+    """(key, value) pairs of a mapping with ``<<`` expanded as yaml.v3 does
+    for a struct: explicit keys first, then merged keys not already set (the
+    earlier merge source wins).  Keys compare by their scalar text."""
+    n = node.alias if node.alias is not None else node
+    out: list = []
+    seen: set = set()
+    _merged_into(n, out, seen, [])
+    return out
+
+
+def _merged_into(n: Node, out: list, seen: set, stack: list) -> None:
+    if any(n is s for s in stack):
+        raise YAMLError(f"yaml: anchor '{n.anchor}' value contains itself")
+    stack.append(n)
+    merge = None
+    for k, v in n.items:
+        if _is_merge(k):
+            merge = v
+            continue
+        key = k.value if k.kind == "scalar" else None
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append((k, v))
+    if merge is not None:
+        for src in _merge_sources(merge):
+            _merged_into(src.alias if src.alias is not None else src, out, seen, stack)
+    stack.pop()
+
+
+class _Resolver:
+    def __init__(self) -> None:
+        self.active: list = []
+        self.decode_count = 0
+        self.alias_count = 0
+        self.alias_depth = 0
+
+    def value(self, n: Node) -> object:
+        self.decode_count += 1
+        if self.alias_depth > 0:
+            self.alias_count += 1
+        if self.alias_count > 100 and self.decode_count > 1000 and self.alias_count / self.decode_count > _alias_ratio(self.decode_count):
+            raise YAMLError("yaml: document contains excessive aliasing")
+        if n.alias is not None:
+            t = n.alias
+            for a in self.active:
+                if a is t:
+                    raise YAMLError(f"yaml: anchor '{n.alias_name}' value contains itself")
+            self.active.append(t)
+            self.alias_depth += 1
+            try:
+                return self.value(t)
+            finally:
+                self.alias_depth -= 1
+                self.active.pop()
+        if n.kind == "scalar":
+            return _scalar_value(n)[1]
+        if n.kind == "sequence":
+            return [self.value(x) for x in n.items]
+        errs = duplicate_key_errors(n)
+        if errs:
+            raise YAMLError(format_type_errors(errs), errs[0].line)
+        d: dict = {}
+        self.fill(n, d, None)
+        return d
+
+    def fill(self, n: Node, d: dict, merged: set | None) -> None:
+        merge = None
+        for k, v in n.items:
+            if _is_merge(k):
+                merge = v
+                continue
+            key = self.value(k)
+            if isinstance(key, (dict, list)):
+                raise YAMLError(f"yaml: invalid map key: {key!r}")
+            if merged is not None:
+                if key in merged:
+                    continue
+                merged.add(key)
+            d[key] = self.value(v)
+        if merge is not None:
+            if merged is None:
+                merged = set()
+                for k, _ in n.items:
+                    kv = self.value(k)
+                    if not isinstance(kv, (dict, list)):
+                        merged.add(kv)
+            for src in _merge_sources(merge):
+                target = src.alias if src.alias is not None else src
+                errs = duplicate_key_errors(target)
+                if errs:
+                    raise YAMLError(format_type_errors(errs), errs[0].line)
+                self.fill(target, d, merged)
+
+
+def _alias_ratio(count: int) -> float:
+    if count <= 400000:
+        return 0.99
+    if count >= 4000000:
+        return 0.10
+    return 0.99 - 0.89 * ((count - 400000) / 3600000)
+
+
+def resolve(node: Node | None) -> object:
+    """The Python value of ``node`` as yaml.v3 decodes it into interface{}."""
+    if node is None:
+        return None
+    import sys
+
+    old = sys.getrecursionlimit()
+    if old < 40000:
+        sys.setrecursionlimit(40000)
+    try:
+        return _Resolver().value(node)
+    except RecursionError:
+        raise YAMLError("yaml: document contains excessive aliasing") from None
+    finally:
+        if old < 40000:
+            sys.setrecursionlimit(old)
