@@ -30,7 +30,7 @@ def run(case: str, *flags: str) -> tuple[int, str, str]:
 
     d = CASES / case
     argv = list(flags)
-    if (d / "files-dir").is_dir():
+    if "--files-dir files-dir" in _expected(case).get("command", ""):
         argv += ["--files-dir", "files-dir"]
     argv.append("input.bu")
     out, err = io.StringIO(), io.StringIO()
