@@ -171,17 +171,20 @@ def tokenize(text: str, file: str | None = None, report: Report | None = None) -
                     return tokens
                 body: list[str] = []
                 cur = line_no + 1
-                while cur < n and lines[cur].strip() != marker:
+                while cur < n and not lines[cur].lstrip().startswith(marker):
                     body.append(lines[cur])
                     cur += 1
                 if cur >= n:
-                    _err(report, file, f"heredoc <<{marker} is never closed by a line holding {marker}", (start_line, start_col), len(word))
+                    _err(report, file, f"heredoc <<{marker} is never closed by a line starting with {marker}", (start_line, start_col), len(word))
                     return tokens
                 pad = lines[cur][: len(lines[cur]) - len(lines[cur].lstrip())]
-                tokens.append(Token("\n".join(b[len(pad):] if b.startswith(pad) else b for b in body), start_line, start_col, logical, "<", len(word)))
+                for k, b in enumerate(body):
+                    if b and not b.startswith(pad):
+                        _err(report, file, f"heredoc line is not indented like its closing marker {marker}", (line_no + 2 + k, 1))
+                tokens.append(Token("\n".join(b[len(pad):] for b in body), start_line, start_col, logical, "<", len(word)))
                 line_no = cur
                 src = lines[cur]
-                i = len(src)
+                i = len(pad) + len(marker)
                 continue
             tokens.append(Token(word, start_line, start_col, logical, "", len(word)))
             i = j
