@@ -35,7 +35,7 @@ def validate_main(argv: list[str]) -> int:
     except OSError as e:
         sys.stderr.write(f"couldn't read config: {e.strerror and f'open {name}: ' + e.strerror.lower() or e}\n")
         return 1
-    from hostform.ignition.parse import CODE_PARSE, format_entry, parse
+    from hostform.ignition._parse import CODE_PARSE, format_entry, parse
 
     _, report = parse(data)
     shown = [d for d in report.entries if d.code != CODE_PARSE]

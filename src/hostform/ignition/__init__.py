@@ -22,13 +22,13 @@ __all__ = ["VERSIONS", "Spec", "emit", "parse", "spec", "validate"]
 
 def validate(cfg: dict, version: str):
     """Ignition's validation of ``cfg`` (a dict) as spec ``version``; returns a Report."""
-    from hostform.ignition.validate import validate as _validate
+    from hostform.ignition._validate import validate as _validate
 
     return _validate(cfg, version)
 
 
 def parse(data: bytes):
     """Parse and validate raw Ignition JSON like ``ignition-validate``: (config or None, Report)."""
-    from hostform.ignition.parse import parse as _parse
+    from hostform.ignition._parse import parse as _parse
 
     return _parse(data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
 from hostform.ignition import _jsonpos
 from hostform.ignition.spec import VERSIONS, spec as _spec
-from hostform.ignition.validate import CODE_ERROR, CODE_WARNING, validate_entries
+from hostform.ignition._validate import CODE_ERROR, CODE_WARNING, validate_entries
 
 CODE_PARSE = "HF202"
 
