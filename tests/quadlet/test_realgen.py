@@ -1013,3 +1013,102 @@ def test_own_units_podman_version_54(real_quadlet: Path) -> None:
         _, u54, _ = run_real(d, binary=real_quadlet)
         _, ours = _hostform_run(d, "5.4")
     assert _units_of(ours) == _units_of(u54)
+
+
+# Generated inputs: keys that podman 5.4 and 6.1 both accept, with ordinary values.
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from hostform.quadlet import versions as _versions  # noqa: E402
+
+_VALUES: dict[str, dict[str, list[str]]] = {
+    "Container": {
+        "PublishPort": ["8080:80", "127.0.0.1:53:53/udp", "9000"],
+        "Environment": ["A=1", '"B=x y"', "C=%i D=2"],
+        "Label": ["a=b", '"k=v w"'],
+        "Volume": ["/srv/a:/a", "named:/data:ro", "/b:/b:Z"],
+        "Exec": ["run --x", "/bin/sh -c 'echo hi'"],
+        "ContainerName": ["c1", "web-%i"],
+        "Network": ["host", "none", "bridge"],
+        "User": ["1000", "app"],
+        "Group": ["1000"],
+        "ReadOnly": ["true", "false"],
+        "NoNewPrivileges": ["true", "false"],
+        "RunInit": ["true", "false"],
+        "Timezone": ["UTC", "local"],
+        "AddCapability": ["NET_ADMIN", "CHOWN SETUID"],
+        "DropCapability": ["ALL", "MKNOD"],
+        "Annotation": ["x=y"],
+        "HostName": ["h1"],
+        "PodmanArgs": ["--memory 1g", "--cpus=2"],
+        "Tmpfs": ["/tmp", "/run:size=1m"],
+        "PidsLimit": ["10"],
+        "WorkingDir": ["/w"],
+        "Pull": ["never", "always", "missing"],
+        "LogDriver": ["journald", "none"],
+        "AutoUpdate": ["registry", "local"],
+        "HealthCmd": ["/bin/true", "curl -f http://localhost/"],
+        "Notify": ["true", "false"],
+        "ExposeHostPort": ["80", "8000-8010"],
+        "SecurityLabelDisable": ["true"],
+        "ShmSize": ["64m"],
+        "StopTimeout": ["5"],
+    },
+    "Volume": {
+        "Label": ["a=b"],
+        "User": ["1000"],
+        "Group": ["1000"],
+        "Copy": ["true", "false"],
+        "Driver": ["local"],
+        "VolumeName": ["data", "v-%i"],
+    },
+    "Network": {
+        "Subnet": ["10.90.0.0/24", "fd00::/64"],
+        "Label": ["a=b"],
+        "Internal": ["true", "false"],
+        "IPv6": ["true", "false"],
+        "DNS": ["9.9.9.9"],
+        "Driver": ["bridge", "macvlan"],
+        "NetworkName": ["n1"],
+        "DisableDNS": ["true", "false"],
+    },
+    "Pod": {
+        "PodName": ["p1"],
+        "PublishPort": ["80:80", "443:443/udp"],
+        "Volume": ["named:/data"],
+        "Network": ["host", "bridge"],
+        "PodmanArgs": ["--cpus=1"],
+    },
+}
+
+
+@st.composite
+def _quadlet_file(draw: st.DrawFn) -> tuple[str, str]:
+    section = draw(st.sampled_from(sorted(_VALUES)))
+    table = _VALUES[section]
+    keys = draw(st.lists(st.sampled_from(sorted(table)), max_size=6, unique=True))
+    lines = [f"[{section}]"]
+    if section == "Container":
+        lines.append("Image=localhost/app:1")
+    for key in keys:
+        for value in draw(st.lists(st.sampled_from(table[key]), min_size=1, max_size=2)):
+            lines.append(f"{key}={value}")
+    if draw(st.booleans()):
+        lines += ["[Service]", "Restart=always", "[Install]", "WantedBy=default.target"]
+    name = draw(st.sampled_from(["gen", "gen@"]))
+    return f"{name}.{section.lower()}", "\n".join(lines) + "\n"
+
+
+def test_generated_values_use_shared_keys() -> None:
+    for section, table in _VALUES.items():
+        for key in table:
+            assert _versions.supported("5.4", section, key), (section, key)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_quadlet_file())
+def test_generated_units_vs_real(real_quadlet: Path, real_quadlet_61: Path, unit: tuple[str, str]) -> None:
+    _hostform_generate()
+    name, text = unit
+    problems = compare_on({name: text}, real_quadlet, real_quadlet_61)
+    assert not problems, f"{name}:\n{text}\n" + "\n\n".join(problems)
