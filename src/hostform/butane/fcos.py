@@ -24,11 +24,6 @@ input (snake_case); the generated config's paths are on the Ignition output
 
 from __future__ import annotations
 
-import base64
-import gzip
-import importlib
-import re
-
 from hostform.diagnostics import Report
 from hostform.translations import TranslationSet
 
@@ -65,10 +60,20 @@ MSG_GRUB_USER_NAME = 'field "name" is required'
 MSG_GRUB_PASSWORD = 'field "password_hash" is required'
 
 BOOT_DISK = "/dev/disk/by-id/coreos-boot-disk"
-_ALLOWED_MOUNTPOINT = re.compile(r"^/(etc|var)(/|$)")
-# Go's regexp: unanchored search, `$` at end of text
-_DASD = re.compile(r"/dev/dasd[a-z]\Z")
-_SD = re.compile(r"/dev/sd[a-z]\Z")
+
+# (no `re` here: it is not imported on hostform's start-up path)
+
+
+def _allowed_mountpoint(path: str) -> bool:
+    """Butane's ``^/(etc|var)(/|$)``."""
+    return path in ("/etc", "/var") or path.startswith(("/etc/", "/var/"))
+
+
+def _ends_with_device(dev: str, prefix: str) -> bool:
+    """Butane's unanchored ``(<prefix>[a-z]$)``: ``dev`` ends with ``prefix``
+    and one lowercase letter."""
+    n = len(prefix)
+    return len(dev) > n and dev[-n - 1 : -1] == prefix and "a" <= dev[-1] <= "z"
 
 RESERVED_TYPE_GUID = "8DA63339-0007-60C0-C436-083AC8230908"
 BIOS_TYPE_GUID = "21686148-6449-6E6F-744E-656564454649"
@@ -146,7 +151,7 @@ def _validate_top(cfg: dict, minor: int, report: Report) -> None:
     for i, fs in enumerate(_list(storage.get("filesystems"))):
         fs = _dict(fs)
         path = fs.get("path")
-        if path is not None and not _ALLOWED_MOUNTPOINT.search(path) and _is_true(fs.get("with_mount_unit")):
+        if path is not None and not _allowed_mountpoint(path) and _is_true(fs.get("with_mount_unit")):
             report.error(ERR, MSG_MOUNT_POINT_FORBIDDEN, ("storage", "filesystems", i, "path"))
 
 
@@ -185,10 +190,10 @@ def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
                 pass
             elif layout in ("s390x-eckd", "s390x-zfcp"):
                 dev = luks.get("device")
-                pattern = _DASD if layout == "s390x-eckd" else _SD
+                prefix = "/dev/dasd" if layout == "s390x-eckd" else "/dev/sd"
                 if _nil_or_empty(dev):
                     report.error(ERR, MSG_NO_LUKS_BOOT_DEVICE, c + ("layout",))
-                elif not pattern.search(dev):
+                elif not _ends_with_device(str(dev), prefix):
                     report.error(ERR, MSG_LUKS_BOOT_DEVICE_BAD_NAME, c + ("layout",))
             else:
                 report.error(ERR, MSG_UNKNOWN_LAYOUT, c + ("layout",))
@@ -310,6 +315,8 @@ def ignition_types(version: str) -> _Types:
     mod = _IGNITION_TYPES.get(version, version)
     t = _types_cache.get(mod)
     if t is None:
+        import importlib
+
         m = importlib.import_module(f"hostform.ignition._types_{mod}")
         t = _types_cache[mod] = _Types(m.STRUCTS, m.NAMED)
     return t
@@ -638,7 +645,17 @@ def translate_fcos(
 
 
 def _snake(s: str) -> str:
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    """Butane's ``Snake``: "_" before every "MiB" and capital letter, then lower case."""
+    out = []
+    i = 0
+    while i < len(s):
+        if s.startswith("MiB", i):
+            out.append("_MiB")
+            i += 3
+        else:
+            out.append("_" + s[i] if "A" <= s[i] <= "Z" else s[i])
+            i += 1
+    return "".join(out).lower()
 
 
 def _common(rts: dict, src: tuple, prefix: tuple, value: object, types: _Types, t: str) -> None:
@@ -899,12 +916,16 @@ def make_data_url(contents: bytes, current_compression: str | None, allow_compre
     """Butane's ``MakeDataURL``: the shortest of URL-escaped, base64 and
     gzip+base64 encodings; returns (url, compression) where compression is
     "" or "gzip" when the config did not set one, else None."""
+    import base64
+
     compression = "" if not current_compression else None
     opaque = "," + "".join(chr(b) if b in _UNRESERVED else "%%%02X" % b for b in contents)
     b64 = ";base64," + base64.b64encode(contents).decode()
     if len(b64) < len(opaque):
         opaque = b64
     if not current_compression and allow_compression:
+        import gzip
+
         gz = ";base64," + base64.b64encode(gzip.compress(contents, compresslevel=9, mtime=0)).decode()
         if len(gz) + len("gzip") < len(opaque):
             opaque = gz
