@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 
-HELP = """usage: hostform ignition validate [--help] [FILE]
+HELP = """Usage:
+  hostform ignition validate [flags] config.ign
 
 Validate an Ignition config (spec 3.0.0 to 3.7.0-experimental) with the rules
-of Ignition v2.26.0, printing what `ignition-validate` prints. FILE `-` or
-no FILE reads standard input. Exit status 1 when the config is invalid.
+of Ignition v2.26.0, printing what `ignition-validate` prints. `-` or no file
+reads standard input. Exit status 1 when the config is invalid.
+
+  -version
+    \tprint the version of ignition-validate
 """
 
 
@@ -16,7 +20,10 @@ def validate_main(argv: list[str]) -> int:
     files = []
     for a in argv:
         if a in ("-h", "--help", "-help"):
-            sys.stdout.write(HELP)
+            sys.stderr.write(HELP)
+            return 0
+        if a in ("-version", "--version"):
+            sys.stdout.write("Ignition v2.26.0 (hostform)\n")
             return 0
         if a.startswith("-") and a != "-":
             sys.stderr.write(f"flag provided but not defined: {a}\n{HELP}")
@@ -32,8 +39,12 @@ def validate_main(argv: list[str]) -> int:
         else:
             with open(name, "rb") as fh:
                 data = fh.read()
+    except IsADirectoryError:
+        sys.stderr.write(f"couldn't read config: read {name}: is a directory\n")
+        return 1
     except OSError as e:
-        sys.stderr.write(f"couldn't read config: {e.strerror and f'open {name}: ' + e.strerror.lower() or e}\n")
+        why = (e.strerror or str(e)).lower()
+        sys.stderr.write(f"couldn't read config: open {name}: {why}\n")
         return 1
     from hostform.ignition._parse import CODE_PARSE, format_entry, parse
 
