@@ -321,3 +321,99 @@ def test_make_data_url_plain_and_gzip() -> None:
     assert comp == "gzip" and url.startswith("data:;base64,")
     url, comp = fcos.make_data_url(b"x" * 500, None, False)
     assert comp == "" and not url.startswith("data:;base64,H4s")
+
+
+# --- Ignition merge semantics -------------------------------------------------
+
+
+def test_merge_user_disk_matching_a_mirror_device() -> None:
+    cfg = {
+        "variant": "fcos",
+        "version": "1.7.0",
+        "boot_device": {"layout": "aarch64", "mirror": {"devices": ["/dev/vda", "/dev/vdb"]}},
+        "storage": {"disks": [{"device": "/dev/vdb", "partitions": [{"label": "var", "size_mib": 0}]}]},
+    }
+    ign, ts, report = _run(cfg, None)
+    assert report.entries == []
+    disks = ign["storage"]["disks"]
+    assert [d["device"] for d in disks] == ["/dev/vda", "/dev/vdb"]
+    assert [p["label"] for p in disks[1]["partitions"]] == ["reserved-2", "esp-2", "boot-2", "root-2", "var"]
+    assert disks[1]["wipeTable"] is True
+    assert ts.set[("storage", "disks", 1, "partitions", 4, "label")] == ("storage", "disks", 0, "partitions", 0, "label")
+    assert ts.set[("storage", "disks", 1, "partitions", 0, "label")] == ("boot_device", "mirror", "devices", 1)
+    # the user's entry is the child: its source wins for the shared device
+    assert ts.set[("storage", "disks", 1, "device")] == ("storage", "disks", 0, "device")
+    assert [f["device"] for f in ign["storage"]["filesystems"]] == [
+        "/dev/disk/by-partlabel/esp-1",
+        "/dev/disk/by-partlabel/esp-2",
+        "/dev/md/md-boot",
+        "/dev/md/md-root",
+    ]
+
+
+def test_merge_appends_ignore_duplicate_lists_and_keeps_keyed_order() -> None:
+    types = fcos.ignition_types("1.7.0")
+    parent = {"storage": {"raid": [{"devices": ["/a", "/b"], "name": "md", "options": ["x"]}]}}
+    child = {"storage": {"raid": [{"devices": ["/b", "/c"], "name": "md", "options": ["x", "y"]}]}}
+    result, _ = fcos.merge_translated(parent, {}, child, {}, types)
+    raid = result["storage"]["raid"][0]
+    assert raid["options"] == ["x", "x", "y"]  # IgnoreDuplicates: appended
+    assert raid["devices"] == ["/a", "/b", "/c"]  # keyed: parent order, then new child items
+
+
+def test_merge_node_handle_drops_parent_entry_of_other_kind() -> None:
+    types = fcos.ignition_types("1.7.0")
+    parent = {"storage": {"files": [{"path": "/a"}, {"path": "/b"}]}}
+    child = {"storage": {"links": [{"path": "/a", "target": "/x"}]}}
+    pts = {("storage", "files", 1, "path"): ("p",)}
+    cts = {("storage", "links", 0, "target"): ("t",), ("storage", "links", 0, "path"): ("c",)}
+    result, ts = fcos.merge_translated(parent, pts, child, cts, types)
+    assert result["storage"]["files"] == [{"path": "/b"}]
+    assert result["storage"]["links"] == [{"path": "/a", "target": "/x"}]
+    assert ts == {
+        ("storage", "files", 0, "path"): ("p",),
+        ("storage", "links", 0, "path"): ("c",),
+        ("storage", "links", 0, "target"): ("t",),
+    }
+
+
+def test_merge_keeps_only_populated_paths() -> None:
+    types = fcos.ignition_types("1.7.0")
+    child = {"ignition": {"version": "3.6.0"}, "storage": {"disks": [{"device": "/d", "partitions": [{"number": 0, "label": "x"}]}]}}
+    cts = {p: ("in",) + p for p in leaf_paths(child) if p}
+    cts[("storage", "disks", 0, "wipeTable")] = ("unset",)
+    _result, ts = fcos.merge_translated({}, {}, child, cts, types)
+    assert ("storage", "disks", 0, "wipeTable") not in ts  # absent in the output
+    assert ("storage", "disks", 0, "partitions", 0, "number") not in ts  # zero int: not transcribed
+    assert ts[("storage", "disks", 0, "partitions", 0, "label")] == ("in", "storage", "disks", 0, "partitions", 0, "label")
+
+
+def test_root_too_small_warning_path_falls_back_to_snake_case() -> None:
+    cfg = {
+        "variant": "fcos",
+        "version": "1.7.0",
+        "storage": {"disks": [{"device": "/dev/vda", "partitions": [{"label": "root", "number": 4, "size_mib": 10}]}]},
+    }
+    report = Report()
+    ign, ts = _fake_base(cfg, None)
+    del ts.set[("storage", "disks", 0, "partitions", 0, "sizeMiB")]
+    fcos.translate_fcos(cfg, ign, ts, report, "1.7.0", {})
+    assert [(d.message, d.path) for d in report] == [
+        (fcos.MSG_ROOT_TOO_SMALL, ("storage", "disks", 0, "partitions", 0, "size_mib"))
+    ]
+    assert fcos._snake("sizeMiB") == "size_mib" and fcos._snake("wipeTable") == "wipe_table"
+
+
+def test_grub_without_compression_option() -> None:
+    cfg = {
+        "variant": "fcos",
+        "version": "1.5.0",
+        "grub": {"users": [{"name": "a", "password_hash": "h" * 300}, {"name": "b", "password_hash": "h" * 300}]},
+    }
+    ign, ts, _ = _run(cfg, None)
+    res = ign["storage"]["files"][0]["append"][0]
+    assert res["compression"] == "gzip"
+    ign2, _ts = _fake_base(cfg, None)
+    fcos.translate_fcos(cfg, ign2, TranslationSet(), Report(), "1.5.0", {"no_resource_auto_compression": True})
+    assert ign2["storage"]["files"][0]["append"][0]["compression"] == ""
+    assert ts.set[("storage", "files", 0, "append", 0, "source")] == ("grub", "users")
