@@ -223,7 +223,7 @@ def validate(cfg: dict, sch: Schema, report: Report) -> None:
             report.error(CODE_ERR, E_TOO_MANY_RESOURCE_SOURCES, path + (field,))
             return
         if path[:2] == ("ignition", "config") and field == "inline":
-            validate_ignition_config(path, val["inline"].encode("utf-8", "surrogateescape"), report, path + (field,))
+            validate_ignition_config(path, val["inline"].encode("utf-8", "surrogateescape"), report, path + (field,), sch.ign_version)
 
     def v_filesystem(val, path):
         if not val.get("with_mount_unit"):
@@ -297,26 +297,38 @@ def validate(cfg: dict, sch: Schema, report: Report) -> None:
     walk("Config", cfg, ())
 
 
-def validate_ignition_config(path: tuple, raw: bytes, report: Report, field_path: tuple) -> None:
-    """Butane's ValidateIgnitionConfig on an inline merge/replace config."""
-    try:
-        from hostform import ignition
+def validate_ignition_config(path: tuple, raw: bytes, report: Report, field_path: tuple, ign_version: str) -> None:
+    """Butane's ValidateIgnitionConfig on an inline merge/replace config: a
+    parse error is reported (and fails the resource); a version other than the
+    target spec's only warns; otherwise Ignition's report on the config, with
+    its own (JSON) paths."""
+    from hostform import ignition
+    from hostform.diagnostics import Diagnostic
 
-        cfg, rep = ignition.parse(raw)
-    except Exception:
-        return
-    entries = list(rep) if rep is not None else []
-    if cfg is None:
+    cfg, rep = ignition.parse(raw)
+    entries = [d for d in rep if d.path is not None]
+    parse_failed = cfg is None and any(d.code == "HF202" for d in rep) and not any(d.path for d in entries)
+    if parse_failed and entries:
         for d in entries:
-            if d.severity == "error":
-                report.error(CODE_ERR, d.message, field_path)
+            report.add(Diagnostic(d.severity, CODE_ERR, d.message, ()))
+        report.error(CODE_ERR, "config is not valid", field_path)
         return
-    for d in entries:
-        if d.message == "unsupported config version":
+    import json
+
+    try:
+        version = ((json.loads(raw) or {}).get("ignition") or {}).get("version")
+    except Exception:
+        version = None
+    if isinstance(version, str):
+        from hostform.butane.translate import parse_semver
+
+        sv = parse_semver(version)
+        if sv is not None and sv != parse_semver(ign_version):
             report.warn(CODE_WARN, E_UNKNOWN_IGN_VERSION, path + ("version",))
             return
     for d in entries:
-        report.add(type(d)(d.severity, d.code, d.message, path + tuple(d.path or ())))
+        code = CODE_ERR if d.severity == "error" else CODE_WARN
+        report.add(Diagnostic(d.severity, code, d.message, tuple(d.path)))
 
 
 # ------------------------------------------------------------ translation
