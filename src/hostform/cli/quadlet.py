@@ -3,8 +3,9 @@
 Same flags (Go ``flag`` syntax: ``-dryrun``, ``--dryrun``, ``-v=true``), same
 arguments (``normal-dir [early-dir] [late-dir]`` as systemd passes them; only
 the first is used), same messages and exit codes.  One addition:
-``-check`` prints hostform's diagnostics (``file:line: error[HF3xx]: ...``)
-instead of podman's messages and writes nothing.
+``-check [FILE|DIR...]`` prints hostform's diagnostics (``file:line:
+error[HF3xx]: ...``) instead of podman's messages and writes nothing; without
+arguments it checks the standard search path.
 
 Kept lean for start-up time: the generator is imported only once flags are
 parsed, and nothing here imports ``re``, ``argparse`` or ``dataclasses``.
@@ -132,7 +133,8 @@ def main(argv: list[str], env: dict | None = None, stdout=None, stderr=None, pro
 
     from hostform.quadlet.generator import generate
 
-    result = generate(None, is_user, env=env, output_dir=output, verbose=verbose)
+    sources = args if flags["check"] and args else None
+    result = generate(sources, is_user, env=env, output_dir=output, verbose=verbose)
     if flags["check"]:
         stdout.write(result.report.format())
         return 1 if result.report.is_fatal() else 0
