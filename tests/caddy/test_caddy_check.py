@@ -140,3 +140,19 @@ def test_ports() -> None:
     assert len(check_caddy_ports(["80:80", "443:443", "443:443/udp"])) == 0
     assert len(check_caddy_ports(["0.0.0.0:80:80/tcp", "443:443/TCP", "443:443/udp"])) == 0
     assert [d.severity for d in check_caddy_ports([])] == ["error", "error", "warning"]
+
+
+def test_relocate_inline_caddyfile() -> None:
+    from hostform.caddy.check import relocate
+
+    report = check_structure("a.com {\n\tbogus\n}\n", "Caddyfile")
+    [d] = relocate(report, "main.bu", first_line=10, indent=8)
+    assert (d.file, d.line, d.col, d.code) == ("main.bu", 11, 10, "HF402")
+
+
+def test_public_surface() -> None:
+    import hostform.caddy as caddy
+
+    assert caddy.__all__ == sorted(caddy.__all__, key=str)
+    for name in caddy.__all__:
+        assert hasattr(caddy, name)

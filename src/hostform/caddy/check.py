@@ -64,6 +64,7 @@ __all__ = [
     "caddy_version",
     "find_caddy",
     "parse_caddy_stderr",
+    "relocate",
     "validate_with_caddy",
 ]
 
@@ -590,3 +591,21 @@ def check_caddy_ports(
         else:
             report.error("HF411", message, file=file, line=line)
     return report
+
+
+def relocate(report: Report, file: str | None, first_line: int, indent: int = 0) -> Report:
+    """Move findings on an embedded Caddyfile onto the file that embeds it.
+
+    For a Caddyfile written inline in a Butane config (``contents.inline: |``),
+    ``first_line`` is the YAML line holding the Caddyfile's first line and
+    ``indent`` the block scalar's indentation: Caddyfile line ``l``, column
+    ``c`` becomes ``first_line + l - 1``, ``c + indent``. Findings without a
+    line stay on ``file`` without one.
+    """
+    out = Report()
+    for d in report:
+        if d.line:
+            out.add(d.located(file, first_line + d.line - 1, d.col + indent if d.col else 0, d.length))
+        else:
+            out.add(d.located(file, 0, 0))
+    return out
