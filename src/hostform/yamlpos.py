@@ -610,7 +610,7 @@ class _Scanner:
         s = self.s
         value = 0
         length = 0
-        while s[self.pos] in "0123456789" and s[self.pos] != "":
+        while s[self.pos] in _DIGITS:
             length += 1
             if length > 2:
                 raise self.serr(start, "found extremely long version number")
@@ -1484,6 +1484,10 @@ def _overlong(seq: bytes) -> bool:
 # load
 
 
+def _normalize_breaks(s: str) -> str:
+    return s.replace("\r\n", "\n").replace("\r", "\n").replace("\x85", "\n")
+
+
 def load(text: str | bytes) -> Node | None:
     """Parse the first YAML document of ``text`` (yaml.v3 Unmarshal semantics)."""
     import sys
@@ -1492,9 +1496,9 @@ def load(text: str | bytes) -> Node | None:
     if limit == 0 and problem is None:
         s, limit = "\n", 1  # yaml.v3 feeds "\n" for empty input
     if "\r" in s or "\x85" in s:
-        s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\x85", "\n")
-        if problem is not None:
-            limit = len(text[:limit].replace("\r\n", "\n")) if isinstance(text, str) else limit
+        # CR LF, CR and NEL are all read as one "\n" line break by yaml.v3.
+        limit = len(_normalize_breaks(s[:limit]))
+        s = _normalize_breaks(s)
     sc = _Scanner(s, limit, problem)
     old = sys.getrecursionlimit()
     if old < 40000:
