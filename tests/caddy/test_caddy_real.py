@@ -164,3 +164,11 @@ def test_no_network_needed(caddy_bin: Path, tmp_path: Path) -> None:
         text = render_caddyfile(SITES, GlobalOptions(email="ops@soap.coffee", ca=ca))
         report = validate_with_caddy(text, "C", caddy=wrapper)
         assert len(report) == 0, report.format()
+
+
+def test_parse_stderr_ignores_host_port_and_other_files() -> None:
+    stderr = (
+        '{"level":"error","msg":"dial tcp live:8081: connect: connection refused"}\n'
+        '{"level":"error","msg":"parsing caddyfile tokens for \'x\': bad, at snippets.caddy:4"}\n'
+    )
+    assert [d.line for d in parse_caddy_stderr(stderr, "F")] == [0, 0]

@@ -379,8 +379,10 @@ def caddy_version(caddy: Path | None = None) -> str | None:
     return out.stdout.split()[0] if out.returncode == 0 and out.stdout.split() else None
 
 
-# `-:12: unrecognized directive: foo`, `..., at -:3`, `... at -:7 import chain: [...]`
-_LOCATED = re.compile(r"(?:^|(?<=\s))(?P<file>-|[^\s:'\"]+):(?P<line>\d+)(?=[:\s,]|$)")
+# `-:12: unrecognized directive: foo`, `..., at -:3`, `... at -:7 import chain: [...]`.
+# We feed the Caddyfile on stdin, which Caddy names `-`; a position in another
+# file (an imported one) is left in the message, as it is not a line of ours.
+_LOCATED = re.compile(r"(?:^|(?<=\s))(?P<file>-):(?P<line>\d+)(?=[:\s,]|$)")
 
 
 def parse_caddy_stderr(stderr: str, file: str | None, stage: str = "adapt") -> Report:
