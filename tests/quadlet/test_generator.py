@@ -246,3 +246,22 @@ def test_random_units_never_crash(tmp_path_factory, ext: str, name: str, body: l
     result = generate([d])
     assert result.exit_code == code
     assert result.report.is_fatal() == (code == 1)
+
+
+def test_warnings_logged_before_error(tmp_path: Path) -> None:
+    (tmp_path / "w.container").write_text("[Container]\nImage=quay.io/x\nLabel=a=\\q\nPod=nope\n")
+    result = generate([tmp_path])
+    assert result.log == ["unsupported escape char", 'converting "w.container": pod nope is not Quadlet based']
+    assert [d.code for d in result.report] == ["HF303", "HF302"]
+
+
+def test_user_default_from_program_name(tmp_path: Path) -> None:
+    (tmp_path / "a.container").write_text("[Container]\nImage=quay.io/x\n")
+    out = io.StringIO()
+    env = {"QUADLET_UNIT_DIRS": str(tmp_path)}
+    prog = "/usr/lib/systemd/user-generators/podman-user-generator"
+    assert cli.main(["-dryrun"], env=env, stdout=out, stderr=io.StringIO(), prog=prog) == 0
+    assert "podman-user-wait-network-online.service" in out.getvalue()
+    out = io.StringIO()
+    assert cli.main(["-dryrun", "-user=false"], env=env, stdout=out, stderr=io.StringIO(), prog=prog) == 0
+    assert "After=network-online.target" in out.getvalue()

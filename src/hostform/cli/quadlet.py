@@ -40,6 +40,8 @@ def parse_flags(argv: list[str], prog: str) -> tuple[dict[str, bool], list[str],
     """Go flag.Parse for bool flags: (flags, positional args, error text, exit code)."""
     flags = {name: False for name in FLAGS}
     flags["check"] = False
+    # podman: the binary name decides the default of -user (quadlet-user-generator)
+    flags["user"] = "user" in prog.rsplit("/", 1)[-1]
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -119,7 +121,7 @@ def main(argv: list[str], env: dict | None = None, stdout=None, stderr=None, pro
 
         stdout.write(PODMAN_VERSION + "\n")
         return 0
-    is_user = flags["user"] or "user" in prog.rsplit("/", 1)[-1]
+    is_user = flags["user"]
     dryrun = flags["dryrun"]
     verbose = flags["v"] or dryrun
     log = _Logger(stderr, not (flags["no-kmsg-log"] or dryrun or flags["check"]), dryrun or flags["check"])

@@ -47,6 +47,7 @@ class QuadletError(Exception):
         self.message = message
         self.key = key
         self.group = group
+        self.warnings: list[str] = []  # found before the error; podman logs them first
 
 
 class UnitInfo:
@@ -1013,7 +1014,11 @@ def convert(unit: UnitFile, infos: dict, is_user: bool, podman: str = "/usr/bin/
     if group is None:
         raise QuadletError(f"unsupported file type {go_quote(unit.filename)}")
     ctx = init_service(unit, group, infos, is_user, podman)
-    CONVERTERS[group](ctx)
+    try:
+        CONVERTERS[group](ctx)
+    except QuadletError as e:
+        e.warnings = ctx.warnings
+        raise
     return ctx.service, ctx.warnings
 
 
@@ -1372,20 +1377,26 @@ def _convert_one(unit: UnitFile, infos: dict, user: bool, podman: str, output_di
     try:
         service, warnings = convert(unit, infos, user, podman)
     except QuadletError as e:
+        if e.warnings:
+            _log_warnings(result, unit, e.warnings)
         msg = f"converting {go_quote(unit.filename)}: {e.message}"
         result.log.append(msg)
         loader.errors = True
         _report_error(rep, unit, group, e)
         return
     if warnings:
-        result.log.append("\n".join(warnings))
-        for w in warnings:
-            rep.warn(HF_WARNING, f"{unit.filename}: {w}", file=unit.path or unit.filename)
+        _log_warnings(result, unit, warnings)
     name = service.filename
     result.units[name] = service.to_string()
     result.sources[name] = unit.path
     for link, target in install_symlinks(service, result.log.append).items():
         result.symlinks[link] = target
+
+
+def _log_warnings(result: GenerateResult, unit: UnitFile, warnings: list[str]) -> None:
+    result.log.append("\n".join(warnings))
+    for w in warnings:
+        result.report.warn(HF_WARNING, f"{unit.filename}: {w}", file=unit.path or unit.filename)
 
 
 def _report_error(rep: Report, unit: UnitFile, group: str | None, e: QuadletError) -> None:
