@@ -66,14 +66,34 @@ def ensure_within(path: str, files_dir: str) -> None:
         raise LocalFileError(E_FILES_DIR_ESCAPE)
 
 
+def go_clean(p: str) -> str:
+    """Go's path.Clean."""
+    if p == "":
+        return "."
+    rooted = p.startswith("/")
+    out: list[str] = []
+    for part in p.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if out and out[-1] != "..":
+                out.pop()
+            elif not rooted:
+                out.append("..")
+            continue
+        out.append(part)
+    s = "/".join(out)
+    if rooted:
+        return "/" + s
+    return s or "."
+
+
 def go_join(*parts: str) -> str:
     """Go's filepath.Join: join non-empty parts, then Clean."""
-    from hostform.ignition._gostd import clean
-
     ps = [p for p in parts if p]
     if not ps:
         return ""
-    return clean("/".join(ps))
+    return go_clean("/".join(ps))
 
 
 def os_error(op: str, path: str, e: OSError) -> str:
@@ -110,17 +130,20 @@ _UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 def make_data_url(contents: bytes, compression: str | None, allow_compression: bool = True) -> tuple[str, str | None]:
     """Butane's MakeDataURL: the shortest of percent-escaped, base64 and
     gzip+base64.  Returns (url, compression to set or None)."""
-    import base64
+    from binascii import b2a_base64
+
+    def b64(b: bytes) -> str:
+        return b2a_base64(b, newline=False).decode()
 
     comp: str | None = "" if not compression else None
     opaque = "," + "".join(chr(b) if b in _UNRESERVED else "%%%02X" % b for b in contents)
-    b64 = ";base64," + base64.b64encode(contents).decode()
-    if len(b64) < len(opaque):
-        opaque = b64
+    b64s = ";base64," + b64(contents)
+    if len(b64s) < len(opaque):
+        opaque = b64s
     if not compression and allow_compression:
         import gzip
 
-        gz = ";base64," + base64.b64encode(gzip.compress(contents, 9, mtime=0)).decode()
+        gz = ";base64," + b64(gzip.compress(contents, 9, mtime=0))
         if len(gz) + 4 < len(opaque):
             opaque = gz
             comp = "gzip"
@@ -495,11 +518,10 @@ def translate(cfg: dict, sch: Schema, files_dir: str, report: Report) -> tuple[d
 
 def unit_name_path_escape(p: str) -> str:
     """systemd's unit-name escaping of a path (go-systemd's UnitNamePathEscape)."""
-    from hostform.ignition._gostd import clean
 
     if p == "/" or p == "":
         return "-"
-    p = clean(p).strip("/")
+    p = go_clean(p).strip("/")
     out = []
     for i, ch in enumerate(p.encode()):
         c = chr(ch)
