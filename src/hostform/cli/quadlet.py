@@ -154,7 +154,7 @@ def _emit(result, output: str, dryrun: bool, verbose: bool, prog: str, stdout, l
             log(f"mkdir {output}: {(e.strerror or str(e)).lower()}")
             log("processing encountered some errors")
             return 1
-    for name, text in result.units.items():
+    for name, text in result.outputs:
         path = os.path.join(output, name) if output else name
         if dryrun:
             stdout.write(f"---{path}---\n{text}\n")

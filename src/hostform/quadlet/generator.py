@@ -67,16 +67,19 @@ class GenerateResult:
     """What a generator run produced.
 
     ``units``: service file name -> unit text (without the "Automatically
-    generated" header); ``symlinks``: path relative to the output dir ->
+    generated" header; when two quadlet files map to one service name the
+    later one wins, as on disk); ``outputs``: every (service file name, text)
+    in generation order, duplicates included (what ``-dryrun`` prints); ``symlinks``: path relative to the output dir ->
     link target; ``log``: podman's messages (without the
     ``quadlet-generator[pid]: `` prefix); ``report``: hostform diagnostics;
     ``exit_code``: 0 or 1 as podman's generator.
     """
 
-    __slots__ = ("units", "symlinks", "log", "report", "exit_code", "sources")
+    __slots__ = ("units", "outputs", "symlinks", "log", "report", "exit_code", "sources")
 
     def __init__(self) -> None:
         self.units: dict[str, str] = {}
+        self.outputs: list[tuple[str, str]] = []
         self.symlinks: dict[str, str] = {}
         self.log: list[str] = []
         self.report = Report()
@@ -1387,7 +1390,9 @@ def _convert_one(unit: UnitFile, infos: dict, user: bool, podman: str, output_di
     if warnings:
         _log_warnings(result, unit, warnings)
     name = service.filename
-    result.units[name] = service.to_string()
+    text = service.to_string()
+    result.units[name] = text
+    result.outputs.append((name, text))
     result.sources[name] = unit.path
     for link, target in install_symlinks(service, result.log.append).items():
         result.symlinks[link] = target
