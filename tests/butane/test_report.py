@@ -29,7 +29,7 @@ CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / 
 class _Node:
     """The shape of yamlpos's Node, built from PyYAML events (test only)."""
 
-    def __init__(self, kind, tag, value, style, line, column, items=None, alias=False):
+    def __init__(self, kind, tag, value, style, line, column, items=None, alias=False, alias_name=""):
         self.kind = kind
         self.tag = tag
         self.value = value
@@ -38,6 +38,7 @@ class _Node:
         self.column = column
         self.items = items if items is not None else []
         self.alias = alias
+        self.alias_name = alias_name
 
 
 def pyyaml_tree(text: str):
@@ -81,7 +82,7 @@ def pyyaml_tree(text: str):
             stack.pop()
         elif isinstance(ev, yaml.AliasEvent):
             target = anchors[ev.anchor]
-            add(_Node(target.kind, target.tag, target.value, target.style, line, col, target.items, alias=True))
+            add(_Node(target.kind, target.tag, target.value, target.style, line, col, target.items, True, ev.anchor))
         elif isinstance(ev, yaml.DocumentEndEvent):
             break
     return root
@@ -201,7 +202,7 @@ def test_corpus_raw(case, loader):
 
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_corpus_strict(case):
-    exp, source, entries, trailer, located = _rebuild(case, pyyaml_tree)
+    exp, source, entries, trailer, located = _rebuild(case, LOADERS[-1].values[0])
     strict = exp["strict"]["stderr"]
     tail = "Error translating config:" if trailer else "Config produced warnings and --strict was specified"
     assert strict.startswith(R.format_entries(located, source, "input.bu"))
@@ -231,8 +232,9 @@ def test_path_string():
     assert R.path_string(("a.b", R.Key("c d"))) == "$.a.b.c d"
 
 
-def test_locate_value_key_and_fallbacks():
-    root = pyyaml_tree(SRC)
+@pytest.mark.parametrize("load", LOADERS)
+def test_locate_value_key_and_fallbacks(load):
+    root = load(SRC)
     assert R.locate(root, ("storage", "files", 0, "path"), SRC) == (5, 13, 2)
     assert R.locate(root, ("storage", "files", 0, R.Key("path")), SRC) == (5, 7, 5)
     assert R.locate(root, ("storage", "files", 0), SRC) == (5, 7, 5)
@@ -249,7 +251,8 @@ def test_locate_value_key_and_fallbacks():
     assert R.locate(None, ("a",)) is None
 
 
-def test_locate_flow_block_scalars_and_aliases():
+@pytest.mark.parametrize("load", LOADERS)
+def test_locate_flow_block_scalars_and_aliases(load):
     src = (
         "a: {b: [x, 'y z'], c: []}\n"
         "d: |\n  text\n"
@@ -257,7 +260,7 @@ def test_locate_flow_block_scalars_and_aliases():
         "g: *anc\n"
         "h:\n"
     )
-    root = pyyaml_tree(src)
+    root = load(src)
     assert R.locate(root, ("a",), src) == (1, 4, 3)  # "{b:": up to the next space
     assert R.locate(root, ("a", "b"), src) == (1, 8, 3)
     assert R.locate(root, ("a", "b", 1), src) == (1, 12, 2)
@@ -268,18 +271,32 @@ def test_locate_flow_block_scalars_and_aliases():
     assert R.locate(root, ("g", "f"), src) == (6, 4, 4)
 
 
-def test_empty_value_is_marked_after_the_colon_and_printed_raw():
+@pytest.mark.parametrize("load", LOADERS)
+def test_merge_keys_and_alias_keys(load):
+    # '<<' is an ordinary key of the tree; merged fields are not in it
+    src = "d: &d {mode: 1}\nf:\n  <<: *d\n  path: /x\n&k k: 1\n*k : 2\n"
+    root = load(src)
+    assert R.locate(root, ("f", R.Key("<<")), src) == (3, 3, 3)
+    assert R.locate(root, ("f", "<<", "mode"), src) == (3, 7, 2)
+    assert R.locate(root, ("f", "mode"), src) == (3, 3, 3)
+    # an alias used as a key is looked up by its name
+    assert R.locate(root, ("k",), src)[:2] == (6, 6)
+
+
+@pytest.mark.parametrize("load", LOADERS)
+def test_empty_value_is_marked_after_the_colon_and_printed_raw(load):
     # go-yaml (and PyYAML) put an empty value just after its ':'; that column
     # is past the line's end, so Butane prints the entry in the raw form
     src = "a:\nb: 1\n"
-    root = pyyaml_tree(src)
+    root = load(src)
     assert R.locate(root, ("a",), src) == (1, 3, -1)
     located = R.correlate([D("error", "m", ("a",))], root, src, "f")
     assert R.format_entries(located, src, "f") == "error at $.a, line 1 col 3: m\n"
 
 
-def test_get_node_is_exact():
-    root = pyyaml_tree(SRC)
+@pytest.mark.parametrize("load", LOADERS)
+def test_get_node_is_exact(load):
+    root = load(SRC)
     assert R.get_node(root, ("storage", "files", 0)).kind == "mapping"
     assert R.get_node(root, ("storage", "files", 0, "user")) is None
     assert R.get_node(root, ("storage", R.Key("files"))).value == "files"
@@ -385,8 +402,9 @@ def test_colorize_for():
         os.close(fd)
 
 
-def test_correlate_keeps_order_and_sets_position():
-    root = pyyaml_tree(SRC)
+@pytest.mark.parametrize("load", LOADERS)
+def test_correlate_keeps_order_and_sets_position(load):
+    root = load(SRC)
     ds = [D("warning", "w", ("storage", "files", 0, "mode")), D("error", "e", ("storage", R.Key("files")))]
     out = R.correlate(ds, root, SRC, "input.bu")
     assert [(d.message, d.line, d.col, d.length, d.file) for d in out] == [

@@ -150,6 +150,10 @@ def path_string(path: tuple | list | None) -> str:
 
 
 def _key_text(key: object) -> str:
+    # go-yaml's Node.Value: the text of a scalar, the name of an alias, ""
+    # for a collection used as a key
+    if _alias_of(key):
+        return str(getattr(key, "alias_name", ""))
     if getattr(key, "kind", None) != "scalar":
         return ""
     value = getattr(key, "value", "")
@@ -158,13 +162,16 @@ def _key_text(key: object) -> str:
     return _element(value)
 
 
+def _alias_of(node: object) -> bool:
+    # yamlpos keeps each alias occurrence as its own node (at the '*') whose
+    # ``alias`` attribute is the anchored node
+    alias = getattr(node, "alias", None)
+    return alias is not None and alias is not False
+
+
 def _is_leaf(node: object) -> bool:
-    kind = getattr(node, "kind", None)
-    if kind not in ("mapping", "sequence"):
-        return True
-    # An alias is a leaf at its own position; a loader that keeps aliases as
-    # separate nodes flags them with a true ``alias`` attribute.
-    return bool(getattr(node, "alias", False))
+    # an alias is a leaf at its own position, whatever it points at
+    return getattr(node, "kind", None) not in ("mapping", "sequence") or _alias_of(node)
 
 
 def _walk(root: object, path: tuple | list | None) -> tuple[object, bool]:
