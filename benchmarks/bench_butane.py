@@ -61,6 +61,14 @@ def main() -> int:
     if go:
         commands["butane (Go)"] = [go, "-d", ".", "main.bu"]
     env_note = f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    # A regular `pip install` compiles bytecode; an editable install does not,
+    # and PYTHONDONTWRITEBYTECODE (set on some machines) stops Python writing
+    # it lazily. Compile it once, as an install would, so that we time
+    # start-up and not the compiler.
+    import compileall
+    import hostform
+
+    compileall.compile_dir(str(Path(hostform.__file__).parent), quiet=1)
     for cmd in commands.values():  # warm caches, compile bytecode
         for _ in range(3):
             time_once(cmd, REFERENCE)
