@@ -27,6 +27,18 @@ NAMES = sorted(p.name for p in CASES.iterdir()) if CASES.is_dir() else []
 
 _PREPARED: dict[str, Path] = {}
 
+# Symlinks of error cases (no expected.ign to read them from), as Butane's
+# own test (base/v0_7/translate_test.go, TestTranslateTree) creates them.
+_LOST_SYMLINKS = {
+    "go-base07-TranslateTree-3": {
+        f"files-dir/{p}": "file"
+        for p in (
+            "tree7/file", "tree8/directory", "tree9/link", "tree10/file-partial",
+            "tree11/link-partial", "tree13/tree-link", "tree14/tree-link",
+        )
+    },
+}
+
 
 def _case_dir(case: str) -> Path:
     """The case directory; when the shared copy lost the symlinks of a tree
@@ -35,11 +47,15 @@ def _case_dir(case: str) -> Path:
     d = CASES / case
     ign = d / "expected.ign"
     fd = d / "files-dir"
-    if not ign.exists() or not fd.is_dir():
+    if not fd.is_dir():
         return d
-    links = (json.loads(ign.read_text()).get("storage") or {}).get("links") or []
+    fix = [(Path(rel), target) for rel, target in _LOST_SYMLINKS.get(case, {}).items()]
+    if not ign.exists() and not fix:
+        return d
+    links = [] if not ign.exists() else None
+    if links is None:
+        links = (json.loads(ign.read_text()).get("storage") or {}).get("links") or []
     wanted = {(l["path"].rsplit("/", 1)[-1], l.get("target")) for l in links if l.get("target")}
-    fix = []
     for p in fd.rglob("*"):
         if p.is_file() and not p.is_symlink() and p.stat().st_size < 256:
             try:
