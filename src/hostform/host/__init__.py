@@ -1,0 +1,1 @@
+"""The host file (``hostform.yaml``): schema, model, loading, rendering and the build."""
