@@ -112,13 +112,7 @@ def _top_strings(root) -> tuple[str, str, list[str]]:
         if root is not None and not (root.kind == "scalar" and root.tag == "!!null"):
             errors.append(f"line {root.line}: cannot unmarshal {root.tag}{_val(root)} into config.commonFields")
         return version, variant, errors
-    vals = {}
-    for k, v in yamlpos.merged_items(root):
-        if k.kind == "scalar" and k.value in ("version", "variant"):
-            vals[k.value] = v
     out = {}
-    for key in ("version", "variant"):
-        pass
     for k, v in yamlpos.merged_items(root):
         if not (k.kind == "scalar" and k.value in ("version", "variant")):
             continue
@@ -136,7 +130,6 @@ def _top_strings(root) -> tuple[str, str, list[str]]:
         except Exception as e:
             msg = getattr(e, "message", None) or str(e)
             errors.append(msg if msg.startswith("line ") else f"line {v.line}: {msg}")
-    del vals
     return out.get("version", ""), out.get("variant", ""), errors
 
 
