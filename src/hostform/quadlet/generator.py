@@ -1193,8 +1193,10 @@ class _Loader:
                 seen.add(name)
                 units.append(unit)
         if errs:
+            # podman drops every unit of a directory in which one file fails to parse
             self.result.log.append("\n".join(errs))  # type: ignore[arg-type]
             self.errors = True
+            return []
         return units
 
     def load_dropins(self, unit: UnitFile, dirs: list[str]) -> None:
