@@ -55,6 +55,78 @@ CODES: dict[str, tuple[str, str]] = {
         "usage",
         "The command line is not valid: see the command's --help.",
     ),
+    "HF010": (
+        "host-missing-key",
+        "A key the host file needs is missing (for example a service without "
+        "`image`, or a file without `name`). `hostform schema` lists every key.",
+    ),
+    "HF011": (
+        "host-invalid-value",
+        "The value is not allowed for this key: not one of the listed choices, "
+        "out of range, a malformed name, path or port, or given twice. "
+        "docs/host-file.md describes every key.",
+    ),
+    "HF012": (
+        "image-not-qualified",
+        "The image is not fully qualified (registry/name:tag). `AutoUpdate=registry` "
+        "refuses short names, and a short name depends on the VM's registries.conf. "
+        "Write the registry out: docker.io/library/nginx:1, ghcr.io/owner/app:tag.",
+    ),
+    "HF013": (
+        "host-unknown-reference",
+        "The value names something the host file does not define: a site's "
+        "service, or a service's secret. Check the spelling against `services` "
+        "and `secrets`.",
+    ),
+    "HF014": (
+        "site-without-port",
+        "The site proxies to a service that has no `port`, so Caddy would not "
+        "know where to send requests. Set the service's `port` (the port it "
+        "listens on inside the container) or the site's `port`.",
+    ),
+    "HF015": (
+        "secret-in-clear",
+        "The secret's file would be embedded in the Ignition config, which "
+        "the cloud provider stores as instance user data and any process on the "
+        "VM can usually read from the metadata service. Set `embed: true` to "
+        "accept that, or create the podman secret on the VM by other means and "
+        "leave out `file`.",
+    ),
+    "HF016": (
+        "pod-restarts-together",
+        "The service is in a pod. Every member of a pod shares one network "
+        "namespace and is restarted with the pod: an auto-update of one image "
+        "restarts all of them (Caddy included, if it is a member). hostform's "
+        "default, one podman network with Caddy proxying to container names, "
+        "updates each service alone.",
+    ),
+    "HF017": (
+        "restart-always-without-readiness",
+        "`Restart=always` without a health check: podman auto-update cannot "
+        "tell a broken new image from a working one (the unit counts as started "
+        "as soon as the container runs), so it never rolls back, and systemd "
+        "keeps restarting the broken container. Add `health`.",
+    ),
+    "HF018": (
+        "no-rollback",
+        "The service is auto-updated but has no health check, so `podman "
+        "auto-update` only rolls back an image that fails to start at all. Add "
+        "`health` (http or cmd): the unit then uses `Notify=healthy` and a bad "
+        "image is detected and rolled back.",
+    ),
+    "HF019": (
+        "notify-healthy-unsupported",
+        "The target podman is older than 5.0, whose quadlet accepts "
+        "`Notify=healthy`; without it a health check cannot gate the start of "
+        "the unit and auto-update cannot roll back on an unhealthy image. Raise "
+        "`podman` if the VM has a newer podman.",
+    ),
+    "HF020": (
+        "ssh-enabled",
+        "Break-glass SSH keys are configured, so sshd runs and listens on port "
+        "22. Without `access.ssh_keys` hostform masks sshd and the host has no "
+        "interactive way in at all.",
+    ),
     "HF100": (
         "butane-invalid",
         "The Butane config breaks one of Butane's rules. The message is "

@@ -1,0 +1,140 @@
+"""The normalized host: immutable values with every default filled in. No I/O.
+
+Built by :mod:`hostform.host.load` from the host file; read by
+:mod:`hostform.host.render`.  Every value carries its host-file path
+(``source``) so that findings about generated artifacts can point back at
+the line a user edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Access",
+    "Health",
+    "Host",
+    "Secret",
+    "SecretUse",
+    "Service",
+    "SiteSpec",
+    "State",
+    "Tls",
+    "Updates",
+]
+
+
+@dataclass(frozen=True)
+class Health:
+    http: str | None = None
+    cmd: tuple[str, ...] = ()
+    interval: str = "30s"
+    timeout: str = "5s"
+    retries: int = 3
+    start_period: str = "10s"
+
+
+@dataclass(frozen=True)
+class SecretUse:
+    name: str
+    env: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    image: str
+    command: tuple[str, ...] = ()
+    entrypoint: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    env_files: tuple[str, ...] = ()
+    secrets: tuple[SecretUse, ...] = ()
+    volumes: tuple[tuple[str, str], ...] = ()
+    port: int | None = None
+    publish: tuple[str, ...] = ()
+    health: Health | None = None
+    memory: str | None = None
+    cpus: str | None = None
+    user: str | None = None
+    restart: str = "on-failure"
+    auto_update: bool = True
+    pod: str | None = None
+    read_only: bool = False
+    extra: tuple[tuple[str, str], ...] = ()
+    source: tuple = ()
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    address: str
+    service: str
+    port: int
+    aliases: tuple[str, ...] = ()
+    encode: tuple[str, ...] = ()
+    source: tuple = ()
+
+
+@dataclass(frozen=True)
+class Tls:
+    email: str | None = None
+    ca: str = "production"
+
+
+@dataclass(frozen=True)
+class Updates:
+    schedule: str = "hourly"
+    randomized_delay: str = "0"
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class State:
+    size: str = "10GiB"
+    device: str = "/dev/vdb"
+    path: str = "/var/mnt/state"
+    format: str = "ext4"
+
+
+@dataclass(frozen=True)
+class Secret:
+    name: str
+    file: str | None = None
+    embed: bool = False
+    source: tuple = ()
+
+
+@dataclass(frozen=True)
+class Access:
+    ssh_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    podman: str = "5.8"
+    butane_version: str = "1.5.0"
+    services: tuple[Service, ...] = ()
+    sites: tuple[SiteSpec, ...] = ()
+    tls: Tls = field(default_factory=Tls)
+    updates: Updates = field(default_factory=Updates)
+    state: State = field(default_factory=State)
+    secrets: tuple[Secret, ...] = ()
+    access: Access = field(default_factory=Access)
+    network: str = "hostform"
+    quadlets: tuple[str, ...] = ()
+    butane: tuple[str, ...] = ()
+
+    def service(self, name: str) -> Service | None:
+        for s in self.services:
+            if s.name == name:
+                return s
+        return None
+
+    @property
+    def pods(self) -> tuple[str, ...]:
+        return tuple(sorted({s.pod for s in self.services if s.pod}))
+
+    @property
+    def uses_caddy(self) -> bool:
+        return bool(self.sites)
