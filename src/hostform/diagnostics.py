@@ -258,6 +258,99 @@ CODES: dict[str, tuple[str, str]] = {
         "quadlet-io",
         "A quadlet file or drop-in directory could not be read.",
     ),
+    "HF050": (
+        "quadlet-too-new",
+        "The quadlet key (or unit type) exists only in newer podman releases "
+        "than the target one. The target podman's generator refuses the whole "
+        "file, so its service never exists on the VM. Drop the key (or use "
+        "PodmanArgs= for the podman option), or raise the target podman "
+        "version if the OS ships a newer podman.",
+    ),
+    "HF051": (
+        "pod-name-in-container",
+        "PodName= belongs in a .pod file (it names the pod). A .container joins "
+        "a pod with Pod=NAME.pod, the pod's file name. With PodName= the "
+        "generator refuses the .container and its service is silently missing.",
+    ),
+    "HF052": (
+        "quadlet-reload-unneeded",
+        "A unit that runs `systemctl daemon-reload` to pick up quadlet files is "
+        "not needed: Ignition writes every file before systemd runs its "
+        "generators, so the quadlet services exist from the first boot. The "
+        "extra reload only slows the boot and re-runs every generator; remove the unit.",
+    ),
+    "HF053": (
+        "caddy-data-ephemeral",
+        "Caddy keeps its certificates and ACME account in /data. On the root "
+        "disk (a named volume or a host directory there) they die with every "
+        "replacement of the VM, and each new VM asks Let's Encrypt again, which "
+        "rate-limits repeated certificates (5 per week per set of names). Mount "
+        "a directory of the state volume (a disk that survives replacements) on /data.",
+    ),
+    "HF054": (
+        "auto-update-restarts-pod",
+        "podman auto-update restarts the whole pod when one of its containers "
+        "gets a new image: every other container, the reverse proxy included, "
+        "goes down with it. Run the services as separate containers on one "
+        "podman network (Network=NAME.network) and proxy to them by name.",
+    ),
+    "HF055": (
+        "no-readiness",
+        "podman auto-update rolls back to the previous image only when the "
+        "restarted unit fails to start. Without a readiness signal the unit "
+        "counts as started as soon as the container process runs, and "
+        "Restart=always keeps restarting a broken image, so the rollback never "
+        "fires. Add HealthCmd= (and HealthStartPeriod=) with Notify=healthy, so "
+        "the unit starts only once the health check passes.",
+    ),
+    "HF056": (
+        "auto-update-short-name",
+        "AutoUpdate=registry compares the local image with the registry's, "
+        "which needs a fully qualified reference (registry/namespace/name:tag, "
+        "such as docker.io/library/nginx:1). podman auto-update refuses the "
+        "container otherwise and it is never updated.",
+    ),
+    "HF057": (
+        "auto-update-timer",
+        "AutoUpdate= (or the io.containers.autoupdate label) only marks a "
+        "container; the updates are run by podman-auto-update.service, started "
+        "by podman-auto-update.timer, which is disabled by default. Enable the "
+        "timer (a systemd unit podman-auto-update.timer with enabled: true).",
+    ),
+    "HF058": (
+        "quadlet-missing-reference",
+        "A Network=, Volume=, Pod= or Image= value ending in .network, .volume, "
+        ".pod, .image or .build names another quadlet file, and no such file is "
+        "written next to this one. The generator skips this file. Add the file, "
+        "or fix the name (it is the file name, not the podman object's name).",
+    ),
+    "HF059": (
+        "bind-source-missing",
+        "A bind mount's host path is not created by the config (not a file, "
+        "directory or mounted filesystem in it). podman refuses to start the "
+        "container with \"no such file or directory\". Add the path to "
+        "storage.files or storage.directories, or use a named volume.",
+    ),
+    "HF060": (
+        "port-conflict",
+        "Two services publish the same host port and protocol; only the first "
+        "one to start gets it, the other fails to start. Publish each host port "
+        "once (usually only the reverse proxy publishes 80 and 443).",
+    ),
+    "HF061": (
+        "site-upstream-unknown",
+        "A site's reverse_proxy upstream is not a declared service, or not a "
+        "port the service is declared to listen on, so Caddy answers 502. Use "
+        "the container's name (ContainerName= or NetworkAlias=) and its port.",
+    ),
+    "HF062": (
+        "user-data-too-large",
+        "The Ignition config is passed as the VM's user_data, which providers "
+        "limit: AWS 16 KiB, Hetzner 32 KiB, DigitalOcean 64 KiB. A larger "
+        "config is refused when the VM is created. Move big files out of the "
+        "config (fetch them from a URL with a verification hash) or compress "
+        "them (Butane compresses local files larger than a few hundred bytes).",
+    ),
 }
 
 

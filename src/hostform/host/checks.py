@@ -1,0 +1,940 @@
+"""Checks across a whole :class:`~hostform.host.bundle.Bundle`: one function per HF code.
+
+:func:`check_bundle` runs every check in :data:`CHECKS` over a bundle (the
+files and units one VM gets) and returns a :class:`Report`.  Nothing is
+written; the quadlet generator runs in a temporary directory.
+
+Every finding points at the file the user edits: a quadlet file's line
+``n`` becomes ``source:line`` through the bundle file's ``source``/``line``
+(a local file under ``files/``, or the block inside ``main.bu`` that embeds
+it); files generated from ``hostform.yaml`` (``generated``) point at the
+place in the host file they came from.
+
+The checks (see ``docs/checks.md`` and ``hostform explain``):
+
+========  ====================================================================
+HF3xx     the quadlet generator itself (unknown keys, broken references ...)
+HF050     a quadlet key or unit type newer than the target podman
+HF051     ``PodName=`` in a ``.container`` (``Pod=`` was meant)
+HF052     ``quadlet-reload.service`` (not needed)
+HF053     Caddy's ``/data`` on the root disk
+HF054     auto-update of a pod member restarts the whole pod
+HF055     ``Restart=always`` without readiness: auto-update never rolls back
+HF056     auto-update of an image that is not fully qualified
+HF057     auto-update used but ``podman-auto-update.timer`` not enabled
+HF058     ``Network=``/``Volume=``/``Pod=``/``Image=`` names a missing quadlet file
+HF059     a bind-mount source that nothing creates
+HF060     two services publish one host port
+HF061     a Caddy site proxies to a service or port that is not declared
+HF062     the Ignition config is larger than the provider's ``user_data`` limit
+HF411     HTTP/3: 443/tcp published without 443/udp (Caddy)
+HF4xx     the Caddyfile's own checks
+========  ====================================================================
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Callable
+from typing import Any
+
+from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
+
+__all__ = [
+    "CHECKS",
+    "PROVIDER_LIMITS",
+    "Context",
+    "Quadlet",
+    "check_bundle",
+    "generate_units",
+    "quadlet_scope",
+]
+
+QUADLET_EXTS = ("container", "volume", "network", "kube", "image", "build", "pod", "artifact")
+SYSTEM_DIRS = ("/etc/containers/systemd", "/usr/share/containers/systemd", "/run/containers/systemd")
+USERS_DIRS = ("/etc/containers/systemd/users", "/usr/share/containers/systemd/users")
+AUTO_UPDATE_LABEL = "io.containers.autoupdate"
+
+# Provider -> user_data limit in bytes (of the data as given, before base64).
+# AWS: EC2 API "User data is limited to 16 KB"; Hetzner Cloud: 32 KiB;
+# DigitalOcean: 64 KiB.  Vultr documents no limit that could be found (its API
+# and CLI docs only say user data is base64 encoded): None means "not checked".
+PROVIDER_LIMITS: dict[str, int | None] = {
+    "aws": 16 * 1024,
+    "hetzner": 32 * 1024,
+    "digitalocean": 64 * 1024,
+    "vultr": None,
+}
+PROVIDER_NAMES = {"aws": "AWS", "hetzner": "Hetzner", "digitalocean": "DigitalOcean", "vultr": "Vultr"}
+
+
+# --- the quadlet files of a bundle ---------------------------------------------------
+
+
+def quadlet_scope(vm_path: str) -> tuple[str, str, bool] | None:
+    """(scope, path relative to the scope's directory, rootless) of a quadlet path, or None.
+
+    Rootful quadlets live under ``/etc/containers/systemd/`` (and the
+    ``/usr/share`` and ``/run`` equivalents), rootless ones under
+    ``/etc/containers/systemd/users/[UID/]`` or ``~/.config/containers/systemd/``.
+    Subdirectories count (the generator searches them), drop-in directories too.
+    """
+    p = posixpath.normpath(vm_path)
+    for d in USERS_DIRS:
+        if p.startswith(d + "/"):
+            rest = p[len(d) + 1 :]
+            head, _, tail = rest.partition("/")
+            if tail and head.isdigit():
+                return (f"user:{head}", tail, True)
+            return ("user:*", rest, True)
+    for d in SYSTEM_DIRS:
+        if p.startswith(d + "/"):
+            return ("system", p[len(d) + 1 :], False)
+    marker = "/.config/containers/systemd/"
+    i = p.find(marker)
+    if i > 0:
+        return (f"user:{p[:i]}", p[i + len(marker) :], True)
+    return None
+
+
+class Quadlet:
+    """One quadlet file (or drop-in) of the bundle, parsed."""
+
+    __slots__ = ("file", "scope", "rel", "user", "name", "ext", "unit", "dropin_of")
+
+    def __init__(self, file: Any, scope: str, rel: str, user: bool) -> None:
+        self.file = file
+        self.scope = scope
+        self.rel = rel
+        self.user = user
+        self.name = posixpath.basename(rel)
+        parent = posixpath.basename(posixpath.dirname(rel))
+        self.dropin_of = parent[:-2] if parent.endswith(".d") and self.name.endswith(".conf") else None
+        self.ext = self.name.rsplit(".", 1)[-1] if "." in self.name else ""
+        self.unit: Any = None  # UnitFile, or None when it does not parse
+
+    @property
+    def is_unit(self) -> bool:
+        return self.dropin_of is None and self.ext in QUADLET_EXTS
+
+    @property
+    def group(self) -> str:
+        return self.ext.capitalize()
+
+
+class Context:
+    """What every check gets: the bundle, the parsed quadlets, the report and helpers."""
+
+    def __init__(self, bundle: Any, *, provider: str | None = None, caddy: str = "off") -> None:
+        from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, normalize_version
+
+        self.bundle = bundle
+        self.report = Report()
+        self.provider = provider
+        self.caddy = caddy
+        version = getattr(bundle, "podman_version", "") or DEFAULT_PODMAN_VERSION
+        try:
+            self.version = normalize_version(version)
+        except ValueError:
+            self.version = DEFAULT_PODMAN_VERSION
+        self.quadlets: list[Quadlet] = []
+        self._parse_quadlets()
+
+    # -- loading ---------------------------------------------------------------------
+    def _parse_quadlets(self) -> None:
+        from hostform.quadlet.unitfile import UnitParseError, parse_text
+
+        for f in self.bundle.files:
+            where = quadlet_scope(f.vm_path)
+            if where is None:
+                continue
+            q = Quadlet(f, *where)
+            if not q.is_unit and q.dropin_of is None:
+                continue
+            try:
+                q.unit = parse_text(f.text, q.name, f.vm_path)
+            except UnitParseError:
+                q.unit = None  # the generator reports it (HF300)
+            self.quadlets.append(q)
+
+    def units(self, ext: str | None = None) -> list[Quadlet]:
+        return [q for q in self.quadlets if q.is_unit and q.unit is not None and (ext is None or q.ext == ext)]
+
+    def find(self, scope: str, name: str) -> Quadlet | None:
+        for q in self.quadlets:
+            if q.is_unit and q.name == name and (q.scope == scope or (q.scope == "user:*" and scope.startswith("user:"))):
+                return q
+        return None
+
+    # -- positions -------------------------------------------------------------------
+    def _indent(self, f: Any) -> int:
+        """Indentation of a block embedded in main.bu (0 for a file of its own)."""
+        text = getattr(self.bundle, "butane_text", None)
+        if not text or f.generated or not str(f.source).endswith((".bu", ".yaml", ".yml")):
+            return 0
+        lines = text.split("\n")
+        for i in range(max(f.line - 1, 0), len(lines)):
+            s = lines[i]
+            if s.strip():
+                return len(s) - len(s.lstrip(" "))
+        return 0
+
+    def where(self, f: Any, line: int = 0, col: int = 1) -> dict[str, Any]:
+        """file/line/col of line ``line`` (1-based) of bundle file ``f`` in its source."""
+        if f.generated or not line:
+            return {"file": f.source or f.vm_path, "line": f.line if f.generated or not line else 0, "col": f.col if f.generated else 0}
+        return {"file": f.source or f.vm_path, "line": f.line + line - 1, "col": self._indent(f) + col}
+
+    def at_key(self, q: Quadlet, group: str, key: str, last: bool = True) -> dict[str, Any]:
+        lines = q.unit.key_lines(group, key) if q.unit is not None else []
+        if not lines:
+            ln = q.unit.line_of(group) if q.unit is not None and q.unit.has_group(group) else 1
+            return self.where(q.file, ln or 1)
+        return self.where(q.file, (lines[-1] if last else lines[0]).lineno)
+
+    def at_unit(self, unit: Any) -> dict[str, Any]:
+        return {"file": unit.source or unit.name, "line": unit.line, "col": unit.col}
+
+    def warn(self, code: str, message: str, **where: Any) -> None:
+        self.report.add(Diagnostic(WARNING, code, message, None, **where))
+
+    def error(self, code: str, message: str, **where: Any) -> None:
+        self.report.add(Diagnostic(ERROR, code, message, None, **where))
+
+
+# --- small helpers on quadlet units --------------------------------------------------
+
+
+def _lines(q: Quadlet, group: str, key: str) -> list[Any]:
+    return [ln for ln in q.unit.key_lines(group, key)] if q.unit is not None else []
+
+
+def auto_update_policy(q: Quadlet) -> tuple[str | None, str | None]:
+    """(policy, key) of a container: ``AutoUpdate=`` or the ``io.containers.autoupdate`` label."""
+    u = q.unit
+    if u is None or q.ext not in ("container", "kube"):
+        return None, None
+    group = q.group
+    v = u.lookup(group, "AutoUpdate")
+    if v:
+        return v.split("/")[-1] if "/" not in v or q.ext == "container" else v, "AutoUpdate"
+    if q.ext == "container":
+        labels, _ = u.lookup_all_key_val("Container", "Label")
+        if labels.get(AUTO_UPDATE_LABEL):
+            return labels[AUTO_UPDATE_LABEL], "Label"
+    return None, None
+
+
+def _label_line(ctx: Context, q: Quadlet) -> dict[str, Any]:
+    for ln in _lines(q, "Container", "Label"):
+        if AUTO_UPDATE_LABEL in ln.value:
+            return ctx.where(q.file, ln.lineno)
+    return ctx.at_key(q, "Container", "AutoUpdate")
+
+
+def _au_where(ctx: Context, q: Quadlet, key: str | None) -> dict[str, Any]:
+    return _label_line(ctx, q) if key == "Label" else ctx.at_key(q, q.group, "AutoUpdate")
+
+
+def is_caddy(q: Quadlet) -> bool:
+    if q.unit is None or q.ext != "container":
+        return False
+    image = (q.unit.lookup("Container", "Image") or "").lower()
+    repo = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.split("/")[-1] else image.split("@")[0]
+    name = (q.unit.lookup("Container", "ContainerName") or q.name).lower()
+    return repo.rsplit("/", 1)[-1] == "caddy" or name == "caddy.container" or name == "caddy"
+
+
+def parse_publish(value: str) -> tuple[str, str, str, str] | None:
+    """(host ip, host port, container port, protocol) of a ``PublishPort=`` value."""
+    value = value.strip()
+    if not value:
+        return None
+    proto = "tcp"
+    if "/" in value:
+        value, proto = value.rsplit("/", 1)
+    ip = ""
+    if value.startswith("["):
+        end = value.find("]")
+        ip, value = value[1:end], value[end + 2 :]
+    parts = value.split(":")
+    if len(parts) == 1:
+        return ("", "", parts[0], proto.lower())
+    if len(parts) == 2:
+        return ("", parts[0], parts[1], proto.lower())
+    return (ip or parts[0], parts[-2], parts[-1], proto.lower())
+
+
+def pod_of(ctx: Context, q: Quadlet) -> Quadlet | None:
+    v = q.unit.lookup("Container", "Pod") if q.unit is not None and q.ext == "container" else None
+    return ctx.find(q.scope, v) if v else None
+
+
+def published(ctx: Context, q: Quadlet) -> list[tuple[tuple[str, str, str, str], dict[str, Any]]]:
+    """The ports a container publishes: its own ``PublishPort=`` and its pod's."""
+    out = []
+    for holder in (q, pod_of(ctx, q)):
+        if holder is None or holder.unit is None:
+            continue
+        for ln in _lines(holder, holder.group, "PublishPort"):
+            p = parse_publish(ln.value)
+            if p is not None:
+                out.append((p, ctx.where(holder.file, ln.lineno)))
+    return out
+
+
+# --- the checks: one function per code ----------------------------------------------
+
+
+def check_generator(ctx: Context) -> None:
+    """HF300-HF304: run hostform's quadlet generator on each scope; map findings to sources."""
+    for scope, result, paths in _run_generator(ctx):
+        for d in result.report:
+            q = paths.get(d.file or "")
+            if q is None:
+                ctx.report.add(d.located(d.file, d.line, d.col))
+                continue
+            w = ctx.where(q.file, d.line) if d.line else ctx.where(q.file, 0)
+            msg = d.message.replace(d.file or "\0", q.file.vm_path)
+            ctx.report.add(Diagnostic(d.severity, d.code, msg, None, w["file"], w["line"], w["col"]))
+
+
+def check_version(ctx: Context) -> None:
+    """HF050: keys and unit types the target podman's generator does not know yet."""
+    from hostform.quadlet.versions import PASSTHROUGH_SECTIONS, UNIT_TYPE_SINCE, since, supported, unit_types
+
+    types = unit_types(ctx.version)
+    for q in ctx.quadlets:
+        if q.unit is None:
+            continue
+        if q.is_unit and q.ext not in types:
+            ctx.error(
+                "HF050",
+                f"quadlet .{q.ext} files need podman >= {UNIT_TYPE_SINCE[q.ext]}; podman {ctx.version} ignores {q.name}",
+                **ctx.where(q.file, 1),
+            )
+            continue
+        for group in q.unit.list_groups():
+            if group in PASSTHROUGH_SECTIONS or group.startswith("X-") or not group:
+                continue
+            for key in q.unit.list_keys(group):
+                first = since(group, key)
+                if first is None or supported(ctx.version, group, key):
+                    continue  # unknown everywhere: the generator's HF301
+                for ln in q.unit.key_lines(group, key):
+                    ctx.error(
+                        "HF050",
+                        f"unsupported key '{key}' in [{group}] (podman >= {first}; the target is podman {ctx.version})",
+                        **ctx.where(q.file, ln.lineno),
+                    )
+
+
+def check_pod_name(ctx: Context) -> None:
+    """HF051: ``PodName=`` in a .container, where ``Pod=NAME.pod`` is needed."""
+    for q in ctx.units("container"):
+        for ln in _lines(q, "Container", "PodName"):
+            pods = [p.name for p in ctx.units("pod") if p.scope == q.scope]
+            hint = f"Pod={pods[0]}" if len(pods) == 1 else "Pod=NAME.pod"
+            ctx.error(
+                "HF051",
+                f"PodName= is a [Pod] key; a .container joins a pod with {hint} (the generator refuses {q.name})",
+                **ctx.where(q.file, ln.lineno),
+            )
+
+
+def check_quadlet_reload(ctx: Context) -> None:
+    """HF052: a unit that runs ``systemctl daemon-reload`` to pick up quadlets."""
+    for u in ctx.bundle.units:
+        text = u.text or ""
+        reloads = "daemon-reload" in text and "systemctl" in text
+        if u.name == "quadlet-reload.service" or (reloads and "ExecStart" in text):
+            ctx.warn(
+                "HF052",
+                f"{u.name} is not needed: Ignition writes the quadlet files before systemd runs its generators, "
+                "so the first boot already has their services",
+                **ctx.at_unit(u),
+            )
+
+
+def _persistent_mounts(ctx: Context) -> list[str]:
+    """Mount points of filesystems that outlive a replacement of the root disk."""
+    out: list[str] = []
+    ign = ctx.bundle.ignition or {}
+    for fs in (ign.get("storage") or {}).get("filesystems") or []:
+        path = fs.get("path")
+        dev = str(fs.get("device") or "")
+        if not path or fs.get("wipeFilesystem"):
+            continue
+        if "by-partlabel/" in dev or "by-label/root" in dev:
+            continue  # a partition of the boot disk dies with it
+        out.append(posixpath.normpath(path))
+    from hostform.quadlet.unitfile import UnitParseError, parse_text
+
+    for u in ctx.bundle.units:
+        if u.name.endswith(".mount") and u.text:
+            try:
+                where = parse_text(u.text, u.name).lookup("Mount", "Where")
+            except UnitParseError:
+                continue
+            if where:
+                out.append(posixpath.normpath(where))
+    host = getattr(ctx.bundle, "host", None)
+    for attr in ("state_mount", "state_path"):
+        v = getattr(host, attr, None)
+        if isinstance(v, str) and v:
+            out.append(posixpath.normpath(v))
+    return out
+
+
+def _under(path: str, mounts: list[str]) -> bool:
+    path = posixpath.normpath(path)
+    for m in mounts:
+        if path == m or path.startswith(m.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def _volume_host_path(ctx: Context, q: Quadlet, source: str) -> str:
+    """Where on the host a ``Volume=`` source lives."""
+    if source.startswith("/"):
+        return source
+    storage = "/var/lib/containers/storage/volumes" if not q.user else "/home/*/.local/share/containers/storage/volumes"
+    if source.endswith(".volume"):
+        vq = ctx.find(q.scope, source)
+        if vq is not None and vq.unit is not None:
+            dev = vq.unit.lookup("Volume", "Device")
+            if dev and dev.startswith("/"):
+                return dev
+            name = vq.unit.lookup("Volume", "VolumeName") or "systemd-" + source[: -len(".volume")]
+            return f"{storage}/{name}"
+    return f"{storage}/{source}"
+
+
+def check_caddy_data(ctx: Context) -> None:
+    """HF053: Caddy's /data (certificates, ACME account) not on a persistent volume."""
+    mounts = _persistent_mounts(ctx)
+    for q in ctx.units("container"):
+        if not is_caddy(q):
+            continue
+        found = None
+        for ln in _lines(q, "Container", "Volume"):
+            parts = ln.value.split(":")
+            if len(parts) >= 2 and posixpath.normpath(parts[1]) == "/data":
+                found = (parts[0], ln)
+        if found is None:
+            ctx.warn(
+                "HF053",
+                f"Caddy's /data (its certificates and ACME account) is not a volume in {q.name}: "
+                "every new container starts without certificates; mount a directory of the state volume on /data",
+                **ctx.at_key(q, "Container", "Image"),
+            )
+            continue
+        source, ln = found
+        host_path = _volume_host_path(ctx, q, source)
+        if not _under(host_path, mounts):
+            ctx.warn(
+                "HF053",
+                f"Caddy's /data is {source!r}, stored at {host_path} on the root disk: its certificates are lost "
+                "with every replacement of the VM (and Let's Encrypt rate-limits reissuing); put it on the state volume",
+                **ctx.where(q.file, ln.lineno),
+            )
+
+
+def check_pod_auto_update(ctx: Context) -> None:
+    """HF054: auto-updating a pod member restarts every container of the pod."""
+    for q in ctx.units("container"):
+        policy, key = auto_update_policy(q)
+        pod = pod_of(ctx, q)
+        if not policy or pod is None:
+            continue
+        others = [
+            (m.unit.lookup("Container", "ContainerName") or m.name.rsplit(".", 1)[0])
+            for m in ctx.units("container")
+            if m is not q and pod_of(ctx, m) is pod
+        ]
+        if not others:
+            continue
+        caddy = [m for m in ctx.units("container") if m is not q and pod_of(ctx, m) is pod and is_caddy(m)]
+        extra = ", Caddy included" if caddy else ""
+        ctx.warn(
+            "HF054",
+            f"auto-update of {q.name} restarts the whole pod {pod.name} ({', '.join(others)}{extra}); "
+            "give each service its own container on a shared network instead of a pod",
+            **_au_where(ctx, q, key),
+        )
+
+
+def _has_readiness(q: Quadlet) -> bool:
+    u = q.unit
+    notify = (u.lookup("Container", "Notify") or "").lower()
+    health = u.lookup("Container", "HealthCmd")
+    return (notify == "healthy" and bool(health)) or notify in ("true", "yes", "1", "on")
+
+
+def check_readiness(ctx: Context) -> None:
+    """HF055: auto-updated container with Restart=always and no readiness: rollback never fires."""
+    for q in ctx.units("container"):
+        policy, key = auto_update_policy(q)
+        if not policy or _has_readiness(q):
+            continue
+        restart = (q.unit.lookup("Service", "Restart") or "").strip()
+        notify = (q.unit.lookup("Container", "Notify") or "").lower()
+        if notify == "healthy":
+            ctx.warn(
+                "HF055",
+                f"Notify=healthy without HealthCmd= in {q.name}: the container never becomes healthy; add a HealthCmd=",
+                **ctx.at_key(q, "Container", "Notify"),
+            )
+            continue
+        if restart != "always":
+            continue
+        ctx.warn(
+            "HF055",
+            f"Restart=always without a readiness signal in {q.name}: the unit counts as started as soon as the "
+            "container runs, so podman auto-update never rolls back a broken image; add HealthCmd= and Notify=healthy",
+            **ctx.at_key(q, "Service", "Restart"),
+        )
+
+
+def _fully_qualified(image: str) -> bool:
+    """Does the reference start with a registry (a domain with a dot or port, or localhost)?"""
+    first, sep, _ = image.partition("/")
+    return bool(sep) and ("." in first or ":" in first or first == "localhost")
+
+
+def check_auto_update_image(ctx: Context) -> None:
+    """HF056: AutoUpdate=registry needs a fully qualified image reference."""
+    for q in ctx.units("container"):
+        policy, key = auto_update_policy(q)
+        if policy != "registry":
+            continue
+        image = q.unit.lookup("Container", "Image") or ""
+        if not image or image.endswith((".image", ".build")):
+            if image.endswith(".image"):
+                iq = ctx.find(q.scope, image)
+                ref = iq.unit.lookup("Image", "Image") if iq is not None and iq.unit is not None else None
+                if ref and not _fully_qualified(ref):
+                    ctx.error(
+                        "HF056",
+                        f"{image} pulls {ref!r}, which is not fully qualified: podman auto-update refuses "
+                        "registry updates for it; write registry/namespace/name:tag (docker.io/library/...)",
+                        **ctx.at_key(iq, "Image", "Image"),
+                    )
+            continue
+        if not _fully_qualified(image):
+            ctx.error(
+                "HF056",
+                f"AutoUpdate=registry needs a fully qualified image, not {image!r}: podman auto-update refuses it; "
+                "write registry/namespace/name:tag (docker.io/library/...)",
+                **ctx.at_key(q, "Container", "Image"),
+            )
+
+
+def check_auto_update_timer(ctx: Context) -> None:
+    """HF057: AutoUpdate used, but nothing enables podman-auto-update.timer."""
+    users = [(q, k) for q in ctx.units() for (p, k) in [auto_update_policy(q)] if p]
+    if not users:
+        return
+    timer = None
+    for u in ctx.bundle.units:
+        if u.name == "podman-auto-update.timer":
+            timer = u
+    if timer is not None and timer.enabled:
+        return
+    for f in ctx.bundle.files:
+        if f.vm_path.endswith(".wants/podman-auto-update.timer"):
+            return
+    q, key = users[0]
+    where = ctx.at_unit(timer) if timer is not None else _au_where(ctx, q, key)
+    ctx.warn(
+        "HF057",
+        f"{q.name} asks for auto-updates but podman-auto-update.timer is not enabled, so no update ever runs; "
+        "add systemd unit podman-auto-update.timer with enabled: true",
+        **where,
+    )
+
+
+_REF_KEYS = (
+    ("Container", "Network", ".network"),
+    ("Container", "Volume", ".volume"),
+    ("Container", "Mount", ".volume"),
+    ("Container", "Pod", ".pod"),
+    ("Container", "Image", ".image"),
+    ("Container", "Image", ".build"),
+    ("Pod", "Network", ".network"),
+    ("Pod", "Volume", ".volume"),
+    ("Kube", "Network", ".network"),
+    ("Volume", "Image", ".image"),
+    ("Build", "Network", ".network"),
+    ("Build", "Volume", ".volume"),
+)
+
+
+def _referenced(key: str, value: str, ext: str) -> str | None:
+    if key == "Network":
+        name = value.split(":", 1)[0]
+    elif key == "Volume":
+        name = value.split(":", 1)[0] if ":" in value else ""
+    elif key == "Mount":
+        name = ""
+        for part in value.split(","):
+            k, _, v = part.partition("=")
+            if k in ("source", "src"):
+                name = v
+    else:
+        name = value.strip()
+    return name if name.endswith(ext) and len(name) > len(ext) else None
+
+
+def check_references(ctx: Context) -> None:
+    """HF058: a quadlet reference (``x.network``, ``x.volume``, ``x.pod``, ``x.image``) names no file."""
+    for q in ctx.units():
+        for group, key, ext in _REF_KEYS:
+            if q.group != group:
+                continue
+            for ln in _lines(q, group, key):
+                name = _referenced(key, ln.value, ext)
+                if name is None or ctx.find(q.scope, name) is not None:
+                    continue
+                dirs = "~/.config/containers/systemd/" if q.user else "/etc/containers/systemd/"
+                ctx.error(
+                    "HF058",
+                    f"{key}={ln.value} names {name}, but the config writes no {name} under {dirs}: "
+                    f"the generator skips {q.name}",
+                    **ctx.where(q.file, ln.lineno),
+                )
+
+
+_OS_PATHS = ("/etc/localtime", "/etc/hosts", "/etc/resolv.conf", "/etc/pki", "/etc/ssl", "/run", "/var/run", "/dev", "/sys", "/proc", "/usr", "/tmp", "/var/tmp")
+
+
+def check_bind_sources(ctx: Context) -> None:
+    """HF059: ``Volume=/host/path:...`` where nothing in the config creates /host/path."""
+    ign = ctx.bundle.ignition or {}
+    storage = ign.get("storage") or {}
+    made = [f.vm_path for f in ctx.bundle.files]
+    made += [d.get("path", "") for d in storage.get("directories") or []]
+    made += [lk.get("path", "") for lk in storage.get("links") or []]
+    made += _persistent_mounts(ctx)
+    for q in ctx.units():
+        if q.group not in ("Container", "Pod"):
+            continue
+        for ln in _lines(q, q.group, "Volume"):
+            src = ln.value.split(":", 1)[0]
+            if not src.startswith("/") or "%" in src:
+                continue
+            src = posixpath.normpath(src)
+            if _under(src, list(_OS_PATHS)) or any(_under(m, [src]) or m == src for m in made if m):
+                continue
+            ctx.warn(
+                "HF059",
+                f"nothing in the config creates {src}, so the container fails to start "
+                "(\"no such file or directory\"); add it to storage.files or storage.directories",
+                **ctx.where(q.file, ln.lineno),
+            )
+
+
+def check_port_conflicts(ctx: Context) -> None:
+    """HF060: two services publish the same host port (the second one cannot start)."""
+    seen: dict[tuple[str, str, str, str], tuple[Quadlet, dict[str, Any]]] = {}
+    for q in ctx.units():
+        if q.group not in ("Container", "Pod", "Kube"):
+            continue
+        for ln in _lines(q, q.group, "PublishPort"):
+            p = parse_publish(ln.value)
+            if p is None or not p[1]:
+                continue
+            ip, host, _, proto = p
+            key = (q.scope if q.user else "system", ip, host, proto)
+            if q.user and q.scope != "system":
+                key = ("host", ip, host, proto)  # ports are host-wide
+            key = ("host", ip, host, proto)
+            w = ctx.where(q.file, ln.lineno)
+            if key in seen and seen[key][0] is not q:
+                other = seen[key][0]
+                ctx.error(
+                    "HF060",
+                    f"host port {host}/{proto} is already published by {other.name}; {q.name} cannot bind it",
+                    **w,
+                )
+            else:
+                seen.setdefault(key, (q, w))
+
+
+def _caddyfiles(ctx: Context) -> list[tuple[Any, Quadlet | None]]:
+    """Bundle files that Caddy reads as its Caddyfile, with the Caddy container (if found)."""
+    out: list[tuple[Any, Quadlet | None]] = []
+    seen: set[str] = set()
+    for q in ctx.units("container"):
+        if not is_caddy(q):
+            continue
+        for ln in _lines(q, "Container", "Volume"):
+            parts = ln.value.split(":")
+            if len(parts) >= 2 and parts[1].endswith("Caddyfile"):
+                f = ctx.bundle.file(posixpath.normpath(parts[0])) if hasattr(ctx.bundle, "file") else None
+                if f is not None and f.vm_path not in seen:
+                    seen.add(f.vm_path)
+                    out.append((f, q))
+    for f in ctx.bundle.files:
+        if posixpath.basename(f.vm_path) == "Caddyfile" and f.vm_path not in seen:
+            seen.add(f.vm_path)
+            out.append((f, None))
+    return out
+
+
+def check_caddyfile(ctx: Context) -> None:
+    """HF4xx: the Caddyfile's structure and directives (hostform's offline checks; the real Caddy on request)."""
+    from hostform.caddy import check_caddyfile as check_one
+
+    for f, _ in _caddyfiles(ctx):
+        rep = check_one(f.text, f.source or f.vm_path, real=ctx.caddy)
+        for d in rep:
+            if f.generated:
+                w = ctx.where(f)
+            elif d.line:
+                w = ctx.where(f, d.line, d.col or 1)
+            else:
+                w = ctx.where(f, 0)
+            ctx.report.add(Diagnostic(d.severity, d.code, d.message, None, w["file"], w["line"], w["col"] if d.col or f.generated else 0))
+
+
+def _proxy_upstreams(text: str) -> list[tuple[str, int, int]]:
+    """(upstream, line, col) of every ``reverse_proxy`` argument of a Caddyfile."""
+    from hostform.caddy.parse import tokenize
+
+    out = []
+    toks = tokenize(text)
+    for i, t in enumerate(toks):
+        if t.text != "reverse_proxy":
+            continue
+        j = i + 1
+        while j < len(toks) and toks[j].line == t.line and toks[j].text != "{":
+            if not toks[j].text.startswith(("/", "*", "@")):
+                out.append((toks[j].text, toks[j].line, getattr(toks[j], "col", 0) or 1))
+            j += 1
+    return out
+
+
+def check_sites(ctx: Context) -> None:
+    """HF061: a site's upstream is not a declared container, or not one of its ports."""
+    files = _caddyfiles(ctx)
+    if not files:
+        return
+    containers = ctx.units("container")
+    names: dict[str, Quadlet] = {}
+    for q in containers:
+        names[q.unit.lookup("Container", "ContainerName") or "systemd-" + q.name.rsplit(".", 1)[0]] = q
+        for ln in _lines(q, "Container", "NetworkAlias"):
+            for alias in ln.value.split():
+                names[alias] = q
+    for f, caddy in files:
+        pod = pod_of(ctx, caddy) if caddy is not None else None
+        try:
+            ups = _proxy_upstreams(f.text)
+        except Exception:  # a broken Caddyfile: HF400 says so
+            continue
+        for up, line, col in ups:
+            hostport = up.split("://", 1)[-1]
+            if "{" in hostport:
+                continue
+            host, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
+            host = host.strip("[]")
+            w = ctx.where(f) if f.generated else ctx.where(f, line, col)
+            if host in ("127.0.0.1", "localhost", "::1"):
+                if pod is None:
+                    continue  # HF405 covers loopback outside a pod
+                members = [m for m in containers if pod_of(ctx, m) is pod and m is not caddy]
+                if port and not any(_listens(m, port) for m in members) and members:
+                    ctx.error(
+                        "HF061",
+                        f"{up}: no container of pod {pod.name} is declared to listen on port {port}",
+                        **w,
+                    )
+                continue
+            if host not in names:
+                ctx.error(
+                    "HF061",
+                    f"{up}: {host!r} is not the name of a declared container (ContainerName= or NetworkAlias=)",
+                    **w,
+                )
+            elif port and not _listens(names[host], port, strict=False):
+                ctx.error("HF061", f"{up}: container {host!r} is not declared to listen on port {port}", **w)
+
+
+def _listens(q: Quadlet, port: str, strict: bool = True) -> bool:
+    """Does a container declare ``port`` (ExposeHostPort=, PublishPort=, or an env value)?
+
+    Without any declaration at all the answer is ``not strict`` (unknown).
+    """
+    u = q.unit
+    declared = False
+    for ln in _lines(q, "Container", "ExposeHostPort"):
+        declared = True
+        if port in ln.value.replace("/", " ").replace("-", " ").split():
+            return True
+    for ln in _lines(q, "Container", "PublishPort"):
+        declared = True
+        p = parse_publish(ln.value)
+        if p and p[2] == port:
+            return True
+    env, _ = u.lookup_all_key_val("Container", "Environment")
+    for k, v in env.items():
+        if "PORT" in k.upper():
+            declared = True
+            if v == port:
+                return True
+    return not declared and not strict
+
+
+def check_http3(ctx: Context) -> None:
+    """HF411: Caddy publishes 443/tcp but not 443/udp (HTTP/3)."""
+    for q in ctx.units("container"):
+        if not is_caddy(q):
+            continue
+        ports = published(ctx, q)
+        tcp = [w for (p, w) in ports if p[2] == "443" and p[3] == "tcp"]
+        udp = [w for (p, w) in ports if p[2] == "443" and p[3] == "udp"]
+        if tcp and not udp:
+            ctx.warn(
+                "HF411",
+                "443/tcp is published but 443/udp is not: Caddy advertises HTTP/3, browsers try QUIC and time out; "
+                "add PublishPort=443:443/udp",
+                **tcp[0],
+            )
+
+
+def _provider(ctx: Context) -> str | None:
+    if ctx.provider:
+        return ctx.provider.lower()
+    host = getattr(ctx.bundle, "host", None)
+    for attr in ("provider",):
+        v = getattr(host, attr, None)
+        name = v if isinstance(v, str) else getattr(v, "name", None)
+        if isinstance(name, str):
+            return name.lower()
+    return None
+
+
+def check_user_data_size(ctx: Context) -> None:
+    """HF062: the Ignition config exceeds the provider's ``user_data`` limit."""
+    text = ctx.bundle.ignition_text
+    if text is None:
+        return
+    size = len(text.encode("utf-8", "surrogateescape"))
+    main = getattr(ctx.bundle, "butane_text", None) is not None
+    where = {"file": "main.bu" if main else "hostform.yaml", "line": 1, "col": 1}
+    provider = _provider(ctx)
+    if provider in PROVIDER_LIMITS:
+        limit = PROVIDER_LIMITS[provider]
+        if limit is not None and size > limit:
+            ctx.error(
+                "HF062",
+                f"the Ignition config is {size} bytes; {PROVIDER_NAMES[provider]} accepts at most {limit} bytes of user_data",
+                **where,
+            )
+        return
+    over = [f"{PROVIDER_NAMES[p]} ({lim // 1024} KiB)" for p, lim in PROVIDER_LIMITS.items() if lim is not None and size > lim]
+    if over:
+        ctx.warn("HF062", f"the Ignition config is {size} bytes, more than the user_data limit of {', '.join(over)}", **where)
+
+
+Check = Callable[[Context], None]
+
+# code(s) -> check; the order is the order of the findings.
+CHECKS: list[tuple[str, Check]] = [
+    ("HF300-HF304", check_generator),
+    ("HF050", check_version),
+    ("HF051", check_pod_name),
+    ("HF058", check_references),
+    ("HF060", check_port_conflicts),
+    ("HF059", check_bind_sources),
+    ("HF052", check_quadlet_reload),
+    ("HF053", check_caddy_data),
+    ("HF054", check_pod_auto_update),
+    ("HF055", check_readiness),
+    ("HF056", check_auto_update_image),
+    ("HF057", check_auto_update_timer),
+    ("HF411", check_http3),
+    ("HF400-HF411", check_caddyfile),
+    ("HF061", check_sites),
+    ("HF062", check_user_data_size),
+]
+
+
+def _dedupe(report: Report) -> Report:
+    """Drop generator findings that a more precise hostform check states on the same line."""
+    precise = {(d.file, d.line) for d in report if d.code in ("HF051", "HF058")}
+    out = Report()
+    seen: set[Diagnostic] = set()
+    for d in report:
+        if d.code in ("HF301", "HF302") and (d.file, d.line) in precise:
+            continue
+        if d in seen:
+            continue
+        seen.add(d)
+        out.add(d)
+    return out
+
+
+def check_bundle(bundle: Any, *, provider: str | None = None, caddy: str = "off") -> Report:
+    """Every check of :data:`CHECKS` over ``bundle`` (not ``bundle.report``: the caller merges it).
+
+    ``provider`` (aws, hetzner, digitalocean, vultr) selects the user_data
+    limit (default: the host file's provider); ``caddy`` is passed to
+    :func:`hostform.caddy.check_caddyfile` (``off``, ``auto``, ``require``).
+    """
+    ctx = Context(bundle, provider=provider, caddy=caddy)
+    for _, check in CHECKS:
+        check(ctx)
+    return _dedupe(ctx.report)
+
+
+# --- the generator over a bundle -----------------------------------------------------
+
+
+def _run_generator(ctx: Context) -> list[tuple[str, Any, dict[str, Quadlet]]]:
+    """Run the quadlet generator once per scope: (scope, GenerateResult, temp path -> Quadlet)."""
+    import inspect
+    import tempfile
+
+    from hostform.quadlet.generator import generate
+
+    scopes: dict[str, list[Quadlet]] = {}
+    for q in ctx.quadlets:
+        scopes.setdefault(q.scope, []).append(q)
+    shared = scopes.get("user:*", [])
+    out = []
+    params = inspect.signature(generate).parameters
+    for scope, qs in scopes.items():
+        if scope == "user:*" and len(scopes) > 1 and any(s.startswith("user:") and s != "user:*" for s in scopes):
+            continue  # checked with each user's own files
+        members = qs + ([q for q in shared if q not in qs] if scope.startswith("user:") else [])
+        with tempfile.TemporaryDirectory(prefix="hostform-quadlet-") as tmp:
+            paths: dict[str, Quadlet] = {}
+            for q in members:
+                dest = os.path.join(tmp, *q.rel.split("/"))
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                with open(dest, "w", encoding="utf-8", errors="surrogateescape") as fh:
+                    fh.write(q.file.text)
+                paths[dest] = q
+            kwargs: dict[str, Any] = {"env": {"QUADLET_UNIT_DIRS": tmp}}
+            for name in ("podman_version", "version"):
+                if name in params:
+                    kwargs[name] = ctx.version
+                    break
+            result = generate(None, scope.startswith("user:"), **kwargs)
+            out.append((scope, result, paths))
+    return out
+
+
+def generate_units(bundle: Any) -> list[tuple[str, str, str, Any]]:
+    """The services the VM's generator writes: (scope, service file name, text, source Quadlet or None)."""
+    ctx = Context(bundle)
+    units = []
+    for scope, result, paths in _run_generator(ctx):
+        by_name = {posixpath.basename(p): q for p, q in paths.items()}
+        for name, text in result.outputs:
+            src = result.sources.get(name, "")
+            units.append((scope, name, text, paths.get(src) or by_name.get(posixpath.basename(src))))
+    return units
