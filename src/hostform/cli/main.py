@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "butane": ("butane", "translate a Butane config to Ignition (drop-in for the butane CLI)"),
     "ignition": ("ignition", "work with Ignition configs: `hostform ignition validate FILE`"),
     "quadlet": ("quadlet", "generate systemd units from quadlet files (drop-in for podman's generator)"),
+    "check": ("check", "run every check on a host (Butane, Ignition, quadlet, Caddy, deployment quirks); write nothing"),
+    "units": ("units", "print the systemd services the VM's quadlet generator will write"),
     "explain": ("explain", "explain a diagnostic code: `hostform explain HF003`"),
 }
 

@@ -194,6 +194,13 @@ class Context:
         return self.where(q.file, (lines[-1] if last else lines[0]).lineno)
 
     def at_unit(self, unit: Any) -> dict[str, Any]:
+        """Where a systemd unit is declared: its ``- name:`` line in main.bu, else where its text starts."""
+        text = getattr(self.bundle, "butane_text", None)
+        if text and str(unit.source).endswith(".bu"):
+            for i, s in enumerate(text.split("\n")):
+                k = s.find("name: " + unit.name)
+                if k >= 0 and s[k + 6 + len(unit.name) :].strip(" \"'") == "" and s.lstrip(" -").startswith("name"):
+                    return {"file": unit.source, "line": i + 1, "col": k + 1}
         return {"file": unit.source or unit.name, "line": unit.line, "col": unit.col}
 
     def warn(self, code: str, message: str, **where: Any) -> None:
@@ -289,14 +296,14 @@ def published(ctx: Context, q: Quadlet) -> list[tuple[tuple[str, str, str, str],
 
 def check_generator(ctx: Context) -> None:
     """HF300-HF304: run hostform's quadlet generator on each scope; map findings to sources."""
-    for scope, result, paths in _run_generator(ctx):
+    for scope, result, paths, tmp in _run_generator(ctx):
         for d in result.report:
             q = paths.get(d.file or "")
             if q is None:
                 ctx.report.add(d.located(d.file, d.line, d.col))
                 continue
             w = ctx.where(q.file, d.line) if d.line else ctx.where(q.file, 0)
-            msg = d.message.replace(d.file or "\0", q.file.vm_path)
+            msg = _vm_text(d.message, tmp, paths)
             ctx.report.add(Diagnostic(d.severity, d.code, msg, None, w["file"], w["line"], w["col"]))
 
 
@@ -455,11 +462,9 @@ def check_pod_auto_update(ctx: Context) -> None:
         ]
         if not others:
             continue
-        caddy = [m for m in ctx.units("container") if m is not q and pod_of(ctx, m) is pod and is_caddy(m)]
-        extra = ", Caddy included" if caddy else ""
         ctx.warn(
             "HF054",
-            f"auto-update of {q.name} restarts the whole pod {pod.name} ({', '.join(others)}{extra}); "
+            f"auto-update of {q.name} restarts the whole pod {pod.name}, and with it {', '.join(others)}; "
             "give each service its own container on a shared network instead of a pod",
             **_au_where(ctx, q, key),
         )
@@ -893,8 +898,8 @@ def check_bundle(bundle: Any, *, provider: str | None = None, caddy: str = "off"
 # --- the generator over a bundle -----------------------------------------------------
 
 
-def _run_generator(ctx: Context) -> list[tuple[str, Any, dict[str, Quadlet]]]:
-    """Run the quadlet generator once per scope: (scope, GenerateResult, temp path -> Quadlet)."""
+def _run_generator(ctx: Context) -> list[tuple[str, Any, dict[str, Quadlet], str]]:
+    """Run the quadlet generator once per scope: (scope, GenerateResult, temp path -> Quadlet, temp dir)."""
     import inspect
     import tempfile
 
@@ -924,17 +929,32 @@ def _run_generator(ctx: Context) -> list[tuple[str, Any, dict[str, Quadlet]]]:
                     kwargs[name] = ctx.version
                     break
             result = generate(None, scope.startswith("user:"), **kwargs)
-            out.append((scope, result, paths))
+            out.append((scope, result, paths, tmp))
     return out
+
+
+def _vm_root(q: Quadlet) -> str:
+    """The VM directory a quadlet's scope is rooted at (its path without ``rel``)."""
+    p = posixpath.normpath(q.file.vm_path)
+    return p[: len(p) - len(q.rel)].rstrip("/") or "/"
+
+
+def _vm_text(text: str, tmp: str, paths: dict[str, Quadlet]) -> str:
+    """Temporary paths in generator output -> the paths on the VM."""
+    for path, q in paths.items():
+        text = text.replace(path, q.file.vm_path)
+    if paths:
+        text = text.replace(tmp, _vm_root(next(iter(paths.values()))))
+    return text
 
 
 def generate_units(bundle: Any) -> list[tuple[str, str, str, Any]]:
     """The services the VM's generator writes: (scope, service file name, text, source Quadlet or None)."""
     ctx = Context(bundle)
     units = []
-    for scope, result, paths in _run_generator(ctx):
+    for scope, result, paths, tmp in _run_generator(ctx):
         by_name = {posixpath.basename(p): q for p, q in paths.items()}
         for name, text in result.outputs:
             src = result.sources.get(name, "")
-            units.append((scope, name, text, paths.get(src) or by_name.get(posixpath.basename(src))))
+            units.append((scope, name, _vm_text(text, tmp, paths), paths.get(src) or by_name.get(posixpath.basename(src))))
     return units

@@ -1,0 +1,53 @@
+"""``hostform units [DIR]``: the systemd services the VM will run, as its generator writes them.
+
+Runs hostform's quadlet generator over the bundle's quadlet files (rootful
+and each rootless scope) and prints every generated ``.service`` after a
+header line naming where systemd finds it and the file it comes from: what
+one would otherwise dig out of ``/run/systemd/generator`` on the VM.
+Generator errors go to stderr (``file:line:col: error[HFxxx]: ...``) and
+make the exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def output_dir(scope: str) -> str:
+    """Where the generator of ``scope`` writes its units on the VM."""
+    if scope == "system":
+        return "/run/systemd/generator"
+    who = scope.split(":", 1)[1]
+    return f"/run/user/{who if who.isdigit() else '$UID'}/systemd/generator"
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="hostform units", description="Print the services the VM's quadlet generator will write.")
+    p.add_argument("dir", nargs="?", default=".", help="directory with hostform.yaml or main.bu (default: .)")
+    p.add_argument("--podman", metavar="VERSION", help="target podman version")
+    p.add_argument("--main", default="main.bu", help="the Butane file of a plain Butane project")
+    args = p.parse_args(argv)
+    dir = Path(args.dir)
+    if not dir.is_dir():
+        sys.stderr.write(f"hostform units: {args.dir}: not a directory\n")
+        return 2
+    from hostform.cli.check import load_bundle
+    from hostform.host.checks import Context, check_generator, generate_units
+
+    bundle = load_bundle(dir, args.main)
+    if args.podman:
+        bundle.podman_version = args.podman
+    problems = [d for d in bundle.report if d.is_error]
+    out = []
+    for scope, name, text, q in generate_units(bundle):
+        src = f" (from {q.file.source or q.file.vm_path})" if q is not None else ""
+        out.append(f"# {output_dir(scope)}/{name}{src}\n{text}")
+    sys.stdout.write("\n".join(out))
+    ctx = Context(bundle)
+    check_generator(ctx)
+    problems += [d for d in ctx.report if d.is_error]
+    for d in problems:
+        sys.stderr.write(d.format() + "\n")
+    return 1 if problems else 0
