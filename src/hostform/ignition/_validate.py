@@ -159,21 +159,6 @@ def _arn_error(full: str) -> str | None:
     return None
 
 
-def _dataurl_error(s: str) -> str | None:
-    # vincent-petithory/dataurl: "data:" [mediatype] [";base64"] "," data
-    head, comma, data = s[5:].partition(",")
-    if not comma:
-        return "missing comma"
-    if head.lower().endswith(";base64") or head.lower() == "base64" and False:
-        import binascii
-
-        try:
-            binascii.a2b_base64(data.encode("latin-1", "replace"), strict_mode=True)
-        except Exception:
-            return "illegal base64 data at input byte 0"
-    return None
-
-
 def _url(ctx: _Ctx, s: str) -> str | None:
     u = g.url_parse(s)
     if u is None:
@@ -197,7 +182,9 @@ def _url(ctx: _Ctx, s: str) -> str | None:
             return E_S3_VERSION
         return None
     if sch == "data":
-        return _dataurl_error(s)
+        from hostform.ignition._dataurl import error
+
+        return error(s)
     return E_SCHEME
 
 
