@@ -1,0 +1,172 @@
+"""The build: a directory in, a Bundle and the output files out.
+
+``DIR/hostform.yaml`` present: load -> render -> Butane -> Ignition -> checks.
+Otherwise ``DIR/main.bu``: a plain Butane project, translated unchanged (the
+same Ignition bytes as ``hostform butane -d DIR main.bu``).
+
+Outputs (:func:`outputs`), in this order: ``main.bu`` (host builds only),
+``main.ign``, ``quadlets/*``, ``Caddyfile``, ``report.txt``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from hostform.diagnostics import Report
+from hostform.host.bundle import Bundle, bundle_from_butane, files_and_units
+
+__all__ = ["HOST_FILE", "build_bundle", "outputs", "run_checks"]
+
+HOST_FILE = "hostform.yaml"
+
+
+def _reader(dir: Path):
+    root = dir.resolve()
+
+    def read(rel: str) -> str | None:
+        p = (dir / rel).resolve()
+        if root != p and root not in p.parents:
+            return None  # outside the project: refuse, as Butane's files-dir does
+        try:
+            return p.read_bytes().decode("utf-8", "surrogateescape")
+        except OSError:
+            return None
+
+    return read
+
+
+def build_bundle(dir: Path) -> Bundle:
+    """Build ``dir`` (with a host file or a plain main.bu) into a Bundle, checks not yet run."""
+    dir = Path(dir)
+    if not (dir / HOST_FILE).is_file():
+        if (dir / "main.bu").is_file():
+            return bundle_from_butane(dir)
+        b = Bundle(name=dir.resolve().name)
+        b.report.error("HF004", f"{dir}: no {HOST_FILE} and no main.bu here (`hostform init {dir}` writes a host file)", file=str(dir))
+        return b
+    from hostform.host.load import load_file
+    from hostform.host.render import render
+
+    loaded = load_file(dir / HOST_FILE)
+    b = Bundle(name=dir.resolve().name)
+    b.report.merge(loaded.report)
+    host = loaded.host
+    if host is None:
+        return b
+    b.name = host.name
+    b.host = host
+    from hostform.quadlet.versions import normalize_version
+
+    try:
+        b.podman_version = normalize_version(host.podman)
+    except (KeyError, ValueError):
+        b.podman_version = host.podman
+    r = render(host, _reader(dir), loaded.where, HOST_FILE)
+    b.report.merge(r.report)
+    b.butane_text = r.butane_text
+    b.rendered = r  # type: ignore[attr-defined]
+    if r.report.is_fatal():
+        return b
+
+    from hostform.butane.report import correlate
+    from hostform.butane.translate import Options, translate_bytes
+
+    data = r.butane_text.encode("utf-8", "surrogateescape")
+    res = translate_bytes(data, Options(files_dir=str(dir)))
+    for d in correlate(res.report.entries, res.root, data, "main.bu"):
+        b.report.add(d)
+    if res.error is not None:
+        b.report.error("HF100", f"the generated Butane was refused: {res.error}", file="main.bu", line=1, col=1)
+        return b
+    out = res.output or ""
+    b.ignition_text = out if out.endswith("\n") else out + "\n"
+    b.ignition = json.loads(out)
+    files, units = files_and_units(b.ignition)
+    by_path = {a.vm_path: a for a in r.all_files()}
+    for f in files:
+        a = by_path.get(f.vm_path)
+        if a is None:  # from merged plain Butane
+            f.source, f.line, f.col, f.generated = "main.bu", 1, 1, False
+        elif a.local is not None and not a.generated:
+            f.source, f.line, f.col, f.generated = a.local, 1, 1, False
+        elif a.local is not None:
+            f.source, f.line, f.col, f.generated = a.local, 1, 1, True
+        else:
+            line, col = loaded.where(a.source)
+            f.source, f.line, f.col, f.generated = HOST_FILE, line, col, True
+    for u in units:
+        src = r.unit_sources.get(u.name)
+        if src is None:
+            u.source, u.line, u.col = "main.bu", 1, 1
+        else:
+            u.source = HOST_FILE
+            u.line, u.col = loaded.where(src)
+    b.files, b.units = files, units
+    return b
+
+
+def run_checks(bundle: Bundle) -> Report:
+    """The cross-artifact checks (``hostform.host.checks``) when that module exists."""
+    try:
+        from hostform.host.checks import check_bundle  # type: ignore[import-not-found]
+    except ImportError:
+        return Report()
+    return check_bundle(bundle)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def outputs(bundle: Bundle) -> list[tuple[str, bytes]]:
+    """The files ``hostform build`` writes, relative to OUT, in the order written."""
+    out: list[tuple[str, bytes]] = []
+    enc = "utf-8"
+    r = getattr(bundle, "rendered", None)
+    if bundle.host is not None and bundle.butane_text is not None:
+        out.append(("main.bu", bundle.butane_text.encode(enc, "surrogateescape")))
+    if bundle.ignition_text is not None:
+        out.append(("main.ign", bundle.ignition_text.encode(enc, "surrogateescape")))
+    if r is not None:
+        for a in r.quadlets:
+            out.append(("quadlets/" + a.vm_path.rsplit("/", 1)[1], a.text.encode(enc, "surrogateescape")))
+        if r.caddyfile is not None:
+            out.append(("Caddyfile", r.caddyfile.text.encode(enc, "surrogateescape")))
+    out.append(("report.txt", report_text(bundle, out).encode(enc, "surrogateescape")))
+    return out
+
+
+def report_text(bundle: Bundle, written: list[tuple[str, bytes]]) -> str:
+    """A short, deterministic summary: what the host runs, the outputs, the findings."""
+    lines = [f"hostform build report: {bundle.name}", ""]
+    host = bundle.host
+    if host is not None:
+        lines.append(f"target: podman {bundle.podman_version}, Butane fcos {host.butane_version}")
+        for s in host.services:
+            how = f"pod {s.pod}" if s.pod else f"network {host.network}"
+            rb = "rollback on unhealthy image" if s.health else "no health check"
+            up = f"auto-update ({rb})" if s.auto_update else "no auto-update"
+            lines.append(f"service {s.name}: {s.image} ({how}; {up})")
+        for sp in host.sites:
+            lines.append(f"site {sp.address} -> {sp.service}:{sp.port}")
+        if host.sites:
+            lines.append(f"tls: {host.tls.ca} CA; certificates on the state disk ({host.state.path}/caddy/data)")
+        lines.append(f"updates: {host.updates.schedule if host.updates.enabled else 'off'}")
+        lines.append("access: " + ("break-glass SSH keys" if host.access.ssh_keys else "none (sshd masked)"))
+    else:
+        lines.append("plain Butane project (main.bu), translated unchanged")
+        lines.append(f"files: {len(bundle.files)}, units: {len(bundle.units)}")
+    lines.append("")
+    lines.append("outputs:")
+    for rel, data in written:
+        lines.append(f"  {rel}  sha256:{_sha(data)[:16]}  {len(data)} bytes")
+    lines.append("")
+    errs = len(bundle.report.errors)
+    warns = len(bundle.report.warnings)
+    lines.append(f"findings: {errs} error(s), {warns} warning(s)")
+    for d in bundle.report:
+        lines.append("  " + d.format())
+    return "\n".join(lines) + "\n"
+
