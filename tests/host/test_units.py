@@ -1,0 +1,112 @@
+"""`hostform check` and `hostform units` on directories (CLI behaviour, exit codes, formats)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hostform.cli import check as check_cli
+from hostform.cli import main as cli
+from hostform.cli import units as units_cli
+
+TINKERBELL = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "tinkerbell"
+
+MAIN = """variant: fcos
+version: 1.5.0
+storage:
+  files:
+    - path: /etc/containers/systemd/app.container
+      contents:
+        local: app.container
+systemd:
+  units:
+    - name: podman-auto-update.timer
+      enabled: true
+"""
+APP = "[Container]\nImage=docker.io/library/nginx:1\n"
+
+
+def project(tmp_path: Path, app: str = APP) -> Path:
+    (tmp_path / "main.bu").write_text(MAIN)
+    (tmp_path / "app.container").write_text(app)
+    return tmp_path
+
+
+def test_commands_are_registered():
+    assert cli.COMMANDS["check"][0] == "check" and cli.COMMANDS["units"][0] == "units"
+
+
+def test_check_clean_project_exits_0(tmp_path, capsys):
+    assert cli.main(["check", str(project(tmp_path)), "--caddy", "off"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_check_error_exits_1_with_position(tmp_path, capsys):
+    assert cli.main(["check", str(project(tmp_path, APP + "Imagee=x\n")), "--caddy", "off"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("app.container:3:1: error[HF301]: ")
+
+
+def test_check_json(tmp_path, capsys):
+    cli.main(["check", str(project(tmp_path, APP + "Imagee=x\n")), "--format", "json", "--caddy", "off"])
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0] == {"code": "HF301", "severity": "error", "message": rows[0]["message"], "file": "app.container", "line": 3, "col": 1}
+
+
+def test_check_strict_fails_on_warnings(tmp_path):
+    app = "[Container]\nImage=docker.io/library/nginx:1\nAutoUpdate=registry\n[Service]\nRestart=always\n"
+    d = project(tmp_path, app)
+    assert cli.main(["check", str(d), "--caddy", "off"]) == 0
+    assert cli.main(["check", str(d), "--caddy", "off", "--strict"]) == 1
+
+
+def test_check_podman_version_option(tmp_path, capsys):
+    d = project(tmp_path, APP + "Memory=1g\n")
+    assert cli.main(["check", str(d), "--caddy", "off", "--podman", "5.4"]) == 1
+    assert "HF050" in capsys.readouterr().out
+    assert cli.main(["check", str(d), "--caddy", "off", "--podman", "5.8"]) == 0
+    assert cli.main(["check", str(d), "--podman", "1.0"]) == 2
+
+
+def test_provider_from_terraform(tmp_path):
+    (tmp_path / "x.tf").write_text('resource "hcloud_server" "a" {}\n')
+    assert check_cli.provider_from_terraform(tmp_path) == "hetzner"
+    assert check_cli.provider_from_terraform(tmp_path / "none") is None
+
+
+def test_units_prints_generated_services(tmp_path, capsys):
+    assert cli.main(["units", str(project(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# /run/systemd/generator/app.service (from app.container)\n")
+    assert "ExecStart=/usr/bin/podman run --name systemd-%N" in out
+    assert "SourcePath=/etc/containers/systemd/app.container" in out and "/tmp/" not in out
+
+
+def test_units_reports_generator_errors(tmp_path, capsys):
+    assert cli.main(["units", str(project(tmp_path, "[Container]\nNetwork=x.network\n"))]) == 1
+    err = capsys.readouterr().err
+    assert "app.container" in err and "error[HF30" in err
+
+
+def test_units_output_dir():
+    assert units_cli.output_dir("system") == "/run/systemd/generator"
+    assert units_cli.output_dir("user:1000") == "/run/user/1000/systemd/generator"
+
+
+@pytest.mark.skipif(not TINKERBELL.is_dir(), reason="shared reference data not present")
+def test_tinkerbell(capsys):
+    assert cli.main(["check", str(TINKERBELL), "--caddy", "off"]) == 0
+    out = capsys.readouterr().out
+    for code in ("HF052", "HF053", "HF054", "HF055", "HF411"):
+        assert f"warning[{code}]" in out
+    assert "main.bu:34:7: warning[HF052]" in out
+    assert cli.main(["units", str(TINKERBELL)]) == 0
+    out = capsys.readouterr().out
+    assert [ln for ln in out.splitlines() if ln.startswith("# ")] == [
+        "# /run/systemd/generator/caddy.service (from files/caddy.container)",
+        "# /run/systemd/generator/live.service (from files/live.container)",
+        "# /run/systemd/generator/staging.service (from files/staging.container)",
+        "# /run/systemd/generator/web-pod.service (from files/web.pod)",
+    ]
