@@ -1,0 +1,1 @@
+"""Local boots of a host: systemd-nspawn (or QEMU) plus the real Ignition. See harness.py."""

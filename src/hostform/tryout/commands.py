@@ -1,0 +1,330 @@
+"""What the `try` harness runs, and how it reads what came back: pure functions only.
+
+Every command line the harness executes is built here, so unit tests can check
+them without root, network or a machine. Output parsers (``parse_*``) take the
+text a command printed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SUITE = "trixie"
+# What the guest needs beyond debootstrap's minbase: systemd as init, podman and its
+# network stack, catatonit for pods, the tools the tests look with.
+ROOTFS_PACKAGES = (
+    "systemd-sysv", "udev", "dbus", "podman", "crun", "netavark", "aardvark-dns",
+    "iproute2", "iptables", "nftables", "catatonit", "zstd",
+)  # fmt: skip
+IGNITION_BIN = "usr/lib/dracut/modules.d/30ignition/ignition"
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+# tool -> the Debian package that installs it
+TOOLS: dict[str, str] = {
+    "systemd-nspawn": "systemd-container",
+    "debootstrap": "debootstrap",
+    "socat": "socat",
+    "ip": "iproute2",
+    "nsenter": "util-linux",
+    "apt-get": "apt",
+    "dpkg": "dpkg",
+}
+QEMU_TOOLS: dict[str, str] = {"qemu-system-x86_64": "qemu-system-x86", "mkfs.ext4": "e2fsprogs"}
+REGISTRY_TOOLS: dict[str, str] = {"docker-registry": "docker-registry"}
+
+
+def missing_tools(tools: dict[str, str], which: Callable[[str], str | None]) -> list[tuple[str, str]]:
+    return [(t, pkg) for t, pkg in tools.items() if which(t) is None]
+
+
+def install_hint(missing: Sequence[tuple[str, str]]) -> str:
+    tools = ", ".join(t for t, _ in missing)
+    pkgs = " ".join(sorted({p for _, p in missing}))
+    return f"missing: {tools}; install with: apt-get install -y --no-install-recommends {pkgs}"
+
+
+# ---------------------------------------------------------------- names
+
+
+@dataclass(frozen=True)
+class Names:
+    """Per-machine names. ``ident`` is short: interface names have 15 characters at most."""
+
+    ident: str
+
+    @property
+    def machine(self) -> str:
+        return f"hf-{self.ident}"
+
+    @property
+    def guest_ns(self) -> str:
+        return f"hf-{self.ident}-g"
+
+    @property
+    def outer_ns(self) -> str:
+        return f"hf-{self.ident}-o"
+
+    @property
+    def outer_if(self) -> str:
+        return f"hf{self.ident}o"
+
+    @property
+    def guest_if(self) -> str:
+        return f"hf{self.ident}g"
+
+
+OUTER_ADDR = "10.77.0.1"
+GUEST_ADDR = "10.77.0.2"
+REGISTRY_PORT_IN_NS = 5000
+
+
+def registry_name_in_guest() -> str:
+    """How the guest names the registry: the outer namespace's address, forwarded to the host's loopback."""
+    return f"{OUTER_ADDR}:{REGISTRY_PORT_IN_NS}"
+
+
+# ---------------------------------------------------------------- root filesystem and packages
+
+
+def debootstrap_argv(target: Path, cache_dir: Path, mirror: str, packages: Sequence[str] = ROOTFS_PACKAGES) -> list[str]:
+    return [
+        "debootstrap", "--variant=minbase", f"--cache-dir={cache_dir}",
+        f"--include={','.join(packages)}", SUITE, str(target), mirror,
+    ]  # fmt: skip
+
+
+def enable_networkd_argv(root: Path) -> list[str]:
+    return ["systemctl", f"--root={root}", "enable", "systemd-networkd.service"]
+
+
+def copy_tree_argv(src: Path, dst: Path) -> list[str]:
+    return ["cp", "-a", "--reflink=auto", str(src), str(dst)]
+
+
+def apt_private_opts(work: Path) -> list[str]:
+    return [
+        "-o", f"Dir::Etc::SourceList={work / 'sources.list'}",
+        "-o", "Dir::Etc::SourceParts=/dev/null",
+        "-o", f"Dir::State::Lists={work / 'lists'}",
+        "-o", f"Dir::State::status={work / 'status'}",
+        "-o", f"Dir::Cache={work / 'cache'}",
+        "-o", "APT::Sandbox::User=root",
+        "-o", "Debug::NoLocking=1",
+        "-q",
+    ]  # fmt: skip
+
+
+def apt_sources_line(mirror: str, suite: str = SUITE, keyring_exists: bool = True) -> str:
+    signed = f"[signed-by={KEYRING}] " if keyring_exists else ""
+    return f"deb {signed}{mirror} {suite} main\n"
+
+
+def debian_mirror(texts: Sequence[str]) -> str | None:
+    """The first ``.../debian`` URI (not debian-security) in apt source texts."""
+    for text in texts:
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("#"):
+                continue
+            for url in re.findall(r"(https?://\S+)", line):
+                url = url.rstrip("/")
+                if url.endswith("/debian"):
+                    return url
+    return None
+
+
+# ---------------------------------------------------------------- Ignition
+
+
+def ignition_argvs(ignition: Path, config: Path, root: Path, run: Path) -> list[tuple[list[str], dict[str, str]]]:
+    """Debian's Ignition on a directory: platform ``file``, stages fetch-offline then files."""
+    common = [
+        "-platform", "file", "-root", str(root), "-config-cache", str(run / "ignition.json"),
+        "-state-file", str(run / "state"), "-log-to-stdout",
+    ]  # fmt: skip
+    env = {"IGNITION_CONFIG_FILE": str(config)}
+    files_env = dict(env, PATH=f"{run / 'shim'}:/usr/sbin:/usr/bin:/sbin:/bin")
+    return [
+        ([str(ignition), *common, "-stage", "fetch-offline", "-neednet", str(run / "neednet")], env),
+        ([str(ignition), *common, "-stage", "files"], files_env),
+    ]
+
+
+SETFILES_SHIM = "#!/bin/sh\n# Ignition relabels at the end of its files stage; this root has no SELinux policy.\ncat >/dev/null\nexit 0\n"
+SELINUX_CONFIG = "SELINUX=disabled\nSELINUXTYPE=targeted\n"
+
+MAX_IGNITION_SPEC = (3, 3, 0)
+
+
+def ignition_version(config: dict[str, object]) -> tuple[int, int, int] | None:
+    ign = config.get("ignition")
+    v = ign.get("version") if isinstance(ign, dict) else None
+    m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(-experimental)?", v) if isinstance(v, str) else None
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+# ---------------------------------------------------------------- guest adaptations (the test bench, not the host)
+
+
+def guest_adaptations(names: Names, registry: str) -> dict[str, str]:
+    """Files written into the guest after Ignition: what nspawn on this machine needs."""
+    return {
+        f"etc/systemd/network/10-{names.guest_if}.network": f"[Match]\nName={names.guest_if}\n[Network]\nAddress={GUEST_ADDR}/24\n",
+        "etc/containers/containers.conf.d/99-hostform-try.conf": "[containers]\npids_limit = 0\n",
+        "etc/containers/registries.conf.d/99-hostform-try.conf": f'[[registry]]\nlocation = "{registry}"\ninsecure = true\n',
+    }
+
+
+# ---------------------------------------------------------------- network namespaces
+
+
+def netns_setup_argvs(n: Names) -> list[list[str]]:
+    """Two namespaces joined by a veth: the guest's, and an outer one standing for the world."""
+    return [
+        ["ip", "netns", "add", n.guest_ns],
+        ["ip", "netns", "add", n.outer_ns],
+        ["ip", "-n", n.outer_ns, "link", "add", n.outer_if, "type", "veth", "peer", "name", n.guest_if, "netns", n.guest_ns],
+        ["ip", "-n", n.outer_ns, "addr", "add", f"{OUTER_ADDR}/24", "dev", n.outer_if],
+        ["ip", "-n", n.outer_ns, "link", "set", n.outer_if, "up"],
+        ["ip", "-n", n.outer_ns, "link", "set", "lo", "up"],
+        ["ip", "-n", n.guest_ns, "link", "set", "lo", "up"],
+    ]
+
+
+def netns_teardown_argvs(n: Names) -> list[list[str]]:
+    return [["ip", "netns", "del", n.guest_ns], ["ip", "netns", "del", n.outer_ns]]
+
+
+def in_netns(ns: str, argv: Sequence[str]) -> list[str]:
+    return ["ip", "netns", "exec", ns, *argv]
+
+
+def host_bridge_argv(sock: Path, host_port: int) -> list[str]:
+    """Host side of the registry path: a UNIX socket forwarded to 127.0.0.1:port."""
+    return ["socat", f"UNIX-LISTEN:{sock},fork,unlink-early,mode=600", f"TCP:127.0.0.1:{host_port}"]
+
+
+def outer_bridge_argv(n: Names, sock: Path, port: int = REGISTRY_PORT_IN_NS) -> list[str]:
+    """Outer-namespace side: the registry address the guest uses, forwarded to the UNIX socket."""
+    return in_netns(n.outer_ns, ["socat", f"TCP-LISTEN:{port},bind={OUTER_ADDR},fork,reuseaddr", f"UNIX-CONNECT:{sock}"])
+
+
+def publish_argv(n: Names, host_port: int, guest_port: int) -> list[str]:
+    """Make a guest port answer on the host's loopback (for `hostform try`)."""
+    inner = " ".join(in_netns(n.outer_ns, ["socat", "STDIO", f"TCP:{GUEST_ADDR}:{guest_port}"]))
+    return ["socat", f"TCP-LISTEN:{host_port},bind=127.0.0.1,fork,reuseaddr", f"EXEC:{inner}"]
+
+
+# ---------------------------------------------------------------- the machine
+
+NSPAWN_ENV = {
+    # netavark writes sysctls; crun wants a pure cgroup2 tree (this host may be hybrid)
+    "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network",
+    "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1",
+}
+
+
+def nspawn_argv(n: Names, root: Path, binds: Sequence[tuple[Path, str]] = ()) -> list[str]:
+    argv = [
+        "systemd-nspawn", "--keep-unit", "--register=no", "--console=passive", "--capability=all",
+        "--system-call-filter=@keyring bpf", f"--network-namespace-path=/run/netns/{n.guest_ns}",
+        f"--machine={n.machine}", "-D", str(root),
+    ]  # fmt: skip
+    argv += [f"--bind={src}:{dst}" for src, dst in binds]
+    argv.append("-b")
+    return argv
+
+
+def children_argv(pid: int) -> list[str]:
+    return ["ps", "--ppid", str(pid), "-o", "pid="]
+
+
+def parse_pids(out: str) -> list[int]:
+    return [int(x) for x in out.split() if x.isdigit()]
+
+
+def nsenter_argv(leader: int, argv: Sequence[str]) -> list[str]:
+    return ["nsenter", "-t", str(leader), "-a", *argv]
+
+
+def is_active_argv(unit: str) -> list[str]:
+    return ["systemctl", "is-active", unit]
+
+
+def listening_argv() -> list[str]:
+    return ["ss", "-H", "-l", "-n", "-t", "-u"]
+
+
+@dataclass(frozen=True)
+class Listener:
+    proto: str
+    addr: str
+    port: int
+
+
+def parse_ss(out: str) -> list[Listener]:
+    """``ss -Hlntu`` lines: ``tcp LISTEN 0 4096 0.0.0.0:443 0.0.0.0:*``."""
+    found: list[Listener] = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 5:
+            continue
+        local = f[4]
+        addr, _, port = local.rpartition(":")
+        if not port.isdigit():
+            continue
+        found.append(Listener(f[0], addr.strip("[]"), int(port)))
+    return found
+
+
+def auto_update_argv() -> list[str]:
+    return ["podman", "auto-update", "--format", "{{.Unit}} {{.Updated}}"]
+
+
+def parse_auto_update(out: str) -> dict[str, str]:
+    """``hello.service true`` / ``rolled back`` / ``false`` / ``pending`` lines -> {unit: verdict}."""
+    res: dict[str, str] = {}
+    for line in out.splitlines():
+        unit, _, verdict = line.strip().partition(" ")
+        if unit:
+            res[unit] = verdict.strip()
+    return res
+
+
+def curl_argv(url: str, *, resolve: str | None = None, insecure: bool = False, timeout: float = 5) -> list[str]:
+    argv = ["curl", "-sS", "--max-time", str(timeout), "-o", "-", "-w", "\n%{http_code}"]
+    if insecure:
+        argv.append("-k")
+    if resolve:
+        argv += ["--resolve", resolve]
+    argv.append(url)
+    return argv
+
+
+def parse_curl(out: str) -> tuple[int, str]:
+    body, _, code = out.rpartition("\n")
+    return (int(code) if code.isdigit() else 0), body
+
+
+REGISTRY_CONFIG = """version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: {root}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+"""
+
+
+def registry_config(root: Path, port: int) -> str:
+    return REGISTRY_CONFIG.format(root=root, port=port)
+
+
+def registry_argv(config: Path) -> list[str]:
+    return ["docker-registry", "serve", str(config)]

@@ -1,0 +1,419 @@
+"""Boot an Ignition config for real on this machine: ``hostform try`` and the e2e tests.
+
+    Cache          ${HOSTFORM_CACHE:-~/.cache/hostform}: the debootstrapped trixie root
+                   filesystem, Debian's Ignition and static busybox (downloaded, not installed)
+    Registry       Debian's docker-registry on 127.0.0.1:<free port>
+    Machine        a copy of the root filesystem, provisioned by the real Ignition binary
+                   (fetch-offline + files stages), booted with systemd-nspawn in its own
+                   network namespace; an outer namespace joined by a veth stands for the
+                   world and forwards the registry address to the host's loopback through
+                   a UNIX socket, so nothing listens outside loopback and our namespaces.
+
+Everything started is recorded in ``LIVE`` and torn down by :func:`cleanup_all`
+(registered with atexit), whatever happens. Commands come from
+:mod:`hostform.tryout.commands`; processes run through a :class:`~hostform._runner.Runner`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hostform._runner import CommandFailed, Process, Result, Runner, SubprocessRunner, wait_until
+from hostform.tryout import commands as C
+
+
+class TryError(Exception):
+    """The local machine cannot do what was asked (a missing tool, a failed boot)."""
+
+
+def cache_root() -> Path:
+    env = os.environ.get("HOSTFORM_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "hostform"
+
+
+def check_tools(tools: dict[str, str], which: Callable[[str], str | None] = shutil.which) -> None:
+    missing = C.missing_tools(tools, which)
+    if missing:
+        raise TryError(C.install_hint(missing))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------- cleanup registry
+
+
+@dataclass
+class _Live:
+    processes: list[Process] = field(default_factory=list)
+    netns: list[str] = field(default_factory=list)
+    leaders: list[int] = field(default_factory=list)
+
+
+LIVE = _Live()
+
+
+def cleanup_all(runner: Runner | None = None) -> None:
+    """Kill every process and delete every namespace this process started (idempotent)."""
+    r = runner or SubprocessRunner()
+    for pid in LIVE.leaders:
+        try:
+            os.kill(pid, signal.SIGKILL)  # the init of a pid namespace: takes the whole machine down
+        except (ProcessLookupError, PermissionError):
+            pass
+    LIVE.leaders.clear()
+    for p in reversed(LIVE.processes):
+        p.terminate(timeout=5)
+    LIVE.processes.clear()
+    for ns in LIVE.netns:
+        r.run(["ip", "netns", "del", ns], check=False)
+    LIVE.netns.clear()
+
+
+atexit.register(cleanup_all)
+
+
+# ---------------------------------------------------------------- cache: root filesystem and downloaded packages
+
+
+@dataclass
+class Cache:
+    root: Path
+    runner: Runner
+
+    @property
+    def rootfs(self) -> Path:
+        return self.root / f"rootfs-{C.SUITE}"
+
+    def mirror(self) -> str:
+        texts = []
+        for p in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
+            if p.is_file():
+                try:
+                    texts.append(p.read_text())
+                except OSError:
+                    pass
+        m = C.debian_mirror(texts)
+        if m is None:
+            raise TryError("no Debian mirror found in /etc/apt/sources.list*; set one up so debootstrap can fetch trixie")
+        return m
+
+    def ensure_rootfs(self, log: Callable[[str], None] = lambda s: None) -> Path:
+        stamp = self.rootfs / ".hostform-rootfs"
+        if stamp.is_file():
+            return self.rootfs
+        check_tools({"debootstrap": "debootstrap"})
+        tmp = self.root / f"rootfs-{C.SUITE}.tmp"
+        if not (tmp / ".debootstrap-done").is_file():
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            self.root.mkdir(parents=True, exist_ok=True)
+            (self.root / "debootstrap-cache").mkdir(exist_ok=True)
+            log(f"creating the {C.SUITE} root filesystem with debootstrap (once; about 90 s)")
+            self.runner.run(C.debootstrap_argv(tmp, self.root / "debootstrap-cache", self.mirror()), timeout=1800)
+            (tmp / ".debootstrap-done").write_text("")
+        self.finish_rootfs(tmp)
+        if self.rootfs.exists():
+            shutil.rmtree(self.rootfs)
+        tmp.rename(self.rootfs)
+        return self.rootfs
+
+    def finish_rootfs(self, root: Path) -> None:
+        self.runner.run(C.enable_networkd_argv(root))
+        # no apt caches in every copy
+        shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
+        (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
+        (root / ".hostform-rootfs").write_text(json.dumps({"suite": C.SUITE, "packages": list(C.ROOTFS_PACKAGES)}) + "\n")
+
+    def deb(self, package: str, suite: str = C.SUITE) -> Path:
+        """Download (not install) a Debian package and unpack it under the cache; returns the tree."""
+        dest = self.root / f"deb-{suite}-{package}"
+        if (dest / ".done").is_file():
+            return dest
+        work = self.root / f".apt-{suite}-{package}"
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "lists" / "partial").mkdir(parents=True)
+        (work / "cache" / "archives" / "partial").mkdir(parents=True)
+        (work / "sources.list").write_text(C.apt_sources_line(self.mirror(), suite, Path(C.KEYRING).is_file()))
+        (work / "status").write_text("")
+        opts = C.apt_private_opts(work)
+        self.runner.run(["apt-get", *opts, "update"], timeout=600)
+        self.runner.run(["sh", "-c", f'cd "{work}" && exec apt-get "$@" download {package}', "sh", *opts], timeout=600)
+        debs = sorted(work.glob(f"{package}_*.deb"))
+        if not debs:
+            raise TryError(f"apt-get download {package} ({suite}) gave no .deb")
+        shutil.rmtree(dest, ignore_errors=True)
+        self.runner.run(["dpkg", "-x", str(debs[0]), str(dest)])
+        (dest / ".done").write_text(debs[0].name + "\n")
+        shutil.rmtree(work, ignore_errors=True)
+        return dest
+
+    def ignition(self) -> Path:
+        return self.deb("ignition") / C.IGNITION_BIN
+
+    def busybox(self) -> Path:
+        return self.deb("busybox-static") / "bin/busybox"
+
+
+# ---------------------------------------------------------------- registry
+
+
+@dataclass
+class Registry:
+    work: Path
+    runner: Runner
+    port: int = 0
+    proc: Process | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20) -> Registry:
+        check_tools(C.REGISTRY_TOOLS)
+        self.port = self.port or free_port()
+        self.work.mkdir(parents=True, exist_ok=True)
+        cfg = self.work / "registry.yml"
+        cfg.write_text(C.registry_config(self.work / "data", self.port))
+        self.proc = self.runner.spawn(C.registry_argv(cfg), log=self.work / "registry.log")
+        LIVE.processes.append(self.proc)
+
+        def ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://{self.address}/v2/", timeout=1):  # noqa: S310
+                    return True
+            except OSError:
+                return False
+
+        if not wait_until(ready, timeout, 0.1):
+            raise TryError(f"the registry did not answer on {self.address}: see {self.work / 'registry.log'}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            if self.proc in LIVE.processes:
+                LIVE.processes.remove(self.proc)
+            self.proc = None
+
+
+# ---------------------------------------------------------------- machine
+
+
+@dataclass
+class Machine:
+    """One nspawn machine booted from ``config`` (an Ignition file, spec <= 3.3.0)."""
+
+    config: Path
+    work: Path
+    cache: Cache
+    runner: Runner
+    registry_port: int | None = None  # host loopback port of the registry to forward
+    ident: str = field(default_factory=lambda: secrets.token_hex(3))
+    root: Path | None = None  # reuse an existing provisioned root (replacement tests give a fresh one)
+    binds: Sequence[tuple[Path, str]] = ()
+    log: Callable[[str], None] = lambda s: None
+    leader: int = 0
+    nspawn: Process | None = None
+    _procs: list[Process] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def names(self) -> C.Names:
+        return C.Names(self.ident)
+
+    @property
+    def address(self) -> str:
+        return C.GUEST_ADDR
+
+    # -- provisioning
+
+    def check_config(self) -> None:
+        try:
+            doc = json.loads(self.config.read_text())
+        except (OSError, ValueError) as e:
+            raise TryError(f"{self.config}: not a readable Ignition config: {e}") from e
+        v = C.ignition_version(doc) if isinstance(doc, dict) else None
+        if v is None:
+            raise TryError(f"{self.config}: no ignition.version")
+        if v > C.MAX_IGNITION_SPEC:
+            raise TryError(
+                f"{self.config}: Ignition spec {'.'.join(map(str, v))}; Debian's Ignition 2.14 reads 3.3.0 at most"
+                " (write the Butane with variant fcos, version 1.4.0)"
+            )
+
+    def provision(self) -> Path:
+        self.check_config()
+        t0 = time.monotonic()
+        base = self.cache.ensure_rootfs(self.log)
+        ignition = self.cache.ignition()
+        self.work.mkdir(parents=True, exist_ok=True)
+        root = self.work / "root"
+        if root.exists():
+            shutil.rmtree(root)
+        self.runner.run(C.copy_tree_argv(base, root), timeout=600)
+        self.timings["copy"] = time.monotonic() - t0
+        t1 = time.monotonic()
+        self.apply_ignition(ignition, root)
+        self.timings["ignition"] = time.monotonic() - t1
+        for rel, text in C.guest_adaptations(self.names, C.registry_name_in_guest()).items():
+            p = root / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text)
+        self.root = root
+        return root
+
+    def apply_ignition(self, ignition: Path, root: Path) -> None:
+        run = self.work / "ignition"
+        shutil.rmtree(run, ignore_errors=True)
+        (run / "shim").mkdir(parents=True)
+        shim = run / "shim" / "setfiles"
+        shim.write_text(C.SETFILES_SHIM)
+        shim.chmod(0o755)
+        (root / "etc/selinux").mkdir(parents=True, exist_ok=True)
+        (root / "etc/selinux/config").write_text(C.SELINUX_CONFIG)
+        logtext = []
+        for argv, env in C.ignition_argvs(ignition, self.config.resolve(), root.resolve(), run):
+            res = self.runner.run(argv, env=env, check=False, timeout=300)
+            logtext.append(res.stdout + res.stderr)
+            if not res.ok:
+                (self.work / "ignition.log").write_text("".join(logtext))
+                raise TryError(f"Ignition failed on {self.config}:\n{(res.stdout + res.stderr).strip()[-3000:]}")
+        (self.work / "ignition.log").write_text("".join(logtext))
+        (root / "etc/machine-id").unlink(missing_ok=True)  # first boot: systemd applies Ignition's presets
+
+    # -- boot and stop
+
+    def _spawn(self, argv: list[str], log: str, env: dict[str, str] | None = None) -> Process:
+        p = self.runner.spawn(argv, env=env, log=self.work / log)
+        LIVE.processes.append(p)
+        self._procs.append(p)
+        return p
+
+    def _netns(self) -> None:
+        n = self.names
+        for ns in (n.guest_ns, n.outer_ns):
+            LIVE.netns.append(ns)
+        for argv in C.netns_setup_argvs(n):
+            self.runner.run(argv)
+
+    def boot(self, timeout: float = 60) -> Machine:
+        check_tools(C.TOOLS)
+        if self.root is None:
+            self.provision()
+        assert self.root is not None
+        self._netns()
+        if self.registry_port:
+            sock = self.work / "registry.sock"
+            self._spawn(C.host_bridge_argv(sock, self.registry_port), "bridge-host.log")
+            wait_until(sock.exists, 5, 0.05)
+            self._spawn(C.outer_bridge_argv(self.names, sock), "bridge-outer.log")
+        t0 = time.monotonic()
+        self.nspawn = self._spawn(C.nspawn_argv(self.names, self.root, self.binds), "console.log", env=C.NSPAWN_ENV)
+
+        def leader() -> bool:
+            assert self.nspawn is not None
+            if not self.nspawn.alive():
+                raise TryError(f"systemd-nspawn exited: see {self.work / 'console.log'}")
+            pids = C.parse_pids(self.runner.run(C.children_argv(self.nspawn.pid), check=False).stdout)
+            if pids:
+                self.leader = pids[0]
+                LIVE.leaders.append(self.leader)
+            return bool(pids)
+
+        if not wait_until(leader, timeout, 0.1):
+            raise TryError("systemd-nspawn started no machine")
+        # systemd answers once it has set up its bus
+        wait_until(lambda: self.exec(["systemctl", "is-system-running"], check=False).stdout.strip() not in ("", "offline"), timeout, 0.25)
+        self.timings["boot"] = time.monotonic() - t0
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """Orderly shutdown (SIGTERM to nspawn: poweroff in the guest), then kill, then remove namespaces."""
+        if self.nspawn is not None:
+            self.nspawn.terminate(timeout=timeout)
+        if self.leader:
+            try:
+                os.kill(self.leader, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if self.leader in LIVE.leaders:
+                LIVE.leaders.remove(self.leader)
+            self.leader = 0
+        for p in reversed(self._procs):
+            p.terminate(timeout=5)
+            if p in LIVE.processes:
+                LIVE.processes.remove(p)
+        self._procs.clear()
+        self.nspawn = None
+        for argv in C.netns_teardown_argvs(self.names):
+            self.runner.run(argv, check=False)
+            if argv[-1] in LIVE.netns:
+                LIVE.netns.remove(argv[-1])
+
+    def __enter__(self) -> Machine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- looking at the machine
+
+    def exec(self, argv: Sequence[str], *, check: bool = True, timeout: float = 120) -> Result:
+        if not self.leader:
+            raise TryError("the machine is not running")
+        return self.runner.run(C.nsenter_argv(self.leader, argv), check=check, timeout=timeout)
+
+    def is_active(self, unit: str) -> str:
+        return self.exec(C.is_active_argv(unit), check=False).stdout.strip()
+
+    def wait_active(self, unit: str, timeout: float = 120) -> bool:
+        return wait_until(lambda: self.is_active(unit) == "active", timeout, 0.25)
+
+    def outside(self, argv: Sequence[str], *, check: bool = False, timeout: float = 30) -> Result:
+        """Run a command in the outer namespace (where a client of the machine would be)."""
+        return self.runner.run(C.in_netns(self.names.outer_ns, argv), check=check, timeout=timeout)
+
+    def get(self, url: str, *, resolve: str | None = None, insecure: bool = False, timeout: float = 5) -> tuple[int, str]:
+        res = self.outside(C.curl_argv(url, resolve=resolve, insecure=insecure, timeout=timeout), timeout=timeout + 5)
+        return C.parse_curl(res.stdout) if res.ok else (0, res.stderr)
+
+    def listeners(self) -> list[C.Listener]:
+        return C.parse_ss(self.exec(C.listening_argv()).stdout)
+
+    def auto_update(self) -> dict[str, str]:
+        return C.parse_auto_update(self.exec(C.auto_update_argv(), check=False, timeout=300).stdout)
+
+    def publish(self, host_port: int, guest_port: int) -> str:
+        self._spawn(C.publish_argv(self.names, host_port, guest_port), f"publish-{guest_port}.log")
+        return f"127.0.0.1:{host_port}"
+
+
+__all__ = [
+    "Cache",
+    "CommandFailed",
+    "Machine",
+    "Registry",
+    "TryError",
+    "cache_root",
+    "check_tools",
+    "cleanup_all",
+    "free_port",
+]
