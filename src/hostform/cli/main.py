@@ -15,6 +15,9 @@ import sys
 
 # name -> (module under hostform.cli, one-line summary); the order is the help order.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("build", "build a host: hostform.yaml (or main.bu) to quadlets, Caddyfile, Butane and Ignition"),
+    "init": ("init", "write a commented hostform.yaml to start from"),
+    "schema": ("schema", "print the JSON Schema of hostform.yaml"),
     "butane": ("butane", "translate a Butane config to Ignition (drop-in for the butane CLI)"),
     "ignition": ("ignition", "work with Ignition configs: `hostform ignition validate FILE`"),
     "quadlet": ("quadlet", "generate systemd units from quadlet files (drop-in for podman's generator)"),

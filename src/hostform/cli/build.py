@@ -1,0 +1,53 @@
+"""``hostform build [DIR] [-o OUT]``: a host file (or a plain Butane project) to Ignition.
+
+Writes OUT (default DIR/build/): main.bu, main.ign, quadlets/, Caddyfile and
+report.txt, atomically and in that order. Findings go to stderr as
+``file:line:col: severity[HFxxx]: message``. Exit 1 when there are errors
+(or warnings with --strict), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="hostform build", description="Build a host: hostform.yaml (or main.bu) to quadlets, Caddyfile, Butane and Ignition.")
+    p.add_argument("dir", nargs="?", default=".", help="the project directory (default: .)")
+    p.add_argument("-o", "--output", help="output directory (default: DIR/build)")
+    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.add_argument("--check", action="store_true", help="check only; write nothing")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only findings")
+    args = p.parse_args(argv)
+
+    from hostform.emit import write_tree
+    from hostform.host.build import build_bundle, outputs, run_checks
+
+    d = Path(args.dir)
+    bundle = build_bundle(d)
+    if not bundle.report.is_fatal() and bundle.ignition is not None:
+        bundle.report.merge(run_checks(bundle))
+    prefix = "" if str(d) in (".", "") else str(d).rstrip("/") + "/"
+    for diag in bundle.report:
+        f = diag.file
+        if f and not f.startswith("/") and not f.startswith(prefix):
+            diag = diag.located(prefix + f, diag.line, diag.col, diag.length)
+        sys.stderr.write(diag.format() + "\n")
+    if bundle.report.is_fatal(args.strict) or bundle.ignition_text is None:
+        n = len(bundle.report.errors)
+        sys.stderr.write(f"hostform build: failed ({n} error(s)); nothing written\n")
+        return 1
+    if args.check:
+        return 0
+    out = Path(args.output) if args.output else d / "build"
+    files = outputs(bundle)
+    try:
+        write_tree(out, files, prune=("quadlets",))
+    except OSError as e:
+        sys.stderr.write(f"hostform build: cannot write {out}: {e.strerror or e}\n")
+        return 1
+    if not args.quiet:
+        sys.stdout.write(f"built {bundle.name} into {out}/: " + ", ".join(rel for rel, _ in files) + "\n")
+    return 0
