@@ -124,34 +124,52 @@ def read_local(config_path: str, files_dir: str) -> bytes:
 
 # ------------------------------------------------------------ data URLs
 
-_UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()")
+_UNRESERVED_BYTES = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()"
 
 
 def make_data_url(contents: bytes, compression: str | None, allow_compression: bool = True) -> tuple[str, str | None]:
     """Butane's MakeDataURL: the shortest of percent-escaped, base64 and
-    gzip+base64.  Returns (url, compression to set or None)."""
+    gzip+base64.  Returns (url, compression to set or None).  Lengths are
+    worked out first, and only the winner is encoded."""
+    comp: str | None = "" if not compression else None
+    n = len(contents)
+    escaped_len = 1 + n + 2 * len(contents.translate(None, _UNRESERVED_BYTES))
+    b64_len = 8 + (n + 2) // 3 * 4  # ";base64," + padded base64
+    best, best_len = contents, escaped_len
+    encoding = "escaped"
+    if b64_len < escaped_len:
+        encoding, best_len = "base64", b64_len
+    if not compression and allow_compression:
+        gz = gzip_bytes(contents)
+        if 8 + (len(gz) + 2) // 3 * 4 + 4 < best_len:
+            encoding, best = "base64", gz
+            comp = "gzip"
+    if encoding == "escaped":
+        return _escape_only(contents), comp
     from binascii import b2a_base64
 
-    def b64(b: bytes) -> str:
-        return b2a_base64(b, newline=False).decode()
+    return "data:;base64," + b2a_base64(best, newline=False).decode("ascii"), comp
 
-    comp: str | None = "" if not compression else None
-    opaque = "," + "".join(chr(b) if b in _UNRESERVED else "%%%02X" % b for b in contents)
-    b64s = ";base64," + b64(contents)
-    if len(b64s) < len(opaque):
-        opaque = b64s
-    if not compression and allow_compression:
-        import gzip
 
-        gz = ";base64," + b64(gzip.compress(contents, 9, mtime=0))
-        if len(gz) + 4 < len(opaque):
-            opaque = gz
-            comp = "gzip"
-    return "data:" + opaque, comp
+def gzip_bytes(data: bytes) -> bytes:
+    """Gzip at level 9 with a zero mtime, as ``gzip.compress(data, 9,
+    mtime=0)`` does, without importing gzip (and struct, io, os)."""
+    import zlib
+
+    return zlib.compress(data, 9, 31)
+
+
+_ESCAPES: tuple[str, ...] | None = None
 
 
 def _escape_only(contents: bytes) -> str:
-    return "data:," + "".join(chr(b) if b in _UNRESERVED else "%%%02X" % b for b in contents)
+    """A percent-escaped data URL (dataurl.Escape)."""
+    global _ESCAPES
+    if not contents.translate(None, _UNRESERVED_BYTES):
+        return "data:," + contents.decode("ascii")
+    if _ESCAPES is None:
+        _ESCAPES = tuple(chr(b) if b in _UNRESERVED_BYTES else "%%%02X" % b for b in range(256))
+    return "data:," + "".join(map(_ESCAPES.__getitem__, contents))
 
 
 # ------------------------------------------------------------ validation

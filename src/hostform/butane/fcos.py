@@ -315,9 +315,7 @@ def ignition_types(version: str) -> _Types:
     mod = _IGNITION_TYPES.get(version, version)
     t = _types_cache.get(mod)
     if t is None:
-        import importlib
-
-        m = importlib.import_module(f"hostform.ignition._types_{mod}")
+        m = __import__(f"hostform.ignition._types_{mod}", fromlist=["STRUCTS"])
         t = _types_cache[mod] = _Types(m.STRUCTS, m.NAMED)
     return t
 
@@ -909,25 +907,10 @@ def _ordered(value: object, types: _Types, t: str) -> object:
     return out
 
 
-_UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()")
-
-
 def make_data_url(contents: bytes, current_compression: str | None, allow_compression: bool) -> tuple[str, str | None]:
-    """Butane's ``MakeDataURL``: the shortest of URL-escaped, base64 and
-    gzip+base64 encodings; returns (url, compression) where compression is
-    "" or "gzip" when the config did not set one, else None."""
-    import base64
+    """Butane's ``MakeDataURL`` (see ``base.make_data_url``): returns (url,
+    compression) where compression is "" or "gzip" when the config did not
+    set one, else None."""
+    from hostform.butane.base import make_data_url as make
 
-    compression = "" if not current_compression else None
-    opaque = "," + "".join(chr(b) if b in _UNRESERVED else "%%%02X" % b for b in contents)
-    b64 = ";base64," + base64.b64encode(contents).decode()
-    if len(b64) < len(opaque):
-        opaque = b64
-    if not current_compression and allow_compression:
-        import gzip
-
-        gz = ";base64," + base64.b64encode(gzip.compress(contents, compresslevel=9, mtime=0)).decode()
-        if len(gz) + len("gzip") < len(opaque):
-            opaque = gz
-            compression = "gzip"
-    return "data:" + opaque, compression
+    return make(contents, current_compression, allow_compression)
