@@ -225,7 +225,7 @@ def auto_update_policy(q: Quadlet) -> tuple[str | None, str | None]:
     group = q.group
     v = u.lookup(group, "AutoUpdate")
     if v:
-        return v.split("/")[-1] if "/" not in v or q.ext == "container" else v, "AutoUpdate"
+        return v.strip(), "AutoUpdate"
     if q.ext == "container":
         labels, _ = u.lookup_all_key_val("Container", "Label")
         if labels.get(AUTO_UPDATE_LABEL):
@@ -642,7 +642,7 @@ def check_bind_sources(ctx: Context) -> None:
 
 def check_port_conflicts(ctx: Context) -> None:
     """HF060: two services publish the same host port (the second one cannot start)."""
-    seen: dict[tuple[str, str, str, str], tuple[Quadlet, dict[str, Any]]] = {}
+    seen: dict[tuple[str, str, str], tuple[Quadlet, dict[str, Any]]] = {}
     for q in ctx.units():
         if q.group not in ("Container", "Pod", "Kube"):
             continue
@@ -651,10 +651,7 @@ def check_port_conflicts(ctx: Context) -> None:
             if p is None or not p[1]:
                 continue
             ip, host, _, proto = p
-            key = (q.scope if q.user else "system", ip, host, proto)
-            if q.user and q.scope != "system":
-                key = ("host", ip, host, proto)  # ports are host-wide
-            key = ("host", ip, host, proto)
+            key = (ip, host, proto)  # host ports are shared by every scope
             w = ctx.where(q.file, ln.lineno)
             if key in seen and seen[key][0] is not q:
                 other = seen[key][0]
