@@ -169,7 +169,8 @@ class Cache:
         return self.deb("ignition") / C.IGNITION_BIN
 
     def busybox(self) -> Path:
-        return self.deb("busybox-static") / "bin/busybox"
+        tree = self.deb("busybox-static")
+        return next(p for p in (tree / "usr/bin/busybox", tree / "bin/busybox") if p.exists())
 
 
 # ---------------------------------------------------------------- registry

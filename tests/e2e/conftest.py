@@ -1,0 +1,111 @@
+"""Fixtures for the end-to-end suite (`pytest -m e2e`): a real registry, real machines.
+
+Everything a test starts is torn down by the fixtures, pass or fail; the session
+finalizer asserts that no namespace or process of ours is left.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hostform import oci
+from hostform._runner import SubprocessRunner
+from hostform.tryout import commands as C
+from hostform.tryout.harness import LIVE, Cache, Machine, Registry, TryError, cache_root, check_tools, cleanup_all
+
+HOSTFORM = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "hostform"
+
+
+def _our_netns() -> list[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith("hf-")]
+
+
+@pytest.fixture(scope="session")
+def runner() -> SubprocessRunner:
+    if os.geteuid() != 0:
+        pytest.skip("the e2e suite needs root (network namespaces, systemd-nspawn)")
+    try:
+        check_tools({**C.TOOLS, **C.REGISTRY_TOOLS})
+    except TryError as e:
+        pytest.skip(f"{e} (or run .ci/e2e-setup)")
+    return SubprocessRunner()
+
+
+@pytest.fixture(scope="session")
+def cache(runner: SubprocessRunner) -> Cache:
+    c = Cache(cache_root(), runner)
+    c.ensure_rootfs()
+    c.ignition()
+    return c
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_left() -> Iterator[None]:
+    before = set(_our_netns()) if shutil.which("ip") else set()
+    yield
+    cleanup_all()
+    left = set(_our_netns()) - before
+    assert not left, f"network namespaces left behind: {left}"
+    assert not LIVE.processes and not LIVE.leaders
+
+
+@pytest.fixture(scope="session")
+def busybox(cache: Cache) -> bytes:
+    return cache.busybox().read_bytes()
+
+
+@pytest.fixture
+def registry(runner: SubprocessRunner, tmp_path: Path) -> Iterator[Registry]:
+    reg = Registry(tmp_path / "registry", runner).start()
+    try:
+        yield reg
+    finally:
+        reg.stop()
+
+
+@pytest.fixture
+def machines(runner: SubprocessRunner, cache: Cache, tmp_path: Path) -> Iterator[list[Machine]]:
+    """Machines a test makes with `new_machine`; all stopped at the end, and checked gone."""
+    made: list[Machine] = []
+    yield made
+    for m in made:
+        m.stop()
+    for m in made:
+        assert m.nspawn is None and not m.leader
+        assert m.names.guest_ns not in _our_netns() and m.names.outer_ns not in _our_netns()
+
+
+@pytest.fixture
+def build_ignition():
+    return _build_ignition
+
+
+def _build_ignition(tmp: Path, butane: str) -> Path:
+    """Butane text (variant fcos, version 1.4.0: Ignition 3.3.0) -> an Ignition file, with hostform itself."""
+    bu = tmp / "host.bu"
+    bu.write_text(butane)
+    out = tmp / "host.ign"
+    res = subprocess.run([str(HOSTFORM), "butane", "--strict", str(bu), "-o", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+@pytest.fixture
+def site_image():
+    return _site_image
+
+
+def _site_image(busybox: bytes, marker: str, *, broken: bool = False) -> oci.Image:
+    files = {"www/index.html": f"hello from {marker}\n"}
+    img = oci.busybox_image(busybox, files, cmd=["/bin/httpd", "-f", "-p", "8080", "-h", "/www"], labels={"marker": marker})
+    if broken:  # no busybox: every Exec fails
+        entries = [oci.Entry.file("www/index.html", f"broken {marker}\n"), oci.Entry.dir("bin")]
+        img = oci.Image([oci.layer_from_entries(entries)], cmd=["/bin/httpd", "-f", "-p", "8080", "-h", "/www"])
+    return img

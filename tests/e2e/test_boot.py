@@ -1,0 +1,72 @@
+"""Scenario a (plain HTTP part), e: a Butane host boots in nspawn with the real Ignition."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from hostform import oci
+from hostform.tryout import commands as C
+from hostform.tryout.harness import Machine
+
+pytestmark = pytest.mark.e2e
+
+BUTANE = """\
+variant: fcos
+version: 1.4.0
+passwd:
+  users:
+    - name: core
+storage:
+  files:
+    - path: /etc/hostname
+      mode: 0644
+      overwrite: true
+      contents:
+        inline: tryhost
+    - path: /etc/containers/systemd/site.container
+      mode: 0644
+      contents:
+        inline: |
+          [Unit]
+          Description=the site
+          [Container]
+          Image={registry}/site:latest
+          ContainerName=site
+          PublishPort=8080:8080
+          AutoUpdate=registry
+          StopTimeout=2
+          [Service]
+          Restart=on-failure
+          TimeoutStartSec=300
+          [Install]
+          WantedBy=multi-user.target
+systemd:
+  units:
+    - name: podman-auto-update.timer
+      enabled: true
+"""
+
+
+def test_butane_host_boots_and_serves(runner, cache, busybox, registry, machines, build_ignition, site_image, tmp_path: Path) -> None:
+    oci.push(site_image(busybox, "v1"), registry.address, "site")
+    ign = build_ignition(tmp_path, BUTANE.format(registry=C.registry_name_in_guest()))
+    m = Machine(ign, tmp_path / "m", cache, runner, registry_port=registry.port)
+    machines.append(m)
+    m.provision()
+    t0 = time.monotonic()
+    m.boot()
+    assert m.wait_active("site.service", 120), m.exec(["journalctl", "-u", "site.service", "--no-pager"], check=False).stdout
+    served = time.monotonic() - t0
+    assert m.exec(["hostname"]).stdout.strip() == "tryhost"
+    assert m.exec(["id", "-u", "core"]).ok
+    code, body = m.get(f"http://{m.address}:8080/index.html")
+    assert (code, body) == (200, "hello from v1\n")
+    print(f"timings: {m.timings} site served {served:.1f}s after nspawn start")
+
+    # scenario e: only declared ports listen; nothing on 22
+    ports = {(x.proto, x.port) for x in m.listeners()}
+    assert ("tcp", 22) not in ports
+    assert ("tcp", 8080) in ports
