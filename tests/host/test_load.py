@@ -1,0 +1,148 @@
+"""Loading hostform.yaml: every key, defaults, located errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from hostform.host.load import load_text, qualified_image
+from hostform.host.schema import HOST
+
+FULL = """\
+name: full
+podman: "5.4"
+butane_version: 1.6.0
+services:
+  app:
+    image: ghcr.io/example/app:1.2
+    command: [serve, --port, "9000"]
+    entrypoint: /bin/app
+    env: {A: 1, B: "two words", C: true}
+    env_files: [app.env, /etc/app/extra.env]
+    secrets: [token, {name: db, env: DB_PASSWORD}]
+    volumes: {data: /var/lib/app}
+    port: 9000
+    publish: ["2222:22/tcp"]
+    health: {cmd: [app, ping], interval: 10s, timeout: 2s, retries: 5, start_period: 1m}
+    resources: {memory: 512m, cpus: 0.5}
+    user: "1000:1000"
+    restart: always
+    auto_update: false
+    pod: grp
+    read_only: true
+    extra: {ShmSize: 64m}
+sites:
+  app.example.org: {service: app, port: 9000, aliases: [www.example.org], encode: [zstd, gzip]}
+tls: {email: a@example.org, ca: internal}
+updates: {schedule: daily, randomized_delay: 5m, enabled: true}
+state: {size: 20GiB, device: /dev/sdb, path: /var/mnt/data, format: xfs}
+secrets:
+  token: {}
+  db: {file: db.txt, embed: true}
+access: {ssh_keys: ["ssh-ed25519 AAAA me"]}
+network: net1
+quadlets: [extra.container]
+butane: [extra.bu]
+"""
+
+
+def codes(loaded):
+    return [d.code for d in loaded.report]
+
+
+def test_every_key_loads():
+    ld = load_text(FULL)
+    assert not ld.report.is_fatal(), ld.report.format()
+    h = ld.host
+    s = h.services[0]
+    assert (h.name, h.podman, h.butane_version, h.network) == ("full", "5.4", "1.6.0", "net1")
+    assert s.command == ("serve", "--port", "9000")
+    assert s.env == (("A", "1"), ("B", "two words"), ("C", "true"))
+    assert s.env_files == ("app.env", "/etc/app/extra.env")
+    assert [(u.name, u.env) for u in s.secrets] == [("token", None), ("db", "DB_PASSWORD")]
+    assert s.volumes == (("data", "/var/lib/app"),)
+    assert s.health.cmd == ("app", "ping") and s.health.retries == 5
+    assert (s.memory, s.cpus, s.user, s.restart, s.auto_update, s.pod, s.read_only) == ("512m", "0.5", "1000:1000", "always", False, "grp", True)
+    assert s.extra == (("ShmSize", "64m"),)
+    site = h.sites[0]
+    assert (site.address, site.service, site.port, site.aliases, site.encode) == ("app.example.org", "app", 9000, ("www.example.org",), ("zstd", "gzip"))
+    assert (h.tls.email, h.tls.ca) == ("a@example.org", "internal")
+    assert (h.updates.schedule, h.updates.randomized_delay) == ("daily", "5m")
+    assert (h.state.device, h.state.path, h.state.format) == ("/dev/sdb", "/var/mnt/data", "xfs")
+    assert [(x.name, x.file, x.embed) for x in h.secrets] == [("db", "db.txt", True), ("token", None, False)]
+    assert h.access.ssh_keys == ("ssh-ed25519 AAAA me",)
+    assert h.quadlets == ("extra.container",) and h.butane == ("extra.bu",)
+
+
+def test_every_schema_key_is_in_the_full_example():
+    import re
+
+    def names(key, out):
+        for f in key.fields:
+            out.add(f.name)
+            names(f, out)
+        return out
+
+    used = set(re.findall(r"([a-z_]+):", FULL))
+    assert names(HOST, set()) - used <= {"http", "target"}  # exclusive with cmd / env: test_build covers them
+
+
+def test_defaults():
+    ld = load_text("name: h\nservices:\n  a: {image: quay.io/x/y:1}\n")
+    h = ld.host
+    assert h.podman == "5.8" and h.butane_version == "1.5.0" and h.network == "hostform"
+    assert h.updates.schedule == "hourly" and h.updates.randomized_delay == "0"
+    assert h.state.path == "/var/mnt/state" and h.tls.ca == "production"
+    s = h.services[0]
+    assert s.restart == "on-failure" and s.auto_update and s.health is None
+    assert h.access.ssh_keys == ()
+
+
+@pytest.mark.parametrize(
+    "text,code,line,col",
+    [
+        ("name: [\n", "HF001", 1, 1),
+        ("", "HF010", 1, 1),
+        ("services: {}\n", "HF010", 1, 1),
+        ("name: h\nservices:\n  a: {port: 80}\n", "HF010", 3, 6),
+        ("name: h\nservices:\n  a:\n    image: nginx\n", "HF012", 4, 12),
+        ("name: h\nservices:\n  a:\n    image: docker.io/x/y:1\n    port: http\n", "HF002", 5, 11),
+        ("name: h\nservices:\n  a:\n    image: docker.io/x/y:1\n    port: 70000\n", "HF011", 5, 11),
+        ("name: h\nservices:\n  a:\n    image: docker.io/x/y:1\n    restart: sometimes\n", "HF011", 5, 14),
+        ("name: h\nsites: {a.org: nope}\n", "HF013", 2, 16),
+        ("name: h\nservices:\n  a: {image: docker.io/x/y:1}\nsites: {a.org: a}\n", "HF014", 4, 16),
+        ("name: h\nsecrets:\n  s: {file: s.txt}\n", "HF015", 3, 13),
+        ("name: h\nnmae: x\n", "HF003", 2, 1),
+        ("name: Bad_Name\n", "HF011", 1, 7),
+        ("name: h\nname: g\n", "HF011", 2, 1),
+        ("name: h\ntls: {ca: letsencrypt}\n", "HF011", 2, 11),
+        ("name: h\nupdates: {enabled: maybe}\n", "HF002", 2, 20),
+    ],
+)
+def test_errors_are_located(text, code, line, col):
+    ld = load_text(text, "hostform.yaml")
+    got = [(d.code, d.line, d.col) for d in ld.report]
+    assert (code, line, col) in got, ld.report.format()
+    for d in ld.report:
+        assert d.format().startswith(f"hostform.yaml:{d.line}:{d.col}: ")
+
+
+def test_unknown_key_suggests():
+    ld = load_text("name: h\nservices:\n  a: {image: docker.io/x/y:1, imgae: z}\n")
+    assert "did you mean 'image'" in ld.report.format()
+    assert ld.host is not None  # a warning only
+
+
+@pytest.mark.parametrize(
+    "image,ok",
+    [
+        ("docker.io/library/caddy:2", True),
+        ("ams.vultrcr.com/lthms/www/soap.coffee:live", True),
+        ("localhost:5000/app", True),
+        ("localhost/app:1", True),
+        ("caddy:2", False),
+        ("library/caddy", False),
+        ("ghcr.io/x/y@sha256:" + "a" * 64, True),
+    ],
+)
+def test_qualified_image(image, ok):
+    assert qualified_image(image) is ok
