@@ -1,0 +1,122 @@
+"""The systemd units that mount the state volume, as texts for the host renderer.
+
+The state volume is attached after the VM boots (Terraform attaches it to the
+new VM, live), so nothing may wait for it during boot, and nothing may ever
+wipe it.  Three pieces:
+
+* a drop-in for the device unit (``dev-vdb.device``) that lifts systemd's
+  90-second device timeout: the volume can arrive minutes after boot;
+* ``hostform-state-prepare.service``: runs once the device exists; makes a
+  file system only when ``blkid -p`` finds nothing on the device (exit 2), keeps
+  whatever it finds (exit 0), and fails without touching the device on any other
+  answer.  mkfs runs without its force flag, so even a wrong answer from blkid
+  cannot overwrite a file system;
+* the ``.mount`` unit for the state directory, ``nofail`` so that
+  ``local-fs.target`` (and the boot) does not wait for it.  Services that keep
+  data there (Caddy, declared volumes) add ``RequiresMountsFor=<path>``.
+
+Use :func:`state_units`; each entry is shaped like a Butane/Ignition
+``systemd.units`` item: a name, contents (None for a drop-in-only entry),
+``enabled``, and drop-ins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["PREPARE_SERVICE", "StateUnit", "escape_path", "mount_unit_name", "state_units"]
+
+PREPARE_SERVICE = "hostform-state-prepare.service"
+_FS = ("ext4", "xfs")
+
+
+@dataclass(frozen=True)
+class StateUnit:
+    name: str
+    contents: str | None
+    enabled: bool | None = None
+    dropins: tuple[tuple[str, str], ...] = ()
+
+
+def escape_path(path: str) -> str:
+    """``systemd-escape --path``: /var/mnt/state -> var-mnt-state."""
+    p = "/".join(part for part in path.split("/") if part)
+    if not p:
+        return "-"
+    out = []
+    for i, ch in enumerate(p):
+        if ch == "/":
+            out.append("-")
+        elif ch.isascii() and (ch.isalnum() or ch in ":_") or (ch == "." and i > 0):
+            out.append(ch)
+        else:
+            out.extend(f"\\x{b:02x}" for b in ch.encode("utf-8"))
+    return "".join(out)
+
+
+def mount_unit_name(path: str) -> str:
+    return escape_path(path) + ".mount"
+
+
+def device_unit_name(device: str) -> str:
+    return escape_path(device) + ".device"
+
+
+def _prepare_script(device: str, fs: str, label: str) -> str:
+    # One line for ExecStart; `$$` is a literal `$` for systemd.
+    mkfs = f"mkfs.{fs} -q -L {label} {device}" if fs == "ext4" else f"mkfs.xfs -q -L {label} {device}"
+    return (
+        f"blkid -p {device} >/dev/null 2>&1; rc=$$?; "
+        f'if [ $$rc -eq 0 ]; then echo "{device} already has a file system: keeping it"; exit 0; fi; '
+        f'if [ $$rc -ne 2 ]; then echo "blkid -p {device} failed (exit $$rc): not touching it" >&2; exit 1; fi; '
+        f'echo "{device} is blank: making a {fs} file system"; exec {mkfs}'
+    )
+
+
+def state_units(device: str, path: str = "/var/mnt/state", fs: str = "ext4", label: str = "hostform-state") -> list[StateUnit]:
+    """The units that prepare and mount ``device`` on ``path`` (see the module docstring)."""
+    if fs not in _FS:
+        raise ValueError(f"unsupported file system {fs!r}; one of {_FS}")
+    if not device.startswith("/dev/") or any(c.isspace() or c in "'\"\\;$`" for c in device + path):
+        raise ValueError("device must be a /dev/ path, and neither it nor the mount path may hold spaces or quotes")
+    dev_unit = device_unit_name(device)
+    mount = mount_unit_name(path)
+    wait = StateUnit(
+        dev_unit,
+        None,
+        None,
+        (("hostform-wait.conf", "# The state volume is attached after boot: wait for it as long as it takes.\n[Unit]\nJobRunningTimeoutSec=infinity\n"),),
+    )
+    prepare = StateUnit(
+        PREPARE_SERVICE,
+        "[Unit]\n"
+        f"Description=Make a file system on the state volume {device}, only if it is blank\n"
+        f"Requires={dev_unit}\n"
+        f"After={dev_unit}\n"
+        f"Before={mount}\n"
+        "\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        "RemainAfterExit=yes\n"
+        "TimeoutStartSec=infinity\n"
+        f"ExecStart=/bin/sh -c '{_prepare_script(device, fs, label)}'\n",
+        None,
+    )
+    mount_unit = StateUnit(
+        mount,
+        "[Unit]\n"
+        "Description=The hostform state volume (kept across VM replacements)\n"
+        f"Requires={PREPARE_SERVICE}\n"
+        f"After={PREPARE_SERVICE}\n"
+        "\n"
+        "[Mount]\n"
+        f"What={device}\n"
+        f"Where={path}\n"
+        f"Type={fs}\n"
+        "Options=defaults,nofail\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=multi-user.target\n",
+        True,
+    )
+    return [wait, prepare, mount_unit]
