@@ -96,7 +96,10 @@ def run(dir: Path, *, provider: str | None = None, podman: str | None = None, ca
 
 
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
+        return int(e.code or 0)
     dir = Path(args.dir)
     if not dir.is_dir():
         sys.stderr.write(f"hostform check: {args.dir}: not a directory\n")

@@ -28,7 +28,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("dir", nargs="?", default=".", help="directory with hostform.yaml or main.bu (default: .)")
     p.add_argument("--podman", metavar="VERSION", help="target podman version")
     p.add_argument("--main", default="main.bu", help="the Butane file of a plain Butane project")
-    args = p.parse_args(argv)
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
+        return int(e.code or 0)
     dir = Path(args.dir)
     if not dir.is_dir():
         sys.stderr.write(f"hostform units: {args.dir}: not a directory\n")
