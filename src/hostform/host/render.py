@@ -7,7 +7,8 @@ the same host gives the same bytes.
 
 Topology: every service and Caddy join one podman network (``NAME.network``)
 and Caddy proxies to container names. A service with ``pod`` goes into that
-pod instead (the pod joins the network; Caddy proxies to the pod's name).
+pod instead: the pod joins the network with each member's name as a network
+alias (podman >= 5.0; before that Caddy proxies to the pod's name).
 
 Rollback: every service gets ``AutoUpdate=registry``; with a health check it
 also gets ``Notify=healthy`` (when the target podman supports it), so the
@@ -177,6 +178,8 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: Callable
             c.append(f"Secret={use.name}")
     for vname, target in s.volumes:
         c.append(f"Volume={host.state.path}/volumes/{vname}:{target}:z")
+    if s.port is not None:
+        c.append(f"ExposeHostPort={s.port}")
     if not s.pod:
         for p in s.publish:
             c.append(f"PublishPort={p}")
@@ -237,6 +240,10 @@ def _pod_quadlet(host: m.Host, pod: str, members: list[m.Service]) -> str:
     p = u.section("Pod")
     p.append(f"PodName={pod}")
     p.append(f"Network={host.network}.network")
+    # Caddy reaches each member by its own name: on the network, the pod answers to them all.
+    if _supported(host, "Pod", "NetworkAlias"):
+        for s in members:
+            p.append(f"NetworkAlias={s.name}")
     for s in members:
         for port in s.publish:
             p.append(f"PublishPort={port}")
@@ -344,7 +351,7 @@ def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[
         sites = []
         for sp in host.sites:
             svc = host.service(sp.service)
-            upstream = svc.pod if svc is not None and svc.pod else sp.service
+            upstream = svc.pod if svc is not None and svc.pod and not _supported(host, "Pod", "NetworkAlias") else sp.service
             sites.append(Site(sp.address, upstream or sp.service, sp.port, sp.aliases, sp.encode, source=sp.source))
         try:
             rc = render_caddyfile_traced(sites, GlobalOptions(email=host.tls.email, ca=host.tls.ca))
