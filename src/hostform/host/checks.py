@@ -66,6 +66,12 @@ PROVIDER_LIMITS: dict[str, int | None] = {
     "digitalocean": 64 * 1024,
     "vultr": None,
 }
+try:  # one table for the whole project: the Terraform renderer's budgets win
+    from hostform.terraform.limits import USER_DATA_LIMITS as _LIMITS
+
+    PROVIDER_LIMITS = dict(_LIMITS)
+except ImportError:  # pragma: no cover
+    pass
 PROVIDER_NAMES = {"aws": "AWS", "hetzner": "Hetzner", "digitalocean": "DigitalOcean", "vultr": "Vultr"}
 
 
@@ -832,11 +838,11 @@ def check_user_data_size(ctx: Context) -> None:
         if limit is not None and size > limit:
             ctx.error(
                 "HF062",
-                f"the Ignition config is {size} bytes; {PROVIDER_NAMES[provider]} accepts at most {limit} bytes of user_data",
+                f"the Ignition config is {size} bytes; {PROVIDER_NAMES.get(provider, provider)} accepts at most {limit} bytes of user_data",
                 **where,
             )
         return
-    over = [f"{PROVIDER_NAMES[p]} ({lim // 1024} KiB)" for p, lim in PROVIDER_LIMITS.items() if lim is not None and size > lim]
+    over = [f"{PROVIDER_NAMES.get(p, p)} ({lim // 1024} KiB)" for p, lim in PROVIDER_LIMITS.items() if lim is not None and size > lim]
     if over:
         ctx.warn("HF062", f"the Ignition config is {size} bytes, more than the user_data limit of {', '.join(over)}", **where)
 
