@@ -60,6 +60,7 @@ AUTO_UPDATE_LABEL = "io.containers.autoupdate"
 # AWS: EC2 API "User data is limited to 16 KB"; Hetzner Cloud: 32 KiB;
 # DigitalOcean: 64 KiB.  Vultr documents no limit that could be found (its API
 # and CLI docs only say user data is base64 encoded): None means "not checked".
+# This is only the fallback: hostform.terraform.limits is the project's table.
 PROVIDER_LIMITS: dict[str, int | None] = {
     "aws": 16 * 1024,
     "hetzner": 32 * 1024,
