@@ -167,7 +167,9 @@ def _parse_host(host: str) -> bool:
 def url_parse(raw: str) -> URL | None:
     """Go's url.Parse: None where it returns an error."""
     u, _, frag = raw.partition("#")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in u):
+    # (isascii and isprintable: no control characters, without a Python loop
+    # over what may be a long data URL)
+    if not (u.isascii() and u.isprintable()) and any(ord(c) < 0x20 or ord(c) == 0x7F for c in u):
         return None
     scheme = ""
     rest = u
