@@ -258,6 +258,13 @@ CODES: dict[str, tuple[str, str]] = {
         "quadlet-io",
         "A quadlet file or drop-in directory could not be read.",
     ),
+    "HF305": (
+        "quadlet-deprecated",
+        "The quadlet key is deprecated (RemapUsers, RemapUid, RemapGid, "
+        "RemapUidSize, VolatileTmp). podman still accepts it, without a word, "
+        "but may drop it: use UserNS=/UIDMap=/GIDMap= instead of the Remap "
+        "keys, and Tmpfs=/tmp instead of VolatileTmp=.",
+    ),
     "HF050": (
         "quadlet-too-new",
         "The quadlet key (or unit type) exists only in newer podman releases "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from hostform.diagnostics import Report
-from hostform.quadlet import tables
+from hostform.quadlet import tables, versions
 from hostform.quadlet.unitfile import (
     SplitError,
     UnitFile,
@@ -37,6 +37,55 @@ HF_UNKNOWN_KEY = "HF301"
 HF_INVALID = "HF302"
 HF_WARNING = "HF303"
 HF_IO = "HF304"
+HF_DEPRECATED = "HF305"
+HF_TOO_NEW = "HF050"
+
+
+class Target:
+    """The podman release being emulated: its unit types, keys and output behaviours.
+
+    Everything version-dependent goes through here, read from the tables of
+    :mod:`versions` (``unit_types``, ``keys``, ``CHANGES``) and
+    :data:`tables.ROWS_BEFORE`; converters ask ``ctx.target.has(change)``.
+    """
+
+    __slots__ = ("version", "types", "changes", "sections", "_keys", "_rows")
+
+    def __init__(self, version: str) -> None:
+        self.version = versions.normalize_version(version)
+        self.types = frozenset("." + t for t in versions.unit_types(self.version))
+        self.changes = versions.changes(self.version)
+        self.sections = frozenset(versions.sections(self.version))
+        self._keys: dict[str, frozenset[str]] = {}
+        self._rows: dict[str, tuple] = {}
+
+    def has(self, change: str) -> bool:
+        return change in self.changes
+
+    def keys(self, group: str) -> frozenset[str]:
+        ks = self._keys.get(group)
+        if ks is None:
+            ks = self._keys[group] = versions.keys(self.version, group)
+        return ks
+
+    def rows(self, group: str) -> tuple:
+        rows = self._rows.get(group)
+        if rows is None:
+            old = {row[0]: row for change, (g, row) in tables.ROWS_BEFORE.items() if g == group and not self.has(change)}
+            rows = self._rows[group] = tuple(old.get(r[0], r) for r in tables.ROWS[group])
+        return rows
+
+
+_TARGETS: dict[str, Target] = {}
+
+
+def target(version: str | None = None) -> Target:
+    """The (cached) :class:`Target` of ``version``; None means the newest release (podman 6.1)."""
+    key = versions.VERSIONS[-1] if version is None else versions.normalize_version(version)
+    t = _TARGETS.get(key)
+    if t is None:
+        t = _TARGETS[key] = Target(key)
+    return t
 
 
 class QuadletError(Exception):
@@ -202,9 +251,10 @@ def _is_url_exact(s: str) -> bool:
 class Ctx:
     """One conversion: the quadlet unit, the service being built, the group, shared unit infos."""
 
-    __slots__ = ("unit", "service", "group", "infos", "is_user", "podman", "warnings", "done", "extra")
+    __slots__ = ("unit", "service", "group", "infos", "is_user", "podman", "warnings", "done", "extra", "target")
 
-    def __init__(self, unit: UnitFile, service: UnitFile, group: str, infos: dict, is_user: bool, podman: str) -> None:
+    def __init__(self, unit: UnitFile, service: UnitFile, group: str, infos: dict, is_user: bool, podman: str, tgt: Target | None = None) -> None:
+        self.target = target() if tgt is None else tgt
         self.unit = unit
         self.service = service
         self.group = group
@@ -239,7 +289,7 @@ def add_bool(cmd: list[str], flag: str, val: bool) -> None:
 def emit_rows(ctx: Ctx, cmd: list[str]) -> None:
     """The table-driven part of every converter."""
     unit, group = ctx.unit, ctx.group
-    for key, kind, flag, extra in tables.ROWS[group]:
+    for key, kind, flag, extra in ctx.target.rows(group):
         if kind == "meta":
             continue
         if kind == "handler":
@@ -541,7 +591,10 @@ def h_pod(ctx: Ctx, cmd: list[str]) -> None:
     info = ctx.infos.get(pod)
     if info is None:
         raise QuadletError(f"quadlet pod unit {pod} does not exist", "Pod")
-    cmd.extend(("--pod", info.resource_name))
+    if ctx.target.has("track-by-name"):
+        cmd.extend(("--pod", info.resource_name))
+    else:
+        cmd.extend(("--pod-id-file", f"%t/{info.service_name}.pod-id"))
     ctx.service.add("Unit", "BindsTo", info.service_file_name)
     ctx.service.add("Unit", "After", info.service_file_name)
     if not is_template_unit(ctx.unit) and ctx.unit.lookup_boolean_default(ctx.group, "StartWithPod", True):
@@ -654,6 +707,8 @@ def h_artifact(ctx: Ctx, cmd: list[str]) -> None:
 
 
 def h_exit_policy(ctx: Ctx, cmd: list[str]) -> None:
+    if not ctx.target.has("exit-policy-key"):
+        return  # a fixed --exit-policy=stop at the start (convert_pod)
     policy = ctx.lookup("ExitPolicy")
     cmd.extend(("--exit-policy", "stop" if policy is None else policy))
 
@@ -782,11 +837,14 @@ def check_kill_mode(service: UnitFile) -> None:
         service.set("Service", "KillMode", "mixed")
 
 
-def unknown_keys(unit: UnitFile, group: str) -> list[tuple[str, str]]:
-    """Every (group, key) not supported, the type group first then [Quadlet]."""
+def unknown_keys(unit: UnitFile, group: str, tgt: Target | None = None) -> list[tuple[str, str]]:
+    """Every (group, key) the target release does not support, the type group first then [Quadlet]."""
+    tgt = target() if tgt is None else tgt
     out = []
     for g in (group, tables.QUADLET_GROUP):
-        ok = tables.SUPPORTED_KEYS[g]
+        if g not in tgt.sections:
+            continue  # before 5.3 quadlet does not look at [Quadlet]
+        ok = tgt.keys(g)
         out.extend((g, k) for k in unit.list_keys(g) if k not in ok)
     return out
 
@@ -812,17 +870,19 @@ def translate_dependencies(service: UnitFile, infos: dict) -> None:
             service.add("Unit", key, " ".join(out))
 
 
-def init_service(ctx_unit: UnitFile, group: str, infos: dict, is_user: bool, podman: str) -> Ctx:
+def init_service(ctx_unit: UnitFile, group: str, infos: dict, is_user: bool, podman: str, tgt: Target | None = None) -> Ctx:
+    tgt = target() if tgt is None else tgt
     info = infos.get(ctx_unit.filename)
     if info is None:
         raise QuadletError(f"internal error while processing container {ctx_unit.filename}")
-    bad = unknown_keys(ctx_unit, group)
+    bad = unknown_keys(ctx_unit, group, tgt)
     if bad:
         g, k = bad[0]
         raise QuadletError(f"unsupported key '{k}' in group '{g}' in {ctx_unit.path}", k, g)
     service = ctx_unit.dup()
     service.filename = info.service_file_name
-    translate_dependencies(service, infos)
+    if tgt.has("unit-dependencies"):
+        translate_dependencies(service, infos)
     if service.lookup_boolean_default(tables.QUADLET_GROUP, "DefaultDependencies", True):
         net = "podman-user-wait-network-online.service" if is_user else "network-online.target"
         service.prepend_line("Unit", "After", net)
@@ -832,7 +892,7 @@ def init_service(ctx_unit: UnitFile, group: str, infos: dict, is_user: bool, pod
     service.add("Unit", "RequiresMountsFor", "%t/containers")
     service.rename_group(group, tables.X_GROUP[group])
     service.rename_group(tables.QUADLET_GROUP, tables.X_QUADLET_GROUP)
-    return Ctx(ctx_unit, service, group, infos, is_user, podman)
+    return Ctx(ctx_unit, service, group, infos, is_user, podman, tgt)
 
 
 # -- converters ----------------------------------------------------------------------
@@ -853,12 +913,13 @@ def convert_container(ctx: Ctx) -> None:
     name = container_name(u)
     service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
     check_kill_mode(service)
-    stop = ctx.base_command() + ["rm", "-v", "-f", "-i", name]
+    by_name = ctx.target.has("track-by-name")
+    stop = ctx.base_command() + ["rm", "-v", "-f", "-i", name if by_name else "--cidfile=%t/%N.cid"]
     service.add_cmdline("Service", "ExecStop", stop)
     stop[0] = "-" + stop[0]
     service.add_cmdline("Service", "ExecStopPost", stop)
     exec_reload(ctx, name)
-    cmd = ctx.base_command() + ["run", "--name", name, "--replace", "--rm"]
+    cmd = ctx.base_command() + ["run", "--name", name] + ([] if by_name else ["--cidfile=%t/%N.cid"]) + ["--replace", "--rm"]
     service.add("Service", "Delegate", "yes")
     emit_rows(ctx, cmd)
     service.add_cmdline("Service", "ExecStart", cmd)
@@ -984,18 +1045,29 @@ def convert_pod(ctx: Ctx) -> None:
         service.add("Unit", "Before", svc)
     if not u.has_key("Service", "SyslogIdentifier"):
         service.set("Service", "SyslogIdentifier", "%N")
-    service.add_cmdline("Service", "ExecStart", ctx.base_command() + ["pod", "start", name])
+    by_name = ctx.target.has("track-by-name")
+    pod_id = "--pod-id-file=%t/%N.pod-id"
     timeout = ctx.lookup("StopTimeout")
-    service.add_cmdline(
-        "Service", "ExecStop", ctx.base_command() + ["pod", "stop", "--ignore", f"--time={'10' if timeout is None else timeout}", name]
-    )
-    service.add_cmdline("Service", "ExecStopPost", ctx.base_command() + ["pod", "rm", "--ignore", "--force", name])
-    cmd = ctx.base_command() + ["pod", "create", "--infra-conmon-pidfile=%t/%N.pid", "--replace"]
+    stop = ["--ignore", f"--time={'10' if timeout is None else timeout}"]
+    rm = ["--ignore", "--force"]
+    if by_name:
+        start, stop, rm = [name], stop + [name], rm + [name]
+    else:
+        start, stop, rm = [pod_id], [pod_id] + stop, [pod_id] + rm
+    service.add_cmdline("Service", "ExecStart", ctx.base_command() + ["pod", "start"] + start)
+    service.add_cmdline("Service", "ExecStop", ctx.base_command() + ["pod", "stop"] + stop)
+    service.add_cmdline("Service", "ExecStopPost", ctx.base_command() + ["pod", "rm"] + rm)
+    cmd = ctx.base_command() + ["pod", "create", "--infra-conmon-pidfile=%t/%N.pid"]
+    if not by_name:
+        cmd.append(pod_id)
+    if not ctx.target.has("exit-policy-key"):
+        cmd.append("--exit-policy=stop")
+    cmd.append("--replace")
     emit_rows(ctx, cmd)
     service.add_cmdline("Service", "ExecStartPre", cmd)
     service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
     service.setv("Service", "Type", "forking", "PIDFile", "%t/%N.pid")
-    if not u.has_key("Service", "Restart"):
+    if not u.has_key("Service", "Restart") or not ctx.target.has("pod-restart-kept"):
         service.set("Service", "Restart", "on-failure")
 
 
@@ -1011,12 +1083,13 @@ CONVERTERS = {
 }
 
 
-def convert(unit: UnitFile, infos: dict, is_user: bool, podman: str = "/usr/bin/podman") -> tuple[UnitFile, list[str]]:
+def convert(unit: UnitFile, infos: dict, is_user: bool, podman: str = "/usr/bin/podman", tgt: Target | None = None) -> tuple[UnitFile, list[str]]:
     """Convert one quadlet unit: (service unit, warnings). Raises QuadletError."""
+    tgt = target() if tgt is None else tgt
     group = unit_group(unit)
-    if group is None:
+    if group is None or file_ext(unit.filename) not in tgt.types:
         raise QuadletError(f"unsupported file type {go_quote(unit.filename)}")
-    ctx = init_service(unit, group, infos, is_user, podman)
+    ctx = init_service(unit, group, infos, is_user, podman, tgt)
     try:
         CONVERTERS[group](ctx)
     except QuadletError as e:
@@ -1151,10 +1224,23 @@ def unit_dirs(is_user: bool, env: dict | None = None, log=None) -> list[str]:
 
 
 class _Loader:
-    def __init__(self, result: GenerateResult, debug) -> None:
+    def __init__(self, result: GenerateResult, debug, tgt: Target) -> None:
         self.result = result
         self.debug = debug
         self.errors = False
+        self.target = tgt
+
+    def known_type(self, path: str) -> bool:
+        """Does the target release read files of this type? (If not, it skips them without a word.)"""
+        ext = file_ext(path)
+        if ext in self.target.types:
+            return True
+        msg = (
+            f"podman {self.target.version} does not know {ext} units (podman >= {versions.UNIT_TYPE_SINCE[ext[1:]]}): "
+            f"{os.path.basename(path)} will be ignored"
+        )
+        self.result.report.error(HF_TOO_NEW, msg, file=path, line=1)
+        return False
 
     def error(self, msg: str, code: str, file: str | None = None, line: int = 0) -> None:
         self.result.log.append(msg)
@@ -1185,6 +1271,8 @@ class _Loader:
             if name in seen or file_ext(name) not in tables.UNIT_TYPES:
                 continue
             path = d.rstrip("/") + "/" + name if d != "/" else "/" + name
+            if not self.known_type(path):
+                continue
             self.debug(f"Loading source unit file {path}")
             unit, err = self.load_file(path)
             if unit is None:
@@ -1300,14 +1388,19 @@ def generate(
     podman: str | None = None,
     output_dir: str = "",
     verbose: bool = False,
+    podman_version: str | None = None,
 ) -> GenerateResult:
     """Run the generator in memory.
 
     ``sources``: a list of directories and/or quadlet files; None means the
     standard search path (``QUADLET_UNIT_DIRS`` from ``env`` first).
     ``output_dir`` only affects the ``---path---`` names and debug lines.
+    ``podman_version`` (``"5.4"``, ...): emulate that release's generator
+    (its unit types, keys and output; see :class:`Target`); None: podman 6.1.
+    Raises ValueError for a release not in :data:`versions.VERSIONS`.
     Nothing is written; see :mod:`hostform.cli.quadlet` for the drop-in.
     """
+    tgt = target(podman_version)
     env = os.environ if env is None else env
     if podman is None:
         podman = env.get("PODMAN") or "/usr/bin/podman"
@@ -1317,7 +1410,7 @@ def generate(
         if verbose:
             result.log.append(msg)
 
-    loader = _Loader(result, debug)
+    loader = _Loader(result, debug, tgt)
     seen: set[str] = set()
     units: list[UnitFile] = []
     dirs: list[str] = []
@@ -1336,7 +1429,7 @@ def generate(
                 if d not in dirs:
                     dirs.append(d)
                 name = os.path.basename(s)
-                if name in seen:
+                if name in seen or (file_ext(name) in tables.UNIT_TYPES and not loader.known_type(s)):
                     continue
                 unit, err = loader.load_file(s)
                 if unit is None:
@@ -1354,20 +1447,27 @@ def generate(
     units.sort(key=lambda u: tables.UNIT_TYPES[file_ext(u.filename)][3])
     infos = build_infos(units)
     for unit in units:
-        _convert_one(unit, infos, user, podman, output_dir, result, loader)
+        _convert_one(unit, infos, user, podman, output_dir, result, loader, tgt)
     result.exit_code = 1 if loader.errors else 0
     return result
 
 
-def _convert_one(unit: UnitFile, infos: dict, user: bool, podman: str, output_dir: str, result: GenerateResult, loader: _Loader) -> None:
+def _convert_one(
+    unit: UnitFile, infos: dict, user: bool, podman: str, output_dir: str, result: GenerateResult, loader: _Loader, tgt: Target
+) -> None:
     rep = result.report
-    for key in tables.UNSUPPORTED_SERVICE_KEYS:
+    for key in tables.UNSUPPORTED_SERVICE_KEYS if tgt.has("service-keys-warned") else ():
         if unit.lookup("Service", key) is not None:
             msg = f"Warning: using key {key} in the Service group is not supported - use at your own risk"
             result.log.append(msg)
             ln = unit.key_lines("Service", key)[-1]
             rep.warn(HF_WARNING, msg, file=ln.file, line=ln.lineno)
     group = unit_group(unit)
+    for g in (group, tables.QUADLET_GROUP):
+        for k in unit.list_keys(g) if g else ():
+            if (g, k) in versions.DEPRECATED:
+                for ln in unit.key_lines(g, k):  # podman is silent; only hostform's report says it
+                    rep.warn(HF_DEPRECATED, f"key '{k}' in [{g}] is deprecated", file=ln.file or unit.path, line=ln.lineno)
     if group in ("Container", "Volume", "Image", "Artifact"):
         image = unit.lookup(group, "Image")
         if image is not None and not image.endswith((".build", ".image")) and not is_unambiguous_name(image):
@@ -1380,14 +1480,14 @@ def _convert_one(unit: UnitFile, infos: dict, user: bool, podman: str, output_di
             ln = unit.key_lines(group, "Image")[-1]  # type: ignore[arg-type]
             rep.warn(HF_WARNING, msg, file=ln.file, line=ln.lineno)
     try:
-        service, warnings = convert(unit, infos, user, podman)
+        service, warnings = convert(unit, infos, user, podman, tgt)
     except QuadletError as e:
         if e.warnings:
             _log_warnings(result, unit, e.warnings)
         msg = f"converting {go_quote(unit.filename)}: {e.message}"
         result.log.append(msg)
         loader.errors = True
-        _report_error(rep, unit, group, e)
+        _report_error(rep, unit, group, e, tgt)
         return
     if warnings:
         _log_warnings(result, unit, warnings)
@@ -1406,11 +1506,17 @@ def _log_warnings(result: GenerateResult, unit: UnitFile, warnings: list[str]) -
         result.report.warn(HF_WARNING, f"{unit.filename}: {w}", file=unit.path or unit.filename)
 
 
-def _report_error(rep: Report, unit: UnitFile, group: str | None, e: QuadletError) -> None:
+def _report_error(rep: Report, unit: UnitFile, group: str | None, e: QuadletError, tgt: Target) -> None:
     if e.message.startswith("unsupported key "):
-        for g, k in unknown_keys(unit, group):  # type: ignore[arg-type]
+        for g, k in unknown_keys(unit, group, tgt):  # type: ignore[arg-type]
+            first = versions.since(g, k)
             for ln in unit.key_lines(g, k):
-                rep.error(HF_UNKNOWN_KEY, f"unsupported key '{k}' in group '{g}'", file=ln.file or unit.path, line=ln.lineno)
+                where = {"file": ln.file or unit.path, "line": ln.lineno}
+                if first is None:
+                    rep.error(HF_UNKNOWN_KEY, f"unsupported key '{k}' in group '{g}'", **where)  # type: ignore[arg-type]
+                else:
+                    msg = f"unsupported key '{k}' in [{g}] (podman >= {first}; the target is podman {tgt.version})"
+                    rep.error(HF_TOO_NEW, msg, **where)  # type: ignore[arg-type]
         return
     g = e.group or group
     file, line = unit.path or unit.filename, 0

@@ -294,6 +294,12 @@ ROWS: dict[str, tuple[tuple[str, str, str | None, str | None], ...]] = {
 
 # The Kube group only supports the RemapUsers family, never explicit maps; keep
 # the key set as podman has it.
+# Rows as they were before a change of versions.CHANGES (for older --podman-version
+# targets): change -> (group, the row that replaces the current one of that key).
+ROWS_BEFORE: dict[str, tuple[str, tuple[str, str, str | None, str | None]]] = {
+    "entrypoint-equals": ("Container", ("Entrypoint", "string", "--entrypoint", None)),
+}
+
 SUPPORTED_KEYS: dict[str, frozenset[str]] = {g: frozenset(r[0] for r in rows) for g, rows in ROWS.items()}
 SUPPORTED_KEYS[QUADLET_GROUP] = frozenset(QUADLET_KEYS)
 

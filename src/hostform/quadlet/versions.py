@@ -26,6 +26,7 @@ from __future__ import annotations
 from functools import cache
 
 __all__ = [
+    "CHANGES",
     "DEFAULT_PODMAN_VERSION",
     "DEPRECATED",
     "PASSTHROUGH_SECTIONS",
@@ -34,6 +35,7 @@ __all__ = [
     "SERVICE_KEYS_WARNED_SINCE",
     "UNIT_TYPE_SINCE",
     "VERSIONS",
+    "changes",
     "keys",
     "normalize_version",
     "sections",
@@ -191,6 +193,30 @@ _ADDED: dict[str, dict[str, str]] = {
 }
 
 
+# Output changes between releases: behaviour name -> the first release with the
+# new behaviour (the generator emulates the old one for older targets). Read
+# from quadlet.go at the release tags; the "6.0" rows are changes between
+# v5.8.0 and the 6.x main branch (no 6.0 tag in the snapshot; podman 5.8.6
+# still has the old behaviour, 6.1.1 the new one).
+CHANGES: dict[str, str] = {
+    # [Unit] After=/Requires=/... naming quadlet files are translated to their services
+    "unit-dependencies": "5.5",
+    # containers and pods are addressed by name (`rm -v -f -i NAME`, `--pod NAME`,
+    # `pod start NAME`); before: `--cidfile=%t/%N.cid` and `--pod-id-file=%t/%N.pod-id`
+    "track-by-name": "5.6",
+    # `pod create` takes `--exit-policy X` from ExitPolicy= (default stop);
+    # before: a fixed `--exit-policy=stop` right after `--pod-id-file`
+    "exit-policy-key": "5.6",
+    # `--entrypoint=VALUE`, an empty value kept (clears the image's entrypoint);
+    # before: `--entrypoint VALUE`, only when not empty
+    "entrypoint-equals": "6.0",
+    # a .pod's own [Service] Restart= is kept; before: always Restart=on-failure
+    "pod-restart-kept": "6.0",
+    # [Service] User=/Group=/DynamicUser= draw a "not supported" warning
+    "service-keys-warned": SERVICE_KEYS_WARNED_SINCE,
+}
+
+
 def normalize_version(version: str) -> str:
     """``"5.4.2"``, ``"v5.4"`` or ``"5.4"`` -> ``"5.4"``; ValueError for a release not in VERSIONS."""
     text = version.strip().lstrip("vV")
@@ -251,3 +277,10 @@ def unit_types(version: str) -> tuple[str, ...]:
     """File extensions (``"container"``, ``"pod"``, ...) podman ``version``'s generator converts."""
     i = _index(version)
     return tuple(t for t, first in UNIT_TYPE_SINCE.items() if VERSIONS.index(first) <= i)
+
+
+@cache
+def changes(version: str) -> frozenset[str]:
+    """The behaviours of :data:`CHANGES` that podman ``version``'s generator has."""
+    i = _index(version)
+    return frozenset(name for name, first in CHANGES.items() if VERSIONS.index(first) <= i)
