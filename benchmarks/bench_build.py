@@ -1,0 +1,67 @@
+"""Benchmark `hostform build`: generated hosts of 10, 100 and 1000 services.
+
+Each host has N services (half with a health check, every fourth with a
+volume) and a site for every other service. Prints the best of a few runs of
+the whole in-memory build (load, render, Butane, Ignition, checks when
+present), then the time per service, which should stay flat (linear).
+Target: 1000 services under 2 s.
+
+    python benchmarks/bench_build.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def host_text(n: int) -> str:
+    lines = ["name: bench", "services:"]
+    for i in range(n):
+        lines.append(f"  svc{i}:")
+        lines.append(f"    image: ghcr.io/example/svc{i}:latest")
+        lines.append(f"    port: {8000 + i % 1000}")
+        lines.append(f"    env: {{INDEX: \"{i}\", MODE: production}}")
+        if i % 2 == 0:
+            lines.append("    health: {http: /healthz}")
+        if i % 4 == 0:
+            lines.append(f"    volumes: {{data{i}: /var/lib/svc}}")
+    lines.append("sites:")
+    for i in range(0, n, 2):
+        lines.append(f"  s{i}.example.org: svc{i}")
+    lines.append("tls: {email: ops@example.org}")
+    return "\n".join(lines) + "\n"
+
+
+def build_once(d: Path) -> float:
+    from hostform.host.build import build_bundle, outputs, run_checks
+
+    t = time.perf_counter()
+    b = build_bundle(d)
+    if b.ignition is None:
+        sys.exit("build failed:\n" + b.report.format())
+    b.report.merge(run_checks(b))
+    outputs(b)
+    return time.perf_counter() - t
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sizes", default="10,100,1000")
+    args = ap.parse_args()
+    print(f"{'services':>8}  {'best (s)':>9}  {'per service (ms)':>16}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Path(tmp)
+            (d / "hostform.yaml").write_text(host_text(n))
+            best = min(build_once(d) for _ in range(args.repeat))
+        print(f"{n:>8}  {best:>9.3f}  {best / n * 1000:>16.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
