@@ -23,6 +23,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quadlet": ("quadlet", "generate systemd units from quadlet files (drop-in for podman's generator)"),
     "check": ("check", "run every check on a host (Butane, Ignition, quadlet, Caddy, deployment quirks); write nothing"),
     "units": ("units", "print the systemd services the VM's quadlet generator will write"),
+    "plan": ("deploy.plan", "say what `apply` would change on the target (terraform or tofu plan)"),
+    "apply": ("deploy.apply", "build, then create or replace the VM on the target with terraform or tofu"),
+    "destroy": ("deploy.destroy", "destroy what `apply` made on the target (the state volume too)"),
     "explain": ("explain", "explain a diagnostic code: `hostform explain HF003`"),
 }
 

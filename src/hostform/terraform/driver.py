@@ -1,8 +1,8 @@
 """Driving terraform (or tofu): what to run, and what it printed, as pure functions.
 
-Command builders return argv lists; parsers take terraform's output text.
-The only side effect is :func:`run_command`, the one subprocess call, which
-:class:`Terraform` takes as a replaceable ``runner`` (tests pass a fake).
+Command builders return argv lists (``terraform -chdir=DIR ...``); parsers
+take terraform's output text.  :class:`Terraform` runs them through a
+``hostform._runner.Runner`` (tests pass a ``FakeRunner``, or the real one).
 
 Credentials are never handled here: the environment is passed through as it is,
 plus ``TF_IN_AUTOMATION=1`` and ``TF_INPUT=0``.
@@ -13,17 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from hostform._runner import Result, Runner, SubprocessRunner
 from hostform.diagnostics import Diagnostic, Report
 
 __all__ = [
     "PLAN_FILE",
     "ROLES",
     "Change",
-    "Result",
     "Terraform",
     "apply_argv",
     "explain_plan",
@@ -32,7 +31,6 @@ __all__ = [
     "parse_plan",
     "parse_validate",
     "plan_argv",
-    "run_command",
     "show_argv",
     "terraform_env",
     "validate_argv",
@@ -79,22 +77,6 @@ _IGNITION_ATTRS = {"user_data", "triggers_replace"}
 _KEPT_ROLES = ("the state volume", "the reserved IP")
 
 
-@dataclass(frozen=True)
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-Runner = Callable[[Sequence[str], str, Mapping[str, str]], Result]
-
-
-def run_command(argv: Sequence[str], cwd: str, env: Mapping[str, str]) -> Result:
-    """The one subprocess call (stdin closed, output captured)."""
-    p = subprocess.run(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    return Result(p.returncode, p.stdout, p.stderr)
-
-
 def find_terraform(explicit: str | None = None, path: str | None = None) -> str | None:
     """``explicit`` if given (a name on PATH or a path), else terraform, else tofu, on PATH."""
     if explicit:
@@ -113,27 +95,27 @@ def terraform_env(base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def init_argv(tf: str) -> list[str]:
-    return [tf, "init", "-input=false", "-no-color"]
+def init_argv(tf: str, workdir: str) -> list[str]:
+    return [tf, f"-chdir={workdir}", "init", "-input=false", "-no-color"]
 
 
-def validate_argv(tf: str) -> list[str]:
-    return [tf, "validate", "-json", "-no-color"]
+def validate_argv(tf: str, workdir: str) -> list[str]:
+    return [tf, f"-chdir={workdir}", "validate", "-json", "-no-color"]
 
 
-def plan_argv(tf: str, out: str = PLAN_FILE, destroy: bool = False) -> list[str]:
-    argv = [tf, "plan", "-input=false", "-no-color", f"-out={out}"]
+def plan_argv(tf: str, workdir: str, out: str = PLAN_FILE, destroy: bool = False) -> list[str]:
+    argv = [tf, f"-chdir={workdir}", "plan", "-input=false", "-no-color", f"-out={out}"]
     if destroy:
         argv.append("-destroy")
     return argv
 
 
-def show_argv(tf: str, planfile: str = PLAN_FILE) -> list[str]:
-    return [tf, "show", "-json", "-no-color", planfile]
+def show_argv(tf: str, workdir: str, planfile: str = PLAN_FILE) -> list[str]:
+    return [tf, f"-chdir={workdir}", "show", "-json", "-no-color", planfile]
 
 
-def apply_argv(tf: str, planfile: str = PLAN_FILE) -> list[str]:
-    return [tf, "apply", "-input=false", "-no-color", "-auto-approve", planfile]
+def apply_argv(tf: str, workdir: str, planfile: str = PLAN_FILE) -> list[str]:
+    return [tf, f"-chdir={workdir}", "apply", "-input=false", "-no-color", "-auto-approve", planfile]
 
 
 @dataclass(frozen=True)
@@ -245,20 +227,20 @@ def explain_plan(changes: list[Change], destroy: bool = False) -> str:
 class Terraform:
     """terraform (or tofu) in one working directory, through a replaceable runner."""
 
-    def __init__(self, binary: str, workdir: str, env: Mapping[str, str], runner: Runner = run_command) -> None:
+    def __init__(self, binary: str, workdir: str, env: Mapping[str, str], runner: Runner | None = None) -> None:
         self.binary = binary
         self.workdir = workdir
         self.env = terraform_env(env)
-        self.runner = runner
+        self.runner: Runner = runner if runner is not None else SubprocessRunner()
 
     def run(self, argv: Sequence[str]) -> Result:
-        return self.runner(argv, self.workdir, self.env)
+        return self.runner.run(argv, env=self.env, check=False)
 
     def init(self) -> Result:
-        return self.run(init_argv(self.binary))
+        return self.run(init_argv(self.binary, self.workdir))
 
     def validate(self) -> tuple[Result, Report]:
-        r = self.run(validate_argv(self.binary))
+        r = self.run(validate_argv(self.binary, self.workdir))
         try:
             return r, parse_validate(r.stdout)
         except ValueError:
@@ -268,13 +250,13 @@ class Terraform:
 
     def plan(self, destroy: bool = False) -> tuple[Result, list[Change] | None]:
         """Plan into PLAN_FILE, then read its actions (None when the plan failed)."""
-        r = self.run(plan_argv(self.binary, PLAN_FILE, destroy))
-        if r.returncode != 0:
+        r = self.run(plan_argv(self.binary, self.workdir, PLAN_FILE, destroy))
+        if not r.ok:
             return r, None
-        s = self.run(show_argv(self.binary, PLAN_FILE))
-        if s.returncode != 0:
+        s = self.run(show_argv(self.binary, self.workdir, PLAN_FILE))
+        if not s.ok:
             return s, None
         return r, parse_plan(s.stdout)
 
     def apply(self) -> Result:
-        return self.run(apply_argv(self.binary, PLAN_FILE))
+        return self.run(apply_argv(self.binary, self.workdir, PLAN_FILE))

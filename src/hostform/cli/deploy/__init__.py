@@ -1,0 +1,151 @@
+"""``hostform plan | apply | destroy [DIR]``: Terraform for the host's target.
+
+The three commands are the modules ``plan``, ``apply`` and ``destroy`` of this
+package, each a one-line call of :func:`run`.
+
+Builds DIR first (when it has ``hostform.yaml`` or ``main.bu``), renders
+``DIR/build/terraform/main.tf.json`` from the host file's ``target:`` section
+and ``DIR/build/main.ign``, then runs terraform (or tofu: found on PATH, or
+named with --terraform) in that directory: init, plan into a plan file, and
+says in words what the plan does before ``apply`` or ``destroy`` carries it
+out.  Credentials come from the environment (VULTR_API_KEY, HCLOUD_TOKEN,
+DIGITALOCEAN_TOKEN, AWS_*) and are never written to a file.
+
+Exit status: 0 done (or nothing to do), 1 an error (the build, the target,
+terraform), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["load_target_data", "run", "write_tf"]
+
+
+def load_target_data(project: Path) -> tuple[Any, str | None]:
+    """The raw ``target:`` value of ``project/hostform.yaml`` (or ``project/target.json``), and an error."""
+    host_file = project / "hostform.yaml"
+    if host_file.is_file():
+        from hostform import yamlpos
+
+        try:
+            data = yamlpos.resolve(yamlpos.load(host_file.read_bytes()))
+        except yamlpos.YAMLError as e:
+            return None, f"{host_file}: {e.message}"
+        if isinstance(data, dict) and "target" in data:
+            return data["target"], None
+        return None, f"{host_file}: no `target:` section (where the host runs: provider, region, size...)"
+    alt = project / "target.json"
+    if alt.is_file():
+        try:
+            return json.loads(alt.read_text("utf-8")), None
+        except ValueError as e:
+            return None, f"{alt}: {e}"
+    return None, f"{project}: no hostform.yaml with a `target:` section"
+
+
+def write_tf(build: Path, tf: dict[str, Any]) -> Path:
+    from hostform.emit import write_atomic
+
+    out = build / "terraform" / "main.tf.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, (json.dumps(tf, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return out
+
+
+_DESCRIPTIONS = {
+    "plan": "Build, render build/terraform/main.tf.json from the target: section, and say what terraform would change.",
+    "apply": "Build, render build/terraform/main.tf.json, say what will change, then make the change with terraform.",
+    "destroy": "Say what will be destroyed (the VM, and the state volume with its data), then destroy it with terraform.",
+}
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    sys.stderr.write(question + " [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _fail(prog: str, r: Any) -> int:
+    tail = (r.stderr or r.stdout).strip()
+    sys.stderr.write(f"{prog}: terraform failed (exit {r.returncode}):\n{tail}\n")
+    return 1
+
+
+def run(command: str, argv: list[str]) -> int:
+    """``hostform COMMAND ARGV...`` for COMMAND in plan, apply, destroy."""
+    prog = f"hostform {command}"
+    p = argparse.ArgumentParser(prog=prog, description=_DESCRIPTIONS[command])
+    p.add_argument("dir", nargs="?", default=".", help="the project directory (default: .)")
+    p.add_argument("--terraform", metavar="PROGRAM", help="terraform or tofu to run (default: terraform, else tofu, on PATH)")
+    p.add_argument("--no-build", action="store_true", help="use DIR/build/main.ign as it is")
+    if command != "plan":
+        p.add_argument("-y", "--yes", action="store_true", help="do not ask before changing anything")
+    args = p.parse_args(argv)
+
+    from hostform.terraform import driver
+    from hostform.terraform.model import parse_target
+    from hostform.terraform.render import render
+
+    project = Path(args.dir).resolve()
+    build = project / "build"
+    tf_bin = driver.find_terraform(args.terraform)
+    if tf_bin is None:
+        sys.stderr.write(f"{prog}: {args.terraform or 'terraform (or tofu)'} not found; install it or name it with --terraform\n")
+        return 1
+    if not args.no_build and ((project / "hostform.yaml").is_file() or (project / "main.bu").is_file()):
+        from hostform.cli import build as build_cmd
+
+        if build_cmd.main([str(project), "-q"]) != 0:
+            return 1
+    ign = build / "main.ign"
+    try:
+        ignition_text = ign.read_text("utf-8")
+    except OSError:
+        sys.stderr.write(f"{prog}: {ign} is missing: run `hostform build {args.dir}` first\n")
+        return 1
+    raw, err = load_target_data(project)
+    if err is not None:
+        sys.stderr.write(f"{prog}: {err}\n")
+        return 1
+    target, rep = parse_target(raw)
+    name = project.name
+    try:
+        name = json.loads(ignition_text).get("hostform_name") or name
+    except (ValueError, AttributeError):
+        pass
+    rendered = render(target, ignition_text, name, str(project)) if target is not None else None
+    if rendered is not None:
+        rep.merge(rendered.report)
+    for d in rep:
+        sys.stderr.write(d.format() + "\n")
+    if target is None or rendered is None or rep.is_fatal():
+        return 1
+    out = write_tf(build, rendered.tf)
+    tf = driver.Terraform(tf_bin, str(out.parent), os.environ)
+    r = tf.init()
+    if not r.ok:
+        return _fail(prog, r)
+    r, changes = tf.plan(destroy=command == "destroy")
+    if changes is None:
+        return _fail(prog, r)
+    words = driver.explain_plan(changes, destroy=command == "destroy")
+    sys.stdout.write(f"{words}\n")
+    if command == "plan" or words.startswith("no changes"):
+        return 0
+    if not args.yes and not _confirm(f"{command} {target.provider}: go ahead?"):
+        sys.stderr.write(f"{prog}: not confirmed; nothing changed (use --yes when not at a terminal)\n")
+        return 1
+    r = tf.apply()
+    if not r.ok:
+        return _fail(prog, r)
+    sys.stdout.write(f"{command}: done\n")
+    return 0
+

@@ -1,0 +1,9 @@
+"""`hostform apply [DIR]`: see :mod:`hostform.cli.deploy`."""
+
+from __future__ import annotations
+
+from hostform.cli.deploy import run
+
+
+def main(argv: list[str]) -> int:
+    return run("apply", argv)
