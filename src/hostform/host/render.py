@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -475,13 +476,12 @@ def _scalar(v: object) -> str:
     return json.dumps(str(v), ensure_ascii=False)
 
 
+_NOT_BLOCK = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\ufeff\u2028\u2029]|[ \t]\n|[ \t]$")
+
+
 def _block_ok(s: str) -> bool:
-    if "\n" not in s.rstrip("\n") and not s.endswith("\n"):
-        return False
-    for ch in s:
-        if ch != "\n" and ch != "\t" and (ord(ch) < 32 or ord(ch) in (0x7F, 0x85, 0xFEFF, 0x2028, 0x2029)):
-            return False
-    return not any(line.endswith((" ", "\t")) for line in s.split("\n"))
+    """Can ``s`` be a literal block scalar (several lines, nothing YAML would change)?"""
+    return "\n" in s and _NOT_BLOCK.search(s) is None
 
 
 def _block(s: str, indent: str) -> str:
