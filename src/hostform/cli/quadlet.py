@@ -2,10 +2,18 @@
 
 Same flags (Go ``flag`` syntax: ``-dryrun``, ``--dryrun``, ``-v=true``), same
 arguments (``normal-dir [early-dir] [late-dir]`` as systemd passes them; only
-the first is used), same messages and exit codes.  One addition:
-``-check [FILE|DIR...]`` prints hostform's diagnostics (``file:line:
-error[HF3xx]: ...``) instead of podman's messages and writes nothing; without
-arguments it checks the standard search path.
+the first is used), same messages and exit codes.  hostform's additions
+(listed after podman's usage by ``--help``; ``-h``/``-help`` print podman's
+usage alone, on stderr, as podman does):
+
+* ``-check [FILE|DIR...]`` prints hostform's diagnostics (``file:line:
+  error[HFxxx]: ...``) instead of podman's messages and writes nothing;
+  without arguments it checks the standard search path. It targets
+  ``versions.DEFAULT_PODMAN_VERSION`` (what Fedora CoreOS stable ships):
+  unit types and keys that release does not know are errors (HF050),
+  deprecated keys warnings (HF305).
+* ``-podman-version X.Y`` emulates that podman release's generator (for
+  ``-check``, and for generation, which otherwise behaves as podman 6.1).
 
 Kept lean for start-up time: the generator is imported only once flags are
 parsed, and nothing here imports ``re``, ``argparse`` or ``dataclasses``.
@@ -24,7 +32,7 @@ FLAGS = {
     "v": "Print debug information",
     "version": "Print version information and exit",
 }
-_HIDDEN = {"check"}
+_HOSTFORM_FLAGS = {"check": False, "podman-version": ""}  # name -> default (bool flag or string flag)
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
@@ -36,10 +44,43 @@ def usage(prog: str) -> str:
     return "".join(out)
 
 
-def parse_flags(argv: list[str], prog: str) -> tuple[dict[str, bool], list[str], str | None, int]:
-    """Go flag.Parse for bool flags: (flags, positional args, error text, exit code)."""
-    flags = {name: False for name in FLAGS}
-    flags["check"] = False
+def help_text(prog: str) -> str:
+    """``--help``: podman's usage, then hostform's additions."""
+    from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, VERSIONS
+
+    return usage(prog) + (
+        "\nhostform additions:\n"
+        "  -check [FILE|DIR...]\n"
+        "    \tprint hostform's diagnostics (file:line: error[HFxxx]: ...) for the quadlet\n"
+        "    \tfiles (default: the standard search path) and write nothing; exit 1 on errors.\n"
+        "    \tReports what the target podman would skip or warn about: unknown unit types,\n"
+        "    \tkeys newer than it, conversion errors and warnings, deprecated keys\n"
+        "  -podman-version X.Y\n"
+        f"    \tthe podman release to emulate ({VERSIONS[0]} to {VERSIONS[-1]}); default for -check:\n"
+        f"    \t{DEFAULT_PODMAN_VERSION} (Fedora CoreOS stable), for generation: {VERSIONS[-1]}\n"
+        "  -h, -help   podman's usage alone (on stderr, as podman prints it)\n"
+    )
+
+
+def _check_version(value: str) -> str | None:
+    """Error text for a --podman-version value the table does not know."""
+    from hostform.quadlet.versions import VERSIONS, normalize_version
+
+    try:
+        normalize_version(value)
+    except ValueError as e:
+        return f'invalid value "{value}" for flag -podman-version: {e}; known versions: {" ".join(VERSIONS)}\n'
+    return None
+
+
+def parse_flags(argv: list[str], prog: str) -> tuple[dict, list[str], str | None, int]:
+    """Go flag.Parse: (flags, positional args, error text, exit code).
+
+    An error text with exit code 0 is help: ``--help`` goes to stdout (it
+    starts with podman's "Usage of"), ``-h``/``-help`` to stderr.
+    """
+    flags: dict[str, bool | str] = {name: False for name in FLAGS}
+    flags.update(_HOSTFORM_FLAGS)
     # podman: the binary name decides the default of -user (quadlet-user-generator)
     flags["user"] = "user" in prog.rsplit("/", 1)[-1]
     i = 0
@@ -57,10 +98,20 @@ def parse_flags(argv: list[str], prog: str) -> tuple[dict[str, bool], list[str],
         if "=" in name:
             name, value = name.split("=", 1)
         if name in ("h", "help") and name not in flags:
-            return flags, [], usage(prog), 0
+            return flags, [], (help_text(prog) if a == "--help" else usage(prog)), 0
         if name not in flags:
             return flags, [], f"flag provided but not defined: -{name}\n" + usage(prog), 2
-        if value is None:
+        if isinstance(flags[name], str):  # a string flag: -name=value or -name value
+            if value is None:
+                if i + 1 >= len(argv):
+                    return flags, [], f"flag needs an argument: -{name}\n" + usage(prog), 2
+                i += 1
+                value = argv[i]
+            bad = _check_version(value) if name == "podman-version" else None
+            if bad is not None:
+                return flags, [], bad + usage(prog), 2
+            flags[name] = value
+        elif value is None:
             flags[name] = True
         elif value in _TRUE:
             flags[name] = True
@@ -114,7 +165,7 @@ def main(argv: list[str], env: dict | None = None, stdout=None, stderr=None, pro
         prog = sys.argv[0] if sys.argv and sys.argv[0] else "quadlet"
     flags, args, err, code = parse_flags(argv, prog)
     if err is not None:
-        stderr.write(err)
+        (stdout if code == 0 and "hostform additions:" in err else stderr).write(err)
         return code
     if flags["version"]:
         from hostform.quadlet.generator import PODMAN_VERSION
@@ -135,8 +186,13 @@ def main(argv: list[str], env: dict | None = None, stdout=None, stderr=None, pro
 
     from hostform.quadlet.generator import generate
 
+    version = flags["podman-version"] or None
+    if flags["check"] and version is None:
+        from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION
+
+        version = DEFAULT_PODMAN_VERSION
     sources = args if flags["check"] and args else None
-    result = generate(sources, is_user, env=env, output_dir=output, verbose=verbose)
+    result = generate(sources, is_user, env=env, output_dir=output, verbose=verbose, podman_version=version)
     if flags["check"]:
         stdout.write(result.report.format())
         return 1 if result.report.is_fatal() else 0
