@@ -27,8 +27,9 @@ from typing import Any
 __all__ = ["load_target_data", "run", "write_tf"]
 
 
-def load_target_data(project: Path) -> tuple[Any, str | None]:
-    """The raw ``target:`` value of ``project/hostform.yaml`` (or ``project/target.json``), and an error."""
+def load_target_data(project: Path) -> tuple[Any, str, str | None]:
+    """The raw ``target:`` value of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, and an error."""
+    name = project.name
     host_file = project / "hostform.yaml"
     if host_file.is_file():
         from hostform import yamlpos
@@ -36,17 +37,19 @@ def load_target_data(project: Path) -> tuple[Any, str | None]:
         try:
             data = yamlpos.resolve(yamlpos.load(host_file.read_bytes()))
         except yamlpos.YAMLError as e:
-            return None, f"{host_file}: {e.message}"
+            return None, name, f"{host_file}: {e.message}"
+        if isinstance(data, dict) and isinstance(data.get("name"), str) and data["name"]:
+            name = data["name"]
         if isinstance(data, dict) and "target" in data:
-            return data["target"], None
-        return None, f"{host_file}: no `target:` section (where the host runs: provider, region, size...)"
+            return data["target"], name, None
+        return None, name, f"{host_file}: no `target:` section (where the host runs: provider, region, size...)"
     alt = project / "target.json"
     if alt.is_file():
         try:
-            return json.loads(alt.read_text("utf-8")), None
+            return json.loads(alt.read_text("utf-8")), name, None
         except ValueError as e:
-            return None, f"{alt}: {e}"
-    return None, f"{project}: no hostform.yaml with a `target:` section"
+            return None, name, f"{alt}: {e}"
+    return None, name, f"{project}: no hostform.yaml with a `target:` section"
 
 
 def write_tf(build: Path, tf: dict[str, Any]) -> Path:
@@ -111,16 +114,11 @@ def run(command: str, argv: list[str]) -> int:
     except OSError:
         sys.stderr.write(f"{prog}: {ign} is missing: run `hostform build {args.dir}` first\n")
         return 1
-    raw, err = load_target_data(project)
+    raw, name, err = load_target_data(project)
     if err is not None:
         sys.stderr.write(f"{prog}: {err}\n")
         return 1
     target, rep = parse_target(raw)
-    name = project.name
-    try:
-        name = json.loads(ignition_text).get("hostform_name") or name
-    except (ValueError, AttributeError):
-        pass
     rendered = render(target, ignition_text, name, str(project)) if target is not None else None
     if rendered is not None:
         rep.merge(rendered.report)

@@ -1,0 +1,59 @@
+"""Fixtures for the Terraform tests: the real terraform, offline, in temp dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Where a filesystem mirror of provider plugins may be (the hashicorp/aws plugin on CI's machine).
+PLUGIN_MIRROR = Path(os.environ.get("HOSTFORM_TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
+
+
+def terraform_binary() -> str | None:
+    return os.environ.get("HOSTFORM_TERRAFORM") or shutil.which("terraform") or (
+        "/usr/local/bin/terraform" if os.path.isfile("/usr/local/bin/terraform") else None
+    )
+
+
+def mirrored(source: str) -> bool:
+    """Whether the plugin mirror holds ``source`` (e.g. hashicorp/aws)."""
+    return (PLUGIN_MIRROR / "registry.terraform.io" / source).is_dir()
+
+
+@pytest.fixture
+def terraform() -> str:
+    tf = terraform_binary()
+    if tf is None:
+        pytest.skip("terraform is not installed (set HOSTFORM_TERRAFORM or put it on PATH)")
+    return tf
+
+
+@pytest.fixture
+def tf_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """An offline terraform environment: its own data dir and CLI config (mirror only, no registry)."""
+    cfg = tmp_path / "terraformrc"
+    mirror = f'  filesystem_mirror {{\n    path = "{PLUGIN_MIRROR}"\n  }}\n' if PLUGIN_MIRROR.is_dir() else ""
+    cfg.write_text(f"provider_installation {{\n{mirror}}}\n")
+    env = {
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "TF_CLI_CONFIG_FILE": str(cfg),
+        "TF_DATA_DIR": str(tmp_path / "tfdata"),
+        "CHECKPOINT_DISABLE": "1",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return env
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> tuple[Path, Path]:
+    """A real script that appends its arguments to a log file: (script, log)."""
+    log = tmp_path / "provisioner.log"
+    script = tmp_path / "record.sh"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\n')
+    script.chmod(0o755)
+    return script, log

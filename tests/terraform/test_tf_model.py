@@ -1,0 +1,63 @@
+from hostform.terraform.model import CODES, parse_target
+
+
+def codes(rep):
+    return [d.code for d in rep]
+
+
+def test_minimal_vultr_warns_stale_image():
+    t, rep = parse_target({"provider": "vultr", "region": "cdg", "size": "vc2-1c-1gb"})
+    assert t is not None and t.os_id == 391
+    assert codes(rep) == ["HF501"]
+
+
+def test_vultr_with_image_url_is_clean():
+    t, rep = parse_target({"provider": "vultr", "region": "cdg", "plan": "vc2-1c-1gb", "image_url": "https://example.org/fcos.raw.xz"})
+    assert not rep and t.size == "vc2-1c-1gb" and t.os_id is None
+    assert t.device("x") == "/dev/vdb"
+
+
+def test_defaults():
+    t, _ = parse_target({"provider": "aws", "region": "eu-west-3", "size": "t3.micro"})
+    assert t.reserved_ip and t.state_volume.size_gb == 10 and t.zone == "eu-west-3a" and t.dns is None
+    assert t.device("web-state") == "/dev/nvme1n1"
+
+
+def test_digitalocean_device_names_the_volume():
+    t, _ = parse_target({"provider": "digitalocean", "region": "fra1", "size": "s-1vcpu-1gb", "image": "123"})
+    assert t.device("web-state") == "/dev/disk/by-id/scsi-0DO_Volume_web-state"
+
+
+def test_errors():
+    assert codes(parse_target({"provider": "gcp"})[1]) == ["HF500"]
+    assert parse_target("vultr")[0] is None
+    t, rep = parse_target({"provider": "hetzner", "region": "fsn1", "size": "cx22"})
+    assert t is None and "HF500" in codes(rep)  # no FCOS image on hetzner
+    t, rep = parse_target({"provider": "aws"})
+    assert t is None and codes(rep).count("HF500") == 2  # region, size
+    t, rep = parse_target({"provider": "local", "bogus": 1})
+    assert t is not None and codes(rep) == ["HF003"]
+
+
+def test_dns_and_state_volume():
+    t, rep = parse_target(
+        {
+            "provider": "vultr", "region": "cdg", "size": "s", "image": "snap",
+            "dns": {"domain": "example.org", "records": ["", {"name": "staging", "ttl": 60}]},
+            "state_volume": {"size_gb": 25, "device": "/dev/vdc"},
+        }
+    )
+    assert not rep
+    assert [(r.name, r.ttl) for r in t.dns.records] == [("", 300), ("staging", 60)]
+    assert t.state_volume.size_gb == 25 and t.device("x") == "/dev/vdc"
+    t, rep = parse_target({"provider": "local", "state_volume": False})
+    assert t.state_volume is None and t.device("x") is None
+    _, rep = parse_target({"provider": "vultr", "region": "r", "size": "s", "image": "i", "dns": {"domain": "x.org", "records": ["a", "a"]}})
+    assert codes(rep) == ["HF500"]
+    _, rep = parse_target({"provider": "vultr", "region": "r", "size": "s", "image": "i", "dns": {"domain": "x.org", "records": [{"name": "a", "type": "MX"}]}})
+    assert codes(rep) == ["HF500"]
+
+
+def test_codes_have_help():
+    for code, (name, text) in CODES.items():
+        assert code.startswith("HF5") and name and text.endswith(".")
