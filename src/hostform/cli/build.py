@@ -20,7 +20,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
     p.add_argument("--check", action="store_true", help="check only; write nothing")
     p.add_argument("-q", "--quiet", action="store_true", help="print only findings")
-    args = p.parse_args(argv)
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
+        return int(e.code or 0)
 
     from hostform.emit import write_tree
     from hostform.host.build import build_bundle, outputs, run_checks

@@ -52,7 +52,10 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hostform init", description="Write a commented hostform.yaml.")
     p.add_argument("dir", nargs="?", default=".", help="the project directory (default: .)")
     p.add_argument("--force", action="store_true", help="overwrite an existing hostform.yaml")
-    args = p.parse_args(argv)
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
+        return int(e.code or 0)
     d = Path(args.dir)
     target = d / "hostform.yaml"
     if target.exists() and not args.force:
