@@ -233,3 +233,28 @@ def test_init_then_build(tmp_path):
 def test_no_project(tmp_path, capsys):
     assert main(["build", str(tmp_path)]) == 1
     assert "HF004" in capsys.readouterr().err
+
+
+def test_pod_and_restart_always_warn_once_each(tmp_path):
+    """Host builds: HF016/HF017 at the host-file line, not again as HF054/HF055 (nor HF018)."""
+    from hostform.host.build import run_checks
+
+    (tmp_path / "hostform.yaml").write_text(
+        "name: h\nservices:\n"
+        "  a: {image: ghcr.io/x/a:1, pod: grp, health: {http: /}, port: 80}\n"
+        "  b: {image: ghcr.io/x/b:1, pod: grp, health: {http: /}, port: 81}\n"
+        "  c: {image: ghcr.io/x/c:1, restart: always}\n"
+    )
+    b = build_bundle(tmp_path)
+    b.report.merge(run_checks(b))
+    found = [(d.code, d.file, d.line) for d in b.report]
+    assert [f for f in found if f[0] in ("HF016", "HF054")] == [("HF016", "hostform.yaml", 3), ("HF016", "hostform.yaml", 4)]
+    assert [f for f in found if f[0] in ("HF017", "HF018", "HF055")] == [("HF017", "hostform.yaml", 5)]
+
+
+def test_plain_butane_keeps_artifact_level_findings():
+    from hostform.host.build import run_checks
+
+    b = build_bundle(REFERENCE)
+    codes = {d.code for d in run_checks(b)}
+    assert {"HF054", "HF055"} <= codes

@@ -455,9 +455,22 @@ def check_caddy_data(ctx: Context) -> None:
             )
 
 
+def _from_host_file(ctx: Context, q: Quadlet) -> bool:
+    """Was ``q`` generated from hostform.yaml?  Then the renderer already said it at the host-file line.
+
+    The renderer's HF016 (pod) and HF017 (restart: always without a health
+    check) sit on the line the user edits; the artifact-level HF054/HF055 would
+    say the same again.  Quadlets the user wrote (``quadlets:``, plain Butane)
+    are still checked.
+    """
+    return getattr(ctx.bundle, "host", None) is not None and bool(q.file.generated) and q.file.source == "hostform.yaml"
+
+
 def check_pod_auto_update(ctx: Context) -> None:
     """HF054: auto-updating a pod member restarts every container of the pod."""
     for q in ctx.units("container"):
+        if _from_host_file(ctx, q):
+            continue  # HF016
         policy, key = auto_update_policy(q)
         pod = pod_of(ctx, q)
         if not policy or pod is None:
@@ -487,6 +500,8 @@ def _has_readiness(q: Quadlet) -> bool:
 def check_readiness(ctx: Context) -> None:
     """HF055: auto-updated container with Restart=always and no readiness: rollback never fires."""
     for q in ctx.units("container"):
+        if _from_host_file(ctx, q):
+            continue  # HF017
         policy, key = auto_update_policy(q)
         if not policy or _has_readiness(q):
             continue

@@ -202,7 +202,7 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: Callable
             c.append("Notify=healthy")
         else:
             report.warn("HF019", f"service {s.name!r}: podman {host.podman} has no Notify=healthy: the health check cannot gate the start, so auto-update cannot roll back an unhealthy image", s.source, **where(s.source + ("health",)))
-    elif s.auto_update:
+    elif s.auto_update and s.restart != "always":  # with restart: always, HF017 says it
         report.warn("HF018", f"service {s.name!r} is auto-updated without a health check: a bad image that starts is never rolled back (add `health`)", s.source, **where(s.source))
     if s.memory:
         if _supported(host, "Container", "Memory"):

@@ -122,7 +122,7 @@ SERVICE = Key(
         Key("user", "str", "Run as this user (UID or UID:GID, or a name the image knows).", example="1000:1000"),
         Key("restart", "str", "systemd restart policy.", default="on-failure", enum=("on-failure", "always", "no")),
         Key("auto_update", "bool", "Update the image from its registry on the update schedule (`AutoUpdate=registry`).", default=True),
-        Key("pod", "str", "Put the service in this pod (see the warning HF015): all members of a pod restart together."),
+        Key("pod", "str", "Put the service in this pod (see the warning HF016): all members of a pod restart together."),
         Key("read_only", "bool", "Mount the container's root filesystem read-only.", default=False),
         Key("extra", "strmap", "More [Container] keys written as they are (KEY: value)."),
     ),
