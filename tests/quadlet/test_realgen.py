@@ -214,8 +214,8 @@ def test_manifest_real_58_known_failures(real_quadlet_58: Path) -> None:
 # hostform emulates podman 6.1 by default. On each input the real 5.4 and the
 # real 6.1 generators run too: where they agree (up to argument order) the
 # behaviour is shared and hostform must produce the same; where they differ,
-# hostform must match 6.1 (and, once it has `--podman-version 5.4`, match 5.4
-# in that mode: see _hostform_54 below).
+# hostform must match 6.1 (and match 5.4 with `--podman-version 5.4`:
+# test_own_units_podman_version_54).
 
 TINKERBELL = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "tinkerbell" / "files"
 
@@ -447,10 +447,7 @@ def _hostform_run(d: Path, version: str | None = None) -> tuple[int, dict[str, s
     if version is None:
         r = generate(None, False, env=env)
     else:
-        try:
-            r = generate(None, False, env=env, podman_version=version)  # type: ignore[call-arg]
-        except TypeError:
-            pytest.skip("hostform's generate() has no podman_version= yet (for `--podman-version 5.4`)")
+        r = generate(None, False, env=env, podman_version=version)
     return r.exit_code, dict(r.units)
 
 
@@ -629,3 +626,16 @@ def test_generated_units_vs_real(real_quadlet: Path, real_quadlet_61: Path, unit
     name, text = unit
     problems = compare_on({name: text}, real_quadlet, real_quadlet_61)
     assert not problems, f"{name}:\n{text}\n" + "\n\n".join(problems)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_quadlet_file())
+def test_generated_units_as_54_vs_real_54(real_quadlet: Path, unit: tuple[str, str]) -> None:
+    """`--podman-version 5.4` on random units equals the real 5.4 (up to argument and line order)."""
+    name, text = unit
+    with tempfile.TemporaryDirectory(prefix="hostform-cmp-") as tmp:
+        d = Path(tmp)
+        _write(d, {name: text})
+        code54, u54, _ = run_real(d, binary=real_quadlet)
+        code, ours = _hostform_run(d, "5.4")
+    assert (code, _units_of(ours)) == (code54, _units_of(u54)), f"{name}:\n{text}"

@@ -173,14 +173,14 @@ def unit_group(unit: UnitFile) -> str | None:
     return info[0] if info else None
 
 
-def service_name(unit: UnitFile) -> str:
+def service_name(unit: UnitFile, tgt: Target | None = None) -> str:
     info = tables.UNIT_TYPES[file_ext(unit.filename)]
     name = unit.lookup(info[0], "ServiceName")
     if name is not None:
         return name
     base = remove_extension(unit.filename)
     suffix = info[2]
-    if base.endswith("@"):
+    if base.endswith("@") and (tgt is None or tgt.has("template-names")):
         base = base[:-1]
         suffix += "@"
     return base + suffix
@@ -193,11 +193,11 @@ def container_name(unit: UnitFile) -> str:
     return name
 
 
-def resource_name(unit: UnitFile, group: str, key: str) -> str:
+def resource_name(unit: UnitFile, group: str, key: str, tgt: Target | None = None) -> str:
     name = unit.lookup(group, key)
     if not name:
         name = remove_extension(unit.filename, "systemd-")
-        if "@" in unit.filename:
+        if "@" in unit.filename and (tgt is None or tgt.has("template-names")):
             name = name[:-1] + "-%i"
     return name
 
@@ -945,7 +945,7 @@ def exec_reload(ctx: Ctx, name: str) -> None:
 
 
 def convert_network(ctx: Ctx) -> None:
-    name = resource_name(ctx.unit, "Network", "NetworkName")
+    name = resource_name(ctx.unit, "Network", "NetworkName", ctx.target)
     if ctx.unit.lookup_boolean_default("Network", "NetworkDeleteOnStop", False):
         ctx.service.add_cmdline("Service", "ExecStopPost", ctx.base_command() + ["network", "rm", name])
     cmd = ctx.base_command() + ["network", "create", "--ignore"]
@@ -957,7 +957,7 @@ def convert_network(ctx: Ctx) -> None:
 
 
 def convert_volume(ctx: Ctx) -> None:
-    name = resource_name(ctx.unit, "Volume", "VolumeName")
+    name = resource_name(ctx.unit, "Volume", "VolumeName", ctx.target)
     cmd = ctx.base_command() + ["volume", "create", "--ignore"]
     emit_rows(ctx, cmd)
     cmd.append(name)
@@ -1319,7 +1319,7 @@ class _Loader:
             self.errors = True
 
 
-def build_infos(units: list[UnitFile]) -> dict[str, UnitInfo]:
+def build_infos(units: list[UnitFile], tgt: Target | None = None) -> dict[str, UnitInfo]:
     infos: dict[str, UnitInfo] = {}
     for unit in units:
         ext = file_ext(unit.filename)
@@ -1333,7 +1333,7 @@ def build_infos(units: list[UnitFile]) -> dict[str, UnitInfo]:
         elif ext == ".pod":
             containers = []
             resource = pod_resource_name(unit)
-        infos[unit.filename] = UnitInfo(service_name(unit), resource, containers)
+        infos[unit.filename] = UnitInfo(service_name(unit, tgt), resource, containers)
     return infos
 
 
@@ -1445,7 +1445,7 @@ def generate(
     for unit in units:
         loader.load_dropins(unit, dirs)
     units.sort(key=lambda u: tables.UNIT_TYPES[file_ext(u.filename)][3])
-    infos = build_infos(units)
+    infos = build_infos(units, tgt)
     for unit in units:
         _convert_one(unit, infos, user, podman, output_dir, result, loader, tgt)
     result.exit_code = 1 if loader.errors else 0

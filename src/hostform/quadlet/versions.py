@@ -201,6 +201,9 @@ _ADDED: dict[str, dict[str, str]] = {
 CHANGES: dict[str, str] = {
     # [Unit] After=/Requires=/... naming quadlet files are translated to their services
     "unit-dependencies": "5.5",
+    # a template .volume/.network/... (name@.ext) becomes name-suffix@.service with
+    # resource name systemd-name-%i; before: name@-suffix.service and systemd-name@
+    "template-names": "5.7",
     # containers and pods are addressed by name (`rm -v -f -i NAME`, `--pod NAME`,
     # `pod start NAME`); before: `--cidfile=%t/%N.cid` and `--pod-id-file=%t/%N.pod-id`
     "track-by-name": "5.6",
