@@ -23,7 +23,6 @@ and accept any key (since 5.6 quadlet warns about ``User``, ``Group`` and
 
 from __future__ import annotations
 
-from functools import cache
 
 __all__ = [
     "CHANGES",
@@ -236,9 +235,14 @@ def _index(version: str) -> int:
     return VERSIONS.index(normalize_version(version))
 
 
-@cache
+_SINCE: dict[tuple[str, str], str] = {}
+
+
 def _since_table() -> dict[tuple[str, str], str]:
-    table: dict[tuple[str, str], str] = {}
+    # built once, by hand: functools costs ~3 ms of start-up (hostform quadlet imports this module)
+    table = _SINCE
+    if table:
+        return table
     for section, by_version in _ADDED.items():
         for version, names in by_version.items():
             for key in names.split():
@@ -282,7 +286,6 @@ def unit_types(version: str) -> tuple[str, ...]:
     return tuple(t for t, first in UNIT_TYPE_SINCE.items() if VERSIONS.index(first) <= i)
 
 
-@cache
 def changes(version: str) -> frozenset[str]:
     """The behaviours of :data:`CHANGES` that podman ``version``'s generator has."""
     i = _index(version)
