@@ -75,6 +75,9 @@ ROLES: dict[str, str] = {
 _IGNITION_ATTRS = {"user_data", "triggers_replace"}
 # Always named when they are kept.
 _KEPT_ROLES = ("the state volume", "the reserved IP")
+# Re-made with the VM: not worth a word when the VM is replaced.
+_FOLLOWERS = ("the volume attachment", "the IP assignment")
+_VMS = ("the VM", "the local VM")
 
 
 def find_terraform(explicit: str | None = None, path: str | None = None) -> str | None:
@@ -190,9 +193,13 @@ def _role_words(changes: list[Change]) -> list[str]:
 
 def explain_plan(changes: list[Change], destroy: bool = False) -> str:
     """What the plan does, in one or two sentences."""
+    vm_replaced = any(c.action == "replace" and c.role in _VMS for c in changes)
     by: dict[str, list[Change]] = {}
     for c in changes:
-        by.setdefault(c.action, []).append(c)
+        action = c.action
+        if vm_replaced and action in ("update", "replace") and (c.role in _FOLLOWERS or (action == "update" and c.role in _KEPT_ROLES)):
+            action = "no-op"  # re-attached to the new VM
+        by.setdefault(action, []).append(c)
     if not any(a in by for a in ("create", "delete", "replace", "update")):
         return "no changes: what runs matches the build."
     parts = []
