@@ -28,6 +28,8 @@ _FLAGS = (
 _DEFAULTS = {"color": "auto", "colour": "auto"}
 
 PROG = "hostform butane"
+# The Butane release whose behaviour (flags, output, messages) this follows.
+BUTANE_VERSION = "0.29.0"
 
 
 class _UsageError(Exception):
@@ -52,73 +54,112 @@ def usage() -> str:
     return "".join(out)
 
 
-def _bool_value(flag: str, v: str) -> bool:
-    if v in ("1", "t", "T", "true", "TRUE", "True"):
-        return True
-    if v in ("0", "f", "F", "false", "FALSE", "False"):
-        return False
-    raise _UsageError(f'invalid argument "{v}" for "{flag}" flag: strconv.ParseBool: parsing "{v}": invalid syntax')
+_DEPRECATED = {"input": "specify filename directly on command line"}
+
+
+def _go_quote_rune(ch: str) -> str:
+    """Go's %q of ``rune(s[0])`` where s holds one byte of a UTF-8 argument
+    (pflag makes it ``string(byte)``, so a non-ASCII character shows as the
+    Latin-1 character of its first UTF-8 byte)."""
+    b = ch.encode("utf-8", "surrogateescape")[0]
+    c = chr(b)
+    if c in "'\\":
+        return "'\\" + c + "'"
+    if 0x20 <= b < 0x7F or b >= 0xA0:
+        return f"'{c}'"
+    named = {7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r"}
+    if b in named:
+        return f"'\\{named[b]}'"
+    return f"'\\x{b:02x}'" if b < 0x80 else f"'\\u{b:04x}'"
+
+
+def _set(opts: dict, flag: tuple, value: str) -> None:
+    """pflag's FlagSet.Set: parse the value, note a deprecated flag."""
+    name = flag[0]
+    if not flag[2]:
+        if value in ("1", "t", "T", "true", "TRUE", "True"):
+            v: object = True
+        elif value in ("0", "f", "F", "false", "FALSE", "False"):
+            v = False
+        else:
+            from hostform.ignition._gostd import quote
+
+            shown = f"-{flag[1]}, --{name}" if flag[1] else f"--{name}"
+            raise _UsageError(
+                f"invalid argument {quote(value)} for {quote(shown)} flag: "
+                f"strconv.ParseBool: parsing {quote(value)}: invalid syntax"
+            )
+        opts[name] = v
+    else:
+        # --color and --colour share one variable: the last one set wins
+        opts["color" if name == "colour" else name] = value
+    if name in _DEPRECATED:
+        sys.stderr.write(f"Flag --{name} has been deprecated, {_DEPRECATED[name]}\n")
 
 
 def parse_args(argv: list[str]) -> tuple[dict, list[str]]:
+    """Parse flags as spf13/pflag v1.0.10 does (interspersed arguments,
+    ``--`` ends the flags, bools take ``=value`` only, ``--color`` alone
+    means "always").  Raises _UsageError with pflag's message."""
     by_long = {f[0]: f for f in _FLAGS}
     by_short = {f[1]: f for f in _FLAGS if f[1]}
     opts: dict = {}
     args: list[str] = []
     i = 0
-    while i < len(argv):
+    n = len(argv)
+    while i < n:
         a = argv[i]
         i += 1
-        if a == "--":
-            args.extend(argv[i:])
-            break
-        if a.startswith("--") and len(a) > 2:
-            name, eq, val = a[2:].partition("=")
+        if len(a) < 2 or a[0] != "-":
+            args.append(a)
+            continue
+        if a[1] == "-":
+            if len(a) == 2:
+                args.extend(argv[i:])
+                break
+            name = a[2:]
+            if name[0] in "-=":
+                raise _UsageError(f"bad flag syntax: {a}")
+            name, eq, val = name.partition("=")
             f = by_long.get(name)
             if f is None:
                 raise _UsageError(f"unknown flag: --{name}")
-            if f[2]:
-                if not eq:
-                    if f[5] is not None:
-                        val = f[5]
-                    elif i < len(argv):
-                        val = argv[i]
-                        i += 1
-                    else:
-                        raise _UsageError(f"flag needs an argument: --{name}")
-                opts[name] = val
-            else:
-                opts[name] = _bool_value(f"--{name}", val) if eq else True
-            continue
-        if a.startswith("-") and len(a) > 1:
-            s = a[1:]
-            while s:
-                c, s = s[0], s[1:]
-                f = by_short.get(c)
-                if f is None:
-                    raise _UsageError(f"unknown shorthand flag: '{c}' in {a}")
-                if f[2]:
-                    if s.startswith("="):
-                        val = s[1:]
-                    elif s:
-                        val = s
-                    elif f[5] is not None:
-                        val = f[5]
-                    elif i < len(argv):
-                        val = argv[i]
-                        i += 1
-                    else:
-                        raise _UsageError(f"flag needs an argument: '{c}' in {a}")
-                    opts[f[0]] = val
-                    s = ""
+            if not eq:
+                if not f[2]:
+                    val = "true"
+                elif f[5] is not None:
+                    val = f[5]
+                elif i < n:
+                    val = argv[i]
+                    i += 1
                 else:
-                    if s.startswith("="):
-                        opts[f[0]] = _bool_value(f"-{c}, --{f[0]}", s[1:])
-                        s = ""
-                    else:
-                        opts[f[0]] = True
+                    raise _UsageError(f"flag needs an argument: --{name}")
+            _set(opts, f, val)
             continue
-        args.append(a)
+        shorts = a[1:]
+        while shorts:
+            if shorts.startswith("test."):  # go test's flags pass silently
+                break
+            c = shorts[0]
+            f = by_short.get(c)
+            if f is None:
+                raise _UsageError(f"unknown shorthand flag: {_go_quote_rune(c)} in -{shorts}")
+            rest = shorts[1:]
+            if len(shorts) > 2 and shorts[1] == "=":
+                val, rest = shorts[2:], ""
+            elif not f[2]:
+                val = "true"
+            elif f[5] is not None:
+                val = f[5]
+            elif len(shorts) > 1:
+                val, rest = shorts[1:], ""
+            elif i < n:
+                val = argv[i]
+                i += 1
+            else:
+                raise _UsageError(f"flag needs an argument: {_go_quote_rune(c)} in -{shorts}")
+            _set(opts, f, val)
+            shorts = rest
     return opts, args
 
 
@@ -141,7 +182,8 @@ def _main(argv: list[str]) -> int:
     try:
         opts, args = parse_args(argv)
     except _UsageError as e:
-        sys.stderr.write(f"{e}\n{usage()}")
+        # pflag prints the usage, then the error
+        sys.stderr.write(f"{usage()}{e}\n")
         return 2
     inp = opts.get("input", "")
     if len(args) == 1 and not inp:
@@ -155,27 +197,46 @@ def _main(argv: list[str]) -> int:
     if opts.get("version"):
         from hostform import __version__
 
-        sys.stdout.write(f"Butane {__version__}\n")
+        # "Butane <version>" first, as Butane prints it (packaged builds
+        # without the "v" of a git tag), so that scripts reading the second
+        # field get the Butane version whose behaviour this follows; then
+        # which implementation it is, for bug reports.
+        sys.stdout.write(f"Butane {BUTANE_VERSION} (hostform {__version__})\n")
         return 0
 
     filename = "<stdin>"
-    try:
-        if inp:
-            filename = inp
-            with open(inp, "rb") as f:
+    if inp:
+        filename = inp
+        try:
+            # os.Open succeeds on a directory; reading it then fails
+            f = open(inp, "rb") if not _is_dir(inp) else None
+        except (OSError, ValueError) as e:
+            sys.stderr.write(f"failed to open {inp}: {_os_error('open', inp, e)}\n")
+            return 1
+        if f is None:
+            sys.stderr.write(f"failed to read {inp}: read {inp}: is a directory\n")
+            return 1
+        try:
+            with f:
                 data = f.read()
-        else:
-            data = sys.stdin.buffer.read()
-    except OSError as e:
-        from hostform.butane.base import os_error
+        except OSError as e:
+            from hostform.butane.base import os_error
 
-        sys.stderr.write(f"failed to open {inp}: {os_error('open', inp, e)}\n")
-        return 1
+            sys.stderr.write(f"failed to read {inp}: {os_error('read', inp, e)}\n")
+            return 1
+    else:
+        try:
+            data = sys.stdin.buffer.read()
+        except OSError as e:
+            from hostform.butane.base import os_error
+
+            sys.stderr.write(f"failed to read /dev/stdin: {os_error('read', '/dev/stdin', e)}\n")
+            return 1
 
     from hostform.butane.report import colorize_for, correlate, format_entries
     from hostform.butane.translate import Options, translate_bytes
 
-    color = opts.get("color", opts.get("colour", "auto"))
+    color = opts.get("color", "auto")
     res = translate_bytes(data, Options(opts.get("files-dir", ""), bool(opts.get("pretty"))))
     diags = correlate(res.report.entries, res.root, data, filename)
     text = format_entries(diags, data, filename, raw=bool(opts.get("raw-errors")), colorize=colorize_for(color))
@@ -190,17 +251,43 @@ def _main(argv: list[str]) -> int:
         out = res.output if res.output.endswith("\n") else res.output + "\n"
         outp = opts.get("output", "")
         if outp:
+            import os
+
             try:
-                with open(outp, "w", encoding="utf-8", errors="surrogateescape") as f:
-                    f.write(out)
+                # as Go's os.OpenFile(O_WRONLY|O_CREATE|O_TRUNC, 0644)
+                fd = os.open(outp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            except (OSError, ValueError) as e:
+                _write_err(f"failed to open {outp}: {_os_error('open', outp, e)}\n")
+                return 1
+            try:
+                with open(fd, "wb") as f:
+                    f.write(out.encode("utf-8", "surrogateescape"))
             except OSError as e:
                 from hostform.butane.base import os_error
 
-                _write_err(f"failed to open {outp}: {os_error('open', outp, e)}\n")
+                _write_err(f"Failed to write config to {outp}: {os_error('write', outp, e)}\n")
                 return 1
         else:
             _write_out(out)
     return 0
+
+
+def _os_error(op: str, path: str, e: Exception) -> str:
+    """Go's *PathError text; a NUL in the path is EINVAL there."""
+    if isinstance(e, ValueError):
+        return f"{op} {path}: invalid argument"
+    from hostform.butane.base import os_error
+
+    return os_error(op, path, e)  # type: ignore[arg-type]
+
+
+def _is_dir(path: str) -> bool:
+    import os
+
+    try:
+        return os.path.isdir(path)
+    except ValueError:
+        return False
 
 
 def _write_err(text: str) -> None:
