@@ -91,7 +91,10 @@ def run(command: str, argv: list[str]) -> int:
     p.add_argument("--no-build", action="store_true", help="use DIR/build/main.ign as it is")
     if command != "plan":
         p.add_argument("-y", "--yes", action="store_true", help="do not ask before changing anything")
-    args = p.parse_args(argv)
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
+        return int(e.code or 0)
 
     from hostform.terraform import driver
     from hostform.terraform.model import parse_target
