@@ -247,3 +247,44 @@ def test_tinkerbell_quirks_are_warnings():
     assert len(quirks) >= 4, rep.format()
     assert not rep.errors, rep.format()
     assert json.dumps([d.code for d in rep])  # plain values
+
+
+def _generator_view(bundle: Bundle, in_memory: bool) -> list:
+    from hostform.host.checks import Context, _run_generator, _vm_text
+
+    ctx = Context(bundle)
+    out = []
+    for scope, result, paths, tmp in _run_generator(ctx, in_memory=in_memory):
+        vm = {p: q.file.vm_path for p, q in paths.items()}
+        report = [(d.code, d.severity, vm.get(d.file or "", d.file), d.line, _vm_text(d.message, tmp, paths)) for d in result.report]
+        outputs = [(n, _vm_text(t, tmp, paths)) for n, t in result.outputs]
+        sources = {n: vm.get(s, s) for n, s in result.sources.items()}
+        out.append((scope, report, outputs, sources, dict(result.symlinks), result.exit_code))
+    return out
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        good_files(),
+        good_files(app_container=APP + "Bogus=1\n"),  # an unknown key
+        good_files(app_container=APP.replace("Network=web.network", "Network=missing.network")),
+        good_files(extra_artifact="[Artifact]\nArtifact=quay.io/x/y:1\n"),  # newer than the target
+        good_files(app_container=APP.replace("Image=ghcr.io/example/app:1", "Image=app")),  # short name
+    ],
+)
+def test_in_memory_generator_matches_the_files_on_disk(files):
+    from hostform.host.checks import Context, _generate_in_memory
+
+    b = make(files, version="5.4")
+    ctx = Context(b)
+    assert _generate_in_memory(ctx, ctx.quadlets, False) is not None  # the fast path is the one compared
+    assert _generator_view(b, True) == _generator_view(b, False)
+
+
+def test_in_memory_generator_matches_on_the_reference_and_example():
+    from hostform.host.build import build_bundle
+
+    for d in (TINKERBELL, ROOT / "examples" / "tinkerbell"):
+        b = build_bundle(d)
+        assert _generator_view(b, True) == _generator_view(b, False), d

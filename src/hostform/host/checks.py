@@ -644,6 +644,13 @@ def check_bind_sources(ctx: Context) -> None:
     made += [d.get("path", "") for d in storage.get("directories") or []]
     made += [lk.get("path", "") for lk in storage.get("links") or []]
     made += _persistent_mounts(ctx)
+    # every created path and its parents: a source is fine when it is one of them
+    made_or_parent: set[str] = set()
+    for m in made:
+        m = posixpath.normpath(m) if m else ""
+        while m and m not in made_or_parent:
+            made_or_parent.add(m)
+            m = posixpath.dirname(m)
     for q in ctx.units():
         if q.group not in ("Container", "Pod"):
             continue
@@ -652,7 +659,7 @@ def check_bind_sources(ctx: Context) -> None:
             if not src.startswith("/") or "%" in src:
                 continue
             src = posixpath.normpath(src)
-            if _under(src, list(_OS_PATHS)) or any(_under(m, [src]) or m == src for m in made if m):
+            if _under(src, list(_OS_PATHS)) or src in made_or_parent:
                 continue
             ctx.warn(
                 "HF059",
@@ -917,8 +924,15 @@ def check_bundle(bundle: Any, *, provider: str | None = None, caddy: str = "off"
 # --- the generator over a bundle -----------------------------------------------------
 
 
-def _run_generator(ctx: Context) -> list[tuple[str, Any, dict[str, Quadlet], str]]:
-    """Run the quadlet generator once per scope: (scope, GenerateResult, temp path -> Quadlet, temp dir)."""
+def _run_generator(ctx: Context, *, in_memory: bool = True) -> list[tuple[str, Any, dict[str, Quadlet], str]]:
+    """Run the quadlet generator once per scope: (scope, GenerateResult, path -> Quadlet, root).
+
+    The simple case (every file of the scope parsed, at the top of its
+    directory, no drop-ins) runs in memory on the units :class:`Context`
+    already parsed, named by their VM paths; anything else is written to a
+    temporary directory and read by the generator as on the VM.  Both give
+    the same findings and services (``tests/host/test_checks.py``).
+    """
     import inspect
     import tempfile
 
@@ -934,6 +948,11 @@ def _run_generator(ctx: Context) -> list[tuple[str, Any, dict[str, Quadlet], str
         if scope == "user:*" and len(scopes) > 1 and any(s.startswith("user:") and s != "user:*" for s in scopes):
             continue  # checked with each user's own files
         members = qs + ([q for q in shared if q not in qs] if scope.startswith("user:") else [])
+        user = scope.startswith("user:")
+        fast = _generate_in_memory(ctx, members, user) if in_memory else None
+        if fast is not None:
+            out.append((scope, fast, {q.file.vm_path: q for q in members}, _vm_root(members[0])))
+            continue
         with tempfile.TemporaryDirectory(prefix="hostform-quadlet-") as tmp:
             paths: dict[str, Quadlet] = {}
             for q in members:
@@ -947,9 +966,47 @@ def _run_generator(ctx: Context) -> list[tuple[str, Any, dict[str, Quadlet], str
                 if name in params:
                     kwargs[name] = ctx.version
                     break
-            result = generate(None, scope.startswith("user:"), **kwargs)
+            result = generate(None, user, **kwargs)
             out.append((scope, result, paths, tmp))
     return out
+
+
+def _generate_in_memory(ctx: Context, members: list[Quadlet], user: bool) -> Any:
+    """:func:`hostform.quadlet.generator.generate` over already parsed units, or None when it must read files.
+
+    What ``generate`` does for one directory of top-level files without
+    drop-ins: load them in name order (types the target does not know are
+    reported and skipped), sort by unit type, convert each.
+    """
+    if not members or any(q.unit is None or q.dropin_of is not None or "/" in q.rel for q in members):
+        return None
+    roots = {_vm_root(q) for q in members}
+    names = [q.name for q in members]
+    if len(roots) != 1 or len(set(names)) != len(names):
+        return None
+    try:
+        from hostform.quadlet import tables
+        from hostform.quadlet.generator import GenerateResult, _convert_one, _Loader, build_infos, file_ext, target
+
+        tgt = target(ctx.version)
+        result = GenerateResult()
+        loader = _Loader(result, lambda msg: None, tgt)
+        units = []
+        for q in sorted(members, key=lambda q: q.name):
+            if file_ext(q.name) not in tables.UNIT_TYPES or not loader.known_type(q.file.vm_path):
+                continue
+            units.append(q.unit)
+        if not units:
+            result.exit_code = 1 if loader.errors else 0
+            return result
+        units.sort(key=lambda u: tables.UNIT_TYPES[file_ext(u.filename)][3])
+        infos = build_infos(units, tgt)
+        for unit in units:
+            _convert_one(unit, infos, user, "/usr/bin/podman", "", result, loader, tgt)
+        result.exit_code = 1 if loader.errors else 0
+        return result
+    except (ImportError, AttributeError, TypeError):  # the generator's internals changed: read files
+        return None
 
 
 def _vm_root(q: Quadlet) -> str:
