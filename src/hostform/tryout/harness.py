@@ -45,8 +45,8 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "hostform"
 
 
-def check_tools(tools: dict[str, str], which: Callable[[str], str | None] = shutil.which) -> None:
-    missing = C.missing_tools(tools, which)
+def check_tools(tools: dict[str, str], which: Callable[[str], str | None] | None = None) -> None:
+    missing = C.missing_tools(tools, which or shutil.which)
     if missing:
         raise TryError(C.install_hint(missing))
 

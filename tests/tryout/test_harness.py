@@ -1,0 +1,75 @@
+"""The harness's sequence of commands, run against a FakeRunner (no root, no machine)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hostform._runner import FakeRunner, Result
+from hostform.tryout import commands as C
+from hostform.tryout import harness as H
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> H.Cache:
+    c = H.Cache(tmp_path / "cache", FakeRunner())
+    (c.rootfs).mkdir(parents=True)
+    (c.rootfs / ".hostform-rootfs").write_text("{}")
+    ign = c.root / "deb-trixie-ignition"
+    (ign / C.IGNITION_BIN).parent.mkdir(parents=True)
+    (ign / C.IGNITION_BIN).write_text("")
+    (ign / ".done").write_text("")
+    return c
+
+
+def _config(tmp: Path, version: str = "3.3.0") -> Path:
+    p = tmp / "host.ign"
+    p.write_text(json.dumps({"ignition": {"version": version}}))
+    return p
+
+
+def test_newer_spec_is_refused_with_advice(tmp_path: Path, cache: H.Cache) -> None:
+    m = H.Machine(_config(tmp_path, "3.4.0"), tmp_path / "m", cache, FakeRunner())
+    with pytest.raises(H.TryError, match="3.3.0 at most"):
+        m.provision()
+
+
+def test_missing_tools_name_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(H.shutil, "which", lambda t: None)
+    with pytest.raises(H.TryError, match="apt-get install -y --no-install-recommends .*systemd-container"):
+        H.check_tools(C.TOOLS)
+
+
+def test_provision_boot_stop_sequence(tmp_path: Path, cache: H.Cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(H.shutil, "which", lambda t: "/usr/bin/" + t)
+    fake = FakeRunner()
+    fake.responses[("ps", "--ppid")] = Result((), 0, " 4242\n")
+    fake.responses[("nsenter",)] = lambda argv: Result(argv, 0, "running\n" if "is-system-running" in argv else "")
+
+    def copy(argv: tuple[str, ...]) -> Result:
+        Path(argv[-1]).mkdir(parents=True)  # what cp -a would make
+        return Result(argv, 0)
+
+    fake.responses[("cp",)] = copy
+    monkeypatch.setattr(H.os, "kill", lambda pid, sig: None)
+    m = H.Machine(_config(tmp_path), tmp_path / "m", cache, fake, registry_port=5555, ident="abc123")
+    m.provision()
+    (m.work / "registry.sock").write_text("")  # the socat would create it
+    m.boot(timeout=2)
+    assert m.leader == 4242
+    kinds = [c[0] if c[0] != "ip" else " ".join(c[:3]) for c in fake.calls]
+    assert kinds[0] == "cp"
+    ign = [c for c in fake.calls if c[0].endswith("/ignition")]
+    assert [c[c.index("-stage") + 1] for c in ign] == ["fetch-offline", "files"]
+    assert C.nspawn_argv(m.names, m.root) in [list(c) for c in fake.calls]
+    assert any(c[0] == "socat" and "TCP:127.0.0.1:5555" in c for c in fake.calls)
+    # adaptations written, machine-id removed for a first boot
+    assert (m.root / "etc/containers/containers.conf.d/99-hostform-try.conf").is_file()
+    assert not (m.root / "etc/machine-id").exists()
+    assert len(H.LIVE.processes) == 3 and "hf-abc123-g" in H.LIVE.netns
+    m.stop()
+    assert fake.calls[-2:] == [("ip", "netns", "del", "hf-abc123-g"), ("ip", "netns", "del", "hf-abc123-o")]
+    assert not H.LIVE.processes and not H.LIVE.netns and not H.LIVE.leaders
+    assert all(not p.alive() for p in fake.spawned)
