@@ -88,3 +88,61 @@ def test_validator_reports_dataurl_text() -> None:
 
     assert _url(Ctx(), "data:;base64,!!!") == "invalid data character"
     assert _url(Ctx(), "data:,ok") is None
+
+
+def _go_base64_oracle(src: str) -> int | None:
+    """Go's base64.StdEncoding.Decode quantum by quantum (the offset of its
+    CorruptInputError, or None), for inputs of the alphabet, '=' and '\\n'."""
+    alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+    si, n = 0, len(src)
+    while si < n:
+        j = 0
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    return None
+                return si - j
+            c = src[si]
+            si += 1
+            if c in alphabet:
+                j += 1
+                continue
+            if c == "\n":
+                continue
+            # c == '='
+            if j < 2:
+                return si - 1
+            if j == 2:
+                while si < n and src[si] == "\n":
+                    si += 1
+                if si == n:
+                    return n
+                if src[si] != "=":
+                    return si - 1
+                si += 1
+            while si < n and src[si] == "\n":
+                si += 1
+            return si if si < n else None
+    return None
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="QUJD=\n", max_size=24))
+def test_base64_offsets_match_go_decoder(data: str) -> None:
+    from hostform.ignition._dataurl import _base64_error
+
+    off = _go_base64_oracle(data)
+    assert _base64_error(data) == (None if off is None else B64 % off)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet='data:;,=/"\\%xtextbase64\n \u00e9-A', max_size=30))
+def test_never_crashes(s: str) -> None:
+    r = error("data:" + s)
+    assert r is None or isinstance(r, str)
+    r = error(s)
+    assert r is None or isinstance(r, str)
