@@ -319,6 +319,7 @@ def check_version(ctx: Context) -> None:
     from hostform.quadlet.versions import PASSTHROUGH_SECTIONS, UNIT_TYPE_SINCE, since, supported, unit_types
 
     types = unit_types(ctx.version)
+    known: dict[tuple[str, str], bool] = {}  # (group, key) -> known everywhere or supported by the target
     for q in ctx.quadlets:
         if q.unit is None:
             continue
@@ -333,9 +334,12 @@ def check_version(ctx: Context) -> None:
             if group in PASSTHROUGH_SECTIONS or group.startswith("X-") or not group:
                 continue
             for key in q.unit.list_keys(group):
+                ok = known.get((group, key))
+                if ok is None:
+                    ok = known[(group, key)] = since(group, key) is None or supported(ctx.version, group, key)
+                if ok:
+                    continue  # supported, or unknown everywhere (the generator's HF301)
                 first = since(group, key)
-                if first is None or supported(ctx.version, group, key):
-                    continue  # unknown everywhere: the generator's HF301
                 for ln in q.unit.key_lines(group, key):
                     ctx.error(
                         "HF050",
