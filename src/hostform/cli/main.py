@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("deploy.apply", "build, then create or replace the VM on the target with terraform or tofu"),
     "destroy": ("deploy.destroy", "destroy what `apply` made on the target (the state volume too)"),
     "explain": ("explain", "explain a diagnostic code: `hostform explain HF003`"),
+    "try": ("try_", "build a host and boot it locally in a systemd-nspawn machine (real Ignition, local registry)"),
 }
 
 USAGE = "usage: hostform [--version] [--help] <command> [<args>]\n"
