@@ -77,6 +77,8 @@ def machines(runner: SubprocessRunner, cache: Cache, tmp_path: Path) -> Iterator
     yield made
     for m in made:
         m.stop()
+        if m.root is not None:  # a root is ~400 MB: do not keep pytest's last three runs of them
+            shutil.rmtree(m.root, ignore_errors=True)
     for m in made:
         assert m.nspawn is None and not m.leader
         assert m.names.guest_ns not in _our_netns() and m.names.outer_ns not in _our_netns()

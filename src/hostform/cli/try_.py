@@ -83,3 +83,6 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         cleanup_all(runner)
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
