@@ -127,6 +127,20 @@ CODES: dict[str, tuple[str, str]] = {
         "22. Without `access.ssh_keys` hostform masks sshd and the host has no "
         "interactive way in at all.",
     ),
+    "HF021": (
+        "host-port-taken",
+        "Two services of the host file publish the same host port (and protocol), "
+        "or a published port is outside 1-65535. Only one container can bind a "
+        "host port: the second one fails to start. Give each `publish` its own "
+        "host port.",
+    ),
+    "HF022": (
+        "volume-name-inconsistent",
+        "Two volume names differ only in '-', '_' or '.', so they are two "
+        "different directories on the state disk. If the services should share "
+        "the data, spell the name the same way; otherwise pick clearly "
+        "different names.",
+    ),
     "HF100": (
         "butane-invalid",
         "The Butane config breaks one of Butane's rules. The message is "

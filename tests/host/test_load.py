@@ -146,3 +146,41 @@ def test_unknown_key_suggests():
 )
 def test_qualified_image(image, ok):
     assert qualified_image(image) is ok
+
+
+def _svc(name: str, extra: str) -> str:
+    return f"  {name}:\n    image: docker.io/x/{name}:1\n{extra}"
+
+
+@pytest.mark.parametrize(
+    "services,found",
+    [
+        # one host port, two services: the second is located at its publish item
+        (_svc("a", '    publish: ["8080:80"]\n') + _svc("b", '    publish: ["8080:81"]\n'), ("HF021", 8, 15)),
+        # a wildcard binding conflicts with an address-specific one
+        (_svc("a", '    publish: ["127.0.0.1:8080:80"]\n') + _svc("b", '    publish: ["8080:81"]\n'), ("HF021", 8, 15)),
+        (_svc("a", '    publish: ["70000:80"]\n'), ("HF021", 5, 15)),
+        (_svc("a", '    publish: ["8080:0"]\n'), ("HF021", 5, 15)),
+        (_svc("a", "    volumes: {app-data: /d}\n") + _svc("b", "    volumes: {app_data: /d}\n"), ("HF022", 8, 25)),
+    ],
+)
+def test_cross_checks_trigger(services, found):
+    ld = load_text("name: h\nservices:\n" + services, "hostform.yaml")
+    got = [(d.code, d.line, d.col) for d in ld.report]
+    assert found in got, ld.report.format()
+    assert got.count(found) == 1
+
+
+@pytest.mark.parametrize(
+    "services",
+    [
+        _svc("a", '    publish: ["8080:80"]\n') + _svc("b", '    publish: ["8081:80", "8080:80/udp"]\n'),
+        _svc("a", '    publish: ["127.0.0.1:8080:80"]\n') + _svc("b", '    publish: ["127.0.0.2:8080:80"]\n'),
+        _svc("a", '    publish: ["65535:1"]\n'),
+        _svc("a", "    volumes: {app-data: /d}\n") + _svc("b", "    volumes: {app-data: /e, cache: /c}\n"),
+    ],
+)
+def test_cross_checks_quiet(services):
+    ld = load_text("name: h\nservices:\n" + services, "hostform.yaml")
+    assert not [d for d in ld.report if d.code in ("HF021", "HF022")], ld.report.format()
+    assert ld.host is not None

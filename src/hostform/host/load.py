@@ -277,6 +277,48 @@ def qualified_image(image: str) -> bool:
 # ------------------------------------------------------------------ model
 
 
+_PUBLISH = re.compile(r"^(?:([0-9.]+):)?([0-9]{1,5}):([0-9]{1,5})(?:/(tcp|udp))?$")
+
+
+def _check_publish(services: list[m.Service], add) -> None:
+    """HF021: a published port outside 1-65535, or one host port published twice."""
+    taken: dict[tuple[int, str], list[tuple[str, str, str]]] = {}  # (host port, proto) -> (ip, service, value)
+    for s in services:
+        for i, p in enumerate(s.publish):
+            mt = _PUBLISH.match(p)
+            if mt is None:
+                continue  # HF011 already
+            ip, host, cont, proto = mt.group(1) or "", int(mt.group(2)), int(mt.group(3)), mt.group(4) or "tcp"
+            path = s.source + ("publish", i)
+            bad = [x for x in (host, cont) if not 1 <= x <= 65535]
+            if bad:
+                add("HF021", f"publish {p!r}: port {bad[0]} is not in 1-65535", path)
+                continue
+            wild = ip in ("", "0.0.0.0")
+            for oip, other, ov in taken.get((host, proto), []):
+                if wild or oip in ("", "0.0.0.0") or oip == ip:
+                    add("HF021", f"publish {p!r}: host port {host}/{proto} is already published by service {other!r} ({ov!r}); the second container cannot start", path)
+                    break
+            taken.setdefault((host, proto), []).append((ip, s.name, p))
+
+
+def _check_volume_names(services: list[m.Service], add) -> None:
+    """HF022: volume names that differ only in '-', '_' or '.' (two directories where one was meant?)."""
+    first: dict[str, tuple[str, str]] = {}  # squashed name -> (name, service)
+    for s in services:
+        for vname, _ in s.volumes:
+            key = re.sub(r"[-_.]", "", vname)
+            seen = first.setdefault(key, (vname, s.name))
+            if seen[0] != vname:
+                add(
+                    "HF022",
+                    f"volume {vname!r} of service {s.name!r} and volume {seen[0]!r} of service {seen[1]!r} differ only in "
+                    "'-', '_' or '.': they are two different directories; spell one name to share the data",
+                    s.source + ("volumes", vname),
+                    "warning",
+                )
+
+
 def _build(raw: dict, rep: Report, add) -> m.Host:  # noqa: C901 - one pass over the keys, in schema order
     services: list[m.Service] = []
     for name in sorted(raw.get("services", {})):
@@ -358,6 +400,8 @@ def _build(raw: dict, rep: Report, add) -> m.Host:  # noqa: C901 - one pass over
                 source=path,
             )
         )
+    _check_publish(services, add)
+    _check_volume_names(services, add)
     by_name = {s.name: s for s in services}
     known = set(raw.get("services", {}))
     sites = []
