@@ -110,3 +110,20 @@ def test_tinkerbell(capsys):
         "# /run/systemd/generator/staging.service (from files/staging.container)",
         "# /run/systemd/generator/web-pod.service (from files/web.pod)",
     ]
+
+
+def test_units_of_a_host_file_example(capsys):
+    example = Path(__file__).resolve().parents[2] / "examples" / "tinkerbell"
+    assert cli.main(["units", str(example)]) == 0
+    out = capsys.readouterr().out
+    heads = [ln for ln in out.splitlines() if ln.startswith("# /run/")]
+    assert [h.split(" (from ")[0] for h in heads] == [
+        "# /run/systemd/generator/hostform-network.service",
+        "# /run/systemd/generator/caddy.service",
+        "# /run/systemd/generator/live.service",
+        "# /run/systemd/generator/staging.service",
+    ]
+    assert all(" (from hostform.yaml:" in h for h in heads)
+    assert "# /run/systemd/generator/live.service (from hostform.yaml:7)" in heads
+    assert out.count("ExecStart=/usr/bin/podman run ") == 3  # caddy, live, staging
+    assert "SourcePath=/etc/containers/systemd/live.container" in out and "/tmp/" not in out

@@ -2,7 +2,8 @@
 
 Runs hostform's quadlet generator over the bundle's quadlet files (rootful
 and each rootless scope) and prints every generated ``.service`` after a
-header line naming where systemd finds it and the file it comes from: what
+header line naming where systemd finds it and the file it comes from
+(``hostform.yaml:LINE`` for the ones generated from the host file): what
 one would otherwise dig out of ``/run/systemd/generator`` on the VM.
 Generator errors go to stderr (``file:line:col: error[HFxxx]: ...``) and
 make the exit status 1.
@@ -45,7 +46,12 @@ def main(argv: list[str]) -> int:
     problems = [d for d in bundle.report if d.is_error]
     out = []
     for scope, name, text, q in generate_units(bundle):
-        src = f" (from {q.file.source or q.file.vm_path})" if q is not None else ""
+        if q is None:
+            src = ""
+        elif q.file.generated and q.file.source:  # from hostform.yaml: the line of the service (network, sites)
+            src = f" (from {q.file.source}:{q.file.line})"
+        else:
+            src = f" (from {q.file.source or q.file.vm_path})"
         out.append(f"# {output_dir(scope)}/{name}{src}\n{text}")
     sys.stdout.write("\n".join(out))
     ctx = Context(bundle)
