@@ -36,7 +36,9 @@ def tf_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """An offline terraform environment: its own data dir and CLI config (mirror only, no registry)."""
     cfg = tmp_path / "terraformrc"
     mirror = f'  filesystem_mirror {{\n    path = "{PLUGIN_MIRROR}"\n  }}\n' if PLUGIN_MIRROR.is_dir() else ""
-    cfg.write_text(f"provider_installation {{\n{mirror}}}\n")
+    # The mirror doubles as the plugin cache, so init links the (700 MB) aws plugin instead of copying it.
+    cache = f'plugin_cache_dir = "{PLUGIN_MIRROR}"\nplugin_cache_may_break_dependency_lock_file = true\n' if mirror else ""
+    cfg.write_text(f"{cache}provider_installation {{\n{mirror}}}\n")
     env = {
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
