@@ -258,3 +258,19 @@ def test_plain_butane_keeps_artifact_level_findings():
     b = build_bundle(REFERENCE)
     codes = {d.code for d in run_checks(b)}
     assert {"HF054", "HF055"} <= codes
+
+
+def test_butane_translations_cover_every_path(tmp_path):
+    """Every path of the generated Butane traces back to the host file (Butane's DebugVerifyCoverage)."""
+    from hostform.translations import missing_coverage
+
+    for d in (EXAMPLE, _full_project(tmp_path / "full")):
+        b = build_bundle(d)
+        r = b.rendered
+        assert missing_coverage(r.butane_translations, r.butane) == [], d
+        froms = set(r.butane_translations.set.values())
+        assert ("butane", 0) in froms or d == EXAMPLE  # the merged extra.bu
+        assert all(isinstance(f, tuple) and f for f in froms)
+    ts, bu = build_bundle(EXAMPLE).rendered.butane_translations, build_bundle(EXAMPLE).rendered.butane
+    i = [f["path"] for f in bu["storage"]["files"]].index("/etc/containers/systemd/live.container")
+    assert ts.map_path(("storage", "files", i, "contents", "inline")) == ("services", "live")

@@ -64,6 +64,8 @@ class Rendered:
     butane: dict = field(default_factory=dict)
     butane_text: str = ""
     translations: TranslationSet = field(default_factory=lambda: TranslationSet("host", "vm"))
+    # every path of ``butane`` -> the host-file path it came from (tested with missing_coverage)
+    butane_translations: TranslationSet = field(default_factory=lambda: TranslationSet("host", "butane"))
     unit_sources: dict[str, tuple] = field(default_factory=dict)
     report: Report = field(default_factory=Report)
 
@@ -433,6 +435,7 @@ def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[
         units.append({"name": "sshd.socket", "mask": True})
         r.unit_sources["sshd.service"] = r.unit_sources["sshd.socket"] = ("access",)
     bu["systemd"] = {"units": units}
+    _butane_translations(r.butane_translations, host, bu, r)
     for i, rel in enumerate(host.butane):
         text = local(rel, ("butane", i))
         if text is None:
@@ -448,9 +451,49 @@ def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[
             r.report.error("HF002", f"{rel}: a Butane config must be a mapping", ("butane", i), **where(("butane", i)))
             continue
         _merge(bu, extra)
+        # what this file added (appended list items, new keys) comes from it
+        from hostform.translations import leaf_paths
+
+        for p in leaf_paths(bu):
+            if p and p not in r.butane_translations:
+                r.butane_translations.add(("butane", i), p)
     r.butane = bu
     r.butane_text = GENERATED_HEADER.format(src="hostform.yaml") + to_yaml(bu)
     return r
+
+
+def _butane_translations(ts: TranslationSet, host: m.Host, bu: dict, r: Rendered) -> None:
+    """Map every path of the generated Butane ``bu`` (before extra Butane is merged) to the host file."""
+    ts.add(("butane_version",), ("variant",))
+    ts.add(("butane_version",), ("version",))
+    ts.add(("state",), ("storage",))
+    storage = bu["storage"]
+    ts.add_from_common_source(("state",), ("storage", "filesystems"), storage["filesystems"])
+    vol_source = {}
+    for svc in host.services:
+        for v, _ in svc.volumes:
+            vol_source.setdefault(v, svc.source + ("volumes", v))
+    for i, d in enumerate(storage.get("directories", [])):
+        path = d["path"]
+        rel = path[len(host.state.path) + 1 :]
+        if rel.startswith("caddy"):
+            src: tuple = ("sites",)
+        elif rel.startswith("volumes/"):
+            src = vol_source.get(rel[len("volumes/") :], ("state",))
+        else:
+            src = ("state",)
+        if i == 0 and "directories" in storage:
+            ts.add(("state",), ("storage", "directories"))
+        ts.add_from_common_source(src, ("storage", "directories", i), d)
+    ts.add(("services",), ("storage", "files"))
+    for i, (a, entry) in enumerate(zip(r.all_files(), storage["files"])):
+        ts.add_from_common_source(a.source, ("storage", "files", i), entry)
+    ts.add(("updates",), ("systemd",))
+    ts.add(("updates",), ("systemd", "units"))
+    for i, u in enumerate(bu["systemd"]["units"]):
+        ts.add_from_common_source(r.unit_sources.get(u["name"], ("access",)), ("systemd", "units", i), u)
+    if "passwd" in bu:
+        ts.add_from_common_source(("access", "ssh_keys"), ("passwd",), bu["passwd"])
 
 
 def _info(code: str, msg: str, path: tuple, where: dict):
