@@ -36,3 +36,8 @@ def test_codes_are_well_formed_and_explained():
         assert code.startswith("HF") and len(code) == 5 and code[2:].isdigit()
         assert name and text.strip()
         assert explain(code).startswith(code)
+
+
+def test_code_names_are_unique():
+    names = [name for name, _ in CODES.values()]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []

@@ -1,4 +1,5 @@
-from hostform.terraform.model import CODES, parse_target
+from hostform.diagnostics import CODES
+from hostform.terraform.model import parse_target
 
 
 def codes(rep):
@@ -59,5 +60,7 @@ def test_dns_and_state_volume():
 
 
 def test_codes_have_help():
-    for code, (name, text) in CODES.items():
-        assert code.startswith("HF5") and name and text.endswith(".")
+    hf5 = {code: v for code, v in CODES.items() if code.startswith("HF5")}
+    assert sorted(hf5) == ["HF500", "HF501", "HF502", "HF503", "HF504"]
+    for code, (name, text) in hf5.items():
+        assert name and text.endswith(".")

@@ -44,7 +44,6 @@ from typing import Any
 from hostform.diagnostics import Report
 
 __all__ = [
-    "CODES",
     "DEFAULT_DEVICES",
     "PROVIDERS",
     "DnsRecord",
@@ -64,38 +63,6 @@ DEFAULT_DEVICES = {
     "digitalocean": "/dev/disk/by-id/scsi-0DO_Volume_{volume}",
     "aws": "/dev/nvme1n1",
     "local": "/dev/vdb",
-}
-
-# HF5xx: Terraform and deployment.  To be merged into diagnostics.CODES.
-CODES: dict[str, tuple[str, str]] = {
-    "HF500": (
-        "target-invalid",
-        "The `target:` section is missing a key the provider needs, or a value "
-        "is not one the provider accepts.",
-    ),
-    "HF501": (
-        "stale-image",
-        "The VM boots the provider's stock Fedora CoreOS image, which is old: "
-        "its first boot runs an old Ignition and then updates and reboots. Give "
-        "`image_url` (a current Fedora CoreOS image) or `image` instead.",
-    ),
-    "HF502": (
-        "user-data-too-large",
-        "The Ignition config is larger than the provider accepts as user data, "
-        "even with its files compressed. Give `user_data_url`: the VM then gets "
-        "a small config that replaces itself with the full one fetched from "
-        "that URL (checked by its SHA-512), which you upload there.",
-    ),
-    "HF503": (
-        "user-data-shrunk",
-        "The Ignition config was too large for the provider's user data, so its "
-        "files were gzip-compressed, or it was replaced by a pointer to "
-        "`user_data_url`.",
-    ),
-    "HF504": (
-        "terraform-failed",
-        "Terraform (or OpenTofu) failed; its own message follows.",
-    ),
 }
 
 _KEYS = (
