@@ -19,6 +19,7 @@ import os
 
 from hostform.butane.schema import SKIP, SLICE_NAMED, Schema
 from hostform.diagnostics import Report
+from hostform.ignition._gostd import clean as go_clean, join as go_join
 from hostform.translations import TranslationSet
 
 E_TOO_MANY_RESOURCE_SOURCES = "only one of the following can be set: inline, local, source"
@@ -64,36 +65,6 @@ def ensure_within(path: str, files_dir: str) -> None:
     ap = _abs(path)
     if ap != base and not ap.startswith(base + os.sep):
         raise LocalFileError(E_FILES_DIR_ESCAPE)
-
-
-def go_clean(p: str) -> str:
-    """Go's path.Clean."""
-    if p == "":
-        return "."
-    rooted = p.startswith("/")
-    out: list[str] = []
-    for part in p.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if out and out[-1] != "..":
-                out.pop()
-            elif not rooted:
-                out.append("..")
-            continue
-        out.append(part)
-    s = "/".join(out)
-    if rooted:
-        return "/" + s
-    return s or "."
-
-
-def go_join(*parts: str) -> str:
-    """Go's filepath.Join: join non-empty parts, then Clean."""
-    ps = [p for p in parts if p]
-    if not ps:
-        return ""
-    return go_clean("/".join(ps))
 
 
 def os_error(op: str, path: str, e: OSError) -> str:

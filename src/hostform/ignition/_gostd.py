@@ -63,6 +63,7 @@ def clean(p: str) -> str:
 
 
 def join(*parts: str) -> str:
+    """Go's path.Join (and filepath.Join on Unix): join non-empty parts, then Clean."""
     nonempty = [p for p in parts if p]
     if not nonempty:
         return ""
