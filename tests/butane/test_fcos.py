@@ -19,7 +19,7 @@ import pytest
 
 yaml = pytest.importorskip("yaml")
 
-from hostform.butane import fcos  # noqa: E402
+from hostform.butane import fcos, translate  # noqa: E402
 from hostform.diagnostics import Report  # noqa: E402
 from hostform.translations import TranslationSet, leaf_paths  # noqa: E402
 
@@ -401,7 +401,7 @@ def test_root_too_small_warning_path_falls_back_to_snake_case() -> None:
     assert [(d.message, d.path) for d in report] == [
         (fcos.MSG_ROOT_TOO_SMALL, ("storage", "disks", 0, "partitions", 0, "size_mib"))
     ]
-    assert fcos._snake("sizeMiB") == "size_mib" and fcos._snake("wipeTable") == "wipe_table"
+    assert translate._snake("sizeMiB") == "size_mib" and translate._snake("wipeTable") == "wipe_table"
 
 
 def test_grub_without_compression_option() -> None:

@@ -24,6 +24,7 @@ input (snake_case); the generated config's paths are on the Ignition output
 
 from __future__ import annotations
 
+from hostform.butane.translate import map_path
 from hostform.diagnostics import Report
 from hostform.translations import TranslationSet
 
@@ -633,27 +634,11 @@ def translate_fcos(
         ts.set = new_ts
 
     for severity, message, path in out:
-        src = ts.set.get(path)
-        if src is None:
-            src = tuple(_snake(e) if isinstance(e, str) else e for e in path)
+        src = map_path(ts, path)
         if severity == "warning":
             report.warn(WARN, message, src)
         else:
             report.error(ERR, message, src)
-
-
-def _snake(s: str) -> str:
-    """Butane's ``Snake``: "_" before every "MiB" and capital letter, then lower case."""
-    out = []
-    i = 0
-    while i < len(s):
-        if s.startswith("MiB", i):
-            out.append("_MiB")
-            i += 3
-        else:
-            out.append("_" + s[i] if "A" <= s[i] <= "Z" else s[i])
-            i += 1
-    return "".join(out).lower()
 
 
 def _common(rts: dict, src: tuple, prefix: tuple, value: object, types: _Types, t: str) -> None:

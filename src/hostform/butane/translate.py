@@ -81,6 +81,7 @@ def semver_string(v) -> str:
 
 
 def _snake(s: str) -> str:
+    """Butane's ``Snake``: "_" before every "MiB" and capital letter, then lower case."""
     out = []
     i = 0
     while i < len(s):
