@@ -15,9 +15,10 @@ import json
 from pathlib import Path
 
 import pytest
-from podman_assertions import run_case
 
 from hostform.cli import quadlet as cli
+
+from .podman_assertions import run_case
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CONF = SHARED / "conformance" / "quadlet"

@@ -6,13 +6,14 @@ import io
 from pathlib import Path
 
 import pytest
-from podman_assertions import run_case
-from test_conformance import CASES, MANIFEST, hostform_generate
-from test_realgen import REAL_54_FAILURES, _entry_id
 
 from hostform.cli import quadlet as cli
 from hostform.quadlet import versions
 from hostform.quadlet.generator import generate
+
+from .podman_assertions import run_case
+from .test_conformance import CASES, MANIFEST, hostform_generate
+from .test_realgen import REAL_54_FAILURES, _entry_id
 
 
 def run(argv: list[str], env: dict | None = None) -> tuple[int, str, str]:

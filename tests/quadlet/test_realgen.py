@@ -19,7 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from podman_assertions import (
+
+from hostform.quadlet.realgen import find_real_quadlet, run_real
+
+from .podman_assertions import (
     CaseResult,
     ShellwordsError,
     Unit,
@@ -28,8 +31,6 @@ from podman_assertions import (
     shellwords,
     split_exec,
 )
-
-from hostform.quadlet.realgen import find_real_quadlet, run_real
 
 
 def real_generate(binary: Path) -> Callable[[Path, Path], tuple[int, str]]:
