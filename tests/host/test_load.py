@@ -42,6 +42,20 @@ access: {ssh_keys: ["ssh-ed25519 AAAA me"]}
 network: net1
 quadlets: [extra.container]
 butane: [extra.bu]
+target:
+  provider: aws
+  region: eu-west-3
+  zone: eu-west-3b
+  size: t3.small
+  image: ami-0123
+  arch: aarch64
+  ssh_keys: [me]
+  reserved_ip: true
+  state_volume: {enabled: true, device: /dev/sdb}
+  dns: {domain: example.org, records: ["", {name: www, type: A, ttl: 60}]}
+  user_data_url: https://example.org/full.ign
+  provider_version: ">= 5.60"
+  local: {up: "true {dir}", down: "true {name}"}
 """
 
 
@@ -67,7 +81,12 @@ def test_every_key_loads():
     assert (site.address, site.service, site.port, site.aliases, site.encode) == ("app.example.org", "app", 9000, ("www.example.org",), ("zstd", "gzip"))
     assert (h.tls.email, h.tls.ca) == ("a@example.org", "internal")
     assert (h.updates.schedule, h.updates.randomized_delay) == ("daily", "5m")
-    assert (h.state.device, h.state.path, h.state.format) == ("/dev/sdb", "/var/mnt/data", "xfs")
+    assert (h.state.device, h.state.path, h.state.format, h.state.volume) == ("/dev/sdb", "/var/mnt/data", "xfs", True)
+    t = h.target
+    assert (t.provider, t.region, t.zone, t.size, t.image, t.arch, t.ssh_keys) == ("aws", "eu-west-3", "eu-west-3b", "t3.small", "ami-0123", "aarch64", ("me",))
+    assert t.state_volume.size_gb == 20 and t.device("x") == "/dev/sdb"
+    assert [(r.name, r.ttl) for r in t.dns.records] == [("", 300), ("www", 60)]
+    assert (t.user_data_url, t.provider_version, t.local.up) == ("https://example.org/full.ign", ">= 5.60", "true {dir}")
     assert [(x.name, x.file, x.embed) for x in h.secrets] == [("db", "db.txt", True), ("token", None, False)]
     assert h.access.ssh_keys == ("ssh-ed25519 AAAA me",)
     assert h.quadlets == ("extra.container",) and h.butane == ("extra.bu",)
@@ -83,7 +102,42 @@ def test_every_schema_key_is_in_the_full_example():
         return out
 
     used = set(re.findall(r"([a-z_]+):", FULL))
-    assert names(HOST, set()) - used <= {"http", "target"}  # exclusive with cmd / env: test_build covers them
+    # http, plan, image_url, os_id: exclusive with cmd, size, image (tested in tests/terraform)
+    assert names(HOST, set()) - used <= {"http", "plan", "image_url", "os_id"}
+
+
+def test_target_state_volume_follows_state():
+    """One source of truth: the volume's size is state.size; its device is state.device or the target's, not both."""
+    h = load_text("name: h\nstate: {size: 1536MiB}\ntarget: {provider: hetzner, region: fsn1, size: cx22, image: '1'}\n").host
+    assert h.target.state_volume.size_gb == 2 and h.state.device == "/dev/sdb" and h.state.volume
+    h = load_text("name: web\ntarget: {provider: digitalocean, region: fra1, size: s, image: '1'}\n").host
+    assert h.state.device == "/dev/disk/by-id/scsi-0DO_Volume_web-state"
+    h = load_text("name: h\nstate: {device: /dev/vdc}\ntarget: {provider: vultr, region: ams, size: s, image: i}\n").host
+    assert h.state.device == "/dev/vdc" and h.target.device("x") == "/dev/vdc"
+    h = load_text("name: h\ntarget: {provider: vultr, region: ams, size: s, image: i, state_volume: false}\n").host
+    assert h.target.state_volume is None and not h.state.volume
+    h = load_text("name: h\ntarget: {provider: local}\n").host
+    assert h.target.state_volume is None and not h.state.volume
+    h = load_text("name: h\n").host
+    assert h.target is None and h.state.device == "/dev/vdb" and h.state.volume
+
+
+@pytest.mark.parametrize(
+    "text,code,line,col",
+    [
+        ("name: h\ntarget:\n  provider: vultr\n  region: ams\n", "HF500", 3, 3),  # no size
+        ("name: h\ntarget: {provider: mars}\n", "HF011", 2, 20),
+        ("name: h\ntarget:\n  provider: local\n  dns: {domain: x.org}\n", "HF500", 4, 8),
+        ("name: h\ntarget:\n  provider: aws\n  region: r\n  size: s\n  os_id: 5\n", "HF500", 6, 10),
+        ("name: h\nstate: {device: /dev/vdc}\ntarget: {provider: aws, region: r, size: s, state_volume: {device: /dev/vdd}}\n", "HF011", 3, 68),
+        ("name: h\ntarget: {provider: aws, region: r, size: s, reserved_ip: maybe}\n", "HF002", 2, 58),
+    ],
+)
+def test_target_errors_are_located(text, code, line, col):
+    ld = load_text(text)
+    assert ld.host is None
+    d = next(d for d in ld.report.errors)
+    assert (d.code, d.file, d.line, d.col) == (code, "hostform.yaml", line, col), ld.report.format()
 
 
 def test_defaults():

@@ -45,14 +45,23 @@ def test_dns_and_state_volume():
         {
             "provider": "vultr", "region": "cdg", "size": "s", "image": "snap",
             "dns": {"domain": "example.org", "records": ["", {"name": "staging", "ttl": 60}]},
-            "state_volume": {"size_gb": 25, "device": "/dev/vdc"},
-        }
+            "state_volume": {"device": "/dev/vdc"},
+        },
+        state_size_gb=25,
     )
     assert not rep
     assert [(r.name, r.ttl) for r in t.dns.records] == [("", 300), ("staging", 60)]
     assert t.state_volume.size_gb == 25 and t.device("x") == "/dev/vdc"
     t, rep = parse_target({"provider": "local", "state_volume": False})
     assert t.state_volume is None and t.device("x") is None
+    t, _ = parse_target({"provider": "local"})
+    assert t.state_volume is None  # the local target attaches no volume unless asked
+    t, _ = parse_target({"provider": "local", "state_volume": {"enabled": True}})
+    assert t.state_volume is not None and t.device("x") == "/dev/vdb"
+    t, _ = parse_target({"provider": "aws", "region": "r", "size": "s", "state_volume": {"enabled": False}})
+    assert t.state_volume is None
+    _, rep = parse_target({"provider": "aws", "region": "r", "size": "s", "state_volume": {"size_gb": 5}})
+    assert codes(rep) == ["HF500"]  # the size is the host's state.size
     _, rep = parse_target({"provider": "vultr", "region": "r", "size": "s", "image": "i", "dns": {"domain": "x.org", "records": ["a", "a"]}})
     assert codes(rep) == ["HF500"]
     _, rep = parse_target({"provider": "vultr", "region": "r", "size": "s", "image": "i", "dns": {"domain": "x.org", "records": [{"name": "a", "type": "MX"}]}})
@@ -64,3 +73,16 @@ def test_codes_have_help():
     assert sorted(hf5) == ["HF500", "HF501", "HF502", "HF503", "HF504"]
     for code, (name, text) in hf5.items():
         assert name and text.endswith(".")
+
+
+def test_size_to_gb():
+    from hostform.terraform.model import size_to_gb
+
+    assert [size_to_gb(x) for x in ("10GiB", "10G", "1B", "1536MiB", "1TiB", "x", "10GB")] == [10, 10, 1, 2, 1024, None, None]
+
+
+def test_host_schema_lists_the_target_keys():
+    from hostform.host.schema import TARGET
+    from hostform.terraform.model import _KEYS
+
+    assert tuple(f.name for f in TARGET.fields) == _KEYS

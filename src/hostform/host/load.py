@@ -451,6 +451,7 @@ def _build(raw: dict, rep: Report, add) -> m.Host:  # noqa: C901 - one pass over
     up = raw.get("updates", {})
     st = raw.get("state", {})
     acc = raw.get("access", {})
+    target, state = _target_and_state(raw, st, rep, add)
     return m.Host(
         name=raw["name"],
         podman=raw.get("podman", "5.8"),
@@ -459,13 +460,47 @@ def _build(raw: dict, rep: Report, add) -> m.Host:  # noqa: C901 - one pass over
         sites=tuple(sites),
         tls=m.Tls(tls.get("email"), tls.get("ca", "production")),
         updates=m.Updates(up.get("schedule", "hourly"), up.get("randomized_delay", "0"), up.get("enabled", True)),
-        state=m.State(st.get("size", "10GiB"), st.get("device", "/dev/vdb"), st.get("path", "/var/mnt/state"), st.get("format", "ext4")),
+        state=state,
         secrets=tuple(secrets),
         access=m.Access(tuple(acc.get("ssh_keys", ()))),
         network=raw.get("network", "hostform"),
         quadlets=tuple(raw.get("quadlets", ())),
         butane=tuple(raw.get("butane", ())),
+        target=target,
     )
+
+
+def _target_and_state(raw: dict, st: dict, rep: Report, add) -> tuple[Any, m.State]:
+    """The target (``terraform.model.parse_target``, its findings located here) and the state disk.
+
+    One source of truth each: the volume's size is ``state.size``; its device
+    is ``state.device`` or ``target.state_volume.device`` (not both), else the
+    provider's default, else /dev/vdb.
+    """
+    from hostform.terraform.model import parse_target, size_to_gb
+    from hostform.terraform.render import volume_name
+
+    size = st.get("size", "10GiB")
+    device = st.get("device")
+    if "target" not in raw:
+        return None, m.State(size, device or "/dev/vdb", st.get("path", "/var/mnt/state"), st.get("format", "ext4"))
+    data = dict(raw["target"])
+    sv = data.get("state_volume")  # the walker gives {enabled, device} (a bare boolean is {enabled: ...})
+    if device is not None:
+        given = sv.get("device") if isinstance(sv, dict) else None
+        if given not in (None, device):
+            add("HF011", f"the state device is given twice: state.device {device!r} and target.state_volume.device {given!r}; keep one", ("target", "state_volume", "device"))
+        if isinstance(sv, dict):
+            data["state_volume"] = dict(sv, device=device)
+        elif sv is None and data.get("provider") != "local":
+            data["state_volume"] = {"device": device}
+    target, trep = parse_target(data, ("target",), size_to_gb(size) or 10)
+    for d in trep:
+        add(d.code, d.message, d.path or ("target",), d.severity)
+    if target is None:
+        return None, m.State(size, device or "/dev/vdb", st.get("path", "/var/mnt/state"), st.get("format", "ext4"))
+    dev = target.device(volume_name(raw["name"]))
+    return target, m.State(size, dev or device or "/dev/vdb", st.get("path", "/var/mnt/state"), st.get("format", "ext4"), dev is not None)
 
 
 def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:

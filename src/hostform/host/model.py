@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hostform.terraform.model import Target
+
 __all__ = [
     "Access",
     "Health",
@@ -91,9 +93,10 @@ class Updates:
 @dataclass(frozen=True)
 class State:
     size: str = "10GiB"
-    device: str = "/dev/vdb"
+    device: str = "/dev/vdb"  # resolved: state.device, else target.state_volume.device, else the provider's
     path: str = "/var/mnt/state"
     format: str = "ext4"
+    volume: bool = True  # False: no separate disk (target.state_volume: false); path is on the root disk
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class Host:
     network: str = "hostform"
     quadlets: tuple[str, ...] = ()
     butane: tuple[str, ...] = ()
+    target: Target | None = None  # where it runs (hostform plan/apply/destroy); None: not said
 
     def service(self, name: str) -> Service | None:
         for s in self.services:

@@ -34,7 +34,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["HOST", "Key", "SCHEMA_ID", "json_schema", "json_schema_text", "key_reference"]
+from hostform.terraform.model import PROVIDERS
+
+__all__ = ["HOST", "TARGET", "Key", "SCHEMA_ID", "json_schema", "json_schema_text", "key_reference"]
 
 SCHEMA_ID = "https://hostform.dev/schema/hostform.schema.json"
 
@@ -142,6 +144,57 @@ SITE = Key(
     ),
 )
 
+TARGET = Key(
+    "target",
+    "obj",
+    "Where the host runs, for `hostform plan | apply | destroy` (Terraform). With a target, "
+    "`hostform build` also writes build/terraform/main.tf.json. No credential goes here: the "
+    "provider reads its token from the environment (VULTR_API_KEY, HCLOUD_TOKEN, DIGITALOCEAN_TOKEN, AWS_*).",
+    fields=(
+        Key("provider", "str", "The cloud, or `local` (Terraform's terraform_data running `hostform try`: offline).",
+            required=True, enum=PROVIDERS),
+        Key("region", "str", "The provider's region or location (required for a cloud).", example="ams"),
+        Key("zone", "str", "AWS only: the availability zone (default: the region with `a`)."),
+        Key("size", "str", "The plan, server type, droplet size or instance type (required for a cloud).",
+            example="vc2-1c-1gb"),
+        Key("plan", "str", "Another name for `size`."),
+        Key("image", "str", "A provider image id: a Vultr or Hetzner snapshot id, a DigitalOcean image id, an AWS AMI."),
+        Key("image_url", "str", "Vultr and DigitalOcean: a current Fedora CoreOS disk image to import "
+            "(a snapshot from this URL; a custom image).", pattern=r"^https?://"),
+        Key("os_id", "int", "Vultr only: a stock OS id. The stock Fedora CoreOS (391, the default without "
+            "`image` or `image_url`) is stale: warning HF501.", minimum=1),
+        Key("arch", "str", "AWS only: the architecture of the Fedora CoreOS AMI looked up.", default="x86_64",
+            enum=("x86_64", "aarch64")),
+        Key("ssh_keys", "strlist", "Provider SSH key ids (the host has no SSH without `access.ssh_keys` anyway)."),
+        Key("reserved_ip", "bool", "An address that survives VM replacements (and the DNS records point to).",
+            default=True),
+        Key("state_volume", "obj", "The block volume behind `state` (its size is `state.size`), attached after "
+            "the VM boots and kept when the VM is replaced. `false`: none (the state directory is on the root "
+            "disk). Default: true for a cloud, false for `local`.", short="enabled", fields=(
+            Key("enabled", "bool", "Whether there is a state volume."),
+            Key("device", "str", "Its device on the VM (default: the provider's: /dev/vdb on Vultr, /dev/sdb on "
+                "Hetzner, /dev/disk/by-id/scsi-0DO_Volume_NAME on DigitalOcean, /dev/nvme1n1 on AWS). "
+                "The same as `state.device`: give one of them.", pattern=r"^/dev/"),
+        )),
+        Key("dns", "obj", "A records for the host's address in a DNS zone the provider hosts (it must exist).", fields=(
+            Key("domain", "str", "The zone.", required=True, example="example.org"),
+            Key("records", "objlist", "The records (default: the apex only). A bare name is short for "
+                "{name: NAME}; \"\" is the apex.", short="name", fields=(
+                Key("name", "str", "The name in the zone (\"\" for the apex)."),
+                Key("type", "str", "The record type.", default="A", enum=("A",)),
+                Key("ttl", "int", "Time to live, in seconds.", default=300, minimum=30),
+            )),
+        )),
+        Key("user_data_url", "str", "Where you will upload the full Ignition config when it is too large for the "
+            "provider's user data even compressed: the VM gets a small config that fetches it (HF502)."),
+        Key("provider_version", "str", "A version constraint for the provider plugin (default: hostform's)."),
+        Key("local", "obj", "The local target's commands; {dir} and {name} are replaced, shell-quoted.", fields=(
+            Key("up", "str", "Starts the machine.", default="hostform try --detach {dir}"),
+            Key("down", "str", "Stops it.", default="hostform try --stop {name}"),
+        )),
+    ),
+)
+
 HOST = Key(
     "hostform.yaml",
     "obj",
@@ -165,10 +218,13 @@ HOST = Key(
             Key("randomized_delay", "str", "RandomizedDelaySec: spread the updates (0: none).", default="0", pattern=_DURATION),
             Key("enabled", "bool", "Run the timer at all.", default=True),
         )),
-        Key("state", "obj", "The state disk: a block device that outlives the VM, for volumes and Caddy's certificates.", fields=(
-            Key("size", "str", "Its size (used by the deployment, recorded here).", default="10GiB",
-                pattern=r"^[0-9]+(B|KiB|MiB|GiB|TiB|K|M|G|T)$"),
-            Key("device", "str", "The block device on the VM.", default="/dev/vdb", pattern=r"^/dev/"),
+        Key("state", "obj", "The state disk: a block device that outlives the VM, for volumes and Caddy's certificates. "
+            "It is attached after boot: a unit waits for it, makes a filesystem only when it is blank (never "
+            "wipes it) and mounts it; Caddy and services with volumes wait for that mount.", fields=(
+            Key("size", "str", "Its size: the size of the block volume `target` creates (rounded up to whole GiB).",
+                default="10GiB", pattern=r"^[0-9]+(B|KiB|MiB|GiB|TiB|K|M|G|T)$"),
+            Key("device", "str", "The block device on the VM (default: the target provider's, else /dev/vdb).",
+                pattern=r"^/dev/"),
             Key("path", "str", "Where it is mounted.", default="/var/mnt/state", pattern=r"^/var/mnt/[a-z0-9][a-z0-9/_-]*$"),
             Key("format", "str", "Filesystem type.", default="ext4", enum=("ext4", "xfs")),
         )),
@@ -187,6 +243,7 @@ HOST = Key(
             "in /etc/containers/systemd/."),
         Key("butane", "strlist", "Plain Butane files of this directory merged in as they are (lists are "
             "appended; their local: paths are relative to this directory)."),
+        TARGET,
     ),
 )
 
@@ -228,7 +285,9 @@ def _js(key: Key) -> dict:
         if req:
             obj["required"] = req
         if key.short:
-            obj = {"oneOf": [{"type": "string", "description": f"Short for {{{key.short}: VALUE}}."}, obj]}
+            short = key.field(key.short)
+            jtype = {"bool": "boolean", "int": "integer"}.get(short.kind if short else "str", "string")
+            obj = {"oneOf": [{"type": jtype, "description": f"Short for {{{key.short}: VALUE}}."}, obj]}
         if k == "objmap":
             out = {"type": "object", "additionalProperties": obj}
         elif k == "objlist":

@@ -24,7 +24,8 @@ os_id               Vultr only: a stock OS id (warns: the stock Fedora CoreOS
 arch                AWS only: x86_64 (default) or aarch64, for the AMI lookup
 ssh_keys            provider SSH key ids (the host is SSH-less by default)
 reserved_ip         true (default): an address that survives replacements
-state_volume        true (default), false, or {size_gb: 10, device: PATH}
+state_volume        true (default; false for local), false, or {enabled, device:
+                    PATH}; the size is the host's ``state.size``
 dns                 {domain: example.org, records: ["", "staging"] or
                     [{name, type: A, ttl: 300}]}; the zone must exist
 user_data_url       where you will upload the full Ignition config when it
@@ -52,6 +53,7 @@ __all__ = [
     "StateVolume",
     "Target",
     "parse_target",
+    "size_to_gb",
 ]
 
 PROVIDERS = ("vultr", "hetzner", "digitalocean", "aws", "local")
@@ -187,26 +189,40 @@ def _dns(rep: Report, v: Any, path: tuple) -> Dns | None:
     return Dns(domain, tuple(records))
 
 
-def _state(rep: Report, v: Any, path: tuple) -> StateVolume | None:
-    if v is None or v is True:
-        return StateVolume()
-    if v is False:
-        return None
+def _state(rep: Report, v: Any, path: tuple, default: bool, size_gb: int) -> StateVolume | None:
+    """``true``, ``false`` or ``{enabled, device}`` (the host file's walker gives the mapping form)."""
+    if v is None:
+        return StateVolume(size_gb) if default else None
+    if isinstance(v, bool):
+        return StateVolume(size_gb) if v else None
     if not isinstance(v, dict):
-        rep.error("HF002", "target.state_volume must be true, false or {size_gb, device}", path)
-        return StateVolume()
+        rep.error("HF002", "target.state_volume must be true, false or {enabled, device}", path)
+        return StateVolume(size_gb)
     for k in v:
-        if k not in ("size_gb", "device"):
+        if k == "size_gb":
+            rep.error("HF500", "the state volume's size is the host's state.size (for example `state: {size: 20GiB}`), not target.state_volume.size_gb", path + (k,))
+        elif k not in ("enabled", "device"):
             rep.warn("HF003", f"unknown key target.state_volume.{k}", path + (k,))
-    size = v.get("size_gb", 10)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        rep.error("HF500", "target.state_volume.size_gb must be a whole number of GB (1 or more)", path + ("size_gb",))
-        size = 10
+    enabled = v.get("enabled", True)
+    if not isinstance(enabled, bool):
+        rep.error("HF002", "target.state_volume.enabled must be true or false", path + ("enabled",))
+        enabled = True
     dev = v.get("device")
     if dev is not None and (not isinstance(dev, str) or not dev.startswith("/dev/")):
         rep.error("HF500", "target.state_volume.device must be a path under /dev/", path + ("device",))
         dev = None
-    return StateVolume(size, dev)
+    return StateVolume(size_gb, dev) if enabled else None
+
+
+def size_to_gb(size: str) -> int | None:
+    """``10GiB`` (the host's ``state.size``) as whole GiB, rounded up; None when it is not a size."""
+    units = {"B": 1, "K": 1024, "KiB": 1024, "M": 1024**2, "MiB": 1024**2, "G": 1024**3, "GiB": 1024**3, "T": 1024**4, "TiB": 1024**4}
+    num = size.rstrip("BKMGTiB")
+    unit = size[len(num):]
+    if not num.isdigit() or unit not in units:
+        return None
+    n = int(num) * units[unit]
+    return max(1, -(-n // 1024**3))
 
 
 def _local(rep: Report, v: Any, path: tuple) -> LocalCommands:
@@ -226,8 +242,13 @@ def _local(rep: Report, v: Any, path: tuple) -> LocalCommands:
     return LocalCommands(**out)
 
 
-def parse_target(data: Any, path: tuple = ("target",)) -> tuple[Target | None, Report]:
-    """The Target described by ``data`` (the host file's ``target:`` value)."""
+def parse_target(data: Any, path: tuple = ("target",), state_size_gb: int = 10) -> tuple[Target | None, Report]:
+    """The Target described by ``data`` (the host file's ``target:`` value).
+
+    ``state_size_gb`` is the state volume's size: the host's ``state.size``
+    (one source of truth; ``target.state_volume`` only says whether there is
+    a volume, and its device).
+    """
     rep = Report()
     if not isinstance(data, dict):
         rep.error("HF002", "target must be a mapping with at least `provider`", path)
@@ -306,7 +327,8 @@ def parse_target(data: Any, path: tuple = ("target",)) -> tuple[Target | None, R
         arch=arch,
         ssh_keys=tuple(str(k) for k in keys),
         reserved_ip=_bool(rep, data, "reserved_ip", path, True),
-        state_volume=_state(rep, data.get("state_volume"), path + ("state_volume",)),
+        # The local target attaches no volume: off unless asked for.
+        state_volume=_state(rep, data.get("state_volume"), path + ("state_volume",), provider != "local", state_size_gb),
         dns=_dns(rep, data.get("dns"), path + ("dns",)),
         user_data_url=url,
         provider_version=_str(rep, data, "provider_version", path),

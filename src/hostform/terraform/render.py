@@ -32,7 +32,7 @@ from hostform.diagnostics import Report
 from hostform.terraform.limits import fit_user_data
 from hostform.terraform.model import Target
 
-__all__ = ["PROVIDER_SOURCES", "Rendered", "escape", "render", "resource_name"]
+__all__ = ["PROVIDER_SOURCES", "TF_PATH", "Rendered", "escape", "render", "resource_name", "to_json", "volume_name"]
 
 PROVIDER_SOURCES = {
     "vultr": ("vultr", "vultr/vultr", "~> 2.28"),
@@ -46,6 +46,7 @@ PORTS = (("http", "tcp", 80), ("https", "tcp", 443), ("http3", "udp", 443))
 ANY_V4 = "0.0.0.0/0"
 ANY_V6 = "::/0"
 FCOS_AWS_OWNER = "125523088429"  # the Fedora Project's AWS account
+TF_PATH = "terraform/main.tf.json"  # under the build directory
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,13 @@ class Rendered:
     report: Report
     user_data: str  # what the VM gets ("" for local)
     how: str  # plain | compressed | replace | too-large | local
+
+
+def to_json(tf: dict[str, Any]) -> str:
+    """The text of ``main.tf.json`` (stable: insertion order, two-space indent)."""
+    import json
+
+    return json.dumps(tf, indent=2, ensure_ascii=False) + "\n"
 
 
 def escape(text: str) -> str:
@@ -67,6 +75,11 @@ def resource_name(name: str) -> str:
     if not s or not s[0].isalpha():
         s = "h-" + s
     return s[:48].rstrip("-")
+
+
+def volume_name(host_name: str) -> str:
+    """The state volume's name at the provider (DigitalOcean's device path includes it)."""
+    return f"{resource_name(host_name)}-state"
 
 
 def _ref(expr: str) -> str:
@@ -122,7 +135,7 @@ def _vultr(t: Target, name: str, user_data: str) -> dict[str, Any]:
             "state": {
                 "region": t.region,
                 "size_gb": t.state_volume.size_gb,
-                "label": f"{name}-state",
+                "label": volume_name(name),
                 "block_type": "high_perf",
                 "attached_to_instance": _ref("vultr_instance.host.id"),
                 "live": True,
@@ -165,7 +178,7 @@ def _hetzner(t: Target, name: str, user_data: str) -> dict[str, Any]:
     }
     res["hcloud_server"] = {"host": server}
     if t.state_volume is not None:
-        res["hcloud_volume"] = {"state": {"name": f"{name}-state", "size": t.state_volume.size_gb, "location": t.region}}
+        res["hcloud_volume"] = {"state": {"name": volume_name(name), "size": t.state_volume.size_gb, "location": t.region}}
         res["hcloud_volume_attachment"] = {
             "state": {"volume_id": _ref("hcloud_volume.state.id"), "server_id": _ref("hcloud_server.host.id"), "automount": False}
         }
@@ -219,7 +232,7 @@ def _digitalocean(t: Target, name: str, user_data: str) -> dict[str, Any]:
         }
     }
     if t.state_volume is not None:
-        res["digitalocean_volume"] = {"state": {"region": t.region, "name": f"{name}-state", "size": t.state_volume.size_gb}}
+        res["digitalocean_volume"] = {"state": {"region": t.region, "name": volume_name(name), "size": t.state_volume.size_gb}}
         res["digitalocean_volume_attachment"] = {
             "state": {"droplet_id": _ref("digitalocean_droplet.host.id"), "volume_id": _ref("digitalocean_volume.state.id")}
         }
@@ -283,7 +296,7 @@ def _aws(t: Target, name: str, user_data: str) -> dict[str, Any]:
         res["aws_eip_association"] = {"host": {"allocation_id": _ref("aws_eip.host.id"), "instance_id": _ref("aws_instance.host.id")}}
     if t.state_volume is not None:
         res["aws_ebs_volume"] = {
-            "state": {"availability_zone": t.zone, "size": t.state_volume.size_gb, "type": "gp3", "tags": {"Name": f"{name}-state"}}
+            "state": {"availability_zone": t.zone, "size": t.state_volume.size_gb, "type": "gp3", "tags": {"Name": volume_name(name)}}
         }
         res["aws_volume_attachment"] = {
             "state": {"device_name": "/dev/sdf", "volume_id": _ref("aws_ebs_volume.state.id"), "instance_id": _ref("aws_instance.host.id")}
