@@ -640,6 +640,19 @@ def check_references(ctx: Context) -> None:
 _OS_PATHS = ("/etc/localtime", "/etc/hosts", "/etc/resolv.conf", "/etc/pki", "/etc/ssl", "/run", "/var/run", "/dev", "/sys", "/proc", "/usr", "/tmp", "/var/tmp")
 
 
+def _tmpfiles_dirs(ctx: Context) -> list[str]:
+    """Directories that tmpfiles.d files of the config create (``d``/``D``/``v``/``q``/``Q`` lines)."""
+    out: list[str] = []
+    for f in ctx.bundle.files:
+        if not (f.vm_path.startswith(("/etc/tmpfiles.d/", "/usr/lib/tmpfiles.d/")) and f.vm_path.endswith(".conf")):
+            continue
+        for line in (f.text or "").splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].rstrip("!-+=~^") in ("d", "D", "v", "q", "Q") and parts[1].startswith("/"):
+                out.append(parts[1])
+    return out
+
+
 def check_bind_sources(ctx: Context) -> None:
     """HF059: ``Volume=/host/path:...`` where nothing in the config creates /host/path."""
     ign = ctx.bundle.ignition or {}
@@ -648,6 +661,7 @@ def check_bind_sources(ctx: Context) -> None:
     made += [d.get("path", "") for d in storage.get("directories") or []]
     made += [lk.get("path", "") for lk in storage.get("links") or []]
     made += _persistent_mounts(ctx)
+    made += _tmpfiles_dirs(ctx)
     # every created path and its parents: a source is fine when it is one of them
     made_or_parent: set[str] = set()
     for m in made:
@@ -668,7 +682,7 @@ def check_bind_sources(ctx: Context) -> None:
             ctx.warn(
                 "HF059",
                 f"nothing in the config creates {src}, so the container fails to start "
-                "(\"no such file or directory\"); add it to storage.files or storage.directories",
+                "(\"no such file or directory\"); add it to storage.files or storage.directories (or a tmpfiles.d file)",
                 **ctx.where(q.file, ln.lineno),
             )
 

@@ -148,7 +148,7 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: Callable
     unit = u.section("Unit")
     unit.append(f"Description={s.name} (hostform service)")
     if s.volumes:
-        unit.append(f"RequiresMountsFor={host.state.path}")
+        unit.extend(_state_deps(host))
     if s.secrets and any(sec.file for sec in host.secrets if sec.name in {x.name for x in s.secrets}):
         unit.append(f"Requires={SECRETS_UNIT}")
         unit.append(f"After={SECRETS_UNIT}")
@@ -224,6 +224,36 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: Callable
     return u.text()
 
 
+def _state_deps(host: m.Host) -> list[str]:
+    """[Unit] lines of a container keeping data on the state volume: its mount, and its directories there."""
+    from hostform.terraform.state_unit import DIRS_SERVICE
+
+    return [f"RequiresMountsFor={host.state.path}", f"Requires={DIRS_SERVICE}", f"After={DIRS_SERVICE}"]
+
+
+def _state_dirs(host: m.Host) -> list[str]:
+    st = host.state
+    dirs = []
+    if host.sites:
+        dirs += [f"{st.path}/caddy", f"{st.path}/caddy/data", f"{st.path}/caddy/config"]
+    vols = sorted({v for s in host.services for v, _ in s.volumes})
+    if vols:
+        dirs.append(f"{st.path}/volumes")
+        dirs += [f"{st.path}/volumes/{v}" for v in vols]
+    return dirs
+
+
+def _butane_unit(u) -> dict:
+    out: dict = {"name": u.name}
+    if u.enabled is not None:
+        out["enabled"] = u.enabled
+    if u.contents is not None:
+        out["contents"] = u.contents
+    if u.dropins:
+        out["dropins"] = [{"name": n, "contents": c} for n, c in u.dropins]
+    return out
+
+
 def _env_file_path(s: m.Service, f: str) -> str:
     if f.startswith("/"):
         return f
@@ -261,7 +291,7 @@ def _caddy_quadlet(host: m.Host) -> str:
     u = _Unit(GENERATED_HEADER.format(src="hostform.yaml (sites, tls)"))
     unit = u.section("Unit")
     unit.append("Description=Caddy: HTTPS for the sites (hostform)")
-    unit.append(f"RequiresMountsFor={host.state.path}")
+    unit.extend(_state_deps(host))
     c = u.section("Container")
     c.append("ContainerName=caddy")
     c.append(f"Image={CADDY_CONTAINER.image}")
@@ -368,7 +398,21 @@ def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[
                     ts.add(src, ("file", CADDYFILE_PATH, "line", n))
 
     # other files
+    from hostform.terraform import state_unit
+
     files: list[Artifact] = [Artifact("/etc/hostname", host.name + "\n", 0o644, ("name",))]
+    # The state volume is attached after boot (on a cloud, by Terraform): Ignition must not
+    # wait for it. Units wait for the device, make a file system only on a blank one, and
+    # mount it; the directories are made on it once mounted (tmpfiles.d), not by Ignition
+    # on the root disk under the mount point.
+    state_units: list[dict] = []
+    if host.state.volume:
+        state_units += [_butane_unit(u) for u in state_unit.state_units(host.state.device, host.state.path, host.state.format)]
+    dirs = _state_dirs(host)
+    if dirs:
+        conf, dirs_unit = state_unit.state_dirs(host.state.path, dirs)
+        files.append(Artifact(state_unit.TMPFILES_PATH, conf, 0o644, ("state",)))
+        state_units.append(_butane_unit(dirs_unit))
     for s in host.services:
         for i, f in enumerate(s.env_files):
             if f.startswith("/"):
@@ -391,31 +435,13 @@ def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[
     # Butane
     bu: dict = {"variant": "fcos", "version": host.butane_version}
     storage: dict = {}
-    st = host.state
-    storage["filesystems"] = [
-        {
-            "device": st.device,
-            "format": st.format,
-            "label": STATE_LABEL,
-            "path": st.path,
-            "wipe_filesystem": False,
-            "with_mount_unit": True,
-        }
-    ]
-    dirs = []
-    if host.sites:
-        dirs += [f"{st.path}/caddy", f"{st.path}/caddy/data", f"{st.path}/caddy/config"]
-    vols = sorted({v for s in host.services for v, _ in s.volumes})
-    if vols:
-        dirs.append(f"{st.path}/volumes")
-        dirs += [f"{st.path}/volumes/{v}" for v in vols]
-    if dirs:
-        storage["directories"] = [{"path": d, "mode": 0o755} for d in dirs]
     storage["files"] = [
         {"path": a.vm_path, "mode": a.mode, "contents": {"inline": a.text}} for a in r.all_files()
     ]
     bu["storage"] = storage
-    units: list[dict] = []
+    units: list[dict] = list(state_units)
+    for u in state_units:
+        r.unit_sources[u["name"]] = ("state",)
     if host.updates.enabled:
         drop = _unit_text(["[Timer]", "OnCalendar=", f"OnCalendar={host.updates.schedule}", f"RandomizedDelaySec={host.updates.randomized_delay}"])
         units.append({"name": TIMER, "enabled": True, "dropins": [{"name": SCHEDULE_DROPIN, "contents": drop}]})
@@ -466,25 +492,8 @@ def _butane_translations(ts: TranslationSet, host: m.Host, bu: dict, r: Rendered
     """Map every path of the generated Butane ``bu`` (before extra Butane is merged) to the host file."""
     ts.add(("butane_version",), ("variant",))
     ts.add(("butane_version",), ("version",))
-    ts.add(("state",), ("storage",))
+    ts.add(("name",), ("storage",))
     storage = bu["storage"]
-    ts.add_from_common_source(("state",), ("storage", "filesystems"), storage["filesystems"])
-    vol_source = {}
-    for svc in host.services:
-        for v, _ in svc.volumes:
-            vol_source.setdefault(v, svc.source + ("volumes", v))
-    for i, d in enumerate(storage.get("directories", [])):
-        path = d["path"]
-        rel = path[len(host.state.path) + 1 :]
-        if rel.startswith("caddy"):
-            src: tuple = ("sites",)
-        elif rel.startswith("volumes/"):
-            src = vol_source.get(rel[len("volumes/") :], ("state",))
-        else:
-            src = ("state",)
-        if i == 0 and "directories" in storage:
-            ts.add(("state",), ("storage", "directories"))
-        ts.add_from_common_source(src, ("storage", "directories", i), d)
     ts.add(("services",), ("storage", "files"))
     for i, (a, entry) in enumerate(zip(r.all_files(), storage["files"])):
         ts.add_from_common_source(a.source, ("storage", "files", i), entry)

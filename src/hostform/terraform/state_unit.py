@@ -15,6 +15,12 @@ wipe it.  Three pieces:
   ``local-fs.target`` (and the boot) does not wait for it.  Services that keep
   data there (Caddy, declared volumes) add ``RequiresMountsFor=<path>``.
 
+The directories hostform keeps on the volume (Caddy's data, the declared
+volumes) must be made on the mounted file system, not by Ignition on the root
+disk under the mount point: :func:`state_dirs` gives a tmpfiles.d file listing
+them and ``hostform-state-dirs.service``, which applies it once the path is
+mounted.  Services order themselves after that service.
+
 Use :func:`state_units`; each entry is shaped like a Butane/Ignition
 ``systemd.units`` item: a name, contents (None for a drop-in-only entry),
 ``enabled``, and drop-ins.
@@ -24,9 +30,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PREPARE_SERVICE", "StateUnit", "escape_path", "mount_unit_name", "state_units"]
+__all__ = [
+    "DIRS_SERVICE",
+    "PREPARE_SERVICE",
+    "TMPFILES_PATH",
+    "StateUnit",
+    "escape_path",
+    "mount_unit_name",
+    "state_dirs",
+    "state_units",
+]
 
 PREPARE_SERVICE = "hostform-state-prepare.service"
+DIRS_SERVICE = "hostform-state-dirs.service"
+TMPFILES_PATH = "/etc/tmpfiles.d/hostform-state.conf"
 _FS = ("ext4", "xfs")
 
 
@@ -69,7 +86,7 @@ def _prepare_script(device: str, fs: str, label: str) -> str:
         f"blkid -p {device} >/dev/null 2>&1; rc=$$?; "
         f'if [ $$rc -eq 0 ]; then echo "{device} already has a file system: keeping it"; exit 0; fi; '
         f'if [ $$rc -ne 2 ]; then echo "blkid -p {device} failed (exit $$rc): not touching it" >&2; exit 1; fi; '
-        f'echo "{device} is blank: making a {fs} file system"; exec {mkfs}'
+        f'echo "{device} is blank: making an {fs} file system"; exec {mkfs}'
     )
 
 
@@ -120,3 +137,26 @@ def state_units(device: str, path: str = "/var/mnt/state", fs: str = "ext4", lab
         True,
     )
     return [wait, prepare, mount_unit]
+
+
+def state_dirs(path: str, dirs: list[str], mode: str = "0755") -> tuple[str, StateUnit]:
+    """The tmpfiles.d text (for :data:`TMPFILES_PATH`) making ``dirs``, and the unit applying it after ``path`` is mounted."""
+    if any(c.isspace() for c in path + "".join(dirs)):
+        raise ValueError("state directories may not hold spaces")
+    conf = "# hostform: directories on the state volume (made once it is mounted)\n" + "".join(f"d {d} {mode} root root -\n" for d in dirs)
+    unit = StateUnit(
+        DIRS_SERVICE,
+        "[Unit]\n"
+        "Description=Make hostform's directories on the state volume\n"
+        f"RequiresMountsFor={path}\n"
+        "\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        "RemainAfterExit=yes\n"
+        f"ExecStart=/usr/bin/systemd-tmpfiles --create {TMPFILES_PATH}\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=multi-user.target\n",
+        True,
+    )
+    return conf, unit
