@@ -5,7 +5,9 @@ Otherwise ``DIR/main.bu``: a plain Butane project, translated unchanged (the
 same Ignition bytes as ``hostform butane -d DIR main.bu``).
 
 Outputs (:func:`outputs`), in this order: ``main.bu`` (host builds only),
-``main.ign``, ``quadlets/*``, ``Caddyfile``, ``report.txt``.
+``main.ign``, ``quadlets/*``, ``Caddyfile``, ``terraform/main.tf.json`` (when
+the host file has a ``target:``; rendered offline, no account needed),
+``report.txt``.
 """
 
 from __future__ import annotations
@@ -104,6 +106,15 @@ def build_bundle(dir: Path) -> Bundle:
             u.source = HOST_FILE
             u.line, u.col = loaded.where(src)
     b.files, b.units = files, units
+    if host.target is not None:
+        from hostform.terraform.render import render as render_tf
+
+        tr = render_tf(host.target, b.ignition_text, host.name, str(dir.resolve()))
+        for d in tr.report:
+            line, col = loaded.where(d.path or ("target",))
+            b.report.add(d.located(HOST_FILE, line, col))
+        if not tr.report.is_fatal():
+            b.terraform = tr.tf  # type: ignore[attr-defined]
     return b
 
 
@@ -134,6 +145,11 @@ def outputs(bundle: Bundle) -> list[tuple[str, bytes]]:
             out.append(("quadlets/" + a.vm_path.rsplit("/", 1)[1], a.text.encode(enc, "surrogateescape")))
         if r.caddyfile is not None:
             out.append(("Caddyfile", r.caddyfile.text.encode(enc, "surrogateescape")))
+    tf = getattr(bundle, "terraform", None)
+    if tf is not None:
+        from hostform.terraform.render import TF_PATH, to_json
+
+        out.append((TF_PATH, to_json(tf).encode(enc)))
     out.append(("report.txt", report_text(bundle, out).encode(enc, "surrogateescape")))
     return out
 
@@ -155,6 +171,12 @@ def report_text(bundle: Bundle, written: list[tuple[str, bytes]]) -> str:
             lines.append(f"tls: {host.tls.ca} CA; certificates on the state disk ({host.state.path}/caddy/data)")
         lines.append(f"updates: {host.updates.schedule if host.updates.enabled else 'off'}")
         lines.append("access: " + ("break-glass SSH keys" if host.access.ssh_keys else "none (sshd masked)"))
+        st = host.state
+        lines.append(f"state: {st.device} on {st.path} ({st.format}, {st.size})" if st.volume else f"state: {st.path} on the root disk (no state volume)")
+        t = host.target
+        if t is not None:
+            where = "local (hostform try)" if t.provider == "local" else f"{t.provider} {t.region} {t.size}"
+            lines.append(f"deploy: {where}; terraform/main.tf.json")
     else:
         lines.append("plain Butane project (main.bu), translated unchanged")
         lines.append(f"files: {len(bundle.files)}, units: {len(bundle.units)}")

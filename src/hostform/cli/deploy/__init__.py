@@ -54,10 +54,11 @@ def load_target_data(project: Path) -> tuple[Any, str, str | None]:
 
 def write_tf(build: Path, tf: dict[str, Any]) -> Path:
     from hostform.emit import write_atomic
+    from hostform.terraform.render import TF_PATH, to_json
 
-    out = build / "terraform" / "main.tf.json"
+    out = build / TF_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out, (json.dumps(tf, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_atomic(out, to_json(tf).encode("utf-8"))
     return out
 
 
