@@ -25,7 +25,10 @@ __all__ = [
     "Change",
     "Terraform",
     "apply_argv",
+    "CREDENTIAL_ENV",
+    "explain_init_failure",
     "explain_plan",
+    "missing_credentials",
     "find_terraform",
     "init_argv",
     "parse_plan",
@@ -78,6 +81,55 @@ _KEPT_ROLES = ("the state volume", "the reserved IP")
 # Re-made with the VM: not worth a word when the VM is replaced.
 _FOLLOWERS = ("the volume attachment", "the IP assignment")
 _VMS = ("the VM", "the local VM")
+
+
+# Where each provider reads its token (hostform never writes one). AWS has many
+# sources (profiles, SSO, instance roles): not checked.
+CREDENTIAL_ENV: dict[str, tuple[str, ...]] = {
+    "vultr": ("VULTR_API_KEY",),
+    "hetzner": ("HCLOUD_TOKEN",),
+    "digitalocean": ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"),
+    "aws": (),
+    "local": (),
+}
+
+
+def missing_credentials(provider: str, env: Mapping[str, str]) -> str | None:
+    """The variable to set when ``provider``'s token is not in ``env`` (None: present, or not checkable)."""
+    names = CREDENTIAL_ENV.get(provider, ())
+    if not names or any(env.get(n) for n in names):
+        return None
+    return " or ".join(names)
+
+
+def explain_init_failure(output: str, source: str) -> str | None:
+    """What a failed ``terraform init`` lacked, in words, when it was the provider plugin (None: something else).
+
+    ``source`` is the provider's registry address (``vultr/vultr``).
+    """
+    text = " ".join(output.split())
+    plugin = any(
+        m in text
+        for m in (
+            "Failed to query available provider packages",
+            "Failed to install provider",
+            "Could not retrieve the list of available versions",
+            "Failed to resolve provider packages",
+            "provider registry registry.terraform.io does not have",
+        )
+    )
+    if not plugin:
+        return None
+    if any(m in text for m in ("could not connect", "no such host", "dial tcp", "i/o timeout", "connection refused", "network is unreachable")):
+        why = "it is not installed here and the registry cannot be reached (no network?)"
+    elif "filesystem_mirror" in text or "mirror" in text:
+        why = "the configured plugin mirror does not have it"
+    else:
+        why = "it could not be installed"
+    return (
+        f"terraform init needs the {source} provider plugin: {why}. Connect to the network, or put the plugin in a "
+        "filesystem mirror (provider_installation in the terraform CLI config, TF_CLI_CONFIG_FILE)"
+    )
 
 
 def find_terraform(explicit: str | None = None, path: str | None = None) -> str | None:

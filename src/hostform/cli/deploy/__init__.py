@@ -9,7 +9,9 @@ and ``DIR/build/main.ign``, then runs terraform (or tofu: found on PATH, or
 named with --terraform) in that directory: init, plan into a plan file, and
 says in words what the plan does before ``apply`` or ``destroy`` carries it
 out.  Credentials come from the environment (VULTR_API_KEY, HCLOUD_TOKEN,
-DIGITALOCEAN_TOKEN, AWS_*) and are never written to a file.
+DIGITALOCEAN_TOKEN, AWS_*) and are never written to a file.  When init cannot
+get the provider plugin (offline), or the token is not set, it says which,
+and exits 1.
 
 Exit status: 0 done (or nothing to do), 1 an error (the build, the target,
 terraform), 2 bad usage.
@@ -24,32 +26,45 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_target_data", "run", "write_tf"]
+__all__ = ["load_target", "run", "write_tf"]
 
 
-def load_target_data(project: Path) -> tuple[Any, str, str | None]:
-    """The raw ``target:`` value of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, and an error."""
+def load_target(project: Path) -> tuple[Any, str, Any]:
+    """The Target of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, and a Report.
+
+    From a host file the target is loaded with the host (``state.size`` is the
+    volume's size), and findings are located in hostform.yaml.
+    """
+    from hostform.diagnostics import Report
+    from hostform.terraform.model import parse_target
+
+    rep = Report()
     name = project.name
     host_file = project / "hostform.yaml"
     if host_file.is_file():
-        from hostform import yamlpos
+        from hostform.host.load import load_file
 
-        try:
-            data = yamlpos.resolve(yamlpos.load(host_file.read_bytes()))
-        except yamlpos.YAMLError as e:
-            return None, name, f"{host_file}: {e.message}"
-        if isinstance(data, dict) and isinstance(data.get("name"), str) and data["name"]:
-            name = data["name"]
-        if isinstance(data, dict) and "target" in data:
-            return data["target"], name, None
-        return None, name, f"{host_file}: no `target:` section (where the host runs: provider, region, size...)"
+        loaded = load_file(host_file, str(host_file))
+        rep.merge(loaded.report)
+        host = loaded.host
+        if host is None:
+            return None, name, rep
+        if host.target is None:
+            rep.error("HF500", "no `target:` section (where the host runs: provider, region, size...); see docs/host-file.md", (), file=str(host_file), line=1, col=1)
+        return host.target, host.name, rep
     alt = project / "target.json"
     if alt.is_file():
         try:
-            return json.loads(alt.read_text("utf-8")), name, None
+            raw = json.loads(alt.read_text("utf-8"))
         except ValueError as e:
-            return None, name, f"{alt}: {e}"
-    return None, name, f"{project}: no hostform.yaml with a `target:` section"
+            rep.error("HF002", f"{alt}: {e}", file=str(alt))
+            return None, name, rep
+        target, trep = parse_target(raw)
+        for d in trep:
+            rep.add(d.located(str(alt), 0, 0))
+        return target, name, rep
+    rep.error("HF004", f"{project}: no hostform.yaml with a `target:` section", file=str(project))
+    return None, name, rep
 
 
 def write_tf(build: Path, tf: dict[str, Any]) -> Path:
@@ -98,8 +113,7 @@ def run(command: str, argv: list[str]) -> int:
         return int(e.code or 0)
 
     from hostform.terraform import driver
-    from hostform.terraform.model import parse_target
-    from hostform.terraform.render import render
+    from hostform.terraform.render import PROVIDER_SOURCES, render
 
     project = Path(args.dir).resolve()
     build = project / "build"
@@ -107,7 +121,8 @@ def run(command: str, argv: list[str]) -> int:
     if tf_bin is None:
         sys.stderr.write(f"{prog}: {args.terraform or 'terraform (or tofu)'} not found; install it or name it with --terraform\n")
         return 1
-    if not args.no_build and ((project / "hostform.yaml").is_file() or (project / "main.bu").is_file()):
+    built = not args.no_build and ((project / "hostform.yaml").is_file() or (project / "main.bu").is_file())
+    if built:
         from hostform.cli import build as build_cmd
 
         if build_cmd.main([str(project), "-q"]) != 0:
@@ -118,23 +133,29 @@ def run(command: str, argv: list[str]) -> int:
     except OSError:
         sys.stderr.write(f"{prog}: {ign} is missing: run `hostform build {args.dir}` first\n")
         return 1
-    raw, name, err = load_target_data(project)
-    if err is not None:
-        sys.stderr.write(f"{prog}: {err}\n")
-        return 1
-    target, rep = parse_target(raw)
+    target, name, rep = load_target(project)
     rendered = render(target, ignition_text, name, str(project)) if target is not None else None
     if rendered is not None:
         rep.merge(rendered.report)
     for d in rep:
-        sys.stderr.write(d.format() + "\n")
+        if d.is_error or not built:  # the build has printed its warnings already
+            sys.stderr.write(d.format() + "\n")
     if target is None or rendered is None or rep.is_fatal():
         return 1
     out = write_tf(build, rendered.tf)
     tf = driver.Terraform(tf_bin, str(out.parent), os.environ)
+    missing = driver.missing_credentials(target.provider, os.environ)
     r = tf.init()
     if not r.ok:
-        return _fail(prog, r)
+        source = PROVIDER_SOURCES[target.provider][1] if target.provider in PROVIDER_SOURCES else ""
+        why = driver.explain_init_failure(r.stdout + "\n" + r.stderr, source) if source else None
+        if why is None:
+            return _fail(prog, r)
+        sys.stderr.write(f"{prog}: {why}" + (f"; and set {missing} (the {target.provider} API token) for plan and apply" if missing else "") + ".\n")
+        return 1
+    if missing:
+        sys.stderr.write(f"{prog}: set {missing} in the environment: the {target.provider} provider reads its API token there (hostform never writes it to a file).\n")
+        return 1
     r, changes = tf.plan(destroy=command == "destroy")
     if changes is None:
         return _fail(prog, r)
