@@ -678,7 +678,6 @@ def process_trees(cx: Ctx, cfg: dict, out: dict) -> None:
     if not trees:
         return
     t = NodeTracker(out)
-    ts = cx.ts
     r = cx.report
     b = cx.sch.base
     for i, tree in enumerate(trees):

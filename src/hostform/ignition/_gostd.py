@@ -243,7 +243,6 @@ def parse_unit(content: str):
 
     state = "section"
     section = ""
-    ret_state = None
     while True:
         if n - i >= LINE_MAX:
             chunk = s[i : i + LINE_MAX]
@@ -268,7 +267,7 @@ def parse_unit(content: str):
                 continue
             if r == "#" or r == ";":
                 while True:
-                    line, eof, i = to_eol(i)
+                    line, _, i = to_eol(i)
                     if line.endswith(" "):
                         line = line[:-1]
                     if not line.endswith("\\") or i >= n:

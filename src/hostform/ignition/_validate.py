@@ -219,10 +219,7 @@ def v_config(ctx: _Ctx, o: dict, c: tuple) -> None:
 
 
 def _semver_ok(v: str) -> bool:
-    core, _, pre = v.partition("-")
-    core, _, meta = core.partition("+")
-    if "+" in pre:
-        pre, _, meta = pre.partition("+")
+    core = v.partition("-")[0].partition("+")[0]
     parts = core.split(".")
     if len(parts) != 3:
         return False
