@@ -12,12 +12,10 @@ uses.
 
 from __future__ import annotations
 
+from hostform.butane.report import Key
 from hostform.butane.schema import SLICE_NAMED, Schema
 
 _PRIMS = {"string": "string", "int": "int", "bool": "bool"}
-
-
-from hostform.butane.report import Key
 
 
 def _short_tag(node) -> str:
@@ -75,19 +73,12 @@ class Decoder:
 
         try:
             v = yamlpos.decode_scalar(node, kind)
-        except Exception as e:  # go-yaml's type error
-            msg = getattr(e, "message", None) or str(e)
+        except yamlpos.YAMLError as e:  # go-yaml's type error
+            msg = e.message
             if not msg.startswith("line "):
                 msg = f"line {node.line}: {msg}"
             self.errors.append(msg)
             return None
-        if isinstance(v, tuple):  # (value, error) style
-            v, err = v
-            if err:
-                if not err.startswith("line "):
-                    err = f"line {node.line}: {err}"
-                self.errors.append(err)
-                return None
         return v
 
     def _list(self, elem: str, node, t: str):

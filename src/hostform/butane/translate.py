@@ -124,12 +124,9 @@ def _top_strings(root) -> tuple[str, str, list[str]]:
             errors.append(f"line {v.line}: cannot unmarshal {v.tag} into string")
             continue
         try:
-            r = yamlpos.decode_scalar(v, "string")
-            if isinstance(r, tuple):
-                r = r[0]
-            out[k.value] = r
-        except Exception as e:
-            msg = getattr(e, "message", None) or str(e)
+            out[k.value] = yamlpos.decode_scalar(v, "string")
+        except yamlpos.YAMLError as e:
+            msg = e.message
             errors.append(msg if msg.startswith("line ") else f"line {v.line}: {msg}")
     return out.get("version", ""), out.get("variant", ""), errors
 
