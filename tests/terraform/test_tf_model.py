@@ -71,7 +71,7 @@ def test_dns_and_state_volume():
 def test_codes_have_help():
     hf5 = {code: v for code, v in CODES.items() if code.startswith("HF5")}
     assert sorted(hf5) == ["HF500", "HF501", "HF502", "HF503", "HF504"]
-    for code, (name, text) in hf5.items():
+    for name, text in hf5.values():
         assert name and text.endswith(".")
 
 

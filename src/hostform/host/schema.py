@@ -36,7 +36,7 @@ from typing import Any
 
 from hostform.terraform.model import PROVIDERS
 
-__all__ = ["HOST", "TARGET", "Key", "SCHEMA_ID", "json_schema", "json_schema_text", "key_reference"]
+__all__ = ["HOST", "SCHEMA_ID", "TARGET", "Key", "json_schema", "json_schema_text", "key_reference"]
 
 SCHEMA_ID = "https://hostform.dev/schema/hostform.schema.json"
 

@@ -20,17 +20,17 @@ from hostform._runner import Result, Runner, SubprocessRunner
 from hostform.diagnostics import Diagnostic, Report
 
 __all__ = [
+    "CREDENTIAL_ENV",
     "PLAN_FILE",
     "ROLES",
     "Change",
     "Terraform",
     "apply_argv",
-    "CREDENTIAL_ENV",
     "explain_init_failure",
     "explain_plan",
-    "missing_credentials",
     "find_terraform",
     "init_argv",
+    "missing_credentials",
     "parse_plan",
     "parse_validate",
     "plan_argv",

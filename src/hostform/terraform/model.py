@@ -47,8 +47,8 @@ from hostform.diagnostics import Report
 __all__ = [
     "DEFAULT_DEVICES",
     "PROVIDERS",
-    "DnsRecord",
     "Dns",
+    "DnsRecord",
     "LocalCommands",
     "StateVolume",
     "Target",
@@ -217,7 +217,9 @@ def _state(rep: Report, v: Any, path: tuple, default: bool, size_gb: int) -> Sta
 def size_to_gb(size: str) -> int | None:
     """``10GiB`` (the host's ``state.size``) as whole GiB, rounded up; None when it is not a size."""
     units = {"B": 1, "K": 1024, "KiB": 1024, "M": 1024**2, "MiB": 1024**2, "G": 1024**3, "GiB": 1024**3, "T": 1024**4, "TiB": 1024**4}
-    num = size.rstrip("BKMGTiB")
+    num = size
+    while num and not num[-1].isdigit():
+        num = num[:-1]
     unit = size[len(num):]
     if not num.isdigit() or unit not in units:
         return None
