@@ -8,7 +8,6 @@ import io
 import json
 import contextlib
 
-import pytest
 
 from hostform.butane import base
 from hostform.butane.schema import schema

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from hostform import yamlpos
 from hostform.butane import report as R
 from hostform.diagnostics import Diagnostic
 
@@ -88,18 +89,7 @@ def pyyaml_tree(text: str):
     return root
 
 
-def _loaders():
-    out = [pytest.param(pyyaml_tree, id="pyyaml")]
-    try:
-        from hostform import yamlpos  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        out.append(pytest.param(lambda text: yamlpos.load(text), id="yamlpos"))
-    return out
-
-
-LOADERS = _loaders()
+LOADERS = [pytest.param(pyyaml_tree, id="pyyaml"), pytest.param(yamlpos.load, id="yamlpos")]
 
 
 # ------------------------------------------------------- corpus parsing

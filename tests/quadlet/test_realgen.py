@@ -13,7 +13,6 @@ inputs (see the bottom of this file).
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
