@@ -551,69 +551,19 @@ def mount_unit(sch: Schema, fs: dict, remote: bool) -> dict:
     return {"contents": text, "enabled": True, "name": name}
 
 
-def _remap(ts: TranslationSet, prefix: tuple, mapping: dict) -> None:
-    """Move translations under prefix+(old,) to prefix+(new,)."""
-    n = len(prefix)
-    moved = {}
-    for to, frm in list(ts.set.items()):
-        if len(to) > n and to[:n] == prefix and isinstance(to[n], int):
-            del ts.set[to]
-            moved[prefix + (mapping[to[n]],) + to[n + 1:]] = frm
-    ts.set.update(moved)
-
-
-def merge_units(ts: TranslationSet, out: dict, rendered: list[tuple[tuple, dict]]) -> None:
-    """Ignition's merge of a parent config holding ``rendered`` units (each with
-    its input path) under the child ``out``; keeps ``ts`` in step."""
-    if not rendered:
-        return
-    systemd = out.setdefault("systemd", {})
-    child_units = systemd.get("units") or []
-    result = [u for _, u in rendered]
-    rendered_ts = {}
-    for i, (frm, u) in enumerate(rendered):
-        rendered_ts[("systemd", "units", i)] = frm
-        for k, v in u.items():
-            rendered_ts[("systemd", "units", i, k)] = frm
-    by_name = {u["name"]: i for i, u in enumerate(result)}
-    mapping = {}
-    for ci, cu in enumerate(child_units):
-        name = cu.get("name", "")
-        if name in by_name:
-            pi = by_name[name]
-            merged = dict(result[pi])
-            for k, v in cu.items():
-                if k == "dropins":
-                    pd = list(merged.get("dropins") or [])
-                    idx = {d.get("name"): j for j, d in enumerate(pd)}
-                    for d in v:
-                        if d.get("name") in idx:
-                            pd[idx[d.get("name")]] = {**pd[idx[d.get("name")]], **d}
-                        else:
-                            pd.append(d)
-                    merged["dropins"] = pd
-                else:
-                    merged[k] = v
-            result[pi] = merged
-            mapping[ci] = pi
-        else:
-            mapping[ci] = len(result)
-            by_name[name] = len(result)
-            result.append(cu)
-    _remap(ts, ("systemd", "units"), mapping)
-    for to, frm in rendered_ts.items():
-        ts.set.setdefault(to, frm)
-    ts.set.setdefault(("systemd",), ("storage", "filesystems"))
-    ts.set.setdefault(("systemd", "units"), ("storage", "filesystems"))
-    systemd["units"] = result
-
-
 def add_mount_units(cx: Ctx, cfg: dict, out: dict) -> None:
     if cx.sch.base < 2:
         return
     storage = cfg.get("storage") or {}
-    rendered = []
-    for i, fs in enumerate(storage.get("filesystems") or []):
+    filesystems = storage.get("filesystems") or []
+    if not filesystems:
+        return
+    from hostform.butane.fcos import _common, ignition_types, merge_translated
+
+    types = ignition_types(cx.sch.version)
+    units: list = []
+    rts: dict = {("systemd",): ("storage", "filesystems"), ("systemd", "units"): ("storage", "filesystems")}
+    for i, fs in enumerate(filesystems):
         if not fs.get("with_mount_unit"):
             continue
         remote = False
@@ -625,8 +575,14 @@ def add_mount_units(cx: Ctx, cfg: dict, out: dict) -> None:
                     if (luks.get("clevis") or {}).get("tang"):
                         remote = True
                         break
-        rendered.append((("storage", "filesystems", i, "with_mount_unit"), mount_unit(cx.sch, fs, remote)))
-    merge_units(cx.ts, out, rendered)
+        unit = mount_unit(cx.sch, fs, remote)
+        _common(rts, ("storage", "filesystems", i, "with_mount_unit"), ("systemd", "units", len(units)), unit, types, "Unit")
+        units.append(unit)
+    parent = {"systemd": {"units": units}} if units else {}
+    result, new_ts = merge_translated(parent, rts, out, cx.ts.set, types)
+    out.clear()
+    out.update(result)
+    cx.ts.set = new_ts
 
 
 # ------------------------------------------------------------ node tracker, trees, quadlets

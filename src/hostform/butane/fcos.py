@@ -14,8 +14,8 @@ Butane builds the generated part as a separate Ignition config and merges
 the user's (translated) config into it with Ignition's merge rules, carrying
 the translation set through the merge transcript.  :func:`merge_translated`
 does the same on plain dicts, driven by the Ignition struct tables in
-``hostform.ignition._types_v3_*``; it is general enough for other sugar that
-Butane merges the same way.
+``hostform.ignition._types_v3_*``; the base translation's mount units
+(``butane.base.add_mount_units``) are merged with it too, as in Butane.
 
 Paths are tuples of keys and indices.  Validation paths are on the Butane
 input (snake_case); the generated config's paths are on the Ignition output
