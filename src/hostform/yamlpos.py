@@ -1036,7 +1036,6 @@ def _utf8_width(b: int) -> int:
 # Parser: libyaml's state machine written as recursive descent, building the
 # node tree the way yaml.v3's decode.go parser does.
 
-_STYLE_OF = {"": "", "'": "'", '"': '"', "|": "|", ">": ">"}
 _DEFAULT_TAGS = (("!", "!"), ("!!", "tag:yaml.org,2002:"))
 
 
@@ -1753,10 +1752,6 @@ def _resolve_core(tag: str, value: str) -> tuple:
         if f is not None:
             return "!!float", f
     return "!!str", value
-
-
-def _indicated_string(n: Node) -> bool:
-    return n.tag == "!!str"
 
 
 def _decode_binary(value: str) -> bytes:

@@ -46,14 +46,6 @@ def semver(v: str):
     return (nums[0], nums[1], nums[2], pre, meta)
 
 
-def _version_key(version: str):
-    return semver(version)
-
-
-class _TypeError(Exception):
-    pass
-
-
 class _Decoder:
     """Go encoding/json into the spec's structs; remembers the first type error."""
 

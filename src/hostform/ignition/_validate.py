@@ -351,10 +351,6 @@ def v_node(ctx: _Ctx, o: dict, c: tuple) -> None:
     ctx.err(c + ("path",), _path(o.get("path") or ""))
 
 
-def _pstart(p):
-    return p.get("startMiB")
-
-
 def _pend(p) -> int:
     if p["sizeMiB"] == 0:
         return p["startMiB"]
@@ -405,9 +401,6 @@ def v_disk(ctx: _Ctx, o: dict, c: tuple) -> None:
                 ctx.err(c + ("partitions", i), E_DUP_LABELS)
                 break
             labels.add(lab)
-
-
-_PART_KEYS = ("guid", "label", "number", "resize", "shouldExist", "sizeMiB", "startMiB", "typeGuid", "wipePartitionEntry")
 
 
 def _same_partition(p: dict, q: dict) -> bool:

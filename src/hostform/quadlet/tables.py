@@ -303,7 +303,6 @@ ROWS_BEFORE: dict[str, tuple[str, tuple[str, str, str | None, str | None]]] = {
 SUPPORTED_KEYS: dict[str, frozenset[str]] = {g: frozenset(r[0] for r in rows) for g, rows in ROWS.items()}
 SUPPORTED_KEYS[QUADLET_GROUP] = frozenset(QUADLET_KEYS)
 
-GROUP_OF_EXT: dict[str, str] = {ext: info[0] for ext, info in UNIT_TYPES.items()}
 X_GROUP: dict[str, str] = {info[0]: info[1] for info in UNIT_TYPES.values()}
 
 

@@ -697,7 +697,3 @@ def escape_string(word: str, is_path: bool = False) -> str:
 
 def escape_words(words: list[str]) -> str:
     return " ".join('"' + escape_string(w) + '"' if word_needs_escape(w) else w for w in words)
-
-
-def path_escape(path: str) -> str:
-    return escape_string(path, True)
