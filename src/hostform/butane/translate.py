@@ -187,16 +187,13 @@ def translate_bytes(data: bytes, options: Options) -> Result:
 
 
 def _translate(cfg: dict, sch, options: Options, report: Report):
-    from hostform.butane import base
+    from hostform.butane import base, fcos
 
     # source validation
     vrep = Report()
-    fcos = _fcos()
-    if fcos is not None:
-        fcos.validate_fcos(cfg, sch.version, vrep, "top")
+    fcos.validate_fcos(cfg, sch.version, vrep, "top")
     base.validate(cfg, sch, vrep)
-    if fcos is not None:
-        fcos.validate_fcos(cfg, sch.version, vrep, "fields")
+    fcos.validate_fcos(cfg, sch.version, vrep, "fields")
     report.merge(vrep)
     if report.is_fatal():
         return None, E_INVALID_SOURCE
@@ -207,8 +204,7 @@ def _translate(cfg: dict, sch, options: Options, report: Report):
     if trep.is_fatal():
         report.merge(trep)
         return None, E_INVALID_SOURCE
-    if fcos is not None:
-        fcos.translate_fcos(cfg, out, ts, trep, sch.version, {"files_dir": options.files_dir, "no_resource_auto_compression": False})
+    fcos.translate_fcos(cfg, out, ts, trep, sch.version, {"files_dir": options.files_dir, "no_resource_auto_compression": False})
     report.merge(trep)
     if report.is_fatal():
         return None, E_INVALID_SOURCE
@@ -227,10 +223,3 @@ def _translate(cfg: dict, sch, options: Options, report: Report):
         return None, E_INVALID_GENERATED
     return out, None
 
-
-def _fcos():
-    try:
-        from hostform.butane import fcos
-    except ImportError:
-        return None
-    return fcos
