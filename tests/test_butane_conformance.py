@@ -55,7 +55,7 @@ def _case_dir(case: str) -> Path:
     links = [] if not ign.exists() else None
     if links is None:
         links = (json.loads(ign.read_text()).get("storage") or {}).get("links") or []
-    wanted = {(l["path"].rsplit("/", 1)[-1], l.get("target")) for l in links if l.get("target")}
+    wanted = {(link["path"].rsplit("/", 1)[-1], link.get("target")) for link in links if link.get("target")}
     for p in fd.rglob("*"):
         if p.is_file() and not p.is_symlink() and p.stat().st_size < 256:
             try:

@@ -175,7 +175,7 @@ def test_usage_text() -> None:
     names = [line.split("--")[1].split()[0].split("[")[0] for line in u[2:]]
     assert names == sorted(names) == ["check", "color", "files-dir", "help", "output", "pretty", "raw", "raw-errors", "strict", "version"]
     # pflag pads every usage text to one column, two spaces past the longest flag
-    cols = {line.index(text) for line, text in zip(u[2:], ("check config", "control color", "allow embedding", "show usage", "write to output", "output formatted", "never wrap", "show raw", "fail on any", "print the version"))}
+    cols = {line.index(text) for line, text in zip(u[2:], ("check config", "control color", "allow embedding", "show usage", "write to output", "output formatted", "never wrap", "show raw", "fail on any", "print the version"), strict=True)}
     assert len(cols) == 1
     assert '      --color string[="always"]   control color output: "auto", "always", or "never" (default "auto")' in u
 

@@ -3,11 +3,10 @@ translation and the CLI's flag parsing."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
-import contextlib
-
 
 from hostform.butane import base
 from hostform.butane.schema import schema

@@ -175,7 +175,7 @@ def _rebuild(case: str, loader):
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_corpus_pretty(case, loader):
     exp, source, entries, trailer, located = _rebuild(case, loader)
-    for (text, _sev, _path, line, col, _msg), d in zip(entries, located):
+    for (text, _sev, _path, line, col, _msg), d in zip(entries, located, strict=True):
         assert (d.line, d.col) == (line, col)
         assert R.format_entries([d], source, "input.bu") == text
     whole = R.format_entries(located, source, "input.bu")

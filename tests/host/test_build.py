@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hostform.cli.main import main
-from hostform.host.build import build_bundle, outputs
+from hostform.host.build import build_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "tinkerbell"

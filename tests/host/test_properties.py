@@ -19,7 +19,7 @@ yaml_like = st.recursive(
     scalars.map(lambda s: {"s": s}),
     lambda inner: st.one_of(
         st.dictionaries(st.sampled_from(KEYS), inner, max_size=4).map(lambda d: {"m": d}),
-        st.lists(inner, max_size=3).map(lambda l: {"l": l}),
+        st.lists(inner, max_size=3).map(lambda xs: {"l": xs}),
     ),
     max_leaves=12,
 )

@@ -317,7 +317,7 @@ def _find_regex(full: list[str], sub: list[str]) -> int:
     if not sub or len(sub) > len(full):
         return -1
     for i in range(len(full) - len(sub) + 1):
-        if all(_search(r, a) for r, a in zip(sub, full[i : i + len(sub)])):
+        if all(_search(r, a) for r, a in zip(sub, full[i : i + len(sub)], strict=True)):
             return i
     return -1
 
@@ -388,7 +388,7 @@ def _podman_variant(variant: str, argv: list[str], a: list[str]) -> bool:
     if variant == "final-args":
         return len(a) <= len(argv) and argv[len(argv) - len(a) :] == a
     if variant == "final-args-regex":
-        return len(a) <= len(argv) and all(_search(r, x) for r, x in zip(a, argv[len(argv) - len(a) :]))
+        return len(a) <= len(argv) and all(_search(r, x) for r, x in zip(a, argv[len(argv) - len(a) :], strict=True))
     if variant in ("args-key-val", "args-key-val-regex"):
         return _kv_match(argv, a, variant.endswith("regex"))
     if variant in ("global-args-key-val", "global-args-key-val-regex"):
@@ -425,7 +425,7 @@ def _evaluate(op: str, a: list[str], unit: Unit | None, stderr: str, out_dir: Pa
             return False
         if op == "assert-key-is":
             return real == a[2:]
-        return all(_search(r, v) for r, v in zip(a[2:], real))
+        return all(_search(r, v) for r, v in zip(a[2:], real, strict=True))
     if op == "assert-has-key":
         _need(len(a) == 3, op)
         return a[2] in unit.lookup_all(a[0], a[1])

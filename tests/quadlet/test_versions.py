@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import tempfile
@@ -45,7 +46,7 @@ def test_every_61_key_is_in_the_table() -> None:
 
 
 def test_keys_only_grow() -> None:
-    for older, newer in zip(V.VERSIONS, V.VERSIONS[1:]):
+    for older, newer in itertools.pairwise(V.VERSIONS):
         assert set(V.unit_types(older)) <= set(V.unit_types(newer))
         for section in V.sections(older):
             assert V.keys(older, section) <= V.keys(newer, section), (older, newer, section)

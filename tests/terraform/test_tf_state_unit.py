@@ -36,7 +36,7 @@ def test_units():
 def test_prepare_script_behaviour(tmp_path):
     """Run the ExecStart script with fake blkid/mkfs: formats a blank device only."""
     _, prepare, _ = state_units("/dev/vdb", fs="xfs")
-    line = next(l for l in prepare.contents.splitlines() if l.startswith("ExecStart="))
+    line = next(x for x in prepare.contents.splitlines() if x.startswith("ExecStart="))
     script = line.split("-c '", 1)[1].rsplit("'", 1)[0].replace("$$", "$")
     bin_ = tmp_path / "bin"
     bin_.mkdir()

@@ -19,7 +19,8 @@ import os
 
 from hostform.butane.schema import SKIP, SLICE_NAMED, Schema
 from hostform.diagnostics import Report
-from hostform.ignition._gostd import clean as go_clean, join as go_join
+from hostform.ignition._gostd import clean as go_clean
+from hostform.ignition._gostd import join as go_join
 from hostform.translations import TranslationSet
 
 E_TOO_MANY_RESOURCE_SOURCES = "only one of the following can be set: inline, local, source"

@@ -303,7 +303,7 @@ def published(ctx: Context, q: Quadlet) -> list[tuple[tuple[str, str, str, str],
 
 def check_generator(ctx: Context) -> None:
     """HF300-HF304: run hostform's quadlet generator on each scope; map findings to sources."""
-    for scope, result, paths, tmp in _run_generator(ctx):
+    for _scope, result, paths, tmp in _run_generator(ctx):
         for d in result.report:
             q = paths.get(d.file or "")
             if q is None:

@@ -170,7 +170,7 @@ class _Walker:
             if pairs is _BAD:
                 return _BAD
             out2: dict[str, Any] = {}
-            for name, kn, vn in pairs:
+            for name, _kn, vn in pairs:
                 v = self.value(vn, Key(name, "scalar", key.doc), path + (name,))
                 if v is None:
                     v = ""
@@ -182,7 +182,7 @@ class _Walker:
                 if pairs is _BAD:
                     return _BAD
                 out3: dict[str, Any] = {}
-                for name, kn, vn in pairs:
+                for name, _kn, vn in pairs:
                     out3[name] = self.obj(vn, key, path + (name,))
                 return out3
             if k == "objlist":

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
 from hostform.ignition import _jsonpos
-from hostform.ignition.spec import VERSIONS, spec as _spec
 from hostform.ignition._validate import CODE_ERROR, CODE_WARNING, validate_entries
+from hostform.ignition.spec import VERSIONS
+from hostform.ignition.spec import spec as _spec
 
 CODE_PARSE = "HF202"
 

@@ -578,8 +578,8 @@ def v_storage(ctx: _Ctx, o: dict, c: tuple) -> None:
     for kind, msg in (("directories", E_DIR_SYMLINK), ("files", E_FILE_SYMLINK)):
         for i, d in enumerate(o.get(kind) or ()):
             p = (d or {}).get("path") or ""
-            for l in links:
-                if p.startswith((l.get("path") or "") + "/"):
+            for link in links:
+                if p.startswith((link.get("path") or "") + "/"):
                     ctx.err(c + (kind, i), msg)
     for i, l1 in enumerate(links):
         p1 = l1.get("path") or ""

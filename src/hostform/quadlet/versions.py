@@ -23,7 +23,6 @@ and accept any key (since 5.6 quadlet warns about ``User``, ``Group`` and
 
 from __future__ import annotations
 
-
 __all__ = [
     "CHANGES",
     "DEFAULT_PODMAN_VERSION",
