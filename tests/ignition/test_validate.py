@@ -7,6 +7,7 @@ import pytest
 from hostform import ignition
 from hostform.ignition import _gostd
 from hostform.ignition._parse import format_entry
+from hostform.ignition._validate import semver
 
 
 def V(cfg: dict, version: str = "3.6.0") -> list[tuple]:
@@ -27,6 +28,63 @@ def test_valid_minimal_every_version():
 def test_version_field():
     assert ignition.validate({"ignition": {"version": "3.5.0"}}, "3.6.0").entries[0].message == "unsupported config version"
     assert ignition.validate({"ignition": {"version": "x"}}, "3.6.0").entries[0].message == "invalid config version (couldn't parse)"
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("3.4.0", (3, 4, 0, "", "")),
+        ("3.7.0-experimental", (3, 7, 0, "experimental", "")),
+        ("3.4.0-rc.1+build.5", (3, 4, 0, "rc.1", "build.5")),
+        ("3.4.0-a-b+c-d", (3, 4, 0, "a-b", "c-d")),  # "-" inside identifiers is fine
+        ("3.4.0+a-b", (3, 4, 0, "", "a-b")),  # metadata is split off first
+        ("3.4.0-", (3, 4, 0, "", "")),  # an empty pre-release or metadata passes validateIdentifier
+        ("3.4.0+", (3, 4, 0, "", "")),
+        ("03.4.00", (3, 4, 0, "", "")),  # strconv.ParseInt allows leading zeros
+        ("3.4.0-a..b", None),  # an empty identifier between dots
+        ("3.4.0-.a", None),
+        ("3.4.0-a.", None),
+        ("3.4.0-a_b", None),  # outside [0-9A-Za-z-]
+        ("3.4.0-\u00e9", None),
+        ("3.4.0+x y", None),
+        ("3.4.0+a..b", None),
+        ("3.4", None),
+        ("3.4.0.1", None),
+        ("3..0", None),
+        ("3.4.x", None),
+        ("3.4.\u0663", None),  # a non-ASCII digit
+        ("9223372036854775808.0.0", None),  # past int64
+        ("", None),
+    ],
+)
+def test_semver_is_go_semver(text, parsed):
+    text = text.encode().decode("unicode_escape")
+    assert semver(text) == parsed
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("3.4.0", None),
+        ("03.4.0", None),  # Ignition compares Version structs, so these are 3.4.0
+        ("3.4.0-", None),
+        ("3.4.0+", None),
+        ("3.4.0-rc.1", "unsupported config version"),
+        ("3.4.0+build", "unsupported config version"),
+        ("3.4.0-a..b", "invalid config version (couldn't parse)"),
+        ("3.4.0-a_b", "invalid config version (couldn't parse)"),
+        ("3.4.0+a..b", "invalid config version (couldn't parse)"),
+    ],
+)
+def test_version_field_pre_release_and_metadata(version, message):
+    entries = ignition.validate({"ignition": {"version": version}}, "3.4.0").entries
+    assert [d.message for d in entries] == ([message] if message else [])
+
+
+def test_parse_version_pre_release():
+    assert P('{"ignition":{"version":"3.4.0-a..b"}}') == ["FATAL invalid config version (couldn't parse)"]
+    assert P('{"ignition":{"version":"3.4.0-rc"}}') == ["FATAL unsupported config version"]
+    assert P('{"ignition":{"version":"03.4.0-"}}') == []
 
 
 def test_paths():

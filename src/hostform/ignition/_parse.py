@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
 from hostform.ignition import _jsonpos
-from hostform.ignition._validate import CODE_ERROR, CODE_WARNING, validate_entries
+from hostform.ignition._validate import CODE_ERROR, CODE_WARNING, semver, validate_entries
 from hostform.ignition.spec import VERSIONS
 from hostform.ignition.spec import spec as _spec
 
@@ -19,32 +19,6 @@ ERR_EMPTY = "not a config (empty)"
 ERR_INVALID_VERSION = "invalid config version (couldn't parse)"
 ERR_UNKNOWN_VERSION = "unsupported config version"
 ERR_INVALID = "config is not valid"
-
-
-def semver(v: str):
-    """coreos/go-semver NewVersion: (major, minor, patch, pre, meta) or None."""
-    meta = ""
-    if "+" in v:
-        v, meta = v.split("+", 1)
-    pre = ""
-    if "-" in v:
-        v, pre = v.split("-", 1)
-    parts = v.split(".", 2)
-    if len(parts) != 3:
-        return None
-    for ident in (pre, meta):
-        if ident and any(not seg or any(not (ch.isascii() and (ch.isalnum() or ch == "-")) for ch in seg) for seg in ident.split(".")):
-            return None
-    nums = []
-    for p in parts:
-        s = p[1:] if p[:1] in "+-" else p
-        if not s or not s.isascii() or not s.isdigit():
-            return None
-        n = int(p)
-        if not -(2**63) <= n < 2**63:
-            return None
-        nums.append(n)
-    return (nums[0], nums[1], nums[2], pre, meta)
 
 
 class _Decoder:

@@ -218,23 +218,38 @@ def v_config(ctx: _Ctx, o: dict, c: tuple) -> None:
                 ctx.err(c + ("storage", kind, i, "path"), E_SYSTEMD_CONFLICT)
 
 
-def _semver_ok(v: str) -> bool:
-    core = v.partition("-")[0].partition("+")[0]
-    parts = core.split(".")
-    if len(parts) != 3:
-        return False
+def _semver_ident_ok(ident: str) -> bool:
+    """go-semver's validateIdentifier: empty, or dot-separated non-empty runs of [0-9A-Za-z-]."""
+    return not ident or all(seg and all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in seg) for seg in ident.split("."))
+
+
+def semver(v: str) -> tuple[int, int, int, str, str] | None:
+    """coreos/go-semver NewVersion: (major, minor, patch, pre, meta) or None.
+
+    The metadata is split off at the first "+", then the pre-release at the
+    first "-"; both may be empty.  Each of the three numbers is a
+    strconv.ParseInt(s, 10, 64), so leading zeros are fine ("03" is 3).
+    """
+    v, _, meta = v.partition("+")
+    v, _, pre = v.partition("-")
+    parts = v.split(".", 2)
+    if len(parts) != 3 or not _semver_ident_ok(pre) or not _semver_ident_ok(meta):
+        return None
+    nums = []
     for p in parts:
-        if not p or any(ch not in g._DIGIT for ch in p) or (len(p) > 1 and p[0] == "0"):
-            return False
-    return True
+        if not p or any(ch not in g._DIGIT for ch in p) or int(p) >= 2**63:
+            return None
+        nums.append(int(p))
+    return (nums[0], nums[1], nums[2], pre, meta)
 
 
 def v_ignition(ctx: _Ctx, o: dict, c: tuple) -> None:
-    ver = o.get("version") or ""
+    """Ignition.Validate: the version must parse, and equal MaxVersion as a Version struct."""
+    sv = semver(o.get("version") or "")
     c = c + ("version",)
-    if not _semver_ok(ver):
+    if sv is None:
         ctx.err(c, E_INVALID_VERSION)
-    elif ver != ctx.sp.version:
+    elif sv != semver(ctx.sp.version):
         ctx.err(c, E_UNKNOWN_VERSION)
 
 
