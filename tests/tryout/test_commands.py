@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hostform.tryout import commands as C
 
 
@@ -57,8 +59,34 @@ def test_bridges_listen_on_loopback_or_in_namespace() -> None:
     assert host[1].startswith("UNIX-LISTEN:/w/reg.sock") and host[2] == "TCP:127.0.0.1:5555"
     outer = C.outer_bridge_argv(n, Path("/w/reg.sock"))
     assert outer[:4] == ["ip", "netns", "exec", n.outer_ns] and f"bind={C.OUTER_ADDR}" in outer[5]
-    pub = C.publish_argv(n, 8443, 443)
-    assert "bind=127.0.0.1" in pub[1] and f"TCP:{C.GUEST_ADDR}:443" in pub[2]
+    inner, pub = C.publish_argvs(n, 8443, 443, Path("/w/p.sock"))
+    assert inner[:4] == ["ip", "netns", "exec", n.outer_ns] and inner[6] == f"TCP:{C.GUEST_ADDR}:443"
+    assert inner[5].startswith("UNIX-LISTEN:/w/p.sock,")
+    assert "bind=127.0.0.1" in pub[1] and pub[2] == "UNIX-CONNECT:/w/p.sock"
+    # socat splits addresses at ':' and ',': no address may carry another one inside
+    assert all(arg.count(":") <= 2 for arg in inner[4:] + pub[1:])
+
+
+def test_state_mounts_and_remaps() -> None:
+    assert C.mount_unit_name("/var/mnt/state") == "var-mnt-state.mount"
+    assert C.mount_unit_name("/srv/a-b") == "srv-a\\x2db.mount"
+    doc = {"storage": {"filesystems": [{"device": "/dev/vdb", "path": "/var/mnt/state"}, {"device": "/dev/vdc"}]}}
+    assert C.state_paths(doc) == ["/var/mnt/state"]
+    unit = "[Mount]\nWhat=/dev/vdb\nWhere=/var/mnt/state2\nType=ext4\n"
+    doc["systemd"] = {"units": [{"name": "var-mnt-state2.mount", "contents": unit}, {"name": "x.mount", "contents": "[Mount]\nWhat=tmpfs\nWhere=/x\n"}]}
+    assert C.state_paths(doc) == ["/var/mnt/state", "/var/mnt/state2"]
+    files = C.guest_adaptations(C.Names("abc123"), "10.77.0.1:5000", {"docker.io/library/caddy": "10.77.0.1:5000/caddy"},
+                                {"/var/mnt/state": "/var/lib/hostform-try/disk0"})
+    unit = files["etc/systemd/system/var-mnt-state.mount"]
+    assert "What=/var/lib/hostform-try/disk0\n" in unit and "Options=bind" in unit and "Requires" not in unit
+    conf = files["etc/containers/registries.conf.d/99-hostform-try.conf"]
+    assert 'prefix = "docker.io/library/caddy"\nlocation = "10.77.0.1:5000/caddy"\ninsecure = true' in conf
+
+
+def test_copy_tree_refuses_the_root() -> None:
+    for bad in ("/", "", "/.."):
+        with pytest.raises(ValueError):
+            C.copy_tree_argv(Path(bad), Path("/tmp/x"))
 
 
 def test_nspawn_argv() -> None:

@@ -101,6 +101,8 @@ def enable_networkd_argv(root: Path) -> list[str]:
 
 
 def copy_tree_argv(src: Path, dst: Path) -> list[str]:
+    if str(src) in ("", ".", "/") or Path(src).resolve() == Path("/"):
+        raise ValueError(f"refusing to copy {str(src)!r}: not a root filesystem of ours")
     return ["cp", "-a", "--reflink=auto", str(src), str(dst)]
 
 
@@ -157,6 +159,8 @@ SETFILES_SHIM = "#!/bin/sh\n# Ignition relabels at the end of its files stage; t
 SELINUX_CONFIG = "SELINUX=disabled\nSELINUXTYPE=targeted\n"
 
 MAX_IGNITION_SPEC = (3, 3, 0)
+# Ignition writes these on Fedora CoreOS without `overwrite: true` (it has none at first boot)
+NOT_ON_FCOS = ("etc/hostname",)
 
 
 def ignition_version(config: dict[str, object]) -> tuple[int, int, int] | None:
@@ -169,13 +173,90 @@ def ignition_version(config: dict[str, object]) -> tuple[int, int, int] | None:
 # ---------------------------------------------------------------- guest adaptations (the test bench, not the host)
 
 
-def guest_adaptations(names: Names, registry: str) -> dict[str, str]:
-    """Files written into the guest after Ignition: what nspawn on this machine needs."""
-    return {
+def guest_adaptations(
+    names: Names, registry: str, remaps: dict[str, str] | None = None, state_mounts: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Files written into the guest after Ignition: what nspawn on this machine needs.
+
+    ``remaps``: image reference prefix -> where to pull it from instead (the local registry),
+    so a host's images can be stand-ins without touching its Ignition.
+    ``state_mounts``: mount point of a state filesystem -> the bound directory standing for
+    its disk (the mount unit Ignition wrote for the disk is replaced by a bind mount).
+    """
+    files = {
         f"etc/systemd/network/10-{names.guest_if}.network": f"[Match]\nName={names.guest_if}\n[Network]\nAddress={GUEST_ADDR}/24\n",
         "etc/containers/containers.conf.d/99-hostform-try.conf": "[containers]\npids_limit = 0\n",
-        "etc/containers/registries.conf.d/99-hostform-try.conf": f'[[registry]]\nlocation = "{registry}"\ninsecure = true\n',
+        "etc/containers/registries.conf.d/99-hostform-try.conf": registries_conf(registry, remaps or {}),
     }
+    for where, what in (state_mounts or {}).items():
+        files[f"etc/systemd/system/{mount_unit_name(where)}"] = state_mount_unit(where, what)
+    return files
+
+
+def registries_conf(registry: str, remaps: dict[str, str]) -> str:
+    """The local registry is insecure (plain HTTP, test bench only); remapped prefixes pull from it."""
+    out = [f'[[registry]]\nlocation = "{registry}"\ninsecure = true\n']
+    for prefix, location in sorted(remaps.items()):
+        out.append(f'\n[[registry]]\nprefix = "{prefix}"\nlocation = "{location}"\ninsecure = true\n')
+    return "".join(out)
+
+
+def mount_unit_name(path: str) -> str:
+    """``systemd-escape --path --suffix=mount``."""
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        return "-.mount"
+
+    def esc(part: str) -> str:
+        out = []
+        for i, ch in enumerate(part):
+            if ch.isascii() and (ch.isalnum() or ch in ":_" or (ch == "." and i > 0)):
+                out.append(ch)
+            else:
+                out.extend(f"\\x{b:02x}" for b in ch.encode())
+        return "".join(out)
+
+    return "-".join(esc(p) for p in parts) + ".mount"
+
+
+def state_mount_unit(where: str, what: str) -> str:
+    return (
+        "# hostform try: the state disk is a directory of the host, bound into the machine\n"
+        "[Unit]\nDescription=state filesystem (hostform try: bind mount)\n\n"
+        f"[Mount]\nWhat={what}\nWhere={where}\nType=none\nOptions=bind\n\n"
+        "[Install]\nRequiredBy=local-fs.target\n"
+    )
+
+
+def state_paths(config: dict[str, object]) -> list[str]:
+    """Mount points of the disks an Ignition config mounts: ``storage.filesystems[].path``, and the
+    ``Where=`` of its ``.mount`` units whose ``What=`` is a device (the machine has no such disk)."""
+    out: list[str] = []
+
+    def add(path: str) -> None:
+        path = path.rstrip("/") or "/"
+        if path.startswith("/") and path != "/" and path not in out:
+            out.append(path)
+
+    storage = config.get("storage")
+    fss = storage.get("filesystems") if isinstance(storage, dict) else None
+    for fs in fss if isinstance(fss, list) else []:
+        if isinstance(fs, dict) and isinstance(fs.get("path"), str):
+            add(fs["path"])
+    systemd = config.get("systemd")
+    units = systemd.get("units") if isinstance(systemd, dict) else None
+    for unit in units if isinstance(units, list) else []:
+        if not (isinstance(unit, dict) and str(unit.get("name", "")).endswith(".mount")):
+            continue
+        keys = dict(
+            line.strip().split("=", 1) for line in str(unit.get("contents") or "").splitlines() if "=" in line
+        )
+        if keys.get("What", "").startswith("/dev/") and keys.get("Where"):
+            add(keys["Where"])
+    return out
+
+
+STATE_BIND_BASE = "/var/lib/hostform-try/disk"
 
 
 # ---------------------------------------------------------------- network namespaces
@@ -212,10 +293,13 @@ def outer_bridge_argv(n: Names, sock: Path, port: int = REGISTRY_PORT_IN_NS) -> 
     return in_netns(n.outer_ns, ["socat", f"TCP-LISTEN:{port},bind={OUTER_ADDR},fork,reuseaddr", f"UNIX-CONNECT:{sock}"])
 
 
-def publish_argv(n: Names, host_port: int, guest_port: int) -> list[str]:
-    """Make a guest port answer on the host's loopback (for `hostform try`)."""
-    inner = " ".join(in_netns(n.outer_ns, ["socat", "STDIO", f"TCP:{GUEST_ADDR}:{guest_port}"]))
-    return ["socat", f"TCP-LISTEN:{host_port},bind=127.0.0.1,fork,reuseaddr", f"EXEC:{inner}"]
+def publish_argvs(n: Names, host_port: int, guest_port: int, sock: Path) -> list[list[str]]:
+    """Make a guest port answer on the host's loopback (for `hostform try`): the outer namespace
+    forwards a UNIX socket to the guest's port; the host forwards 127.0.0.1:host_port to the socket."""
+    return [
+        in_netns(n.outer_ns, ["socat", f"UNIX-LISTEN:{sock},fork,unlink-early,mode=600", f"TCP:{GUEST_ADDR}:{guest_port}"]),
+        ["socat", f"TCP-LISTEN:{host_port},bind=127.0.0.1,fork,reuseaddr", f"UNIX-CONNECT:{sock}"],
+    ]
 
 
 # ---------------------------------------------------------------- the machine
@@ -294,10 +378,14 @@ def parse_auto_update(out: str) -> dict[str, str]:
     return res
 
 
-def curl_argv(url: str, *, resolve: str | None = None, insecure: bool = False, timeout: float = 5) -> list[str]:
+def curl_argv(
+    url: str, *, resolve: str | None = None, insecure: bool = False, timeout: float = 5, cacert: Path | None = None
+) -> list[str]:
     argv = ["curl", "-sS", "--max-time", str(timeout), "-o", "-", "-w", "\n%{http_code}"]
     if insecure:
         argv.append("-k")
+    if cacert is not None:
+        argv += ["--cacert", str(cacert)]
     if resolve:
         argv += ["--resolve", resolve]
     argv.append(url)

@@ -230,6 +230,10 @@ class Machine:
     ident: str = field(default_factory=lambda: secrets.token_hex(3))
     root: Path | None = None  # reuse an existing provisioned root (replacement tests give a fresh one)
     binds: Sequence[tuple[Path, str]] = ()
+    # the directory standing for the host's state disk (storage.filesystems[].path): it
+    # outlives the machine; give the same one to a fresh machine to test a replacement
+    state_dir: Path | None = None
+    remaps: dict[str, str] = field(default_factory=dict)  # image prefix -> local registry location
     log: Callable[[str], None] = lambda s: None
     leader: int = 0
     nspawn: Process | None = None
@@ -274,12 +278,35 @@ class Machine:
         t1 = time.monotonic()
         self.apply_ignition(ignition, root)
         self.timings["ignition"] = time.monotonic() - t1
-        for rel, text in C.guest_adaptations(self.names, C.registry_name_in_guest()).items():
+        mounts = self._state_mounts()
+        for where, (host_dir, what) in mounts.items():
+            self._seed_state(root / where.lstrip("/"), host_dir)
+            (root / what.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        state = {where: what for where, (_, what) in mounts.items()}
+        for rel, text in C.guest_adaptations(self.names, C.registry_name_in_guest(), self.remaps, state).items():
             p = root / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
         self.root = root
         return root
+
+    def _state_mounts(self) -> dict[str, tuple[Path, str]]:
+        """Mount point -> (host directory, where it is bound in the guest), one per declared filesystem."""
+        doc = json.loads(self.config.read_text())
+        out: dict[str, tuple[Path, str]] = {}
+        for i, where in enumerate(C.state_paths(doc)):
+            base = self.state_dir if self.state_dir is not None else self.work / "state"
+            host = base if i == 0 else base.with_name(f"{base.name}-{i}")
+            out[where] = (host, f"{C.STATE_BIND_BASE}{i}")
+        return out
+
+    def _seed_state(self, provisioned: Path, host_dir: Path) -> None:
+        """What Ignition made under the mount point goes onto the "disk", never over what is there."""
+        host_dir.mkdir(parents=True, exist_ok=True)
+        src = str(provisioned)
+        if not provisioned.is_dir() or src in ("", "/") or provisioned.resolve() == Path("/"):
+            return
+        self.runner.run(["cp", "-a", "-n", f"{src}/.", f"{host_dir}/"])
 
     def apply_ignition(self, ignition: Path, root: Path) -> None:
         run = self.work / "ignition"
@@ -290,6 +317,8 @@ class Machine:
         shim.chmod(0o755)
         (root / "etc/selinux").mkdir(parents=True, exist_ok=True)
         (root / "etc/selinux/config").write_text(C.SELINUX_CONFIG)
+        for rel in C.NOT_ON_FCOS:  # files debootstrap made that a fresh Fedora CoreOS does not have
+            (root / rel).unlink(missing_ok=True)
         logtext = []
         for argv, env in C.ignition_argvs(ignition, self.config.resolve(), root.resolve(), run):
             res = self.runner.run(argv, env=env, check=False, timeout=300)
@@ -327,7 +356,8 @@ class Machine:
             wait_until(sock.exists, 5, 0.05)
             self._spawn(C.outer_bridge_argv(self.names, sock), "bridge-outer.log")
         t0 = time.monotonic()
-        self.nspawn = self._spawn(C.nspawn_argv(self.names, self.root, self.binds), "console.log", env=C.NSPAWN_ENV)
+        binds = [*self.binds, *((host, what) for host, what in self._state_mounts().values())]
+        self.nspawn = self._spawn(C.nspawn_argv(self.names, self.root, binds), "console.log", env=C.NSPAWN_ENV)
 
         def leader() -> bool:
             assert self.nspawn is not None
@@ -392,8 +422,11 @@ class Machine:
         """Run a command in the outer namespace (where a client of the machine would be)."""
         return self.runner.run(C.in_netns(self.names.outer_ns, argv), check=check, timeout=timeout)
 
-    def get(self, url: str, *, resolve: str | None = None, insecure: bool = False, timeout: float = 5) -> tuple[int, str]:
-        res = self.outside(C.curl_argv(url, resolve=resolve, insecure=insecure, timeout=timeout), timeout=timeout + 5)
+    def get(
+        self, url: str, *, resolve: str | None = None, insecure: bool = False, timeout: float = 5, cacert: Path | None = None
+    ) -> tuple[int, str]:
+        argv = C.curl_argv(url, resolve=resolve, insecure=insecure, timeout=timeout, cacert=cacert)
+        res = self.outside(argv, timeout=timeout + 5)
         return C.parse_curl(res.stdout) if res.ok else (0, res.stderr)
 
     def listeners(self) -> list[C.Listener]:
@@ -403,7 +436,11 @@ class Machine:
         return C.parse_auto_update(self.exec(C.auto_update_argv(), check=False, timeout=300).stdout)
 
     def publish(self, host_port: int, guest_port: int) -> str:
-        self._spawn(C.publish_argv(self.names, host_port, guest_port), f"publish-{guest_port}.log")
+        sock = self.work / f"publish-{guest_port}.sock"
+        inner, outer = C.publish_argvs(self.names, host_port, guest_port, sock)
+        self._spawn(inner, f"publish-{guest_port}-ns.log")
+        wait_until(sock.exists, 5, 0.05)
+        self._spawn(outer, f"publish-{guest_port}.log")
         return f"127.0.0.1:{host_port}"
 
 
