@@ -293,16 +293,6 @@ def test_user_filesystem_merges_into_generated_root() -> None:
     assert ts.set[("storage", "filesystems", 1, "device")] == ("storage", "filesystems", 0, "device")
 
 
-def test_grub_file_replaced_by_user_directory_of_same_path() -> None:
-    types = fcos.ignition_types("1.7.0")
-    parent = {"storage": {"files": [{"path": "/a"}]}}
-    child = {"storage": {"directories": [{"path": "/a"}]}}
-    result, _ = fcos.merge_translated(parent, {}, child, {}, types)
-    assert result == {"storage": {"directories": [{"path": "/a"}], "files": []}} or result == {
-        "storage": {"directories": [{"path": "/a"}]}
-    }
-
-
 def test_no_sugar_before_1_3_but_partition_number_warning() -> None:
     cfg = {
         "variant": "fcos",
@@ -349,43 +339,6 @@ def test_merge_user_disk_matching_a_mirror_device() -> None:
         "/dev/md/md-boot",
         "/dev/md/md-root",
     ]
-
-
-def test_merge_appends_ignore_duplicate_lists_and_keeps_keyed_order() -> None:
-    types = fcos.ignition_types("1.7.0")
-    parent = {"storage": {"raid": [{"devices": ["/a", "/b"], "name": "md", "options": ["x"]}]}}
-    child = {"storage": {"raid": [{"devices": ["/b", "/c"], "name": "md", "options": ["x", "y"]}]}}
-    result, _ = fcos.merge_translated(parent, {}, child, {}, types)
-    raid = result["storage"]["raid"][0]
-    assert raid["options"] == ["x", "x", "y"]  # IgnoreDuplicates: appended
-    assert raid["devices"] == ["/a", "/b", "/c"]  # keyed: parent order, then new child items
-
-
-def test_merge_node_handle_drops_parent_entry_of_other_kind() -> None:
-    types = fcos.ignition_types("1.7.0")
-    parent = {"storage": {"files": [{"path": "/a"}, {"path": "/b"}]}}
-    child = {"storage": {"links": [{"path": "/a", "target": "/x"}]}}
-    pts = {("storage", "files", 1, "path"): ("p",)}
-    cts = {("storage", "links", 0, "target"): ("t",), ("storage", "links", 0, "path"): ("c",)}
-    result, ts = fcos.merge_translated(parent, pts, child, cts, types)
-    assert result["storage"]["files"] == [{"path": "/b"}]
-    assert result["storage"]["links"] == [{"path": "/a", "target": "/x"}]
-    assert ts == {
-        ("storage", "files", 0, "path"): ("p",),
-        ("storage", "links", 0, "path"): ("c",),
-        ("storage", "links", 0, "target"): ("t",),
-    }
-
-
-def test_merge_keeps_only_populated_paths() -> None:
-    types = fcos.ignition_types("1.7.0")
-    child = {"ignition": {"version": "3.6.0"}, "storage": {"disks": [{"device": "/d", "partitions": [{"number": 0, "label": "x"}]}]}}
-    cts = {p: ("in",) + p for p in leaf_paths(child) if p}
-    cts[("storage", "disks", 0, "wipeTable")] = ("unset",)
-    _result, ts = fcos.merge_translated({}, {}, child, cts, types)
-    assert ("storage", "disks", 0, "wipeTable") not in ts  # absent in the output
-    assert ("storage", "disks", 0, "partitions", 0, "number") not in ts  # zero int: not transcribed
-    assert ts[("storage", "disks", 0, "partitions", 0, "label")] == ("in", "storage", "disks", 0, "partitions", 0, "label")
 
 
 def test_root_too_small_warning_path_falls_back_to_snake_case() -> None:

@@ -559,7 +559,8 @@ def add_mount_units(cx: Ctx, cfg: dict, out: dict) -> None:
     filesystems = storage.get("filesystems") or []
     if not filesystems:
         return
-    from hostform.butane.fcos import _common, ignition_types, merge_translated
+    from hostform.butane.fcos import ignition_types
+    from hostform.ignition.merge import add_from_common_source, merge_translated
 
     types = ignition_types(cx.sch.version)
     units: list = []
@@ -577,7 +578,7 @@ def add_mount_units(cx: Ctx, cfg: dict, out: dict) -> None:
                         remote = True
                         break
         unit = mount_unit(cx.sch, fs, remote)
-        _common(rts, ("storage", "filesystems", i, "with_mount_unit"), ("systemd", "units", len(units)), unit, types, "Unit")
+        add_from_common_source(rts, ("storage", "filesystems", i, "with_mount_unit"), ("systemd", "units", len(units)), unit, types, "Unit")
         units.append(unit)
     parent = {"systemd": {"units": units}} if units else {}
     result, new_ts = merge_translated(parent, rts, out, cx.ts.set, types)

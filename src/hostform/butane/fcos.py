@@ -12,10 +12,11 @@ Two entry points, called by the Butane pipeline:
 
 Butane builds the generated part as a separate Ignition config and merges
 the user's (translated) config into it with Ignition's merge rules, carrying
-the translation set through the merge transcript.  :func:`merge_translated`
-does the same on plain dicts, driven by the Ignition struct tables in
-``hostform.ignition._types_v3_*``; the base translation's mount units
-(``butane.base.add_mount_units``) are merged with it too, as in Butane.
+the translation set through the merge transcript.  The merge is
+``hostform.ignition.merge.merge_translated``, on plain dicts, driven by the
+Ignition struct tables of :func:`ignition_types`; the base translation's
+mount units (``butane.base.add_mount_units``) are merged with it too, as in
+Butane.
 
 Paths are tuples of keys and indices.  Validation paths are on the Butane
 input (snake_case); the generated config's paths are on the Ignition output
@@ -28,7 +29,11 @@ from hostform.butane.translate import map_path
 from hostform.diagnostics import Report
 from hostform.translations import TranslationSet
 
-__all__ = ["validate_fcos", "translate_fcos", "merge_translated", "ignition_types"]
+TYPE_CHECKING = False  # not typing's: `import typing` is not paid at start-up
+if TYPE_CHECKING:
+    from hostform.ignition.merge import Types
+
+__all__ = ["validate_fcos", "translate_fcos", "ignition_types"]
 
 ERR = "HF100"
 WARN = "HF101"
@@ -239,342 +244,15 @@ def _list(v: object) -> list:
 
 
 # ---------------------------------------------------------------------------
-# Ignition merge (config/merge/merge.go) on dicts, with a transcript
+# Ignition types (the merge itself is hostform.ignition.merge, imported when used)
 
 
-class _Types:
-    """Ignition struct tables of one spec, with the merge metadata Ignition
-    keeps in code (``Key()``, ``IgnoreDuplicates()``, ``MergedKeys()``)."""
-
-    def __init__(self, structs: dict, named: dict) -> None:
-        self.structs = structs
-        self.named = named
-
-    def resolve(self, t: str) -> str:
-        while t in self.named:
-            t = self.named[t]
-        return t
-
-    def kind(self, t: str) -> str:
-        """'prim', 'ptr', 'slice' or 'struct' for a Go type string."""
-        t = self.resolve(t)
-        if t.startswith("*"):
-            return "ptr"
-        if t.startswith("[]"):
-            return "slice"
-        if t in self.structs:
-            return "struct"
-        return "prim"
-
-    def fields(self, t: str):
-        return self.structs[self.resolve(t)]
-
-    def all_json_fields(self, t: str) -> list[str]:
-        out = []
-        for _go, js, ft, _oe in self.fields(t):
-            if js is None:
-                out.extend(self.all_json_fields(ft))
-            else:
-                out.append(js)
-        return out
-
-
-_IGNORE_DUPS = {
-    "FileEmbedded1": {"append"},
-    "File": {"append"},
-    "Filesystem": {"options", "mountOptions"},
-    "Luks": {"options"},
-    "Raid": {"options"},
-}
-_MERGED_KEYS = {
-    "Storage": {"directories": "Node", "files": "Node", "links": "Node"},
-    "KernelArguments": {"shouldExist": "KernelArgument", "shouldNotExist": "KernelArgument"},
-}
-_KEY_FIELD = {
-    "Disk": "device",
-    "Filesystem": "device",
-    "Luks": "name",
-    "Raid": "name",
-    "File": "path",
-    "Directory": "path",
-    "Link": "path",
-    "Node": "path",
-    "Unit": "name",
-    "Dropin": "name",
-    "PasswdUser": "name",
-    "PasswdGroup": "name",
-    "HTTPHeader": "name",
-    "Tang": "url",
-}
-
-_types_cache: dict[str, _Types] = {}
-
-
-def ignition_types(version: str) -> _Types:
+def ignition_types(version: str) -> Types:
     """The Ignition struct tables for an fcos spec version (or an Ignition
     types module suffix such as ``"v3_6"``)."""
-    mod = _IGNITION_TYPES.get(version, version)
-    t = _types_cache.get(mod)
-    if t is None:
-        m = __import__(f"hostform.ignition._types_{mod}", fromlist=["STRUCTS"])
-        t = _types_cache[mod] = _Types(m.STRUCTS, m.NAMED)
-    return t
+    from hostform.ignition.merge import struct_types
 
-
-def _is_zero_prim(v: object) -> bool:
-    return v is None or v == "" or v is False or (v == 0 and not isinstance(v, bool))
-
-
-class _Merger:
-    def __init__(self, types: _Types) -> None:
-        self.t = types
-        self.transcript: list[tuple[str, tuple, tuple]] = []
-
-    # Key() of a list item
-    def key(self, item: object, elem_type: str) -> str:
-        rt = self.t.resolve(elem_type)
-        if self.t.kind(rt) == "prim":
-            return "" if item is None else str(item)
-        item = _dict(item)
-        if rt == "Partition":
-            num = item.get("number") or 0
-            if num:
-                return f"number:{num}"
-            if item.get("label") is not None:
-                return f"label:{item['label']}"
-            return ""
-        field = _KEY_FIELD.get(rt)
-        if field is None:
-            for f in ("source", "name", "path", "device"):
-                if f in self.t.all_json_fields(rt):
-                    field = f
-                    break
-        v = item.get(field) if field else None
-        return "" if v is None else str(v)
-
-    def struct_is_zero(self, d: dict, t: str) -> bool:
-        for _go, js, ft, _oe in self.t.fields(t):
-            if js is None:
-                if not self.struct_is_zero(d, ft):
-                    return False
-                continue
-            if js not in d:
-                continue
-            v = d[js]
-            k = self.t.kind(ft)
-            if k == "prim":
-                if not _is_zero_prim(v):
-                    return False
-            elif k == "ptr":
-                if v is not None:
-                    return False
-            elif k == "slice":
-                if v:
-                    return False
-            else:
-                if v is not None and not self.struct_is_zero(_dict(v), ft):
-                    return False
-        return True
-
-    def one(self, tag: str, frm: tuple, to: tuple) -> None:
-        self.transcript.append((tag, frm, to))
-
-    def transcribe(self, tag: str, frm: tuple, to: tuple, value: object, t: str, anonymous: bool = False) -> bool:
-        k = self.t.kind(t)
-        if k == "prim":
-            if _is_zero_prim(value):
-                return False
-            self.one(tag, frm, to)
-            return True
-        if k == "ptr":
-            if value is None:
-                return False
-            elem = self.t.resolve(t)[1:]
-            if self.t.kind(elem) == "struct":
-                return self.transcribe(tag, frm, to, value, elem, anonymous)
-            self.one(tag, frm, to)
-            return True
-        if k == "struct":
-            d = _dict(value)
-            done = False
-            for _go, js, ft, _oe in self.t.fields(t):
-                if js is None:
-                    done = self.transcribe(tag, frm, to, d, ft, True) or done
-                elif js in d:
-                    done = self.transcribe(tag, frm + (js,), to + (js,), d[js], ft) or done
-            if done and not anonymous:
-                self.one(tag, frm, to)
-            return done
-        # slice
-        elem = self.t.resolve(t)[2:]
-        done = False
-        for i, item in enumerate(_list(value)):
-            done = self.transcribe(tag, frm + (i,), to + (i,), item, elem) or done
-        if done:
-            self.one(tag, frm, to)
-        return done
-
-    def merge_struct(self, parent: dict, pp: tuple, child: dict, cp: tuple, rp: tuple, t: str, out: dict) -> None:
-        """Merge ``parent`` and ``child`` (both of struct type ``t``) into ``out``."""
-        rt = self.t.resolve(t)
-        ignore = _IGNORE_DUPS.get(rt, set())
-        merged_keys = _MERGED_KEYS.get(rt, {})
-        # child's list entries by (handle, key), over its direct slice fields
-        child_keys: dict[tuple[str, str], tuple[object, str, int]] = {}
-        for _go, js, ft, _oe in self.t.fields(t):
-            if js is None or self.t.kind(ft) != "slice" or js in ignore:
-                continue
-            handle = merged_keys.get(js, js)
-            elem = self.t.resolve(ft)[2:]
-            for j, item in enumerate(_list(child.get(js))):
-                child_keys[(handle, self.key(item, elem))] = (item, js, j)
-
-        for _go, js, ft, _oe in self.t.fields(t):
-            if js is None:
-                # embedded struct: same dict, same paths
-                pz = self.struct_is_zero(parent, ft)
-                cz = self.struct_is_zero(child, ft)
-                if cz:
-                    self._copy_embedded(parent, out, ft)
-                    self.transcribe("parent", pp, rp, parent, ft, True)
-                elif pz:
-                    self._copy_embedded(child, out, ft)
-                    self.transcribe("child", cp, rp, child, ft, True)
-                else:
-                    self.merge_struct(parent, pp, child, cp, rp, ft, out)
-                continue
-            k = self.t.kind(ft)
-            pv = parent.get(js)
-            cv = child.get(js)
-            pf, cf, rf = pp + (js,), cp + (js,), rp + (js,)
-            if k == "prim":
-                if js in child:
-                    out[js] = cv
-                self.transcribe("child", cf, rf, cv, ft)
-            elif k == "ptr":
-                elem = self.t.resolve(ft)[1:]
-                if pv is not None and cv is not None and self.t.kind(elem) == "struct":
-                    sub: dict = {}
-                    self.merge_struct(pv, pf, cv, cf, rf, elem, sub)
-                    out[js] = sub
-                    self.one("parent", pf, rf)
-                    self.one("child", cf, rf)
-                elif cv is None:
-                    if js in parent:
-                        out[js] = pv
-                    self.transcribe("parent", pf, rf, pv, ft)
-                else:
-                    out[js] = cv
-                    self.transcribe("child", cf, rf, cv, ft)
-            elif k == "struct":
-                pd, cd = _dict(pv), _dict(cv)
-                if self.struct_is_zero(cd, ft):
-                    if js in parent:
-                        out[js] = pv
-                    self.transcribe("parent", pf, rf, pv, ft)
-                elif self.struct_is_zero(pd, ft):
-                    out[js] = cv
-                    self.transcribe("child", cf, rf, cv, ft)
-                else:
-                    sub = {}
-                    self.merge_struct(pd, pf, cd, cf, rf, ft, sub)
-                    out[js] = sub
-                    self.one("parent", pf, rf)
-                    self.one("child", cf, rf)
-            else:
-                self._merge_slice(parent, child, js, ft, pf, cf, rf, ignore, merged_keys, child_keys, out)
-
-    def _copy_embedded(self, src: dict, out: dict, t: str) -> None:
-        for name in self.t.all_json_fields(t):
-            if name in src:
-                out[name] = src[name]
-
-    def _merge_slice(self, parent, child, js, ft, pf, cf, rf, ignore, merged_keys, child_keys, out) -> None:
-        elem = self.t.resolve(ft)[2:]
-        plist, clist = _list(parent.get(js)), _list(child.get(js))
-        if js in ignore:
-            if not plist and not clist:
-                return
-            res = []
-            for i, item in enumerate(plist):
-                res.append(item)
-                self.transcribe("parent", pf + (i,), rf + (i,), item, elem)
-            for i, item in enumerate(clist):
-                res.append(item)
-                self.transcribe("child", cf + (i,), rf + (len(plist) + i,), item, elem)
-            if plist:
-                self.one("parent", pf, rf)
-            if clist:
-                self.one("child", cf, rf)
-            out[js] = res
-            return
-        if not plist and not clist:
-            return
-        handle = merged_keys.get(js, js)
-        res: list = []
-        parent_keys = {self.key(item, elem) for item in plist}
-        from_parent = from_child = False
-        ekind = self.t.kind(elem)
-        for i, pitem in enumerate(plist):
-            pip = pf + (i,)
-            rip = rf + (len(res),)
-            hit = child_keys.get((handle, self.key(pitem, elem)))
-            if hit is not None:
-                citem, clist_name, cidx = hit
-                if clist_name != js:
-                    continue  # the child's entry in another list wins
-                cip = cf + (cidx,)
-                from_parent = from_child = True
-                if ekind == "struct":
-                    if self.t.resolve(elem) == "HTTPHeader" and _dict(citem).get("value") is None:
-                        continue
-                    sub: dict = {}
-                    self.merge_struct(_dict(pitem), pip, _dict(citem), cip, rip, elem, sub)
-                    res.append(sub)
-                    self.one("parent", pip, rip)
-                    self.one("child", cip, rip)
-                else:
-                    res.append(citem)
-                    self.transcribe("child", cip, rip, citem, elem)
-            else:
-                res.append(pitem)
-                self.transcribe("parent", pip, rip, pitem, elem)
-                from_parent = True
-        for i, citem in enumerate(clist):
-            if self.key(citem, elem) in parent_keys:
-                continue
-            rip = rf + (len(res),)
-            res.append(citem)
-            self.transcribe("child", cf + (i,), rip, citem, elem)
-            from_child = True
-        if from_parent:
-            self.one("parent", pf, rf)
-        if from_child:
-            self.one("child", cf, rf)
-        out[js] = res
-
-
-def merge_translated(
-    parent: dict, parent_ts: dict, child: dict, child_ts: dict, types: _Types, root: str = "Config"
-) -> tuple[dict, dict]:
-    """Butane's ``MergeTranslatedConfigs``: merge ``child`` into ``parent``
-    with Ignition's rules and map both translation sets (output path ->
-    input path dicts) through the merge transcript.  Only output paths the
-    transcript names survive; where parent and child both produced a path,
-    the child's source wins."""
-    m = _Merger(types)
-    result: dict = {}
-    m.merge_struct(parent, (), child, (), (), root, result)
-    ts: dict = {}
-    for tag, frm, to in m.transcript:
-        left = parent_ts if tag == "parent" else child_ts
-        src = left.get(frm)
-        if src is None:
-            continue
-        if to in ts and tag != "child":
-            continue
-        ts[to] = src
-    return result, ts
+    return struct_types(_IGNITION_TYPES.get(version, version))
 
 
 # ---------------------------------------------------------------------------
@@ -628,6 +306,8 @@ def translate_fcos(
 
     if minor >= 5:
         grub, grub_ts = _grub_config(cfg, options, types)
+        from hostform.ignition.merge import merge_translated
+
         result, new_ts = merge_translated(grub, grub_ts, ign, ts.set, types)
         ign.clear()
         ign.update(result)
@@ -641,41 +321,9 @@ def translate_fcos(
             report.error(ERR, message, src)
 
 
-def _common(rts: dict, src: tuple, prefix: tuple, value: object, types: _Types, t: str) -> None:
-    """``AddFromCommonSource``: ``prefix`` and every path of type ``t`` below
-    it (zero fields included) map to ``src``."""
-    for p in _all_paths(value, types, t):
-        rts[prefix + p] = src
-    rts[prefix] = src
+def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types, minor: int) -> None:
+    from hostform.ignition.merge import add_from_common_source, merge_translated
 
-
-def _all_paths(value: object, types: _Types, t: str) -> list[tuple]:
-    k = types.kind(t)
-    if k == "prim":
-        return []
-    if k == "ptr":
-        if value is None:
-            return []
-        return _all_paths(value, types, types.resolve(t)[1:])
-    if k == "slice":
-        elem = types.resolve(t)[2:]
-        out = []
-        for i, item in enumerate(_list(value)):
-            out.extend((i,) + p for p in _all_paths(item, types, elem))
-            out.append((i,))
-        return out
-    d = _dict(value)
-    out = []
-    for _go, js, ft, _oe in types.fields(t):
-        if js is None:
-            out.extend(_all_paths(d, types, ft))
-        else:
-            out.extend((js,) + p for p in _all_paths(d.get(js), types, ft))
-            out.append((js,))
-    return out
-
-
-def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: _Types, minor: int) -> None:
     bd = _dict(cfg.get("boot_device"))
     luks = _dict(bd.get("luks"))
     devices = _list(_dict(bd.get("mirror")).get("devices"))
@@ -722,7 +370,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: _Types
             parts.append({"label": f"root-{n}"})
             disk = {"device": device, "partitions": parts, "wipeTable": True}
             src = bdp + ("mirror", "devices", i)
-            _common(rts, src, ("storage", "disks", len(disks)), disk, types, "Disk")
+            add_from_common_source(rts, src, ("storage", "disks", len(disks)), disk, types, "Disk")
             disks.append(disk)
             if want_efi:
                 esp = {
@@ -731,7 +379,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: _Types
                     "label": f"esp-{n}",
                     "wipeFilesystem": True,
                 }
-                _common(rts, src, ("storage", "filesystems", len(filesystems)), esp, types, "Filesystem")
+                add_from_common_source(rts, src, ("storage", "filesystems", len(filesystems)), esp, types, "Filesystem")
                 filesystems.append(esp)
         rts[("storage", "disks")] = bdp + ("mirror", "devices")
 
@@ -750,11 +398,11 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: _Types
                 "name": "md-root",
             },
         ]
-        _common(rts, bdp + ("mirror",), ("storage", "raid"), raid, types, "[]Raid")
+        add_from_common_source(rts, bdp + ("mirror",), ("storage", "raid"), raid, types, "[]Raid")
         storage["raid"] = raid
 
         boot_fs = {"device": "/dev/md/md-boot", "format": "ext4", "label": "boot", "wipeFilesystem": True}
-        _common(rts, bdp + ("mirror",), ("storage", "filesystems", len(filesystems)), boot_fs, types, "Filesystem")
+        add_from_common_source(rts, bdp + ("mirror",), ("storage", "filesystems", len(filesystems)), boot_fs, types, "Filesystem")
         filesystems.append(boot_fs)
 
     if want_luks:
@@ -821,7 +469,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: _Types
         "label": "root",
         "wipeFilesystem": True,
     }
-    _common(rts, bdp, ("storage", "filesystems", len(filesystems)), root_fs, types, "Filesystem")
+    add_from_common_source(rts, bdp, ("storage", "filesystems", len(filesystems)), root_fs, types, "Filesystem")
     rts[("storage", "filesystems")] = bdp
     filesystems.append(root_fs)
 
@@ -837,7 +485,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: _Types
     ts.set = new_ts
 
 
-def _grub_config(cfg: dict, options: object, types: _Types) -> tuple[dict, dict]:
+def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
     users = _list(_dict(cfg.get("grub")).get("users"))
     if not users:
         return {}, {}
@@ -864,14 +512,14 @@ def _grub_config(cfg: dict, options: object, types: _Types) -> tuple[dict, dict]
     }
     src = ("grub", "users")
     rts: dict = {}
+    from hostform.ignition.merge import add_from_common_source
+
     # AddFromCommonSource(grub.users, storage, rendered.Storage)
-    for p in _all_paths(storage, types, "Storage"):
-        rts[("storage",) + p] = src
-    rts[("storage",)] = src
+    add_from_common_source(rts, src, ("storage",), storage, types, "Storage")
     return _ordered({"storage": storage}, types, "Config"), rts
 
 
-def _ordered(value: object, types: _Types, t: str) -> object:
+def _ordered(value: object, types: Types, t: str) -> object:
     """``value`` with dict keys in Go struct order (unknown keys last)."""
     k = types.kind(t)
     if k == "ptr":
