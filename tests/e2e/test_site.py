@@ -89,7 +89,7 @@ def wait_https(m: Machine, body: str, timeout: float = 60) -> tuple[int, str]:
     end = time.monotonic() + timeout
     got: tuple[int, str] = (0, "")
     while time.monotonic() < end:
-        got = m.get(f"https://site.test/", resolve=f"site.test:443:{m.address}", insecure=True)
+        got = m.get("https://site.test/", resolve=f"site.test:443:{m.address}", insecure=True)
         if got == (200, body):
             break
         time.sleep(0.5)

@@ -45,7 +45,9 @@ def test_missing_tools_name_the_install_command(monkeypatch: pytest.MonkeyPatch)
 def test_provision_boot_stop_sequence(tmp_path: Path, cache: H.Cache, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(H.shutil, "which", lambda t: "/usr/bin/" + t)
     fake = FakeRunner()
-    fake.responses[("ps", "--ppid")] = Result((), 0, " 4242\n")
+    fake.responses[("ps", "--ppid")] = Result((), 0, " 4241\n 4242\n")
+    fake.responses[("cat", "/proc/4241/status")] = Result((), 0, "Name:\tsystemd-nspawn\nNSpid:\t4241\n")
+    fake.responses[("cat", "/proc/4242/status")] = Result((), 0, "Name:\tsystemd\nNSpid:\t4242\t1\n")
     fake.responses[("nsenter",)] = lambda argv: Result(argv, 0, "running\n" if "is-system-running" in argv else "")
 
     def copy(argv: tuple[str, ...]) -> Result:

@@ -326,6 +326,19 @@ def children_argv(pid: int) -> list[str]:
     return ["ps", "--ppid", str(pid), "-o", "pid="]
 
 
+def status_argv(pid: int) -> list[str]:
+    return ["cat", f"/proc/{pid}/status"]
+
+
+def is_namespace_init(status: str) -> bool:
+    """``/proc/PID/status`` of a process that is pid 1 of a nested pid namespace (``NSpid: 4242 1``)."""
+    for line in status.splitlines():
+        if line.startswith("NSpid:"):
+            ids = line.split()[1:]
+            return len(ids) >= 2 and ids[-1] == "1"
+    return False
+
+
 def parse_pids(out: str) -> list[int]:
     return [int(x) for x in out.split() if x.isdigit()]
 

@@ -363,16 +363,23 @@ class Machine:
             assert self.nspawn is not None
             if not self.nspawn.alive():
                 raise TryError(f"systemd-nspawn exited: see {self.work / 'console.log'}")
-            pids = C.parse_pids(self.runner.run(C.children_argv(self.nspawn.pid), check=False).stdout)
-            if pids:
-                self.leader = pids[0]
-                LIVE.leaders.append(self.leader)
-            return bool(pids)
+            # nspawn's first child is a short-lived helper; the machine's init is the child that is pid 1 inside
+            for pid in C.parse_pids(self.runner.run(C.children_argv(self.nspawn.pid), check=False).stdout):
+                if C.is_namespace_init(self.runner.run(C.status_argv(pid), check=False).stdout):
+                    self.leader = pid
+                    LIVE.leaders.append(self.leader)
+                    return True
+            return False
 
         if not wait_until(leader, timeout, 0.1):
-            raise TryError("systemd-nspawn started no machine")
+            raise TryError(f"systemd-nspawn started no machine: see {self.work / 'console.log'}")
         # systemd answers once it has set up its bus
-        wait_until(lambda: self.exec(["systemctl", "is-system-running"], check=False).stdout.strip() not in ("", "offline"), timeout, 0.25)
+        if not wait_until(
+            lambda: self.exec(["systemctl", "is-system-running"], check=False).stdout.strip() not in ("", "offline"),
+            timeout,
+            0.25,
+        ):
+            raise TryError(f"systemd in the machine did not answer in {timeout:.0f}s: see {self.work / 'console.log'}")
         self.timings["boot"] = time.monotonic() - t0
         return self
 
