@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-# Where a filesystem mirror of provider plugins may be (the hashicorp/aws plugin on CI's machine).
-PLUGIN_MIRROR = Path(os.environ.get("HOSTFORM_TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
-
-
-def terraform_binary() -> str | None:
-    return os.environ.get("HOSTFORM_TERRAFORM") or shutil.which("terraform") or (
-        "/usr/local/bin/terraform" if os.path.isfile("/usr/local/bin/terraform") else None
-    )
-
-
-def mirrored(source: str) -> bool:
-    """Whether the plugin mirror holds ``source`` (e.g. hashicorp/aws)."""
-    return (PLUGIN_MIRROR / "registry.terraform.io" / source).is_dir()
+from .helpers import PLUGIN_MIRROR, terraform_binary
 
 
 @pytest.fixture

@@ -10,19 +10,10 @@ import pytest
 from hostform.terraform.model import parse_target
 from hostform.terraform.render import escape, render, resource_name
 
+from .helpers import TARGETS
+
 DOCS = json.loads((Path(__file__).parent / "fixtures" / "provider_arguments.json").read_text())
 IGN = '{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/x","contents":{"source":"data:,${HOME}%{if}"}}]}}\n'
-
-TARGETS = {
-    "vultr": {"provider": "vultr", "region": "cdg", "size": "vc2-1c-1gb", "image_url": "https://example.org/fcos-vultr.raw.xz",
-              "dns": {"domain": "example.org", "records": ["", "staging"]}},
-    "hetzner": {"provider": "hetzner", "region": "fsn1", "size": "cx22", "image": "123456", "ssh_keys": ["me"],
-                "dns": {"domain": "example.org", "records": [""]}},
-    "digitalocean": {"provider": "digitalocean", "region": "fra1", "size": "s-1vcpu-1gb",
-                     "image_url": "https://example.org/fcos-do.qcow2.gz", "dns": {"domain": "example.org", "records": ["www"]}},
-    "aws": {"provider": "aws", "region": "eu-west-3", "size": "t3.micro", "dns": {"domain": "example.org", "records": ["", "www"]}},
-    "local": {"provider": "local"},
-}
 
 
 def rendered(provider: str, ign: str = IGN, **extra):

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import mirrored
 from hostform._runner import SubprocessRunner
 from hostform.cli.main import main as hostform
 from hostform.terraform import driver
 from hostform.terraform.model import parse_target
 from hostform.terraform.render import escape, render
+
+from .helpers import TARGETS, mirrored
 
 IGN_V1 = '{"ignition":{"version":"3.4.0"}}\n'
 IGN_V2 = '{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,v2"}}]}}\n'
@@ -146,8 +147,6 @@ def test_validate_other_providers_where_installed(provider, tmp_path, terraform,
     source = PROVIDER_SOURCES[provider][1]
     if not mirrored(source):
         pytest.skip(f"the {source} provider is not installed offline; terraform validate needs it")
-    from test_tf_render import TARGETS  # noqa: PLC0415
-
     t, _ = parse_target(TARGETS[provider])
     (tmp_path / "main.tf.json").write_text(json.dumps(render(t, IGN_V2, "web").tf))
     tf = driver.Terraform(terraform, str(tmp_path), dict(__import__("os").environ), SubprocessRunner())
