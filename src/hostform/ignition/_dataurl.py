@@ -123,27 +123,21 @@ def _base64_error(data: str) -> str | None:
 def _decode(s: str) -> None:
     if not s.startswith("data:"):
         raise _Fail("missing data prefix")
-    n = len(s)
     pos = start = 5
-    width = 0
     base64 = False
     unquote_next = False  # the parser's unquoteParamVal flag
 
     def fail(msg: str):
         raise _Fail(msg)
 
-    # Each state reads with nxt() (returning "" at the end, as Go's eof) and
-    # may step back one character, exactly as the Go lexer does.
+    # Each step reads one character ("" at the end, as Go's eof) and a state
+    # may step back over it, exactly as the Go lexer does.
     state = "after_prefix"
     while True:
-        if pos < n:
-            r = s[pos]
-            pos += 1
-            width = 1
-        else:
-            r = ""
-            width = 0
-        if state == "after_prefix":
+        r = s[pos : pos + 1]
+        width = len(r)
+        pos += width
+        if state == "after_prefix" or state == "after_value":
             if r == ";":
                 pos -= width
                 state = "semicolon"
@@ -152,14 +146,11 @@ def _decode(s: str) -> None:
                 state = "comma"
             elif r == "":
                 fail("missing comma before data")
+            elif state == "after_value":
+                fail("expected semicolon or comma")
             elif r in "xX":
-                if pos < n:
-                    r2 = s[pos]
-                    pos += 1
-                    width = 1
-                else:
-                    r2 = ""
-                    width = 0
+                r2 = s[pos : pos + 1]
+                pos += len(r2)
                 state = "x_type" if r2 == "-" else "type"
             elif r in _TOKEN:
                 state = "type"
@@ -187,17 +178,6 @@ def _decode(s: str) -> None:
                 fail("incomplete media type")
             elif r not in _TOKEN:
                 fail("invalid character for media subtype")
-        elif state == "after_value":
-            if r == ";":
-                pos -= width
-                state = "semicolon"
-            elif r == ",":
-                pos -= width
-                state = "comma"
-            elif r == "":
-                fail("missing comma before data")
-            else:
-                fail("expected semicolon or comma")
         elif state == "semicolon":
             # r is the ';'
             start = pos

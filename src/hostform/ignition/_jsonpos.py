@@ -60,6 +60,19 @@ class _P:
             i += 1
         self.i = i
 
+    def closed(self, close: int, where: str) -> bool:
+        """After an object member or array element: a comma (False) or the closing bracket (True)."""
+        self.ws()
+        if self.i >= self.n:
+            self.bad(self.i, "")
+        c = self.d[self.i]
+        self.i += 1
+        if c == 0x2C:
+            return False
+        if c != close:
+            self.bad(self.i - 1, where)
+        return True
+
     def value(self) -> Node:
         self.ws()
         i = self.i
@@ -109,16 +122,8 @@ class _P:
             v = self.value()
             v.key_start = ks
             m[key] = v
-            self.ws()
-            if self.i >= self.n:
-                self.bad(self.i, "")
-            c = self.d[self.i]
-            self.i += 1
-            if c == 0x2C:
-                continue
-            if c == 0x7D:
+            if self.closed(0x7D, "after object key:value pair"):
                 return node
-            self.bad(self.i - 1, "after object key:value pair")
 
     def arr(self) -> Node:
         node = Node("array", [], self.i + 1)
@@ -130,16 +135,8 @@ class _P:
             return node
         while True:
             lst.append(self.value())
-            self.ws()
-            if self.i >= self.n:
-                self.bad(self.i, "")
-            c = self.d[self.i]
-            self.i += 1
-            if c == 0x2C:
-                continue
-            if c == 0x5D:
+            if self.closed(0x5D, "after array element"):
                 return node
-            self.bad(self.i - 1, "after array element")
 
     def number(self) -> Node:
         d, n = self.d, self.n

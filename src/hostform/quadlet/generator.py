@@ -944,26 +944,25 @@ def exec_reload(ctx: Ctx, name: str) -> None:
     ctx.service.add_cmdline("Service", "ExecReload", cmd)
 
 
+def _create_resource(ctx: Ctx, noun: str, name: str) -> None:
+    """ExecStart=podman <noun> create --ignore <the group's flags> <name>, as a oneshot."""
+    cmd = ctx.base_command() + [noun, "create", "--ignore"]
+    emit_rows(ctx, cmd)
+    cmd.append(name)
+    ctx.service.add_cmdline("Service", "ExecStart", cmd)
+    default_oneshot(ctx.service, True)
+    ctx.infos[ctx.unit.filename].resource_name = name
+
+
 def convert_network(ctx: Ctx) -> None:
     name = resource_name(ctx.unit, "Network", "NetworkName", ctx.target)
     if ctx.unit.lookup_boolean_default("Network", "NetworkDeleteOnStop", False):
         ctx.service.add_cmdline("Service", "ExecStopPost", ctx.base_command() + ["network", "rm", name])
-    cmd = ctx.base_command() + ["network", "create", "--ignore"]
-    emit_rows(ctx, cmd)
-    cmd.append(name)
-    ctx.service.add_cmdline("Service", "ExecStart", cmd)
-    default_oneshot(ctx.service, True)
-    ctx.infos[ctx.unit.filename].resource_name = name
+    _create_resource(ctx, "network", name)
 
 
 def convert_volume(ctx: Ctx) -> None:
-    name = resource_name(ctx.unit, "Volume", "VolumeName", ctx.target)
-    cmd = ctx.base_command() + ["volume", "create", "--ignore"]
-    emit_rows(ctx, cmd)
-    cmd.append(name)
-    ctx.service.add_cmdline("Service", "ExecStart", cmd)
-    default_oneshot(ctx.service, True)
-    ctx.infos[ctx.unit.filename].resource_name = name
+    _create_resource(ctx, "volume", resource_name(ctx.unit, "Volume", "VolumeName", ctx.target))
 
 
 def convert_kube(ctx: Ctx) -> None:
@@ -993,17 +992,22 @@ def convert_kube(ctx: Ctx) -> None:
     set_working_directory(ctx)
 
 
-def convert_image(ctx: Ctx) -> None:
-    image = ctx.lookup("Image")
-    if not image:
-        raise QuadletError("no Image key specified")
-    ctx.extra["image"] = image
-    cmd = ctx.base_command() + ["image", "pull"]
+def _pull(ctx: Ctx, key: str, noun: str) -> str:
+    """ExecStart=podman <noun> pull <the group's flags>, as a oneshot; returns the required ``key``."""
+    value = ctx.lookup(key)
+    if not value:
+        raise QuadletError(f"no {key} key specified")
+    ctx.extra[noun] = value
+    cmd = ctx.base_command() + [noun, "pull"]
     emit_rows(ctx, cmd)
     ctx.service.add_cmdline("Service", "ExecStart", cmd)
     default_oneshot(ctx.service, True)
-    tag = ctx.lookup("ImageTag")
-    ctx.infos[ctx.unit.filename].resource_name = tag or image
+    return value
+
+
+def convert_image(ctx: Ctx) -> None:
+    image = _pull(ctx, "Image", "image")
+    ctx.infos[ctx.unit.filename].resource_name = ctx.lookup("ImageTag") or image
 
 
 def convert_build(ctx: Ctx) -> None:
@@ -1024,15 +1028,7 @@ def convert_build(ctx: Ctx) -> None:
 
 
 def convert_artifact(ctx: Ctx) -> None:
-    name = ctx.lookup("Artifact")
-    if not name:
-        raise QuadletError("no Artifact key specified")
-    ctx.extra["artifact"] = name
-    cmd = ctx.base_command() + ["artifact", "pull"]
-    emit_rows(ctx, cmd)
-    ctx.service.add_cmdline("Service", "ExecStart", cmd)
-    default_oneshot(ctx.service, True)
-    ctx.infos[ctx.unit.filename].resource_name = name
+    ctx.infos[ctx.unit.filename].resource_name = _pull(ctx, "Artifact", "artifact")
 
 
 def convert_pod(ctx: Ctx) -> None:
