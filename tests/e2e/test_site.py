@@ -57,6 +57,7 @@ def https_get(port: int, host: str, cafile: Path, path: str = "/") -> tuple[byte
 
 def serial(der: bytes) -> int:
     """The serial number of a DER certificate (tbsCertificate's first INTEGER after the version)."""
+
     def tlv(b: bytes, i: int) -> tuple[int, int, int]:  # tag, start of value, end of value
         tag, n = b[i], b[i + 1]
         i += 2

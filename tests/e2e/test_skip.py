@@ -12,7 +12,7 @@ from hostform import oci
 from hostform.tryout import commands as C
 from hostform.tryout.harness import Machine
 
-from conftest import HOSTFORM  # noqa: I001 (tests/e2e is on sys.path: pytest's rootdir conftest import)
+HOSTFORM = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "hostform"
 
 pytestmark = pytest.mark.e2e
 

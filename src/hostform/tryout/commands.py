@@ -339,6 +339,12 @@ def is_namespace_init(status: str) -> bool:
     return False
 
 
+def parse_starttime(stat: str) -> int | None:
+    """Field 22 of ``/proc/PID/stat`` (start time in clock ticks): with the pid, names one process."""
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+
 def parse_pids(out: str) -> list[int]:
     return [int(x) for x in out.split() if x.isdigit()]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -449,6 +450,94 @@ class Machine:
         wait_until(sock.exists, 5, 0.05)
         self._spawn(outer, f"publish-{guest_port}.log")
         return f"127.0.0.1:{host_port}"
+
+
+# ---------------------------------------------------------------- detached machines (`hostform try --detach` / `--stop`)
+
+
+def machines_dir() -> Path:
+    return cache_root() / "machines"
+
+
+def _starttime(pid: int) -> int | None:
+    """None when the process is gone (or a zombie nobody reaps: a detached process's parent is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    if stat.rpartition(")")[2].split()[:1] == ["Z"]:
+        return None
+    return C.parse_starttime(stat)
+
+
+def detach(machine: Machine, registry: Registry | None, work: Path) -> Path:
+    """Leave the machine running after this process exits: record what to stop in work/machine.json."""
+    procs = [*((registry.proc,) if registry and registry.proc else ()), *machine._procs]
+    record = {
+        "name": machine.names.machine,
+        "work": str(work),
+        "nspawn": machine.nspawn.pid if machine.nspawn else 0,
+        "leader": machine.leader,
+        "processes": [[p.pid, _starttime(p.pid)] for p in procs],
+        "netns": [machine.names.guest_ns, machine.names.outer_ns],
+    }
+    path = work / "machine.json"
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    # nothing of it is ours to clean up at exit any more
+    for p in procs:
+        if p in LIVE.processes:
+            LIVE.processes.remove(p)
+    if machine.leader in LIVE.leaders:
+        LIVE.leaders.remove(machine.leader)
+    for ns in record["netns"]:
+        if ns in LIVE.netns:
+            LIVE.netns.remove(ns)
+    return path
+
+
+def detached_names() -> list[str]:
+    d = machines_dir()
+    return sorted(p.parent.name for p in d.glob("*/machine.json")) if d.is_dir() else []
+
+
+def stop_detached(name: str, runner: Runner, timeout: float = 30) -> None:
+    """Stop a machine left by ``detach``: orderly poweroff, then kill; namespaces and files removed."""
+    if not re.fullmatch(r"hf-[0-9a-f]{6}", name):
+        raise TryError(f"{name!r} is not a machine name (hf-xxxxxx); running: {', '.join(detached_names()) or 'none'}")
+    work = machines_dir() / name
+    try:
+        record = json.loads((work / "machine.json").read_text())
+    except (OSError, ValueError) as e:
+        raise TryError(f"no detached machine {name} ({e}); running: {', '.join(detached_names()) or 'none'}") from e
+    procs = {int(pid): st for pid, st in record.get("processes", [])}
+
+    def ours(pid: int) -> bool:  # the same process we started, not a reused pid
+        return pid > 0 and pid in procs and procs[pid] is not None and _starttime(pid) == procs[pid]
+
+    nspawn = int(record.get("nspawn", 0))
+    if ours(nspawn):
+        os.killpg(nspawn, signal.SIGTERM)  # nspawn powers the machine off
+        wait_until(lambda: _starttime(nspawn) is None, timeout, 0.2)
+    leader = int(record.get("leader", 0))
+    if leader > 0 and _starttime(leader) is not None and C.is_namespace_init(Path(f"/proc/{leader}/status").read_text()):
+        try:
+            os.kill(leader, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in reversed(list(procs)):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if ours(pid):
+                try:
+                    os.killpg(pid, sig)
+                except ProcessLookupError:
+                    pass
+                wait_until(lambda pid=pid: _starttime(pid) is None, 5, 0.1)
+    for ns in record.get("netns", []):
+        if str(ns).startswith("hf-"):
+            runner.run(["ip", "netns", "del", str(ns)], check=False)
+    resolved = work.resolve()
+    if resolved.parent == machines_dir().resolve() and resolved.name == name:
+        shutil.rmtree(resolved, ignore_errors=True)
 
 
 __all__ = [

@@ -1,0 +1,37 @@
+"""`hostform try` without a machine: flags, errors, and the missing-tool advice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hostform.cli import try_
+from hostform.tryout import harness as H
+
+
+def test_qemu_says_not_available(capsys: pytest.CaptureFixture[str]) -> None:
+    assert try_.main(["--qemu"]) == 1
+    assert "--qemu is not available yet" in capsys.readouterr().err
+
+
+def test_stop_refuses_what_is_not_a_machine_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOSTFORM_CACHE", str(tmp_path))
+    assert try_.main(["--stop", "../../etc"]) == 1
+    assert "not a machine name" in capsys.readouterr().err
+    assert try_.main(["--stop", "hf-abcdef"]) == 1
+    assert "no detached machine hf-abcdef" in capsys.readouterr().err
+
+
+def test_missing_tools_give_the_install_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(H.shutil, "which", lambda t: None)
+    monkeypatch.setattr(try_.tempfile, "mkdtemp", lambda prefix: str(tmp_path / "w"))
+    (tmp_path / "w").mkdir()
+    assert try_.main([str(tmp_path), "--for", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "apt-get install -y --no-install-recommends" in err and "systemd-container" in err
+    assert not (tmp_path / "w").exists()  # the work directory is removed
