@@ -46,14 +46,27 @@ def cache(runner: SubprocessRunner) -> Cache:
     return c
 
 
+def _our_processes() -> set[tuple[str, str]]:
+    """(pid, command line) of every process of the kinds the suite starts."""
+    found: set[tuple[str, str]] = set()
+    for name in ("socat", "systemd-nspawn", "docker-registry"):
+        out = subprocess.run(["pgrep", "-a", "-x", name], capture_output=True, text=True).stdout
+        found |= {tuple(line.split(" ", 1)) for line in out.splitlines() if " " in line}  # type: ignore[misc]
+    return found
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _nothing_left() -> Iterator[None]:
     before = set(_our_netns()) if shutil.which("ip") else set()
+    procs_before = _our_processes() if shutil.which("pgrep") else set()
     yield
     cleanup_all()
     left = set(_our_netns()) - before
     assert not left, f"network namespaces left behind: {left}"
     assert not LIVE.processes and not LIVE.leaders
+    if shutil.which("pgrep"):
+        stray = _our_processes() - procs_before
+        assert not stray, f"processes left behind: {sorted(stray)}"
 
 
 @pytest.fixture(scope="session")
