@@ -415,3 +415,95 @@ def test_speed_small_file() -> None:
     for _ in range(20):
         load(text)
     assert (time.perf_counter() - t) / 20 < 0.02
+
+
+# --- the fast path (yamlpos._Fast) against the full scanner and parser ----------
+
+
+def _full_tree(text: str) -> object:
+    return yamlpos._Parser(yamlpos._Scanner(text, len(text), None)).parse_first_document()
+
+
+def _shape(n: object) -> object:
+    if n is None:
+        return None
+    assert isinstance(n, yamlpos.Node)
+    head = (n.kind, n.tag, n.value, n.style, n.line, n.column, n.anchor)
+    if n.kind == "mapping":
+        return head + tuple((_shape(k), _shape(v)) for k, v in n.items)
+    return head + tuple(_shape(x) for x in n.items)
+
+
+def _same_as_full(text: str) -> bool:
+    """True when the fast path read ``text``; then its tree must be the full parser's."""
+    fast = yamlpos._fast_load(text)
+    if fast is None:
+        return False
+    assert _shape(fast) == _shape(_full_tree(text)), text
+    return True
+
+
+def test_fast_path_on_conformance_inputs() -> None:
+    read = 0
+    for p in sorted(CASES.glob("*/input.bu")):
+        text, _, problem = yamlpos._decode(p.read_bytes())
+        if problem is None and "\r" not in text:
+            read += _same_as_full(text)
+    if read == 0:
+        pytest.skip("conformance cases not available")
+    assert read >= 200
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb:\n  - x\n  -\n  - y: 2\n    z: |\n      t\n\n      u\n\n    w: '3'\nc:\n- p\n- q\nd: end\n",
+        "---\nk: v # c\n#c\nl: {a: 1, b: [x, \"y\"], c: {}}\nm: []\n",
+        "a:\n  b:\n    c: |+\n      x\n\n\nd: |-\n  y\ne: >\n  f\n  g\n",
+        "- - a\n  - b\n- c:\n  - d\n  e: f\n-   g: h\n    i: j\n",
+        "'q': 1\n\"r\": 'it''s'\ns: \"a\\tb\\u00e9\"\n<<: x\nt: -1\nu: :x\nv: a#b\nw: http://x:80/\n",
+        "a: 1\n  b: 2\n",  # out of scope: continuation
+        "a: b: c\n",
+        "a:\n\tb: 1\n",
+        "a: &x 1\nb: *x\n",
+        "a: |2\n   x\n",
+        "a: |\n  x\n \ty\n",
+        "a: |\n\n  x\n",
+        "- |\n x\n-\n",
+        "a: 'x\n  y'\n",
+        "a: [1,\n  2]\n",
+        "a: 1\n---\nb: 2\n",
+        "a: 1\n...\n",
+        "x" * 1100 + ": 1\n",
+    ],
+)
+def test_fast_path_matches_full_parser(text: str) -> None:
+    _same_as_full(text)
+    try:
+        want = resolve(_full_tree(text))
+    except (YAMLError, yamlpos._Stop):
+        with pytest.raises(YAMLError):
+            resolve(load(text))
+        return
+    assert resolve(load(text)) == want
+
+
+_FAST_PIECES = st.sampled_from(
+    ["a", "b c", "k:", "k: v", "- ", "-", "- x", "- k: v", "'q'", "'i''t'", '"d"', '"e\\n"', "|", "|-", "|+", ">",
+     "# c", " #c", "#", "[a, b]", "{a: 1}", "{}", "[]", "[a", "{a: [b, {c: d}]}", "<<", "~", "0644", "-1", ":x", "?x",
+     "? x", "&a", "*a", "!t", "a#b", "a: b: c", "---", "...", "%Y", "\t", " ", "x:y", "k:  ", ", ", "\u00e9", "1e3"]
+)
+_FAST_LINES = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=6), st.lists(_FAST_PIECES, min_size=0, max_size=3)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=_FAST_LINES, final_newline=st.booleans())
+def test_fast_path_fuzz(lines: list, final_newline: bool) -> None:
+    text = "\n".join(" " * ind + " ".join(parts) for ind, parts in lines) + ("\n" if final_newline else "")
+    if _same_as_full(text):
+        return
+    # out of scope: load() must still give what the full parser gives
