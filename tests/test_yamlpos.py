@@ -464,6 +464,7 @@ def test_fast_path_on_conformance_inputs() -> None:
         "'q': 1\n\"r\": 'it''s'\ns: \"a\\tb\\u00e9\"\n<<: x\nt: -1\nu: :x\nv: a#b\nw: http://x:80/\n",
         "a: 1\n  b: 2\n",  # out of scope: continuation
         "a: b: c\n",
+        "k: a: # c\n",
         "a:\n\tb: 1\n",
         "a: &x 1\nb: *x\n",
         "a: |2\n   x\n",
@@ -507,3 +508,76 @@ def test_fast_path_fuzz(lines: list, final_newline: bool) -> None:
     if _same_as_full(text):
         return
     # out of scope: load() must still give what the full parser gives
+
+
+_PLAIN_TEXTS = ["a", "b c", "0644", "-1", ":x", "?x", "a#b", "x:y", "<<", "~", "null", "True", "1e3", "0x1F", ".5",
+                "\u00e9t\u00e9", "a  b", "http://x:1/", "-", "a #b", "a: b", "a:", "--x", "[x", "x]", "2001-12-14", "y"]
+_QUOTED_TEXTS = ["'a'", "'it''s'", "'a: b'", "''", '"x"', '"a\\nb"', '""', '"\\u00e9"', '"#"', "'x\n  y'"]
+_BLOCK_BODIES = [["x"], ["x", "", "y"], ["x", "  y"], ["x", "", ""], ["  x"], [""], ["x", "\ty"], ["# c", "x  "]]
+
+
+@st.composite
+def _block_doc(draw: st.DrawFn) -> str:
+    step = draw(st.integers(min_value=1, max_value=4))
+    lines: list = []
+
+    def junk() -> None:
+        if draw(st.integers(min_value=0, max_value=5)) == 0:
+            lines.append(draw(st.sampled_from(["", "# c", "   ", "  # c", "\t", "---", "..."])))
+
+    def scalar() -> str:
+        kind = draw(st.integers(min_value=0, max_value=4))
+        if kind == 0:
+            return draw(st.sampled_from(_QUOTED_TEXTS))
+        if kind == 1:
+            return draw(st.sampled_from(["[a, b]", "{a: 1, b: [x, 'y']}", "{}", "[]", "[a, ]", "{a}", "{a: {b: c}}"]))
+        return draw(st.sampled_from(_PLAIN_TEXTS))
+
+    def value(prefix: str, ind: int, depth: int) -> None:
+        kind = draw(st.integers(min_value=0, max_value=5 if depth < 3 else 2))
+        tail = draw(st.sampled_from(["", "", " # c", "  "]))
+        if kind <= 1:
+            lines.append(prefix + " " + scalar() + tail)
+        elif kind == 2:
+            head = draw(st.sampled_from(["|", "|-", "|+", ">", "|2", "| # c"]))
+            lines.append(prefix + " " + head)
+            extra = draw(st.integers(min_value=-1, max_value=2))
+            for b in draw(st.sampled_from(_BLOCK_BODIES)):
+                lines.append(" " * (ind + step + extra) + b if b else "")
+        elif kind == 3:
+            lines.append(prefix + tail)
+            junk()
+        elif kind == 4:
+            lines.append(prefix + tail)
+            junk()
+            inner = ind if draw(st.booleans()) and prefix.rstrip().endswith(":") else ind + step
+            collection(inner, depth + 1)
+        else:
+            lines.append(prefix)
+            collection(ind + step, depth + 1)
+
+    def collection(ind: int, depth: int) -> None:
+        seq = draw(st.booleans())
+        for _ in range(draw(st.integers(min_value=1, max_value=3))):
+            junk()
+            pad = " " * (ind + draw(st.sampled_from([0, 0, 0, 0, 1, -1])) if ind else ind)
+            if seq:
+                if draw(st.integers(min_value=0, max_value=3)) == 0:
+                    lines.append(pad + "- " + draw(st.sampled_from(["k:", "'k':", "k : v", "k: v"])))
+                    if lines[-1].endswith(":"):
+                        collection(ind + 2 + step, depth + 1)
+                    continue
+                value(pad + "-", ind, depth)
+            else:
+                value(pad + draw(st.sampled_from(["k:", "k2:", "<<:", "'q k':", '"d":', "a b:", "k :", "-k:"])), ind, depth)
+
+    junk()
+    collection(draw(st.sampled_from([0, 0, 0, 2])), 0)
+    junk()
+    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_block_doc())
+def test_fast_path_structured_fuzz(text: str) -> None:
+    _same_as_full(text)

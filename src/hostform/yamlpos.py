@@ -1662,7 +1662,7 @@ class _Fast:
                     e = line.find(" #", p)
                     if e < 0:
                         e = L
-                    if line.find(": ", p, e) >= 0 or (e == L and line[-1] == ":"):
+                    if line.find(": ", p, e + 1) >= 0 or (e == L and line[-1] == ":"):
                         raise _Bail
                     v = line[p:e].rstrip(" ")
                     append((key, Node("scalar", _plain_tag(v) if v[0] in _TAG_HINT else "!!str", v, "", i + 1, p + 1)))

@@ -191,3 +191,168 @@ def _path_str(path: tuple) -> str:
     for p in path:
         s += "." + str(p)
     return s
+
+
+# ---------------------------------------------------------------- plain data
+#
+# The same two steps on the plain value that hostform's renderer writes as
+# YAML (``hostform.host.render.to_yaml``), to skip parsing that text again.
+# They cover the cases where decoding the value gives what decoding its text
+# gives: keys that are plain words, strings YAML reads back unchanged (quoted
+# or literal block scalars), ints (decimal, or octal under ``mode``) and
+# bools in fields of their own type.  Anything else raises NotPlain, and the
+# caller decodes the text instead (which also reports go-yaml's errors).
+
+
+class NotPlain(Exception):
+    """The value is outside what decode_data covers."""
+
+
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def _plain_key(k: object) -> str:
+    # written bare as ``k:``; a key compares by its text, whatever it resolves to
+    if type(k) is not str or not k or not _WORD.issuperset(k):
+        raise NotPlain
+    return k
+
+
+def _plain_str(v: str) -> str:
+    # what YAML would not read back as written: characters the reader
+    # refuses or turns into line breaks (json.dumps leaves them raw)
+    if v.isascii():
+        if "\x7f" in v:
+            raise NotPlain
+        return v
+    for ch in v:
+        o = ord(ch)
+        if 0x7F <= o <= 0x9F or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF) or 0xD800 <= o <= 0xDFFF:
+            raise NotPlain
+    return v
+
+
+class _DataDecoder:
+    def __init__(self, sch: Schema) -> None:
+        self.sch = sch
+        self.fields: dict = {}
+
+    def value(self, t: str, v, key: str | None):
+        if v is None:
+            return None
+        if t.startswith("*"):
+            t = t[1:]
+        if t in SLICE_NAMED:
+            return self._list(SLICE_NAMED[t][2:], v)
+        if t.startswith("[]"):
+            return self._list(t[2:], v)
+        if t in self.sch.structs:
+            return self._struct(t, v)
+        kind = _PRIMS.get(t, "string")
+        tv = type(v)
+        if kind == "string":
+            if tv is str:
+                return _plain_str(v)
+        elif kind == "int":
+            if tv is int and _INT64[0] <= v <= _INT64[1] and (key != "mode" or v >= 0):
+                return v
+        elif tv is bool:
+            return v
+        raise NotPlain
+
+    def _list(self, elem: str, v):
+        if type(v) is not list:
+            raise NotPlain
+        out = []
+        for child in v:
+            x = self.value(elem, child, None)
+            if x is None:
+                x = _zero(elem, self.sch)
+            out.append(x)
+        return out
+
+    def _struct(self, t: str, v):
+        if type(v) is not dict:
+            raise NotPlain
+        fields = self.fields.get(t)
+        if fields is None:
+            fields = self.fields[t] = dict(self.sch.structs[t])
+        out: dict = {}
+        for k, x in v.items():
+            ft = fields.get(_plain_key(k))
+            if ft is None:
+                _check_plain(x)
+                continue
+            dv = self.value(ft, x, k)
+            if dv is not None:
+                out[k] = dv
+        return out
+
+
+def _check_plain(v) -> None:
+    """An unknown key's value: only its keys matter (unused-key warnings)."""
+    tv = type(v)
+    if tv is dict:
+        for k, x in v.items():
+            _plain_key(k)
+            _check_plain(x)
+    elif tv is list:
+        for x in v:
+            _check_plain(x)
+    elif tv is str:
+        _plain_str(v)
+    elif v is not None and tv is not int and tv is not bool:
+        raise NotPlain
+
+
+def decode_data(data: dict, sch: Schema) -> dict:
+    """:func:`decode` of the YAML ``to_yaml(data)``, without the YAML; raises NotPlain."""
+    if type(data) is not dict or not data:
+        raise NotPlain
+    return _DataDecoder(sch).value("Config", data, None)
+
+
+def unused_keys_data(data: dict, cfg: dict, sch: Schema) -> list[tuple[tuple, str]]:
+    """:func:`unused_keys` of the YAML ``to_yaml(data)`` (keys checked by decode_data)."""
+    out: list[tuple[tuple, str]] = []
+    names_of: dict = {}
+
+    def walk_struct(t: str, value: dict, tv, path: tuple, found: bool) -> None:
+        if found:
+            if type(tv) is not dict:
+                out.append((path, f"context tree does not match content tree at {_path_str(path)}. Line and column reporting may be inconsistent. Unused keys may not be reported"))
+            else:
+                names = names_of.get(t)
+                if names is None:
+                    names = names_of[t] = {k for k, _ in sch.structs[t]}
+                for kv in tv:
+                    if kv not in names:
+                        out.append((path + (Key(kv),), f"unused key {kv}"))
+        mapping = found and type(tv) is dict
+        for k, ft in sch.structs[t]:
+            sub = value.get(k) if value else None
+            here = mapping and k in tv
+            walk(ft, sub, tv[k] if here else None, path + (k,), here)
+
+    def walk(t: str, value, tv, path: tuple, found: bool) -> None:
+        if t.startswith("*"):
+            if value is None:
+                return
+            t = t[1:]
+        if t in SLICE_NAMED:
+            t = SLICE_NAMED[t]
+        if t.startswith("[]"):
+            if not value:
+                return
+            elem = t[2:]
+            seq = tv if found and type(tv) is list else None
+            for i, v in enumerate(value):
+                here = seq is not None and i < len(seq)
+                walk(elem, v, seq[i] if here else None, path + (i,), here)
+            return
+        if t in sch.structs:
+            walk_struct(t, value if isinstance(value, dict) else {}, tv, path, found)
+
+    walk_struct("Config", cfg, data, (), True)
+    return out

@@ -40,13 +40,26 @@ class Options:
 
 
 class Result:
-    __slots__ = ("output", "report", "error", "root")
+    """``root`` is the YAML node tree of the input (None without one); from
+    :func:`translate_data` it is parsed from the text when first asked for."""
 
-    def __init__(self, output, report, error, root) -> None:
+    __slots__ = ("output", "report", "error", "_root", "_text")
+
+    def __init__(self, output, report, error, root, text: str | None = None) -> None:
         self.output = output
         self.report = report
         self.error = error
-        self.root = root
+        self._root = root
+        self._text = text
+
+    @property
+    def root(self):
+        if self._text is not None:
+            from hostform import yamlpos
+
+            self._root = yamlpos.load(self._text)
+            self._text = None
+        return self._root
 
 
 def parse_semver(s: str):
@@ -172,18 +185,54 @@ def translate_bytes(data: bytes, options: Options) -> Result:
     cfg, errors = dec.decode(root, sch)
     if errors:
         return Result(None, report, "yaml: unmarshal errors:\n  " + "\n  ".join(errors), root)
+    return _finish(cfg, dec.unused_keys(root, cfg, sch), sch, options, report, root, None)
 
-    for path, msg in dec.unused_keys(root, cfg, sch):
+
+def translate_data(data: dict, text: str, options: Options) -> Result:
+    """:func:`translate_bytes` of ``text`` given ``data``, the plain value
+    ``text`` was written from (``hostform.host.render.to_yaml``), so that the
+    YAML is not parsed again.
+
+    The config is decoded from ``data`` with go-yaml's rules as they apply to
+    what ``to_yaml`` writes.  Anything outside the cases where that gives
+    the same config as decoding ``text`` (a value of another type than its
+    field's, a key that is not a plain word, a string YAML would read
+    differently...) is handed to :func:`translate_bytes`, as is every input
+    go-yaml or the decoder refuses, so that errors keep their line numbers.
+    ``result.root`` (for positions) parses ``text`` only when asked for.
+    """
+    from hostform.butane import decode as dec
+
+    version = data.get("version", "")
+    variant = data.get("variant", "")
+    sv = parse_semver(version) if type(version) is str else None
+    if type(variant) is not str or variant != "fcos" or sv is None:
+        return translate_bytes(text.encode("utf-8", "surrogateescape"), options)
+    from hostform.butane.schema import FCOS_VERSIONS, schema
+
+    vs = semver_string(sv)
+    if vs not in FCOS_VERSIONS:
+        return translate_bytes(text.encode("utf-8", "surrogateescape"), options)
+    sch = schema(vs)
+    try:
+        cfg = dec.decode_data(data, sch)
+    except dec.NotPlain:
+        return translate_bytes(text.encode("utf-8", "surrogateescape"), options)
+    return _finish(cfg, dec.unused_keys_data(data, cfg, sch), sch, options, Report(), None, text)
+
+
+def _finish(cfg: dict, unused: list, sch, options: Options, report: Report, root, text: str | None) -> Result:
+    for path, msg in unused:
         report.warn("HF003", msg, path)
     if report.is_fatal():
-        return Result(None, report, E_INVALID_SOURCE, root)
+        return Result(None, report, E_INVALID_SOURCE, root, text)
 
     out, err = _translate(cfg, sch, options, report)
     if err:
-        return Result(None, report, err, root)
+        return Result(None, report, err, root, text)
     from hostform import ignition
 
-    return Result(ignition.emit(out, sch.ign_version, options.pretty), report, None, root)
+    return Result(ignition.emit(out, sch.ign_version, options.pretty), report, None, root, text)
 
 
 def _translate(cfg: dict, sch, options: Options, report: Report):

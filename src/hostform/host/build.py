@@ -73,12 +73,15 @@ def build_bundle(dir: Path) -> Bundle:
         return b
 
     from hostform.butane.report import correlate
-    from hostform.butane.translate import Options, translate_bytes
+    from hostform.butane.translate import Options, translate_data
 
-    data = r.butane_text.encode("utf-8", "surrogateescape")
-    res = translate_bytes(data, Options(files_dir=str(dir)))
-    for d in correlate(res.report.entries, res.root, data, "main.bu"):
-        b.report.add(d)
+    # the renderer's dict spares parsing main.bu again; positions (and
+    # anything unusual) still come from the text
+    res = translate_data(r.butane, r.butane_text, Options(files_dir=str(dir)))
+    if res.report.entries:
+        data = r.butane_text.encode("utf-8", "surrogateescape")
+        for d in correlate(res.report.entries, res.root, data, "main.bu"):
+            b.report.add(d)
     if res.error is not None:
         b.report.error("HF100", f"the generated Butane was refused: {res.error}", file="main.bu", line=1, col=1)
         return b
