@@ -31,3 +31,21 @@ def test_manifest_points_at_config_and_layers() -> None:
     other = oci.busybox_image(b"BB", {"etc/v": "2"})
     assert other.digest != oci.busybox_image(b"BB", {"etc/v": "1"}).digest
     assert other.digest == oci.busybox_image(b"BB", {"etc/v": "2"}).digest
+
+
+def test_caddy_and_page_images_are_deterministic_and_laid_out() -> None:
+    import io
+    import tarfile
+
+    a = oci.caddy_image(b"\x7fELF caddy", b"\x7fELF busybox")
+    assert a.digest == oci.caddy_image(b"\x7fELF caddy", b"\x7fELF busybox").digest
+    with tarfile.open(fileobj=io.BytesIO(a.layers[0].diff)) as tf:
+        members = {m.name: m for m in tf.getmembers()}
+    assert members["usr/bin/caddy"].mode == 0o755 and members["bin/wget"].linkname == "busybox"  # the health check's wget
+    assert {"data", "config", "etc/caddy"} <= set(members)
+    cfg = a.config_bytes().decode()
+    assert '"Cmd":["/usr/bin/caddy","run","--config","/etc/caddy/Caddyfile","--adapter","caddyfile"]' in cfg
+    assert "XDG_DATA_HOME=/data" in cfg
+    p = oci.page_image(b"bb", 8081, "hi\n")
+    assert '"Cmd":["/bin/httpd","-f","-p","8081","-h","/www"]' in p.config_bytes().decode()
+    assert p.digest != oci.page_image(b"bb", 8081, "hi 2\n").digest
