@@ -76,6 +76,9 @@ def main(argv: list[str]) -> int:
         return 1
     except _Failed:
         return 1
+    except KeyboardInterrupt:  # ^C before the machine was up: stop what was started
+        say("interrupted; stopping")
+        return 130
     finally:
         if not detached:
             cleanup_all(runner)

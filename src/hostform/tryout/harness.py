@@ -8,6 +8,8 @@
                    network namespace; an outer namespace joined by a veth stands for the
                    world and forwards the registry address to the host's loopback through
                    a UNIX socket, so nothing listens outside loopback and our namespaces.
+                   The host's state disk is a directory of ours bound in (``state_dir``);
+                   image prefixes can be remapped to the local registry (``remaps``).
 
 Everything started is recorded in ``LIVE`` and torn down by :func:`cleanup_all`
 (registered with atexit), whatever happens. Commands come from
