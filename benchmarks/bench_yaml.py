@@ -51,7 +51,7 @@ def butane_doc(size: int) -> str:
             "        name: core",
             "      contents:",
             "        inline: |",
-            f"          [server]",
+            "          [server]",
             f"          name = \"svc{i}\"",
             f"          listen = \"0.0.0.0:{8000 + i % 1000}\"",
             "          workers = 4",
@@ -110,7 +110,7 @@ def host_doc(size: int) -> str:
             "    health: {http: /healthz}" if i % 2 == 0 else "    auto_update: false",
             f"    volumes: {{data{i}: /var/lib/svc}}" if i % 4 == 0 else "    command: [serve, --verbose]",
             "    labels:",
-            f"      - team=blue",
+            "      - team=blue",
             f"      - tier={'web' if i % 3 else 'db'}",
         ]
         out += chunk
