@@ -476,6 +476,8 @@ def test_fast_path_on_conformance_inputs() -> None:
         "a: 1\n---\nb: 2\n",
         "a: 1\n...\n",
         "x" * 1100 + ": 1\n",
+        "a: {" + "k" * 1100 + ": v}\n",
+        "- ['" + "k" * 1100 + "': v]\n",
     ],
 )
 def test_fast_path_matches_full_parser(text: str) -> None:

@@ -100,6 +100,8 @@ class _Fast:
         if c == "|" or c == ">":
             return self.block_scalar(i, k, ind, c == "|")
         if c == "[" or c == "{":
+            if L - k > 1000:
+                raise _Bail  # a flow key past go-yaml's 1024-character simple-key limit
             ln = line + "\n"
             node, p = self.flow(i, ln, k, 0)
             self.end_of_line(line, p)
