@@ -108,6 +108,16 @@ def _mutated(path: tuple, value: object) -> dict:
         (("systemd", "units", 0, "enabled"), 1),
         (("systemd", "units", 0, "name"), "x.service"),
         (("systemd", "units", 0, "contents"), "[Unit]\n  indented\n\ttab\n"),
+        (("systemd", "units", 0, "contents"), "\n  x"),
+        (("systemd", "units", 0, "contents"), "\n  x\n"),
+        (("systemd", "units", 0, "contents"), "\n"),
+        (("systemd", "units", 0, "contents"), "\n\n"),
+        (("systemd", "units", 0, "contents"), "\n\n  x"),
+        (("systemd", "units", 0, "contents"), " a\nb"),
+        (("systemd", "units", 0, "contents"), "a\n  b\n\n"),
+        (("systemd", "units", 0, "contents"), "a \nb"),
+        (("systemd", "units", 0, "contents"), "a\n\n\n"),
+        (("systemd", "units", 0, "contents"), "a\n#b\n---\n"),
         (("systemd",), None),
         (("systemd",), "nope"),
         (("version",), "1.4.0"),
@@ -127,6 +137,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 _LEAF = (
     st.text(alphabet="ab /:#'\"\\\n\t -0123456789\u00e9\x85\u2028\x7f", max_size=12)
+    | st.text(alphabet="a \n\t#", max_size=8)
     | st.integers(min_value=-(1 << 65), max_value=1 << 65)
     | st.booleans()
     | st.none()
@@ -147,7 +158,7 @@ _PATHS = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=_PATHS, value=_VALUE)
 def test_same_as_translating_the_text_fuzz(path, value):
     _both(_mutated(path, value))

@@ -221,7 +221,11 @@ def _plain_key(k: object) -> str:
 
 def _plain_str(v: str) -> str:
     # what YAML would not read back as written: characters the reader
-    # refuses or turns into line breaks (json.dumps leaves them raw)
+    # refuses or turns into line breaks (json.dumps leaves them raw), and a
+    # literal block scalar whose first line is empty (its indentation is then
+    # taken from a later line, which may start with spaces of its own)
+    if v[:1] == "\n":
+        raise NotPlain
     if v.isascii():
         if "\x7f" in v:
             raise NotPlain
