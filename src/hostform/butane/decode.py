@@ -337,6 +337,8 @@ def unused_keys_data(data: dict, cfg: dict, sch: Schema) -> list[tuple[tuple, st
         for k, ft in sch.structs[t]:
             sub = value.get(k) if value else None
             here = mapping and k in tv
+            if sub is None and not here:
+                continue  # nothing below: no value and no node
             walk(ft, sub, tv[k] if here else None, path + (k,), here)
 
     def walk(t: str, value, tv, path: tuple, found: bool) -> None:
