@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hostform import yamlpos
+from hostform._yamlfast import fast_load
 from hostform.yamlpos import YAMLError, YAMLTypeError, decode_scalar, load, merged_items, resolve
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -436,7 +437,7 @@ def _shape(n: object) -> object:
 
 def _same_as_full(text: str) -> bool:
     """True when the fast path read ``text``; then its tree must be the full parser's."""
-    fast = yamlpos._fast_load(text)
+    fast = fast_load(text)
     if fast is None:
         return False
     assert _shape(fast) == _shape(_full_tree(text)), text

@@ -1480,18 +1480,6 @@ def _overlong(seq: bytes) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Fast path (hostform._yamlfast, imported on first use so that importing this
-# module stays cheap for the commands that never parse YAML)
-
-
-def _fast_load(s: str) -> Node | None:
-    """The fast path's node tree for ``s``, or None when it is out of scope."""
-    from hostform._yamlfast import fast_load
-
-    return fast_load(s)
-
-
-# ---------------------------------------------------------------------------
 # load
 
 
@@ -1501,27 +1489,7 @@ def _normalize_breaks(s: str) -> str:
 
 def load(text: str | bytes) -> Node | None:
     """Parse the first YAML document of ``text`` (yaml.v3 Unmarshal semantics)."""
-    return _without_gc(_load, text)
-
-
-def _without_gc(fn, arg):  # type: ignore[no-untyped-def]
-    """``fn(arg)`` with the cyclic garbage collector paused.
-
-    Building a tree (or resolving one) makes many small objects and no
-    garbage: the collector would only walk them again and again (a third or
-    more of the time on a 1 MB document)."""
     import gc
-
-    if not gc.isenabled():
-        return fn(arg)
-    gc.disable()
-    try:
-        return fn(arg)
-    finally:
-        gc.enable()
-
-
-def _load(text: str | bytes) -> Node | None:
     import sys
 
     s, limit, problem = _decode(text)
@@ -1531,16 +1499,25 @@ def _load(text: str | bytes) -> Node | None:
         # CR LF, CR and NEL are all read as one "\n" line break by yaml.v3.
         limit = len(_normalize_breaks(s[:limit]))
         s = _normalize_breaks(s)
-    if problem is None:
-        node = _fast_load(s)
-        if node is not None:
-            return node
-    sc = _Scanner(s, limit, problem)
+    # Building the tree makes many small objects and no garbage: the cyclic
+    # collector would only walk them again and again.
+    gc_on = gc.isenabled()
+    gc.disable()
     old = sys.getrecursionlimit()
-    if old < 40000:
-        sys.setrecursionlimit(40000)
     try:
-        return _Parser(sc).parse_first_document()
+        if problem is None:
+            # the common block-style document, read line by line; None when
+            # the text needs the full scanner and parser below (which own
+            # every error message).  Imported here: importing this module
+            # stays as cheap as it was.
+            from hostform._yamlfast import fast_load
+
+            node = fast_load(s)
+            if node is not None:
+                return node
+        if old < 40000:
+            sys.setrecursionlimit(40000)
+        return _Parser(_Scanner(s, limit, problem)).parse_first_document()
     except _Stop as e:
         raise _fail_text(e) from None
     except _ReaderStop as e:
@@ -1550,6 +1527,8 @@ def _load(text: str | bytes) -> Node | None:
     finally:
         if old < 40000:
             sys.setrecursionlimit(old)
+        if gc_on:
+            gc.enable()
 
 
 # ---------------------------------------------------------------------------
@@ -2086,15 +2065,20 @@ def resolve(node: Node | None) -> object:
     """The Python value of ``node`` as yaml.v3 decodes it into interface{}."""
     if node is None:
         return None
+    import gc
     import sys
 
     old = sys.getrecursionlimit()
     if old < 40000:
         sys.setrecursionlimit(40000)
+    gc_on = gc.isenabled()
+    gc.disable()  # as in load()
     try:
-        return _without_gc(_Resolver().value, node)
+        return _Resolver().value(node)
     except RecursionError:
         raise YAMLError("yaml: document contains excessive aliasing") from None
     finally:
         if old < 40000:
             sys.setrecursionlimit(old)
+        if gc_on:
+            gc.enable()
