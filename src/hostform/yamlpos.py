@@ -33,6 +33,10 @@ Public API:
     way yaml.v3 decodes into a struct: explicit keys first (document order),
     then keys of merged maps that are not set yet, in merge order.
 
+``struct_items(node, errors)``
+    The same as ``(name, key, value)``, lazily and with yaml.v3's errors
+    (duplicate keys, keys that are not strings) collected into ``errors``.
+
 ``type_error(node, go_type)``, ``format_type_errors(entries)``,
 ``duplicate_key_errors(node)``: building blocks for yaml.v3's
 ``yaml: unmarshal errors:`` report.
@@ -57,6 +61,7 @@ __all__ = [
     "load",
     "merged_items",
     "resolve",
+    "struct_items",
     "type_error",
 ]
 
@@ -1942,50 +1947,86 @@ def decode_scalar(node: Node, kind: str) -> object:
     raise ValueError(f"unsupported Go kind {kind!r}")
 
 
-def _merge_sources(value: Node) -> list:
-    """The mappings a ``<<`` value contributes, in order (yaml.v3 rules)."""
+def _merge_sources(value: Node):
+    """The mappings a ``<<`` value contributes, in order (yaml.v3 rules); a
+    wrong source fails when it is reached, as in yaml.v3's merge()."""
     if value.kind == "mapping":
-        return [value]
+        yield value
+        return
     if value.kind == "sequence" and value.alias is None:
-        out = []
         for it in value.items:
             if it.kind != "mapping":
                 raise YAMLError("yaml: map merge requires map or sequence of maps as the value")
-            out.append(it)
-        return out
+            yield it
+        return
     raise YAMLError("yaml: map merge requires map or sequence of maps as the value")
 
 
 def merged_items(node: Node) -> list:
-    """(key, value) pairs of a mapping with ``<<`` expanded as yaml.v3 does
-    for a struct: explicit keys first, then merged keys not already set (the
-    earlier merge source wins).  Keys compare by their scalar text."""
+    """(key, value) node pairs of a mapping with ``<<`` expanded as yaml.v3
+    does for a struct: explicit keys first, then merged keys not already set
+    (the earlier merge source wins).  Keys compare by their scalar text."""
+    return [(k, v) for _, k, v in struct_items(node, None)]
+
+
+def struct_items(node: Node, errors: list | None):
+    """Yield ``(name, key node, value node)`` in the order yaml.v3's
+    mappingStruct() decodes them, ``<<`` expanded.  Lazy, so that a caller
+    decoding each value as it comes meets go-yaml's errors in go-yaml's
+    order.  With ``errors`` a list, yaml.v3's type errors go into it: the
+    duplicate keys of a mapping (which then yields nothing), and keys that
+    are not strings (skipped); hard failures (a bad merge value, an anchor
+    that contains itself, a key contradicting its tag) raise YAMLError."""
     n = node.alias if node.alias is not None else node
-    out: list = []
-    seen: set = set()
-    _merged_into(n, out, seen, [])
-    return out
+    return _struct_items(n, errors, None, [])
 
 
-def _merged_into(n: Node, out: list, seen: set, stack: list) -> None:
+def _struct_items(n: Node, errors: list | None, merged: set | None, stack: list):
     if any(n is s for s in stack):
         raise YAMLError(f"yaml: anchor '{n.anchor}' value contains itself")
+    if errors is not None:
+        dup = duplicate_key_errors(n)
+        if dup:
+            errors.extend(dup)
+            return
     stack.append(n)
     merge = None
     for k, v in n.items:
         if _is_merge(k):
             merge = v
             continue
-        key = k.value if k.kind == "scalar" else None
-        if key is not None:
-            if key in seen:
+        key = _struct_key(k, errors)
+        if key is None:
+            continue
+        if merged is not None:
+            if key in merged:
                 continue
-            seen.add(key)
-        out.append((k, v))
+            merged.add(key)
+        yield key, k, v
     if merge is not None:
+        if merged is None:
+            merged = {k.value for k, _ in n.items if k.kind == "scalar"}
         for src in _merge_sources(merge):
-            _merged_into(src.alias if src.alias is not None else src, out, seen, stack)
+            yield from _struct_items(src.alias if src.alias is not None else src, errors, merged, stack)
     stack.pop()
+
+
+def _struct_key(k: Node, errors: list | None) -> str | None:
+    """A mapping key decoded into a Go string (None: skipped)."""
+    if k.tag == "!!str" and k.alias is None:
+        return k.value
+    n = k.alias if k.alias is not None else k
+    if n.kind != "scalar":
+        if errors is not None:
+            dup = duplicate_key_errors(n) if n.kind == "mapping" else []
+            errors.extend(dup or [type_error(n, "string")])
+        return None
+    tag, v = _scalar_value(n)
+    if v is None:
+        return None  # a null key sets nothing
+    if tag == "!!binary":
+        return v.decode("utf-8", "replace")
+    return n.value
 
 
 class _Resolver:

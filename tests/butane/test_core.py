@@ -88,6 +88,39 @@ def test_type_error() -> None:
     assert res.error == "yaml: unmarshal errors:\n  line 5: cannot unmarshal !!map into []v0_7.File"
 
 
+MERGE = "yaml: map merge requires map or sequence of maps as the value"
+
+
+def test_bad_merge_values_are_errors() -> None:
+    # go-yaml aborts the decode: no "unmarshal errors" list, earlier type errors dropped
+    assert tr("<<: ''\n")[0].error == "Error unmarshaling yaml: " + MERGE
+    assert tr(HEAD + "<<: [1]\n")[0].error == "Error unmarshaling yaml: " + MERGE
+    assert tr(HEAD + "storage:\n  files: 1\n  <<: 3\n")[0].error == MERGE
+    assert tr(HEAD + "a: &a [{path: /x}]\nstorage:\n  files:\n    - <<: *a\n")[0].error == MERGE
+    assert tr(HEAD + "storage: &s\n  <<: *s\n")[0].error == "yaml: anchor 's' value contains itself"
+
+
+def test_merge_keys_decode_like_go_yaml() -> None:
+    text = HEAD + "d: &d {path: /a, mode: 0600}\nstorage:\n  files:\n    - <<: [*d, {path: /b, user: {name: x}}]\n      mode: 0644\n"
+    res, _ = tr(text)
+    assert res.error is None
+    f = json.loads(res.output)["storage"]["files"][0]
+    assert (f["path"], f["mode"], f["user"]) == ("/a", 0o644, {"name": "x"})
+
+
+def test_values_contradicting_their_tag_abort() -> None:
+    err = "yaml: cannot decode !!str `abc` as a !!int"
+    assert tr("variant: fcos\nversion: !!int abc\n")[0].error == "Error unmarshaling yaml: " + err
+    assert tr(HEAD + "storage: !!int abc\n")[0].error == err
+    assert tr(HEAD + "storage:\n  files:\n    - path: !!int abc\n")[0].error == err
+    assert tr(HEAD + "storage:\n  !!int abc: 1\n")[0].error == err
+
+
+def test_type_error_on_alias_is_at_the_anchor() -> None:
+    res, _ = tr(HEAD + "x: &x {a: 1}\nstorage:\n  files:\n    - path: *x\n")
+    assert res.error == "yaml: unmarshal errors:\n  line 3: cannot unmarshal !!map into string"
+
+
 def test_unused_key_warning() -> None:
     res, diags = tr(HEAD + "storage:\n  file: []\n")
     assert diags == [("warning", "unused key file", ("storage", "file"))]

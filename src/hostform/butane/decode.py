@@ -18,72 +18,74 @@ from hostform.butane.schema import SLICE_NAMED, Schema
 _PRIMS = {"string": "string", "int": "int", "bool": "bool"}
 
 
-def _short_tag(node) -> str:
-    tag = getattr(node, "tag", "") or ""
-    if tag.startswith("tag:yaml.org,2002:"):
-        tag = "!!" + tag[len("tag:yaml.org,2002:"):]
-    return tag
-
-
 def _terror(node, go_type: str) -> str:
-    tag = _short_tag(node)
-    if node.kind == "scalar":
-        value = node.value
-        if len(value) > 10:
-            value = " `" + value[:7] + "...`"
-        else:
-            value = " `" + value + "`"
-    else:
-        value = ""
-    return f"line {node.line}: cannot unmarshal {tag}{value} into {go_type}"
+    from hostform import yamlpos
+
+    return yamlpos.type_error(node, go_type).message
 
 
 def _is_null(node) -> bool:
-    return node.kind == "scalar" and _short_tag(node) == "!!null"
-
-
-def _items(node):
-    from hostform import yamlpos
-
-    return yamlpos.merged_items(node)
+    return node.kind == "scalar" and node.tag == "!!null"
 
 
 class Decoder:
+    """go-yaml's decoder into the schema's structs.  ``errors`` collects its
+    type errors (strings or YAMLTypeError); a hard failure (a bad merge
+    value, an anchor containing itself, a value contradicting its tag)
+    raises YAMLError, and go-yaml then reports that alone."""
+
     def __init__(self, sch: Schema) -> None:
         self.sch = sch
-        self.errors: list[str] = []
+        self.errors: list = []
+        self.fields: dict = {}
 
     def value(self, t: str, node):
         """Decode ``node`` as Go type ``t``; None means unset (nil / null)."""
-        if _is_null(node):
-            return None
         if t.startswith("*"):
             t = t[1:]
-        if t in SLICE_NAMED:
-            return self._list(SLICE_NAMED[t][2:], node, t)
-        if t.startswith("[]"):
-            return self._list(t[2:], node, t)
-        if t in self.sch.structs:
-            return self._struct(t, node)
-        kind = _PRIMS.get(t, "string")  # named string types decode as strings
-        if node.kind != "scalar":
-            self.errors.append(_terror(node, self.sch.go_name(t)))
-            return None
-        from hostform import yamlpos
+        n = node.alias if node.alias is not None else node
+        if t in _PRIMS or (t not in self.sch.structs and t not in SLICE_NAMED and not t.startswith("[]")):
+            kind = _PRIMS.get(t, "string")  # named string types decode as strings
+            if n.kind != "scalar":
+                if n.tag == "!!null":
+                    return None
+                self._mismatch(n, t)
+                return None
+            from hostform import yamlpos
 
-        try:
-            v = yamlpos.decode_scalar(node, kind)
-        except yamlpos.YAMLError as e:  # go-yaml's type error
-            msg = e.message
-            if not msg.startswith("line "):
-                msg = f"line {node.line}: {msg}"
-            self.errors.append(msg)
+            try:
+                return yamlpos.decode_scalar(n, kind)
+            except yamlpos.YAMLTypeError as e:  # go-yaml's type error
+                msg = e.message
+                self.errors.append(msg if msg.startswith("line ") else f"line {n.line}: {msg}")
+                return None
+        if n.kind == "scalar":
+            from hostform import yamlpos
+
+            if yamlpos._scalar_value(n)[1] is None:  # also go-yaml's hard errors
+                return None
+        elif n.tag == "!!null":
             return None
-        return v
+        if t in SLICE_NAMED:
+            return self._list(SLICE_NAMED[t][2:], n, t)
+        if t.startswith("[]"):
+            return self._list(t[2:], n, t)
+        return self._struct(t, n)
+
+    def _mismatch(self, n, t: str) -> None:
+        # go-yaml checks a mapping's keys for duplicates before its target type
+        if n.kind == "mapping":
+            from hostform import yamlpos
+
+            dup = yamlpos.duplicate_key_errors(n)
+            if dup:
+                self.errors.extend(dup)
+                return
+        self.errors.append(_terror(n, self.sch.go_name(t)))
 
     def _list(self, elem: str, node, t: str):
         if node.kind != "sequence":
-            self.errors.append(_terror(node, self.sch.go_name(t)))
+            self._mismatch(node, t)
             return None
         out = []
         for child in node.items:
@@ -96,12 +98,15 @@ class Decoder:
 
     def _struct(self, t: str, node):
         if node.kind != "mapping":
-            self.errors.append(_terror(node, self.sch.go_name(t)))
+            self._mismatch(node, t)
             return None
-        fields = dict(self.sch.structs[t])
+        from hostform import yamlpos
+
+        fields = self.fields.get(t)
+        if fields is None:
+            fields = self.fields[t] = dict(self.sch.structs[t])
         out: dict = {}
-        for k, v in _items(node):
-            key = k.value if k.kind == "scalar" else None
+        for key, _k, v in yamlpos.struct_items(node, self.errors):
             ft = fields.get(key)
             if ft is None:
                 continue
@@ -131,7 +136,7 @@ def decode(root, sch: Schema) -> tuple[dict, list[str]]:
     if root is None or _is_null(root):
         return {}, []
     cfg = d.value("Config", root)
-    return (cfg if cfg is not None else {}), d.errors
+    return (cfg if cfg is not None else {}), [getattr(e, "message", e) for e in d.errors]
 
 
 def _raw_get(node, key):

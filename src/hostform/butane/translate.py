@@ -116,39 +116,32 @@ def map_path(ts, path: tuple) -> tuple:
     return tuple(_snake(p) if isinstance(p, str) else p for p in path)
 
 
-def _top_strings(root) -> tuple[str, str, list[str]]:
-    """version and variant as go-yaml decodes them into strings, with type errors."""
+class _Common:
+    """Butane's ``commonFields``: what it decodes first, to pick a translator."""
+
+    structs = {"commonFields": [("version", "string"), ("variant", "string")]}
+
+    @staticmethod
+    def go_name(t: str) -> str:
+        return "config.commonFields" if t == "commonFields" else t
+
+
+def _top_strings(root) -> tuple[str, str, str | None]:
+    """version and variant as go-yaml decodes them into strings, and
+    go-yaml's error (None without one)."""
     from hostform import yamlpos
+    from hostform.butane.decode import Decoder
 
-    version = variant = ""
-    errors: list[str] = []
-    if root is None or root.kind != "mapping":
-        if root is not None and not (root.kind == "scalar" and root.tag == "!!null"):
-            errors.append(f"line {root.line}: cannot unmarshal {root.tag}{_val(root)} into config.commonFields")
-        return version, variant, errors
-    out = {}
-    for k, v in yamlpos.merged_items(root):
-        if not (k.kind == "scalar" and k.value in ("version", "variant")):
-            continue
-        if v.kind == "scalar" and v.tag == "!!null":
-            out[k.value] = ""
-            continue
-        if v.kind != "scalar":
-            errors.append(f"line {v.line}: cannot unmarshal {v.tag} into string")
-            continue
-        try:
-            out[k.value] = yamlpos.decode_scalar(v, "string")
-        except yamlpos.YAMLError as e:
-            msg = e.message
-            errors.append(msg if msg.startswith("line ") else f"line {v.line}: {msg}")
-    return out.get("version", ""), out.get("variant", ""), errors
-
-
-def _val(node) -> str:
-    if node.kind != "scalar":
-        return ""
-    v = node.value
-    return " `" + (v[:7] + "..." if len(v) > 10 else v) + "`"
+    if root is None:
+        return "", "", None
+    d = Decoder(_Common)  # type: ignore[arg-type]
+    try:
+        out = d.value("commonFields", root) or {}
+    except yamlpos.YAMLError as e:
+        return "", "", e.message
+    if d.errors:
+        return "", "", yamlpos.format_type_errors(d.errors)
+    return out.get("version") or "", out.get("variant") or "", None
 
 
 def translate_bytes(data: bytes, options: Options) -> Result:
@@ -161,9 +154,9 @@ def translate_bytes(data: bytes, options: Options) -> Result:
     except yamlpos.YAMLError as e:
         return Result(None, report, f"Error unmarshaling yaml: {e.message}", None)
 
-    version, variant, errs = _top_strings(root)
-    if errs:
-        return Result(None, report, "Error unmarshaling yaml: yaml: unmarshal errors:\n  " + "\n  ".join(errs), root)
+    version, variant, err = _top_strings(root)
+    if err is not None:
+        return Result(None, report, "Error unmarshaling yaml: " + err, root)
     if variant == "":
         return Result(None, report, E_NO_VARIANT, root)
     sv = parse_semver(version)
@@ -182,7 +175,10 @@ def translate_bytes(data: bytes, options: Options) -> Result:
 
     if root is None or (root.kind == "scalar" and root.tag == "!!null"):
         return Result(None, report, "EOF", root)
-    cfg, errors = dec.decode(root, sch)
+    try:
+        cfg, errors = dec.decode(root, sch)
+    except yamlpos.YAMLError as e:
+        return Result(None, report, e.message, root)
     if errors:
         return Result(None, report, "yaml: unmarshal errors:\n  " + "\n  ".join(errors), root)
     return _finish(cfg, dec.unused_keys(root, cfg, sch), sch, options, report, root, None)
