@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml as pyyaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hostform.cli.main import main as hostform_main
@@ -95,6 +95,49 @@ def test_random_structured_documents(version, body, tmp_path):
     assert_clean(*run_butane(pyyaml.safe_dump(doc, allow_unicode=True), tmp_path))
 
 
+# YAML text with merge keys, anchors, aliases and tags (yaml.safe_dump
+# writes none of these: it quotes "<<"), in flow style so any node can carry them.
+class _Map(list):
+    """A flow mapping: (key, value) pairs."""
+
+
+_TAGS = ["!!str ", "!!int ", "!!null ", "!!map ", "!!seq ", "!!binary ", "!!bool ", "!!float "]
+_RAW = st.sampled_from(["''", "1", "0644", "/etc/x", "abc", "~", "true", "x y", "[]", "{}", "-1", "0x1f", "'<<'", "{path: /a}"])
+_FLOW = st.recursive(
+    st.one_of(_RAW, st.builds(lambda i: ("alias", i), st.integers(0, 3))),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from([*KEYS, "<<", "<<", ("alias", 0), ("alias", 1)]), inner, max_size=4).map(lambda d: _Map(d.items())),
+        st.tuples(st.just("anchor"), st.integers(0, 3), inner),
+        st.tuples(st.just("tag"), st.sampled_from(_TAGS), inner),
+    ),
+    max_leaves=14,
+)
+
+
+def _emit(v) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, tuple):
+        if v[0] == "alias":
+            return f"*a{v[1]} "  # a space: ':' may follow
+        if v[0] == "anchor":
+            return f"&a{v[1]} {_emit(v[2])}"
+        return v[1] + _emit(v[2])
+    if isinstance(v, _Map):
+        return "{" + ", ".join(f"{_emit(k)}: {_emit(x)}" for k, x in v) + "}"
+    return "[" + ", ".join(_emit(x) for x in v) + "]"
+
+
+@SETTINGS
+@given(version=st.sampled_from(VERSIONS[:8]), body=st.lists(st.tuples(st.sampled_from([*KEYS, "<<", "x"]), _FLOW), max_size=6))
+@example(version="1.5.0", body=[("<<", "''")])  # once a traceback
+@example(version="1.5.0", body=[("storage", _Map([("<<", ("alias", 0)), ("files", ("anchor", 0, _Map([("<<", ("alias", 0))])))]))])
+def test_merge_keys_anchors_and_aliases(version, body, tmp_path):
+    text = f"variant: fcos\nversion: {version}\n" + "".join(f"{k}: {_emit(v)}\n" for k, v in body)
+    assert_clean(*run_butane(text, tmp_path))
+
+
 @pytest.mark.skipif(not CORPUS, reason="../shared/conformance/butane/cases is not beside the project")
 @SETTINGS
 @given(data=st.data())
@@ -120,7 +163,7 @@ def test_mutated_corpus_inputs(data, tmp_path):
             lines[i] = key + ": " + data.draw(st.sampled_from(["", "[]", "{}", "0", "-1", "true", "yes", "'x'", "/", "a b", "0777777", "null", "[1, 2]"])) + "\n"
         elif op == "char":
             j = data.draw(st.integers(min_value=0, max_value=len(line)))
-            lines[i] = line[:j] + data.draw(st.sampled_from(["\t", "'", '"', "{", "[", ":", "-", "#", "&a", "*a", "!!int ", "\\"])) + line[j:]
+            lines[i] = line[:j] + data.draw(st.sampled_from(["\t", "'", '"', "{", "[", ":", "-", "#", "&a", "*a", "!!int ", "\\", "<<: *a\n", "&a ", "*a ", "<<: "])) + line[j:]
         elif op == "swap" and i + 1 < len(lines):
             lines[i], lines[i + 1] = lines[i + 1], lines[i]
     assert_clean(*run_butane("".join(lines), tmp_path))

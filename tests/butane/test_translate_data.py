@@ -138,11 +138,12 @@ from hypothesis import strategies as st  # noqa: E402
 _LEAF = (
     st.text(alphabet="ab /:#'\"\\\n\t -0123456789\u00e9\x85\u2028\x7f", max_size=12)
     | st.text(alphabet="a \n\t#", max_size=8)
+    | st.sampled_from(["<<", "*a", "&a x", "&a", "!!int abc", "!!binary x", "{<<: *a}", "<<: 1"])
     | st.integers(min_value=-(1 << 65), max_value=1 << 65)
     | st.booleans()
     | st.none()
 )
-_VALUE = st.recursive(_LEAF, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(["path", "mode", "inline", "name", "x y", "enabled", "k"]), c, max_size=3), max_leaves=6)
+_VALUE = st.recursive(_LEAF, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(["path", "mode", "inline", "name", "x y", "enabled", "k", "<<", "*a", "&a"]), c, max_size=3), max_leaves=6)
 _PATHS = st.sampled_from(
     [
         ("storage", "files", 0, "mode"),
