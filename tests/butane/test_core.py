@@ -108,6 +108,22 @@ def test_merge_keys_decode_like_go_yaml() -> None:
     assert (f["path"], f["mode"], f["user"]) == ("/a", 0o644, {"name": "x"})
 
 
+def test_duplicate_keys_are_errors() -> None:
+    # yaml.v3's decoder: every duplicate of every mapping it decodes, in decode order; a
+    # mapping with one decodes nothing, its siblings still do
+    res, _ = tr(HEAD + "storage:\n  files:\n    - path: /a\n      path: /b\n      mode: 1\n      mode: 2\n    - path: 7\n      user: {name: a, name: b}\n")
+    assert res.error == (
+        "yaml: unmarshal errors:\n  line 6: mapping key \"path\" already defined at line 5\n"
+        "  line 8: mapping key \"mode\" already defined at line 7\n"
+        "  line 10: mapping key \"name\" already defined at line 10"
+    )
+    assert tr(HEAD + "version: 1.7.0\n")[0].error == 'Error unmarshaling yaml: yaml: unmarshal errors:\n  line 3: mapping key "version" already defined at line 2'
+    # an anchored mapping is checked each time it is decoded; keys of unknown fields are not decoded
+    res, _ = tr(HEAD + "x: {a: 1, a: 2}\nd: &d {path: /a, path: /b}\nstorage:\n  files: [*d, *d]\n")
+    assert res.error == 'yaml: unmarshal errors:\n  line 4: mapping key "path" already defined at line 4\n  line 4: mapping key "path" already defined at line 4'
+    assert tr(HEAD + "storage:\n  files:\n    - <<: {path: /a}\n      <<: {path: /b}\n")[0].error == 'yaml: unmarshal errors:\n  line 6: mapping key "<<" already defined at line 5'
+
+
 def test_values_contradicting_their_tag_abort() -> None:
     err = "yaml: cannot decode !!str `abc` as a !!int"
     assert tr("variant: fcos\nversion: !!int abc\n")[0].error == "Error unmarshaling yaml: " + err

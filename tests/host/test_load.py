@@ -168,6 +168,7 @@ def test_defaults():
         ("name: h\nnmae: x\n", "HF003", 2, 1),
         ("name: Bad_Name\n", "HF011", 1, 7),
         ("name: h\nname: g\n", "HF011", 2, 1),
+        ("name: h\nservices:\n  a:\n    image: docker.io/x/y:1\n    image: docker.io/x/z:1\n", "HF011", 5, 5),
         ("name: h\ntls: {ca: letsencrypt}\n", "HF011", 2, 11),
         ("name: h\nupdates: {enabled: maybe}\n", "HF002", 2, 20),
     ],
