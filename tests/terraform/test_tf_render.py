@@ -144,3 +144,33 @@ def test_large_ignition_is_compressed_for_aws():
 
 def test_resource_name():
     assert resource_name("Web 1") == "web-1" and resource_name("1x") == "h-1x" and resource_name("___") == "h"
+
+
+def _host_tf(tmp_path: Path, provider: str, service: dict | None = None, **extra) -> dict:
+    import yaml
+
+    from hostform.host.build import build_bundle
+
+    host = {
+        "name": "web",
+        "services": {"app": {"image": "ghcr.io/example/app:1", "port": 8080, **(service or {})}},
+        "sites": {"example.org": "app"},
+        "target": {k: v for k, v in TARGETS[provider].items() if k != "dns"},
+        **extra,
+    }
+    (tmp_path / "hostform.yaml").write_text(yaml.safe_dump(host))
+    b = build_bundle(tmp_path)
+    assert not b.report.is_fatal(), b.report.format()
+    return b.terraform  # type: ignore[attr-defined]
+
+
+CADDY = {("80", "tcp"), ("443", "tcp"), ("443", "udp")}
+
+
+@pytest.mark.parametrize("provider", ["vultr", "hetzner", "digitalocean", "aws"])
+def test_firewall_follows_the_host(provider, tmp_path):
+    assert inbound_ports(provider, _host_tf(tmp_path, provider)) == CADDY
+    published = {"publish": ["2222:22", "127.0.0.1:9000:9000", "5353:53/udp"]}  # not the loopback one
+    assert inbound_ports(provider, _host_tf(tmp_path, provider, published)) == CADDY | {("2222", "tcp"), ("5353", "udp")}
+    access = {"ssh_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostformTestKeyOnly me@example"]}
+    assert inbound_ports(provider, _host_tf(tmp_path, provider, access=access)) == CADDY | {("22", "tcp")}

@@ -277,18 +277,15 @@ def qualified_image(image: str) -> bool:
 # ------------------------------------------------------------------ model
 
 
-_PUBLISH = re.compile(r"^(?:([0-9.]+):)?([0-9]{1,5}):([0-9]{1,5})(?:/(tcp|udp))?$")
-
-
 def _check_publish(services: list[m.Service], add) -> None:
     """HF021: a published port outside 1-65535, or one host port published twice."""
     taken: dict[tuple[int, str], list[tuple[str, str, str]]] = {}  # (host port, proto) -> (ip, service, value)
     for s in services:
         for i, p in enumerate(s.publish):
-            mt = _PUBLISH.match(p)
-            if mt is None:
+            parsed = m.parse_publish(p)
+            if parsed is None:
                 continue  # HF011 already
-            ip, host, cont, proto = mt.group(1) or "", int(mt.group(2)), int(mt.group(3)), mt.group(4) or "tcp"
+            ip, host, cont, proto = parsed
             path = s.source + ("publish", i)
             bad = [x for x in (host, cont) if not 1 <= x <= 65535]
             if bad:

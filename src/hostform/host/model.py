@@ -8,6 +8,7 @@ the line a user edits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from hostform.terraform.model import Target
@@ -23,6 +24,7 @@ __all__ = [
     "State",
     "Tls",
     "Updates",
+    "parse_publish",
 ]
 
 
@@ -41,6 +43,22 @@ class SecretUse:
     name: str
     env: str | None = None
     target: str | None = None
+
+
+_PUBLISH = re.compile(r"^(?:([0-9.]+):)?([0-9]{1,5}):([0-9]{1,5})(?:/(tcp|udp))?$")
+
+
+def parse_publish(value: str) -> tuple[str, int, int, str] | None:
+    """``[IP:]HOST:CONTAINER[/tcp|udp]`` -> (ip or "", host port, container port, protocol); None if malformed."""
+    mt = _PUBLISH.match(value)
+    if mt is None:
+        return None
+    return mt.group(1) or "", int(mt.group(2)), int(mt.group(3)), mt.group(4) or "tcp"
+
+
+# What Caddy serves: HTTP, HTTPS and HTTP/3.
+CADDY_PORTS = (("http", "tcp", 80), ("https", "tcp", 443), ("http3", "udp", 443))
+SSH_PORT = ("ssh", "tcp", 22)
 
 
 @dataclass(frozen=True)
@@ -138,6 +156,24 @@ class Host:
     @property
     def pods(self) -> tuple[str, ...]:
         return tuple(sorted({s.pod for s in self.services if s.pod}))
+
+    @property
+    def open_ports(self) -> tuple[tuple[str, str, int], ...]:
+        """(label, protocol, port) the firewall lets in: Caddy's, 22/tcp when
+        ``access`` has a break-glass key, and each published host port (not
+        those bound to a loopback address), each once."""
+        out = list(CADDY_PORTS)
+        if self.access.ssh_keys:
+            out.append(SSH_PORT)
+        seen = {(proto, port) for _, proto, port in out}
+        for s in self.services:
+            for p in s.publish:
+                pp = parse_publish(p)
+                if pp is None or pp[0].startswith("127.") or (pp[3], pp[1]) in seen:
+                    continue
+                seen.add((pp[3], pp[1]))
+                out.append((f"publish_{pp[1]}_{pp[3]}", pp[3], pp[1]))
+        return tuple(out)
 
     @property
     def uses_caddy(self) -> bool:

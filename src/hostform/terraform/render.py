@@ -6,7 +6,9 @@ plan can be put into words (see ``driver.ROLES``):
 * the VM (``*.host``) with the Ignition as its user data: a change of the
   Ignition replaces the VM;
 * a reserved address (``*.host``) that is kept when the VM is replaced;
-* a firewall that lets in 80/tcp, 443/tcp and 443/udp (HTTP/3) only;
+* a firewall that lets in only the ports it is given: 80/tcp, 443/tcp and
+  443/udp (HTTP/3) for Caddy, plus what the host adds (``Host.open_ports``:
+  22/tcp with a break-glass key, the services' published ports);
 * the state volume (``*.state``), attached to the VM after it boots;
 * optional DNS A records (``*.dns_<n>``) for the reserved address.
 
@@ -41,7 +43,7 @@ PROVIDER_SOURCES = {
     "aws": ("aws", "hashicorp/aws", ">= 5.50"),
 }
 
-# 80/tcp, 443/tcp, 443/udp: HTTP, HTTPS and HTTP/3; nothing else comes in.
+# (label, protocol, port) let in without a host to say more: Caddy's HTTP, HTTPS and HTTP/3.
 PORTS = (("http", "tcp", 80), ("https", "tcp", 443), ("http3", "udp", 443))
 ANY_V4 = "0.0.0.0/0"
 ANY_V6 = "::/0"
@@ -91,7 +93,7 @@ def _terraform_block(target: Target) -> dict[str, Any]:
     return {"required_providers": {local: {"source": source, "version": target.provider_version or version}}}
 
 
-def _vultr(t: Target, name: str, user_data: str) -> dict[str, Any]:
+def _vultr(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
     res: dict[str, Any] = {}
     inst: dict[str, Any] = {
         "region": t.region,
@@ -117,7 +119,7 @@ def _vultr(t: Target, name: str, user_data: str) -> dict[str, Any]:
         inst["reserved_ip_id"] = _ref("vultr_reserved_ip.host.id")
     res["vultr_firewall_group"] = {"host": {"description": name}}
     rules: dict[str, Any] = {}
-    for label, proto, port in PORTS:
+    for label, proto, port in ports:
         for ipv, subnet in (("v4", "0.0.0.0"), ("v6", "::")):
             rules[f"{label}_{ipv}"] = {
                 "firewall_group_id": _ref("vultr_firewall_group.host.id"),
@@ -150,7 +152,7 @@ def _vultr(t: Target, name: str, user_data: str) -> dict[str, Any]:
     return {"resource": res, "output": {"ipv4": {"value": _ref(address)}}}
 
 
-def _hetzner(t: Target, name: str, user_data: str) -> dict[str, Any]:
+def _hetzner(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
     res: dict[str, Any] = {}
     server: dict[str, Any] = {
         "name": name,
@@ -172,7 +174,7 @@ def _hetzner(t: Target, name: str, user_data: str) -> dict[str, Any]:
             "name": name,
             "rule": [
                 {"direction": "in", "protocol": proto, "port": str(port), "source_ips": [ANY_V4, ANY_V6], "description": label}
-                for label, proto, port in PORTS
+                for label, proto, port in ports
             ],
         }
     }
@@ -191,7 +193,7 @@ def _hetzner(t: Target, name: str, user_data: str) -> dict[str, Any]:
     return {"resource": res, "output": {"ipv4": {"value": _ref(address)}}}
 
 
-def _digitalocean(t: Target, name: str, user_data: str) -> dict[str, Any]:
+def _digitalocean(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
     res: dict[str, Any] = {}
     droplet: dict[str, Any] = {
         "name": name,
@@ -221,7 +223,7 @@ def _digitalocean(t: Target, name: str, user_data: str) -> dict[str, Any]:
             "name": name,
             "droplet_ids": [_ref("digitalocean_droplet.host.id")],
             "inbound_rule": [
-                {"protocol": proto, "port_range": str(port), "source_addresses": everywhere} for _, proto, port in PORTS
+                {"protocol": proto, "port_range": str(port), "source_addresses": everywhere} for _, proto, port in ports
             ],
             # A DigitalOcean firewall drops all outgoing traffic that no rule allows.
             "outbound_rule": [
@@ -245,7 +247,7 @@ def _digitalocean(t: Target, name: str, user_data: str) -> dict[str, Any]:
     return {"resource": res, "output": {"ipv4": {"value": _ref(address)}}}
 
 
-def _aws(t: Target, name: str, user_data: str) -> dict[str, Any]:
+def _aws(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
     res: dict[str, Any] = {}
     data: dict[str, Any] = {}
     tags = {"Name": name}
@@ -276,7 +278,7 @@ def _aws(t: Target, name: str, user_data: str) -> dict[str, Any]:
         inst["key_name"] = escape(t.ssh_keys[0])
     res["aws_security_group"] = {"host": {"name": name, "description": f"{name}: HTTP, HTTPS and HTTP/3 in", "tags": tags}}
     ingress: dict[str, Any] = {}
-    for label, proto, port in PORTS:
+    for label, proto, port in ports:
         for ipv, key, cidr in (("v4", "cidr_ipv4", ANY_V4), ("v6", "cidr_ipv6", ANY_V6)):
             ingress[f"{label}_{ipv}"] = {
                 "security_group_id": _ref("aws_security_group.host.id"),
@@ -344,10 +346,11 @@ def _local(t: Target, name: str, ignition_text: str, project_dir: str) -> dict[s
 _RENDERERS = {"vultr": _vultr, "hetzner": _hetzner, "digitalocean": _digitalocean, "aws": _aws}
 
 
-def render(target: Target, ignition_text: str, name: str, project_dir: str = ".") -> Rendered:
+def render(target: Target, ignition_text: str, name: str, project_dir: str = ".", ports: tuple = PORTS) -> Rendered:
     """The ``main.tf.json`` object for ``target`` (``tf`` is ``{}`` when the report is fatal).
 
-    ``project_dir`` is only used by the local target (its ``{dir}``).
+    ``project_dir`` is only used by the local target (its ``{dir}``);
+    ``ports``: (label, protocol, port) the firewall lets in (``Host.open_ports``).
     """
     label = resource_name(name)
     if target.provider == "local":
@@ -357,7 +360,7 @@ def render(target: Target, ignition_text: str, name: str, project_dir: str = "."
     fitted = fit_user_data(ignition_text, target.provider, target.user_data_url)
     if fitted.report.is_fatal():
         return Rendered({}, fitted.report, "", fitted.how)
-    body = _RENDERERS[target.provider](target, label, fitted.user_data)
+    body = _RENDERERS[target.provider](target, label, fitted.user_data, ports)
     tf = {"//": f"hostform: {name} on {target.provider}", "terraform": _terraform_block(target)}
     local, _, _ = PROVIDER_SOURCES[target.provider]
     # Empty on purpose: the provider reads its credentials from the environment.

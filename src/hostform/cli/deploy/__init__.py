@@ -29,14 +29,17 @@ from typing import Any
 __all__ = ["load_target", "run", "write_tf"]
 
 
-def load_target(project: Path) -> tuple[Any, str, Any]:
-    """The Target of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, and a Report.
+def load_target(project: Path) -> tuple[Any, str, Any, tuple]:
+    """The Target of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, a Report,
+    and the ports the firewall lets in.
 
     From a host file the target is loaded with the host (``state.size`` is the
-    volume's size), and findings are located in hostform.yaml.
+    volume's size, ``Host.open_ports`` the ports), and findings are located in
+    hostform.yaml; from target.json the ports are Caddy's.
     """
     from hostform.diagnostics import Report
     from hostform.terraform.model import parse_target
+    from hostform.terraform.render import PORTS
 
     rep = Report()
     name = project.name
@@ -48,23 +51,23 @@ def load_target(project: Path) -> tuple[Any, str, Any]:
         rep.merge(loaded.report)
         host = loaded.host
         if host is None:
-            return None, name, rep
+            return None, name, rep, PORTS
         if host.target is None:
             rep.error("HF500", "no `target:` section (where the host runs: provider, region, size...); see docs/host-file.md", (), file=str(host_file), line=1, col=1)
-        return host.target, host.name, rep
+        return host.target, host.name, rep, host.open_ports
     alt = project / "target.json"
     if alt.is_file():
         try:
             raw = json.loads(alt.read_text("utf-8"))
         except ValueError as e:
             rep.error("HF002", f"{alt}: {e}", file=str(alt))
-            return None, name, rep
+            return None, name, rep, PORTS
         target, trep = parse_target(raw)
         for d in trep:
             rep.add(d.located(str(alt), 0, 0))
-        return target, name, rep
+        return target, name, rep, PORTS
     rep.error("HF004", f"{project}: no hostform.yaml with a `target:` section", file=str(project))
-    return None, name, rep
+    return None, name, rep, PORTS
 
 
 def write_tf(build: Path, tf: dict[str, Any]) -> Path:
@@ -133,8 +136,8 @@ def run(command: str, argv: list[str]) -> int:
     except OSError:
         sys.stderr.write(f"{prog}: {ign} is missing: run `hostform build {args.dir}` first\n")
         return 1
-    target, name, rep = load_target(project)
-    rendered = render(target, ignition_text, name, str(project)) if target is not None else None
+    target, name, rep, ports = load_target(project)
+    rendered = render(target, ignition_text, name, str(project), ports) if target is not None else None
     if rendered is not None:
         rep.merge(rendered.report)
     for d in rep:
