@@ -10,9 +10,15 @@ from hostform.cli import try_
 from hostform.tryout import harness as H
 
 
-def test_qemu_says_not_available(capsys: pytest.CaptureFixture[str]) -> None:
-    assert try_.main(["--qemu"]) == 1
-    assert "--qemu is not available yet" in capsys.readouterr().err
+def test_qemu_missing_gives_the_install_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(H.shutil, "which", lambda t: None if t == "qemu-system-x86_64" else "/usr/bin/" + t)
+    monkeypatch.setattr(try_.tempfile, "mkdtemp", lambda prefix: str(tmp_path / "w"))
+    (tmp_path / "w").mkdir()
+    assert try_.main([str(tmp_path), "--qemu", "--for", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "missing: qemu-system-x86_64; install with: apt-get install -y --no-install-recommends qemu-system-x86" in err
 
 
 def test_stop_refuses_what_is_not_a_machine_name(

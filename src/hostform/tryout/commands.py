@@ -19,6 +19,10 @@ ROOTFS_PACKAGES = (
     "systemd-sysv", "udev", "dbus", "podman", "crun", "netavark", "aardvark-dns",
     "iproute2", "iptables", "nftables", "catatonit", "zstd",
 )  # fmt: skip
+# The QEMU variant ("vm") adds a kernel, an initramfs (MODULES=most: virtio and ext4 for the
+# root disk) and QEMU's guest agent (how the harness runs commands in the VM).
+VM_PACKAGES = ("linux-image-amd64", "initramfs-tools", "qemu-guest-agent")
+ROOTFS_VARIANTS: dict[str, tuple[str, ...]] = {"": ROOTFS_PACKAGES, "vm": ROOTFS_PACKAGES + VM_PACKAGES}
 IGNITION_BIN = "usr/lib/dracut/modules.d/30ignition/ignition"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
@@ -32,7 +36,7 @@ TOOLS: dict[str, str] = {
     "apt-get": "apt",
     "dpkg": "dpkg",
 }
-QEMU_TOOLS: dict[str, str] = {"qemu-system-x86_64": "qemu-system-x86", "mkfs.ext4": "e2fsprogs"}
+QEMU_TOOLS: dict[str, str] = {"qemu-system-x86_64": "qemu-system-x86", "mke2fs": "e2fsprogs", "socat": "socat", "du": "coreutils"}
 REGISTRY_TOOLS: dict[str, str] = {"docker-registry": "docker-registry"}
 
 
@@ -257,6 +261,7 @@ def state_paths(config: dict[str, object]) -> list[str]:
 
 
 STATE_BIND_BASE = "/var/lib/hostform-try/disk"
+CADDY_ROOT_CA = "pki/authorities/local/root.crt"  # Caddy's internal CA, under its data directory
 
 
 # ---------------------------------------------------------------- network namespaces
@@ -435,3 +440,191 @@ def registry_config(root: Path, port: int) -> str:
 
 def registry_argv(config: Path) -> list[str]:
     return ["docker-registry", "serve", str(config)]
+
+
+# ---------------------------------------------------------------- QEMU (`hostform try --qemu`): software emulation
+#
+# /dev/kvm may exist and still be unusable (a kvm_pvm host only runs PVM guests), so the VM
+# always runs under TCG. User-mode networking: the guest is 10.0.2.15 and reaches nothing
+# (restrict=on) but the registry, forwarded from 10.0.2.100:5000 to the host's 127.0.0.1;
+# guest ports are published on the host's loopback with hostfwd (added at run time by QMP).
+
+QEMU_GUEST_ADDR = "10.0.2.15"
+QEMU_REGISTRY_ADDR = "10.0.2.100"
+QEMU_NETDEV = "n0"
+ROOT_LABEL = "hf-root"  # not /dev/vda: with a state disk the order of the virtio disks is not fixed
+QGA_PORT = "org.qemu.guest_agent.0"
+KERNEL_CMDLINE = f"root=LABEL={ROOT_LABEL} rw console=ttyS0,115200 net.ifnames=0 panic=-1"
+
+
+def qemu_registry_name_in_guest() -> str:
+    return f"{QEMU_REGISTRY_ADDR}:{REGISTRY_PORT_IN_NS}"
+
+
+def boot_files(names: Sequence[str]) -> tuple[str, str] | None:
+    """The newest ``vmlinuz-V`` with an ``initrd.img-V`` beside it, from a ``/boot`` listing."""
+
+    def key(v: str) -> list[tuple[int, str]]:
+        return [(int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"[.+~-]", v)]
+
+    versions = [n[len("vmlinuz-") :] for n in names if n.startswith("vmlinuz-")]
+    with_initrd = [v for v in versions if f"initrd.img-{v}" in names]
+    if not with_initrd:
+        return None
+    v = max(with_initrd, key=key)
+    return f"vmlinuz-{v}", f"initrd.img-{v}"
+
+
+def disk_size_mib(used_bytes: int, headroom_mib: int = 2048) -> int:
+    """An ext4 image for a tree of ``used_bytes``: the tree, ext4's overhead, room for images to pull."""
+    return (used_bytes * 5 // 4) // (1 << 20) + headroom_mib
+
+
+def mke2fs_argv(tree: Path, image: Path, size_mib: int, label: str) -> list[str]:
+    """An ext4 file system image filled from a directory: no loop mount, no root needed for the copy."""
+    if str(tree) in ("", ".", "/") or Path(tree).resolve() == Path("/"):
+        raise ValueError(f"refusing to image {str(tree)!r}: not a tree of ours")
+    return ["mke2fs", "-q", "-F", "-t", "ext4", "-L", label, "-E", "root_owner=0:0", "-d", str(tree), str(image), f"{size_mib}M"]
+
+
+def state_disk_serial(i: int) -> str:
+    return f"hfstate{i}"
+
+
+def qemu_argv(
+    *,
+    name: str,
+    kernel: Path,
+    initrd: Path,
+    root_image: Path,
+    state_images: Sequence[Path] = (),
+    serial_log: Path,
+    qmp: Path,
+    qga: Path,
+    registry_port: int | None = None,
+    cpus: int = 2,
+    memory_mib: int = 2048,
+) -> list[str]:
+    netdev = f"user,id={QEMU_NETDEV},restrict=on"
+    if registry_port:
+        # a fresh socat per guest connection; QEMU's process group, so it goes with the VM
+        netdev += f",guestfwd=tcp:{QEMU_REGISTRY_ADDR}:{REGISTRY_PORT_IN_NS}-cmd:socat STDIO TCP:127.0.0.1:{registry_port}"
+    argv = [
+        "qemu-system-x86_64", "-name", name, "-accel", "tcg,thread=multi", "-cpu", "max", "-M", "q35",
+        "-smp", str(cpus), "-m", str(memory_mib),
+        "-kernel", str(kernel), "-initrd", str(initrd), "-append", KERNEL_CMDLINE,
+        "-drive", f"file={root_image},format=raw,if=virtio,cache=unsafe",
+    ]  # fmt: skip
+    for i, img in enumerate(state_images):
+        argv += [
+            "-drive", f"file={img},format=raw,if=none,id=state{i},cache=writeback",
+            "-device", f"virtio-blk-pci,drive=state{i},serial={state_disk_serial(i)}",
+        ]  # fmt: skip
+    argv += [
+        "-netdev", netdev, "-device", f"virtio-net-pci,netdev={QEMU_NETDEV}",
+        "-chardev", f"socket,id=qga0,path={qga},server=on,wait=off",
+        "-device", "virtio-serial-pci", "-device", f"virtserialport,chardev=qga0,name={QGA_PORT}",
+        "-qmp", f"unix:{qmp},server=on,wait=off",
+        "-display", "none", "-monitor", "none", "-serial", f"file:{serial_log}", "-no-reboot",
+    ]  # fmt: skip
+    return argv
+
+
+def vm_guest_adaptations(
+    registry: str, remaps: dict[str, str] | None = None, state_mounts: Sequence[str] = ()
+) -> dict[str, str]:
+    """Files written into the VM's root after Ignition: its root disk, DHCP on the user-mode
+    network, the local registry; each state file system is a second virtio disk."""
+    files = {
+        "etc/fstab": f"LABEL={ROOT_LABEL} / ext4 rw,errors=remount-ro 0 1\n",
+        "etc/systemd/network/10-hostform-try.network": "[Match]\nName=eth0\n[Network]\nDHCP=ipv4\n",
+        "etc/containers/registries.conf.d/99-hostform-try.conf": registries_conf(registry, remaps or {}),
+    }
+    for i, where in enumerate(state_mounts):
+        files[f"etc/systemd/system/{mount_unit_name(where)}"] = (
+            "# hostform try --qemu: the state disk is a second virtio disk\n"
+            "[Unit]\nDescription=state filesystem (hostform try: virtio disk)\n\n"
+            f"[Mount]\nWhat=/dev/disk/by-id/virtio-{state_disk_serial(i)}\nWhere={where}\nType=ext4\n\n"
+            "[Install]\nRequiredBy=local-fs.target\n"
+        )
+    return files
+
+
+# QMP (the VM's control socket) and QEMU's guest agent speak one JSON object per line.
+
+
+def qmp_requests(command: str, arguments: dict[str, object] | None = None) -> list[dict[str, object]]:
+    """QMP wants ``qmp_capabilities`` first on every connection."""
+    req: dict[str, object] = {"execute": command}
+    if arguments:
+        req["arguments"] = arguments
+    return [{"execute": "qmp_capabilities"}, req]
+
+
+def hostfwd_add(host_port: int, guest_port: int) -> list[dict[str, object]]:
+    """Publish a guest port on 127.0.0.1 only (user-mode networking's hostfwd, at run time)."""
+    line = f"hostfwd_add {QEMU_NETDEV} tcp:127.0.0.1:{host_port}-:{guest_port}"
+    return qmp_requests("human-monitor-command", {"command-line": line})
+
+
+def qga_sync(ident: int) -> dict[str, object]:
+    return {"execute": "guest-sync", "arguments": {"id": ident}}
+
+
+def qga_exec(argv: Sequence[str]) -> dict[str, object]:
+    """``guest-exec`` through env: PATH lookup in the guest, output captured."""
+    return {"execute": "guest-exec", "arguments": {"path": "/usr/bin/env", "arg": list(argv), "capture-output": True}}
+
+
+def qga_exec_status(pid: int) -> dict[str, object]:
+    return {"execute": "guest-exec-status", "arguments": {"pid": pid}}
+
+
+def parse_qga_pid(reply: dict[str, object]) -> int:
+    ret = reply.get("return")
+    if not (isinstance(ret, dict) and isinstance(ret.get("pid"), int)):
+        raise ValueError(f"guest-exec: {reply.get('error', reply)}")
+    return int(ret["pid"])
+
+
+def parse_qga_status(reply: dict[str, object]) -> tuple[int, str, str] | None:
+    """``guest-exec-status`` -> (exit code, stdout, stderr), or None while the command runs."""
+    import base64
+
+    ret = reply.get("return")
+    if not isinstance(ret, dict):
+        raise ValueError(f"guest-exec-status: {reply.get('error', reply)}")
+    if not ret.get("exited"):
+        return None
+
+    def text(key: str) -> str:
+        data = ret.get(key)
+        return base64.b64decode(data).decode(errors="replace") if isinstance(data, str) else ""
+
+    code = ret.get("exitcode")
+    if not isinstance(code, int):
+        code = 128 + int(ret.get("signal", 0) or 0)
+    return code, text("out-data"), text("err-data")
+
+
+def qmp_error(reply: dict[str, object]) -> str | None:
+    """The error of a QMP reply: ``{"error": {...}}``, or human-monitor-command's text output."""
+    err = reply.get("error")
+    if isinstance(err, dict):
+        return str(err.get("desc", err))
+    ret = reply.get("return")
+    if isinstance(ret, str) and ret.strip():
+        return ret.strip()
+    return None
+
+
+def du_argv(tree: Path) -> list[str]:
+    return ["du", "-s", "-x", "--block-size=1", str(tree)]
+
+
+def parse_du(out: str) -> int:
+    """``du -s --block-size=1``: ``123456\t/path``."""
+    first = out.split()[:1]
+    if not first or not first[0].isdigit():
+        raise ValueError(f"du printed {out!r}")
+    return int(first[0])

@@ -103,7 +103,11 @@ class Cache:
 
     @property
     def rootfs(self) -> Path:
-        return self.root / f"rootfs-{C.SUITE}"
+        return self.variant_dir("")
+
+    def variant_dir(self, variant: str) -> Path:
+        """``rootfs-trixie`` (systemd-nspawn) or ``rootfs-trixie-vm`` (QEMU: with a kernel)."""
+        return self.root / f"rootfs-{C.SUITE}{'-' + variant if variant else ''}"
 
     def mirror(self) -> str:
         texts = []
@@ -118,32 +122,36 @@ class Cache:
             raise TryError("no Debian mirror found in /etc/apt/sources.list*; set one up so debootstrap can fetch trixie")
         return m
 
-    def ensure_rootfs(self, log: Callable[[str], None] = lambda s: None) -> Path:
-        stamp = self.rootfs / ".hostform-rootfs"
+    def ensure_rootfs(self, log: Callable[[str], None] = lambda s: None, variant: str = "") -> Path:
+        final = self.variant_dir(variant)
+        stamp = final / ".hostform-rootfs"
         if stamp.is_file():
-            return self.rootfs
+            return final
         check_tools({"debootstrap": "debootstrap"})
-        tmp = self.root / f"rootfs-{C.SUITE}.tmp"
+        packages = C.ROOTFS_VARIANTS[variant]
+        tmp = final.with_name(final.name + ".tmp")
         if not (tmp / ".debootstrap-done").is_file():
             if tmp.exists():
                 shutil.rmtree(tmp)
             self.root.mkdir(parents=True, exist_ok=True)
             (self.root / "debootstrap-cache").mkdir(exist_ok=True)
-            log(f"creating the {C.SUITE} root filesystem with debootstrap (once; about 90 s)")
-            self.runner.run(C.debootstrap_argv(tmp, self.root / "debootstrap-cache", self.mirror()), timeout=1800)
+            what = f"the {C.SUITE} root filesystem{' for QEMU (with a kernel)' if variant else ''}"
+            log(f"creating {what} with debootstrap (once; about 90 s)")
+            argv = C.debootstrap_argv(tmp, self.root / "debootstrap-cache", self.mirror(), packages)
+            self.runner.run(argv, timeout=1800)
             (tmp / ".debootstrap-done").write_text("")
-        self.finish_rootfs(tmp)
-        if self.rootfs.exists():
-            shutil.rmtree(self.rootfs)
-        tmp.rename(self.rootfs)
-        return self.rootfs
+        self.finish_rootfs(tmp, packages)
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+        return final
 
-    def finish_rootfs(self, root: Path) -> None:
+    def finish_rootfs(self, root: Path, packages: Sequence[str] = C.ROOTFS_PACKAGES) -> None:
         self.runner.run(C.enable_networkd_argv(root))
         # no apt caches in every copy
         shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
         (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
-        (root / ".hostform-rootfs").write_text(json.dumps({"suite": C.SUITE, "packages": list(C.ROOTFS_PACKAGES)}) + "\n")
+        (root / ".hostform-rootfs").write_text(json.dumps({"suite": C.SUITE, "packages": list(packages)}) + "\n")
 
     def deb(self, package: str, suite: str = C.SUITE) -> Path:
         """Download (not install) a Debian package and unpack it under the cache; returns the tree."""
@@ -270,7 +278,7 @@ class Machine:
     def provision(self) -> Path:
         self.check_config()
         t0 = time.monotonic()
-        base = self.cache.ensure_rootfs(self.log)
+        base = self.cache.ensure_rootfs(self.log, variant=self.variant)
         ignition = self.cache.ignition()
         self.work.mkdir(parents=True, exist_ok=True)
         root = self.work / "root"
@@ -282,16 +290,29 @@ class Machine:
         self.apply_ignition(ignition, root)
         self.timings["ignition"] = time.monotonic() - t1
         mounts = self._state_mounts()
-        for where, (host_dir, what) in mounts.items():
+        for where, (host_dir, _) in mounts.items():
             self._seed_state(root / where.lstrip("/"), host_dir)
-            (root / what.lstrip("/")).mkdir(parents=True, exist_ok=True)
-        state = {where: what for where, (_, what) in mounts.items()}
-        for rel, text in C.guest_adaptations(self.names, C.registry_name_in_guest(), self.remaps, state).items():
+        for rel, text in self._adaptations(root, mounts).items():
             p = root / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
         self.root = root
         return root
+
+    variant = ""  # which cached root filesystem (Cache.variant_dir)
+
+    @property
+    def registry_in_guest(self) -> str:
+        return C.registry_name_in_guest()
+
+    def netns(self) -> list[str]:
+        return [self.names.guest_ns, self.names.outer_ns]
+
+    def _adaptations(self, root: Path, mounts: dict[str, tuple[Path, str]]) -> dict[str, str]:
+        for _, what in mounts.values():
+            (root / what.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        state = {where: what for where, (_, what) in mounts.items()}
+        return C.guest_adaptations(self.names, self.registry_in_guest, self.remaps, state)
 
     def _state_mounts(self) -> dict[str, tuple[Path, str]]:
         """Mount point -> (host directory, where it is bound in the guest), one per declared filesystem."""
@@ -454,6 +475,218 @@ class Machine:
         return f"127.0.0.1:{host_port}"
 
 
+# ---------------------------------------------------------------- QEMU machine (`hostform try --qemu`)
+
+
+def jsonl_session(path: Path, requests: Sequence[dict[str, object]], *, timeout: float, greeting: bool) -> list[dict[str, object]]:
+    """One connection to a QMP socket: (the greeting,) then one reply per request; events skipped."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(timeout)
+        s.connect(str(path))
+        f = s.makefile("rwb")
+        if greeting:
+            f.readline()
+        replies: list[dict[str, object]] = []
+        for req in requests:
+            f.write(json.dumps(req).encode() + b"\n")
+            f.flush()
+            while True:
+                line = f.readline()
+                if not line:
+                    raise OSError(f"{path}: closed")
+                msg = json.loads(line)
+                if "event" not in msg:
+                    replies.append(msg)
+                    break
+        return replies
+
+
+def qga_call(path: Path, request: dict[str, object], *, timeout: float) -> dict[str, object]:
+    """One request to QEMU's guest agent, after a guest-sync that drops anything stale on the channel."""
+    ident = secrets.randbelow(1 << 30)
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(timeout)
+        s.connect(str(path))
+        f = s.makefile("rwb")
+        f.write(json.dumps(C.qga_sync(ident)).encode() + b"\n")
+        f.flush()
+        while True:
+            line = f.readline()
+            if not line:
+                raise OSError(f"{path}: closed")
+            try:
+                if json.loads(line.strip(b"\xff")).get("return") == ident:
+                    break
+            except ValueError:
+                continue
+        f.write(json.dumps(request).encode() + b"\n")
+        f.flush()
+        line = f.readline()
+        if not line:
+            raise OSError(f"{path}: closed")
+        reply: dict[str, object] = json.loads(line)
+        return reply
+
+
+@dataclass
+class QemuMachine(Machine):
+    """The same provisioned root as :class:`Machine`, booted as a full VM under QEMU (TCG).
+
+    The root becomes an ext4 image (``mke2fs -d``), each state file system a second virtio
+    disk; the kernel and initramfs come from the cached ``vm`` root filesystem. Commands run
+    through QEMU's guest agent; ports are published with hostfwd on 127.0.0.1 (QMP).
+    """
+
+    qemu: Process | None = None
+    images: list[Path] = field(default_factory=list)
+    cpus: int = 2
+    memory_mib: int = 2048
+
+    variant = "vm"
+
+    @property
+    def address(self) -> str:
+        return C.QEMU_GUEST_ADDR
+
+    @property
+    def registry_in_guest(self) -> str:
+        return C.qemu_registry_name_in_guest()
+
+    def netns(self) -> list[str]:
+        return []
+
+    def _adaptations(self, root: Path, mounts: dict[str, tuple[Path, str]]) -> dict[str, str]:
+        return C.vm_guest_adaptations(self.registry_in_guest, self.remaps, list(mounts))
+
+    @property
+    def qmp_sock(self) -> Path:
+        return self.work / "qmp.sock"
+
+    @property
+    def qga_sock(self) -> Path:
+        return self.work / "qga.sock"
+
+    def _image(self, tree: Path, image: Path, label: str, headroom_mib: int) -> Path:
+        used = C.parse_du(self.runner.run(C.du_argv(tree)).stdout)
+        image.unlink(missing_ok=True)
+        self.images.append(image)
+        self.runner.run(C.mke2fs_argv(tree, image, C.disk_size_mib(used, headroom_mib), label), timeout=600)
+        return image
+
+    def make_images(self) -> tuple[Path, Path, Path, list[Path]]:
+        """Kernel, initramfs, root image, state images; the root tree is removed once imaged."""
+        if self.root is None:
+            self.provision()
+        assert self.root is not None
+        t0 = time.monotonic()
+        found = C.boot_files(os.listdir(self.root / "boot")) if (self.root / "boot").is_dir() else None
+        if found is None:
+            raise TryError(f"no kernel with an initramfs in {self.root / 'boot'} (the cached vm root filesystem)")
+        kernel, initrd = self.work / "vmlinuz", self.work / "initrd.img"
+        shutil.copyfile(self.root / "boot" / found[0], kernel)
+        shutil.copyfile(self.root / "boot" / found[1], initrd)
+        root_img = self._image(self.root, self.work / "root.img", C.ROOT_LABEL, 2048)
+        states = [
+            self._image(host_dir, self.work / f"state{i}.img", C.state_disk_serial(i), 1024)
+            for i, (host_dir, _) in enumerate(self._state_mounts().values())
+        ]
+        shutil.rmtree(self.root, ignore_errors=True)  # the image holds it now (~1 GB less on disk)
+        self.root = None
+        self.timings["image"] = time.monotonic() - t0
+        return kernel, initrd, root_img, states
+
+    def boot(self, timeout: float = 300) -> QemuMachine:
+        check_tools(C.QEMU_TOOLS)
+        kernel, initrd, root_img, states = self.make_images()
+        for sock in (self.qmp_sock, self.qga_sock):
+            sock.unlink(missing_ok=True)
+        argv = C.qemu_argv(
+            name=self.names.machine, kernel=kernel, initrd=initrd, root_image=root_img, state_images=states,
+            serial_log=self.work / "console.log", qmp=self.qmp_sock, qga=self.qga_sock,
+            registry_port=self.registry_port, cpus=self.cpus, memory_mib=self.memory_mib,
+        )  # fmt: skip
+        t0 = time.monotonic()
+        self.qemu = self._spawn(argv, "qemu.log")
+
+        def answers() -> bool:
+            assert self.qemu is not None
+            if not self.qemu.alive():
+                raise TryError(f"QEMU exited:\n{self._log_tails()}")
+            if not self.qga_sock.exists():
+                return False
+            try:
+                return self.exec(["systemctl", "is-system-running"], check=False, timeout=10).stdout.strip() not in ("", "offline")
+            except (OSError, ValueError):
+                return False
+
+        if not wait_until(answers, timeout, 1):
+            raise TryError(f"the VM's guest agent did not answer in {timeout:.0f}s:\n{self._log_tails()}")
+        self.timings["boot"] = time.monotonic() - t0
+        return self
+
+    def _log_tails(self, lines: int = 15) -> str:
+        out = []
+        for name in ("qemu.log", "console.log"):
+            try:
+                text = (self.work / name).read_text(errors="replace")
+            except OSError:
+                continue
+            out.append(f"--- {name} (last lines)\n" + "\n".join(text.splitlines()[-lines:]))
+        return "\n".join(out)
+
+    def _qmp(self, requests: list[dict[str, object]], timeout: float = 10) -> dict[str, object]:
+        return jsonl_session(self.qmp_sock, requests, timeout=timeout, greeting=True)[-1]
+
+    def stop(self, timeout: float = 10) -> None:
+        """ACPI power-off (QMP) for ``timeout`` seconds, then the process group is killed; images removed."""
+        if self.qemu is not None and self.qemu.alive() and timeout > 0:
+            try:
+                self._qmp(C.qmp_requests("system_powerdown"))
+                wait_until(lambda: not (self.qemu and self.qemu.alive()), timeout, 0.25)
+            except (OSError, ValueError):
+                pass
+        for p in reversed(self._procs):
+            p.terminate(timeout=5)
+            if p in LIVE.processes:
+                LIVE.processes.remove(p)
+        self._procs.clear()
+        self.qemu = None
+        for img in self.images:
+            img.unlink(missing_ok=True)
+        self.images.clear()
+
+    def exec(self, argv: Sequence[str], *, check: bool = True, timeout: float = 120) -> Result:
+        if self.qemu is None:
+            raise TryError("the machine is not running")
+        pid = C.parse_qga_pid(qga_call(self.qga_sock, C.qga_exec(argv), timeout=min(timeout, 10)))
+        end = time.monotonic() + timeout
+        while True:
+            st = C.parse_qga_status(qga_call(self.qga_sock, C.qga_exec_status(pid), timeout=10))
+            if st is not None:
+                res = Result(tuple(argv), *st)
+                break
+            if time.monotonic() > end:
+                res = Result(tuple(argv), 124, "", f"timed out after {timeout}s")
+                break
+            time.sleep(0.1)
+        if check and not res.ok:
+            raise CommandFailed(res)
+        return res
+
+    def outside(self, argv: Sequence[str], *, check: bool = False, timeout: float = 30) -> Result:
+        """Clients of the VM are on the host (its ports are published on 127.0.0.1)."""
+        return self.runner.run(argv, check=check, timeout=timeout)
+
+    def publish(self, host_port: int, guest_port: int) -> str:
+        err = C.qmp_error(self._qmp(C.hostfwd_add(host_port, guest_port)))
+        if err:
+            raise TryError(f"could not publish guest port {guest_port} on 127.0.0.1:{host_port}: {err}")
+        return f"127.0.0.1:{host_port}"
+
+    def read_file(self, path: str) -> str:
+        return self.exec(["cat", path]).stdout
+
+
 # ---------------------------------------------------------------- detached machines (`hostform try --detach` / `--stop`)
 
 
@@ -481,7 +714,7 @@ def detach(machine: Machine, registry: Registry | None, work: Path) -> Path:
         "nspawn": machine.nspawn.pid if machine.nspawn else 0,
         "leader": machine.leader,
         "processes": [[p.pid, _starttime(p.pid)] for p in procs],
-        "netns": [machine.names.guest_ns, machine.names.outer_ns],
+        "netns": machine.netns(),
     }
     path = work / "machine.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
@@ -546,6 +779,7 @@ __all__ = [
     "Cache",
     "CommandFailed",
     "Machine",
+    "QemuMachine",
     "Registry",
     "TryError",
     "cache_root",
