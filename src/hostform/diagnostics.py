@@ -367,10 +367,12 @@ CODES: dict[str, tuple[str, str]] = {
     "HF062": (
         "user-data-too-large",
         "The Ignition config is passed as the VM's user_data, which providers "
-        "limit: AWS 16 KiB, Hetzner 32 KiB, DigitalOcean 64 KiB. A larger "
-        "config is refused when the VM is created. Move big files out of the "
-        "config (fetch them from a URL with a verification hash) or compress "
-        "them (Butane compresses local files larger than a few hundred bytes).",
+        "limit: AWS 16 KiB, Hetzner 32 KiB, DigitalOcean 64 KiB. A config "
+        "that does not fit even with its files compressed is an error, unless "
+        "the target has user_data_url: then the VM gets a small config that "
+        "fetches the full one from there (a warning: upload build/main.ign "
+        "first). Otherwise move big files out of the config (fetch them from "
+        "a URL with a verification hash) or make them smaller.",
     ),
     "HF500": (
         "target-invalid",

@@ -288,3 +288,28 @@ def test_in_memory_generator_matches_on_the_reference_and_example():
     for d in (TINKERBELL, ROOT / "examples" / "tinkerbell"):
         b = build_bundle(d)
         assert _generator_view(b, True) == _generator_view(b, False), d
+
+
+def _big_aws_host(tmp_path, url: str = "") -> list:
+    import base64
+    import random
+
+    from hostform.host.build import build_bundle
+
+    blob = base64.b64encode(random.Random(0).randbytes(20000)).decode()  # incompressible
+    text = (
+        "name: big\nservices:\n  web:\n    image: ghcr.io/example/web:1\n    port: 8080\n"
+        f"    env: {{BIG: {blob}}}\nsites:\n  example.org: web\n"
+        "target:\n  provider: aws\n  region: eu-west-3\n  size: t3.micro\n" + (f"  user_data_url: {url}\n" if url else "")
+    )
+    (tmp_path / "hostform.yaml").write_text(text)
+    return [d for d in check_bundle(build_bundle(tmp_path)) if d.code == "HF062"]
+
+
+def test_user_data_size_of_a_host_with_a_target(tmp_path):
+    # the deploy falls back to a pointer config with user_data_url: a warning; without it, an error
+    (d,) = _big_aws_host(tmp_path, "https://example.org/big.ign")
+    assert (d.severity, d.file, d.line, d.col) == ("warning", "hostform.yaml", 9, 1)
+    assert "https://example.org/big.ign" in d.message
+    (d,) = _big_aws_host(tmp_path)
+    assert (d.severity, d.file, d.line, d.col) == ("error", "hostform.yaml", 9, 1)

@@ -112,6 +112,7 @@ def build_bundle(dir: Path) -> Bundle:
     if host.target is not None:
         from hostform.terraform.render import render as render_tf
 
+        b.target_where = loaded.key_positions.get(("target",), (1, 1))  # type: ignore[attr-defined]
         tr = render_tf(host.target, b.ignition_text, host.name, str(dir.resolve()), host.open_ports)
         for d in tr.report:
             line, col = loaded.where(d.path or ("target",))

@@ -853,35 +853,47 @@ def check_http3(ctx: Context) -> None:
             )
 
 
-def _provider(ctx: Context) -> str | None:
-    if ctx.provider:
-        return ctx.provider.lower()
-    host = getattr(ctx.bundle, "host", None)
-    for attr in ("provider",):
-        v = getattr(host, attr, None)
-        name = v if isinstance(v, str) else getattr(v, "name", None)
-        if isinstance(name, str):
-            return name.lower()
-    return None
-
-
 def check_user_data_size(ctx: Context) -> None:
-    """HF062: the Ignition config exceeds the provider's ``user_data`` limit."""
+    """HF062: the Ignition config exceeds the provider's ``user_data`` limit.
+
+    With a known provider (``--provider``, else the host file's target) the
+    config is fitted as the deploy will (``terraform.limits.fit_user_data``):
+    fitting plain or compressed is fine; not fitting is an error, unless the
+    target has ``user_data_url``, where the VM gets a pointer config instead
+    (a warning: build/main.ign must be uploaded there).  Without a provider,
+    a warning names the providers whose limit the config exceeds.  Findings
+    sit on the host file's ``target:`` line, else on line 1 of the host file
+    or main.bu."""
     text = ctx.bundle.ignition_text
     if text is None:
         return
     size = len(text.encode("utf-8", "surrogateescape"))
-    main = getattr(ctx.bundle, "butane_text", None) is not None
-    where = {"file": "main.bu" if main else "hostform.yaml", "line": 1, "col": 1}
-    provider = _provider(ctx)
+    host = getattr(ctx.bundle, "host", None)
+    target = getattr(host, "target", None)
+    if target is not None:
+        line, col = getattr(ctx.bundle, "target_where", (1, 1))
+        where: dict[str, Any] = {"file": "hostform.yaml", "line": line, "col": col}
+    else:
+        where = {"file": "hostform.yaml" if host is not None else "main.bu", "line": 1, "col": 1}
+    provider = (ctx.provider or getattr(target, "provider", "") or "").lower()
     if provider in PROVIDER_LIMITS:
         limit = PROVIDER_LIMITS[provider]
-        if limit is not None and size > limit:
-            ctx.error(
+        if limit is None or size <= limit:
+            return
+        from hostform.terraform.limits import fit_user_data
+
+        url = getattr(target, "user_data_url", "") or ""
+        how = fit_user_data(text, provider, url).how
+        name = PROVIDER_NAMES.get(provider, provider)
+        if how == "replace":
+            ctx.warn(
                 "HF062",
-                f"the Ignition config is {size} bytes; {PROVIDER_NAMES.get(provider, provider)} accepts at most {limit} bytes of user_data",
+                f"the Ignition config is {size} bytes, over {name}'s {limit}-byte user_data limit even compressed: "
+                f"the VM gets a small config that fetches it from {url}; upload build/main.ign there before applying",
                 **where,
             )
+        elif how == "too-large":
+            ctx.error("HF062", f"the Ignition config is {size} bytes; {name} accepts at most {limit} bytes of user_data, even with its files compressed", **where)
         return
     over = [f"{PROVIDER_NAMES.get(p, p)} ({lim // 1024} KiB)" for p, lim in PROVIDER_LIMITS.items() if lim is not None and size > lim]
     if over:

@@ -43,6 +43,7 @@ class Loaded:
     report: Report
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     file: str = "hostform.yaml"
+    key_positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)  # path -> its key's position
 
     def where(self, path: tuple) -> tuple[int, int]:
         """The position of ``path``, or of its nearest ancestor that has one."""
@@ -59,6 +60,7 @@ class _Walker:
         self.file = file
         self.report = Report()
         self.positions: dict[tuple, tuple[int, int]] = {}
+        self.key_positions: dict[tuple, tuple[int, int]] = {}
 
     def err(self, code: str, msg: str, node: Any, path: tuple, severity: str = "error") -> None:
         line = getattr(node, "line", 1) or 1
@@ -208,6 +210,7 @@ class _Walker:
                 self.err("HF011", f"{self.where(path)}: key {name!r} is given twice", kn, path + (name,))
                 continue
             seen.add(name)
+            self.key_positions[path + (name,)] = (kn.line, kn.column)
             out.append((name, kn, vn))
         return out
 
@@ -522,7 +525,7 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
     w = _Walker(file)
     raw = w.obj(root, HOST, ())
     rep.merge(w.report)
-    loaded = Loaded(None, rep, w.positions, file)
+    loaded = Loaded(None, rep, w.positions, file, w.key_positions)
     if raw is _BAD or rep.is_fatal():
         return loaded
 
