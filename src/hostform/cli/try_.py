@@ -36,9 +36,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--detach", action="store_true", help="boot, print the machine's name and return; stop it with --stop NAME")
     p.add_argument("--stop", metavar="NAME", help="stop a machine started with --detach")
     p.add_argument("--settle", type=float, help="seconds to wait for the machine's units (default 60; 300 with --qemu)")
-    p.add_argument(
-        "--qemu", action="store_true", help="boot a full VM instead (QEMU, software emulation: a minute or two to boot)"
-    )
+    p.add_argument("--qemu", action="store_true", help="boot a full VM instead (QEMU, software emulation: a minute or two to boot)")
     try:
         args = p.parse_args(argv)
     except SystemExit as e:

@@ -252,9 +252,7 @@ def state_paths(config: dict[str, object]) -> list[str]:
     for unit in units if isinstance(units, list) else []:
         if not (isinstance(unit, dict) and str(unit.get("name", "")).endswith(".mount")):
             continue
-        keys = dict(
-            line.strip().split("=", 1) for line in str(unit.get("contents") or "").splitlines() if "=" in line
-        )
+        keys = dict(line.strip().split("=", 1) for line in str(unit.get("contents") or "").splitlines() if "=" in line)
         if keys.get("What", "").startswith("/dev/") and keys.get("Where"):
             add(keys["Where"])
     return out
@@ -402,9 +400,7 @@ def parse_auto_update(out: str) -> dict[str, str]:
     return res
 
 
-def curl_argv(
-    url: str, *, resolve: str | None = None, insecure: bool = False, timeout: float = 5, cacert: Path | None = None
-) -> list[str]:
+def curl_argv(url: str, *, resolve: str | None = None, insecure: bool = False, timeout: float = 5, cacert: Path | None = None) -> list[str]:
     argv = ["curl", "-sS", "--max-time", str(timeout), "-o", "-", "-w", "\n%{http_code}"]
     if insecure:
         argv.append("-k")
@@ -530,9 +526,7 @@ def qemu_argv(
     return argv
 
 
-def vm_guest_adaptations(
-    registry: str, remaps: dict[str, str] | None = None, state_mounts: Sequence[str] = ()
-) -> dict[str, str]:
+def vm_guest_adaptations(registry: str, remaps: dict[str, str] | None = None, state_mounts: Sequence[str] = ()) -> dict[str, str]:
     """Files written into the VM's root after Ignition: its root disk, DHCP on the user-mode
     network, the local registry; each state file system is a second virtio disk."""
     files = {
