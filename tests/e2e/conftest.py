@@ -49,7 +49,7 @@ def cache(runner: SubprocessRunner) -> Cache:
 def _our_processes() -> set[tuple[str, str]]:
     """(pid, command line) of every process of the kinds the suite starts."""
     found: set[tuple[str, str]] = set()
-    for name in ("socat", "systemd-nspawn", "docker-registry"):
+    for name in ("socat", "systemd-nspawn", "docker-registry", "qemu-system-x86"):  # comm: 15 characters
         out = subprocess.run(["pgrep", "-a", "-x", name], capture_output=True, text=True).stdout
         found |= {tuple(line.split(" ", 1)) for line in out.splitlines() if " " in line}  # type: ignore[misc]
     return found
