@@ -68,3 +68,16 @@ def test_mutated_example(pos, insert):
     base = (Path(__file__).resolve().parents[2] / "examples" / "tinkerbell" / "hostform.yaml").read_text()
     pos = pos % (len(base) + 1)
     check(base[:pos] + insert + base[pos:])
+
+
+_LINEY = st.text(alphabet=st.sampled_from(["\n", " ", "\t", "a", "#", "-", ":", "'", '"', "\\", "\x85", "\u2028", "\x7f", "\x9f", "\ufeff", "é"]), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(s=st.one_of(_LINEY, st.text(max_size=20)), key=st.sampled_from(["k", "contents", "mode"]))
+def test_to_yaml_strings_read_back_unchanged(s, key):
+    from hostform import yamlpos
+    from hostform.host.render import to_yaml
+
+    value = {key: s, "l": [s, {key: s}], "n": {"m": {key: s}}}
+    assert yamlpos.resolve(yamlpos.load(to_yaml(value))) == value

@@ -203,8 +203,8 @@ def _path_str(path: tuple) -> str:
 # The same two steps on the plain value that hostform's renderer writes as
 # YAML (``hostform.host.render.to_yaml``), to skip parsing that text again.
 # They cover the cases where decoding the value gives what decoding its text
-# gives: keys that are plain words, strings YAML reads back unchanged (quoted
-# or literal block scalars), ints (decimal, or octal under ``mode``) and
+# gives: keys that are plain words, strings (to_yaml writes them so that they
+# read back unchanged), ints (decimal, or octal under ``mode``) and
 # bools in fields of their own type.  Anything else raises NotPlain, and the
 # caller decodes the text instead (which also reports go-yaml's errors).
 
@@ -225,20 +225,10 @@ def _plain_key(k: object) -> str:
 
 
 def _plain_str(v: str) -> str:
-    # what YAML would not read back as written: characters the reader
-    # refuses or turns into line breaks (json.dumps leaves them raw), and a
-    # literal block scalar whose first line is empty (its indentation is then
-    # taken from a later line, which may start with spaces of its own)
-    if v[:1] == "\n":
+    # to_yaml writes every string so that it reads back as written, except
+    # lone surrogates (bytes that were not UTF-8): the text path reports them
+    if not v.isascii() and any(0xD800 <= ord(ch) <= 0xDFFF for ch in v):
         raise NotPlain
-    if v.isascii():
-        if "\x7f" in v:
-            raise NotPlain
-        return v
-    for ch in v:
-        o = ord(ch)
-        if 0x7F <= o <= 0x9F or o in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF) or 0xD800 <= o <= 0xDFFF:
-            raise NotPlain
     return v
 
 

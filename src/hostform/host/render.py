@@ -525,10 +525,15 @@ def _scalar(v: object) -> str:
         return str(v)
     if isinstance(v, float):
         return repr(v)
-    return json.dumps(str(v), ensure_ascii=False)
+    text = json.dumps(str(v), ensure_ascii=False)
+    if _RAW_UNSAFE.search(text) is None:
+        return text
+    return _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-_NOT_BLOCK = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\ufeff\u2028\u2029]|[ \t]\n|[ \t]$")
+# What json.dumps leaves raw but a YAML reader refuses (not printable) or reads as a line break.
+_RAW_UNSAFE = re.compile("[\x7f-\x9f\ufeff\ufffe\uffff\u2028\u2029]")
+_NOT_BLOCK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff\u2028\u2029]|[ \t]\n|[ \t]$")
 
 
 def _block_ok(s: str) -> bool:
@@ -537,11 +542,16 @@ def _block_ok(s: str) -> bool:
 
 
 def _block(s: str, indent: str) -> str:
-    chomp = "" if s.endswith("\n") and not s.endswith("\n\n") else ("-" if not s.endswith("\n") else "+")
-    lines = s[:-1].split("\n") if s.endswith("\n") else s.split("\n")
-    if chomp == "+":
-        lines = s.split("\n")[:-1]
-    ind = "2" if lines and lines[0].startswith((" ", "\t")) else ""
+    if not s.endswith("\n"):
+        chomp = "-"
+    elif s.endswith("\n\n") or not s.strip("\n"):
+        chomp = "+"  # keep the final line breaks (clip would keep one, or none without content)
+    else:
+        chomp = ""
+    lines = s.split("\n")[:-1] if chomp == "+" else s[:-1].split("\n") if chomp == "" else s.split("\n")
+    # YAML takes the indentation from the first line with content: say it when that line starts with blanks
+    first = next((ln for ln in lines if ln), "")
+    ind = "2" if first.startswith((" ", "\t")) else ""
     out = ["|" + ind + chomp]
     for ln in lines:
         out.append("\n" + (indent + "  " + ln if ln else ""))
