@@ -495,7 +495,7 @@ def _butane_translations(ts: TranslationSet, host: m.Host, bu: dict, r: Rendered
     ts.add(("name",), ("storage",))
     storage = bu["storage"]
     ts.add(("services",), ("storage", "files"))
-    for i, (a, entry) in enumerate(zip(r.all_files(), storage["files"])):
+    for i, (a, entry) in enumerate(zip(r.all_files(), storage["files"], strict=True)):  # one entry per file, built just above
         ts.add_from_common_source(a.source, ("storage", "files", i), entry)
     ts.add(("updates",), ("systemd",))
     ts.add(("updates",), ("systemd", "units"))
