@@ -51,10 +51,6 @@ CODES: dict[str, tuple[str, str]] = {
         "io",
         "A file could not be read or written.",
     ),
-    "HF005": (
-        "usage",
-        "The command line is not valid: see the command's --help.",
-    ),
     "HF010": (
         "host-missing-key",
         "A key the host file needs is missing (for example a service without "
