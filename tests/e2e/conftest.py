@@ -51,7 +51,9 @@ def _our_processes() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for name in ("socat", "systemd-nspawn", "docker-registry", "qemu-system-x86"):  # comm: 15 characters
         out = subprocess.run(["pgrep", "-a", "-x", name], capture_output=True, text=True).stdout
-        found |= {tuple(line.split(" ", 1)) for line in out.splitlines() if " " in line}  # type: ignore[misc]
+        # a zombie is dead: a detached machine's processes are reaped by whoever adopted them, maybe later
+        lines = [line for line in out.splitlines() if " " in line and not line.endswith("<defunct>")]
+        found |= {tuple(line.split(" ", 1)) for line in lines}  # type: ignore[misc]
     return found
 
 
