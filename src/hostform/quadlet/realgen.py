@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+from hostform._cache import cache_root
+
 __all__ = [
     "DEFAULT_REAL_VERSION",
     "FETCH_COMMAND",
@@ -56,14 +58,6 @@ class RealResult(NamedTuple):
     units: dict[str, str]
     """Generated unit name (e.g. ``web-pod.service``) -> unit text."""
     stderr: str
-
-
-def cache_root() -> Path:
-    env = os.environ.get("HOSTFORM_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "hostform"
 
 
 def find_real_quadlet(version: str = DEFAULT_REAL_VERSION) -> Path | None:

@@ -32,20 +32,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hostform._cache import cache_root
 from hostform._runner import CommandFailed, Process, Result, Runner, SubprocessRunner, wait_until
 from hostform.tryout import commands as C
 
 
 class TryError(Exception):
     """The local machine cannot do what was asked (a missing tool, a failed boot)."""
-
-
-def cache_root() -> Path:
-    env = os.environ.get("HOSTFORM_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "hostform"
 
 
 def check_tools(tools: dict[str, str], which: Callable[[str], str | None] | None = None) -> None:
