@@ -66,6 +66,7 @@ def main() -> int:
     # it lazily. Compile it once, as an install would, so that we time
     # start-up and not the compiler.
     import compileall
+
     import hostform
 
     compileall.compile_dir(str(Path(hostform.__file__).parent), quiet=1)
