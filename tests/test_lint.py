@@ -1,4 +1,4 @@
-"""`ruff check src tests` is clean, with the rule set in pyproject.toml ([tool.ruff])."""
+"""`ruff check src tests benchmarks` is clean, with the rule set in pyproject.toml ([tool.ruff])."""
 
 from __future__ import annotations
 
