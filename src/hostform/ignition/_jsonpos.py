@@ -5,6 +5,7 @@ Nodes are :class:`Node`: ``kind`` is object/array/string/number/bool/null;
 ``start`` is where vcontext (go-json) puts the node (one past ``{``/``[``
 for containers, the first byte for literals); ``end`` is one past a literal;
 ``key_start`` is the offset of the member's key.  Numbers keep their text.
+Nesting is read without recursion, up to Go's limit (``MAX_DEPTH``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 from hostform.ignition._gostd import quote as _quote
 
 _SPACE = b" \t\r\n"
+
+# Go's encoding/json scanner (and coreos/go-json, vcontext's copy of it) refuses the
+# container that would open a 10,001st level: "invalid character '[' exceeded max depth".
+MAX_DEPTH = 10000
 
 
 class Node:
@@ -74,15 +79,66 @@ class _P:
         return True
 
     def value(self) -> Node:
+        """The value at ``self.i``, read without recursion: ``stack`` holds the open containers
+        (node, and for an object the key being read and its offset), so depth costs no C stack."""
+        d, n = self.d, self.n
+        stack: list[list] = []
+        while True:
+            self.ws()
+            i = self.i
+            if i >= n:
+                self.bad(i, "")
+            c = d[i]
+            if c == 0x7B or c == 0x5B:
+                if len(stack) >= MAX_DEPTH:
+                    self.bad(i, "exceeded max depth")
+                node = Node("object", {}, i + 1) if c == 0x7B else Node("array", [], i + 1)
+                self.i = i + 1
+                self.ws()
+                if self.i < n and d[self.i] == c + 2:  # "}" or "]"
+                    self.i += 1
+                else:
+                    frame = [node, None, -1]
+                    stack.append(frame)
+                    if c == 0x7B:
+                        self.key(frame)
+                    continue
+            else:
+                node = self.scalar(i, c)
+            while stack:
+                frame = stack[-1]
+                parent = frame[0]
+                if parent.kind == "object":
+                    node.key_start = frame[2]
+                    parent.value[frame[1]] = node
+                    if not self.closed(0x7D, "after object key:value pair"):
+                        self.key(frame)
+                        break
+                else:
+                    parent.value.append(node)
+                    if not self.closed(0x5D, "after array element"):
+                        break
+                stack.pop()
+                node = parent
+            else:
+                return node
+
+    def key(self, frame: list) -> None:
+        """An object member's key and its colon; the key and its offset go into ``frame``."""
         self.ws()
-        i = self.i
-        if i >= self.n:
-            self.bad(i, "")
-        c = self.d[i]
-        if c == 0x7B:
-            return self.obj()
-        if c == 0x5B:
-            return self.arr()
+        ks = self.i
+        if ks >= self.n or self.d[ks] != 0x22:
+            self.bad(ks, "looking for beginning of object key string")
+        key, j = self.string(ks)
+        self.i = j
+        self.ws()
+        if self.i >= self.n or self.d[self.i] != 0x3A:
+            self.bad(self.i, "after object key")
+        self.i += 1
+        frame[1] = key
+        frame[2] = ks
+
+    def scalar(self, i: int, c: int) -> Node:
         if c == 0x22:
             s, j = self.string(i)
             self.i = j
@@ -99,44 +155,6 @@ class _P:
                 self.i = i + len(word)
                 return Node("null" if val is None else "bool", val, i, self.i)
         self.bad(i, "looking for beginning of value")
-
-    def obj(self) -> Node:
-        node = Node("object", {}, self.i + 1)
-        self.i += 1
-        m = node.value
-        self.ws()
-        if self.i < self.n and self.d[self.i] == 0x7D:
-            self.i += 1
-            return node
-        while True:
-            self.ws()
-            ks = self.i
-            if ks >= self.n or self.d[ks] != 0x22:
-                self.bad(ks, "looking for beginning of object key string")
-            key, j = self.string(ks)
-            self.i = j
-            self.ws()
-            if self.i >= self.n or self.d[self.i] != 0x3A:
-                self.bad(self.i, "after object key")
-            self.i += 1
-            v = self.value()
-            v.key_start = ks
-            m[key] = v
-            if self.closed(0x7D, "after object key:value pair"):
-                return node
-
-    def arr(self) -> Node:
-        node = Node("array", [], self.i + 1)
-        self.i += 1
-        lst = node.value
-        self.ws()
-        if self.i < self.n and self.d[self.i] == 0x5D:
-            self.i += 1
-            return node
-        while True:
-            lst.append(self.value())
-            if self.closed(0x5D, "after array element"):
-                return node
 
     def number(self) -> Node:
         d, n = self.d, self.n
