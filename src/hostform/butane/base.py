@@ -326,13 +326,10 @@ def validate_ignition_config(path: tuple, raw: bytes, report: Report, field_path
             report.add(Diagnostic(d.severity, CODE_ERR, d.message, ()))
         report.error(CODE_ERR, "config is not valid", field_path)
         return
-    import json
+    from hostform.ignition._parse import config_version
 
-    try:
-        version = ((json.loads(raw) or {}).get("ignition") or {}).get("version")
-    except Exception:
-        version = None
-    if isinstance(version, str):
+    version = config_version(raw)
+    if version is not None:
         from hostform.butane.translate import parse_semver
 
         sv = parse_semver(version)

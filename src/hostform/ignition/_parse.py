@@ -177,6 +177,16 @@ def _stub_version(root) -> tuple[str, tuple[str, int] | None]:
     return version, err
 
 
+def config_version(data: bytes) -> str | None:
+    """``ignition.version`` as Go's json.Unmarshal reads it (keys match case-insensitively,
+    JSON nested up to Go's depth limit); None if the JSON does not decode into a config."""
+    root, serr = _jsonpos.load(data)
+    if serr is not None:
+        return None
+    version, terr = _stub_version(root)
+    return None if terr is not None else version
+
+
 def _get(root, path: tuple):
     """vcontext tree Get: the node at path, or None.  A trailing ("key", name) element means the key."""
     node = root
