@@ -41,3 +41,17 @@ def test_missing_tools_give_the_install_command(
     err = capsys.readouterr().err
     assert "apt-get install -y --no-install-recommends" in err and "systemd-container" in err
     assert not (tmp_path / "w").exists()  # the work directory is removed
+
+
+def test_deeply_nested_ignition_file_is_refused_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python's json gives up near 1,000 levels (Ignition reads 10,000): a clear refusal, exit 1."""
+    monkeypatch.setattr(H.shutil, "which", lambda t: "/usr/bin/" + t)
+    monkeypatch.setattr(try_.tempfile, "mkdtemp", lambda prefix: str(tmp_path / "w"))
+    (tmp_path / "w").mkdir()
+    ign = tmp_path / "deep.ign"
+    ign.write_text('{"ignition":{"version":"3.3.0"},"foo":' + "[" * 5000 + "]" * 5000 + "}")
+    assert try_.main([str(ign), "--for", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"hostform try: {ign}: not a readable Ignition config: maximum recursion depth exceeded while decoding a JSON array from a unicode string\n"

@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:
     ign = _build(target, work, say) if target.is_dir() else target
     try:
         doc = json.loads(ign.read_text())
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's json reads
         raise TryError(f"{ign}: not a readable Ignition config: {e}") from e
     cache = Cache(cache_root(), runner)
     registry = Registry(work / "registry", runner).start()
