@@ -75,12 +75,12 @@ def test_no_state_volume_keeps_the_directories_on_the_root_disk(tmp_path):
 
 def test_build_writes_terraform_json(tmp_path):
     b = _bundle(tmp_path, "state: {size: 25GiB}\ntarget: {provider: vultr, region: ams, size: vc2-1c-1gb, image: snap}\n")
-    files = dict(outputs(b))
+    files = {rel: data for rel, data, _ in outputs(b)}
     tf = json.loads(files["terraform/main.tf.json"])
     assert tf["resource"]["vultr_block_storage"]["state"]["size_gb"] == 25
     assert tf["resource"]["vultr_instance"]["host"]["user_data"] == b.ignition_text
     b = _bundle(tmp_path, "")
-    assert "terraform/main.tf.json" not in dict(outputs(b))
+    assert "terraform/main.tf.json" not in [rel for rel, _, _ in outputs(b)]
 
 
 def test_target_findings_point_into_the_host_file(tmp_path):

@@ -1,7 +1,10 @@
 """``hostform build [DIR] [-o OUT]``: a host file (or a plain Butane project) to Ignition.
 
 Writes OUT (default DIR/build/): main.bu, main.ign, quadlets/, Caddyfile and
-report.txt, atomically and in that order. Findings go to stderr as
+report.txt, atomically and in that order, only inside OUT and never through a
+symlink (see :mod:`hostform.emit`); files with secrets are 0600. OUT/.hostform-manifest
+lists what was written: the next build deletes those files it no longer writes,
+and nothing else. Findings go to stderr as
 ``file:line:col: severity[HFxxx]: message``. Exit 1 when there are errors
 (or warnings with --strict), 2 on bad usage.
 """
@@ -25,7 +28,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
         return int(e.code or 0)
 
-    from hostform.emit import write_tree
+    from hostform.emit import MANIFEST, OutputError, current_umask, write_tree
     from hostform.host.build import build_bundle, outputs, run_checks
 
     d = Path(args.dir)
@@ -45,12 +48,23 @@ def main(argv: list[str]) -> int:
     if args.check:
         return 0
     out = Path(args.output) if args.output else d / "build"
-    files = outputs(bundle)
+    umask = current_umask()
+    files = outputs(bundle, umask)
     try:
-        write_tree(out, files, prune=("quadlets",))
-    except OSError as e:
-        sys.stderr.write(f"hostform build: cannot write {out}: {e.strerror or e}\n")
+        done = write_tree(out, files, legacy=("quadlets",), manifest_mode=0o666 & ~umask)
+    except OutputError as e:
+        sys.stderr.write(f"hostform build: {e}\n")
         return 1
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        sys.stderr.write(f"hostform build: cannot write {out}{where}: {e.strerror or e}\n")
+        return 1
+    if done.unlisted:
+        sys.stderr.write(
+            f"hostform build: note: {out} had no {MANIFEST} (an older build): left "
+            + ", ".join(done.unlisted)
+            + " in place; delete by hand what is stale (from now on the build deletes only what it wrote)\n"
+        )
     if not args.quiet:
-        sys.stdout.write(f"built {bundle.name} into {out}/: " + ", ".join(rel for rel, _ in files) + "\n")
+        sys.stdout.write(f"built {bundle.name} into {out}/: " + ", ".join(rel for rel, _, _ in files) + "\n")
     return 0

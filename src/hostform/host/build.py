@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from hostform.diagnostics import Report
@@ -135,30 +136,53 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def outputs(bundle: Bundle) -> list[tuple[str, bytes]]:
-    """The files ``hostform build`` writes, relative to OUT, in the order written."""
-    out: list[tuple[str, bytes]] = []
+# a unit line that sets environment variables: their values may be secrets
+_ENV_LINE = re.compile(r"^[ \t]*Environment[ \t]*=", re.M)
+
+
+def _mode(a, plain: int, env: bool) -> int:  # noqa: ANN001 (an Artifact)
+    """0600 for a file the VM keeps from others (the renderer's mode decides), or (``env``) with an Environment= line."""
+    if not a.mode & 0o004 or (env and _ENV_LINE.search(a.text)):
+        return 0o600
+    return plain
+
+
+def outputs(bundle: Bundle, umask: int | None = None) -> list[tuple[str, bytes, int]]:
+    """The files ``hostform build`` writes, relative to OUT, in the order written, with their modes.
+
+    main.bu, main.ign and terraform/main.tf.json embed every env file, secret and
+    env value: 0600. A quadlet or the Caddyfile: 0600 when the VM keeps it from
+    others (the renderer's ``Artifact.mode``) or it has an ``Environment=`` line.
+    Everything else: ``0o666 & ~umask`` (``umask`` read from the process when not given).
+    """
+    if umask is None:
+        from hostform.emit import current_umask
+
+        umask = current_umask()
+    plain = 0o666 & ~umask
+    secret = 0o600
+    out: list[tuple[str, bytes, int]] = []
     enc = "utf-8"
     r = getattr(bundle, "rendered", None)
     if bundle.host is not None and bundle.butane_text is not None:
-        out.append(("main.bu", bundle.butane_text.encode(enc, "surrogateescape")))
+        out.append(("main.bu", bundle.butane_text.encode(enc, "surrogateescape"), secret))
     if bundle.ignition_text is not None:
-        out.append(("main.ign", bundle.ignition_text.encode(enc, "surrogateescape")))
+        out.append(("main.ign", bundle.ignition_text.encode(enc, "surrogateescape"), secret))
     if r is not None:
         for a in r.quadlets:
-            out.append(("quadlets/" + a.vm_path.rsplit("/", 1)[1], a.text.encode(enc, "surrogateescape")))
+            out.append(("quadlets/" + a.vm_path.rsplit("/", 1)[1], a.text.encode(enc, "surrogateescape"), _mode(a, plain, env=True)))
         if r.caddyfile is not None:
-            out.append(("Caddyfile", r.caddyfile.text.encode(enc, "surrogateescape")))
+            out.append(("Caddyfile", r.caddyfile.text.encode(enc, "surrogateescape"), _mode(r.caddyfile, plain, env=False)))
     tf = getattr(bundle, "terraform", None)
     if tf is not None:
         from hostform.terraform.render import TF_PATH, to_json
 
-        out.append((TF_PATH, to_json(tf).encode(enc)))
-    out.append(("report.txt", report_text(bundle, out).encode(enc, "surrogateescape")))
+        out.append((TF_PATH, to_json(tf).encode(enc), secret))
+    out.append(("report.txt", report_text(bundle, out).encode(enc, "surrogateescape"), plain))
     return out
 
 
-def report_text(bundle: Bundle, written: list[tuple[str, bytes]]) -> str:
+def report_text(bundle: Bundle, written: list[tuple[str, bytes, int]]) -> str:
     """A short, deterministic summary: what the host runs, the outputs, the findings."""
     lines = [f"hostform build report: {bundle.name}", ""]
     host = bundle.host
@@ -186,7 +210,7 @@ def report_text(bundle: Bundle, written: list[tuple[str, bytes]]) -> str:
         lines.append(f"files: {len(bundle.files)}, units: {len(bundle.units)}")
     lines.append("")
     lines.append("outputs:")
-    for rel, data in written:
+    for rel, data, _m in written:
         lines.append(f"  {rel}  sha256:{_sha(data)[:16]}  {len(data)} bytes")
     lines.append("")
     errs = len(bundle.report.errors)

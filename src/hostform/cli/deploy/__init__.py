@@ -71,13 +71,13 @@ def load_target(project: Path) -> tuple[Any, str, Any, tuple]:
 
 
 def write_tf(build: Path, tf: dict[str, Any]) -> Path:
-    from hostform.emit import write_atomic
+    """build/terraform/main.tf.json, 0600 (it holds the Ignition config with every secret),
+    only inside ``build`` (see hostform.emit; raises OutputError or OSError)."""
+    from hostform.emit import write_tree
     from hostform.terraform.render import TF_PATH, to_json
 
-    out = build / TF_PATH
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out, to_json(tf).encode("utf-8"))
-    return out
+    write_tree(build, [(TF_PATH, to_json(tf).encode("utf-8"), 0o600)], manifest=False)
+    return build / TF_PATH
 
 
 _DESCRIPTIONS = {
@@ -145,7 +145,13 @@ def run(command: str, argv: list[str]) -> int:
             sys.stderr.write(d.format() + "\n")
     if target is None or rendered is None or rep.is_fatal():
         return 1
-    out = write_tf(build, rendered.tf)
+    from hostform.emit import OutputError
+
+    try:
+        out = write_tf(build, rendered.tf)
+    except (OutputError, OSError) as e:
+        sys.stderr.write(f"{prog}: {e}\n")
+        return 1
     tf = driver.Terraform(tf_bin, str(out.parent), os.environ)
     missing = driver.missing_credentials(target.provider, os.environ)
     r = tf.init()
