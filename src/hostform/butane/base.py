@@ -43,7 +43,7 @@ CODE_WARN = "HF101"
 
 
 class LocalFileError(Exception):
-    pass
+    code = CODE_ERR  # HF004 for a file refused by the safe reading (Ctx.safe)
 
 
 def camel(key: str) -> str:
@@ -80,11 +80,13 @@ def os_error(op: str, path: str, e: OSError) -> str:
     return f"{op} {path}: {texts.get(e.errno, (e.strerror or str(e)).lower())}"
 
 
-def read_local(config_path: str, files_dir: str) -> bytes:
+def read_local(config_path: str, files_dir: str, safe: bool = False) -> bytes:
     if not files_dir:
         raise LocalFileError(E_NO_FILES_DIR)
     fp = go_join(files_dir, config_path)
     ensure_within(fp, files_dir)
+    if safe:
+        return _read_safe(config_path, fp, files_dir)
     try:
         with open(fp, "rb") as f:
             return f.read()
@@ -92,6 +94,19 @@ def read_local(config_path: str, files_dir: str) -> bytes:
         raise LocalFileError(f"read {fp}: is a directory") from e
     except OSError as e:
         raise LocalFileError(os_error("open", fp, e)) from e
+
+
+def _read_safe(shown: str, fp: str, files_dir: str) -> bytes:
+    """``hostform build``'s reading (hostform._inputs): symlinks may not lead out of
+    the files-dir; regular files only, opened without blocking; 16 MiB at most."""
+    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
+
+    got = read_input(files_dir, os.path.relpath(fp, files_dir), LOCAL_FILE_CAP)
+    if isinstance(got, InputError):
+        e = LocalFileError(f"local file {shown} {got}")
+        e.code = "HF004"
+        raise e
+    return got
 
 
 # ------------------------------------------------------------ data URLs
@@ -345,11 +360,12 @@ def validate_ignition_config(path: tuple, raw: bytes, report: Report, field_path
 
 
 class Ctx:
-    def __init__(self, sch: Schema, files_dir: str, report: Report, ts: TranslationSet) -> None:
+    def __init__(self, sch: Schema, files_dir: str, report: Report, ts: TranslationSet, safe: bool = False) -> None:
         self.sch = sch
         self.files_dir = files_dir
         self.report = report
         self.ts = ts
+        self.safe = safe  # local files read as hostform build does (see read_local)
 
 
 def _is_zero(val) -> bool:
@@ -415,9 +431,9 @@ def _tr_resource(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
             continue
         if field == "local":
             try:
-                data = read_local(val["local"], cx.files_dir)
+                data = read_local(val["local"], cx.files_dir, cx.safe)
             except LocalFileError as e:
-                cx.report.error(CODE_ERR, str(e), frm + ("local",))
+                cx.report.error(e.code, str(e), frm + ("local",))
                 return
         else:
             data = val["inline"].encode("utf-8", "surrogateescape")
@@ -441,9 +457,9 @@ def _tr_user(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
     keys = out.setdefault("sshAuthorizedKeys", [])
     for i, f in enumerate(locs):
         try:
-            data = read_local(f, cx.files_dir)
+            data = read_local(f, cx.files_dir, cx.safe)
         except LocalFileError as e:
-            cx.report.error(CODE_ERR, str(e), c + (i,))
+            cx.report.error(e.code, str(e), c + (i,))
             continue
         text = data.decode("utf-8", "surrogateescape")
         for line in text.split("\n"):
@@ -460,9 +476,9 @@ def _tr_unit(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
     if not loc:
         return
     try:
-        data = read_local(loc, cx.files_dir)
+        data = read_local(loc, cx.files_dir, cx.safe)
     except LocalFileError as e:
-        cx.report.error(CODE_ERR, str(e), frm + ("contents_local",))
+        cx.report.error(e.code, str(e), frm + ("contents_local",))
         return
     cx.ts.add(frm + ("contents_local",), to + ("contents",))
     out["contents"] = data.decode("utf-8", "surrogateescape")
@@ -477,9 +493,9 @@ _CUSTOM = {
 }
 
 
-def translate(cfg: dict, sch: Schema, files_dir: str, report: Report) -> tuple[dict, TranslationSet]:
+def translate(cfg: dict, sch: Schema, files_dir: str, report: Report, safe: bool = False) -> tuple[dict, TranslationSet]:
     ts = TranslationSet()
-    cx = Ctx(sch, files_dir, report, ts)
+    cx = Ctx(sch, files_dir, report, ts, safe)
     out: dict = {}
     ign = tr_struct(cx, "Ignition", cfg.get("ignition") or {}, ("ignition",), ("ignition",))
     ign["version"] = sch.ign_version
@@ -646,6 +662,12 @@ def process_trees(cx: Ctx, cfg: dict, out: dict) -> None:
         except LocalFileError as e:
             r.error(CODE_ERR, str(e), ypath)
             continue
+        if cx.safe:
+            from hostform._inputs import inside
+
+            if not inside(cx.files_dir, src_base):
+                r.error("HF004", f"local tree {tree.get('local', '')} is outside the project directory (symlinks followed)", ypath)
+                continue
         try:
             st = os.stat(src_base)
         except OSError as e:
@@ -728,12 +750,19 @@ def _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mo
                 _common(ts, ypath, ("storage", "files", i), f)
                 if i == 0:
                     ts.add(ypath, ("storage", "files"))
-            try:
-                with open(src, "rb") as fh:
-                    data = fh.read()
-            except OSError as e:
-                r.error(CODE_ERR, os_error("open", src, e), ypath)
-                continue
+            if cx.safe:  # a file swapped for a FIFO since the lstat must not block
+                try:
+                    data = _read_safe(os.path.relpath(src, cx.files_dir), src, cx.files_dir)
+                except LocalFileError as e:
+                    r.error(e.code, str(e), ypath)
+                    continue
+            else:
+                try:
+                    with open(src, "rb") as fh:
+                        data = fh.read()
+                except OSError as e:
+                    r.error(CODE_ERR, os_error("open", src, e), ypath)
+                    continue
             contents = f.setdefault("contents", {})
             url, comp = make_data_url(data, contents.get("compression"))
             contents["source"] = url
@@ -794,9 +823,9 @@ def _add_file_with_contents(cx, t, local, inline, dest, cpath) -> None:
     if local:
         cp = cpath + ("contents_local",)
         try:
-            data = read_local(local, cx.files_dir)
+            data = read_local(local, cx.files_dir, cx.safe)
         except LocalFileError as e:
-            r.error(CODE_ERR, str(e), cp)
+            r.error(e.code, str(e), cp)
             return
     if inline:
         cp = cpath + ("contents",)

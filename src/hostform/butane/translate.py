@@ -31,12 +31,16 @@ E_RHCOS = "rhcos variant has been removed; use openshift variant instead: https:
 class Options:
     """Butane's TranslateOptions (the parts hostform supports)."""
 
-    __slots__ = ("files_dir", "pretty", "no_resource_auto_compression")
+    __slots__ = ("files_dir", "pretty", "no_resource_auto_compression", "safe_inputs")
 
-    def __init__(self, files_dir: str = "", pretty: bool = False) -> None:
+    def __init__(self, files_dir: str = "", pretty: bool = False, safe_inputs: bool = False) -> None:
         self.files_dir = files_dir
         self.pretty = pretty
         self.no_resource_auto_compression = False
+        # not Butane's: local files are read as hostform build reads the project's files
+        # (hostform._inputs: inside files_dir with symlinks followed, regular, at most
+        # 16 MiB; refusals are HF004). The `hostform butane` drop-in reads as Butane does.
+        self.safe_inputs = safe_inputs
 
 
 class Result:
@@ -245,7 +249,7 @@ def _translate(cfg: dict, sch, options: Options, report: Report):
 
     # translation
     trep = Report()
-    out, ts = base.translate(cfg, sch, options.files_dir, trep)
+    out, ts = base.translate(cfg, sch, options.files_dir, trep, options.safe_inputs)
     if trep.is_fatal():
         report.merge(trep)
         return None, E_INVALID_SOURCE

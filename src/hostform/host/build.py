@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -26,25 +27,54 @@ HOST_FILE = "hostform.yaml"
 
 
 def _reader(dir: Path):
-    root = dir.resolve()
+    """``read(rel)``: a local file's text, or None; why not is kept in ``read.refused[rel]``
+    (see :func:`hostform._inputs.read_input`: inside the project, a regular file, at most 16 MiB)."""
+    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
+
+    refused: dict[str, str] = {}
 
     def read(rel: str) -> str | None:
-        p = (dir / rel).resolve()
-        if root != p and root not in p.parents:
-            return None  # outside the project: refuse, as Butane's files-dir does
-        try:
-            return p.read_bytes().decode("utf-8", "surrogateescape")
-        except OSError:
+        got = read_input(dir, rel, LOCAL_FILE_CAP)
+        if isinstance(got, InputError):
+            refused[rel] = got.why
             return None
+        return got.decode("utf-8", "surrogateescape")
 
+    read.refused = refused  # type: ignore[attr-defined]
     return read
+
+
+def _label(path: tuple) -> str:
+    """("services", "app", "env_files", 0) -> "services.app.env_files[0]"."""
+    out = ""
+    for k in path:
+        out += f"[{k}]" if isinstance(k, int) else ("." if out else "") + str(k)
+    return out
+
+
+def _say_why(report: Report, refused: dict[str, str]) -> None:
+    """The renderer says "cannot read REL (named at ...)"; say why, at the same place."""
+    if not refused:
+        return
+    from hostform.diagnostics import Diagnostic
+
+    for i, d in enumerate(report.entries):
+        if d.code != "HF004" or not d.path:
+            continue
+        named = ".".join(map(str, d.path))
+        for rel, why in refused.items():
+            if d.message == f"cannot read {rel} (named at {named})":
+                msg = f"{_label(d.path)} {rel} {why}"
+                report.entries[i] = Diagnostic(d.severity, d.code, msg, d.path, d.file, d.line, d.col, d.length)
+                break
 
 
 def build_bundle(dir: Path) -> Bundle:
     """Build ``dir`` (with a host file or a plain main.bu) into a Bundle, checks not yet run."""
     dir = Path(dir)
-    if not (dir / HOST_FILE).is_file():
-        if (dir / "main.bu").is_file():
+    # whatever is there (a FIFO, a device, a dangling symlink) is read, and refused, as the file
+    if not os.path.lexists(dir / HOST_FILE):
+        if os.path.lexists(dir / "main.bu"):
             return bundle_from_butane(dir)
         b = Bundle(name=dir.resolve().name)
         b.report.error("HF004", f"{dir}: no {HOST_FILE} and no main.bu here (`hostform init {dir}` writes a host file)", file=str(dir))
@@ -66,7 +96,9 @@ def build_bundle(dir: Path) -> Bundle:
         b.podman_version = normalize_version(host.podman)
     except (KeyError, ValueError):
         b.podman_version = host.podman
-    r = render(host, _reader(dir), loaded.where, HOST_FILE)
+    read = _reader(dir)
+    r = render(host, read, loaded.where, HOST_FILE)
+    _say_why(r.report, read.refused)  # type: ignore[attr-defined]
     b.report.merge(r.report)
     b.butane_text = r.butane_text
     b.rendered = r  # type: ignore[attr-defined]
@@ -78,7 +110,8 @@ def build_bundle(dir: Path) -> Bundle:
 
     # the renderer's dict spares parsing main.bu again; positions (and
     # anything unusual) still come from the text
-    res = translate_data(r.butane, r.butane_text, Options(files_dir=str(dir)))
+    # local files of extra Butane are read as the host's own: regular files in the project, capped
+    res = translate_data(r.butane, r.butane_text, Options(files_dir=str(dir), safe_inputs=True))
     if res.report.entries:
         data = r.butane_text.encode("utf-8", "surrogateescape")
         for d in correlate(res.report.entries, res.root, data, "main.bu"):

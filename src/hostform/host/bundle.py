@@ -182,14 +182,16 @@ def bundle_from_butane(dir: Path, main: str = "main.bu") -> Bundle:
     from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION
 
     bundle.podman_version = DEFAULT_PODMAN_VERSION
-    path = dir / main
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        bundle.report.error("HF004", f"cannot read {main}: {e.strerror or e}", file=str(main))
+    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
+
+    # a regular file (a FIFO or /dev/zero must not hang the build) of at most 16 MiB: it
+    # may inline local files, which have that cap too
+    data = read_input(None, str(dir / main), LOCAL_FILE_CAP, "a Butane config")
+    if isinstance(data, InputError):
+        bundle.report.error("HF004", f"{main} {data}", file=str(main))
         return bundle
     bundle.butane_text = data.decode("utf-8", "surrogateescape")
-    res = translate_bytes(data, Options(files_dir=str(dir), pretty=False))
+    res = translate_bytes(data, Options(files_dir=str(dir), pretty=False, safe_inputs=True))
     for d in correlate(res.report.entries, res.root, data, main):
         if d.code in ("HF003",):
             # an unused key in Butane is a Butane warning (as `butane` prints it)

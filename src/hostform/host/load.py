@@ -542,12 +542,15 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
 def load_file(path: Any, display: str | None = None) -> Loaded:
     from pathlib import Path
 
+    from hostform._inputs import HOST_FILE_CAP, InputError, read_input
+
     p = Path(path)
     name = display or p.name
-    try:
-        data = p.read_bytes()
-    except OSError as e:
+    # a regular file of at most 1 MiB (a FIFO or /dev/zero must not hang the build); the
+    # file the user named is read wherever a symlink leads, unlike the files it names
+    data = read_input(None, str(p), HOST_FILE_CAP, "a host file")
+    if isinstance(data, InputError):
         rep = Report()
-        rep.add(Diagnostic("error", "HF004", f"cannot read {name}: {e.strerror or e}", None, name, 0, 0))
+        rep.add(Diagnostic("error", "HF004", f"{name} {data}", None, name, 0, 0))
         return Loaded(None, rep, {}, name)
     return load_text(data, name)
