@@ -32,9 +32,13 @@ INFO = "info"
 CODES: dict[str, tuple[str, str]] = {
     "HF001": (
         "yaml-syntax",
-        "The file is not valid YAML. The message is the YAML parser's; the "
-        "line it names is where the parser gave up, which can be after the "
-        "real mistake (an unclosed quote or bracket, a tab used for indenting).",
+        "The file is not valid YAML. In hostform.yaml the position is the "
+        "character where reading failed (or the key, quote or escape that made "
+        "it fail) and the message says what was found there and where an "
+        "unclosed quote or bracket was opened. In Butane files the message is "
+        "go-yaml's own, as Butane prints it: the line it names can be before "
+        "or after the real mistake (an unclosed quote or bracket, a tab used "
+        "for indenting).",
     ),
     "HF002": (
         "yaml-type",

@@ -67,12 +67,82 @@ __all__ = [
 
 
 class YAMLError(Exception):
-    """A go-yaml failure; ``message`` is go-yaml's exact text."""
+    """A go-yaml failure; ``message`` is go-yaml's exact text and ``line`` the
+    line it names (go-yaml's choice: often the context mark's line, and one
+    too small for parser errors), or None.
+
+    Syntax errors raised by :func:`load` also say where the scanner, parser or
+    reader actually failed, for messages of one's own (``hostform build``):
+
+    ``kind``
+        ``"scanner"``, ``"parser"``, ``"reader"`` (invalid UTF-8 or a
+        character YAML refuses), ``"depth"`` (exceeded max depth) or
+        ``"anchor"`` (an alias of an undefined anchor); ``""`` otherwise.
+    ``problem``
+        go-yaml's problem text without ``yaml: line N:``
+        (``"did not find expected key"``).
+    ``problem_line``, ``problem_column``
+        1-based position of the problem mark: the character where the
+        scanner stopped, or the first character of the token the parser
+        could not use, or the character the reader refused.  Columns count
+        characters (code points) from the start of the line, as go-yaml's
+        marks do: a tab is one column, and so is a multi-byte UTF-8
+        character; a byte order mark at the start of the text is not
+        counted.  Lines end at LF, CR LF, CR, NEL, U+2028 and U+2029, as in
+        YAML.
+    ``context``, ``context_line``, ``context_column``
+        go-yaml's context text (``"while parsing a block mapping"``) and the
+        1-based position of the context mark (where the open construct
+        started), or ``""`` and None.
+
+    The position attributes are None when unknown (and for every error not
+    raised by ``load``).
+    """
+
+    kind = ""
+    problem = ""
+    problem_line: int | None = None
+    problem_column: int | None = None
+    context = ""
+    context_line: int | None = None
+    context_column: int | None = None
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+
+    def _at(self, kind: str, problem: str, mark: tuple | None, context: str = "", cmark: tuple | None = None) -> YAMLError:
+        # marks are the scanner's (index, 0-based line, 0-based column)
+        self.kind = kind
+        self.problem = problem
+        if mark is not None:
+            self.problem_line = mark[1] + 1
+            self.problem_column = mark[2] + 1
+        self.context = context
+        if cmark is not None:
+            self.context_line = cmark[1] + 1
+            self.context_column = cmark[2] + 1
+        return self
+
+    def _at_node(self, node: Node, first: Node | None = None) -> YAMLError:
+        # a decoding error: at the node it is about (``first``: an earlier
+        # node it conflicts with, such as a key's first definition)
+        self.kind = "decode"
+        msg = self.message[6:] if self.message.startswith("yaml: ") else self.message
+        if msg.startswith("line "):
+            msg = msg.partition(": ")[2]
+        self.problem = msg
+        self.problem_line, self.problem_column = node.line, node.column
+        if first is not None:
+            self.context_line, self.context_column = first.line, first.column
+        return self
+
+    def _at_error(self, other: YAMLError) -> YAMLError:
+        self.kind, self.problem = other.kind, other.problem
+        self.problem_line, self.problem_column = other.problem_line, other.problem_column
+        self.context_line, self.context_column = other.context_line, other.context_column
+        return self
 
 
 class YAMLTypeError(YAMLError):
@@ -145,12 +215,16 @@ _MAX_DEPTH = 10000
 
 
 class _Stop(Exception):
-    """Internal: a libyaml-style error (scanner or parser) to be formatted."""
+    """Internal: a libyaml-style error (scanner or parser) to be formatted.
 
-    def __init__(self, scanner: bool, context_line: int, problem_line: int, problem: str) -> None:
+    ``context_mark`` and ``problem_mark`` are scanner marks (index, 0-based
+    line, 0-based column); ``context_mark`` is None when there is none."""
+
+    def __init__(self, scanner: bool, context: str, context_mark: tuple | None, problem_mark: tuple, problem: str) -> None:
         self.scanner = scanner
-        self.context_line = context_line
-        self.problem_line = problem_line
+        self.context = context
+        self.context_mark = context_mark
+        self.problem_mark = problem_mark
         self.problem = problem
 
 
@@ -158,18 +232,32 @@ class _ReaderStop(Exception):
     pass
 
 
+# the context of a tag handle/URI error: in a tag, or in a %TAG directive
+_TAG_CONTEXT = ("while parsing a tag", "while parsing a %TAG directive")
+
+
 def _fail_text(e: _Stop) -> YAMLError:
     # yaml.v3 parser.fail(): the context mark wins, but only when its (0-based)
     # line is not 0; scanner errors add one, parser errors do not.
     line = 0
-    if e.context_line != 0:
-        line = e.context_line + (1 if e.scanner else 0)
-    elif e.problem_line != 0:
-        line = e.problem_line + (1 if e.scanner else 0)
+    cm = e.context_mark
+    if cm is not None and cm[1] != 0:
+        line = cm[1] + (1 if e.scanner else 0)
+    elif e.problem_mark[1] != 0:
+        line = e.problem_mark[1] + (1 if e.scanner else 0)
     msg = e.problem or "unknown problem parsing YAML content"
     if line:
-        return YAMLError(f"yaml: line {line}: {msg}", line)
-    return YAMLError("yaml: " + msg)
+        err = YAMLError(f"yaml: line {line}: {msg}", line)
+    else:
+        err = YAMLError("yaml: " + msg)
+    return err._at("scanner" if e.scanner else "parser", msg, e.problem_mark, e.context, cm)
+
+
+def _mark_at(s: str, i: int) -> tuple:
+    """The scanner mark of index ``i`` of the (break-normalized) text ``s``."""
+    ls = max(s.rfind("\n", 0, i), s.rfind("\u2028", 0, i), s.rfind("\u2029", 0, i)) + 1
+    line = s.count("\n", 0, i) + s.count("\u2028", 0, i) + s.count("\u2029", 0, i)
+    return (i, line, i - ls)
 
 
 # ---------------------------------------------------------------------------
@@ -207,10 +295,10 @@ class _Scanner:
         if self.reader_problem is not None and self.pos + ahead > self.n:
             raise _ReaderStop(self.reader_problem)
 
-    def serr(self, context_mark: tuple | None, problem: str) -> _Stop:
+    def serr(self, context: str, context_mark: tuple | None, problem: str) -> _Stop:
+        # libyaml's scanner error: the problem mark is where the scanner is
         self._reader_check(4)
-        cl = context_mark[1] if context_mark is not None else 0
-        return _Stop(True, cl, self.line, problem)
+        return _Stop(True, context, context_mark, self.mark(), problem)
 
     def _newline(self, p: int) -> None:
         self.line += 1
@@ -279,7 +367,7 @@ class _Scanner:
         m = sk[3]
         if m[1] < self.line or m[0] + 1024 < self.pos:
             if sk[1]:
-                raise self.serr(m, "could not find expected ':'")
+                raise self.serr("while scanning a simple key", m, "could not find expected ':'")
             sk[0] = False
             return False
         return True
@@ -297,7 +385,7 @@ class _Scanner:
         sk = self.simple_keys[-1]
         if sk[0]:
             if sk[1]:
-                raise self.serr(sk[3], "could not find expected ':'")
+                raise self.serr("while scanning a simple key", sk[3], "could not find expected ':'")
             sk[0] = False
             self.skbt.pop(sk[2], None)
 
@@ -305,7 +393,7 @@ class _Scanner:
         self.simple_keys.append([False, False, self.parsed + len(self.tokens) - self.thead, self.mark()])
         self.flow_level += 1
         if self.flow_level > _MAX_DEPTH:
-            raise self.serr(self.simple_keys[-1][3], f"exceeded max depth of {_MAX_DEPTH}")
+            raise self.serr("while increasing flow level", self.simple_keys[-1][3], f"exceeded max depth of {_MAX_DEPTH}")
 
     def decrease_flow_level(self) -> None:
         if self.flow_level > 0:
@@ -320,7 +408,7 @@ class _Scanner:
             self.indents.append(self.indent)
             self.indent = column
             if len(self.indents) > _MAX_DEPTH:
-                raise self.serr(self.simple_keys[-1][3], f"exceeded max depth of {_MAX_DEPTH}")
+                raise self.serr("while increasing indent level", self.simple_keys[-1][3], f"exceeded max depth of {_MAX_DEPTH}")
             if number > -1:
                 number -= self.parsed
             self.insert(number, (typ, mark, mark, None, None))
@@ -407,7 +495,7 @@ class _Scanner:
             or (not fl and (c == "?" or c == ":") and nxt not in _BLANKZ)
         ):
             return self.fetch_plain_scalar()
-        raise self.serr(self.mark(), "found character that cannot start any token")
+        raise self.serr("while scanning for the next token", self.mark(), "found character that cannot start any token")
 
     def scan_line_comment(self) -> None:
         s = self.s
@@ -515,7 +603,7 @@ class _Scanner:
     def fetch_block_entry(self) -> None:
         if self.flow_level == 0:
             if not self.sk_allowed:
-                raise self.serr(None, "block sequence entries are not allowed in this context")
+                raise self.serr("", self.mark(), "block sequence entries are not allowed in this context")
             m = self.mark()
             self.roll_indent(m[2], -1, T_BSEQ_START, m)
         self.remove_simple_key()
@@ -527,7 +615,7 @@ class _Scanner:
     def fetch_key(self) -> None:
         if self.flow_level == 0:
             if not self.sk_allowed:
-                raise self.serr(None, "mapping keys are not allowed in this context")
+                raise self.serr("", self.mark(), "mapping keys are not allowed in this context")
             m = self.mark()
             self.roll_indent(m[2], -1, T_BMAP_START, m)
         self.remove_simple_key()
@@ -548,7 +636,7 @@ class _Scanner:
         else:
             if self.flow_level == 0:
                 if not self.sk_allowed:
-                    raise self.serr(None, "mapping values are not allowed in this context")
+                    raise self.serr("", self.mark(), "mapping values are not allowed in this context")
                 m = self.mark()
                 self.roll_indent(m[2], -1, T_BMAP_START, m)
             self.sk_allowed = self.flow_level == 0
@@ -570,14 +658,14 @@ class _Scanner:
         name = s[self.pos : p]
         self.pos = p
         if not name:
-            raise self.serr(start, "could not find expected directive name")
+            raise self.serr("while scanning a directive", start, "could not find expected directive name")
         if s[p] not in _BLANKZ:
-            raise self.serr(start, "found unexpected non-alphabetical character")
+            raise self.serr("while scanning a directive", start, "found unexpected non-alphabetical character")
         if name == "YAML":
             self.skip_blanks()
             major = self.scan_version_number(start)
             if s[self.pos] != ".":
-                raise self.serr(start, "did not find expected digit or '.' character")
+                raise self.serr("while scanning a %YAML directive", start, "did not find expected digit or '.' character")
             self.pos += 1
             minor = self.scan_version_number(start)
             tok = (T_VERSION, start, self.mark(), (major, minor), None)
@@ -585,20 +673,20 @@ class _Scanner:
             self.skip_blanks()
             handle = self.scan_tag_handle(True, start)
             if s[self.pos] not in " \t":
-                raise self.serr(start, "did not find expected whitespace")
+                raise self.serr("while scanning a %TAG directive", start, "did not find expected whitespace")
             self.skip_blanks()
             prefix = self.scan_tag_uri(True, "", start)
             if s[self.pos] not in _BLANKZ:
-                raise self.serr(start, "did not find expected whitespace or line break")
+                raise self.serr("while scanning a %TAG directive", start, "did not find expected whitespace or line break")
             tok = (T_TAGDIR, start, self.mark(), handle, prefix)
         else:
-            raise self.serr(start, "found unknown directive name")
+            raise self.serr("while scanning a directive", start, "found unknown directive name")
         self.skip_blanks()
         if s[self.pos] == "#":
             self.pos = self._eol(self.pos)
         c = s[self.pos]
         if c not in _BREAKS and not (c == "\0" and self.pos >= self.n):
-            raise self.serr(start, "did not find expected comment or line break")
+            raise self.serr("while scanning a directive", start, "did not find expected comment or line break")
         if c in _BREAKS:
             self._newline(self.pos)
             self.pos += 1
@@ -618,11 +706,11 @@ class _Scanner:
         while s[self.pos] in _DIGITS:
             length += 1
             if length > 2:
-                raise self.serr(start, "found extremely long version number")
+                raise self.serr("while scanning a %YAML directive", start, "found extremely long version number")
             value = value * 10 + int(s[self.pos])
             self.pos += 1
         if length == 0:
-            raise self.serr(start, "did not find expected version number")
+            raise self.serr("while scanning a %YAML directive", start, "did not find expected version number")
         return value
 
     # -- anchors and tags ---------------------------------------------------
@@ -637,7 +725,11 @@ class _Scanner:
             q += 1
         self.pos = q
         if q == p or s[q] not in _ANCHOR_END:
-            raise self.serr(start, "did not find expected alphabetic or numeric character")
+            raise self.serr(
+                "while scanning an alias" if typ == T_ALIAS else "while scanning an anchor",
+                start,
+                "did not find expected alphabetic or numeric character",
+            )
         self.tokens.append((typ, start, self.mark(), s[p:q], None))
 
     def fetch_tag(self) -> None:
@@ -650,7 +742,7 @@ class _Scanner:
             handle = ""
             suffix = self.scan_tag_uri(False, "", start)
             if s[self.pos] != ">":
-                raise self.serr(start, "did not find the expected '>'")
+                raise self.serr("while scanning a tag", start, "did not find the expected '>'")
             self.pos += 1
         else:
             handle = self.scan_tag_handle(False, start)
@@ -662,13 +754,13 @@ class _Scanner:
                 if not suffix:
                     handle, suffix = suffix, handle
         if s[self.pos] not in _BLANKZ:
-            raise self.serr(start, "did not find expected whitespace or line break")
+            raise self.serr("while scanning a tag", start, "did not find expected whitespace or line break")
         self.tokens.append((T_TAG, start, self.mark(), handle, suffix))
 
     def scan_tag_handle(self, directive: bool, start: tuple) -> str:
         s = self.s
         if s[self.pos] != "!":
-            raise self.serr(start, "did not find expected '!'")
+            raise self.serr(_TAG_CONTEXT[directive], start, "did not find expected '!'")
         p = self.pos + 1
         while s[p] in _ALPHA:
             p += 1
@@ -676,7 +768,7 @@ class _Scanner:
             p += 1
         elif directive and p - self.pos != 1:
             self.pos = p
-            raise self.serr(start, "did not find expected '!'")
+            raise self.serr(_TAG_CONTEXT[directive], start, "did not find expected '!'")
         h = s[self.pos : p]
         self.pos = p
         return h
@@ -696,7 +788,7 @@ class _Scanner:
                 self.pos = p
             has = True
         if not has:
-            raise self.serr(start, "did not find expected tag URI")
+            raise self.serr(_TAG_CONTEXT[directive], start, "did not find expected tag URI")
         return "".join(out)
 
     def scan_uri_escapes(self, directive: bool, start: tuple) -> str:
@@ -706,14 +798,14 @@ class _Scanner:
         while w > 0:
             p = self.pos
             if not (s[p] == "%" and s[p + 1] in _HEX and s[p + 2] in _HEX):
-                raise self.serr(start, "did not find URI escaped octet")
+                raise self.serr(_TAG_CONTEXT[directive], start, "did not find URI escaped octet")
             octet = int(s[p + 1 : p + 3], 16)
             if w == 1024:
                 w = _utf8_width(octet)
                 if w == 0:
-                    raise self.serr(start, "found an incorrect leading UTF-8 octet")
+                    raise self.serr(_TAG_CONTEXT[directive], start, "found an incorrect leading UTF-8 octet")
             elif octet & 0xC0 != 0x80:
-                raise self.serr(start, "found an incorrect trailing UTF-8 octet")
+                raise self.serr(_TAG_CONTEXT[directive], start, "found an incorrect trailing UTF-8 octet")
             data.append(octet)
             self.pos += 3
             w -= 1
@@ -748,12 +840,12 @@ class _Scanner:
             c = s[self.pos]
             if c in "0123456789":
                 if c == "0":
-                    raise self.serr(start, "found an indentation indicator equal to 0")
+                    raise self.serr("while scanning a block scalar", start, "found an indentation indicator equal to 0")
                 increment = int(c)
                 self.pos += 1
         elif c in "0123456789":
             if c == "0":
-                raise self.serr(start, "found an indentation indicator equal to 0")
+                raise self.serr("while scanning a block scalar", start, "found an indentation indicator equal to 0")
             increment = int(c)
             self.pos += 1
             c = s[self.pos]
@@ -765,7 +857,7 @@ class _Scanner:
             self.pos = self._eol(self.pos)
         c = s[self.pos]
         if c not in _BREAKS and not (c == "\0" and self.pos >= self.n):
-            raise self.serr(start, "did not find expected comment or line break")
+            raise self.serr("while scanning a block scalar", start, "did not find expected comment or line break")
         if c in _BREAKS:
             self._newline(self.pos)
             self.pos += 1
@@ -817,7 +909,7 @@ class _Scanner:
             if p - ls > max_indent:
                 max_indent = p - ls
             if (indent == 0 or p - ls < indent) and s[p] == "\t":
-                raise self.serr(start, "found a tab character where an indentation space is expected")
+                raise self.serr("while scanning a block scalar", start, "found a tab character where an indentation space is expected")
             c = s[p]
             if c not in _BREAKS:
                 break
@@ -847,9 +939,9 @@ class _Scanner:
                 and (s.startswith("---", p) or s.startswith("...", p))
                 and s[p + 3] in _BLANKZ
             ):
-                raise self.serr(start, "found unexpected document indicator")
+                raise self.serr("while scanning a quoted scalar", start, "found unexpected document indicator")
             if s[p] == "\0" and p >= n:
-                raise self.serr(start, "found unexpected end of stream")
+                raise self.serr("while scanning a quoted scalar", start, "found unexpected end of stream")
             leading_blanks = False
             while True:
                 q = p
@@ -888,18 +980,18 @@ class _Scanner:
                 length = _CODE_LEN.get(nx)
                 if length is None:
                     self.pos = p
-                    raise self.serr(start, "found unknown escape character")
+                    raise self.serr("while parsing a quoted scalar", start, "found unknown escape character")
                 p += 2
                 value = 0
                 for k in range(length):
                     h = s[p + k]
                     if h not in _HEX:
                         self.pos = p
-                        raise self.serr(start, "did not find expected hexdecimal number")
+                        raise self.serr("while parsing a quoted scalar", start, "did not find expected hexdecimal number")
                     value = (value << 4) + int(h, 16)
                 if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
                     self.pos = p
-                    raise self.serr(start, "found invalid Unicode character escape code")
+                    raise self.serr("while parsing a quoted scalar", start, "found invalid Unicode character escape code")
                 out.append(chr(value))
                 p += length
             self.pos = p
@@ -1002,7 +1094,7 @@ class _Scanner:
                 if c == " " or c == "\t":
                     if leading_blanks and p - self.lstart < indent and c == "\t":
                         self.pos = p
-                        raise self.serr(start, "found a tab character that violates indentation")
+                        raise self.serr("while scanning a plain scalar", start, "found a tab character that violates indentation")
                     if not leading_blanks:
                         whitespaces += c
                     p += 1
@@ -1050,15 +1142,15 @@ class _Parser:
         self.tag_directives: list = []
         self.anchors: dict = {}
 
-    def perr(self, context_mark: tuple | None, problem: str, problem_mark: tuple) -> _Stop:
-        return _Stop(False, context_mark[1] if context_mark is not None else 0, problem_mark[1], problem)
+    def perr(self, context: str, context_mark: tuple | None, problem: str, problem_mark: tuple) -> _Stop:
+        return _Stop(False, context, context_mark, problem_mark, problem)
 
     # -- documents ------------------------------------------------------------
     def parse_first_document(self) -> Node | None:
         sc = self.sc
         tok = sc.peek()
         if tok[0] != T_STREAM_START:
-            raise self.perr(None, "did not find expected <stream-start>", tok[1])
+            raise self.perr("", None, "did not find expected <stream-start>", tok[1])
         sc.skip_token()
         tok = sc.peek()
         if tok[0] not in (T_VERSION, T_TAGDIR, T_DOC_START, T_STREAM_END):
@@ -1068,7 +1160,7 @@ class _Parser:
             self.process_directives()
             tok = sc.peek()
             if tok[0] != T_DOC_START:
-                raise self.perr(None, "did not find expected <document start>", tok[1])
+                raise self.perr("", None, "did not find expected <document start>", tok[1])
             sc.skip_token()
             tok = sc.peek()
             if tok[0] in (T_VERSION, T_TAGDIR, T_DOC_START, T_DOC_END, T_STREAM_END):
@@ -1090,14 +1182,14 @@ class _Parser:
         while tok[0] in (T_VERSION, T_TAGDIR):
             if tok[0] == T_VERSION:
                 if version is not None:
-                    raise self.perr(None, "found duplicate %YAML directive", tok[1])
+                    raise self.perr("", None, "found duplicate %YAML directive", tok[1])
                 if tok[3] != (1, 1):
-                    raise self.perr(None, "found incompatible YAML document", tok[1])
+                    raise self.perr("", None, "found incompatible YAML document", tok[1])
                 version = tok[3]
             else:
                 for h, _ in self.tag_directives:
                     if h == tok[3]:
-                        raise self.perr(None, "found duplicate %TAG directive", tok[1])
+                        raise self.perr("", None, "found duplicate %TAG directive", tok[1])
                 self.tag_directives.append((tok[3], tok[4]))
             sc.skip_token()
             tok = sc.peek()
@@ -1118,7 +1210,8 @@ class _Parser:
             name = tok[3]
             target = self.anchors.get(name)
             if target is None:
-                raise YAMLError(f"yaml: unknown anchor '{name}' referenced")
+                msg = f"unknown anchor '{name}' referenced"
+                raise YAMLError("yaml: " + msg)._at("anchor", msg, tok[1])
             n = Node(target.kind, target.tag, target.value, target.style, tok[1][1] + 1, tok[1][2] + 1)
             n.items = target.items
             n.alias = target
@@ -1154,7 +1247,7 @@ class _Parser:
                         tag = pfx + suffix
                         break
                 if not tag:
-                    raise self.perr(start, "found undefined tag handle", tag_mark)
+                    raise self.perr("while parsing a node", start, "found undefined tag handle", tag_mark)
         typ = tok[0]
         line = start[1] + 1
         col = start[2] + 1
@@ -1204,7 +1297,9 @@ class _Parser:
                 self.anchors[anchor] = n
             return n
         ctx = start
-        raise self.perr(ctx, "did not find expected node content", tok[1])
+        raise self.perr(
+            "while parsing a block node" if block else "while parsing a flow node", ctx, "did not find expected node content", tok[1]
+        )
 
     def _coll(self, kind: str, tag: str | None, style: str, line: int, col: int, anchor: str) -> Node:
         if tag is not None:
@@ -1236,7 +1331,7 @@ class _Parser:
                 sc.skip_token()
                 return
             else:
-                raise self.perr(cmark, "did not find expected '-' indicator", tok[1])
+                raise self.perr("while parsing a block collection", cmark, "did not find expected '-' indicator", tok[1])
 
     def indentless_sequence(self, n: Node) -> None:
         sc = self.sc
@@ -1272,7 +1367,7 @@ class _Parser:
                 sc.skip_token()
                 return
             else:
-                raise self.perr(cmark, "did not find expected key", tok[1])
+                raise self.perr("while parsing a block mapping", cmark, "did not find expected key", tok[1])
             tok = sc.peek()
             if tok[0] == T_VALUE:
                 mark = tok[2]
@@ -1302,7 +1397,7 @@ class _Parser:
                     sc.skip_token()
                     tok = sc.peek()
                 else:
-                    raise self.perr(cmark, "did not find expected ',' or ']'", tok[1])
+                    raise self.perr("while parsing a flow sequence", cmark, "did not find expected ',' or ']'", tok[1])
             first = False
             if tok[0] == T_KEY:
                 m = Node("mapping", "!!map", "", "{", tok[1][1] + 1, tok[1][2] + 1)
@@ -1346,7 +1441,7 @@ class _Parser:
                     sc.skip_token()
                     tok = sc.peek()
                 else:
-                    raise self.perr(cmark, "did not find expected ',' or '}'", tok[1])
+                    raise self.perr("while parsing a flow mapping", cmark, "did not find expected ',' or '}'", tok[1])
             first = False
             if tok[0] == T_KEY:
                 sc.skip_token()
@@ -1509,6 +1604,7 @@ def load(text: str | bytes) -> Node | None:
     gc_on = gc.isenabled()
     gc.disable()
     old = sys.getrecursionlimit()
+    sc = None
     try:
         if problem is None:
             # the common block-style document, read line by line; None when
@@ -1522,13 +1618,18 @@ def load(text: str | bytes) -> Node | None:
                 return node
         if old < 40000:
             sys.setrecursionlimit(40000)
-        return _Parser(_Scanner(s, limit, problem)).parse_first_document()
+        sc = _Scanner(s, limit, problem)
+        return _Parser(sc).parse_first_document()
     except _Stop as e:
         raise _fail_text(e) from None
     except _ReaderStop as e:
-        raise YAMLError("yaml: " + str(e)) from None
+        # the refused character: the first one the reader refuses, or the
+        # one where decoding stopped (the text ends there)
+        i = _bad_char_index(s)
+        raise YAMLError("yaml: " + str(e))._at("reader", str(e), _mark_at(s, len(s) if i < 0 else i)) from None
     except RecursionError:
-        raise YAMLError(f"yaml: exceeded max depth of {_MAX_DEPTH}") from None
+        msg = f"exceeded max depth of {_MAX_DEPTH}"
+        raise YAMLError("yaml: " + msg)._at("depth", msg, sc.mark() if sc is not None else None) from None
     finally:
         if old < 40000:
             sys.setrecursionlimit(old)
@@ -1795,6 +1896,39 @@ def _scalar_value(n: Node) -> tuple:
     return tag, out
 
 
+def _scalar_value_at(n: Node) -> tuple:
+    """_scalar_value() whose errors say where ``n`` is."""
+    try:
+        return _scalar_value(n)
+    except YAMLError as e:
+        raise e._at_node(n) from None
+
+
+def _locate_scalar_error(root: Node, e: YAMLError) -> None:
+    """Give ``e``, raised by a scalar somewhere under ``root`` that could not
+    be decoded, the position of the first such scalar (document order)."""
+    seen: set = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.kind == "scalar":
+            try:
+                _scalar_value(n)
+            except YAMLError as e2:
+                if e2.message == e.message:
+                    e._at_node(n)
+                    return
+            continue
+        if id(n.items) in seen:
+            continue
+        seen.add(id(n.items))
+        for it in reversed(n.items):
+            if isinstance(it, tuple):
+                stack.extend((it[1], it[0]))
+            else:
+                stack.append(it)
+
+
 # ---------------------------------------------------------------------------
 # Decoding helpers (yaml.v3 decode.go semantics)
 
@@ -1844,7 +1978,7 @@ def type_error(node: Node, go_type: str, tag: str | None = None) -> YAMLTypeErro
             value = " `" + raw[:7].decode("utf-8", "replace") + "...`"
         else:
             value = " `" + n.value + "`"
-    return YAMLTypeError(f"line {n.line}: cannot unmarshal {t}{value} into {go_type}", n.line)
+    return YAMLTypeError(f"line {n.line}: cannot unmarshal {t}{value} into {go_type}", n.line)._at_node(n)
 
 
 def format_type_errors(entries: list) -> str:
@@ -1873,7 +2007,8 @@ def duplicate_key_errors(node: Node) -> list:
         for j in range(i + 1, len(keys)):
             kj = keys[j]
             if ki[0] == kj[0] and ki[1] == kj[1]:
-                out.append(YAMLTypeError(f"line {kj[2]}: mapping key {_go_quote(kj[1])} already defined at line {ki[2]}", kj[2]))
+                e = YAMLTypeError(f"line {kj[2]}: mapping key {_go_quote(kj[1])} already defined at line {ki[2]}", kj[2])
+                out.append(e._at_node(items[j][0], items[i][0]))
     return out
 
 
@@ -1903,7 +2038,7 @@ def decode_scalar(node: Node, kind: str) -> object:
         if n.tag == "!!null":
             return None
         raise type_error(n, kind)
-    tag, v = _scalar_value(n)
+    tag, v = _scalar_value_at(n)
     if v is None:
         return None
     if kind == "string":
@@ -1956,10 +2091,10 @@ def _merge_sources(value: Node):
     if value.kind == "sequence" and value.alias is None:
         for it in value.items:
             if it.kind != "mapping":
-                raise YAMLError("yaml: map merge requires map or sequence of maps as the value")
+                raise YAMLError("yaml: map merge requires map or sequence of maps as the value")._at_node(it)
             yield it
         return
-    raise YAMLError("yaml: map merge requires map or sequence of maps as the value")
+    raise YAMLError("yaml: map merge requires map or sequence of maps as the value")._at_node(value)
 
 
 def merged_items(node: Node) -> list:
@@ -1983,7 +2118,7 @@ def struct_items(node: Node, errors: list | None):
 
 def _struct_items(n: Node, errors: list | None, merged: set | None, stack: list):
     if any(n is s for s in stack):
-        raise YAMLError(f"yaml: anchor '{n.anchor}' value contains itself")
+        raise YAMLError(f"yaml: anchor '{n.anchor}' value contains itself")._at_node(n)
     if errors is not None:
         dup = duplicate_key_errors(n)
         if dup:
@@ -2021,7 +2156,7 @@ def _struct_key(k: Node, errors: list | None) -> str | None:
             dup = duplicate_key_errors(n) if n.kind == "mapping" else []
             errors.extend(dup or [type_error(n, "string")])
         return None
-    tag, v = _scalar_value(n)
+    tag, v = _scalar_value_at(n)
     if v is None:
         return None  # a null key sets nothing
     if tag == "!!binary":
@@ -2041,12 +2176,12 @@ class _Resolver:
         if self.alias_depth > 0:
             self.alias_count += 1
         if self.alias_count > 100 and self.decode_count > 1000 and self.alias_count / self.decode_count > _alias_ratio(self.decode_count):
-            raise YAMLError("yaml: document contains excessive aliasing")
+            raise YAMLError("yaml: document contains excessive aliasing")._at_node(n)
         if n.alias is not None:
             t = n.alias
             for a in self.active:
                 if a is t:
-                    raise YAMLError(f"yaml: anchor '{n.alias_name}' value contains itself")
+                    raise YAMLError(f"yaml: anchor '{n.alias_name}' value contains itself")._at_node(n, t)
             self.active.append(t)
             self.alias_depth += 1
             try:
@@ -2060,7 +2195,7 @@ class _Resolver:
             return [self.value(x) for x in n.items]
         errs = duplicate_key_errors(n)
         if errs:
-            raise YAMLError(format_type_errors(errs), errs[0].line)
+            raise YAMLError(format_type_errors(errs), errs[0].line)._at_error(errs[0])
         d: dict = {}
         self.fill(n, d, None)
         return d
@@ -2073,7 +2208,7 @@ class _Resolver:
                 continue
             key = self.value(k)
             if isinstance(key, (dict, list)):
-                raise YAMLError(f"yaml: invalid map key: {key!r}")
+                raise YAMLError(f"yaml: invalid map key: {key!r}")._at_node(k)
             if merged is not None:
                 if key in merged:
                     continue
@@ -2090,7 +2225,7 @@ class _Resolver:
                 target = src.alias if src.alias is not None else src
                 errs = duplicate_key_errors(target)
                 if errs:
-                    raise YAMLError(format_type_errors(errs), errs[0].line)
+                    raise YAMLError(format_type_errors(errs), errs[0].line)._at_error(errs[0])
                 self.fill(target, d, merged)
 
 
@@ -2116,6 +2251,10 @@ def resolve(node: Node | None) -> object:
     gc.disable()  # as in load()
     try:
         return _Resolver().value(node)
+    except YAMLError as e:
+        if e.problem_line is None:  # a scalar that does not decode: find it (the success path stays as it was)
+            _locate_scalar_error(node, e)
+        raise
     except RecursionError:
         raise YAMLError("yaml: document contains excessive aliasing") from None
     finally:

@@ -154,7 +154,7 @@ def test_defaults():
 @pytest.mark.parametrize(
     "text,code,line,col",
     [
-        ("name: [\n", "HF001", 1, 1),
+        ("name: [\n", "HF001", 1, 8),  # the end of the text, where the ] is missing
         ("", "HF010", 1, 1),
         ("services: {}\n", "HF010", 1, 1),
         ("name: h\nservices:\n  a: {port: 80}\n", "HF010", 3, 6),

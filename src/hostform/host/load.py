@@ -512,12 +512,13 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
         text = text.decode("utf-8", "surrogateescape")
     try:
         root = yamlpos.load(text)
-    except yamlpos.YAMLError as e:
-        msg = re.sub(r"^yaml: (line \d+: )?", "", e.message)
-        rep.add(Diagnostic("error", "HF001", msg, None, file, e.line or 1, 1))
-        return Loaded(None, rep, {}, file)
-    except RecursionError:
-        rep.add(Diagnostic("error", "HF001", "the YAML nests too deeply", None, file, 1, 1))
+    except (yamlpos.YAMLError, RecursionError) as e:
+        from hostform.host.yamlerror import describe
+
+        if isinstance(e, RecursionError):
+            e = yamlpos.YAMLError("yaml: exceeded max depth of 10000")
+        line, col, msg = describe(e, text)
+        rep.add(Diagnostic("error", "HF001", msg, None, file, line, col))
         return Loaded(None, rep, {}, file)
     if root is None or (root.kind == "scalar" and root.tag == "!!null"):
         rep.add(Diagnostic("error", "HF010", "the host file is empty: it needs at least `name`", (), file, 1, 1))
