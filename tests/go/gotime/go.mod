@@ -1,0 +1,3 @@
+module hostform.test/gotime
+
+go 1.21
