@@ -57,6 +57,7 @@ __all__ = [
     "YAMLTypeError",
     "decode_scalar",
     "duplicate_key_errors",
+    "excessive_aliasing",
     "format_type_errors",
     "load",
     "merged_items",
@@ -2175,7 +2176,7 @@ class _Resolver:
         self.decode_count += 1
         if self.alias_depth > 0:
             self.alias_count += 1
-        if self.alias_count > 100 and self.decode_count > 1000 and self.alias_count / self.decode_count > _alias_ratio(self.decode_count):
+        if self.alias_count > 100 and excessive_aliasing(self.decode_count, self.alias_count):  # the test first: a hot path
             raise YAMLError("yaml: document contains excessive aliasing")._at_node(n)
         if n.alias is not None:
             t = n.alias
@@ -2227,6 +2228,11 @@ class _Resolver:
                 if errs:
                     raise YAMLError(format_type_errors(errs), errs[0].line)._at_error(errs[0])
                 self.fill(target, d, merged)
+
+
+def excessive_aliasing(decoded: int, aliased: int) -> bool:
+    """go-yaml's rule: ``aliased`` of ``decoded`` values came through aliases, too many for the document's size."""
+    return aliased > 100 and decoded > 1000 and aliased / decoded > _alias_ratio(decoded)
 
 
 def _alias_ratio(count: int) -> float:
