@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from hostform.escape import terraform_string as escape
 from hostform.terraform.model import parse_target
-from hostform.terraform.render import escape, render, resource_name
+from hostform.terraform.render import render, resource_name
 
 from .helpers import TARGETS
 

@@ -4,6 +4,7 @@ import subprocess
 import pytest
 
 from hostform.terraform.state_unit import PREPARE_SERVICE, escape_path, mount_unit_name, state_units
+from tests.systemd_exec import exec_argv
 
 
 @pytest.mark.parametrize(
@@ -37,7 +38,9 @@ def test_prepare_script_behaviour(tmp_path):
     """Run the ExecStart script with fake blkid/mkfs: formats a blank device only."""
     _, prepare, _ = state_units("/dev/vdb", fs="xfs")
     line = next(x for x in prepare.contents.splitlines() if x.startswith("ExecStart="))
-    script = line.split("-c '", 1)[1].rsplit("'", 1)[0].replace("$$", "$")
+    argv = exec_argv(line[len("ExecStart=") :])  # as systemd reads it
+    assert argv[:2] == ["/bin/sh", "-c"] and len(argv) == 3
+    script = argv[2]
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     log = tmp_path / "log"
@@ -50,6 +53,23 @@ def test_prepare_script_behaviour(tmp_path):
         p = subprocess.run(["/bin/sh", "-c", script], env={"PATH": f"{bin_}:/usr/bin:/bin"}, capture_output=True, text=True)
         assert (p.returncode == 0) == ok
         assert (log.read_text() == "mkfs -q -L hostform-state /dev/vdb\n") == formatted
+
+
+@pytest.mark.parametrize("device", ["/dev/disk/by-id/scsi-0DO_Volume_web-state", "/dev/disk/by-path/pci-0000:00:05.0", "/dev/vd@b+1"])
+def test_prepare_script_names_the_device_as_one_word(tmp_path, device):
+    """Whatever the device path (from the host file), blkid and mkfs get it as one argument, as written."""
+    _, prepare, _ = state_units(device)
+    line = next(x for x in prepare.contents.splitlines() if x.startswith("ExecStart="))
+    script = exec_argv(line[len("ExecStart=") :])[2]
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    log = tmp_path / "log"
+    for tool, rc in (("blkid", 2), ("mkfs.ext4", 0)):
+        (bin_ / tool).write_text(f'#!/bin/sh\nprintf "%s|" {tool} "$@" >> {log}; echo >> {log}; exit {rc}\n')
+        (bin_ / tool).chmod(0o755)
+    p = subprocess.run(["/bin/sh", "-c", script], env={"PATH": f"{bin_}:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert log.read_text().splitlines() == [f"blkid|-p|{device}|", f"mkfs.ext4|-q|-L|hostform-state|{device}|"]
 
 
 def test_rejects_unsafe_paths():

@@ -9,9 +9,10 @@ import pytest
 
 from hostform._runner import SubprocessRunner
 from hostform.cli.main import main as hostform
+from hostform.escape import terraform_string as escape
 from hostform.terraform import driver
 from hostform.terraform.model import parse_target
-from hostform.terraform.render import escape, render
+from hostform.terraform.render import render
 
 from .helpers import TARGETS, mirrored
 
@@ -95,6 +96,7 @@ def test_escaping_round_trips_through_terraform(tmp_path, terraform, tf_env):
     assert after == tricky
 
 
+KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
 AWS = {"provider": "aws", "region": "eu-west-3", "size": "t3.micro", "dns": {"domain": "example.org", "records": ["", "www"]}}
 
 
@@ -153,3 +155,33 @@ def test_validate_other_providers_where_installed(provider, tmp_path, terraform,
     assert tf.init().ok
     r, rep = tf.validate()
     assert r.ok and not rep.is_fatal(), rep.format()
+
+
+def test_host_file_values_reach_the_provider_as_written(tmp_path, terraform, tf_env):
+    """Env values that look like Terraform templates, built from a host file into main.tf.json's user data,
+    reach the provider unchanged: Terraform's own plan of that string gives back the Ignition byte for byte."""
+    from hostform.host.build import build_bundle, outputs
+
+    proj = tmp_path / "host"
+    proj.mkdir()
+    (proj / "hostform.yaml").write_text(
+        "name: web\nservices:\n  app:\n    image: ghcr.io/example/app:1\n"
+        "    env: {A: '${file(\"/etc/passwd\")}', B: '%{ if true }x%{ endif }', C: '$${y}', D: '${'}\n"
+        # an SSH key's comment is written as it is into the Ignition's JSON (file contents are data URLs)
+        f"access: {{ssh_keys: ['ssh-ed25519 {KEY} me ${{file(\"/etc/passwd\")}} %{{ for x in y }}']}}\n"
+        "target: {provider: vultr, region: ams, size: vc2-1c-1gb, image: snap}\n"
+    )
+    b = build_bundle(proj)
+    assert not b.report.errors, b.report.format()
+    tf = json.loads(next(data for rel, data, _ in outputs(b) if rel.endswith("main.tf.json")))
+    user_data = tf["resource"]["vultr_instance"]["host"]["user_data"]  # as written in main.tf.json
+    assert '${file(\\"/etc/passwd\\")}' in b.ignition_text and user_data != b.ignition_text  # escaped for Terraform ...
+    work = tmp_path / "plan"
+    work.mkdir()
+    (work / "main.tf.json").write_text(json.dumps({"resource": {"terraform_data": {"t": {"input": user_data}}}}))
+    t = driver.Terraform(terraform, str(work), dict(__import__("os").environ), SubprocessRunner())
+    assert t.init().ok
+    r, changes = t.plan()
+    assert changes is not None, r.stderr
+    shown = t.run(driver.show_argv(terraform, str(work)))
+    assert json.loads(shown.stdout)["resource_changes"][0]["change"]["after"]["input"] == b.ignition_text  # ... and read back as is

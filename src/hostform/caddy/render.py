@@ -38,6 +38,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from hostform.escape import caddy_token
 from hostform.translations import TranslationSet
 
 __all__ = [
@@ -233,12 +234,12 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
         if w.lines:
             w.line(0, "", None)
         src = site.source
-        w.line(0, ", ".join((site.address, *site.aliases)) + " {", src)
+        w.line(0, ", ".join(caddy_token(a) for a in (site.address, *site.aliases)) + " {", src)
         if site.encode:
-            w.line(1, "encode " + " ".join(site.encode), src)
-        w.line(1, f"reverse_proxy {site.upstream_host}:{site.upstream_port} {{", src)
-        w.line(2, f"lb_try_duration {site.lb_try_duration}", src)
-        w.line(2, f"lb_try_interval {site.lb_try_interval}", src)
+            w.line(1, "encode " + " ".join(caddy_token(e) for e in site.encode), src)
+        w.line(1, f"reverse_proxy {caddy_token(f'{site.upstream_host}:{site.upstream_port}')} {{", src)
+        w.line(2, f"lb_try_duration {caddy_token(site.lb_try_duration)}", src)
+        w.line(2, f"lb_try_interval {caddy_token(site.lb_try_interval)}", src)
         w.line(1, "}", src)
         w.line(0, "}", src)
     text = "\n".join(w.lines) + "\n" if w.lines else ""
@@ -253,14 +254,14 @@ def render_caddyfile(sites: Iterable[Site], options: GlobalOptions | None = None
 def _global_lines(options: GlobalOptions) -> list[str]:
     out = []
     if options.email:
-        out.append(f"email {options.email}")
+        out.append(f"email {caddy_token(options.email)}")
     if options.ca == CA_STAGING:
-        out.append(f"acme_ca {LETSENCRYPT_STAGING}")
+        out.append(f"acme_ca {caddy_token(LETSENCRYPT_STAGING)}")
     elif options.ca == CA_INTERNAL:
         out.append("local_certs")
         out.append("skip_install_trust")
     if options.storage:
-        out.append(f"storage file_system {options.storage}")
+        out.append(f"storage file_system {caddy_token(options.storage)}")
     return out
 
 

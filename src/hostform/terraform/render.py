@@ -18,23 +18,26 @@ replaced when the Ignition's SHA-256 changes, whose provisioners start and stop
 
 No credential is ever rendered: each provider block is empty and the provider
 reads its token from the environment (``VULTR_API_KEY``, ``HCLOUD_TOKEN``,
-``DIGITALOCEAN_TOKEN``, ``AWS_*``).  String values are escaped for Terraform's
-template syntax (``${`` and ``%{``), so the Ignition reaches the provider as is.
+``DIGITALOCEAN_TOKEN``, ``AWS_*``).  The renderers build the document from plain
+strings, which are literal text, and :class:`Expr` values, which are the only
+Terraform expressions; :func:`render` then escapes every plain string for
+Terraform's template syntax (``${`` and ``%{``, :func:`hostform.escape.terraform_string`),
+so no value from the host file (the Ignition included) is ever read as a template.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import shlex
 from dataclasses import dataclass
 from typing import Any
 
 from hostform.diagnostics import Report
+from hostform.escape import shell_word, terraform_string
 from hostform.terraform.limits import fit_user_data
 from hostform.terraform.model import Target
 
-__all__ = ["PROVIDER_SOURCES", "TF_PATH", "Rendered", "escape", "render", "resource_name", "to_json", "volume_name"]
+__all__ = ["PROVIDER_SOURCES", "TF_PATH", "Expr", "Rendered", "render", "resource_name", "to_json", "volume_name"]
 
 PROVIDER_SOURCES = {
     "vultr": ("vultr", "vultr/vultr", "~> 2.28"),
@@ -66,9 +69,21 @@ def to_json(tf: dict[str, Any]) -> str:
     return json.dumps(tf, indent=2, ensure_ascii=False) + "\n"
 
 
-def escape(text: str) -> str:
-    """``text`` as a literal in a Terraform JSON string (no interpolation)."""
-    return text.replace("${", "$${").replace("%{", "%%{")
+class Expr(str):
+    """A Terraform expression (``${...}``) written by hostform: the only strings not escaped."""
+
+
+def _escaped(value: Any) -> Any:
+    """``value`` with every plain string (and key) made literal for Terraform; :class:`Expr` kept as is."""
+    if isinstance(value, Expr):
+        return str(value)
+    if isinstance(value, str):
+        return terraform_string(value)
+    if isinstance(value, dict):
+        return {terraform_string(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
 
 
 def resource_name(name: str) -> str:
@@ -84,8 +99,8 @@ def volume_name(host_name: str) -> str:
     return f"{resource_name(host_name)}-state"
 
 
-def _ref(expr: str) -> str:
-    return "${" + expr + "}"
+def _ref(expr: str) -> Expr:
+    return Expr("${" + expr + "}")
 
 
 def _terraform_block(target: Target) -> dict[str, Any]:
@@ -100,20 +115,20 @@ def _vultr(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]
         "plan": t.size,
         "label": name,
         "hostname": name,
-        "user_data": escape(user_data),
+        "user_data": user_data,
         "enable_ipv6": True,
         "activation_email": False,
         "firewall_group_id": _ref("vultr_firewall_group.host.id"),
     }
     if t.image_url:
-        res["vultr_snapshot_from_url"] = {"fcos": {"url": escape(t.image_url)}}
+        res["vultr_snapshot_from_url"] = {"fcos": {"url": t.image_url}}
         inst["snapshot_id"] = _ref("vultr_snapshot_from_url.fcos.id")
     elif t.image:
-        inst["snapshot_id"] = escape(t.image)
+        inst["snapshot_id"] = t.image
     else:
         inst["os_id"] = t.os_id
     if t.ssh_keys:
-        inst["ssh_key_ids"] = [escape(k) for k in t.ssh_keys]
+        inst["ssh_key_ids"] = list(t.ssh_keys)
     if t.reserved_ip:
         res["vultr_reserved_ip"] = {"host": {"region": t.region, "ip_type": "v4", "label": name}}
         inst["reserved_ip_id"] = _ref("vultr_reserved_ip.host.id")
@@ -157,13 +172,13 @@ def _hetzner(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, An
     server: dict[str, Any] = {
         "name": name,
         "server_type": t.size,
-        "image": escape(t.image),
+        "image": t.image,
         "location": t.region,
-        "user_data": escape(user_data),
+        "user_data": user_data,
         "firewall_ids": [_ref("hcloud_firewall.host.id")],
     }
     if t.ssh_keys:
-        server["ssh_keys"] = [escape(k) for k in t.ssh_keys]
+        server["ssh_keys"] = list(t.ssh_keys)
     if t.reserved_ip:
         res["hcloud_primary_ip"] = {
             "host": {"name": name, "type": "ipv4", "location": t.region, "assignee_type": "server", "auto_delete": False}
@@ -199,18 +214,18 @@ def _digitalocean(t: Target, name: str, user_data: str, ports: tuple) -> dict[st
         "name": name,
         "region": t.region,
         "size": t.size,
-        "user_data": escape(user_data),
+        "user_data": user_data,
         "ipv6": True,
     }
     if t.image_url:
         res["digitalocean_custom_image"] = {
-            "fcos": {"name": f"{name}-fedora-coreos", "url": escape(t.image_url), "regions": [t.region], "distribution": "Fedora"}
+            "fcos": {"name": f"{name}-fedora-coreos", "url": t.image_url, "regions": [t.region], "distribution": "Fedora"}
         }
         droplet["image"] = _ref("digitalocean_custom_image.fcos.id")
     else:
-        droplet["image"] = escape(t.image)
+        droplet["image"] = t.image
     if t.ssh_keys:
-        droplet["ssh_keys"] = [escape(k) for k in t.ssh_keys]
+        droplet["ssh_keys"] = list(t.ssh_keys)
     res["digitalocean_droplet"] = {"host": droplet}
     if t.reserved_ip:
         res["digitalocean_reserved_ip"] = {"host": {"region": t.region}}
@@ -254,13 +269,13 @@ def _aws(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
     inst: dict[str, Any] = {
         "instance_type": t.size,
         "availability_zone": t.zone,
-        "user_data": escape(user_data),
+        "user_data": user_data,
         "user_data_replace_on_change": True,
         "vpc_security_group_ids": [_ref("aws_security_group.host.id")],
         "tags": tags,
     }
     if t.image:
-        inst["ami"] = escape(t.image)
+        inst["ami"] = t.image
     else:
         data["aws_ami"] = {
             "fcos": {
@@ -275,7 +290,7 @@ def _aws(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
         }
         inst["ami"] = _ref("data.aws_ami.fcos.id")
     if t.ssh_keys:
-        inst["key_name"] = escape(t.ssh_keys[0])
+        inst["key_name"] = t.ssh_keys[0]
     res["aws_security_group"] = {"host": {"name": name, "description": f"{name}: HTTP, HTTPS and HTTP/3 in", "tags": tags}}
     ingress: dict[str, Any] = {}
     for label, proto, port in ports:
@@ -323,7 +338,7 @@ def _aws(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
 
 
 def _local(t: Target, name: str, ignition_text: str, project_dir: str) -> dict[str, Any]:
-    values = {"dir": shlex.quote(project_dir), "name": shlex.quote(name)}
+    values = {"dir": shell_word(project_dir), "name": shell_word(name)}
     up = t.local.up.format_map(values)
     down = t.local.down.format_map(values)
     return {
@@ -331,15 +346,15 @@ def _local(t: Target, name: str, ignition_text: str, project_dir: str) -> dict[s
             "terraform_data": {
                 "host": {
                     "triggers_replace": hashlib.sha256(ignition_text.encode("utf-8")).hexdigest(),
-                    "input": {"name": name, "down": escape(down)},
+                    "input": {"name": name, "down": down},
                     "provisioner": [
-                        {"local-exec": {"command": escape(up)}},
-                        {"local-exec": {"when": "destroy", "command": "${self.input.down}"}},
+                        {"local-exec": {"command": up}},
+                        {"local-exec": {"when": "destroy", "command": Expr("${self.input.down}")}},
                     ],
                 }
             }
         },
-        "output": {"name": {"value": "${terraform_data.host.output.name}"}},
+        "output": {"name": {"value": Expr("${terraform_data.host.output.name}")}},
     }
 
 
@@ -356,7 +371,7 @@ def render(target: Target, ignition_text: str, name: str, project_dir: str = "."
     if target.provider == "local":
         tf: dict[str, Any] = {"//": f"hostform: {name} on the local target", "terraform": {"required_version": ">= 1.4"}}
         tf.update(_local(target, label, ignition_text, project_dir))
-        return Rendered(tf, Report(), "", "local")
+        return Rendered(_escaped(tf), Report(), "", "local")
     fitted = fit_user_data(ignition_text, target.provider, target.user_data_url)
     if fitted.report.is_fatal():
         return Rendered({}, fitted.report, "", fitted.how)
@@ -366,4 +381,4 @@ def render(target: Target, ignition_text: str, name: str, project_dir: str = "."
     # Empty on purpose: the provider reads its credentials from the environment.
     tf["provider"] = {local: {"region": target.region} if target.provider == "aws" else {}}
     tf.update(body)
-    return Rendered(tf, fitted.report, fitted.user_data, fitted.how)
+    return Rendered(_escaped(tf), fitted.report, fitted.user_data, fitted.how)

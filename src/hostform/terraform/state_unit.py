@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hostform.escape import shell_word, unit_word
+
 __all__ = [
     "DIRS_SERVICE",
     "PREPARE_SERVICE",
@@ -80,13 +82,16 @@ def device_unit_name(device: str) -> str:
 
 
 def _prepare_script(device: str, fs: str, label: str) -> str:
-    # One line for ExecStart; `$$` is a literal `$` for systemd.
-    mkfs = f"mkfs.{fs} -q -L {label} {device}" if fs == "ext4" else f"mkfs.xfs -q -L {label} {device}"
+    """The shell script of the prepare unit; every value in it is a :func:`~hostform.escape.shell_word`."""
+    dev = shell_word(device)
+    keep = shell_word(f"{device} already has a file system: keeping it")
+    fail = shell_word(f"blkid -p {device} failed (exit ") + '"$rc"' + shell_word("): not touching it")
+    make = shell_word(f"{device} is blank: making an {fs} file system")
     return (
-        f"blkid -p {device} >/dev/null 2>&1; rc=$$?; "
-        f'if [ $$rc -eq 0 ]; then echo "{device} already has a file system: keeping it"; exit 0; fi; '
-        f'if [ $$rc -ne 2 ]; then echo "blkid -p {device} failed (exit $$rc): not touching it" >&2; exit 1; fi; '
-        f'echo "{device} is blank: making an {fs} file system"; exec {mkfs}'
+        f"blkid -p {dev} >/dev/null 2>&1; rc=$?; "
+        f"if [ $rc -eq 0 ]; then echo {keep}; exit 0; fi; "
+        f"if [ $rc -ne 2 ]; then echo {fail} >&2; exit 1; fi; "
+        f"echo {make}; exec mkfs.{fs} -q -L {shell_word(label)} {dev}"
     )
 
 
@@ -94,8 +99,8 @@ def state_units(device: str, path: str = "/var/mnt/state", fs: str = "ext4", lab
     """The units that prepare and mount ``device`` on ``path`` (see the module docstring)."""
     if fs not in _FS:
         raise ValueError(f"unsupported file system {fs!r}; one of {_FS}")
-    if not device.startswith("/dev/") or any(c.isspace() or c in "'\"\\;$`" for c in device + path):
-        raise ValueError("device must be a /dev/ path, and neither it nor the mount path may hold spaces or quotes")
+    if not device.startswith("/dev/") or any(c.isspace() or c in "'\"\\;$`%" for c in device + path):
+        raise ValueError("device must be a /dev/ path, and neither it nor the mount path may hold spaces, quotes, '%', '$' or ';'")
     dev_unit = device_unit_name(device)
     mount = mount_unit_name(path)
     wait = StateUnit(
@@ -116,7 +121,7 @@ def state_units(device: str, path: str = "/var/mnt/state", fs: str = "ext4", lab
         "Type=oneshot\n"
         "RemainAfterExit=yes\n"
         "TimeoutStartSec=infinity\n"
-        f"ExecStart=/bin/sh -c '{_prepare_script(device, fs, label)}'\n",
+        f"ExecStart=/bin/sh -c {unit_word(_prepare_script(device, fs, label))}\n",
         None,
     )
     mount_unit = StateUnit(
