@@ -35,12 +35,9 @@ def main(argv: list[str]) -> int:
     bundle = build_bundle(d)
     if not bundle.report.is_fatal() and bundle.ignition is not None:
         bundle.report.merge(run_checks(bundle))
-    prefix = "" if str(d) in (".", "") else str(d).rstrip("/") + "/"
-    for diag in bundle.report:
-        f = diag.file
-        if f and not f.startswith("/") and not f.startswith(prefix):
-            diag = diag.located(prefix + f, diag.line, diag.col, diag.length)
-        sys.stderr.write(diag.format() + "\n")
+    from hostform.cli._findings import write_findings
+
+    write_findings(bundle.report, sys.stderr, d)
     if bundle.report.is_fatal(args.strict) or bundle.ignition_text is None:
         n = len(bundle.report.errors)
         sys.stderr.write(f"hostform build: failed ({n} error(s)); nothing written\n")

@@ -117,7 +117,9 @@ def main(argv: list[str]) -> int:
     if args.format == "json":
         sys.stdout.write(to_json(entries))
     else:
-        sys.stdout.write("".join(d.format() + "\n" for d in entries))
+        from hostform.cli._findings import write_findings
+
+        write_findings(entries, sys.stdout, dir, show_dir=False)
         ne, nw = len(report.errors), len(report.warnings)
         if ne or nw:
             sys.stderr.write(f"{ne} error{'s' * (ne != 1)}, {nw} warning{'s' * (nw != 1)}\n")
