@@ -23,7 +23,7 @@ services:
   app:
     image: ghcr.io/example/app:1.2
     env: {PASSWORD: hunter2}
-    env_files: [app.env]
+    env_files: [{file: app.env, embed: true}]
   web:
     image: ghcr.io/example/web:1
     port: 8080

@@ -62,9 +62,13 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "HF011": (
         "host-invalid-value",
-        "The value is not allowed for this key: not one of the listed choices, "
-        "out of range, a malformed name, path or port, or given twice. "
-        "docs/host-file.md describes every key.",
+        "The value is not allowed for this key: not one of the listed choices, out "
+        "of range, too long, a malformed name, path, port, duration or calendar "
+        "event, given twice, or it holds a character no destination can carry (a "
+        "line break, NUL or other control character: the column points at it). "
+        "Each key accepts what its consumer reads literally (systemd, podman, Caddy, "
+        "Terraform), so that what you declare is exactly what runs; "
+        "docs/host-file.md says what every key accepts.",
     ),
     "HF012": (
         "image-not-qualified",
@@ -140,6 +144,33 @@ CODES: dict[str, tuple[str, str]] = {
         "different directories on the state disk. If the services should share "
         "the data, spell the name the same way; otherwise pick clearly "
         "different names.",
+    ),
+    "HF023": (
+        "host-unknown-key",
+        "The key is not one hostform.yaml has at this place, so the build stops: a "
+        "misspelt key (`site:` for `sites:`, `volume:` for `volumes:`, `tsl:` for "
+        "`tls:`) would otherwise silently drop what it meant. The message suggests the "
+        "key you probably meant, or where that key belongs. Keys of your own (notes, "
+        "anchors for YAML aliases) start with `x-` and are ignored; `hostform schema` "
+        "lists every key.",
+    ),
+    "HF024": (
+        "port-opened",
+        "The service publishes a port on all of the VM's addresses, so the target's "
+        "firewall opens it to the internet (the rule named in the message). That is "
+        "what a public service such as a game server or an SMTP relay needs, and "
+        "what a database must never have. To reach a port only from the VM itself, "
+        "bind it to the loopback address: `publish: [\"127.0.0.1:5432:5432\"]`. Web "
+        "sites need no `publish` at all: Caddy reaches services over the podman network.",
+    ),
+    "HF025": (
+        "state-on-root-disk",
+        "The host has sites or volumes but no state volume (`target.state_volume: "
+        "false`): Caddy's certificates and the services' volumes are kept on the root "
+        "disk, which is replaced with the VM at every change of the host. Certificates "
+        "are then requested again (Let's Encrypt allows 5 duplicates a week) and volume "
+        "data is lost. Remove `state_volume: false` to keep them on a volume that "
+        "outlives the VM.",
     ),
     "HF100": (
         "butane-invalid",

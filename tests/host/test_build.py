@@ -152,7 +152,7 @@ services:
     command: [serve, --port, "9000"]
     entrypoint: /bin/app
     env: {A: 1, B: "two words 100%"}
-    env_files: [app.env, /etc/app/extra.env]
+    env_files: [{file: app.env, embed: true}, /etc/app/extra.env]
     secrets: [token, {name: db, env: DB_PASSWORD}, {name: token, target: /run/tok}]
     volumes: {data: /var/lib/app}
     port: 9000
@@ -178,7 +178,7 @@ tls: {email: a@example.org, ca: staging}
 secrets:
   token: {}
   db: {file: db.txt, embed: true}
-access: {ssh_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB me"]}
+access: {ssh_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me"]}
 quadlets: [extra.container]
 butane: [extra.bu]
 """

@@ -23,7 +23,7 @@ name: h
 services:
   app:
     image: ghcr.io/example/app:1.2
-    env_files: [{env}]
+    env_files: [{{file: {env}, embed: true}}]
 quadlets: [{quadlet}]
 butane: [{bu}]
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hostform.host.load import load_text, qualified_image
+from hostform.host.load import load_text
 from hostform.host.schema import HOST
 
 FULL = """\
@@ -17,7 +17,7 @@ services:
     command: [serve, --port, "9000"]
     entrypoint: /bin/app
     env: {A: 1, B: "two words", C: true}
-    env_files: [app.env, /etc/app/extra.env]
+    env_files: [{file: app.env, embed: true}, /etc/app/extra.env]
     secrets: [token, {name: db, env: DB_PASSWORD}]
     volumes: {data: /var/lib/app}
     port: 9000
@@ -29,6 +29,7 @@ services:
     auto_update: false
     pod: grp
     read_only: true
+    labels: {app.kind: web}
     extra: {ShmSize: 64m}
 sites:
   app.example.org: {service: app, port: 9000, aliases: [www.example.org], encode: [zstd, gzip]}
@@ -38,7 +39,7 @@ state: {size: 20GiB, device: /dev/sdb, path: /var/mnt/data, format: xfs}
 secrets:
   token: {}
   db: {file: db.txt, embed: true}
-access: {ssh_keys: ["ssh-ed25519 AAAA me"]}
+access: {ssh_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me"]}
 network: net1
 quadlets: [extra.container]
 butane: [extra.bu]
@@ -76,7 +77,7 @@ def test_every_key_loads():
     assert s.volumes == (("data", "/var/lib/app"),)
     assert s.health.cmd == ("app", "ping") and s.health.retries == 5
     assert (s.memory, s.cpus, s.user, s.restart, s.auto_update, s.pod, s.read_only) == ("512m", "0.5", "1000:1000", "always", False, "grp", True)
-    assert s.extra == (("ShmSize", "64m"),)
+    assert s.extra == (("ShmSize", "64m"),) and s.labels == (("app.kind", "web"),)
     site = h.sites[0]
     assert (site.address, site.service, site.port, site.aliases, site.encode) == ("app.example.org", "app", 9000, ("www.example.org",), ("zstd", "gzip"))
     assert (h.tls.email, h.tls.ca) == ("a@example.org", "internal")
@@ -88,7 +89,7 @@ def test_every_key_loads():
     assert [(r.name, r.ttl) for r in t.dns.records] == [("", 300), ("www", 60)]
     assert (t.user_data_url, t.provider_version, t.local.up) == ("https://example.org/full.ign", ">= 5.60", "true {dir}")
     assert [(x.name, x.file, x.embed) for x in h.secrets] == [("db", "db.txt", True), ("token", None, False)]
-    assert h.access.ssh_keys == ("ssh-ed25519 AAAA me",)
+    assert h.access.ssh_keys == ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me",)
     assert h.quadlets == ("extra.container",) and h.butane == ("extra.bu",)
 
 
@@ -165,7 +166,7 @@ def test_defaults():
         ("name: h\nsites: {a.org: nope}\n", "HF013", 2, 16),
         ("name: h\nservices:\n  a: {image: docker.io/x/y:1}\nsites: {a.org: a}\n", "HF014", 4, 16),
         ("name: h\nsecrets:\n  s: {file: s.txt}\n", "HF015", 3, 13),
-        ("name: h\nnmae: x\n", "HF003", 2, 1),
+        ("name: h\nnmae: x\n", "HF023", 2, 1),
         ("name: Bad_Name\n", "HF011", 1, 7),
         ("name: h\nname: g\n", "HF011", 2, 1),
         ("name: h\nservices:\n  a:\n    image: docker.io/x/y:1\n    image: docker.io/x/z:1\n", "HF011", 5, 5),
@@ -184,23 +185,32 @@ def test_errors_are_located(text, code, line, col):
 def test_unknown_key_suggests():
     ld = load_text("name: h\nservices:\n  a: {image: docker.io/x/y:1, imgae: z}\n")
     assert "did you mean 'image'" in ld.report.format()
-    assert ld.host is not None  # a warning only
+    assert ld.host is None  # an error: a typo must not silently drop what it meant
 
 
 @pytest.mark.parametrize(
-    "image,ok",
+    "image,code",
     [
-        ("docker.io/library/caddy:2", True),
-        ("ams.vultrcr.com/lthms/www/soap.coffee:live", True),
-        ("localhost:5000/app", True),
-        ("localhost/app:1", True),
-        ("caddy:2", False),
-        ("library/caddy", False),
-        ("ghcr.io/x/y@sha256:" + "a" * 64, True),
+        ("docker.io/library/caddy:2", None),
+        ("ams.vultrcr.com/lthms/www/soap.coffee:live", None),
+        ("localhost:5000/app:1", None),
+        ("localhost/app:1", None),
+        ("ghcr.io/x/y@sha256:" + "a" * 64, None),
+        ("ghcr.io/x/y:1@sha256:" + "a" * 64, None),
+        ("caddy:2", "HF012"),
+        ("library/caddy:2", "HF012"),
+        ("localhost:5000/app", "HF012"),  # no tag: what would auto-update follow?
+        ("ghcr.io/x/y", "HF012"),
+        ("ghcr.io/X/y:1", "HF011"),  # repository names are lower case
+        ("ghcr.io/x/y:1\n", "HF011"),
+        ("ghcr.io/x/y:1 ", "HF011"),
     ],
 )
-def test_qualified_image(image, ok):
-    assert qualified_image(image) is ok
+def test_image_references(image, code):
+    from hostform.host.values import image as check
+
+    p = check(image, {})
+    assert (p.code if p else None) == code
 
 
 def _svc(name: str, extra: str) -> str:

@@ -25,7 +25,7 @@ def test_hf019_quiet_when_podman_has_notify_healthy(tmp_path):
 
 
 def test_hf020_break_glass_ssh_key_is_reported(tmp_path):
-    found = _codes(tmp_path, access="access: {ssh_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5i me@laptop']}\n")
+    found = _codes(tmp_path, access="access: {ssh_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me@laptop']}\n")
     assert [c for c, _ in found if c == "HF020"] == ["HF020"]
     assert not _sshd_masked(build_bundle(tmp_path))
 

@@ -21,7 +21,7 @@ services:
     port: 80                      # where the service listens in the container
     health: {{http: /}}             # lets auto-update roll back a bad image
     # env: {{GREETING: hello}}
-    # env_files: [web.env]        # a file of this directory, embedded (mode 0600)
+    # env_files: [{{file: web.env, embed: true}}]   # embed: written in clear into the Ignition
     # secrets: [db-password]      # see `secrets` below
     # volumes: {{data: /var/lib/web}}   # on the state disk, survives the VM
     # publish: ["2222:22"]

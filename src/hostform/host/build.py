@@ -229,7 +229,8 @@ def report_text(bundle: Bundle, written: list[tuple[str, bytes, int]]) -> str:
         for sp in host.sites:
             lines.append(f"site {sp.address} -> {sp.service}:{sp.port}")
         if host.sites:
-            lines.append(f"tls: {host.tls.ca} CA; certificates on the state disk ({host.state.path}/caddy/data)")
+            disk = "state disk" if host.state.volume else "root disk: no state volume, lost with the VM"
+            lines.append(f"tls: {host.tls.ca} CA; certificates on the {disk} ({host.state.path}/caddy/data)")
         lines.append(f"updates: {host.updates.schedule if host.updates.enabled else 'off'}")
         lines.append("access: " + ("break-glass SSH keys" if host.access.ssh_keys else "none (sshd masked)"))
         st = host.state

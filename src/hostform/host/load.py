@@ -2,30 +2,38 @@
 
 Two passes, as Butane does:
 
-1. *shape*: walk the YAML tree with the schema table (:mod:`.schema`):
-   types, unknown keys, required keys, enums, patterns and ranges. The result
-   is plain data plus ``positions``, a map from a data path
+1. *shape*: :class:`_Walker` applies the schema table (:mod:`.schema`) to the
+   YAML tree, the one place where keys and values are checked: types, unknown
+   keys (``x-`` keys are the user's own), required keys, enums, full-match
+   patterns, ranges, lengths, control characters and the named checks of
+   :mod:`.values`; it fills in defaults and counts alias expansions as go-yaml
+   does. The result is plain data plus ``positions``, a map from a data path
    (``("services", "live", "port")``) to the ``(line, col)`` of its value.
-2. *meaning*: build the model and check what spans keys (a site naming a
-   service that does not exist, a secret written in clear, ...). These
-   checks report paths; positions are attached from ``positions`` at the end.
+2. *meaning*: build the model and check only what spans keys (a site naming a
+   service that does not exist, a secret written in clear, two services on one
+   host port, ...). These checks report paths; positions are attached from
+   ``positions`` at the end.
 
 Nothing here raises on bad input: every problem becomes a diagnostic in the
-returned report (``HF001``: YAML syntax, ``HF002``: type, ``HF003``: unknown
-key, ``HF01x``: host-file rules; see ``hostform explain``).
+returned report (``HF001``: YAML syntax, ``HF002``: type, ``HF023``: unknown
+key, ``HF01x``/``HF02x``: host-file rules; see ``hostform explain``).
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from hostform.diagnostics import Diagnostic, Report
+from hostform.escape import forbidden_char
 from hostform.host import model as m
-from hostform.host.schema import HOST, Key
+from hostform.host.schema import EXTENSION_PREFIX, HOST, Key
+from hostform.host.values import CHECKS
+from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, VERSIONS
 
-__all__ = ["Loaded", "load_text", "load_file", "qualified_image", "NOTIFY_HEALTHY_SINCE"]
+__all__ = ["Loaded", "load_text", "load_file", "NOTIFY_HEALTHY_SINCE"]
 
 _BAD = object()
 
@@ -55,20 +63,97 @@ class Loaded:
         return self.positions.get((), (1, 1))
 
 
+class _TooMuch(Exception):
+    """The host file expands (through aliases) to more values than it may; ``args[0]``: the alias followed last."""
+
+
 class _Walker:
-    def __init__(self, file: str) -> None:
+    """Applies the schema (:mod:`.schema`) to the YAML tree: the one place keys and values are checked."""
+
+    def __init__(self, file: str, text: str = "", context: dict[str, Any] | None = None) -> None:
         self.file = file
+        self.lines = text.split("\n") if text else []
+        self.context = context or {}
         self.report = Report()
         self.positions: dict[tuple, tuple[int, int]] = {}
         self.key_positions: dict[tuple, tuple[int, int]] = {}
+        # go-yaml's limits on aliases (yamlpos.excessive_aliasing), counted as the walk expands them
+        self.decoded = 0
+        self.aliased = 0
+        self.alias_depth = 0
+        self.active: list[Any] = []  # the anchored nodes being expanded
+        self.following: list[Any] = []  # the alias occurrences that led there
 
-    def err(self, code: str, msg: str, node: Any, path: tuple, severity: str = "error") -> None:
-        line = getattr(node, "line", 1) or 1
-        col = getattr(node, "column", 1) or 1
-        self.report.add(Diagnostic(severity, code, msg, path, self.file, line, col))
+    def err(self, code: str, msg: str, node: Any, path: tuple, severity: str = "error", at: tuple[int, int] | None = None) -> None:
+        line, col = at if at is not None else ((getattr(node, "line", 1) or 1), (getattr(node, "column", 1) or 1))
+        self.report.add(Diagnostic(severity, code, msg, path, self.file, line, col, 1 if at is not None else 0))
 
     def where(self, path: tuple) -> str:
         return ".".join(str(p) for p in path) or "the host file"
+
+    # -- aliases: every node the walk reaches counts, as in go-yaml's decoder
+    def enter(self, node: Any) -> Any:
+        from hostform.yamlpos import excessive_aliasing
+
+        self.decoded += 1
+        if self.alias_depth:
+            self.aliased += 1
+        if excessive_aliasing(self.decoded, self.aliased):
+            raise _TooMuch(self.following[-1] if self.following else node)
+        return node
+
+    def follow(self, node: Any, key: Key, path: tuple, fn: Any) -> Any:
+        """``fn(node, key, path)``, through an alias when ``node`` is one."""
+        if node is None or node.alias is None:
+            return fn(node, key, path)
+        target = node.alias
+        if any(a is target for a in self.active):
+            self.err("HF001", f"{self.where(path)}: the anchor '{node.alias_name}' contains itself", node, path)
+            return _BAD
+        self.active.append(target)
+        self.following.append(node)
+        self.alias_depth += 1
+        try:
+            return fn(node, key, path)
+        finally:
+            self.alias_depth -= 1
+            self.active.pop()
+            self.following.pop()
+
+    # -- where a character of a scalar is in the text (for the caret)
+    def char_at(self, node: Any, index: int) -> tuple[int, int]:
+        line, col = node.line, node.column
+        value = node.value
+        style = node.style
+        if style == "" and "\n" not in value[:index]:
+            return line, col + index
+        src = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if style in ("'", '"') and col - 1 < len(src):
+            # walk the source after the opening quote, one decoded character at a time
+            i, n = col, 0  # i: 0-based source index of the next character
+            while i < len(src) and n < index:
+                if style == '"' and src[i] == "\\":
+                    i += {"x": 4, "u": 6, "U": 10}.get(src[i + 1 : i + 2], 2)
+                elif style == "'" and src.startswith("''", i):
+                    i += 2
+                else:
+                    i += 1
+                n += 1
+            if n == index and i <= len(src):
+                return line, i + 1
+            return line, col
+        if style == "|":
+            k = value.count("\n", 0, index)
+            first = line + 1
+            # the block's indentation: that of its first line with content
+            indent = 0
+            for text in self.lines[first - 1 :]:
+                if text.strip():
+                    indent = len(text) - len(text.lstrip(" "))
+                    break
+            start = value.rfind("\n", 0, index) + 1
+            return first + k, indent + (index - start) + 1
+        return line, col
 
     # -- scalars
     def scalar_text(self, node: Any, key: Key, path: tuple, allow_bool: bool) -> Any:
@@ -99,33 +184,56 @@ class _Walker:
             "objlist": "a list",
         }.get(key.kind, key.kind)
 
+    def text(self, v: str, node: Any, key: Key, path: tuple, what: str | None = None, noun: str = "this key") -> bool:
+        """The checks every string of the host file passes: characters, length, enum, pattern, named check."""
+        what = what or self.where(path)
+        i = forbidden_char(v, allow_tab=key.text)
+        if i >= 0:
+            self.err("HF011", f"{what}: {_char_name(v[i])} is not allowed; {noun} accepts {_accepts(key)}", node, path, at=self.char_at(node, i))
+            return False
+        if len(v) > key.max_len:
+            self.err("HF011", f"{what}: {_shown(v)} is {len(v)} characters long; at most {key.max_len}", node, path, at=self.char_at(node, key.max_len))
+            return False
+        if key.enum:
+            if v not in key.enum:
+                hint = _close(v, list(key.enum))
+                self.err("HF011", f"{what}: {_shown(v)} is not one of {', '.join(key.enum)}" + (f" (did you mean {hint!r}?)" if hint else ""), node, path)
+                return False
+            return True
+        if key.pattern and not re.fullmatch(key.pattern, v):
+            self.err("HF011", f"{what}: {_shown(v)} is not valid: {_accepts(key)}", node, path)
+            return False
+        if key.check:
+            p = CHECKS[key.check](v, self.context)
+            if p is not None:
+                joined = " " if p.message.startswith(("is ", "has ", "must ")) else ": "
+                at = self.char_at(node, p.index) if p.index is not None else None
+                self.err(p.code, f"{what}: {_shown(v)}{joined}{p.message}", node, path, at=at)
+                return False
+        return True
+
     def value(self, node: Any, key: Key, path: tuple) -> Any:
         if node is None or (node.kind == "scalar" and node.tag == "!!null"):
             return None
+        return self.follow(node, key, path, self._value)
+
+    def _value(self, node: Any, key: Key, path: tuple) -> Any:
+        self.enter(node)
         self.positions[path] = (node.line, node.column)
         k = key.kind
         if k == "str":
             v = self.scalar_text(node, key, path, False)
-            if v is _BAD:
-                return v
-            if key.enum and v not in key.enum:
-                self.err("HF011", f"{self.where(path)}: {v!r} is not one of {', '.join(key.enum)}", node, path)
-                return _BAD
-            if key.pattern and not re.search(key.pattern, v):
-                self.err("HF011", f"{self.where(path)}: {v!r} is not valid ({key.doc.split('.')[0].lower()})", node, path)
+            if v is _BAD or not self.text(v, node, key, path):
                 return _BAD
             return v
         if k == "scalar":
-            return self.scalar_text(node, key, path, True)
+            v = self.scalar_text(node, key, path, True)
+            if v is _BAD or not self.text(v, node, key, path):
+                return _BAD
+            return v
         if k == "num":
             v = self.scalar_text(node, key, path, False)
-            if v is _BAD:
-                return v
-            try:
-                if float(v) <= 0:
-                    raise ValueError
-            except ValueError:
-                self.err("HF011", f"{self.where(path)}: {v!r} is not a positive number", node, path)
+            if v is _BAD or not self.text(v, node, key, path):
                 return _BAD
             return v
         if k == "int":
@@ -139,7 +247,7 @@ class _Walker:
             except yamlpos.YAMLError:
                 iv = None
             if not isinstance(iv, int):
-                self.err("HF002", f"{self.where(path)}: {node.value!r} is not an integer", node, path)
+                self.err("HF002", f"{self.where(path)}: {_shown(node.value)} is not an integer", node, path)
                 return _BAD
             if (key.minimum is not None and iv < key.minimum) or (key.maximum is not None and iv > key.maximum):
                 self.err("HF011", f"{self.where(path)}: {iv} is not in {key.minimum}-{key.maximum if key.maximum is not None else '...'}", node, path)
@@ -151,82 +259,111 @@ class _Walker:
                 return _BAD
             return node.value.lower() == "true"
         if k in ("strlist", "command"):
+            assert key.item is not None
             if node.kind == "scalar":
                 v = self.scalar_text(node, key, path, False)
                 if v is _BAD:
                     return v
-                return v.split() if k == "command" else [v]
+                if k == "strlist":
+                    return [v] if self.text(v, node, key.item, path) else _BAD
+                words = _shell_split(v)
+                if isinstance(words, str):
+                    self.err("HF011", f"{self.where(path)}: {_shown(v)}: {words} (or give the command as a list of arguments)", node, path)
+                    return _BAD
+                ok = all(self.text(w, node, key.item, path, f"{self.where(path)}: the argument {_shown(w)} of") for w in words)
+                return words if ok else _BAD
             if node.kind != "sequence":
                 self.err("HF002", f"{self.where(path)}: expected {self._expect(key)}, found a {node.kind}", node, path)
                 return _BAD
             out = []
             for i, item in enumerate(node.items):
-                v = self.value(item, Key(key.name, "str", key.doc), path + (i,))
+                v = self.value(item, key.item, path + (i,))
                 if v is None:
                     self.err("HF002", f"{self.where(path + (i,))}: empty list item", item, path + (i,))
                     v = _BAD
                 out.append(v)
             return _BAD if _BAD in out else out
         if k == "strmap":
+            assert key.item is not None
             pairs = self.mapping(node, key, path)
             if pairs is _BAD:
                 return _BAD
             out2: dict[str, Any] = {}
             for name, _kn, vn in pairs:
-                v = self.value(vn, Key(name, "scalar", key.doc), path + (name,))
+                v = self.value(vn, key.item, path + (name,))
                 if v is None:
                     v = ""
                 out2[name] = v
             return _BAD if _BAD in out2.values() else out2
-        if k in ("obj", "objmap", "objlist"):
-            if k == "objmap":
-                pairs = self.mapping(node, key, path)
-                if pairs is _BAD:
-                    return _BAD
-                out3: dict[str, Any] = {}
-                for name, _kn, vn in pairs:
-                    out3[name] = self.obj(vn, key, path + (name,))
-                return out3
-            if k == "objlist":
-                if node.kind != "sequence":
-                    self.err("HF002", f"{self.where(path)}: expected a list, found a {node.kind}", node, path)
-                    return _BAD
-                return [self.obj(item, key, path + (i,)) for i, item in enumerate(node.items)]
-            return self.obj(node, key, path)
+        if k == "objmap":
+            pairs = self.mapping(node, key, path)
+            if pairs is _BAD:
+                return _BAD
+            out3: dict[str, Any] = {}
+            for name, _kn, vn in pairs:
+                out3[name] = self.obj(vn, key, path + (name,))
+            return out3
+        if k == "objlist":
+            if node.kind != "sequence":
+                if node.kind == "scalar" and key.short:
+                    return [self.obj(node, key, path + (0,))]
+                self.err("HF002", f"{self.where(path)}: expected a list, found a {node.kind}", node, path)
+                return _BAD
+            return [self.obj(item, key, path + (i,)) for i, item in enumerate(node.items)]
+        if k == "obj":
+            return self._obj(node, key, path)
         raise AssertionError(k)  # pragma: no cover
 
     def mapping(self, node: Any, key: Key, path: tuple) -> Any:
+        """(name, key node, value node) of a mapping; names of an objmap/strmap are checked with ``key.names``."""
         if node.kind != "mapping":
             self.err("HF002", f"{self.where(path)}: expected {self._expect(key)}, found {_found(node)}", node, path)
             return _BAD
         seen: set[str] = set()
         out = []
+        bad = False
         for kn, vn in node.items:
             if kn.kind != "scalar" or kn.tag == "!!null" or kn.value == "<<":
                 self.err("HF002", f"{self.where(path)}: keys must be plain names", kn, path)
+                bad = True
                 continue
             name = kn.value
             if name in seen:
-                self.err("HF011", f"{self.where(path)}: key {name!r} is given twice", kn, path + (name,))
+                self.err("HF011", f"{self.where(path)}: key {_shown(name)} is given twice", kn, path + (name,))
+                bad = True
                 continue
             seen.add(name)
             self.key_positions[path + (name,)] = (kn.line, kn.column)
+            if key.names is not None:
+                self.enter(kn)
+                self.positions.setdefault(path + (name,), (kn.line, kn.column))
+                if not self.text(name, kn, key.names, path + (name,), self.where(path), noun=f"a name in {key.name}"):
+                    bad = True
+                    continue
             out.append((name, kn, vn))
-        return out
+        return _BAD if bad and key.kind == "strmap" else out
 
     def obj(self, node: Any, key: Key, path: tuple) -> Any:
+        if node is None or (node.kind == "scalar" and node.tag == "!!null"):
+            return self._obj(None, key, path)
+        return self.follow(node, key, path, self._obj)
+
+    def _obj(self, node: Any, key: Key, path: tuple) -> Any:
         if node is None or (node.kind == "scalar" and node.tag == "!!null"):
             if any(f.required for f in key.fields):
                 req = next(f.name for f in key.fields if f.required)
                 self.err("HF010", f"{self.where(path)}: missing required key {req!r}", node, path)
                 return _BAD
-            return {}
+            return self.defaults(key, {})
+        self.enter(node)
         self.positions[path] = (node.line, node.column)
         if node.kind == "scalar" and key.short:
             f = key.field(key.short)
             assert f is not None
             v = self.value(node, f, path + (key.short,))
-            return _BAD if v is _BAD else {key.short: v}
+            if v is _BAD:
+                return _BAD
+            return self.defaults(key, {key.short: v})
         pairs = self.mapping(node, key, path)
         if pairs is _BAD:
             return _BAD
@@ -235,12 +372,15 @@ class _Walker:
         for name, kn, vn in pairs:
             f = key.field(name)
             if f is None:
-                hint = _close(name, [x.name for x in key.fields])
-                self.err("HF003", f"{self.where(path)}: unknown key {name!r}" + (f" (did you mean {hint!r}?)" if hint else ""), kn, path + (name,), "warning")
+                if name.startswith(EXTENSION_PREFIX):
+                    continue  # the user's own
+                where = f"{self.where(path)}: unknown key" if path else "unknown top-level key"
+                self.err("HF023", f"{where} {_shown(name)}{_unknown_hint(name, key, path)}", kn, path + (name,))
+                bad = True
                 continue
             if vn is not None:
                 self.positions.setdefault(path + (name,), (vn.line, vn.column))
-            v = self.value(vn, f, path + (name,))
+            v = self.value(vn, f, path + (name,)) if f.kind not in ("obj",) else self.obj(vn, f, path + (name,))
             if v is _BAD or (isinstance(v, dict) and _BAD in v.values()) or (isinstance(v, list) and _BAD in v):
                 bad = True
                 continue
@@ -250,7 +390,77 @@ class _Walker:
             if f.required and f.name not in out and not bad:
                 self.err("HF010", f"{self.where(path)}: missing required key {f.name!r}", node, path)
                 bad = True
-        return _BAD if bad else out
+        return _BAD if bad else self.defaults(key, out)
+
+    @staticmethod
+    def defaults(key: Key, out: dict[str, Any]) -> dict[str, Any]:
+        """``out`` with every missing field that has a default filled in (objects: their own defaults)."""
+        for f in key.fields:
+            if f.name in out:
+                continue
+            if f.default is not None:
+                out[f.name] = f.default
+            elif f.implied:
+                out[f.name] = _Walker.defaults(f, {})
+        return out
+
+
+def _shown(v: str) -> str:
+    """A value as messages quote it: repr, shortened when long."""
+    return repr(v) if len(v) <= 60 else repr(v[:40]) + f"... ({len(v)} characters)"
+
+
+_CHAR_NAMES = {"\n": "a line break", "\r": "a carriage return", "\x00": "a NUL character", "\t": "a tab",
+               "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)", "\x7f": "a DEL character"}
+
+
+def _char_name(c: str) -> str:
+    if c in _CHAR_NAMES:
+        return _CHAR_NAMES[c]
+    if "\ud800" <= c <= "\udfff":
+        return "a byte that is not UTF-8"
+    return f"the control character U+{ord(c):04X}"
+
+
+def _accepts(key: Key) -> str:
+    if key.enum:
+        return "one of " + ", ".join(key.enum)
+    return key.accepts or "text on one line"
+
+
+def _key_parents() -> dict[str, list[str]]:
+    from hostform.host.schema import all_keys
+
+    out: dict[str, list[str]] = {}
+    for shown, k in all_keys():
+        parent = shown.rsplit(".", 1)[0] if "." in shown else ""
+        out.setdefault(k.name, []).append(parent or "the top level")
+    return out
+
+
+def _unknown_hint(name: str, key: Key, path: tuple) -> str:
+    hint = _close(name, [x.name for x in key.fields])
+    if hint:
+        return f" (did you mean {hint!r}?)"
+    parents = _key_parents()
+    near = name if name in parents else _close(name, list(parents))
+    if near:
+        where = " and ".join(sorted(set(parents[near]))[:3])
+        return f" (`{near}` is a key of {where}); keys of your own start with 'x-'"
+    return "; keys of your own start with 'x-'"
+
+
+def _shell_split(s: str) -> list[str] | str:
+    """Words of ``s`` as a POSIX shell splits them (quotes and backslashes; nothing expanded); a message if it cannot."""
+    import shlex
+
+    lex = shlex.shlex(s, posix=True, punctuation_chars=False)
+    lex.whitespace_split = True
+    lex.commenters = ""
+    try:
+        return list(lex)
+    except ValueError as e:
+        return f"cannot be split into words: {str(e).lower()}"
 
 
 def _found(node: Any) -> str:
@@ -260,28 +470,39 @@ def _found(node: Any) -> str:
 
 
 def _close(word: str, choices: list[str]) -> str | None:
+    """The choice ``word`` is most likely a misspelling of: one or two edits away
+    (a letter added, dropped, changed, or two swapped), or close by difflib's measure."""
+    near = [c for c in choices if _edits(word.lower(), c.lower()) <= (1 if len(c) <= 4 else 2)]
+    if near:
+        return min(near, key=lambda c: (_edits(word.lower(), c.lower()), c))
     import difflib
 
     got = difflib.get_close_matches(word, choices, n=1, cutoff=0.75)
     return got[0] if got else None
 
 
-_QUALIFIED = re.compile(r"^[a-z0-9.-]+(\:[0-9]+)?/[a-z0-9._/-]+(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
-
-
-def qualified_image(image: str) -> bool:
-    """True for ``registry.host[:port]/path[:tag][@digest]`` (the registry has a dot or port, or is localhost)."""
-    if not _QUALIFIED.match(image):
-        return False
-    reg = image.split("/", 1)[0]
-    return "." in reg or ":" in reg or reg == "localhost"
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance (Damerau-Levenshtein without repeated edits of a substring)."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 # ------------------------------------------------------------------ model
 
 
-def _check_publish(services: list[m.Service], add) -> None:
-    """HF021: a published port outside 1-65535, or one host port published twice."""
+def _check_publish(services: list[m.Service], sites: bool, add) -> None:
+    """HF021: a published port outside 1-65535, or one host port published twice;
+    80 and 443 are Caddy's when there are sites; HF024: a port opened to the internet."""
     taken: dict[tuple[int, str], list[tuple[str, str, str]]] = {}  # (host port, proto) -> (ip, service, value)
     for s in services:
         for i, p in enumerate(s.publish):
@@ -294,12 +515,21 @@ def _check_publish(services: list[m.Service], add) -> None:
             if bad:
                 add("HF021", f"publish {p!r}: port {bad[0]} is not in 1-65535", path)
                 continue
+            if host in (80, 443) and sites:
+                add("HF011", f"publish {p!r}: ports 80 and 443 are Caddy's (the sites)", path)
+                continue
             wild = ip in ("", "0.0.0.0")
+            clash = False
             for oip, other, ov in taken.get((host, proto), []):
                 if wild or oip in ("", "0.0.0.0") or oip == ip:
                     add("HF021", f"publish {p!r}: host port {host}/{proto} is already published by service {other!r} ({ov!r}); the second container cannot start", path)
+                    clash = True
                     break
             taken.setdefault((host, proto), []).append((ip, s.name, p))
+            if not clash and not ip.startswith("127.") and host not in (80, 443):
+                add("HF024", f"publish {p!r}: service {s.name!r} is reachable from the internet on {host}/{proto} "
+                    f"(the target's firewall rule publish_{host}_{proto} opens it); bind it to 127.0.0.1:{host}:{cont} "
+                    "to keep it on the VM", path, "warning")
 
 
 def _check_volume_names(services: list[m.Service], add) -> None:
@@ -319,94 +549,104 @@ def _check_volume_names(services: list[m.Service], add) -> None:
                 )
 
 
-def _build(raw: dict, rep: Report, add) -> m.Host:  # noqa: C901 - one pass over the keys, in schema order
-    services: list[m.Service] = []
-    for name in sorted(raw.get("services", {})):
-        s = raw["services"][name]
-        path = ("services", name)
-        if s is _BAD:
-            continue
-        if not re.match(r"^[a-z0-9][a-z0-9_.-]*$", name):
-            add("HF011", f"service name {name!r} is not valid: use lower-case letters, digits, '-', '_' and '.'", path)
-            continue
-        if name in RESERVED_NAMES and raw.get("sites"):
-            add("HF011", f"service name {name!r} is taken by the Caddy container hostform adds for the sites", path)
-        image = s["image"]
-        if not qualified_image(image):
-            add("HF012", f"image {image!r} is not fully qualified (registry/name:tag): auto-update and pulls need the registry spelled out (docker.io/library/{image})" if "/" not in image else f"image {image!r} is not fully qualified: the first part must be a registry host (with a dot or a port)", path + ("image",))
-        h = s.get("health")
-        health = None
-        if h is not None:
-            if "http" in h and "cmd" in h:
-                add("HF011", "health: give `http` or `cmd`, not both", path + ("health",))
-            elif "http" not in h and "cmd" not in h:
-                add("HF010", "health: give `http` (a path) or `cmd` (a command)", path + ("health",))
-            elif "http" in h and s.get("port") is None:
-                add("HF010", "health.http needs the service's `port`", path + ("health", "http"))
-            health = m.Health(
-                http=h.get("http"),
-                cmd=tuple(h.get("cmd", ())),
-                interval=h.get("interval", "30s"),
-                timeout=h.get("timeout", "5s"),
-                retries=h.get("retries", 3),
-                start_period=h.get("start_period", "10s"),
-            )
-        uses = []
-        for i, u in enumerate(s.get("secrets", [])):
-            if u is _BAD:
-                continue
-            if "env" in u and "target" in u:
-                add("HF011", "a secret goes to an environment variable (env) or a file (target), not both", path + ("secrets", i))
-            if u["name"] not in raw.get("secrets", {}):
-                add("HF013", f"secret {u['name']!r} is not declared under the top-level `secrets`", path + ("secrets", i, "name"))
-            uses.append(m.SecretUse(u["name"], u.get("env"), u.get("target")))
-        vols = []
-        for vname, target in sorted(s.get("volumes", {}).items()):
-            if not re.match(r"^[a-z0-9][a-z0-9_.-]*$", vname):
-                add("HF011", f"volume name {vname!r} is not valid: use lower-case letters, digits, '-', '_' and '.'", path + ("volumes", vname))
-            if not str(target).startswith("/"):
-                add("HF011", f"volume {vname!r}: the container path {target!r} must be absolute", path + ("volumes", vname))
-            vols.append((vname, str(target)))
-        for i, p in enumerate(s.get("publish", [])):
-            if not re.match(r"^([0-9.]+:)?[0-9]{1,5}:[0-9]{1,5}(/(tcp|udp))?$", p):
-                add("HF011", f"publish {p!r} is not HOST:CONTAINER[/tcp|/udp]", path + ("publish", i))
-            elif p.split("/")[0].split(":")[-2] in ("80", "443") and raw.get("sites"):
-                add("HF011", f"publish {p!r}: ports 80 and 443 are Caddy's (the sites)", path + ("publish", i))
-        for k in s.get("extra", {}):
-            if not re.match(r"^[A-Z][A-Za-z0-9]*$", k):
-                add("HF011", f"extra key {k!r} is not a quadlet key name", path + ("extra", k))
-        res = s.get("resources", {})
-        services.append(
-            m.Service(
-                name=name,
-                image=image,
-                command=tuple(s.get("command", ())),
-                entrypoint=s.get("entrypoint"),
-                env=tuple(sorted(s.get("env", {}).items())),
-                env_files=tuple(s.get("env_files", ())),
-                secrets=tuple(uses),
-                volumes=tuple(vols),
-                port=s.get("port"),
-                publish=tuple(s.get("publish", ())),
-                health=health,
-                memory=res.get("memory"),
-                cpus=res.get("cpus"),
-                user=s.get("user"),
-                restart=s.get("restart", "on-failure"),
-                auto_update=s.get("auto_update", True),
-                pod=s.get("pod"),
-                read_only=s.get("read_only", False),
-                extra=tuple(s.get("extra", {}).items()),
-                source=path,
-            )
-        )
-    _check_publish(services, add)
+def _service(name: str, s: dict, raw: dict, add) -> m.Service:
+    """One service from its checked mapping; cross-key rules of the service reported through ``add``."""
+    path = ("services", name)
+    if name in RESERVED_NAMES and raw.get("sites"):
+        add("HF011", f"service name {name!r} is taken by the Caddy container hostform adds for the sites", path)
+    h = s.get("health")
+    health = None
+    if h is not None:
+        if "http" in h and "cmd" in h:
+            add("HF011", "health: give `http` or `cmd`, not both", path + ("health",))
+        elif "http" not in h and "cmd" not in h:
+            add("HF010", "health: give `http` (a path) or `cmd` (a command)", path + ("health",))
+        elif "http" in h and s.get("port") is None:
+            add("HF010", "health.http needs the service's `port`", path + ("health", "http"))
+        elif "cmd" in h and h["cmd"][0].upper() in ("CMD", "CMD-SHELL", "NONE"):
+            add("HF011", f"health.cmd is the command itself: drop Compose's {h['cmd'][0]!r} (a list runs as it is, "
+                "`[sh, -c, '...']` runs a shell)", path + ("health", "cmd", 0))
+        health = m.Health(h.get("http"), tuple(h.get("cmd", ())), h["interval"], h["timeout"], h["retries"], h["start_period"])
+    uses = []
+    for i, u in enumerate(s.get("secrets", [])):
+        if "env" in u and "target" in u:
+            add("HF011", "a secret goes to an environment variable (env) or a file (target), not both", path + ("secrets", i))
+        if u["name"] not in raw.get("secrets", {}):
+            add("HF013", f"secret {u['name']!r} is not declared under the top-level `secrets`", path + ("secrets", i, "name"))
+        uses.append(m.SecretUse(u["name"], u.get("env"), u.get("target")))
+    env_files = []
+    basenames: dict[str, str] = {}
+    for i, ef in enumerate(s.get("env_files", [])):
+        f = ef["file"]
+        where = path + ("env_files", i)
+        if f.startswith("/"):
+            if ef["embed"]:
+                add("HF011", f"env_files: {f!r} is a file on the VM: there is nothing to embed", where + ("embed",))
+        else:
+            if not ef["embed"]:
+                add("HF015", f"env file {f!r} would be written in clear into the Ignition config (readable as instance user data); "
+                    f"write {{file: {f}, embed: true}} to accept that, or name a file that is on the VM (an absolute path)", where)
+            base = posixpath.basename(f)
+            if base in basenames:
+                add("HF011", f"env files {basenames[base]!r} and {f!r} would both be {m.ENV_DIR}/{name}/{base} on the VM", where)
+            basenames[base] = f
+        env_files.append(f)
+    if VERSIONS.index(raw["podman"]) < VERSIONS.index(QUOTES_KEPT_SINCE):
+        # Before the fix of podman #28409 quadlet strips every '"' at either end of a one-value key.
+        singles = [("entrypoint",), *[("extra", k) for k in s.get("extra", {}) if _one_value_key(k)]]
+        for p in singles:
+            v = s.get(p[0]) if len(p) == 1 else s["extra"][p[1]]
+            if isinstance(v, str) and (v.startswith('"') or v.endswith('"')):
+                add("HF011", f"{'.'.join(p)}: podman {raw['podman']}'s quadlet drops the double quotes at either end of "
+                    f"this value ({v[:40]!r}); podman {QUOTES_KEPT_SINCE} keeps them", path + p)
+    vols = []
+    for vname, target in sorted(s.get("volumes", {}).items()):
+        vols.append((vname, str(target)))
+    res = s.get("resources", {})
+    return m.Service(
+        name=name,
+        image=s["image"],
+        command=tuple(s.get("command", ())),
+        entrypoint=s.get("entrypoint"),
+        env=tuple(sorted(s.get("env", {}).items())),
+        env_files=tuple(env_files),
+        secrets=tuple(uses),
+        volumes=tuple(vols),
+        port=s.get("port"),
+        publish=tuple(s.get("publish", ())),
+        health=health,
+        memory=res.get("memory"),
+        cpus=res.get("cpus"),
+        user=s.get("user"),
+        restart=s["restart"],
+        auto_update=s["auto_update"] and raw["updates"]["enabled"],
+        pod=s.get("pod"),
+        read_only=s["read_only"],
+        labels=tuple(sorted(s.get("labels", {}).items())),
+        extra=tuple(s.get("extra", {}).items()),
+        source=path,
+    )
+
+
+# The first podman whose quadlet strips only one pair of quotes around a one-value key (podman #28409,
+# fixed 2026-03-30; the 5.8 line got it in a patch release, so 5.8 as a target is not assumed to have it).
+QUOTES_KEPT_SINCE = "6.0"
+
+
+def _one_value_key(key: str) -> bool:
+    from hostform.quadlet.tables import ROWS
+
+    return any(r[0] == key and r[1] in ("string", "present", "present=") for r in ROWS["Container"])
+
+
+def _build(raw: dict, rep: Report, add) -> m.Host:
+    """The model from the checked, default-filled mapping: the rules that span keys."""
+    services = [_service(name, raw["services"][name], raw, add) for name in sorted(raw.get("services", {})) if raw["services"][name] is not _BAD]
+    _check_publish(services, bool(raw.get("sites")), add)
     _check_volume_names(services, add)
     by_name = {s.name: s for s in services}
     known = set(raw.get("services", {}))
     sites = []
-    from hostform.caddy.render import _HOSTNAME  # the same rule Caddy's writer applies
-
     seen_addr: dict[str, str] = {}
     for addr in sorted(raw.get("sites", {})):
         v = raw["sites"][addr]
@@ -414,14 +654,12 @@ def _build(raw: dict, rep: Report, add) -> m.Host:  # noqa: C901 - one pass over
         if v is _BAD:
             continue
         for a in (addr, *v.get("aliases", ())):
-            if not _HOSTNAME.match(a):
-                add("HF011", f"site address {a!r} is not a domain name", path)
-            elif a in seen_addr:
+            if a in seen_addr:
                 add("HF011", f"site address {a!r} is already served by the site {seen_addr[a]!r}", path)
             seen_addr.setdefault(a, addr)
-        for e in v.get("encode", ()):
-            if e not in ("zstd", "gzip"):
-                add("HF011", f"encoding {e!r} is not one of zstd, gzip", path + ("encode",))
+        enc = v.get("encode", ())
+        for e in sorted({e for e in enc if list(enc).count(e) > 1}):
+            add("HF011", f"encoding {e!r} is listed twice", path + ("encode",))
         svc_name = v["service"]
         svc = by_name.get(svc_name)
         if svc is None:
@@ -433,41 +671,55 @@ def _build(raw: dict, rep: Report, add) -> m.Host:  # noqa: C901 - one pass over
         if port is None:
             add("HF014", f"site {addr!r}: service {svc_name!r} has no `port` to proxy to", path)
             continue
-        sites.append(m.SiteSpec(addr, svc_name, port, tuple(v.get("aliases", ())), tuple(v.get("encode", ())), path))
+        sites.append(m.SiteSpec(addr, svc_name, port, tuple(v.get("aliases", ())), tuple(enc), path))
     secrets = []
     for name in sorted(raw.get("secrets", {})):
         v = raw["secrets"][name]
         if v is _BAD:
             continue
         path = ("secrets", name)
-        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", name):
-            add("HF011", f"secret name {name!r} is not valid", path)
-        if v.get("file") and not v.get("embed", False):
+        if v.get("file") and not v["embed"]:
             add("HF015", f"secret {name!r} would be written in clear into the Ignition config (readable as instance user data); set `embed: true` to accept that, or create the secret on the VM and drop `file`", path + ("file",))
-        if v.get("embed") and not v.get("file"):
+        if v["embed"] and not v.get("file"):
             add("HF010", f"secret {name!r}: `embed` needs a `file`", path + ("embed",))
-        secrets.append(m.Secret(name, v.get("file"), bool(v.get("embed", False)), path))
-    tls = raw.get("tls", {})
-    up = raw.get("updates", {})
-    st = raw.get("state", {})
+        secrets.append(m.Secret(name, v.get("file"), v["embed"], path))
+    quadlet_names: dict[str, int] = {}
+    generated = {f"{raw['network']}.network"} | {f"{s.name}.container" for s in services} | {f"{s.pod}.pod" for s in services if s.pod}
+    if raw.get("sites"):
+        generated.add("caddy.container")
+    for i, rel in enumerate(raw.get("quadlets", ())):
+        base = posixpath.basename(rel)
+        if base in generated:
+            add("HF011", f"quadlets: {rel!r} would replace the {base} hostform writes for this host file", ("quadlets", i))
+        elif base in quadlet_names:
+            add("HF011", f"quadlets: {rel!r} and {raw['quadlets'][quadlet_names[base]]!r} are both {base} on the VM", ("quadlets", i))
+        quadlet_names.setdefault(base, i)
+    tls = raw["tls"]
+    up = raw["updates"]
     acc = raw.get("access", {})
-    target, state = _target_and_state(raw, st, rep, add)
-    return m.Host(
+    target, state = _target_and_state(raw, raw["state"], rep, add)
+    host = m.Host(
         name=raw["name"],
-        podman=raw.get("podman", "5.8"),
-        butane_version=raw.get("butane_version", "1.5.0"),
+        podman=raw["podman"],
+        butane_version=raw["butane_version"],
         services=tuple(services),
         sites=tuple(sites),
-        tls=m.Tls(tls.get("email"), tls.get("ca", "production")),
-        updates=m.Updates(up.get("schedule", "hourly"), up.get("randomized_delay", "0"), up.get("enabled", True)),
+        tls=m.Tls(tls.get("email"), tls["ca"]),
+        updates=m.Updates(up["schedule"], up["randomized_delay"], up["enabled"]),
         state=state,
         secrets=tuple(secrets),
         access=m.Access(tuple(acc.get("ssh_keys", ()))),
-        network=raw.get("network", "hostform"),
+        network=raw["network"],
         quadlets=tuple(raw.get("quadlets", ())),
         butane=tuple(raw.get("butane", ())),
         target=target,
     )
+    kept = [x for x in ("sites" if host.sites else "", "volumes" if any(s.volumes for s in services) else "") if x]
+    if kept and not state.volume and target is not None and target.provider != "local":
+        what = " and ".join({"sites": "Caddy's certificates", "volumes": "the services' volumes"}[x] for x in kept)
+        add("HF025", f"there is no state volume (target.state_volume: false): {what} live on the root disk and are lost "
+            "each time the VM is replaced", ("target", "state_volume"), "warning")
+    return host
 
 
 def _target_and_state(raw: dict, st: dict, rep: Report, add) -> tuple[Any, m.State]:
@@ -503,6 +755,15 @@ def _target_and_state(raw: dict, st: dict, rep: Report, add) -> tuple[Any, m.Sta
     return target, m.State(size, dev or device or "/dev/vdb", st.get("path", "/var/mnt/state"), st.get("format", "ext4"), dev is not None)
 
 
+def _podman_of(root: Any) -> str:
+    """The host file's ``podman`` value, read ahead: some checks of other keys depend on it."""
+    if root.kind == "mapping":
+        for k, v in root.items:
+            if k.kind == "scalar" and k.value == "podman" and v is not None and v.kind == "scalar" and v.value in VERSIONS:
+                return str(v.value)
+    return DEFAULT_PODMAN_VERSION
+
+
 def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
     """Parse and check a host file; ``host`` is None when it has errors."""
     from hostform import yamlpos
@@ -523,8 +784,15 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
     if root is None or (root.kind == "scalar" and root.tag == "!!null"):
         rep.add(Diagnostic("error", "HF010", "the host file is empty: it needs at least `name`", (), file, 1, 1))
         return Loaded(None, rep, {}, file)
-    w = _Walker(file)
-    raw = w.obj(root, HOST, ())
+    w = _Walker(file, text, {"podman": _podman_of(root)})
+    try:
+        raw = w.obj(root, HOST, ())
+    except _TooMuch as e:
+        at = e.args[0]
+        name = f"*{at.alias_name}" if getattr(at, "alias_name", "") else "its aliases"
+        rep.add(Diagnostic("error", "HF001", f"the host file expands to too many values through {name} (as YAML readers "
+                           "limit it): use the anchor fewer times", None, file, at.line, at.column))
+        return Loaded(None, rep, {}, file)
     rep.merge(w.report)
     loaded = Loaded(None, rep, w.positions, file, w.key_positions)
     if raw is _BAD or rep.is_fatal():

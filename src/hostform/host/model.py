@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from hostform.terraform.model import Target
 
 __all__ = [
+    "ENV_DIR",
     "Access",
     "Health",
     "Host",
@@ -56,6 +57,9 @@ def parse_publish(value: str) -> tuple[str, int, int, str] | None:
     return mt.group(1) or "", int(mt.group(2)), int(mt.group(3)), mt.group(4) or "tcp"
 
 
+# Where a service's embedded env files go on the VM: ENV_DIR/SERVICE/BASENAME.
+ENV_DIR = "/etc/hostform/env"
+
 # What Caddy serves: HTTP, HTTPS and HTTP/3.
 CADDY_PORTS = (("http", "tcp", 80), ("https", "tcp", 443), ("http3", "udp", 443))
 SSH_PORT = ("ssh", "tcp", 22)
@@ -81,6 +85,7 @@ class Service:
     auto_update: bool = True
     pod: str | None = None
     read_only: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
     source: tuple = ()
 

@@ -1,9 +1,11 @@
-"""The host file (``hostform.yaml``) as written: every key, its type, default and doc.
+"""The host file (``hostform.yaml``) as written: every key, what it accepts, its default and doc.
 
-This table is the one source of truth: :mod:`hostform.host.load` walks the
-YAML tree with it (types, unknown keys, required keys, enums), the published
-JSON Schema is generated from it (:func:`json_schema`), and so is the key
-reference in ``docs/host-file.md``.
+This table is the one contract: :mod:`hostform.host.load` walks the YAML tree
+with it (one walker: types, unknown keys, required keys, enums, full-match
+patterns, ranges, lengths, control characters and the named value checks of
+:mod:`hostform.host.values`), the published JSON Schema is generated from it
+(:func:`json_schema`), and so is the key reference in ``docs/host-file.md``.
+``load.py`` keeps only the rules that span several keys.
 
 Kinds of value:
 
@@ -14,18 +16,26 @@ Kinds of value:
 ``num``
     a number or a string (``cpus: 0.5``).
 ``strmap``
-    a mapping of names to ``scalar`` values.
+    a mapping of names (``names``) to ``scalar`` values (``item``).
 ``strlist``
-    a list of strings; a single string is accepted as a one-item list.
+    a list of strings (``item``); a single string is accepted as a one-item list.
 ``command``
-    a string (split like a shell would not: one argument per word) or a list.
+    a list of arguments (``item``), or one string split into words as a POSIX
+    shell would (quotes group, nothing is expanded).
 ``obj``
     a mapping with the fields listed in ``fields``; ``short`` names the field
-    a bare scalar fills (``live`` for ``{service: live}``).
+    a bare scalar fills (``live`` for ``{service: live}``). Keys starting with
+    ``x-`` are the user's own and are ignored.
 ``objmap``
-    a mapping of names to ``obj`` values.
+    a mapping of names (``names``) to ``obj`` values.
 ``objlist``
     a list of ``obj`` values (each may be a bare scalar if ``short`` is set).
+
+Every string is checked for characters no destination can carry: control
+characters (C0 but tab, where ``text`` allows it; DEL; C1) and U+2028/U+2029
+are refused wherever they are (HF011), and so is a string longer than
+``max_len``. A ``str`` key always says what it accepts: an ``enum``, a
+``pattern`` (matched against the whole value), a ``check`` or ``text``.
 """
 
 from __future__ import annotations
@@ -34,11 +44,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hostform.quadlet.versions import VERSIONS
 from hostform.terraform.model import PROVIDERS
 
-__all__ = ["HOST", "SCHEMA_ID", "TARGET", "Key", "json_schema", "json_schema_text", "key_reference"]
+__all__ = ["HOST", "SCHEMA_ID", "TARGET", "Key", "all_keys", "json_schema", "json_schema_text", "key_reference"]
 
 SCHEMA_ID = "https://hostform.dev/schema/hostform.schema.json"
+
+# Longest string any key takes unless it says otherwise: a unit-file line and an
+# argument of the podman command line (Linux: 128 KiB each) hold it with room.
+TEXT_MAX = 32768
+EXTENSION_PREFIX = "x-"
 
 
 @dataclass(frozen=True)
@@ -51,9 +67,16 @@ class Key:
     enum: tuple[str, ...] = ()
     fields: tuple["Key", ...] = ()
     short: str | None = None
-    pattern: str | None = None
+    pattern: str | None = None  # a regular expression the whole value must match
+    accepts: str = ""  # what the value may be, in words (errors and docs)
+    check: str | None = None  # a named check of hostform.host.values, after the pattern
+    text: bool = False  # free text: any printable character, and tab
+    max_len: int = TEXT_MAX
     minimum: int | None = None
     maximum: int | None = None
+    item: "Key | None" = None  # strlist / command items, strmap values
+    names: "Key | None" = None  # strmap / objmap keys
+    implied: bool = False  # obj: when absent, it is there with its defaults (tls, updates, state)
     example: Any = None
 
     def field(self, name: str) -> "Key | None":
@@ -63,8 +86,37 @@ class Key:
         return None
 
 
-_DURATION = r"^[0-9]+(ms|s|m|h)?$"
+def _str(name: str, doc: str, **kw: Any) -> Key:
+    return Key(name, "str", doc, **kw)
 
+
+# ---------------------------------------------------------------- alphabets
+# Each is matched against the whole value (re.fullmatch), so no anchors here.
+
+NAME = dict(pattern=r"[a-z0-9][a-z0-9_.-]{0,62}", max_len=63,
+            accepts="1 to 63 lower-case letters, digits, '-', '_' and '.', starting with a letter or digit")
+DNS_LABEL = dict(pattern=r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", max_len=63,
+                 accepts="a DNS label: 1 to 63 lower-case letters, digits and '-', not at either end")
+ENV_NAME = dict(pattern=r"[A-Za-z_][A-Za-z0-9_]*", max_len=255,
+                accepts="an environment variable name: letters, digits and '_', not starting with a digit")
+SECRET_NAME = dict(pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}", max_len=253,
+                   accepts="letters, digits, '-', '_' and '.', starting with a letter or digit")
+REL_PATH = dict(pattern=r"[A-Za-z0-9._@+/-]+", check="rel_path", max_len=4096,
+                accepts="a relative path inside this directory: letters, digits, '.', '_', '-', '@', '+' and '/', no '..'")
+ABS_PATH = dict(pattern=r"/[A-Za-z0-9._@+/-]*", check="abs_path", max_len=4096,
+                accepts="an absolute path: '/' then letters, digits, '.', '_', '-', '@', '+' and '/', no '..' or '//'")
+DEVICE = dict(pattern=r"/dev/[A-Za-z0-9._:@+/-]+", check="abs_path", max_len=4096,
+              accepts="a block device path under /dev/: letters, digits, '.', '_', '-', ':', '@', '+' and '/'")
+DOMAIN = dict(check="domain", max_len=253,
+              accepts="a domain name in lower case (example.org); no wildcard, no IP address")
+GO_DURATION = dict(check="go_duration", max_len=64,
+                   accepts="a duration with a unit, as podman reads it: 30s, 1m30s, 500ms, 2h")
+TIMESPAN = dict(check="timespan", max_len=256,
+                accepts="a time span as systemd reads it: 0, 30s, 5min, 1h 30min")
+PROVIDER_ID = dict(pattern=r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}", max_len=255,
+                   accepts="a provider identifier: letters, digits, '.', '_', '-', ':' and '/'")
+URL = dict(pattern=r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", max_len=4096,
+           accepts="an http:// or https:// URL with no spaces")
 HEALTH = Key(
     "health",
     "obj",
@@ -72,13 +124,17 @@ HEALTH = Key(
     "uses `Notify=healthy`: systemd considers the service started only once the "
     "check passes, which is what lets `podman auto-update` roll a bad image back.",
     fields=(
-        Key("http", "str", "Path to GET on the service's `port` from inside the container "
-            "(uses curl, or wget when curl is missing: the image needs one of them).", pattern=r"^/", example="/"),
-        Key("cmd", "command", "A command run inside the container; exit 0 means healthy. Instead of `http`."),
-        Key("interval", "str", "Time between checks.", default="30s", pattern=_DURATION),
-        Key("timeout", "str", "Time a check may take.", default="5s", pattern=_DURATION),
-        Key("retries", "int", "Consecutive failures before the container is unhealthy.", default=3, minimum=1),
-        Key("start_period", "str", "Grace time after start during which failures do not count.", default="10s", pattern=_DURATION),
+        _str("http", "Path (and query) to GET on the service's `port` from inside the container "
+             "(uses curl, or wget when curl is missing: the image needs one of them).",
+             pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*", max_len=2048,
+             accepts="a URL path starting with '/' (RFC 3986 characters, no spaces)", example="/"),
+        Key("cmd", "command", "A command run inside the container; exit 0 means healthy. Instead of `http`.",
+            item=_str("cmd", "An argument.", text=True, check="argument", accepts="any text on one line (tab allowed)")),
+        _str("interval", "Time between checks.", default="30s", **GO_DURATION),
+        _str("timeout", "Time a check may take.", default="5s", **GO_DURATION),
+        Key("retries", "int", "Consecutive failures before the container is unhealthy.", default=3, minimum=1, maximum=1000),
+        _str("start_period", "Grace time after start during which failures do not count.", default="10s",
+             **{**GO_DURATION, "check": "go_duration_or_zero"}),
     ),
 )
 
@@ -89,9 +145,26 @@ SERVICE_SECRET = Key(
     "A bare name is mounted as the file /run/secrets/NAME.",
     short="name",
     fields=(
-        Key("name", "str", "The secret's name (a key of the top-level `secrets`).", required=True),
-        Key("env", "str", "Expose it as this environment variable instead of a file.", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
-        Key("target", "str", "File path (or name under /run/secrets) for the file form."),
+        _str("name", "The secret's name (a key of the top-level `secrets`).", required=True, **SECRET_NAME),
+        _str("env", "Expose it as this environment variable instead of a file.", **ENV_NAME),
+        _str("target", "File path (or name under /run/secrets) for the file form.",
+             pattern=r"[A-Za-z0-9._@+/-]+", check="target_path", max_len=4096,
+             accepts="a path in the container, or a file name under /run/secrets: letters, digits, '.', '_', '-', '@', '+' and '/'"),
+    ),
+)
+
+ENV_FILE = Key(
+    "env_files",
+    "objlist",
+    "Environment files: an absolute path is a file already on the VM; a relative path is a file of "
+    "this directory, whose content goes into the Ignition config in clear (like a secret's `file`): "
+    "refused unless `embed: true` says so. A bare path is short for {file: PATH}.",
+    short="file",
+    fields=(
+        _str("file", "The file: absolute (on the VM) or relative (in this directory, embedded, mode 0600).",
+             required=True, pattern=r"[A-Za-z0-9._@+/-]+", check="env_file", max_len=4096,
+             accepts="an absolute path on the VM or a relative path in this directory: letters, digits, '.', '_', '-', '@', '+' and '/'"),
+        Key("embed", "bool", "Accept writing the file's content in clear into the Ignition config.", default=False),
     ),
 )
 
@@ -101,32 +174,57 @@ SERVICE = Key(
     "The containers to run, by name. The name is the container name, the "
     "quadlet file name (NAME.container, unit NAME.service) and the host name "
     "other containers (Caddy) reach it by on the network.",
+    names=_str("name", "A service name.", **NAME),
     fields=(
-        Key("image", "str", "Fully qualified image reference (registry/name:tag): "
-            "auto-update needs the registry spelled out.", required=True,
-            example="ghcr.io/example/app:latest"),
-        Key("command", "command", "Command and arguments, replacing the image's (`Exec=`)."),
-        Key("entrypoint", "str", "Replace the image's entrypoint."),
-        Key("env", "strmap", "Environment variables (`Environment=`), written in the Ignition in clear: use `secrets` for secret values."),
-        Key("env_files", "strlist", "Environment files: an absolute path is a file already on the VM; a relative "
-            "path is a file of this directory, embedded in the Ignition (mode 0600)."),
+        _str("image", "Fully qualified image reference with a tag or digest (registry/name:tag): "
+             "auto-update needs the registry spelled out and follows the tag.", required=True,
+             check="image", max_len=4096, accepts="registry/name:tag or registry/name@sha256:DIGEST",
+             example="ghcr.io/example/app:latest"),
+        Key("command", "command", "Command and arguments, replacing the image's (`Exec=`).",
+            item=_str("command", "An argument.", text=True, check="argument", accepts="any text on one line (tab allowed)")),
+        _str("entrypoint", "Replace the image's entrypoint (\"\" clears it).", text=True, max_len=4096, check="lone_semicolon",
+             accepts="a path or a JSON array (any text on one line)"),
+        Key("env", "strmap", "Environment variables (`Environment=`), written in the Ignition in clear: use `secrets` for secret values.",
+            names=_str("env", "A variable name.", **ENV_NAME),
+            item=Key("env", "scalar", "A value.", text=True, accepts="any text on one line (tab allowed)")),
+        ENV_FILE,
         SERVICE_SECRET,
         Key("volumes", "strmap", "Named volumes: NAME: /path/in/container. NAME is a directory of the state "
-            "disk (state.path/volumes/NAME), so the data survives a VM replacement."),
+            "disk (state.path/volumes/NAME), so the data survives a VM replacement.",
+            names=_str("volumes", "A volume name.", **NAME),
+            item=_str("volumes", "The path in the container.", **ABS_PATH)),
         Key("port", "int", "The port the service listens on inside the container; sites proxy to it.", minimum=1, maximum=65535),
-        Key("publish", "strlist", "Ports published on the VM (`PublishPort=`), as HOST:CONTAINER[/udp]. "
-            "Not needed for sites: Caddy reaches services over the network."),
+        Key("publish", "strlist", "Ports published on the VM (`PublishPort=`), as [IP:]HOST:CONTAINER[/tcp|/udp]. "
+            "Not needed for sites: Caddy reaches services over the network. A port published on all "
+            "addresses is opened in the target's firewall (warning HF024); bind it to 127.0.0.1 to keep it on the VM.",
+            item=_str("publish", "A published port.", check="publish", max_len=64,
+                      accepts="[IP:]HOST:CONTAINER[/tcp|/udp], ports 1-65535")),
         HEALTH,
         Key("resources", "obj", "Resource limits.", fields=(
-            Key("memory", "str", "Memory limit, like 512m or 2g.", pattern=r"^[0-9]+[bkmgBKMG]?$"),
-            Key("cpus", "num", "CPU limit, in CPUs (0.5 is half a CPU)."),
+            _str("memory", "Memory limit, like 512m or 2g.", pattern=r"[1-9][0-9]{0,15}[bkmgBKMG]?", max_len=17,
+                 accepts="a positive whole number with an optional unit b, k, m or g"),
+            Key("cpus", "num", "CPU limit, in CPUs (0.5 is half a CPU).", check="cpus",
+                accepts="a positive decimal number of CPUs up to 1024, at most 3 decimals (0.5, 2)"),
         )),
-        Key("user", "str", "Run as this user (UID or UID:GID, or a name the image knows).", example="1000:1000"),
-        Key("restart", "str", "systemd restart policy.", default="on-failure", enum=("on-failure", "always", "no")),
+        _str("user", "Run as this user (UID or UID:GID, or a name the image knows).",
+             pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", max_len=65,
+             accepts="USER or USER:GROUP, each a name or number (letters, digits, '_', '.', '-')", example="1000:1000"),
+        _str("restart", "systemd restart policy.", default="on-failure", enum=("on-failure", "always", "no")),
         Key("auto_update", "bool", "Update the image from its registry on the update schedule (`AutoUpdate=registry`).", default=True),
-        Key("pod", "str", "Put the service in this pod (see the warning HF016): all members of a pod restart together."),
+        _str("pod", "Put the service in this pod (see the warning HF016): all members of a pod restart together.", **NAME),
         Key("read_only", "bool", "Mount the container's root filesystem read-only.", default=False),
-        Key("extra", "strmap", "More [Container] keys written as they are (KEY: value)."),
+        Key("labels", "strmap", "Container labels (`Label=`).",
+            names=_str("labels", "A label name.", pattern=r"[A-Za-z0-9][A-Za-z0-9._/-]{0,252}", max_len=253,
+                       accepts="letters, digits, '.', '_', '-' and '/', starting with a letter or digit"),
+            item=Key("labels", "scalar", "A value.", text=True, accepts="any text on one line (tab allowed)")),
+        Key("extra", "strmap", "More [Container] keys the target podman supports (not the keys hostform writes "
+            "itself). A key that takes one value (ShmSize, WorkingDir, HostName, ...) receives the value exactly "
+            "as written; a key that takes words (PodmanArgs, AddCapability, Mask, ...) splits it into words as "
+            "quadlet does (quotes group words). `%` and `$` have no special meaning.",
+            names=_str("extra", "A quadlet key.", pattern=r"[A-Z][A-Za-z0-9]*", max_len=64, check="extra_key",
+                       accepts="a [Container] key of the target podman's quadlet, like ShmSize"),
+            item=Key("extra", "scalar", "The value.", text=True, check="unit_value",
+                     accepts="one line of text (tab allowed), not empty, no white space at either end, not ending in a backslash")),
     ),
 )
 
@@ -136,11 +234,13 @@ SITE = Key(
     "Web sites Caddy serves, by domain name, each proxied to a service. "
     "A bare service name is short for {service: NAME}.",
     short="service",
+    names=_str("sites", "A domain name.", **DOMAIN),
     fields=(
-        Key("service", "str", "The service to proxy to.", required=True),
+        _str("service", "The service to proxy to.", required=True, **NAME),
         Key("port", "int", "The service port (default: the service's `port`).", minimum=1, maximum=65535),
-        Key("aliases", "strlist", "More domain names served the same way."),
-        Key("encode", "strlist", "Response compressions, in order of preference (zstd, gzip)."),
+        Key("aliases", "strlist", "More domain names served the same way.", item=_str("aliases", "A domain name.", **DOMAIN)),
+        Key("encode", "strlist", "Response compressions, in order of preference.",
+            item=_str("encode", "A compression.", enum=("zstd", "gzip"))),
     ),
 )
 
@@ -151,46 +251,55 @@ TARGET = Key(
     "`hostform build` also writes build/terraform/main.tf.json. No credential goes here: the "
     "provider reads its token from the environment (VULTR_API_KEY, HCLOUD_TOKEN, DIGITALOCEAN_TOKEN, AWS_*).",
     fields=(
-        Key("provider", "str", "The cloud, or `local` (Terraform's terraform_data running `hostform try`: offline).",
-            required=True, enum=PROVIDERS),
-        Key("region", "str", "The provider's region or location (required for a cloud).", example="ams"),
-        Key("zone", "str", "AWS only: the availability zone (default: the region with `a`)."),
-        Key("size", "str", "The plan, server type, droplet size or instance type (required for a cloud).",
-            example="vc2-1c-1gb"),
-        Key("plan", "str", "Another name for `size`."),
-        Key("image", "str", "A provider image id: a Vultr or Hetzner snapshot id, a DigitalOcean image id, an AWS AMI."),
-        Key("image_url", "str", "Vultr and DigitalOcean: a current Fedora CoreOS disk image to import "
-            "(a snapshot from this URL; a custom image).", pattern=r"^https?://"),
+        _str("provider", "The cloud, or `local` (Terraform's terraform_data running `hostform try`: offline).",
+             required=True, enum=PROVIDERS),
+        _str("region", "The provider's region or location (required for a cloud).", example="ams", **{**PROVIDER_ID, "max_len": 64}),
+        _str("zone", "AWS only: the availability zone (default: the region with `a`).", **{**PROVIDER_ID, "max_len": 64}),
+        _str("size", "The plan, server type, droplet size or instance type (required for a cloud).",
+             example="vc2-1c-1gb", **{**PROVIDER_ID, "max_len": 64}),
+        _str("plan", "Another name for `size`.", **{**PROVIDER_ID, "max_len": 64}),
+        _str("image", "A provider image id: a Vultr or Hetzner snapshot id, a DigitalOcean image id, an AWS AMI.", **PROVIDER_ID),
+        _str("image_url", "Vultr and DigitalOcean: a current Fedora CoreOS disk image to import "
+             "(a snapshot from this URL; a custom image).", **URL),
         Key("os_id", "int", "Vultr only: a stock OS id. The stock Fedora CoreOS (391, the default without "
-            "`image` or `image_url`) is stale: warning HF501.", minimum=1),
-        Key("arch", "str", "AWS only: the architecture of the Fedora CoreOS AMI looked up.", default="x86_64",
-            enum=("x86_64", "aarch64")),
-        Key("ssh_keys", "strlist", "Provider SSH key ids (the host has no SSH without `access.ssh_keys` anyway)."),
+            "`image` or `image_url`) is stale: warning HF501.", minimum=1, maximum=2**31 - 1),
+        _str("arch", "AWS only: the architecture of the Fedora CoreOS AMI looked up.", default="x86_64",
+             enum=("x86_64", "aarch64")),
+        Key("ssh_keys", "strlist", "Provider SSH key ids (the host has no SSH without `access.ssh_keys` anyway).",
+            item=_str("ssh_keys", "A provider SSH key id or name.", pattern=r"[A-Za-z0-9][A-Za-z0-9 ._:@/+=-]{0,254}", max_len=255,
+                      accepts="a key id or name: letters, digits, spaces and '._:@/+=-'")),
         Key("reserved_ip", "bool", "An address that survives VM replacements (and the DNS records point to).",
             default=True),
         Key("state_volume", "obj", "The block volume behind `state` (its size is `state.size`), attached after "
             "the VM boots and kept when the VM is replaced. `false`: none (the state directory is on the root "
             "disk). Default: true for a cloud, false for `local`.", short="enabled", fields=(
             Key("enabled", "bool", "Whether there is a state volume."),
-            Key("device", "str", "Its device on the VM (default: the provider's: /dev/vdb on Vultr, /dev/sdb on "
-                "Hetzner, /dev/disk/by-id/scsi-0DO_Volume_NAME on DigitalOcean, /dev/nvme1n1 on AWS). "
-                "The same as `state.device`: give one of them.", pattern=r"^/dev/"),
+            _str("device", "Its device on the VM (default: the provider's: /dev/vdb on Vultr, /dev/sdb on "
+                 "Hetzner, /dev/disk/by-id/scsi-0DO_Volume_NAME on DigitalOcean, /dev/nvme1n1 on AWS). "
+                 "The same as `state.device`: give one of them.", **DEVICE),
         )),
         Key("dns", "obj", "A records for the host's address in a DNS zone the provider hosts (it must exist).", fields=(
-            Key("domain", "str", "The zone.", required=True, example="example.org"),
+            _str("domain", "The zone.", required=True, example="example.org", **DOMAIN),
             Key("records", "objlist", "The records (default: the apex only). A bare name is short for "
                 "{name: NAME}; \"\" is the apex.", short="name", fields=(
-                Key("name", "str", "The name in the zone (\"\" for the apex)."),
-                Key("type", "str", "The record type.", default="A", enum=("A",)),
-                Key("ttl", "int", "Time to live, in seconds.", default=300, minimum=30),
+                _str("name", "The name in the zone (\"\" for the apex).", check="record_name", max_len=253,
+                     accepts="\"\" for the apex, or DNS labels in lower case separated by '.', the first may be '*'"),
+                _str("type", "The record type.", default="A", enum=("A",)),
+                Key("ttl", "int", "Time to live, in seconds.", default=300, minimum=30, maximum=2**31 - 1),
             )),
         )),
-        Key("user_data_url", "str", "Where you will upload the full Ignition config when it is too large for the "
-            "provider's user data even compressed: the VM gets a small config that fetches it (HF502)."),
-        Key("provider_version", "str", "A version constraint for the provider plugin (default: hostform's)."),
+        _str("user_data_url", "Where you will upload the full Ignition config when it is too large for the "
+             "provider's user data even compressed: the VM gets a small config that fetches it (HF502).",
+             pattern=r"(https?|s3|gs|tftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", max_len=4096,
+             accepts="an https://, http://, s3://, gs:// or tftp:// URL with no spaces"),
+        _str("provider_version", "A version constraint for the provider plugin (default: hostform's).",
+             check="version_constraint", max_len=256,
+             accepts="a Terraform version constraint, like '~> 2.28' or '>= 5.50, < 6'"),
         Key("local", "obj", "The local target's commands; {dir} and {name} are replaced, shell-quoted.", fields=(
-            Key("up", "str", "Starts the machine.", default="hostform try --detach {dir}"),
-            Key("down", "str", "Stops it.", default="hostform try --stop {name}"),
+            _str("up", "Starts the machine.", default="hostform try --detach {dir}", text=False, check="local_command",
+                 max_len=4096, accepts="a shell command on one line; {dir} and {name} are the only placeholders ({{ and }} for braces)"),
+            _str("down", "Stops it.", default="hostform try --stop {name}", text=False, check="local_command",
+                 max_len=4096, accepts="a shell command on one line; {dir} and {name} are the only placeholders ({{ and }} for braces)"),
         )),
     ),
 )
@@ -200,66 +309,93 @@ HOST = Key(
     "obj",
     "One container host: a VM with its services, web sites, TLS and updates.",
     fields=(
-        Key("name", "str", "The host's name (also its hostname).", required=True,
-            pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", example="tinkerbell"),
-        Key("podman", "str", "The podman version of the target OS (major.minor): decides which quadlet keys are used.",
-            default="5.8", pattern=r"^[0-9]+\.[0-9]+$"),
-        Key("butane_version", "str", "The Butane (fcos variant) spec version written in main.bu.", default="1.5.0",
-            enum=("1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0")),
+        _str("name", "The host's name (also its hostname).", required=True, example="tinkerbell", **DNS_LABEL),
+        _str("podman", "The podman version of the target OS (major.minor): decides which quadlet keys are used.",
+             default="5.8", enum=VERSIONS),
+        _str("butane_version", "The Butane (fcos) spec version written in main.bu.", default="1.5.0",
+             enum=("1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0")),
         SERVICE,
         SITE,
-        Key("tls", "obj", "Certificates for the sites.", fields=(
-            Key("email", "str", "ACME account e-mail (expiry notices)."),
-            Key("ca", "str", "Which CA: production (Let's Encrypt), staging (untrusted, for trying) or "
-                "internal (Caddy's own CA, no network).", default="production", enum=("production", "staging", "internal")),
+        Key("tls", "obj", implied=True, doc= "Certificates for the sites.", fields=(
+            _str("email", "ACME account e-mail (expiry notices).", check="email", max_len=254,
+                 accepts="an e-mail address: letters, digits and '._%+-' before the '@', a domain name after it"),
+            _str("ca", "Which CA: production (Let's Encrypt), staging (untrusted, for trying) or "
+                 "internal (Caddy's own CA, no network).", default="production", enum=("production", "staging", "internal")),
         )),
-        Key("updates", "obj", "Automatic image updates (podman-auto-update.timer).", fields=(
-            Key("schedule", "str", "systemd OnCalendar expression.", default="hourly"),
-            Key("randomized_delay", "str", "RandomizedDelaySec: spread the updates (0: none).", default="0", pattern=_DURATION),
-            Key("enabled", "bool", "Run the timer at all.", default=True),
+        Key("updates", "obj", implied=True, doc= "Automatic image updates (podman-auto-update.timer).", fields=(
+            _str("schedule", "When to look for new images: a systemd calendar event (`OnCalendar=`).",
+                 default="hourly", check="calendar", max_len=1024,
+                 accepts="a systemd calendar event as `systemd-analyze calendar` reads it: hourly, daily, "
+                 "Mon..Fri *-*-* 04:00:00, *:0/15"),
+            _str("randomized_delay", "Spread the updates by a random delay up to this (`RandomizedDelaySec=`; 0: none).",
+                 default="0", **TIMESPAN),
+            Key("enabled", "bool", "Run the timer at all. `false`: no service is updated (no `AutoUpdate=`).", default=True),
         )),
-        Key("state", "obj", "The state disk: a block device that outlives the VM, for volumes and Caddy's certificates. "
+        Key("state", "obj", implied=True, doc= "The state disk: a block device that outlives the VM, for volumes and Caddy's certificates. "
             "It is attached after boot: a unit waits for it, makes a filesystem only when it is blank (never "
             "wipes it) and mounts it; Caddy and services with volumes wait for that mount.", fields=(
-            Key("size", "str", "Its size: the size of the block volume `target` creates (rounded up to whole GiB).",
-                default="10GiB", pattern=r"^[0-9]+(B|KiB|MiB|GiB|TiB|K|M|G|T)$"),
-            Key("device", "str", "The block device on the VM (default: the target provider's, else /dev/vdb).",
-                pattern=r"^/dev/"),
-            Key("path", "str", "Where it is mounted.", default="/var/mnt/state", pattern=r"^/var/mnt/[a-z0-9][a-z0-9/_-]*$"),
-            Key("format", "str", "Filesystem type.", default="ext4", enum=("ext4", "xfs")),
+            _str("size", "Its size: the size of the block volume `target` creates (rounded up to whole GiB).",
+                 default="10GiB", pattern=r"[1-9][0-9]{0,6}(B|KiB|MiB|GiB|TiB|K|M|G|T)", max_len=10,
+                 accepts="a positive whole number and a unit: B, K, KiB, M, MiB, G, GiB, T, TiB"),
+            _str("device", "The block device on the VM (default: the target provider's, else /dev/vdb).", **DEVICE),
+            _str("path", "Where it is mounted.", default="/var/mnt/state",
+                 pattern=r"/var/mnt/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*", max_len=1024,
+                 accepts="a path under /var/mnt/: lower-case letters, digits, '_', '-' and single '/'"),
+            _str("format", "Filesystem type.", default="ext4", enum=("ext4", "xfs")),
         )),
         Key("secrets", "objmap", "Podman secrets by name. Without `file` the secret must already exist on the VM. "
             "With `file`, its content goes into the Ignition config, which is readable by anyone who can "
-            "read the instance's user data: hostform refuses unless `embed: true` says so.", fields=(
-            Key("file", "str", "A file of this directory holding the secret."),
-            Key("embed", "bool", "Accept writing the secret in clear into the Ignition config.", default=False),
-        )),
+            "read the instance's user data: hostform refuses unless `embed: true` says so.",
+            names=_str("secrets", "A secret name.", **SECRET_NAME),
+            fields=(
+                _str("file", "A file of this directory holding the secret.", **REL_PATH),
+                Key("embed", "bool", "Accept writing the secret in clear into the Ignition config.", default=False),
+            )),
         Key("access", "obj", "How a human gets in. By default nobody: sshd is masked.", fields=(
-            Key("ssh_keys", "strlist", "Break-glass SSH public keys for the user `core`; sshd stays enabled."),
+            Key("ssh_keys", "strlist", "Break-glass SSH public keys for the user `core`; sshd stays enabled.",
+                item=_str("ssh_keys", "An SSH public key.", check="ssh_key", max_len=16384,
+                          accepts="one OpenSSH public key line: TYPE BASE64 [COMMENT], no options")),
         )),
-        Key("network", "str", "The podman network all services (and Caddy) join.", default="hostform",
-            pattern=r"^[a-z0-9][a-z0-9_-]*$"),
+        _str("network", "The podman network all services (and Caddy) join.", default="hostform", **NAME),
         Key("quadlets", "strlist", "More quadlet files of this directory, installed as they are "
-            "in /etc/containers/systemd/."),
+            "in /etc/containers/systemd/.", item=_str("quadlets", "A quadlet file.", **{**REL_PATH, "check": "quadlet_file"})),
         Key("butane", "strlist", "Plain Butane files of this directory merged in as they are (lists are "
-            "appended; their local: paths are relative to this directory)."),
+            "appended; their local: paths are relative to this directory).", item=_str("butane", "A Butane file.", **REL_PATH)),
         TARGET,
     ),
 )
 
 
+def all_keys(key: Key = HOST, prefix: str = "") -> list[tuple[str, Key]]:
+    """Every key below ``key`` with its dotted path (``services.NAME.image``), depth first."""
+    out: list[tuple[str, Key]] = []
+    for f in key.fields:
+        path = f"{prefix}{f.name}"
+        shown = f"{path}.NAME" if f.kind == "objmap" else f"{path}[]" if f.kind == "objlist" else path
+        out.append((shown, f))
+        out.extend(all_keys(f, shown + "."))
+    return out
+
+
 # --------------------------------------------------------------- JSON Schema
+
+
+def _js_str(key: Key) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "string"}
+    if key.enum:
+        out["enum"] = list(key.enum)
+    if key.pattern:
+        out["pattern"] = f"^(?:{key.pattern})$"
+    if not key.enum:
+        out["maxLength"] = key.max_len
+    return out
 
 
 def _js(key: Key) -> dict:
     k = key.kind
     out: dict[str, Any]
     if k == "str":
-        out = {"type": "string"}
-        if key.enum:
-            out["enum"] = list(key.enum)
-        if key.pattern:
-            out["pattern"] = key.pattern
+        out = _js_str(key)
     elif k == "int":
         out = {"type": "integer"}
         if key.minimum is not None:
@@ -273,23 +409,30 @@ def _js(key: Key) -> dict:
     elif k == "scalar":
         out = {"type": ["string", "number", "boolean"]}
     elif k == "strmap":
-        out = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
-    elif k == "strlist":
-        out = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-    elif k == "command":
-        out = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+        assert key.item is not None and key.names is not None
+        out = {"type": "object", "propertyNames": _js_str(key.names), "additionalProperties": _js(key.item)}
+    elif k in ("strlist", "command"):
+        assert key.item is not None
+        item = _js_str(key.item)
+        out = {"oneOf": [{"type": "string"} if k == "command" else item, {"type": "array", "items": item}]}
     elif k in ("obj", "objmap", "objlist"):
         props = {f.name: _js(f) for f in key.fields}
-        obj: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+        obj: dict[str, Any] = {
+            "type": "object",
+            "properties": props,
+            "patternProperties": {f"^{EXTENSION_PREFIX}": {}},
+            "additionalProperties": False,
+        }
         req = [f.name for f in key.fields if f.required]
         if req:
             obj["required"] = req
         if key.short:
             short = key.field(key.short)
-            jtype = {"bool": "boolean", "int": "integer"}.get(short.kind if short else "str", "string")
-            obj = {"oneOf": [{"type": jtype, "description": f"Short for {{{key.short}: VALUE}}."}, obj]}
+            assert short is not None
+            obj = {"oneOf": [{**_js(short), "description": f"Short for {{{key.short}: VALUE}}."}, obj]}
         if k == "objmap":
-            out = {"type": "object", "additionalProperties": obj}
+            assert key.names is not None
+            out = {"type": "object", "propertyNames": _js_str(key.names), "additionalProperties": obj}
         elif k == "objlist":
             out = {"type": "array", "items": obj}
         else:
@@ -322,29 +465,44 @@ def json_schema_text() -> str:
 # --------------------------------------------------------------- docs
 
 
+def _accepts(key: Key) -> str:
+    """What ``key``'s value may be, in words."""
+    if key.kind == "str" or key.kind == "scalar":
+        if key.enum:
+            return "one of " + ", ".join(f"`{e}`" for e in key.enum)
+        return key.accepts
+    if key.kind == "int":
+        lo = key.minimum if key.minimum is not None else "..."
+        hi = key.maximum if key.maximum is not None else "..."
+        return f"a whole number, {lo} to {hi}"
+    if key.kind == "num":
+        return key.accepts
+    if key.kind == "bool":
+        return "`true` or `false`"
+    if key.kind == "command" and key.item is not None:
+        return (f"a list of arguments, each {_accepts(key.item)} (not empty, not a lone ';'), or one string split "
+                "into arguments as a POSIX shell would (quotes group words, nothing is expanded)")
+    if key.kind == "strlist" and key.item is not None:
+        return f"a list (or one item), each item {_accepts(key.item)}"
+    if key.kind == "strmap" and key.item is not None and key.names is not None:
+        return f"a mapping; keys: {_accepts(key.names)}; values: {_accepts(key.item)}"
+    if key.kind == "objmap" and key.names is not None:
+        return f"a mapping; keys: {_accepts(key.names)}"
+    return ""
+
+
 def key_reference() -> str:
     """The Markdown reference of every key (the body of docs/host-file.md)."""
     lines: list[str] = []
-
-    def walk(key: Key, prefix: str) -> None:
-        for f in key.fields:
-            path = f"{prefix}{f.name}"
-            if f.kind == "objmap":
-                shown = f"{path}.NAME"
-            elif f.kind == "objlist":
-                shown = f"{path}[]"
-            else:
-                shown = path
-            bits = [f"`{f.kind}`"]
-            if f.required:
-                bits.append("required")
-            if f.default is not None:
-                bits.append(f"default `{json.dumps(f.default)}`")
-            if f.enum:
-                bits.append("one of " + ", ".join(f"`{e}`" for e in f.enum))
-            lines.append(f"- **`{shown}`** ({'; '.join(bits)}): {f.doc}")
-            if f.fields:
-                walk(f, shown + ".")
-
-    walk(HOST, "")
+    for shown, f in all_keys():
+        bits = [f"`{f.kind}`"]
+        if f.required:
+            bits.append("required")
+        if f.default is not None:
+            bits.append(f"default `{json.dumps(f.default)}`")
+        what = _accepts(f)
+        line = f"- **`{shown}`** ({'; '.join(bits)}): {f.doc}"
+        if what:
+            line += f" Accepts: {what}."
+        lines.append(line)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,390 @@
+"""Named value checks of the host-file schema: what a pattern alone cannot say.
+
+:data:`CHECKS` maps a check name (``Key.check`` in :mod:`hostform.host.schema`)
+to a function of the value (a ``str``) returning ``None`` when the value is
+fine, or a :class:`Problem`: a message that says what is wrong with this
+value, where in it (an index, for the caret), and the code when it is not
+HF011.  Checks that depend on other keys (the podman version for ``extra``)
+get them from the ``context`` argument.
+
+Each check reads a value the way its consumer will: image references as
+podman's reference parser, domains as Caddy and ACME will, durations as Go's
+``time.ParseDuration`` (podman's health flags), calendar events and time
+spans as systemd (:mod:`hostform.timespec`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+__all__ = ["CHECKS", "HOST_WRITTEN_KEYS", "Problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    index: int | None = None  # where in the value, for the caret
+    code: str = "HF011"
+
+
+Check = Callable[[str, dict[str, Any]], "Problem | None"]
+
+
+def _segments(value: str) -> Problem | None:
+    """No empty, '.' or '..' segment (a path means one file, the one it names)."""
+    parts = value.split("/")
+    start = 1 if value.startswith("/") else 0
+    pos = start
+    for part in parts[start:]:
+        if part in ("", ".", ".."):
+            if part == "" and pos == len(value) and pos > 1:
+                return Problem("a path does not end with '/'", pos - 1)
+            if part == "":
+                return Problem("'//' in a path", max(pos - 1, 0))
+            return Problem(f"a path segment may not be {part!r}", pos)
+        pos += len(part) + 1
+    return None
+
+
+def rel_path(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if value.startswith("/"):
+        return Problem("must be a path relative to this directory, not an absolute path", 0)
+    return _segments(value)
+
+
+def abs_path(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if not value.startswith("/"):
+        return Problem("must be an absolute path", 0)
+    if value == "/":
+        return None
+    return _segments(value)
+
+
+def env_file(value: str, ctx: dict[str, Any]) -> Problem | None:
+    return abs_path(value, ctx) if value.startswith("/") else rel_path(value, ctx)
+
+
+def target_path(value: str, ctx: dict[str, Any]) -> Problem | None:
+    return env_file(value, ctx)
+
+
+_QUADLET_EXTS = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
+
+
+def quadlet_file(value: str, ctx: dict[str, Any]) -> Problem | None:
+    p = rel_path(value, ctx)
+    if p is not None:
+        return p
+    base = value.rsplit("/", 1)[-1]
+    if not base.endswith(_QUADLET_EXTS) or base.startswith("."):
+        return Problem(f"{base!r} is not a quadlet file name: NAME{'|NAME'.join(_QUADLET_EXTS)}")
+    return None
+
+
+# --------------------------------------------------------------- domains
+
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_LABEL_ANY_CASE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def domain(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """A host name Caddy gets a certificate for by HTTP-01 / TLS-ALPN-01."""
+    if value.startswith("*"):
+        return Problem("a wildcard name needs the ACME DNS-01 challenge, which hostform does not set up yet: "
+                       "list each name (aliases: [a.example.org, b.example.org])", 0)
+    if len(value) > 253:
+        return Problem("a domain name has at most 253 characters", 253)
+    if value.endswith("."):
+        return Problem("write the name without the final dot", len(value) - 1)
+    labels = value.split(".")
+    pos = 0
+    for label in labels:
+        if not _LABEL.fullmatch(label):
+            if _LABEL_ANY_CASE.fullmatch(label):
+                return Problem(f"write domain names in lower case: {value.lower()!r}",
+                               pos + next(i for i, c in enumerate(label) if c.isupper()))
+            bad = next((i for i, c in enumerate(label) if not (c.isascii() and (c.isalnum() or c == "-"))), None)
+            if not label:
+                return Problem("an empty label ('..' or a leading '.')", max(pos - 1, 0))
+            if bad is not None and not label[bad].isascii():
+                return Problem("a domain name with other letters than a-z must be written in its ASCII "
+                               "(punycode, xn--...) form", pos + bad)
+            if bad is not None:
+                return Problem(f"{label[bad]!r} cannot be in a domain name (letters, digits, '-' and '.')", pos + bad)
+            return Problem("a label has 1 to 63 characters and neither starts nor ends with '-'", pos)
+        pos += len(label) + 1
+    if labels[-1].isdigit():
+        return Problem("an IP address is not a site name: certificates are issued for domain names")
+    return None
+
+
+def record_name(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if value in ("", "@"):
+        return None
+    rest = value[2:] if value.startswith("*.") else "" if value == "*" else value
+    if not rest:
+        return None
+    p = domain(rest, ctx)
+    if p is None:
+        return None
+    shift = len(value) - len(rest)
+    return Problem(p.message, None if p.index is None else p.index + shift)
+
+
+# --------------------------------------------------------------- images
+
+# distribution/reference's grammar: [domain[:port]/]path[:tag][@digest]
+_REF = re.compile(
+    r"(?P<domain>(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?"
+    r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?"
+)
+
+
+def image(value: str, ctx: dict[str, Any]) -> Problem | None:
+    m = _REF.fullmatch(value)
+    if m is None:
+        return Problem("is not an image reference (registry/name:tag, lower-case name)")
+    reg = (m.group("domain") or "").rstrip("/")
+    if not reg or not ("." in reg or ":" in reg or reg == "localhost"):
+        if "/" not in value:
+            return Problem(f"is not fully qualified (registry/name:tag): auto-update and pulls need the registry "
+                           f"spelled out (docker.io/library/{value})", 0, "HF012")
+        return Problem("is not fully qualified: the first part must be a registry host (with a dot or a port)", 0, "HF012")
+    if m.group("tag") is None and m.group("digest") is None:
+        return Problem("has no tag: name the tag auto-update follows (':latest' if that is really what you mean), "
+                       "or pin a digest", len(value), "HF012")
+    return None
+
+
+# --------------------------------------------------------------- ports
+
+_PUBLISH = re.compile(r"(?:(?P<ip>[0-9]{1,3}(?:\.[0-9]{1,3}){3}):)?(?P<host>[0-9]{1,5}):(?P<cont>[0-9]{1,5})(?:/(?P<proto>tcp|udp))?")
+
+
+def publish(value: str, ctx: dict[str, Any]) -> Problem | None:
+    m = _PUBLISH.fullmatch(value)
+    if m is None:
+        return Problem("is not [IP:]HOST:CONTAINER[/tcp|/udp]")
+    ip = m.group("ip")
+    if ip and any(int(x) > 255 for x in ip.split(".")):
+        return Problem(f"{ip!r} is not an IPv4 address", 0)
+    return None  # the port range is HF021's (with the other services' ports)
+
+
+# --------------------------------------------------------------- numbers, text
+
+
+def cpus(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,3})?", value) or not 0 < float(value) <= 1024:
+        return Problem("is not a number of CPUs from 0.001 to 1024 (like 0.5 or 2)")
+    return None
+
+
+def argument(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if value == "":
+        return Problem("an empty argument cannot pass through the unit file (systemd drops it)")
+    if value == ";":
+        return Problem("a lone ';' separates commands in systemd's ExecStart: it cannot be an argument")
+    return None
+
+
+def unit_value(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if value.endswith("\\"):
+        return Problem("a unit-file value cannot end with a backslash (it would join the next line)", len(value) - 1)
+    if value != value.strip():
+        return Problem("a unit-file value cannot start or end with white space (the unit file drops it)",
+                       0 if value[:1].isspace() else len(value) - 1)
+    if value == "":
+        return Problem("is empty: leave the key out instead")
+    return lone_semicolon(value, ctx)
+
+
+def lone_semicolon(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """A value podman's quadlet may write as a word of its own in ExecStart= (``--workdir VALUE``)."""
+    if value == ";":
+        return Problem("a lone ';' separates commands in systemd's ExecStart: it cannot be a value here")
+    return None
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@(?P<domain>.+)")
+
+
+def email(value: str, ctx: dict[str, Any]) -> Problem | None:
+    m = _EMAIL.fullmatch(value)
+    if m is None:
+        bad = next((i for i, c in enumerate(value) if not (c.isascii() and (c.isalnum() or c in "._%+-@"))), None)
+        return Problem("is not an e-mail address", bad)
+    d = m.group("domain")
+    p = domain(d.lower(), ctx)
+    if p is not None or "." not in d:
+        return Problem("is not an e-mail address: the part after '@' must be a domain name", m.start("domain"))
+    return None
+
+
+_SSH_TYPES = (
+    "ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+_SSH_KEY = re.compile(r"(?P<type>\S+) (?P<b64>[A-Za-z0-9+/]+={0,3})(?: (?P<comment>.*))?")
+
+
+def ssh_key(value: str, ctx: dict[str, Any]) -> Problem | None:
+    m = _SSH_KEY.fullmatch(value)
+    if m is None or m.group("type") not in _SSH_TYPES:
+        return Problem(f"is not an OpenSSH public key line ({', '.join(_SSH_TYPES[:3])}, ... then the base64 key)")
+    import base64
+    import binascii
+
+    try:
+        blob = base64.b64decode(m.group("b64"), validate=True)
+    except (binascii.Error, ValueError):
+        return Problem("the key's base64 part does not decode", m.start("b64"))
+    n = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
+    if blob[4 : 4 + n].decode("ascii", "replace") != m.group("type"):
+        return Problem("the key's base64 part is not a key of the type it names", m.start("b64"))
+    return None
+
+
+_CONSTRAINT = re.compile(r"\s*(=|!=|>|>=|<|<=|~>)?\s*v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?\s*")
+
+
+def version_constraint(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if not all(_CONSTRAINT.fullmatch(part) for part in value.split(",")):
+        return Problem("is not a version constraint like '~> 2.28' or '>= 5.50, < 6'")
+    return None
+
+
+def local_command(value: str, ctx: dict[str, Any]) -> Problem | None:
+    import string
+
+    try:
+        for _, field, spec, conv in string.Formatter().parse(value):
+            if field is not None and (field not in ("dir", "name") or spec or conv):
+                return Problem(f"{{{field}}} is not a placeholder: only {{dir}} and {{name}} are (write {{{{ and }}}} for braces)",
+                               value.find("{" + field))
+    except ValueError as e:
+        return Problem(f"braces do not pair: {e} (write {{{{ and }}}} for braces)")
+    return None
+
+
+def go_duration(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """A duration podman's health flags take (Go's time.ParseDuration), longer than 0."""
+    ns = _go_duration(value)
+    if isinstance(ns, Problem):
+        return ns
+    return Problem("must be longer than 0 (podman reads 0 as: no health checks)") if ns <= 0 else None
+
+
+def go_duration_or_zero(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """The same, 0 allowed (a start period)."""
+    ns = _go_duration(value)
+    if isinstance(ns, Problem):
+        return ns
+    return Problem("must not be negative") if ns < 0 else None
+
+
+def _go_duration(value: str) -> int | Problem:
+    from hostform.timespec import Invalid, parse_go_duration
+
+    ns = parse_go_duration(value)
+    return Problem(f"is not a duration podman reads: {ns.message}") if isinstance(ns, Invalid) else ns
+
+
+def timespan(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if value != value.strip():
+        return Problem("has white space at an end, which the unit file drops: leave it out", 0 if value[:1].isspace() else len(value) - 1)
+    from hostform.timespec import Invalid, parse_timespan
+
+    usec = parse_timespan(value)
+    if isinstance(usec, Invalid):
+        return Problem(f"is not a time span systemd reads: {usec.message}")
+    return None
+
+
+def calendar(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if value != value.strip():
+        return Problem("has white space at an end, which the unit file drops: leave it out", 0 if value[:1].isspace() else len(value) - 1)
+    from hostform.timespec import Invalid, parse_calendar
+
+    spec = parse_calendar(value)
+    if isinstance(spec, Invalid):
+        return Problem(f"is not a calendar event systemd reads: {spec.message}")
+    return None
+
+
+# Quadlet keys hostform writes itself, with the host-file key that says it.
+HOST_WRITTEN_KEYS = {
+    "ContainerName": "the service's name",
+    "Image": "image",
+    "AutoUpdate": "auto_update",
+    "Pod": "pod",
+    "Network": "network (every service joins it)",
+    "Entrypoint": "entrypoint",
+    "Exec": "command",
+    "Environment": "env",
+    "EnvironmentFile": "env_files",
+    "Secret": "secrets",
+    "Volume": "volumes",
+    "ExposeHostPort": "port",
+    "PublishPort": "publish",
+    "User": "user",
+    "Group": "user (USER:GROUP)",
+    "ReadOnly": "read_only",
+    "HealthCmd": "health.cmd or health.http",
+    "HealthInterval": "health.interval",
+    "HealthTimeout": "health.timeout",
+    "HealthRetries": "health.retries",
+    "HealthStartPeriod": "health.start_period",
+    "Notify": "health (Notify=healthy)",
+    "Memory": "resources.memory",
+    "Label": "labels",
+}
+
+
+def extra_key(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if value in HOST_WRITTEN_KEYS:
+        return Problem(f"hostform writes {value}= itself: use {HOST_WRITTEN_KEYS[value]}")
+    from hostform.quadlet.versions import keys
+
+    version = ctx.get("podman") or "5.8"
+    try:
+        known = keys(version, "Container")
+    except (KeyError, ValueError):
+        return None
+    if value not in known:
+        import difflib
+
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return Problem(f"is not a [Container] key of podman {version}'s quadlet{hint}")
+    return None
+
+
+CHECKS: dict[str, Check] = {
+    "rel_path": rel_path,
+    "abs_path": abs_path,
+    "env_file": env_file,
+    "target_path": target_path,
+    "quadlet_file": quadlet_file,
+    "domain": domain,
+    "record_name": record_name,
+    "image": image,
+    "publish": publish,
+    "cpus": cpus,
+    "argument": argument,
+    "unit_value": unit_value,
+    "lone_semicolon": lone_semicolon,
+    "email": email,
+    "ssh_key": ssh_key,
+    "version_constraint": version_constraint,
+    "local_command": local_command,
+    "go_duration": go_duration,
+    "go_duration_or_zero": go_duration_or_zero,
+    "timespan": timespan,
+    "calendar": calendar,
+    "extra_key": extra_key,
+}

@@ -1,0 +1,157 @@
+"""Host files through the real consumers of what the build writes: `caddy adapt` and `systemd-analyze`.
+
+* Sites: the Caddyfile `hostform build` writes, adapted by the real Caddy,
+  serves exactly the declared names (addresses and aliases), each proxied to
+  the declared service and port, and nothing else.
+* Update schedules: whatever `updates.schedule` and `updates.randomized_delay`
+  the build accepts, systemd accepts as written into the timer's drop-in (and
+  reads as the same event); what the build refuses, systemd refuses too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from hostform.caddy.check import CADDY_INSTALL_HINT, find_caddy
+from hostform.host.build import build_bundle, outputs
+from hostform.host.render import to_yaml
+
+IMAGE = "docker.io/library/nginx:1"
+
+
+def _tool(path, why: str):
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{why}: CI must have it")
+        pytest.skip(why)
+    return path
+
+
+def _build(tmp: Path, data: dict):
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "hostform.yaml").write_text(to_yaml(data), encoding="utf-8", errors="surrogatepass")
+    return build_bundle(tmp)
+
+
+# ------------------------------------------------------------------ Caddy
+
+LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+DOMAIN = st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(LABEL, min_size=1, max_size=3), st.sampled_from(["org", "net", "coffee", "xn--p1ai"]))
+
+
+@st.composite
+def sites_host(draw):
+    names = draw(st.lists(DOMAIN, min_size=1, max_size=6, unique=True))
+    services = {f"svc{i}": {"image": IMAGE, "port": draw(st.integers(1, 65535))} for i in range(draw(st.integers(1, 3)))}
+    sites: dict = {}
+    rest = list(names)
+    while rest:
+        addr = rest.pop(0)
+        n = draw(st.integers(0, min(2, len(rest))))
+        aliases, rest = rest[:n], rest[n:]
+        site: dict = {"service": draw(st.sampled_from(sorted(services)))}
+        if aliases:
+            site["aliases"] = aliases
+        if draw(st.booleans()):
+            site["port"] = draw(st.integers(1, 65535))
+        if draw(st.booleans()):
+            site["encode"] = draw(st.lists(st.sampled_from(["zstd", "gzip"]), min_size=1, max_size=2, unique=True))
+        sites[addr] = site
+    tls = {"ca": draw(st.sampled_from(["production", "staging", "internal"]))}
+    if draw(st.booleans()):
+        tls["email"] = draw(st.builds(lambda u, d: f"{u}@{d}", st.from_regex(r"[a-z0-9._%+-]{1,8}", fullmatch=True), DOMAIN))
+    return {"name": "h", "services": services, "sites": sites, "tls": tls}
+
+
+def _served(adapted: dict) -> dict[str, str]:
+    """host name -> the upstream it is proxied to, from Caddy's JSON config."""
+    out: dict[str, str] = {}
+    for server in adapted["apps"]["http"]["servers"].values():
+        for route in server.get("routes", []):
+            hosts = [h for m in route.get("match", []) for h in m.get("host", [])]
+            dials = re.findall(r'"dial":\s*"([^"]+)"', json.dumps(route))
+            for h in hosts:
+                assert h not in out, f"{h} is served twice"
+                out[h] = dials[0] if dials else ""
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(sites_host())
+@example({"name": "h", "services": {"web": {"image": IMAGE, "port": 8080}},
+          "sites": {"example.org": {"service": "web", "aliases": ["www.example.org"], "encode": ["zstd", "gzip"]}},
+          "tls": {"ca": "staging", "email": "me+x@example.org"}})
+def test_caddy_serves_exactly_the_declared_sites(tmp_path_factory, data):
+    caddy = _tool(find_caddy(), f"the real Caddy is not installed: {CADDY_INSTALL_HINT}")
+    tmp = tmp_path_factory.mktemp("caddy")
+    b = _build(tmp, data)
+    assert not b.report.errors, b.report.format()
+    caddyfile = next(text for rel, text, *_ in outputs(b) if rel == "Caddyfile")
+    (tmp / "Caddyfile").write_bytes(caddyfile)
+    p = subprocess.run([str(caddy), "adapt", "--config", str(tmp / "Caddyfile"), "--adapter", "caddyfile"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    want = {}
+    for addr, site in data["sites"].items():
+        port = site.get("port", data["services"][site["service"]]["port"])
+        for name in (addr, *site.get("aliases", ())):
+            want[name] = f"{site['service']}:{port}"
+    assert _served(json.loads(p.stdout)) == want
+    if "email" in data["tls"] and data["tls"]["ca"] != "internal":  # the ACME account's address
+        assert data["tls"]["email"] in p.stdout
+
+
+# ------------------------------------------------------------------ systemd
+
+SCHEDULE = st.one_of(
+    st.sampled_from(["hourly", "daily", "weekly", "minutely", "quarterly", "semiannually", "yearly", "annually", "monthly",
+                     "*:0/15", "Mon..Fri 04:00", "Sat,Sun *-*-* 03:30:00", "*-*-01 00:00", "*-02~1", "2026-12-24 18:00 UTC",
+                     "Mon *-*-* 04:00 Europe/Berlin", "every hour", "Mon..Fri 25:00", "daily ", "hourly\t", "@0", "*:*:0/30",
+                     "Monday..Wednesday 1:2:3", "*-*-* 00:00:00.5", "13-01-01", "Fri 2026-*-* 9..17:00"]),
+    st.lists(st.sampled_from(list("0123456789*-:/.,~ ") + ["Mon", "Fri", "..", "UTC", "hourly"]), max_size=12).map("".join),
+)
+SPAN = st.one_of(st.sampled_from(["0", "5min", "1h 30min", "30", "2h30m", "1.5h", "infinity", "5 minutes", "x", "5minutez", "-1"]),
+                 st.lists(st.sampled_from(list("0123456789. ") + ["s", "min", "h", "ms", "us", "d", "w", "M", "y"]), max_size=8).map("".join))
+
+
+def _analyze(kind: str, value: str) -> subprocess.CompletedProcess:
+    exe = _tool(shutil.which("systemd-analyze"), "systemd-analyze is not installed (Debian's systemd package)")
+    return subprocess.run([exe, kind, "--", value], capture_output=True, text=True, timeout=30, env={**os.environ, "TZ": "UTC", "LC_ALL": "C"})
+
+
+def _dropin_value(b, key: str) -> str:
+    ign = b.ignition
+    timer = next(u for u in ign["systemd"]["units"] if u["name"] == "podman-auto-update.timer")
+    text = timer["dropins"][0]["contents"]
+    values = [line.split("=", 1)[1] for line in text.splitlines() if line.startswith(key + "=")]
+    return values[-1].replace("%%", "%")  # systemd's specifier expansion; no other % can be there
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(SCHEDULE, SPAN)
+def test_systemd_reads_the_schedule_as_the_build_does(tmp_path_factory, schedule, delay):
+    tmp = tmp_path_factory.mktemp("timer")
+    b = _build(tmp, {"name": "h", "updates": {"schedule": schedule, "randomized_delay": delay}})
+    refused = {e.path[-1] for e in b.report.errors if e.path}
+    assert refused <= {"schedule", "randomized_delay"}, b.report.format()
+    cal = _analyze("calendar", schedule)
+    if "schedule" in refused:
+        assert cal.returncode != 0 or schedule != schedule.strip(), f"systemd reads {schedule!r}:\n{cal.stdout}"
+    elif not refused:
+        written = _dropin_value(b, "OnCalendar")
+        assert written == schedule
+        cal = _analyze("calendar", written)
+        assert cal.returncode == 0 and "Normalized form:" in cal.stdout, cal.stderr
+    span = _analyze("timespan", delay)
+    if "randomized_delay" in refused:
+        assert span.returncode != 0 or delay != delay.strip(), f"systemd reads {delay!r}:\n{span.stdout}"
+    elif not refused:
+        assert _dropin_value(b, "RandomizedDelaySec") == delay and span.returncode == 0, span.stderr
