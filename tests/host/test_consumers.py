@@ -155,3 +155,46 @@ def test_systemd_reads_the_schedule_as_the_build_does(tmp_path_factory, schedule
         assert span.returncode != 0 or delay != delay.strip(), f"systemd reads {delay!r}:\n{span.stdout}"
     elif not refused:
         assert _dropin_value(b, "RandomizedDelaySec") == delay and span.returncode == 0, span.stderr
+
+
+# ------------------------------------------------------------------ Terraform
+
+
+
+def _templates(s: str) -> list[int]:
+    """Where Terraform's template scanner starts an interpolation or directive in ``s``
+    (left to right: ``$${`` and ``%%{`` are escapes for a literal ``${`` / ``%{``)."""
+    out, i = [], 0
+    while i < len(s):
+        if s.startswith(("$${", "%%{"), i):
+            i += 3
+        elif s.startswith(("${", "%{"), i):
+            out.append(i)
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+_OURS = re.compile(r"\$\{(?:vultr|hcloud|digitalocean|aws|data|self|terraform_data)[a-z0-9_.]*\}")
+KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
+TEXT = st.lists(st.sampled_from(["${", "%{", "}", "$", "%", "$${", "%%{", "file(\"/etc/passwd\")", "a", " ", "\\", '"']), max_size=10).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(env=st.dictionaries(st.from_regex(r"[A-Z]{1,4}", fullmatch=True), TEXT, max_size=3), comment=TEXT,
+       provider=st.sampled_from(["vultr", "hetzner", "digitalocean", "aws", "local"]))
+def test_no_template_from_the_host_file_survives_in_main_tf_json(tmp_path_factory, env, comment, provider):
+    """Whatever text the host file holds, every ${ and %{ left in main.tf.json is one of hostform's own references."""
+    target = {"provider": provider, "region": "r1", "size": "s1", "image": "img-1"} if provider != "local" else {"provider": "local"}
+    data = {"name": "h", "services": {"app": {"image": IMAGE, "env": env}}, "target": target,
+            "access": {"ssh_keys": [f"ssh-ed25519 {KEY} {comment}".rstrip()]}}
+    b = _build(tmp_path_factory.mktemp("tf"), data)
+    if b.report.errors:
+        assert all(e.file == "hostform.yaml" for e in b.report.errors), b.report.format()
+        return
+    text = next(t for rel, t, *_ in outputs(b) if rel.endswith("main.tf.json")).decode()
+    for value in re.findall(r'"((?:[^"\\]|\\.)*)"', text):
+        s = json.loads(f'"{value}"')
+        left = _OURS.sub("", s)
+        assert not _templates(left), f"a template survives in {s[:200]!r}"
