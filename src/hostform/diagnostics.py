@@ -74,7 +74,9 @@ CODES: dict[str, tuple[str, str]] = {
         "image-not-qualified",
         "The image is not fully qualified (registry/name:tag). `AutoUpdate=registry` "
         "refuses short names, and a short name depends on the VM's registries.conf. "
-        "Write the registry out: docker.io/library/nginx:1, ghcr.io/owner/app:tag.",
+        "Write the registry out: docker.io/library/nginx:1, ghcr.io/owner/app:tag. "
+        "The tag (or a digest, @sha256:...) is needed too: it is what runs, and what "
+        "auto-update follows; write :latest if that is really what you mean.",
     ),
     "HF013": (
         "host-unknown-reference",

@@ -56,10 +56,15 @@ _TRIMMED = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2
 def forbidden_char(value: str, allow_tab: bool = True) -> int:
     """Index of the first character no destination can carry (see :data:`FORBIDDEN`), or -1.
 
-    Lone surrogates (undecodable bytes of the input) count as forbidden too.
+    Lone surrogates (undecodable bytes of the input) and Unicode noncharacters
+    (U+FDD0-U+FDEF, U+xFFFE and U+xFFFF), which systemd refuses as "not UTF-8
+    clean" and drops the whole assignment, count as forbidden too.
     """
     for i, c in enumerate(value):
-        if c in FORBIDDEN or (c == "\t" and not allow_tab) or "\ud800" <= c <= "\udfff":
+        if c in FORBIDDEN or (c == "\t" and not allow_tab):
+            return i
+        o = ord(c)
+        if o >= 0xD800 and (o <= 0xDFFF or 0xFDD0 <= o <= 0xFDEF or (o & 0xFFFE) == 0xFFFE):
             return i
     return -1
 

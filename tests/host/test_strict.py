@@ -85,8 +85,8 @@ def test_the_caret_points_at_the_character(tmp_path, capsys):
 
 @pytest.mark.parametrize("device", ["/dev/vdb&&touch>/evil", "/dev/vdb|x", "/dev/vdb;reboot", "/dev/$(id)", "/dev/../etc/passwd", "/dev/vdb\n"])
 def test_state_device_is_a_device_path(tmp_path, capsys, device):
-    # the caret is under the first character that makes it wrong, else at the value
-    col = {"/dev/../etc/passwd": 23, "/dev/vdb\n": 26}.get(device, 17)
+    # the caret is under the first character that makes it wrong
+    col = 18 + next(i for i, c in enumerate(device) if c in "&|;$\n" or device[i : i + 2] == "..")
     refused(tmp_path, f"name: h\nstate: {{device: {json.dumps(device)}}}\n", capsys, "HF011", 2, col)
 
 
@@ -120,7 +120,7 @@ def test_percent_and_dollar_are_kept_literal_for_systemd(tmp_path, capsys):
     assert rc == 0 and "Environment=PASSWORD=a$$HOME%%h\n" in unit and "HostName=%%H\n" in unit and "Label=x=$${y}\n" in unit
 
 
-@pytest.mark.parametrize("field,col", [('user: "%u"', 11), ('pod: "%p"', 10), ('user: "a\\0"', 13)])
+@pytest.mark.parametrize("field,col", [('user: "%u"', 12), ('pod: "%p"', 11), ('user: "a\\0"', 13)])
 def test_user_and_pod_refuse_specifiers_and_nul(tmp_path, capsys, field, col):
     refused(tmp_path, f"name: h\nservices:\n  web:\n    image: {IMAGE}\n    {field}\n", capsys, "HF011", 5, col)
 
@@ -131,8 +131,8 @@ def test_user_and_pod_refuse_specifiers_and_nul(tmp_path, capsys, field, col):
 @pytest.mark.parametrize(
     "yaml,line,col",
     [
-        ('state: {path: "/var/mnt/a b"}\n', 2, 15),
-        ("state: {path: \"/var/mnt/a'b\"}\n", 2, 15),
+        ('state: {path: "/var/mnt/a b"}\n', 2, 26),
+        ("state: {path: \"/var/mnt/a'b\"}\n", 2, 26),
         (f'services:\n  web: {{image: {IMAGE}, volumes: {{"data\\n": /d}}}}\n', 3, 58),
         ('target: {provider: local, local: {up: "hostform try {oops"}}\n', 2, 39),
         ('target: {provider: local, local: {down: "echo }"}}\n', 2, 41),
@@ -244,3 +244,116 @@ def test_a_relative_env_file_needs_embed(tmp_path, capsys):
     refused(tmp_path, f"name: h\nservices:\n  web: {{image: {IMAGE}, env_files: [app.env]}}\n", capsys, "HF015", 3, 55, files)
     rc, _, out = build(tmp_path, f"name: h\nservices:\n  web: {{image: {IMAGE}, env_files: [{{file: app.env, embed: true}}]}}\n", capsys, files)
     assert rc == 0 and "s3cret" in (out / "main.bu").read_text()
+
+
+# -------------------------------------------------------------- found by a review of the above
+
+
+def at(text: str, needle: str) -> tuple[int, int]:
+    """(line, column) of the first character of ``needle`` in ``text`` (it occurs once)."""
+    assert text.count(needle) == 1, needle
+    before = text[: text.index(needle)]
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+
+
+@pytest.mark.parametrize(
+    "yaml,code,needle",
+    [
+        # an empty command was an IndexError
+        (f"services:\n  web: {{image: {IMAGE}, port: 80, health: {{cmd: []}}}}\n", "HF011", "[]"),
+        (f"services:\n  web: {{image: {IMAGE}, command: ''}}\n", "HF011", "''"),
+        # a word on its own `;` splits ExecStart; a boolean key read as false; the unit's name is the service's
+        (f"services:\n  web: {{image: {IMAGE}, extra: {{AddCapability: 'NET_ADMIN ; touch /x'}}}}\n", "HF011", "'NET_ADMIN"),
+        (f"services:\n  web: {{image: {IMAGE}, extra: {{PodmanArgs: 'x \";\"'}}}}\n", "HF011", "'x "),
+        (f"services:\n  web: {{image: {IMAGE}, extra: {{RunInit: maybe}}}}\n", "HF011", "maybe"),
+        (f"services:\n  web: {{image: {IMAGE}, extra: {{ServiceName: other}}}}\n", "HF011", "ServiceName"),
+        # a unit name that is another's
+        (f"services:\n  sshd: {{image: {IMAGE}}}\n", "HF011", "{image"),
+        (f"services:\n  systemd-journald: {{image: {IMAGE}}}\n", "HF011", "{image"),
+        (f"services:\n  p-pod: {{image: {IMAGE}}}\n  web: {{image: {IMAGE}, pod: p}}\n", "HF011", f"{{image: {IMAGE}}}"),
+        (f"services:\n  hostform-network: {{image: {IMAGE}}}\n", "HF011", "{image"),
+        # systemd drops a line with a noncharacter
+        (f'services:\n  web: {{image: {IMAGE}, env: {{A: "x\\uFFFEy"}}}}\n', "HF011", "\\uFFFE"),
+        # a site name is a domain name with a dot; Caddy reaches a service by a host name
+        (f"services:\n  web: {{image: {IMAGE}, port: 80}}\nsites: {{import: web}}\n", "HF011", "import"),
+        (f"services:\n  my_app: {{image: {IMAGE}, port: 80}}\nsites: {{a.example.org: my_app}}\n", "HF011", "my_app}"),
+        ("network: host\n", "HF011", "host"),
+        ("target: {provider: aws, region: r, size: s, provider_version: 'v5.2'}\n", "HF011", "'v5.2'"),
+        ("target: {provider: aws, region: r, size: s, user_data_url: 'https://example.org/a%zz'}\n", "HF011", "%zz"),
+        ("target: {provider: aws, region: r, size: s, ssh_keys: [a, b]}\n", "HF500", "[a, b]"),
+        ("services:\n  web: {image: 'docker.io/library/nginx:\u00e9'}\n", "HF011", "'docker"),
+        (f"services:\n  web: {{image: 'docker.io/library/nginx@sha256:{'a' * 32}'}}\n", "HF011", "a" * 32 + "'"),
+        (f"services:\n  web: {{image: {IMAGE}, resources: {{memory: 1k}}}}\n", "HF011", "1k"),
+        (f"services:\n  web: {{image: {IMAGE}, volumes: {{a: /data, b: /data}}}}\n", "HF011", "/data}"),
+        ("updates: {randomized_delay: infinity}\n", "HF011", "infinity"),
+        (f"services:\n  web: {{image: {IMAGE}, command: 'echo $HOME'}}\n", "HF011", "$HOME"),
+        (f"services:\n  web: {{image: {IMAGE}, command: 'a | b'}}\n", "HF011", "| b"),
+        (f"services:\n  web: {{image: {IMAGE}, x: 2026-01-01}}\n", "HF023", "x: "),
+        (f"services:\n  web: {{image: {IMAGE}, user: 2026-01-01}}\n", "HF002", "2026"),
+    ],
+)
+def test_review_findings_are_refused(tmp_path, capsys, yaml, code, needle):
+    text = "name: h\n" + yaml
+    refused(tmp_path, text, capsys, code, *at(text, needle))
+
+
+def test_a_field_of_a_service_is_not_checked_as_a_name(tmp_path, capsys):
+    """`Health:` in a service is an unknown key with a suggestion, not an invalid service name."""
+    text = f"name: h\nservices:\n  web: {{image: {IMAGE}, port: 80, Health: {{http: /}}}}\n"
+    found = refused(tmp_path, text, capsys, "HF023", *at(text, "Health"))
+    assert "did you mean 'health'" in found[0][4] and len(found) == 1
+
+
+def test_x_names_are_the_users_own_and_merge_keys_work(tmp_path, capsys):
+    text = (f"name: h\nx-base: &base {{image: {IMAGE}, port: 80}}\nservices:\n  x-template: {{image: nope}}\n"
+            "  web: {<<: *base, env: {x-note: 1, A: b}}\nsites: {x-later: web, example.org: web}\n")
+    rc, found, out = build(tmp_path, text, capsys)
+    assert rc == 0, found
+    assert sorted(p.name for p in (out / "quadlets").iterdir()) == ["caddy.container", "hostform.network", "web.container"]
+    unit = (out / "quadlets" / "web.container").read_text()
+    assert f"Image={IMAGE}" in unit and "Environment=A=b" in unit and "x-note" not in unit
+    assert "x-later" not in (out / "Caddyfile").read_text()
+
+
+def test_a_shell_string_health_check_runs_under_sh(tmp_path, capsys):
+    text = f"name: h\nservices:\n  web: {{image: {IMAGE}, port: 80, health: {{cmd: 'curl -f http://localhost/ || exit 1'}}}}\n"
+    rc, _, out = build(tmp_path, text, capsys)
+    assert rc == 0
+    assert 'HealthCmd=["/bin/sh", "-c", "curl -f http://localhost/ || exit 1"]' in (out / "quadlets" / "web.container").read_text()
+
+
+def test_a_command_string_is_split_as_sh_splits_it(tmp_path, capsys):
+    text = f"""name: h\nservices:\n  web: {{image: {IMAGE}, command: 'echo "cost \\$5" "it''s" \\#1'}}\n"""
+    rc, found, out = build(tmp_path, text, capsys)
+    assert rc == 0, found
+    assert 'Exec=echo "cost $$5" "it\'s" #1\n' in (out / "quadlets" / "web.container").read_text()
+
+
+def test_a_private_address_is_not_opened_to_the_internet(tmp_path, capsys):
+    rc, found, _ = build(tmp_path, f'name: h\nservices:\n  db: {{image: {IMAGE}, publish: ["10.0.0.5:5432:5432"]}}\n', capsys)
+    assert rc == 0 and not [f for f in found if f[3] == "HF024"], found
+
+
+def test_merged_butane_is_not_silently_dropped(tmp_path, capsys):
+    files = {"x.bu": "variant: fcos\nversion: 1.5.0\nsystemd: {units: {name: evil.service}}\nstorage: 7\n",
+             "deep.bu": "variant: fcos\nversion: 1.5.0\nx: " + "[" * 1000 + "]" * 1000 + "\n"}
+    found = refused(tmp_path, "name: h\nbutane: [x.bu]\n", capsys, "HF011", 2, 10, files)
+    assert sorted(f[4].split(":")[1].strip() for f in found if f[3] == "HF011") == ["storage is set by the Butane hostform writes, in another way",
+                                                                                   "systemd.units is set by the Butane hostform writes, in another way"]
+    refused(tmp_path, "name: h\nbutane: [deep.bu]\n", capsys, "HF011", 2, 10, files)
+    (tmp_path / "p" / "bad.env").write_bytes(b"A=\xff\n")
+    text = f"name: h\nservices:\n  web: {{image: {IMAGE}, env_files: [{{file: bad.env, embed: true}}]}}\n"
+    found = refused(tmp_path, text, capsys, "HF004", *at(text, "{file: bad"))
+    assert [f[4] for f in found if f[3] == "HF004"] == ["services.web.env_files[0] bad.env is not UTF-8 text (byte 2)"]
+
+
+def test_target_json_is_walked_as_the_host_files_target(tmp_path, capsys):
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "main.bu").write_text("variant: fcos\nversion: 1.5.0\n")
+    (d / "target.json").write_text('{"provider": "local", "local": {"up": "echo {x}", "down": "x"}, "regoin": "ams"}\n')
+    assert main(["plan", str(d)]) == 1
+    err = capsys.readouterr().err
+    text = (d / "target.json").read_text()
+    assert "target.json:%d:%d: error[HF011]: local.up: 'echo {x}': {x} is not a placeholder" % at(text, "{x}") in err
+    assert "target.json:%d:%d: error[HF023]: unknown top-level key 'regoin' (did you mean 'region'?)" % at(text, '"regoin"') in err

@@ -27,46 +27,21 @@ HOST_FILE = "hostform.yaml"
 
 
 def _reader(dir: Path):
-    """``read(rel)``: a local file's text, or None; why not is kept in ``read.refused[rel]``
-    (see :func:`hostform._inputs.read_input`: inside the project, a regular file, at most 16 MiB)."""
+    """``read(rel)``: a local file's text, or an :class:`~hostform._inputs.InputError` saying why not
+    (see :func:`hostform._inputs.read_input`: inside the project, a regular file, at most 16 MiB; and
+    UTF-8 text, since it is written into a unit file or Butane as text)."""
     from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
 
-    refused: dict[str, str] = {}
-
-    def read(rel: str) -> str | None:
+    def read(rel: str) -> str | InputError:
         got = read_input(dir, rel, LOCAL_FILE_CAP)
         if isinstance(got, InputError):
-            refused[rel] = got.why
-            return None
-        return got.decode("utf-8", "surrogateescape")
+            return got
+        try:
+            return got.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return InputError(f"is not UTF-8 text (byte {e.start})")
 
-    read.refused = refused  # type: ignore[attr-defined]
     return read
-
-
-def _label(path: tuple) -> str:
-    """("services", "app", "env_files", 0) -> "services.app.env_files[0]"."""
-    out = ""
-    for k in path:
-        out += f"[{k}]" if isinstance(k, int) else ("." if out else "") + str(k)
-    return out
-
-
-def _say_why(report: Report, refused: dict[str, str]) -> None:
-    """The renderer says "cannot read REL (named at ...)"; say why, at the same place."""
-    if not refused:
-        return
-    from hostform.diagnostics import Diagnostic
-
-    for i, d in enumerate(report.entries):
-        if d.code != "HF004" or not d.path:
-            continue
-        named = ".".join(map(str, d.path))
-        for rel, why in refused.items():
-            if d.message == f"cannot read {rel} (named at {named})":
-                msg = f"{_label(d.path)} {rel} {why}"
-                report.entries[i] = Diagnostic(d.severity, d.code, msg, d.path, d.file, d.line, d.col, d.length)
-                break
 
 
 def build_bundle(dir: Path) -> Bundle:
@@ -98,7 +73,6 @@ def build_bundle(dir: Path) -> Bundle:
         b.podman_version = host.podman
     read = _reader(dir)
     r = render(host, read, loaded.where, HOST_FILE)
-    _say_why(r.report, read.refused)  # type: ignore[attr-defined]
     b.report.merge(r.report)
     b.butane_text = r.butane_text
     b.rendered = r  # type: ignore[attr-defined]

@@ -30,8 +30,8 @@ from hostform.diagnostics import Diagnostic, Report
 from hostform.escape import forbidden_char
 from hostform.host import model as m
 from hostform.host.schema import EXTENSION_PREFIX, HOST, Key
-from hostform.host.values import CHECKS
-from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, VERSIONS
+from hostform.host.values import BOOL_KINDS, CHECKS, ONE_VALUE_KINDS, WORD_KINDS, extra_kind
+from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, VERSIONS, supported
 
 __all__ = ["Loaded", "load_text", "load_file", "NOTIFY_HEALTHY_SINCE"]
 
@@ -164,7 +164,7 @@ class _Walker:
             self.err("HF002", f"{self.where(path)}: expected {self._expect(key)}, found the boolean {node.value} (quote it)", node, path)
             return _BAD
         if node.tag not in ("!!str", "!!int", "!!float", "!!bool"):
-            self.err("HF002", f"{self.where(path)}: expected {self._expect(key)}, found {node.tag}", node, path)
+            self.err("HF002", f"{self.where(path)}: expected {self._expect(key)}, found {_TAG_WORDS.get(node.tag, node.tag)} (quote it)", node, path)
             return _BAD
         return node.value
 
@@ -201,7 +201,9 @@ class _Walker:
                 return False
             return True
         if key.pattern and not re.fullmatch(key.pattern, v):
-            self.err("HF011", f"{what}: {_shown(v)} is not valid: {_accepts(key)}", node, path)
+            bad = next((j for j, c in enumerate(v) if c not in key.chars), None) if key.chars else None
+            at = self.char_at(node, bad) if bad is not None else None
+            self.err("HF011", f"{what}: {_shown(v)} is not valid: {_accepts(key)}", node, path, at=at)
             return False
         if key.check:
             p = CHECKS[key.check](v, self.context)
@@ -211,6 +213,12 @@ class _Walker:
                 self.err(p.code, f"{what}: {_shown(v)}{joined}{p.message}", node, path, at=at)
                 return False
         return True
+
+    def nonempty(self, v: Any, node: Any, path: tuple) -> bool:
+        if v:
+            return True
+        self.err("HF011", f"{self.where(path)}: the command is empty", node, path)
+        return False
 
     def value(self, node: Any, key: Key, path: tuple) -> Any:
         if node is None or (node.kind == "scalar" and node.tag == "!!null"):
@@ -266,12 +274,17 @@ class _Walker:
                     return v
                 if k == "strlist":
                     return [v] if self.text(v, node, key.item, path) else _BAD
-                words = _shell_split(v)
-                if isinstance(words, str):
-                    self.err("HF011", f"{self.where(path)}: {_shown(v)}: {words} (or give the command as a list of arguments)", node, path)
+                if key.shell:  # one string: a shell command line, run as written
+                    if not self.text(v, node, key.item, path) or not self.nonempty(v.strip(), node, path):
+                        return _BAD
+                    return ["/bin/sh", "-c", v]
+                words = _sh_words(v)
+                if isinstance(words, tuple):
+                    msg, i = words
+                    self.err("HF011", f"{self.where(path)}: {_shown(v)}: {msg}", node, path, at=self.char_at(node, i))
                     return _BAD
                 ok = all(self.text(w, node, key.item, path, f"{self.where(path)}: the argument {_shown(w)} of") for w in words)
-                return words if ok else _BAD
+                return words if ok and self.nonempty(words, node, path) else _BAD
             if node.kind != "sequence":
                 self.err("HF002", f"{self.where(path)}: expected {self._expect(key)}, found a {node.kind}", node, path)
                 return _BAD
@@ -282,11 +295,13 @@ class _Walker:
                     self.err("HF002", f"{self.where(path + (i,))}: empty list item", item, path + (i,))
                     v = _BAD
                 out.append(v)
+            if k == "command" and not self.nonempty(out, node, path):
+                return _BAD
             return _BAD if _BAD in out else out
         if k == "strmap":
             assert key.item is not None
-            pairs = self.mapping(node, key, path)
-            if pairs is _BAD:
+            pairs, ok = self.mapping(node, key, path, key.names)
+            if not ok:
                 return _BAD
             out2: dict[str, Any] = {}
             for name, _kn, vn in pairs:
@@ -296,13 +311,11 @@ class _Walker:
                 out2[name] = v
             return _BAD if _BAD in out2.values() else out2
         if k == "objmap":
-            pairs = self.mapping(node, key, path)
-            if pairs is _BAD:
-                return _BAD
+            pairs, ok = self.mapping(node, key, path, key.names)
             out3: dict[str, Any] = {}
             for name, _kn, vn in pairs:
                 out3[name] = self.obj(vn, key, path + (name,))
-            return out3
+            return out3 if ok else _BAD
         if k == "objlist":
             if node.kind != "sequence":
                 if node.kind == "scalar" and key.short:
@@ -314,34 +327,51 @@ class _Walker:
             return self._obj(node, key, path)
         raise AssertionError(k)  # pragma: no cover
 
-    def mapping(self, node: Any, key: Key, path: tuple) -> Any:
-        """(name, key node, value node) of a mapping; names of an objmap/strmap are checked with ``key.names``."""
+    def mapping(self, node: Any, key: Key, path: tuple, names: Key | None = None) -> tuple[list, bool]:
+        """(name, key node, value node) of a mapping and whether all its keys were fine.
+
+        ``<<`` merge keys are expanded as go-yaml does (explicit keys first, then
+        merged ones not already set). With ``names`` (the keys of an objmap or
+        strmap are names the user chose) each is checked with it, and names
+        starting with ``x-`` are the user's own and skipped.
+        """
+        from hostform import yamlpos
+
         if node.kind != "mapping":
             self.err("HF002", f"{self.where(path)}: expected {self._expect(key)}, found {_found(node)}", node, path)
-            return _BAD
+            return [], False
+        items = [(kn, vn) for kn, vn in node.items]
+        if any(kn.kind == "scalar" and kn.tag == "!!merge" for kn, _ in items):
+            try:
+                items = [(kn, vn) for _, kn, vn in yamlpos.struct_items(node, None)]
+            except yamlpos.YAMLError as e:
+                self.err("HF002", f"{self.where(path)}: `<<` merges a mapping, a list of mappings or an alias of one ({e.problem or e.message})", node, path)
+                return [], False
         seen: set[str] = set()
         out = []
-        bad = False
-        for kn, vn in node.items:
-            if kn.kind != "scalar" or kn.tag == "!!null" or kn.value == "<<":
-                self.err("HF002", f"{self.where(path)}: keys must be plain names", kn, path)
-                bad = True
+        ok = True
+        for kn, vn in items:
+            if kn.kind != "scalar" or kn.tag == "!!null":
+                self.err("HF002", f"{self.where(path)}: a key here is a plain name, not {_found(kn)}", kn, path)
+                ok = False
                 continue
             name = kn.value
             if name in seen:
                 self.err("HF011", f"{self.where(path)}: key {_shown(name)} is given twice", kn, path + (name,))
-                bad = True
+                ok = False
                 continue
             seen.add(name)
+            if names is not None and name.startswith(EXTENSION_PREFIX):
+                continue  # the user's own (an anchor to alias, a note)
             self.key_positions[path + (name,)] = (kn.line, kn.column)
-            if key.names is not None:
+            if names is not None:
                 self.enter(kn)
                 self.positions.setdefault(path + (name,), (kn.line, kn.column))
-                if not self.text(name, kn, key.names, path + (name,), self.where(path), noun=f"a name in {key.name}"):
-                    bad = True
+                if not self.text(name, kn, names, path + (name,), self.where(path), noun=f"a name in {key.name}"):
+                    ok = False
                     continue
             out.append((name, kn, vn))
-        return _BAD if bad and key.kind == "strmap" else out
+        return out, ok
 
     def obj(self, node: Any, key: Key, path: tuple) -> Any:
         if node is None or (node.kind == "scalar" and node.tag == "!!null"):
@@ -364,11 +394,9 @@ class _Walker:
             if v is _BAD:
                 return _BAD
             return self.defaults(key, {key.short: v})
-        pairs = self.mapping(node, key, path)
-        if pairs is _BAD:
-            return _BAD
+        pairs, ok = self.mapping(node, key, path)
         out: dict[str, Any] = {}
-        bad = False
+        bad = not ok
         for name, kn, vn in pairs:
             f = key.field(name)
             if f is None:
@@ -438,7 +466,17 @@ def _key_parents() -> dict[str, list[str]]:
     return out
 
 
+# What Compose calls the keys a hostform service has under another name.
+COMPOSE_NAMES = {"ports": "publish", "environment": "env", "env_file": "env_files", "healthcheck": "health",
+                 "deploy": "resources", "container_name": "the service's name", "labels": "labels", "restart": "restart"}
+
+
 def _unknown_hint(name: str, key: Key, path: tuple) -> str:
+    if name in COMPOSE_NAMES and key.field(COMPOSE_NAMES[name].split(" ")[0]) is not None or (
+        name == "container_name" and key.name == "services"
+    ):
+        said = COMPOSE_NAMES[name]
+        return f" (in Compose terms: {said} is the container name)" if name == "container_name" else f" (Compose's `{name}` is `{said}` here)"
     hint = _close(name, [x.name for x in key.fields])
     if hint:
         return f" (did you mean {hint!r}?)"
@@ -450,22 +488,79 @@ def _unknown_hint(name: str, key: Key, path: tuple) -> str:
     return "; keys of your own start with 'x-'"
 
 
-def _shell_split(s: str) -> list[str] | str:
-    """Words of ``s`` as a POSIX shell splits them (quotes and backslashes; nothing expanded); a message if it cannot."""
-    import shlex
+_SH_SPECIAL = "|&;<>()$`*?["
 
-    lex = shlex.shlex(s, posix=True, punctuation_chars=False)
-    lex.whitespace_split = True
-    lex.commenters = ""
-    try:
-        return list(lex)
-    except ValueError as e:
-        return f"cannot be split into words: {str(e).lower()}"
+
+def _sh_words(s: str) -> list[str] | tuple[str, int]:
+    """The words a POSIX ``sh`` makes of ``s``, when it would expand nothing.
+
+    Single quotes keep everything; double quotes keep all but ``\\`` before
+    ``$ ` " \\``; a backslash outside quotes keeps the next character. What sh
+    would read as syntax or expand (an unquoted ``| & ; < > ( ) * ? [ $``, a
+    backtick, ``$`` or a backtick in double quotes, ``#`` or ``~`` starting a
+    word) gives ``(message, index)`` instead: the string would not mean the same
+    to sh and to hostform.
+    """
+    words: list[str] = []
+    cur: list[str] | None = None
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c in " \t":
+            if cur is not None:
+                words.append("".join(cur))
+                cur = None
+            i += 1
+            continue
+        if cur is None:
+            cur = []
+            if c in "#~":
+                return (f"{c!r} starting a word is shell syntax (a comment, a home directory): quote it, "
+                        "or give the command as a list of arguments", i)
+        if c == "'":
+            j = s.find("'", i + 1)
+            if j < 0:
+                return "a single quote is not closed", i
+            cur.append(s[i + 1 : j])
+            i = j + 1
+        elif c == '"':
+            j = i + 1
+            while j < n and s[j] != '"':
+                if s[j] == "\\" and j + 1 < n and s[j + 1] in '$`"\\':
+                    cur.append(s[j + 1])
+                    j += 2
+                    continue
+                if s[j] in "$`":
+                    return (f"{s[j]!r} in double quotes is expanded by a shell: write \\{s[j]} or use single quotes, "
+                            "or run a shell: [sh, -c, '...']", j)
+                cur.append(s[j])
+                j += 1
+            if j >= n:
+                return "a double quote is not closed", i
+            i = j + 1
+        elif c == "\\":
+            if i + 1 >= n:
+                return "a backslash at the end escapes nothing", i
+            cur.append(s[i + 1])
+            i += 2
+        elif c in _SH_SPECIAL:
+            return (f"{c!r} is shell syntax, and a command string is not run by a shell: quote it, or run a shell: "
+                    "[sh, -c, '...']", i)
+        else:
+            cur.append(c)
+            i += 1
+    if cur is not None:
+        words.append("".join(cur))
+    return words
+
+
+_TAG_WORDS = {"!!timestamp": "a date or time", "!!binary": "binary data (!!binary)", "!!null": "nothing",
+              "!!map": "a mapping", "!!seq": "a list", "!!merge": "a merge key (<<)"}
 
 
 def _found(node: Any) -> str:
     if node.kind == "scalar":
-        return f"{node.value!r}"
+        return _shown(node.value)
     return f"a {node.kind}"
 
 
@@ -526,7 +621,7 @@ def _check_publish(services: list[m.Service], sites: bool, add) -> None:
                     clash = True
                     break
             taken.setdefault((host, proto), []).append((ip, s.name, p))
-            if not clash and not ip.startswith("127.") and host not in (80, 443):
+            if not clash and wild and host not in (80, 443):
                 add("HF024", f"publish {p!r}: service {s.name!r} is reachable from the internet on {host}/{proto} "
                     f"(the target's firewall rule publish_{host}_{proto} opens it); bind it to 127.0.0.1:{host}:{cont} "
                     "to keep it on the VM", path, "warning")
@@ -591,9 +686,17 @@ def _service(name: str, s: dict, raw: dict, add) -> m.Service:
                 add("HF011", f"env files {basenames[base]!r} and {f!r} would both be {m.ENV_DIR}/{name}/{base} on the VM", where)
             basenames[base] = f
         env_files.append(f)
+    for k, v in s.get("extra", {}).items():
+        _check_extra(k, v, path + ("extra", k), add)
+    targets: dict[str, str] = {}
+    for vname, target in sorted(s.get("volumes", {}).items()):
+        if target in targets:
+            add("HF011", f"volumes {targets[target]!r} and {vname!r} are both mounted at {target}: podman refuses two mounts "
+                "on one path", path + ("volumes", vname))
+        targets.setdefault(target, vname)
     if VERSIONS.index(raw["podman"]) < VERSIONS.index(QUOTES_KEPT_SINCE):
         # Before the fix of podman #28409 quadlet strips every '"' at either end of a one-value key.
-        singles = [("entrypoint",), *[("extra", k) for k in s.get("extra", {}) if _one_value_key(k)]]
+        singles = [("entrypoint",), *[("extra", k) for k in s.get("extra", {}) if extra_kind(k) in ONE_VALUE_KINDS]]
         for p in singles:
             v = s.get(p[0]) if len(p) == 1 else s["extra"][p[1]]
             if isinstance(v, str) and (v.startswith('"') or v.endswith('"')):
@@ -633,10 +736,22 @@ def _service(name: str, s: dict, raw: dict, add) -> m.Service:
 QUOTES_KEPT_SINCE = "6.0"
 
 
-def _one_value_key(key: str) -> bool:
-    from hostform.quadlet.tables import ROWS
+def _check_extra(key: str, value: str, path: tuple, add) -> None:
+    """An ``extra`` value as quadlet will read it for that key: true/false for a boolean key;
+    for a key that takes words, words systemd can run (no lone ';')."""
+    kind = extra_kind(key)
+    if kind in BOOL_KINDS and value.lower() not in ("1", "yes", "true", "on", "0", "no", "false", "off"):
+        add("HF011", f"extra.{key}: {_shown(value)} is not true or false (quadlet reads anything else as false)", path)
+    elif kind in WORD_KINDS:
+        from hostform.quadlet.unitfile import SplitError, split_words
 
-    return any(r[0] == key and r[1] in ("string", "present", "present=") for r in ROWS["Container"])
+        try:
+            words = split_words(value)
+        except SplitError as e:
+            add("HF011", f"extra.{key}: quadlet cannot split {_shown(value)} into words: {e}", path)
+            return
+        if ";" in words:
+            add("HF011", f"extra.{key}: a lone ';' word separates commands in systemd's ExecStart: quote it inside a word", path)
 
 
 def _build(raw: dict, rep: Report, add) -> m.Host:
@@ -670,6 +785,12 @@ def _build(raw: dict, rep: Report, add) -> m.Host:
         port = v.get("port", svc.port)
         if port is None:
             add("HF014", f"site {addr!r}: service {svc_name!r} has no `port` to proxy to", path)
+            continue
+        reached = svc.pod if svc.pod and not supported(raw["podman"], "Pod", "NetworkAlias") else svc_name
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", reached):
+            what = "service" if reached == svc_name else f"pod (podman {raw['podman']} reaches a pod member by the pod's name)"
+            add("HF011", f"site {addr!r}: Caddy reaches the {what} {reached!r} by that name, which must be a host name "
+                "(lower-case letters, digits and '-'): rename it", path + ("service",))
             continue
         sites.append(m.SiteSpec(addr, svc_name, port, tuple(v.get("aliases", ())), tuple(enc), path))
     secrets = []
@@ -806,6 +927,42 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
     if not rep.is_fatal():
         loaded.host = host
     return loaded
+
+
+def load_target_text(text: str | bytes, file: str = "target.json") -> tuple[Any, Report]:
+    """A plain project's ``target.json`` (JSON is YAML): the host file's ``target:`` contract, walked
+    by the same walker, then :func:`hostform.terraform.model.parse_target`; findings located in ``file``."""
+    from hostform import yamlpos
+    from hostform.host.schema import TARGET
+    from hostform.host.yamlerror import describe
+    from hostform.terraform.model import parse_target
+
+    rep = Report()
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    try:
+        root = yamlpos.load(text)
+    except yamlpos.YAMLError as e:
+        line, col, msg = describe(e, text)
+        rep.add(Diagnostic("error", "HF001", msg, None, file, line, col))
+        return None, rep
+    if root is None or (root.kind == "scalar" and root.tag == "!!null"):
+        rep.add(Diagnostic("error", "HF010", f"{file} is empty: it needs at least `provider`", (), file, 1, 1))
+        return None, rep
+    w = _Walker(file, text)
+    try:
+        raw = w.obj(root, TARGET, ())
+    except _TooMuch as e:
+        rep.add(Diagnostic("error", "HF001", "too many values through aliases", None, file, e.args[0].line, e.args[0].column))
+        return None, rep
+    rep.merge(w.report)
+    if raw is _BAD or rep.is_fatal():
+        return None, rep
+    target, trep = parse_target(raw, ())
+    for d in trep:
+        line, col = w.positions.get(tuple(d.path or ()), (1, 1))
+        rep.add(d.located(file, line, col))
+    return target, rep
 
 
 def load_file(path: Any, display: str | None = None) -> Loaded:

@@ -148,10 +148,9 @@ def _extra_value(key: str, value: str) -> str:
     """An ``extra`` key's value: a key that takes one value gets exactly ``value``;
     a key that takes words (``PodmanArgs``, ``AddCapability``, ...) reads them
     from ``value`` in quadlet's own syntax (quotes group words)."""
-    from hostform.quadlet.tables import ROWS
+    from hostform.host.values import ONE_VALUE_KINDS, extra_kind
 
-    kind = next((row[1] for row in ROWS["Container"] if row[0] == key), "")
-    return unit_string(value) if kind in ("string", "present", "present=") else unit_text(value)
+    return unit_string(value) if extra_kind(key) in ONE_VALUE_KINDS else unit_text(value)
 
 
 def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: Callable[[tuple], dict]) -> str:
@@ -237,6 +236,45 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: Callable
     svc.append(f"TimeoutStartSec={START_TIMEOUT}")
     u.section("Install").append("WantedBy=multi-user.target")
     return u.text()
+
+
+# Units of Fedora CoreOS a quadlet's service must not replace (a generated unit in
+# /run/systemd/generator outranks /usr/lib/systemd/system), by name or prefix.
+SYSTEM_UNITS = ("afterburn", "auditd", "bootupd", "chronyd", "clevis", "console-", "coreos-", "dbus", "emergency",
+                "getty", "greenboot", "ignition", "iscsi", "kdump", "lvm2-", "mdmonitor", "multipathd", "nfs-", "ostree",
+                "podman", "polkit", "qemu-guest-agent", "rescue", "rngd", "rpc", "rpm-ostree", "selinux", "serial-getty",
+                "sshd", "sssd", "systemd-", "user@", "user-runtime-dir@", "vgauthd", "vmtoolsd", "zincati")
+# A service's [Container] section (so its podman command line) stays well below systemd's 1 MiB line.
+SERVICE_TEXT_MAX = 256 * 1024
+
+
+def _check_unit_names(host: m.Host, quadlets: list[Artifact], report: Report, where: Callable[[tuple], dict]) -> None:
+    """Each quadlet's service has a name of its own: not another quadlet's, not hostform's, not one of the OS's."""
+    from hostform.quadlet.generator import service_name
+    from hostform.quadlet.unitfile import UnitParseError, parse_text
+    from hostform.terraform import state_unit
+
+    own = {TIMER, "podman-auto-update.service", SECRETS_UNIT, "sshd.service", "sshd.socket", state_unit.PREPARE_SERVICE,
+           state_unit.DIRS_SERVICE}
+    seen: dict[str, Artifact] = {}
+    for a in quadlets:
+        if len(a.text) > SERVICE_TEXT_MAX and a.generated:
+            report.error("HF011", f"{posixpath.basename(a.vm_path)} is {len(a.text)} characters long: its podman command "
+                         f"line would pass systemd's limits; at most {SERVICE_TEXT_MAX} (fewer or shorter values)", a.source, **where(a.source))
+        try:
+            unit = parse_text(a.text, posixpath.basename(a.vm_path))
+            name = service_name(unit) + ".service"
+        except (UnitParseError, KeyError):
+            continue  # the generator check reports it
+        clash = seen.get(name)
+        if clash is not None:
+            report.error("HF011", f"{posixpath.basename(a.vm_path)} and {posixpath.basename(clash.vm_path)} would both be "
+                         f"{name}: one would replace the other", a.source, **where(a.source))
+        elif name in own or name.startswith(SYSTEM_UNITS):
+            whose = "hostform's" if name in own else "Fedora CoreOS's"
+            report.error("HF011", f"{posixpath.basename(a.vm_path)} would be {name}, which is {whose}: choose another name",
+                         a.source, **where(a.source))
+        seen.setdefault(name, a)
 
 
 def _state_deps(host: m.Host) -> list[str]:
@@ -347,21 +385,55 @@ def _unit_text(lines: list[str]) -> str:
     return "".join(x + "\n" for x in lines)
 
 
-def _merge(base: dict, extra: dict) -> None:
-    """Merge plain Butane ``extra`` into ``base``: lists appended, mappings merged, scalars kept."""
+def _merge(base: dict, extra: dict, at: tuple = ()) -> list[tuple]:
+    """Merge plain Butane ``extra`` into ``base``: new keys added, lists appended, mappings merged.
+
+    Returns the paths where ``extra`` sets what ``base`` already has in another
+    way (a scalar, or a value of another type): nothing is taken from there.
+    """
+    clashes: list[tuple] = []
     for k, v in extra.items():
-        if k in ("variant", "version"):
+        if not at and k in ("variant", "version"):
             continue
         if k not in base:
             base[k] = v
         elif isinstance(base[k], dict) and isinstance(v, dict):
-            _merge(base[k], v)
+            clashes += _merge(base[k], v, at + (k,))
         elif isinstance(base[k], list) and isinstance(v, list):
             base[k] = base[k] + v
+        elif base[k] != v:
+            clashes.append(at + (k,))
+    return clashes
 
 
-def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[[tuple], tuple[int, int]] | None = None, file: str = "hostform.yaml") -> Rendered:
-    """Render ``host``. ``read(rel)`` returns a local file's text, or None when it cannot be read."""
+# Butane configs nest a few levels; merged ones are walked recursively (translations, the YAML writer).
+BUTANE_MAX_DEPTH = 100
+
+
+def _depth(value: object) -> int:
+    """How deeply mappings and lists nest in ``value`` (iteratively: any depth)."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        v, d = todo.pop()
+        deepest = max(deepest, d)
+        if isinstance(v, dict):
+            todo.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            todo.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def _label(path: tuple) -> str:
+    """("services", "app", "env_files", 0) -> "services.app.env_files[0]"."""
+    out = ""
+    for k in path:
+        out += f"[{k}]" if isinstance(k, int) else ("." if out else "") + str(k)
+    return out
+
+
+def render(host: m.Host, read: Callable[[str], object], positions: Callable[[tuple], tuple[int, int]] | None = None, file: str = "hostform.yaml") -> Rendered:
+    """Render ``host``. ``read(rel)`` returns a local file's text, or why it cannot be read (None or
+    an object whose ``str()`` completes "REL ...", like hostform._inputs.InputError)."""
     r = Rendered()
     ts = r.translations
 
@@ -370,10 +442,12 @@ def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[
         return {"file": file, "line": line, "col": col}
 
     def local(rel: str, path: tuple) -> str | None:
-        text = read(rel)
-        if text is None:
-            r.report.error("HF004", f"cannot read {rel} (named at {'.'.join(map(str, path))})", path, **where(path))
-        return text
+        got = read(rel)
+        if isinstance(got, str):
+            return got
+        why = str(got) if got is not None else "cannot be read"
+        r.report.error("HF004", f"{_label(path)} {rel} {why}", path, **where(path))
+        return None
 
     # quadlets, in a fixed order: network, pods, services, caddy, extra
     q: list[Artifact] = []
@@ -394,6 +468,7 @@ def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[
         if text is not None:
             q.append(Artifact(f"{QUADLET_DIR}/{posixpath.basename(rel)}", text, 0o644, ("quadlets", i), local=rel, generated=False))
     r.quadlets = q
+    _check_unit_names(host, q, r.report, where)
 
     # the Caddyfile
     if host.sites:
@@ -495,7 +570,14 @@ def render(host: m.Host, read: Callable[[str], str | None], positions: Callable[
         if not isinstance(extra, dict):
             r.report.error("HF002", f"{rel}: a Butane config must be a mapping", ("butane", i), **where(("butane", i)))
             continue
-        _merge(bu, extra)
+        if _depth(extra) > BUTANE_MAX_DEPTH:
+            r.report.error("HF011", f"{rel} nests more than {BUTANE_MAX_DEPTH} levels deep: hostform merges Butane files "
+                           "that nest less", ("butane", i), **where(("butane", i)))
+            continue
+        for clash in _merge(bu, extra):
+            r.report.error("HF011", f"{rel}: {'.'.join(map(str, clash))} is set by the Butane hostform writes, in another way: "
+                           "it cannot be merged (lists are appended and mappings merged; any other value would be lost)",
+                           ("butane", i), **where(("butane", i)))
         # what this file added (appended list items, new keys) comes from it
         from hostform.translations import leaf_paths
 

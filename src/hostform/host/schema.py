@@ -21,7 +21,8 @@ Kinds of value:
     a list of strings (``item``); a single string is accepted as a one-item list.
 ``command``
     a list of arguments (``item``), or one string split into words as a POSIX
-    shell would (quotes group, nothing is expanded).
+    shell would, refused where a shell would expand or interpret something;
+    with ``shell``, one string is a shell command line run by ``/bin/sh -c``.
 ``obj``
     a mapping with the fields listed in ``fields``; ``short`` names the field
     a bare scalar fills (``live`` for ``{service: live}``). Keys starting with
@@ -77,6 +78,8 @@ class Key:
     item: "Key | None" = None  # strlist / command items, strmap values
     names: "Key | None" = None  # strmap / objmap keys
     implied: bool = False  # obj: when absent, it is there with its defaults (tls, updates, state)
+    shell: bool = False  # command: one string is a shell command line (run by /bin/sh -c), not words
+    chars: str = ""  # the characters ``pattern`` allows: an error points at the first other one
     example: Any = None
 
     def field(self, name: str) -> "Key | None":
@@ -93,19 +96,22 @@ def _str(name: str, doc: str, **kw: Any) -> Key:
 # ---------------------------------------------------------------- alphabets
 # Each is matched against the whole value (re.fullmatch), so no anchors here.
 
-NAME = dict(pattern=r"[a-z0-9][a-z0-9_.-]{0,62}", max_len=63,
-            accepts="1 to 63 lower-case letters, digits, '-', '_' and '.', starting with a letter or digit")
-DNS_LABEL = dict(pattern=r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", max_len=63,
+_LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
+_ALNUM = _LOWER + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+NAME = dict(pattern=r"[a-z0-9]+(?:[_-]+[a-z0-9]+|\.[a-z0-9]+)*", max_len=63, chars=_LOWER + "_.-",
+            accepts="1 to 63 lower-case letters, digits, '-', '_' and '.', starting and ending with a letter or digit, no '..'")
+DNS_LABEL = dict(pattern=r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", max_len=63, chars=_LOWER + "-",
                  accepts="a DNS label: 1 to 63 lower-case letters, digits and '-', not at either end")
-ENV_NAME = dict(pattern=r"[A-Za-z_][A-Za-z0-9_]*", max_len=255,
+ENV_NAME = dict(pattern=r"[A-Za-z_][A-Za-z0-9_]*", max_len=255, chars=_ALNUM + "_",
                 accepts="an environment variable name: letters, digits and '_', not starting with a digit")
-SECRET_NAME = dict(pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}", max_len=253,
+SECRET_NAME = dict(pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}", max_len=253, chars=_ALNUM + "_.-",
                    accepts="letters, digits, '-', '_' and '.', starting with a letter or digit")
-REL_PATH = dict(pattern=r"[A-Za-z0-9._@+/-]+", check="rel_path", max_len=4096,
+_PATH_CHARS = _ALNUM + "._@+/-"
+REL_PATH = dict(pattern=r"[A-Za-z0-9._@+/-]+", check="rel_path", max_len=4096, chars=_PATH_CHARS,
                 accepts="a relative path inside this directory: letters, digits, '.', '_', '-', '@', '+' and '/', no '..'")
-ABS_PATH = dict(pattern=r"/[A-Za-z0-9._@+/-]*", check="abs_path", max_len=4096,
+ABS_PATH = dict(pattern=r"/[A-Za-z0-9._@+/-]*", check="abs_path", max_len=4096, chars=_PATH_CHARS,
                 accepts="an absolute path: '/' then letters, digits, '.', '_', '-', '@', '+' and '/', no '..' or '//'")
-DEVICE = dict(pattern=r"/dev/[A-Za-z0-9._:@+/-]+", check="abs_path", max_len=4096,
+DEVICE = dict(pattern=r"/dev/[A-Za-z0-9._:@+/-]+", check="abs_path", max_len=4096, chars=_PATH_CHARS + ":",
               accepts="a block device path under /dev/: letters, digits, '.', '_', '-', ':', '@', '+' and '/'")
 DOMAIN = dict(check="domain", max_len=253,
               accepts="a domain name in lower case (example.org); no wildcard, no IP address")
@@ -113,10 +119,10 @@ GO_DURATION = dict(check="go_duration", max_len=64,
                    accepts="a duration with a unit, as podman reads it: 30s, 1m30s, 500ms, 2h")
 TIMESPAN = dict(check="timespan", max_len=256,
                 accepts="a time span as systemd reads it: 0, 30s, 5min, 1h 30min")
-PROVIDER_ID = dict(pattern=r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}", max_len=255,
+PROVIDER_ID = dict(pattern=r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}", max_len=255, chars=_ALNUM + "._:/-",
                    accepts="a provider identifier: letters, digits, '.', '_', '-', ':' and '/'")
-URL = dict(pattern=r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", max_len=4096,
-           accepts="an http:// or https:// URL with no spaces")
+URL = dict(pattern=r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", max_len=4096, check="url",
+           accepts="an http:// or https:// URL with no spaces ('%' only as %XX)")
 HEALTH = Key(
     "health",
     "obj",
@@ -128,7 +134,9 @@ HEALTH = Key(
              "(uses curl, or wget when curl is missing: the image needs one of them).",
              pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*", max_len=2048,
              accepts="a URL path starting with '/' (RFC 3986 characters, no spaces)", example="/"),
-        Key("cmd", "command", "A command run inside the container; exit 0 means healthy. Instead of `http`.",
+        Key("cmd", "command", "A command run inside the container; exit 0 means healthy. Instead of `http`. "
+            "A list is the exact command and its arguments (a one-item list is run through /bin/sh -c, quoted); "
+            "one string is a shell command line, run by the image's /bin/sh -c as written.", shell=True,
             item=_str("cmd", "An argument.", text=True, check="argument", accepts="any text on one line (tab allowed)")),
         _str("interval", "Time between checks.", default="30s", **GO_DURATION),
         _str("timeout", "Time a check may take.", default="5s", **GO_DURATION),
@@ -201,13 +209,13 @@ SERVICE = Key(
                       accepts="[IP:]HOST:CONTAINER[/tcp|/udp], ports 1-65535")),
         HEALTH,
         Key("resources", "obj", "Resource limits.", fields=(
-            _str("memory", "Memory limit, like 512m or 2g.", pattern=r"[1-9][0-9]{0,15}[bkmgBKMG]?", max_len=17,
-                 accepts="a positive whole number with an optional unit b, k, m or g"),
+            _str("memory", "Memory limit, like 512m or 2g.", pattern=r"[1-9][0-9]{0,15}[bkmgBKMG]?", max_len=17, check="memory",
+                 accepts="a whole number of bytes with an optional unit b, k, m or g, at least 6m (podman's minimum)"),
             Key("cpus", "num", "CPU limit, in CPUs (0.5 is half a CPU).", check="cpus",
                 accepts="a positive decimal number of CPUs up to 1024, at most 3 decimals (0.5, 2)"),
         )),
         _str("user", "Run as this user (UID or UID:GID, or a name the image knows).",
-             pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", max_len=65,
+             pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", max_len=65, chars=_ALNUM + "_.-:",
              accepts="USER or USER:GROUP, each a name or number (letters, digits, '_', '.', '-')", example="1000:1000"),
         _str("restart", "systemd restart policy.", default="on-failure", enum=("on-failure", "always", "no")),
         Key("auto_update", "bool", "Update the image from its registry on the update schedule (`AutoUpdate=registry`).", default=True),
@@ -283,15 +291,15 @@ TARGET = Key(
             Key("records", "objlist", "The records (default: the apex only). A bare name is short for "
                 "{name: NAME}; \"\" is the apex.", short="name", fields=(
                 _str("name", "The name in the zone (\"\" for the apex).", check="record_name", max_len=253,
-                     accepts="\"\" for the apex, or DNS labels in lower case separated by '.', the first may be '*'"),
+                     accepts="\"\" or @ for the apex, or DNS labels in lower case separated by '.', the first may be '*'"),
                 _str("type", "The record type.", default="A", enum=("A",)),
                 Key("ttl", "int", "Time to live, in seconds.", default=300, minimum=30, maximum=2**31 - 1),
             )),
         )),
         _str("user_data_url", "Where you will upload the full Ignition config when it is too large for the "
              "provider's user data even compressed: the VM gets a small config that fetches it (HF502).",
-             pattern=r"(https?|s3|gs|tftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", max_len=4096,
-             accepts="an https://, http://, s3://, gs:// or tftp:// URL with no spaces"),
+             pattern=r"(https?|s3|gs|tftp)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", max_len=4096, check="url",
+             accepts="an https://, http://, s3://, gs:// or tftp:// URL with no spaces ('%' only as %XX)"),
         _str("provider_version", "A version constraint for the provider plugin (default: hostform's).",
              check="version_constraint", max_len=256,
              accepts="a Terraform version constraint, like '~> 2.28' or '>= 5.50, < 6'"),
@@ -328,7 +336,7 @@ HOST = Key(
                  accepts="a systemd calendar event as `systemd-analyze calendar` reads it: hourly, daily, "
                  "Mon..Fri *-*-* 04:00:00, *:0/15"),
             _str("randomized_delay", "Spread the updates by a random delay up to this (`RandomizedDelaySec=`; 0: none).",
-                 default="0", **TIMESPAN),
+                 default="0", **{**TIMESPAN, "check": "finite_timespan"}),
             Key("enabled", "bool", "Run the timer at all. `false`: no service is updated (no `AutoUpdate=`).", default=True),
         )),
         Key("state", "obj", implied=True, doc= "The state disk: a block device that outlives the VM, for volumes and Caddy's certificates. "
@@ -339,7 +347,7 @@ HOST = Key(
                  accepts="a positive whole number and a unit: B, K, KiB, M, MiB, G, GiB, T, TiB"),
             _str("device", "The block device on the VM (default: the target provider's, else /dev/vdb).", **DEVICE),
             _str("path", "Where it is mounted.", default="/var/mnt/state",
-                 pattern=r"/var/mnt/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*", max_len=1024,
+                 pattern=r"/var/mnt/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*", max_len=1024, chars=_LOWER + "_-/",
                  accepts="a path under /var/mnt/: lower-case letters, digits, '_', '-' and single '/'"),
             _str("format", "Filesystem type.", default="ext4", enum=("ext4", "xfs")),
         )),
@@ -356,7 +364,8 @@ HOST = Key(
                 item=_str("ssh_keys", "An SSH public key.", check="ssh_key", max_len=16384,
                           accepts="one OpenSSH public key line: TYPE BASE64 [COMMENT], no options")),
         )),
-        _str("network", "The podman network all services (and Caddy) join.", default="hostform", **NAME),
+        _str("network", "The podman network all services (and Caddy) join.", default="hostform",
+             **{**NAME, "check": "network_name"}),
         Key("quadlets", "strlist", "More quadlet files of this directory, installed as they are "
             "in /etc/containers/systemd/.", item=_str("quadlets", "A quadlet file.", **{**REL_PATH, "check": "quadlet_file"})),
         Key("butane", "strlist", "Plain Butane files of this directory merged in as they are (lists are "

@@ -40,7 +40,7 @@ def _segments(value: str) -> Problem | None:
     for part in parts[start:]:
         if part in ("", ".", ".."):
             if part == "" and pos == len(value) and pos > 1:
-                return Problem("a path does not end with '/'", pos - 1)
+                return Problem("a path must not end with '/'", pos - 1)
             if part == "":
                 return Problem("'//' in a path", max(pos - 1, 0))
             return Problem(f"a path segment may not be {part!r}", pos)
@@ -89,18 +89,14 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _LABEL_ANY_CASE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
-def domain(value: str, ctx: dict[str, Any]) -> Problem | None:
-    """A host name Caddy gets a certificate for by HTTP-01 / TLS-ALPN-01."""
-    if value.startswith("*"):
-        return Problem("a wildcard name needs the ACME DNS-01 challenge, which hostform does not set up yet: "
-                       "list each name (aliases: [a.example.org, b.example.org])", 0)
+def _labels(value: str) -> Problem | None:
+    """Dot-separated DNS labels in lower case (the checks every domain-like value shares)."""
     if len(value) > 253:
         return Problem("a domain name has at most 253 characters", 253)
     if value.endswith("."):
         return Problem("write the name without the final dot", len(value) - 1)
-    labels = value.split(".")
     pos = 0
-    for label in labels:
+    for label in value.split("."):
         if not _LABEL.fullmatch(label):
             if _LABEL_ANY_CASE.fullmatch(label):
                 return Problem(f"write domain names in lower case: {value.lower()!r}",
@@ -115,18 +111,30 @@ def domain(value: str, ctx: dict[str, Any]) -> Problem | None:
                 return Problem(f"{label[bad]!r} cannot be in a domain name (letters, digits, '-' and '.')", pos + bad)
             return Problem("a label has 1 to 63 characters and neither starts nor ends with '-'", pos)
         pos += len(label) + 1
-    if labels[-1].isdigit():
+    return None
+
+
+def domain(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """A host name Caddy gets a certificate for by HTTP-01 / TLS-ALPN-01."""
+    if value.startswith("*"):
+        return Problem("a wildcard name needs the ACME DNS-01 challenge, which hostform does not set up yet: "
+                       "list each name (aliases: [a.example.org, b.example.org])", 0)
+    p = _labels(value)
+    if p is not None:
+        return p
+    if value.rsplit(".", 1)[-1].isdigit():
         return Problem("an IP address is not a site name: certificates are issued for domain names")
+    if "." not in value:
+        return Problem("is not a domain name with a dot (example.org): a public CA certifies only such names")
     return None
 
 
 def record_name(value: str, ctx: dict[str, Any]) -> Problem | None:
-    if value in ("", "@"):
+    """A name in a DNS zone: "" (or "@") for the apex, else labels, the first of which may be '*'."""
+    if value in ("", "@", "*"):
         return None
-    rest = value[2:] if value.startswith("*.") else "" if value == "*" else value
-    if not rest:
-        return None
-    p = domain(rest, ctx)
+    rest = value[2:] if value.startswith("*.") else value
+    p = _labels(rest)
     if p is None:
         return None
     shift = len(value) - len(rest)
@@ -140,8 +148,10 @@ _REF = re.compile(
     r"(?P<domain>(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?"
     r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
-    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?"
+    r"(?:@(?P<digest>(?P<alg>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*):(?P<hex>[0-9a-fA-F]{32,})))?",
+    re.ASCII,  # Go's \w: ASCII only
 )
+_DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 
 def image(value: str, ctx: dict[str, Any]) -> Problem | None:
@@ -154,9 +164,12 @@ def image(value: str, ctx: dict[str, Any]) -> Problem | None:
             return Problem(f"is not fully qualified (registry/name:tag): auto-update and pulls need the registry "
                            f"spelled out (docker.io/library/{value})", 0, "HF012")
         return Problem("is not fully qualified: the first part must be a registry host (with a dot or a port)", 0, "HF012")
+    want = _DIGEST_HEX.get(m.group("alg") or "")
+    if want is not None and len(m.group("hex")) != want:
+        return Problem(f"the {m.group('alg')} digest has {len(m.group('hex'))} hex digits; it has {want}", m.start("hex"))
     if m.group("tag") is None and m.group("digest") is None:
-        return Problem("has no tag: name the tag auto-update follows (':latest' if that is really what you mean), "
-                       "or pin a digest", len(value), "HF012")
+        return Problem("has no tag: name the tag to run, which auto-update follows (':latest' if that is really what "
+                       "you mean), or pin a digest", len(value), "HF012")
     return None
 
 
@@ -249,7 +262,7 @@ def ssh_key(value: str, ctx: dict[str, Any]) -> Problem | None:
     return None
 
 
-_CONSTRAINT = re.compile(r"\s*(=|!=|>|>=|<|<=|~>)?\s*v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?\s*")
+_CONSTRAINT = re.compile(r"\s*(=|!=|>|>=|<|<=|~>)?\s*[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?\s*", re.ASCII)
 
 
 def version_constraint(value: str, ctx: dict[str, Any]) -> Problem | None:
@@ -259,16 +272,43 @@ def version_constraint(value: str, ctx: dict[str, Any]) -> Problem | None:
 
 
 def local_command(value: str, ctx: dict[str, Any]) -> Problem | None:
-    import string
+    from hostform.terraform.model import local_command_problem
 
-    try:
-        for _, field, spec, conv in string.Formatter().parse(value):
-            if field is not None and (field not in ("dir", "name") or spec or conv):
-                return Problem(f"{{{field}}} is not a placeholder: only {{dir}} and {{name}} are (write {{{{ and }}}} for braces)",
-                               value.find("{" + field))
-    except ValueError as e:
-        return Problem(f"braces do not pair: {e} (write {{{{ and }}}} for braces)")
+    p = local_command_problem(value)
+    return None if p is None else Problem(*p)
+
+
+def url(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """Every '%' starts a %XX escape (Ignition and the providers refuse the URL otherwise)."""
+    for m in re.finditer("%", value):
+        if not re.fullmatch(r"%[0-9A-Fa-f]{2}", value[m.start() : m.start() + 3]):
+            return Problem("'%' in a URL starts an escape of two hex digits (%20)", m.start())
     return None
+
+
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def memory(value: str, ctx: dict[str, Any]) -> Problem | None:
+    n = int(value.rstrip("bkmgBKMG")) * _MEMORY_UNITS[value[-1].lower() if not value[-1].isdigit() else ""]
+    return Problem("is less than 6m, the least memory podman lets a container have") if n < 6 << 20 else None
+
+
+# podman refuses to create a network with the name of a network mode, and `podman` is its default one (no DNS)
+RESERVED_NETWORKS = ("bridge", "container", "default", "host", "none", "ns", "pasta", "podman", "private", "slirp4netns")
+
+
+def network_name(value: str, ctx: dict[str, Any]) -> Problem | None:
+    if value in RESERVED_NETWORKS:
+        return Problem(f"is a name podman keeps for itself ({', '.join(RESERVED_NETWORKS)}): choose another")
+    return None
+
+
+def finite_timespan(value: str, ctx: dict[str, Any]) -> Problem | None:
+    p = timespan(value, ctx)
+    if p is None and value.strip() == "infinity":
+        return Problem("would delay every update for ever: give a time span")
+    return p
 
 
 def go_duration(value: str, ctx: dict[str, Any]) -> Problem | None:
@@ -319,6 +359,7 @@ def calendar(value: str, ctx: dict[str, Any]) -> Problem | None:
 # Quadlet keys hostform writes itself, with the host-file key that says it.
 HOST_WRITTEN_KEYS = {
     "ContainerName": "the service's name",
+    "ServiceName": "the service's name",
     "Image": "image",
     "AutoUpdate": "auto_update",
     "Pod": "pod",
@@ -343,6 +384,18 @@ HOST_WRITTEN_KEYS = {
     "Memory": "resources.memory",
     "Label": "labels",
 }
+
+
+def extra_kind(key: str) -> str:
+    """How quadlet reads the [Container] key ``key`` (quadlet.tables kinds): ``string``, ``args``, ``bool``..."""
+    from hostform.quadlet.tables import ROWS
+
+    return next((row[1] for row in ROWS["Container"] if row[0] == key), "")
+
+
+ONE_VALUE_KINDS = ("string", "string=", "present", "present=")
+WORD_KINDS = ("args", "strv", "strv-lower", "keyvals", "meta", "handler")
+BOOL_KINDS = ("bool", "true-flag")
 
 
 def extra_key(value: str, ctx: dict[str, Any]) -> Problem | None:
@@ -382,6 +435,10 @@ CHECKS: dict[str, Check] = {
     "ssh_key": ssh_key,
     "version_constraint": version_constraint,
     "local_command": local_command,
+    "url": url,
+    "memory": memory,
+    "network_name": network_name,
+    "finite_timespan": finite_timespan,
     "go_duration": go_duration,
     "go_duration_or_zero": go_duration_or_zero,
     "timespan": timespan,

@@ -52,6 +52,7 @@ __all__ = [
     "LocalCommands",
     "StateVolume",
     "Target",
+    "local_command_problem",
     "parse_target",
     "size_to_gb",
 ]
@@ -165,12 +166,13 @@ def _dns(rep: Report, v: Any, path: tuple) -> Dns | None:
         if r is None:
             r = ""
         if isinstance(r, str):
-            records.append(DnsRecord(r))
+            records.append(DnsRecord("" if r == "@" else r))  # @ is the apex, as "" is
             continue
         if not isinstance(r, dict):
             rep.error("HF002", "a DNS record is a name or a mapping {name, type, ttl}", rp)
             continue
         name = r.get("name", "")
+        name = "" if name == "@" else name
         rtype = str(r.get("type", "A")).upper()
         ttl = r.get("ttl", 300)
         if not isinstance(name, str):
@@ -227,6 +229,20 @@ def size_to_gb(size: str) -> int | None:
     return max(1, -(-n // 1024**3))
 
 
+def local_command_problem(command: str) -> tuple[str, int | None] | None:
+    """Why ``command`` cannot be a local target's command (its placeholders), with where; None if it can."""
+    import string
+
+    try:
+        for _, name, spec, conv in string.Formatter().parse(command):
+            if name is not None and (name not in ("dir", "name") or spec or conv):
+                return (f"{{{name}}} is not a placeholder: only {{dir}} and {{name}} are (write {{{{ and }}}} for braces)",
+                        command.find("{" + name))
+    except ValueError as e:
+        return f"braces do not pair: {e} (write {{{{ and }}}} for braces)", None
+    return None
+
+
 def _local(rep: Report, v: Any, path: tuple) -> LocalCommands:
     if v is None:
         return LocalCommands()
@@ -239,6 +255,8 @@ def _local(rep: Report, v: Any, path: tuple) -> LocalCommands:
             rep.warn("HF003", f"unknown key target.local.{k}", path + (k,))
         elif not isinstance(val, str) or not val.strip():
             rep.error("HF002", f"target.local.{k} must be a command line", path + (k,))
+        elif (problem := local_command_problem(val)) is not None:
+            rep.error("HF500", f"target.local.{k}: {problem[0]}", path + (k,))
         else:
             out[k] = val
     return LocalCommands(**out)
@@ -312,6 +330,8 @@ def parse_target(data: Any, path: tuple = ("target",), state_size_gb: int = 10) 
     if not isinstance(keys, list) or not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in keys):
         rep.error("HF002", "target.ssh_keys must be a list of provider key ids", path + ("ssh_keys",))
         keys = []
+    if provider == "aws" and len(keys) > 1:
+        rep.error("HF500", "an AWS instance takes one key pair: give one name in target.ssh_keys", path + ("ssh_keys",))
     url = _str(rep, data, "user_data_url", path)
     if url and not url.startswith(("https://", "http://", "s3://", "gs://", "tftp://")):
         rep.error("HF500", "target.user_data_url must be an https://, http://, s3://, gs:// or tftp:// URL", path + ("user_data_url",))

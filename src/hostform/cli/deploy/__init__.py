@@ -20,7 +20,6 @@ terraform), 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -38,7 +37,6 @@ def load_target(project: Path) -> tuple[Any, str, Any, tuple]:
     hostform.yaml; from target.json the ports are Caddy's.
     """
     from hostform.diagnostics import Report
-    from hostform.terraform.model import parse_target
     from hostform.terraform.render import PORTS
 
     rep = Report()
@@ -57,14 +55,15 @@ def load_target(project: Path) -> tuple[Any, str, Any, tuple]:
         return host.target, host.name, rep, host.open_ports
     alt = project / "target.json"
     if alt.is_file():
-        try:
-            raw = json.loads(alt.read_text("utf-8"))
-        except ValueError as e:
-            rep.error("HF002", f"{alt}: {e}", file=str(alt))
+        from hostform._inputs import HOST_FILE_CAP, InputError, read_input
+        from hostform.host.load import load_target_text
+
+        data = read_input(None, str(alt), HOST_FILE_CAP, "a target file")
+        if isinstance(data, InputError):
+            rep.error("HF004", f"{alt} {data}", file=str(alt))
             return None, name, rep, PORTS
-        target, trep = parse_target(raw)
-        for d in trep:
-            rep.add(d.located(str(alt), 0, 0))
+        target, trep = load_target_text(data, str(alt))
+        rep.merge(trep)
         return target, name, rep, PORTS
     rep.error("HF004", f"{project}: no hostform.yaml with a `target:` section", file=str(project))
     return None, name, rep, PORTS
