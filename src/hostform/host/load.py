@@ -72,7 +72,7 @@ class _Walker:
 
     def __init__(self, file: str, text: str = "", context: dict[str, Any] | None = None) -> None:
         self.file = file
-        self.lines = text.split("\n") if text else []
+        self.lines = (text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")) if text else []  # as yamlpos counts them
         self.context = context or {}
         self.report = Report()
         self.positions: dict[tuple, tuple[int, int]] = {}
@@ -892,6 +892,12 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
     rep = Report()
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogateescape")
+    from hostform.host.yamlerror import hidden_break, second_document
+
+    hidden = hidden_break(text)  # a line break YAML reads where an editor shows none
+    if hidden is not None:
+        rep.add(Diagnostic("error", "HF011", hidden[2], None, file, hidden[0], hidden[1], 1))
+        return Loaded(None, rep, {}, file)
     try:
         root = yamlpos.load(text)
     except (yamlpos.YAMLError, RecursionError) as e:
@@ -901,6 +907,10 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
             e = yamlpos.YAMLError("yaml: exceeded max depth of 10000")
         line, col, msg = describe(e, text)
         rep.add(Diagnostic("error", "HF001", msg, None, file, line, col))
+        return Loaded(None, rep, {}, file)
+    second = second_document(text, root, file)  # go-yaml would ignore it
+    if second is not None:
+        rep.add(Diagnostic("error", "HF001", second[2], None, file, second[0], second[1]))
         return Loaded(None, rep, {}, file)
     if root is None or (root.kind == "scalar" and root.tag == "!!null"):
         rep.add(Diagnostic("error", "HF010", "the host file is empty: it needs at least `name`", (), file, 1, 1))

@@ -23,13 +23,22 @@ covers every one); the problems whose text has a value in it (max depth, an
 unknown anchor, duplicate keys...) are matched by their prefix in
 :data:`PREFIXES`.  An unknown problem falls back to go-yaml's own text at the
 problem position.
+
+Two checks read the text before and after parsing, for ``hostform build``
+only (``hostform butane`` keeps go-yaml's behaviour): :func:`hidden_break`
+finds a raw NEL, U+2028, U+2029 or other C1 control character, which YAML
+reads as a line break (or refuses) where an editor shows none, so that the
+file would not mean what it shows; :func:`second_document` finds a second
+YAML document, which go-yaml would silently ignore.  Both count lines as an
+editor does (LF, CR LF and a lone CR); once :func:`hidden_break` has passed,
+that is also how yamlpos counts them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["PREFIXES", "PROBLEMS", "describe"]
+__all__ = ["PREFIXES", "PROBLEMS", "describe", "editor_lines", "hidden_break", "second_document"]
 
 
 class _Src:
@@ -702,3 +711,164 @@ def describe(err: object, text: str | bytes) -> tuple[int, int, str]:
         except Exception:
             line, col = 1, 1
         return line, col, _raw(err)
+
+
+# -- what YAML reads differently from how an editor shows it -------------------
+
+_HIDDEN_NAMES = {
+    "\x85": "a raw NEL character (U+0085)",
+    "\u2028": "a raw LINE SEPARATOR character (U+2028)",
+    "\u2029": "a raw PARAGRAPH SEPARATOR character (U+2029)",
+}
+
+
+def editor_lines(text: str) -> list[str]:
+    """``text`` split into lines as an editor splits them: at LF, CR LF and a lone CR
+    (a byte order mark at the very start is not part of line 1)."""
+    if text[:1] == "\ufeff":
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def _editor_position(text: str, i: int) -> tuple[int, int]:
+    """1-based (line, col) of ``text[i]``, lines as :func:`editor_lines` splits them,
+    columns in characters."""
+    start = 1 if text[:1] == "\ufeff" else 0
+    before = text[start:i]
+    if "\r" in before:
+        before = before.replace("\r\n", "\n").replace("\r", "\n")
+    return before.count("\n") + 1, len(before) - before.rfind("\n")
+
+
+def hidden_break(text: str) -> tuple[int, int, str] | None:
+    """``(line, col, message)`` of the first raw NEL (U+0085), LINE SEPARATOR (U+2028),
+    PARAGRAPH SEPARATOR (U+2029) or other C1 control character (U+0080-U+009F) of
+    ``text``, or None.
+
+    YAML reads the first three as line breaks (inside a value, as a space or a
+    new line), which no editor shows: ``A: x<NEL>B: y`` on one line of the
+    editor defines a second key, and every position after one is off.  go-yaml
+    refuses the other C1 characters; they are just as invisible.  The position
+    is the character's, lines counted as an editor counts them.
+    """
+    if text.isascii():
+        return None
+    import re
+
+    m = re.search("[\x80-\x9f\u2028\u2029]", text)
+    if m is None:
+        return None
+    c = m.group()
+    line, col = _editor_position(text, m.start())
+    if c in _HIDDEN_NAMES:
+        msg = (
+            f"{_HIDDEN_NAMES[c]}: YAML reads it as a line break that editors do not show "
+            "(in a value, as a space or a new line); delete it, or use a real line break"
+        )
+    else:
+        msg = f"a raw control character (U+{ord(c):04X}), invisible in most editors: YAML does not allow it in a file; delete it"
+    return line, col, msg
+
+
+def second_document(text: str, root: object, file: str = "hostform.yaml") -> tuple[int, int, str] | None:
+    """``(line, col, message)`` where a second YAML document starts in ``text``, or None.
+
+    Call it on text that :func:`hidden_break` passed and that
+    :func:`hostform.yamlpos.load` read without an error, into ``root``.  go-yaml
+    reads the first document and ignores the rest of the stream: what follows
+    a ``---`` or ``...`` line, a ``%`` directive, or anything after a root
+    value that ends before the text does (a ``{...}`` root followed by
+    ``key: value`` lines; root keys indented, then a key at column 1).  The
+    first document may start with one ``---`` and end with ``...`` lines, with
+    comments and blank lines after them.
+
+    The usual host file is checked cheaply: a root mapping whose keys are at
+    column 1 can only be ended by a line that starts with ``---``, ``...`` or
+    ``%``.  Otherwise yamlpos's scanner and parser read the first document
+    again and say what comes after it.
+    """
+    if text[:1] == "\ufeff":
+        text = text[1:]
+    if _one_document(text, root):
+        return None
+    return _after_first_document(text, file)
+
+
+def _one_document(text: str, root: object) -> bool:
+    """True when nothing can follow the first document: its root is a block mapping
+    whose keys are at column 1 (the scanner's indentation 0, which only a document
+    marker, a directive or the end of the text ends), and no line after its first key
+    starts with ``---`` or ``...`` and a blank, or with ``%``."""
+    items = getattr(root, "items", None)
+    if getattr(root, "kind", "") != "mapping" or getattr(root, "style", "") != "" or not items or items[0][0].column != 1:
+        return False
+    if "---" not in text and "..." not in text and "%" not in text:
+        return True
+    import re
+
+    first = items[0][0].line
+    # (a line that starts the text is line 1, never after the first key)
+    for m in re.finditer(r"[\r\n](?:(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|%)", text):
+        if _editor_position(text, m.start() + 1)[0] > first:
+            return False
+    return True
+
+
+def _after_first_document(text: str, file: str) -> tuple[int, int, str] | None:
+    import sys
+
+    from hostform import yamlpos
+
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # as yamlpos.load reads it
+    sc = yamlpos._Scanner(text, len(text), None)
+    ends: list[int] = []  # the lines of the '...' document end markers the parser took
+    skip = sc.skip_token
+
+    def skip_and_note() -> None:
+        tok = sc.tokens[sc.thead]
+        if tok[0] == yamlpos.T_DOC_END:
+            ends.append(tok[1][1] + 1)
+        skip()
+
+    sc.skip_token = skip_and_note  # type: ignore[method-assign]
+    old = sys.getrecursionlimit()
+    try:
+        if old < 40000:
+            sys.setrecursionlimit(40000)  # as yamlpos.load does
+        root = yamlpos._Parser(sc).parse_first_document()
+        try:
+            tok = sc.peek()
+            while tok[0] == yamlpos.T_DOC_END:  # more '...' lines end no document
+                sc.skip_token()
+                tok = sc.peek()
+            at = tok[1][1] + 1, tok[1][2] + 1
+        except yamlpos._Stop as e:  # what follows is not even YAML: it starts at the next token read
+            tok = sc.tokens[sc.thead] if sc.thead < len(sc.tokens) else (None, e.problem_mark)
+            at = tok[1][1] + 1, tok[1][2] + 1
+    except (yamlpos._Stop, yamlpos.YAMLError, RecursionError):  # not after a successful load
+        return None
+    finally:
+        if old < 40000:
+            sys.setrecursionlimit(old)
+    if tok[0] == yamlpos.T_STREAM_END:
+        return None
+    head = f"{file} holds more than one YAML document"
+    if ends:
+        how = (
+            f"the '...' on line {ends[0]} ends the first one, and a second one starts here; "
+            "a host file is one document: delete the '...' line, or what follows it"
+        )
+    elif tok[0] == yamlpos.T_DOC_START:
+        how = "this '---' starts a second one; a host file is one document: delete this line, or the document it starts"
+    elif tok[0] in (yamlpos.T_VERSION, yamlpos.T_TAGDIR):
+        how = "this directive starts a second one; a host file is one document: delete this line, or the document it starts"
+    else:
+        where = f"{root.line}:{root.column}" if root is not None else "1:1"
+        how = (
+            f"the first one is the value at {where}, and it ends before this line, so YAML reads what follows "
+            "as a second one; a host file is one mapping: write each of its keys at column 1, as 'key: value'"
+        )
+    return at[0], at[1], f"{head}: {how}"
