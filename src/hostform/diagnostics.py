@@ -38,7 +38,9 @@ CODES: dict[str, tuple[str, str]] = {
         "unclosed quote or bracket was opened. In Butane files the message is "
         "go-yaml's own, as Butane prints it: the line it names can be before "
         "or after the real mistake (an unclosed quote or bracket, a tab used "
-        "for indenting).",
+        "for indenting). hostform.yaml is one YAML document: what follows it "
+        "(after `---`, or after a root that ends early) is reported, not "
+        "ignored; so are aliases that expand to more values than YAML readers allow.",
     ),
     "HF002": (
         "yaml-type",
@@ -65,7 +67,9 @@ CODES: dict[str, tuple[str, str]] = {
         "The value is not allowed for this key: not one of the listed choices, out "
         "of range, too long, a malformed name, path, port, duration or calendar "
         "event, given twice, or it holds a character no destination can carry (a "
-        "line break, NUL or other control character: the column points at it). "
+        "line break, NUL or other control character, a Unicode noncharacter: the "
+        "column points at it). A raw NEL, U+2028 or U+2029 in hostform.yaml is "
+        "refused wherever it is: YAML reads it as a line break an editor does not show. "
         "Each key accepts what its consumer reads literally (systemd, podman, Caddy, "
         "Terraform), so that what you declare is exactly what runs; "
         "docs/host-file.md says what every key accepts.",
