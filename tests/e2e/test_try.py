@@ -26,6 +26,7 @@ def test_try_detach_serves_the_example_and_stop_removes_it(runner, cache) -> Non
         assert re.fullmatch(r"hf-[0-9a-f]{6}", name), res.stdout
         assert "STAND-IN IMAGES" in res.stdout
         assert (machines_dir() / name / "machine.json").is_file()
+        assert (machines_dir() / name).stat().st_mode & 0o777 == 0o700  # the build in it holds env values and secrets
         curls = dict(re.findall(r"^  (\S+): (curl .*)$", res.stdout, re.M))
         assert set(curls) == {"soap.coffee", "staging.soap.coffee"}, res.stdout
         for site, service in (("soap.coffee", "live"), ("staging.soap.coffee", "staging")):

@@ -63,6 +63,7 @@ def main(argv: list[str]) -> int:
 
         work = machines_dir() / f"hf-{ident}"
         work.mkdir(parents=True)
+        work.chmod(0o700)  # it holds the build (env values, secrets), as mkdtemp's directory below does
     else:
         work = Path(tempfile.mkdtemp(prefix="hostform-try-"))
     detached = False
