@@ -31,15 +31,8 @@ from hypothesis import strategies as st
 from hostform._cache import cache_root
 from hostform.timespec import USEC_INFINITY, Calendar, Invalid, parse_calendar, parse_go_duration, parse_timespan, zoneinfo_exists
 
-from .go.build import GoUnavailable, binary_path, helper_binary
-
-
-def need(reason: str) -> None:
-    """Skip for want of a prerequisite; under CI=true that is a failure."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: prerequisites must be present)")
-    pytest.skip(reason)
-
+from .go.build import binary_path, helper_binary
+from .require import go_helper, need
 
 # ---------------------------------------------------------------------------
 # The real tools
@@ -67,13 +60,7 @@ def analyze() -> str:
 
 @pytest.fixture(scope="module")
 def gotime() -> str:
-    try:
-        return str(helper_binary("gotime"))
-    except GoUnavailable as e:
-        need(str(e))
-    except subprocess.CalledProcessError as e:
-        pytest.fail(f"go build of tests/go/gotime failed:\n{e.stderr}")
-    raise AssertionError("unreachable")
+    return go_helper("gotime")
 
 
 def _arg(s: str) -> bytes:

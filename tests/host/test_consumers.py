@@ -17,22 +17,20 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hostform.caddy.check import CADDY_INSTALL_HINT, find_caddy
 from hostform.host.build import build_bundle, outputs
 from hostform.host.render import to_yaml
+from tests.require import need
 
 IMAGE = "docker.io/library/nginx:1"
 
 
 def _tool(path, why: str):
     if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why}: CI must have it")
-        pytest.skip(why)
+        need(why)
     return path
 
 

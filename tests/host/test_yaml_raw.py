@@ -19,7 +19,6 @@ Everything runs as a user runs it: ``hostform build DIR``.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import subprocess
@@ -31,7 +30,7 @@ from hostform import yamlpos
 from hostform.cli.main import main
 from hostform.host import yamlerror
 
-from ..go.build import GoUnavailable, helper_binary
+from ..require import go_helper
 
 IMAGE = "docker.io/library/nginx:1"
 WEB = f"name: h\nservices:\n  web:\n    image: {IMAGE}\n"
@@ -47,13 +46,6 @@ def build(tmp_path: Path, text: str, capsys) -> tuple[int, list[tuple[int, int, 
     err = capsys.readouterr().err.replace(f"{d}/", "")
     assert "Traceback" not in err and code in (0, 1), err
     return code, [(int(a), int(b), c, e, m) for a, b, c, e, m in FINDING.findall(err)], err
-
-
-def need(reason: str) -> None:
-    """Skip for want of a prerequisite; under CI=true that is a failure."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: prerequisites must be present)")
-    pytest.skip(reason)
 
 
 # ------------------------------------------------------------------ raw line breaks
@@ -209,13 +201,7 @@ def test_the_quick_check_agrees_with_the_parser():
 
 @pytest.fixture(scope="module")
 def yamldocs() -> str:
-    try:
-        return str(helper_binary("yamldocs"))
-    except GoUnavailable as e:
-        need(str(e))
-    except subprocess.CalledProcessError as e:
-        pytest.fail(f"go build of tests/go/yamldocs failed:\n{e.stderr}")
-    raise AssertionError("unreachable")
+    return go_helper("yamldocs")
 
 
 def test_a_second_document_is_what_go_yaml_ignores(yamldocs):
