@@ -357,3 +357,14 @@ def test_target_json_is_walked_as_the_host_files_target(tmp_path, capsys):
     text = (d / "target.json").read_text()
     assert "target.json:%d:%d: error[HF011]: local.up: 'echo {x}': {x} is not a placeholder" % at(text, "{x}") in err
     assert "target.json:%d:%d: error[HF023]: unknown top-level key 'regoin' (did you mean 'region'?)" % at(text, '"regoin"') in err
+
+
+@pytest.mark.parametrize("podman,refused_here", [("5.8", True), ("6.1", False)])
+def test_quotes_at_the_ends_of_a_one_value_key_only_where_quadlet_keeps_them(tmp_path, capsys, podman, refused_here):
+    """Before podman 6.0 quadlet strips every '"' at either end of such a value: refused there, kept after."""
+    text = f"name: h\npodman: '{podman}'\nservices:\n  web: {{image: {IMAGE}, entrypoint: '\"/bin/x\"'}}\n"
+    rc, found, out = build(tmp_path, text, capsys)
+    if refused_here:
+        assert rc == 1 and [(f[3], f[4].split(":")[0]) for f in found if f[2] == "error"] == [("HF011", "entrypoint")], found
+    else:
+        assert rc == 0 and 'Entrypoint=""/bin/x""\n' in (out / "quadlets" / "web.container").read_text()

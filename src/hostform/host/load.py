@@ -31,7 +31,8 @@ from hostform.escape import forbidden_char
 from hostform.host import model as m
 from hostform.host.schema import EXTENSION_PREFIX, HOST, Key
 from hostform.host.values import BOOL_KINDS, CHECKS, ONE_VALUE_KINDS, WORD_KINDS, extra_kind
-from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, VERSIONS, supported
+from hostform.quadlet.versions import CHANGES, DEFAULT_PODMAN_VERSION, VERSIONS, changes, supported
+from hostform.yamlpos import excessive_aliasing
 
 __all__ = ["Loaded", "load_text", "load_file", "NOTIFY_HEALTHY_SINCE"]
 
@@ -93,12 +94,10 @@ class _Walker:
 
     # -- aliases: every node the walk reaches counts, as in go-yaml's decoder
     def enter(self, node: Any) -> Any:
-        from hostform.yamlpos import excessive_aliasing
-
         self.decoded += 1
         if self.alias_depth:
             self.aliased += 1
-        if excessive_aliasing(self.decoded, self.aliased):
+        if self.aliased > 100 and excessive_aliasing(self.decoded, self.aliased):  # the count first: every node comes here
             raise _TooMuch(self.following[-1] if self.following else node)
         return node
 
@@ -694,14 +693,13 @@ def _service(name: str, s: dict, raw: dict, add) -> m.Service:
             add("HF011", f"volumes {targets[target]!r} and {vname!r} are both mounted at {target}: podman refuses two mounts "
                 "on one path", path + ("volumes", vname))
         targets.setdefault(target, vname)
-    if VERSIONS.index(raw["podman"]) < VERSIONS.index(QUOTES_KEPT_SINCE):
-        # Before the fix of podman #28409 quadlet strips every '"' at either end of a one-value key.
+    if "one-quote-pair" not in changes(raw["podman"]):
         singles = [("entrypoint",), *[("extra", k) for k in s.get("extra", {}) if extra_kind(k) in ONE_VALUE_KINDS]]
         for p in singles:
             v = s.get(p[0]) if len(p) == 1 else s["extra"][p[1]]
             if isinstance(v, str) and (v.startswith('"') or v.endswith('"')):
                 add("HF011", f"{'.'.join(p)}: podman {raw['podman']}'s quadlet drops the double quotes at either end of "
-                    f"this value ({v[:40]!r}); podman {QUOTES_KEPT_SINCE} keeps them", path + p)
+                    f"this value ({v[:40]!r}); podman {CHANGES['one-quote-pair']} keeps them", path + p)
     vols = []
     for vname, target in sorted(s.get("volumes", {}).items()):
         vols.append((vname, str(target)))
@@ -729,11 +727,6 @@ def _service(name: str, s: dict, raw: dict, add) -> m.Service:
         extra=tuple(s.get("extra", {}).items()),
         source=path,
     )
-
-
-# The first podman whose quadlet strips only one pair of quotes around a one-value key (podman #28409,
-# fixed 2026-03-30; the 5.8 line got it in a patch release, so 5.8 as a target is not assumed to have it).
-QUOTES_KEPT_SINCE = "6.0"
 
 
 def _check_extra(key: str, value: str, path: tuple, add) -> None:

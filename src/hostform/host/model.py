@@ -46,12 +46,12 @@ class SecretUse:
     target: str | None = None
 
 
-_PUBLISH = re.compile(r"^(?:([0-9.]+):)?([0-9]{1,5}):([0-9]{1,5})(?:/(tcp|udp))?$")
+_PUBLISH = re.compile(r"(?:([0-9]{1,3}(?:\.[0-9]{1,3}){3}):)?([0-9]{1,5}):([0-9]{1,5})(?:/(tcp|udp))?")
 
 
 def parse_publish(value: str) -> tuple[str, int, int, str] | None:
     """``[IP:]HOST:CONTAINER[/tcp|udp]`` -> (ip or "", host port, container port, protocol); None if malformed."""
-    mt = _PUBLISH.match(value)
+    mt = _PUBLISH.fullmatch(value)
     if mt is None:
         return None
     return mt.group(1) or "", int(mt.group(2)), int(mt.group(3)), mt.group(4) or "tcp"

@@ -175,14 +175,13 @@ def image(value: str, ctx: dict[str, Any]) -> Problem | None:
 
 # --------------------------------------------------------------- ports
 
-_PUBLISH = re.compile(r"(?:(?P<ip>[0-9]{1,3}(?:\.[0-9]{1,3}){3}):)?(?P<host>[0-9]{1,5}):(?P<cont>[0-9]{1,5})(?:/(?P<proto>tcp|udp))?")
-
-
 def publish(value: str, ctx: dict[str, Any]) -> Problem | None:
-    m = _PUBLISH.fullmatch(value)
-    if m is None:
+    from hostform.host.model import parse_publish
+
+    parsed = parse_publish(value)
+    if parsed is None:
         return Problem("is not [IP:]HOST:CONTAINER[/tcp|/udp]")
-    ip = m.group("ip")
+    ip = parsed[0]
     if ip and any(int(x) > 255 for x in ip.split(".")):
         return Problem(f"{ip!r} is not an IPv4 address", 0)
     return None  # the port range is HF021's (with the other services' ports)

@@ -211,6 +211,10 @@ CHANGES: dict[str, str] = {
     # `--entrypoint=VALUE`, an empty value kept (clears the image's entrypoint);
     # before: `--entrypoint VALUE`, only when not empty
     "entrypoint-equals": "6.0",
+    # quadlet's Lookup strips one pair of double quotes around a one-value key (podman #28409,
+    # fixed 2026-03-30; the 5.8 line got it in a patch release, so 5.8 is not assumed to have it);
+    # before: every '"' at either end. Used by the host file's checks; the emulation keeps 6.1's reading.
+    "one-quote-pair": "6.0",
     # a .pod's own [Service] Restart= is kept; before: always Restart=on-failure
     "pod-restart-kept": "6.0",
     # [Service] User=/Group=/DynamicUser= draw a "not supported" warning
