@@ -14,7 +14,10 @@ and a misspelt name is a ``KeyError`` at once instead of a silent ``False``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+# typing-only imports: this module is on the start-up path of `hostform quadlet`
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = ["Changes", "Gate"]
 
