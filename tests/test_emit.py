@@ -242,9 +242,10 @@ def test_a_quadlet_the_vm_keeps_private_is_0600(tmp_path):
     """The renderer's Artifact.mode decides: a 0600 quadlet without Environment= is 0600 in OUT too."""
     import dataclasses
 
-    from hostform.host.build import build_bundle, outputs
+    from hostform import pipeline
+    from hostform.host.build import outputs
 
-    b = build_bundle(EXAMPLE)
+    b = pipeline.build(EXAMPLE, pipeline.Options(checks=False))
     r = b.rendered
     net = r.quadlets[0]
     assert net.vm_path.endswith(".network") and "Environment" not in net.text

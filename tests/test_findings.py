@@ -5,6 +5,7 @@ line when it is long.  tests/host/test_yaml_raw.py shows the same through ``host
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -76,13 +77,14 @@ def test_combining_marks_do_not_flood_the_window():
     assert shown("xa\u0301b", 4, window=1) == ("...b", 3)
 
 
-def test_the_file_is_read_as_hostform_reads_it(tmp_path):
+def test_the_file_is_read_as_hostform_reads_it(tmp_path, monkeypatch):
     """Lines end at LF, CR LF and a lone CR (not at a NEL), an undecodable byte is one
     column (the host file is read with surrogateescape), a byte order mark is none."""
     (tmp_path / "f.yaml").write_bytes(b"\xef\xbb\xbfa\rb\r\nc\xc2\x85d\n\xe2\x82x: \xff y\n")
     out = io.StringIO()
+    monkeypatch.chdir(tmp_path)
     write_findings([Diagnostic("error", "HF011", "m", None, "f.yaml", 4, 7, 1), Diagnostic("error", "HF011", "m", None, "f.yaml", 3, 3, 1),
-                    Diagnostic("error", "HF011", "m", None, "f.yaml", 1, 1, 1)], out, tmp_path, show_dir=False)
+                    Diagnostic("error", "HF011", "m", None, "f.yaml", 1, 1, 1)], out, Path("."))
     assert out.getvalue() == (
         "f.yaml:4:7: error[HF011]: m\n    ??x: ? y\n          ^\n"
         "f.yaml:3:3: error[HF011]: m\n    c?d\n      ^\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from hostform import pipeline
 from hostform.butane.report import correlate
 from hostform.butane.translate import Options, translate_bytes, translate_data
-from hostform.host.build import build_bundle
 from hostform.host.render import GENERATED_HEADER, to_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,9 +47,9 @@ def _host(tmp_path: Path, n: int) -> Path:
 
 
 def _rendered(d: Path) -> dict:
-    b = build_bundle(d)
+    b = pipeline.build(d, pipeline.Options(checks=False))
     assert b.ignition is not None, b.report.format()
-    return b.rendered.butane  # type: ignore[attr-defined]
+    return b.rendered.butane
 
 
 def test_example_takes_the_dict_path():

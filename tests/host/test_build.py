@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from hostform import pipeline
 from hostform.cli.main import main
-from hostform.host.build import build_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "tinkerbell"
@@ -47,7 +47,7 @@ def test_build_twice_is_byte_identical(tmp_path):
 def test_example_ignition_validates():
     from hostform import ignition
 
-    b = build_bundle(EXAMPLE)
+    b = pipeline.build(EXAMPLE, pipeline.Options(checks=False))
     assert b.ignition is not None, b.report.format()
     assert not ignition.validate(b.ignition, "3.4.0").is_fatal()
     cfg, rep = ignition.parse(b.ignition_text.encode())
@@ -55,7 +55,7 @@ def test_example_ignition_validates():
 
 
 def test_bundle_maps_files_to_the_host_file():
-    b = build_bundle(EXAMPLE)
+    b = pipeline.build(EXAMPLE, pipeline.Options(checks=False))
     live = b.file("/etc/containers/systemd/live.container")
     assert live.generated and live.source == "hostform.yaml" and live.line == 7
     assert "Notify=healthy" in live.text and "AutoUpdate=registry" in live.text
@@ -88,9 +88,9 @@ def test_plain_butane_builds_unchanged(tmp_path):
 def test_plain_butane_bundle_sources():
     if not (REFERENCE / "main.bu").is_file():
         pytest.skip("shared reference not found")
-    from hostform.host.bundle import bundle_from_butane
+    from hostform import pipeline
 
-    b = bundle_from_butane(REFERENCE)
+    b = pipeline.build(REFERENCE, pipeline.Options(checks=False))
     f = b.file("/etc/containers/systemd/live.container")
     assert f.source == "files/live.container" and (f.line, f.col) == (1, 1) and not f.generated
     assert f.text == (REFERENCE / "files" / "live.container").read_text()
@@ -129,7 +129,7 @@ def test_generated_quadlets_accepted_by_real_podman(tmp_path):
 def test_caddy_accepts_the_caddyfile():
     from hostform.caddy import CaddyNotFoundError, validate_with_caddy
 
-    b = build_bundle(EXAMPLE)
+    b = pipeline.build(EXAMPLE, pipeline.Options(checks=False))
     try:
         rep = validate_with_caddy(b.file("/etc/caddy/Caddyfile").text)
     except CaddyNotFoundError:
@@ -192,7 +192,7 @@ def test_full_project_builds(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "HF016" in err  # pods
     assert "HF018" in err  # 'other' has no health check
-    b = build_bundle(d)
+    b = pipeline.build(d, pipeline.Options(checks=False))
     app = b.file("/etc/containers/systemd/app.container").text
     assert "Memory=512m" not in app and "PodmanArgs=--memory=512m" in app  # podman 5.4 has no Memory=
     assert 'Environment="B=two words 100%%"' in app
@@ -237,26 +237,21 @@ def test_no_project(tmp_path, capsys):
 
 def test_pod_and_restart_always_warn_once_each(tmp_path):
     """Host builds: HF016/HF017 at the host-file line, not again as HF054/HF055 (nor HF018)."""
-    from hostform.host.build import run_checks
-
     (tmp_path / "hostform.yaml").write_text(
         "name: h\nservices:\n"
         "  a: {image: ghcr.io/x/a:1, pod: grp, health: {http: /}, port: 80}\n"
         "  b: {image: ghcr.io/x/b:1, pod: grp, health: {http: /}, port: 81}\n"
         "  c: {image: ghcr.io/x/c:1, restart: always}\n"
     )
-    b = build_bundle(tmp_path)
-    b.report.merge(run_checks(b))
+    b = pipeline.build(tmp_path)
     found = [(d.code, d.file, d.line) for d in b.report]
     assert [f for f in found if f[0] in ("HF016", "HF054")] == [("HF016", "hostform.yaml", 3), ("HF016", "hostform.yaml", 4)]
     assert [f for f in found if f[0] in ("HF017", "HF018", "HF055")] == [("HF017", "hostform.yaml", 5)]
 
 
 def test_plain_butane_keeps_artifact_level_findings():
-    from hostform.host.build import run_checks
-
-    b = build_bundle(REFERENCE)
-    codes = {d.code for d in run_checks(b)}
+    b = pipeline.build(REFERENCE)
+    codes = {d.code for d in b.report}
     assert {"HF054", "HF055"} <= codes
 
 
@@ -265,12 +260,13 @@ def test_butane_translations_cover_every_path(tmp_path):
     from hostform.translations import missing_coverage
 
     for d in (EXAMPLE, _full_project(tmp_path / "full")):
-        b = build_bundle(d)
+        b = pipeline.build(d, pipeline.Options(checks=False))
         r = b.rendered
         assert missing_coverage(r.butane_translations, r.butane) == [], d
         froms = set(r.butane_translations.set.values())
-        assert ("butane", 0) in froms or d == EXAMPLE  # the merged extra.bu
+        # the merged extra.bu: its paths map to where they are inside that file (storage.files.0 ...)
+        assert ("butane", 0, "storage", "files", 0, "path") in froms or d == EXAMPLE
         assert all(isinstance(f, tuple) and f for f in froms)
-    ts, bu = build_bundle(EXAMPLE).rendered.butane_translations, build_bundle(EXAMPLE).rendered.butane
+    ts, bu = pipeline.build(EXAMPLE, pipeline.Options(checks=False)).rendered.butane_translations, pipeline.build(EXAMPLE, pipeline.Options(checks=False)).rendered.butane
     i = [f["path"] for f in bu["storage"]["files"]].index("/etc/containers/systemd/live.container")
     assert ts.map_path(("storage", "files", i, "contents", "inline")) == ("services", "live")

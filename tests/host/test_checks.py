@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from hostform import pipeline
 from hostform.diagnostics import CODES
-from hostform.host.bundle import Bundle, BundleFile, BundleUnit, bundle_from_butane
+from hostform.host.bundle import Bundle, BundleFile, BundleUnit
 from hostform.host.checks import CHECKS, check_bundle, quadlet_scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +49,13 @@ STATE_FS = {
 
 
 def make(files: dict[str, str], units: list[BundleUnit] | None = None, ignition: dict | None = None, version: str = "5.8", size: int = 100) -> Bundle:
-    bf = [BundleFile(vm_path=p, text=t, source="files/" + p.rsplit("/", 1)[-1]) for p, t in files.items()]
+    bf = tuple(BundleFile(vm_path=p, text=t, source="files/" + p.rsplit("/", 1)[-1]) for p, t in files.items())
     if units is None:
         units = [BundleUnit(name="podman-auto-update.timer", enabled=True, source="main.bu", line=3)]
-    return Bundle(name="t", files=bf, units=units, ignition=ignition if ignition is not None else STATE_FS, ignition_text="x" * size, podman_version=version)
+    return Bundle(
+        dir=Path("."), name="t", kind="butane", files=bf, units=tuple(units), ignition=ignition if ignition is not None else STATE_FS,
+        ignition_text="x" * size, podman_version=version,
+    )
 
 
 def good_files(**over: str) -> dict[str, str]:
@@ -104,7 +108,7 @@ def test_inline_quadlet_in_butane_points_into_main_bu(tmp_path):
         "      contents:\n        inline: |\n          [Container]\n          Image=docker.io/library/nginx:1\n"
         "          Bogus=1\n"
     )
-    rep = check_bundle(bundle_from_butane(tmp_path))
+    rep = check_bundle(pipeline.build(tmp_path, pipeline.Options(checks=False)))
     (d,) = [d for d in rep if d.code == "HF301"]
     assert (d.file, d.line, d.col) == ("main.bu", 10, 11)
 
@@ -241,7 +245,7 @@ def test_scopes():
 
 @pytest.mark.skipif(not TINKERBELL.is_dir(), reason="shared reference data not present")
 def test_tinkerbell_quirks_are_warnings():
-    bundle = bundle_from_butane(TINKERBELL)
+    bundle = pipeline.build(TINKERBELL, pipeline.Options(checks=False))
     rep = check_bundle(bundle, provider="vultr")
     quirks = {d.code for d in rep if d.severity == "warning"} & {"HF051", "HF052", "HF053", "HF054", "HF055", "HF411"}
     assert len(quirks) >= 4, rep.format()
@@ -283,10 +287,10 @@ def test_in_memory_generator_matches_the_files_on_disk(files):
 
 
 def test_in_memory_generator_matches_on_the_reference_and_example():
-    from hostform.host.build import build_bundle
+    from hostform import pipeline
 
     for d in (TINKERBELL, ROOT / "examples" / "tinkerbell"):
-        b = build_bundle(d)
+        b = pipeline.build(d, pipeline.Options(checks=False))
         assert _generator_view(b, True) == _generator_view(b, False), d
 
 
@@ -294,7 +298,7 @@ def _big_aws_host(tmp_path, url: str = "") -> list:
     import base64
     import random
 
-    from hostform.host.build import build_bundle
+    from hostform import pipeline
 
     blob = base64.b64encode(random.Random(0).randbytes(20000)).decode()  # incompressible
     text = (
@@ -303,7 +307,7 @@ def _big_aws_host(tmp_path, url: str = "") -> list:
         "target:\n  provider: aws\n  region: eu-west-3\n  size: t3.micro\n" + (f"  user_data_url: {url}\n" if url else "")
     )
     (tmp_path / "hostform.yaml").write_text(text)
-    return [d for d in check_bundle(build_bundle(tmp_path)) if d.code == "HF062"]
+    return [d for d in check_bundle(pipeline.build(tmp_path, pipeline.Options(checks=False))) if d.code == "HF062"]
 
 
 def test_user_data_size_of_a_host_with_a_target(tmp_path):

@@ -20,8 +20,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from hostform import pipeline
 from hostform.caddy.check import CADDY_INSTALL_HINT, find_caddy
-from hostform.host.build import build_bundle, outputs
+from hostform.host.build import outputs
 from hostform.host.render import to_yaml
 from tests.require import need
 
@@ -37,7 +38,7 @@ def _tool(path, why: str):
 def _build(tmp: Path, data: dict):
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "hostform.yaml").write_text(to_yaml(data), encoding="utf-8", errors="surrogatepass")
-    return build_bundle(tmp)
+    return pipeline.build(tmp, pipeline.Options(checks=False))
 
 
 # ------------------------------------------------------------------ Caddy

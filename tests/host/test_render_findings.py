@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hostform.host.build import build_bundle
+from hostform import pipeline
 
 BASE = "name: h\n{podman}services:\n  web: {{image: ghcr.io/x/web:1, port: 80, health: {{http: /}}}}\n{access}"
 
 
 def _codes(tmp_path: Path, podman: str = "", access: str = "") -> list[tuple[str, int]]:
     (tmp_path / "hostform.yaml").write_text(BASE.format(podman=podman, access=access))
-    b = build_bundle(tmp_path)
+    b = pipeline.build(tmp_path, pipeline.Options(checks=False))
     return [(d.code, d.line) for d in b.report]
 
 
@@ -27,12 +27,12 @@ def test_hf019_quiet_when_podman_has_notify_healthy(tmp_path):
 def test_hf020_break_glass_ssh_key_is_reported(tmp_path):
     found = _codes(tmp_path, access="access: {ssh_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me@laptop']}\n")
     assert [c for c, _ in found if c == "HF020"] == ["HF020"]
-    assert not _sshd_masked(build_bundle(tmp_path))
+    assert not _sshd_masked(pipeline.build(tmp_path, pipeline.Options(checks=False)))
 
 
 def test_hf020_quiet_and_sshd_masked_by_default(tmp_path):
     assert not [c for c, _ in _codes(tmp_path) if c == "HF020"]
-    assert _sshd_masked(build_bundle(tmp_path))
+    assert _sshd_masked(pipeline.build(tmp_path, pipeline.Options(checks=False)))
 
 
 def _sshd_masked(bundle) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hostform import ignition
-from hostform.host.build import build_bundle, outputs
+from hostform import ignition, pipeline
+from hostform.host.build import outputs
 from hostform.terraform.state_unit import DIRS_SERVICE, PREPARE_SERVICE, TMPFILES_PATH
 
 HOST = """\
@@ -26,7 +26,7 @@ sites:
 
 def _bundle(tmp_path: Path, extra: str = ""):
     (tmp_path / "hostform.yaml").write_text(HOST + extra)
-    b = build_bundle(tmp_path)
+    b = pipeline.build(tmp_path, pipeline.Options(checks=False))
     assert not b.report.is_fatal(), b.report.format()
     return b
 
@@ -85,6 +85,6 @@ def test_build_writes_terraform_json(tmp_path):
 
 def test_target_findings_point_into_the_host_file(tmp_path):
     (tmp_path / "hostform.yaml").write_text(HOST + "target:\n  provider: vultr\n  region: ams\n  size: s\n")
-    b = build_bundle(tmp_path)
+    b = pipeline.build(tmp_path, pipeline.Options(checks=False))
     [d] = [d for d in b.report if d.code == "HF501"]
     assert (d.file, d.line) == ("hostform.yaml", 13)  # the target mapping

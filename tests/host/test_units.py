@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from hostform.cli import check as check_cli
 from hostform.cli import main as cli
 from hostform.cli import units as units_cli
 
@@ -43,10 +42,17 @@ def test_check_clean_project_exits_0(tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_check_error_exits_1_with_position(tmp_path, capsys):
-    assert cli.main(["check", str(project(tmp_path, APP + "Imagee=x\n")), "--caddy", "off"]) == 1
-    out = capsys.readouterr().out
-    assert out.startswith("app.container:3:1: error[HF301]: ")
+def test_check_error_exits_1_with_position(tmp_path, capsys, monkeypatch):
+    """Files are shown as the user would type them: the project as named on the command line, then the file."""
+    d = project(tmp_path, APP + "Imagee=x\n")
+    assert cli.main(["check", str(d), "--caddy", "off"]) == 1
+    assert capsys.readouterr().out.startswith(f"{d}/app.container:3:1: error[HF301]: ")
+    monkeypatch.chdir(d.parent)
+    assert cli.main(["check", d.name, "--caddy", "off"]) == 1
+    assert capsys.readouterr().out.startswith(f"{d.name}/app.container:3:1: error[HF301]: ")
+    monkeypatch.chdir(d)
+    assert cli.main(["check", "--caddy", "off"]) == 1
+    assert capsys.readouterr().out.startswith("app.container:3:1: error[HF301]: ")
 
 
 def test_check_json(tmp_path, capsys):
@@ -70,10 +76,18 @@ def test_check_podman_version_option(tmp_path, capsys):
     assert cli.main(["check", str(d), "--podman", "1.0"]) == 2
 
 
-def test_provider_from_terraform(tmp_path):
+def test_provider_from_terraform(tmp_path, capsys):
+    """A plain Butane project's provider is read from its *.tf: its user_data limit is the one checked."""
+    import secrets
+
+    noise = secrets.token_hex(30000)  # does not compress below 32 KiB
+    big = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/big\n      contents:\n        inline: " + noise + "\n"
+    (tmp_path / "main.bu").write_text(big)
+    assert cli.main(["check", str(tmp_path), "--caddy", "off"]) == 0
+    assert "more than the user_data limit of AWS (16 KiB), Hetzner (32 KiB)" in capsys.readouterr().out
     (tmp_path / "x.tf").write_text('resource "hcloud_server" "a" {}\n')
-    assert check_cli.provider_from_terraform(tmp_path) == "hetzner"
-    assert check_cli.provider_from_terraform(tmp_path / "none") is None
+    assert cli.main(["check", str(tmp_path), "--caddy", "off"]) == 1
+    assert "Hetzner accepts at most 32768 bytes" in capsys.readouterr().out
 
 
 def test_units_prints_generated_services(tmp_path, capsys):
@@ -101,7 +115,7 @@ def test_tinkerbell(capsys):
     out = capsys.readouterr().out
     for code in ("HF052", "HF053", "HF054", "HF055", "HF411"):
         assert f"warning[{code}]" in out
-    assert "main.bu:34:7: warning[HF052]" in out
+    assert f"{TINKERBELL}/main.bu:34:7: warning[HF052]" in out
     assert cli.main(["units", str(TINKERBELL)]) == 0
     out = capsys.readouterr().out
     assert [ln for ln in out.splitlines() if ln.startswith("# ")] == [

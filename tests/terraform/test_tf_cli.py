@@ -85,10 +85,10 @@ def test_target_errors_are_located(tmp_path, terraform, capsys):
 
 
 def test_local_default_commands_are_hostform_try(tmp_path):
-    from hostform.host.build import build_bundle
+    from hostform import pipeline
 
     (tmp_path / "hostform.yaml").write_text(HOST + "target: {provider: local}\n")
-    b = build_bundle(tmp_path)
+    b = pipeline.build(tmp_path, pipeline.Options(checks=False))
     prov = b.terraform["resource"]["terraform_data"]["host"]
     assert prov["provisioner"][0]["local-exec"]["command"] == f"hostform try --detach {tmp_path.resolve()}"
     assert prov["input"]["down"] == "hostform try --stop web"

@@ -150,7 +150,7 @@ def test_resource_name():
 def _host_tf(tmp_path: Path, provider: str, service: dict | None = None, **extra) -> dict:
     import yaml
 
-    from hostform.host.build import build_bundle
+    from hostform import pipeline
 
     host = {
         "name": "web",
@@ -160,9 +160,9 @@ def _host_tf(tmp_path: Path, provider: str, service: dict | None = None, **extra
         **extra,
     }
     (tmp_path / "hostform.yaml").write_text(yaml.safe_dump(host))
-    b = build_bundle(tmp_path)
+    b = pipeline.build(tmp_path, pipeline.Options(checks=False))
     assert not b.report.is_fatal(), b.report.format()
-    return b.terraform  # type: ignore[attr-defined]
+    return b.terraform
 
 
 CADDY = {("80", "tcp"), ("443", "tcp"), ("443", "udp")}

@@ -1,8 +1,8 @@
 """Printing findings: ``file:line:col: severity[HFxxx]: message``, and where a finding
 points at one character (``length``), the line of the user's file with a caret under it.
 
-Paths are shown as the user named the project (``DIR/hostform.yaml``), so an
-editor or terminal can jump to them.
+Paths are shown as the user would type them, relative to the current directory
+(``DIR/hostform.yaml``), so an editor or terminal can jump to them.
 """
 
 from __future__ import annotations
@@ -79,17 +79,22 @@ def excerpt(line: str, col: int, window: int = WINDOW) -> str:
     return f"    {head}{''.join(c for c, _ in shown)}{tail}\n    {' ' * pad}^\n"
 
 
-def write_findings(entries: Iterable[Diagnostic], stream: TextIO, project: Path, show_dir: bool = True) -> None:
-    """Write ``entries``; with ``show_dir`` their files are shown where the user named ``project``
-    (``DIR/hostform.yaml``), else relative to it."""
+def shown_path(project: Path, file: str) -> str:
+    """``file`` (relative to the project directory ``project``, or absolute) as the user would type
+    it: the project as they named it (relative to the current directory, or absolute), then the file."""
+    import os
+
+    return os.path.normpath(os.path.join(project, file))
+
+
+def write_findings(entries: Iterable[Diagnostic], stream: TextIO, project: Path) -> None:
+    """Write ``entries``, their files shown relative to the current directory (``DIR/hostform.yaml``)."""
     from hostform._inputs import HOST_FILE_CAP, read_input
 
-    prefix = "" if str(project) in (".", "") or not show_dir else str(project).rstrip("/") + "/"
     lines: dict[str, list[str] | None] = {}
     for d in entries:
         f = d.file
-        shown = d.located(prefix + f, d.line, d.col, d.length) if f and not f.startswith("/") and not f.startswith(prefix) else d
-        stream.write(shown.format() + "\n")
+        stream.write((d.located(shown_path(project, f), d.line, d.col, d.length) if f else d).format() + "\n")
         if not (d.length and f and d.line):
             continue
         if f not in lines:

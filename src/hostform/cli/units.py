@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 
 def output_dir(scope: str) -> str:
@@ -25,25 +24,29 @@ def output_dir(scope: str) -> str:
 
 
 def main(argv: list[str]) -> int:
+    from hostform.cli._common import directory, pipeline_options
+
     p = argparse.ArgumentParser(prog="hostform units", description="Print the services the VM's quadlet generator will write.")
     p.add_argument("dir", nargs="?", default=".", help="directory with hostform.yaml or main.bu (default: .)")
-    p.add_argument("--podman", metavar="VERSION", help="target podman version")
+    p.add_argument("--podman", metavar="VERSION", help="target podman version (default: the host file's podman:, else 5.8)")
     p.add_argument("--main", default="main.bu", help="the Butane file of a plain Butane project")
     try:
         args = p.parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
         return int(e.code or 0)
-    dir = Path(args.dir)
-    if not dir.is_dir():
-        sys.stderr.write(f"hostform units: {args.dir}: not a directory\n")
+    args.provider, args.caddy = None, "off"
+    d = directory("hostform units", args.dir)
+    opts = pipeline_options("hostform units", args)
+    if d is None or opts is None:
         return 2
-    from hostform.cli.check import load_bundle
+    from dataclasses import replace
+
+    from hostform import pipeline
+    from hostform.cli._findings import write_findings
     from hostform.host.checks import Context, check_generator, generate_units
 
-    bundle = load_bundle(dir, args.main)
-    if args.podman:
-        bundle.podman_version = args.podman
-    problems = [d for d in bundle.report if d.is_error]
+    bundle = pipeline.build(d, replace(opts, checks=False))
+    problems = [x for x in bundle.report if x.is_error]
     out = []
     for scope, name, text, q in generate_units(bundle):
         if q is None:
@@ -56,7 +59,6 @@ def main(argv: list[str]) -> int:
     sys.stdout.write("\n".join(out))
     ctx = Context(bundle)
     check_generator(ctx)
-    problems += [d for d in ctx.report if d.is_error]
-    for d in problems:
-        sys.stderr.write(d.format() + "\n")
+    problems += [x for x in ctx.report if x.is_error]
+    write_findings(problems, sys.stderr, d)
     return 1 if problems else 0

@@ -1,32 +1,34 @@
 """The Bundle: everything one VM will get, with where each piece came from.
 
-A Bundle is what the build produces and what the checks read.  It is built
-two ways:
+:func:`hostform.pipeline.build` makes it, from a ``hostform.yaml`` (render,
+then Butane) or from a plain Butane project (a directory with ``main.bu`` and
+its local files, translated unchanged); the checks and every command read it.
 
-* :func:`bundle_from_host`: from a ``hostform.yaml`` (render, then Butane);
-* :func:`bundle_from_butane`: from a plain Butane project (a directory with
-  ``main.bu`` and its local files), translated unchanged.
-
-In both cases the files and units are read back from the final Ignition
-config (data URLs decoded, gzip included), so the checks see exactly what the
-machine will see, and each one is mapped to the file a user edits
-(``source``, ``line``, ``col``).
+The files and units are read back from the final Ignition config (data URLs
+decoded, gzip included), so the checks see exactly what the machine will see,
+and each one is mapped to the file a user edits (``source``, ``line``, ``col``,
+relative to the project directory).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from hostform.diagnostics import Report
 
-__all__ = ["Bundle", "BundleFile", "BundleUnit", "bundle_from_butane", "bundle_from_host", "decode_data_url"]
+if TYPE_CHECKING:
+    from hostform.host.model import Host
+    from hostform.host.render import Rendered
+    from hostform.terraform.model import Target
+
+__all__ = ["Bundle", "BundleFile", "BundleUnit", "butane_sources", "decode_data_url", "files_and_units"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class BundleFile:
-    """One file the VM will have."""
+    """One file the VM will have, and the place in the user's files it comes from."""
 
     vm_path: str
     text: str
@@ -34,33 +36,41 @@ class BundleFile:
     source: str = ""
     line: int = 1
     col: int = 1
-    generated: bool = False
+    generated: bool = False  # written by hostform from the host file (not the user's own text)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BundleUnit:
     """One ``systemd.units`` entry, with its drop-ins as ``(name, text)``."""
 
     name: str
     text: str | None = None
     enabled: bool | None = None
-    dropins: list[tuple[str, str]] = field(default_factory=list)
+    dropins: tuple[tuple[str, str], ...] = ()
     source: str = ""
     line: int = 1
     col: int = 1
 
 
-@dataclass
+@dataclass(frozen=True)
 class Bundle:
+    """What the pipeline made of one project, stage by stage; a stage that failed leaves its fields empty."""
+
+    dir: Path
     name: str
-    files: list[BundleFile] = field(default_factory=list)
-    units: list[BundleUnit] = field(default_factory=list)
-    ignition: dict | None = None
+    kind: Literal["host", "butane", "none"]  # a host file, a plain Butane project, or neither
+    report: Report = field(default_factory=Report)  # every finding, in pipeline order
+    host: Host | None = None  # the loaded host file (kind "host")
+    podman_version: str = ""  # the target podman (major.minor) the checks emulate
+    rendered: Rendered | None = None  # quadlets, Caddyfile, Butane (kind "host")
+    butane_text: str | None = None  # the Butane translated: the generated main.bu, or the user's
+    ignition: dict[str, Any] | None = None
     ignition_text: str | None = None
-    butane_text: str | None = None
-    podman_version: str = ""
-    host: Any = None
-    report: Report = field(default_factory=Report)
+    files: tuple[BundleFile, ...] = ()
+    units: tuple[BundleUnit, ...] = ()
+    target: Target | None = None  # where it runs: the host file's `target:`, or target.json
+    target_where: tuple[str, int, int] | None = None  # (file, line, col) of that target
+    terraform: dict[str, Any] | None = None  # main.tf.json, when there is a target and it rendered
 
     def file(self, vm_path: str) -> BundleFile | None:
         for f in self.files:
@@ -107,7 +117,7 @@ def _text(b: bytes | None) -> str:
     return "" if b is None else b.decode("utf-8", "surrogateescape")
 
 
-def files_and_units(ign: dict) -> tuple[list[BundleFile], list[BundleUnit]]:
+def files_and_units(ign: dict[str, Any]) -> tuple[list[BundleFile], list[BundleUnit]]:
     """Files and units of an Ignition config (no sources yet)."""
     files: list[BundleFile] = []
     for f in (ign.get("storage") or {}).get("files") or []:
@@ -121,7 +131,7 @@ def files_and_units(ign: dict) -> tuple[list[BundleFile], list[BundleUnit]]:
         files.append(BundleFile(vm_path=f.get("path", ""), text=_text(data), mode=f.get("mode")))
     units: list[BundleUnit] = []
     for u in (ign.get("systemd") or {}).get("units") or []:
-        drops = [(d.get("name", ""), d.get("contents") or "") for d in u.get("dropins") or []]
+        drops = tuple((d.get("name", ""), d.get("contents") or "") for d in u.get("dropins") or [])
         units.append(BundleUnit(name=u.get("name", ""), text=u.get("contents"), enabled=u.get("enabled"), dropins=drops))
     return files, units
 
@@ -135,7 +145,7 @@ def _get(node: Any, key: str) -> Any:
     return None
 
 
-def _butane_sources(root: Any, main: str) -> tuple[dict[str, tuple[str, int, int]], dict[str, tuple[str, int, int]]]:
+def butane_sources(root: Any, main: str) -> tuple[dict[str, tuple[str, int, int]], dict[str, tuple[str, int, int]]]:
     """vm path -> (source, line, col) and unit name -> (source, line, col), from main.bu's tree."""
     fsrc: dict[str, tuple[str, int, int]] = {}
     usrc: dict[str, tuple[str, int, int]] = {}
@@ -170,58 +180,3 @@ def _butane_sources(root: Any, main: str) -> tuple[dict[str, tuple[str, int, int
         else:
             usrc[n.value] = (main, item.line, item.column)
     return fsrc, usrc
-
-
-def bundle_from_butane(dir: Path, main: str = "main.bu") -> Bundle:
-    """A plain Butane project: translate ``dir/main`` with ``dir`` as files-dir, read the result back."""
-    from hostform.butane.report import correlate
-    from hostform.butane.translate import Options, translate_bytes
-
-    dir = Path(dir)
-    bundle = Bundle(name=dir.resolve().name)
-    from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION
-
-    bundle.podman_version = DEFAULT_PODMAN_VERSION
-    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
-
-    # a regular file (a FIFO or /dev/zero must not hang the build) of at most 16 MiB: it
-    # may inline local files, which have that cap too
-    data = read_input(None, str(dir / main), LOCAL_FILE_CAP, "a Butane config")
-    if isinstance(data, InputError):
-        bundle.report.error("HF004", f"{main} {data}", file=str(main))
-        return bundle
-    bundle.butane_text = data.decode("utf-8", "surrogateescape")
-    res = translate_bytes(data, Options(files_dir=str(dir), pretty=False, safe_inputs=True))
-    for d in correlate(res.report.entries, res.root, data, main):
-        if d.code in ("HF003",):
-            # an unused key in Butane is a Butane warning (as `butane` prints it)
-            bundle.report.add(d)
-        else:
-            bundle.report.add(d)
-    if res.error is not None:
-        code = "HF001" if res.error.startswith(("Error unmarshaling yaml", "yaml:")) else "HF100"
-        if "No translator exists" in res.error:
-            code = "HF102"
-        if not res.report.is_fatal() or code != "HF100":
-            bundle.report.error(code, res.error, file=main, line=1, col=1)
-        return bundle
-    out = res.output or ""
-    bundle.ignition_text = out if out.endswith("\n") else out + "\n"
-    import json
-
-    bundle.ignition = json.loads(out)
-    files, units = files_and_units(bundle.ignition)
-    fsrc, usrc = _butane_sources(res.root, main)
-    for f in files:
-        f.source, f.line, f.col = fsrc.get(f.vm_path, (main, 1, 1))
-    for u in units:
-        u.source, u.line, u.col = usrc.get(u.name, (main, 1, 1))
-    bundle.files, bundle.units = files, units
-    return bundle
-
-
-def bundle_from_host(dir: Path) -> Bundle:
-    """A host built from ``dir/hostform.yaml`` (see :mod:`hostform.host.build`)."""
-    from hostform.host.build import build_bundle
-
-    return build_bundle(Path(dir))

@@ -40,10 +40,11 @@ from collections.abc import Callable
 from typing import Any
 
 from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
+from hostform.host.bundle import Bundle, BundleFile, BundleUnit
+from hostform.terraform.limits import USER_DATA_LIMITS
 
 __all__ = [
     "CHECKS",
-    "PROVIDER_LIMITS",
     "Context",
     "Quadlet",
     "check_bundle",
@@ -56,23 +57,6 @@ SYSTEM_DIRS = ("/etc/containers/systemd", "/usr/share/containers/systemd", "/run
 USERS_DIRS = ("/etc/containers/systemd/users", "/usr/share/containers/systemd/users")
 AUTO_UPDATE_LABEL = "io.containers.autoupdate"
 
-# Provider -> user_data limit in bytes (of the data as given, before base64).
-# AWS: EC2 API "User data is limited to 16 KB"; Hetzner Cloud: 32 KiB;
-# DigitalOcean: 64 KiB.  Vultr documents no limit that could be found (its API
-# and CLI docs only say user data is base64 encoded): None means "not checked".
-# This is only the fallback: hostform.terraform.limits is the project's table.
-PROVIDER_LIMITS: dict[str, int | None] = {
-    "aws": 16 * 1024,
-    "hetzner": 32 * 1024,
-    "digitalocean": 64 * 1024,
-    "vultr": None,
-}
-try:  # one table for the whole project: the Terraform renderer's budgets win
-    from hostform.terraform.limits import USER_DATA_LIMITS as _LIMITS
-
-    PROVIDER_LIMITS = dict(_LIMITS)
-except ImportError:  # pragma: no cover
-    pass
 PROVIDER_NAMES = {"aws": "AWS", "hetzner": "Hetzner", "digitalocean": "DigitalOcean", "vultr": "Vultr"}
 
 
@@ -110,7 +94,7 @@ class Quadlet:
 
     __slots__ = ("file", "scope", "rel", "user", "name", "ext", "unit", "dropin_of")
 
-    def __init__(self, file: Any, scope: str, rel: str, user: bool) -> None:
+    def __init__(self, file: BundleFile, scope: str, rel: str, user: bool) -> None:
         self.file = file
         self.scope = scope
         self.rel = rel
@@ -133,14 +117,14 @@ class Quadlet:
 class Context:
     """What every check gets: the bundle, the parsed quadlets, the report and helpers."""
 
-    def __init__(self, bundle: Any, *, provider: str | None = None, caddy: str = "off") -> None:
+    def __init__(self, bundle: Bundle, *, provider: str | None = None, caddy: str = "off") -> None:
         from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, normalize_version
 
         self.bundle = bundle
         self.report = Report()
         self.provider = provider
         self.caddy = caddy
-        version = getattr(bundle, "podman_version", "") or DEFAULT_PODMAN_VERSION
+        version = bundle.podman_version or DEFAULT_PODMAN_VERSION
         try:
             self.version = normalize_version(version)
         except ValueError:
@@ -175,9 +159,9 @@ class Context:
         return None
 
     # -- positions -------------------------------------------------------------------
-    def _indent(self, f: Any) -> int:
+    def _indent(self, f: BundleFile) -> int:
         """Indentation of a block embedded in main.bu (0 for a file of its own)."""
-        text = getattr(self.bundle, "butane_text", None)
+        text = self.bundle.butane_text if self.bundle.kind == "butane" else None
         if not text or f.generated or not str(f.source).endswith((".bu", ".yaml", ".yml")):
             return 0
         lines = text.split("\n")
@@ -187,7 +171,7 @@ class Context:
                 return len(s) - len(s.lstrip(" "))
         return 0
 
-    def where(self, f: Any, line: int = 0, col: int = 1) -> dict[str, Any]:
+    def where(self, f: BundleFile, line: int = 0, col: int = 1) -> dict[str, Any]:
         """file/line/col of line ``line`` (1-based) of bundle file ``f`` in its source."""
         if f.generated or not line:
             return {"file": f.source or f.vm_path, "line": f.line if f.generated or not line else 0, "col": f.col if f.generated else 0}
@@ -200,9 +184,9 @@ class Context:
             return self.where(q.file, ln or 1)
         return self.where(q.file, (lines[-1] if last else lines[0]).lineno)
 
-    def at_unit(self, unit: Any) -> dict[str, Any]:
+    def at_unit(self, unit: BundleUnit) -> dict[str, Any]:
         """Where a systemd unit is declared: its ``- name:`` line in main.bu, else where its text starts."""
-        text = getattr(self.bundle, "butane_text", None)
+        text = self.bundle.butane_text if self.bundle.kind == "butane" else None
         if text and str(unit.source).endswith(".bu"):
             for i, s in enumerate(text.split("\n")):
                 k = s.find("name: " + unit.name)
@@ -397,11 +381,9 @@ def _persistent_mounts(ctx: Context) -> list[str]:
                 continue
             if where:
                 out.append(posixpath.normpath(where))
-    host = getattr(ctx.bundle, "host", None)
-    for attr in ("state_mount", "state_path"):
-        v = getattr(host, attr, None)
-        if isinstance(v, str) and v:
-            out.append(posixpath.normpath(v))
+    host = ctx.bundle.host
+    if host is not None and host.state.volume:
+        out.append(posixpath.normpath(host.state.path))
     return out
 
 
@@ -421,7 +403,7 @@ def _volume_host_path(ctx: Context, q: Quadlet, source: str) -> str:
     if source.endswith(".volume"):
         vq = ctx.find(q.scope, source)
         if vq is not None and vq.unit is not None:
-            dev = vq.unit.lookup("Volume", "Device")
+            dev: str | None = vq.unit.lookup("Volume", "Device")
             if dev and dev.startswith("/"):
                 return dev
             name = vq.unit.lookup("Volume", "VolumeName") or "systemd-" + source[: -len(".volume")]
@@ -467,7 +449,7 @@ def _from_host_file(ctx: Context, q: Quadlet) -> bool:
     say the same again.  Quadlets the user wrote (``quadlets:``, plain Butane)
     are still checked.
     """
-    return getattr(ctx.bundle, "host", None) is not None and bool(q.file.generated) and q.file.source == "hostform.yaml"
+    return ctx.bundle.host is not None and q.file.generated and q.file.source == "hostform.yaml"
 
 
 def check_pod_auto_update(ctx: Context) -> None:
@@ -545,7 +527,7 @@ def check_auto_update_image(ctx: Context) -> None:
             if image.endswith(".image"):
                 iq = ctx.find(q.scope, image)
                 ref = iq.unit.lookup("Image", "Image") if iq is not None and iq.unit is not None else None
-                if ref and not _fully_qualified(ref):
+                if iq is not None and ref and not _fully_qualified(ref):
                     ctx.error(
                         "HF056",
                         f"{image} pulls {ref!r}, which is not fully qualified: podman auto-update refuses "
@@ -721,7 +703,7 @@ def _caddyfiles(ctx: Context) -> list[tuple[Any, Quadlet | None]]:
         for ln in _lines(q, "Container", "Volume"):
             parts = ln.value.split(":")
             if len(parts) >= 2 and parts[1].endswith("Caddyfile"):
-                f = ctx.bundle.file(posixpath.normpath(parts[0])) if hasattr(ctx.bundle, "file") else None
+                f = ctx.bundle.file(posixpath.normpath(parts[0]))
                 if f is not None and f.vm_path not in seen:
                     seen.add(f.vm_path)
                     out.append((f, q))
@@ -868,21 +850,20 @@ def check_user_data_size(ctx: Context) -> None:
     if text is None:
         return
     size = len(text.encode("utf-8", "surrogateescape"))
-    host = getattr(ctx.bundle, "host", None)
-    target = getattr(host, "target", None)
-    if target is not None:
-        line, col = getattr(ctx.bundle, "target_where", (1, 1))
-        where: dict[str, Any] = {"file": "hostform.yaml", "line": line, "col": col}
+    target = ctx.bundle.target
+    if ctx.bundle.target_where is not None:
+        file, line, col = ctx.bundle.target_where
+        where: dict[str, Any] = {"file": file, "line": line, "col": col}
     else:
-        where = {"file": "hostform.yaml" if host is not None else "main.bu", "line": 1, "col": 1}
-    provider = (ctx.provider or getattr(target, "provider", "") or "").lower()
-    if provider in PROVIDER_LIMITS:
-        limit = PROVIDER_LIMITS[provider]
+        where = {"file": "hostform.yaml" if ctx.bundle.host is not None else "main.bu", "line": 1, "col": 1}
+    provider = (ctx.provider or (target.provider if target is not None else "") or "").lower()
+    if provider in USER_DATA_LIMITS:
+        limit = USER_DATA_LIMITS[provider]
         if limit is None or size <= limit:
             return
         from hostform.terraform.limits import fit_user_data
 
-        url = getattr(target, "user_data_url", "") or ""
+        url = (target.user_data_url if target is not None else "") or ""
         how = fit_user_data(text, provider, url).how
         name = PROVIDER_NAMES.get(provider, provider)
         if how == "replace":
@@ -895,7 +876,7 @@ def check_user_data_size(ctx: Context) -> None:
         elif how == "too-large":
             ctx.error("HF062", f"the Ignition config is {size} bytes; {name} accepts at most {limit} bytes of user_data, even with its files compressed", **where)
         return
-    over = [f"{PROVIDER_NAMES.get(p, p)} ({lim // 1024} KiB)" for p, lim in PROVIDER_LIMITS.items() if lim is not None and size > lim]
+    over = [f"{PROVIDER_NAMES.get(p, p)} ({lim // 1024} KiB)" for p, lim in USER_DATA_LIMITS.items() if lim is not None and size > lim]
     if over:
         ctx.warn("HF062", f"the Ignition config is {size} bytes, more than the user_data limit of {', '.join(over)}", **where)
 
@@ -938,7 +919,7 @@ def _dedupe(report: Report) -> Report:
     return out
 
 
-def check_bundle(bundle: Any, *, provider: str | None = None, caddy: str = "off") -> Report:
+def check_bundle(bundle: Bundle, *, provider: str | None = None, caddy: str = "off") -> Report:
     """Every check of :data:`CHECKS` over ``bundle`` (not ``bundle.report``: the caller merges it).
 
     ``provider`` (aws, hetzner, digitalocean, vultr) selects the user_data
@@ -1054,7 +1035,7 @@ def _vm_text(text: str, tmp: str, paths: dict[str, Quadlet]) -> str:
     return text
 
 
-def generate_units(bundle: Any) -> list[tuple[str, str, str, Any]]:
+def generate_units(bundle: Bundle) -> list[tuple[str, str, str, Any]]:
     """The services the VM's generator writes: (scope, service file name, text, source Quadlet or None)."""
     ctx = Context(bundle)
     units = []

@@ -385,11 +385,13 @@ def _unit_text(lines: list[str]) -> str:
     return "".join(x + "\n" for x in lines)
 
 
-def _merge(base: dict, extra: dict, at: tuple = ()) -> list[tuple]:
+def _merge(base: dict, extra: dict, at: tuple = (), added: list[tuple[tuple, tuple, object]] | None = None) -> list[tuple]:
     """Merge plain Butane ``extra`` into ``base``: new keys added, lists appended, mappings merged.
 
     Returns the paths where ``extra`` sets what ``base`` already has in another
     way (a scalar, or a value of another type): nothing is taken from there.
+    ``added`` (when given) gets ``(path in extra, path in base, value)`` of each
+    value taken from ``extra`` (list items are appended, so their index changes).
     """
     clashes: list[tuple] = []
     for k, v in extra.items():
@@ -397,10 +399,15 @@ def _merge(base: dict, extra: dict, at: tuple = ()) -> list[tuple]:
             continue
         if k not in base:
             base[k] = v
+            if added is not None:
+                added.append((at + (k,), at + (k,), v))
         elif isinstance(base[k], dict) and isinstance(v, dict):
-            clashes += _merge(base[k], v, at + (k,))
+            clashes += _merge(base[k], v, at + (k,), added)
         elif isinstance(base[k], list) and isinstance(v, list):
+            n = len(base[k])
             base[k] = base[k] + v
+            if added is not None:
+                added += [(at + (k, j), at + (k, n + j), item) for j, item in enumerate(v)]
         elif base[k] != v:
             clashes.append(at + (k,))
     return clashes
@@ -574,16 +581,18 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[tup
             r.report.error("HF011", f"{rel} nests more than {BUTANE_MAX_DEPTH} levels deep: hostform merges Butane files "
                            "that nest less", ("butane", i), **where(("butane", i)))
             continue
-        for clash in _merge(bu, extra):
+        added: list[tuple[tuple, tuple, object]] = []
+        for clash in _merge(bu, extra, (), added):
             r.report.error("HF011", f"{rel}: {'.'.join(map(str, clash))} is set by the Butane hostform writes, in another way: "
                            "it cannot be merged (lists are appended and mappings merged; any other value would be lost)",
                            ("butane", i), **where(("butane", i)))
-        # what this file added (appended list items, new keys) comes from it
+        # what this file added (appended list items, new keys) comes from it: ("butane", i) and the
+        # path inside that file, so that a finding on it points into the file
         from hostform.translations import leaf_paths
 
-        for p in leaf_paths(bu):
-            if p and p not in r.butane_translations:
-                r.butane_translations.add(("butane", i), p)
+        for src, dest, value in added:
+            for p in leaf_paths(value):
+                r.butane_translations.add(("butane", i) + src + p, dest + p)
     r.butane = bu
     r.butane_text = GENERATED_HEADER.format(src="hostform.yaml") + to_yaml(bu)
     return r

@@ -3,9 +3,9 @@
 The three commands are the modules ``plan``, ``apply`` and ``destroy`` of this
 package, each a one-line call of :func:`run`.
 
-Builds DIR first (when it has ``hostform.yaml`` or ``main.bu``), renders
-``DIR/build/terraform/main.tf.json`` from the host file's ``target:`` section
-and ``DIR/build/main.ign``, then runs terraform (or tofu: found on PATH, or
+Builds DIR first, as ``hostform build`` does (the same pipeline, findings and
+outputs; ``DIR/build/terraform/main.tf.json`` comes from the host file's
+``target:`` section, or a plain project's ``target.json``), then runs terraform (or tofu: found on PATH, or
 named with --terraform) in that directory: init, plan into a plan file, and
 says in words what the plan does before ``apply`` or ``destroy`` carries it
 out.  Credentials come from the environment (VULTR_API_KEY, HCLOUD_TOKEN,
@@ -23,12 +23,16 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hostform.diagnostics import Report
+    from hostform.terraform.model import Target
 
 __all__ = ["load_target", "run", "write_tf"]
 
 
-def load_target(project: Path) -> tuple[Any, str, Any, tuple]:
+def load_target(project: Path) -> tuple[Target | None, str, Report, tuple[tuple[str, str, int], ...]]:
     """The Target of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, a Report,
     and the ports the firewall lets in.
 
@@ -115,7 +119,7 @@ def run(command: str, argv: list[str]) -> int:
         return int(e.code or 0)
 
     from hostform.terraform import driver
-    from hostform.terraform.render import PROVIDER_SOURCES, render
+    from hostform.terraform.render import PROVIDER_SOURCES
 
     project = Path(args.dir).resolve()
     build = project / "build"
@@ -123,34 +127,10 @@ def run(command: str, argv: list[str]) -> int:
     if tf_bin is None:
         sys.stderr.write(f"{prog}: {args.terraform or 'terraform (or tofu)'} not found; install it or name it with --terraform\n")
         return 1
-    built = not args.no_build and ((project / "hostform.yaml").is_file() or (project / "main.bu").is_file())
-    if built:
-        from hostform.cli import build as build_cmd
-
-        if build_cmd.main([str(project), "-q"]) != 0:
-            return 1
-    ign = build / "main.ign"
-    try:
-        ignition_text = ign.read_text("utf-8")
-    except OSError:
-        sys.stderr.write(f"{prog}: {ign} is missing: run `hostform build {args.dir}` first\n")
+    built = _built(prog, Path(args.dir), build) if not args.no_build else _unbuilt(prog, project, build)
+    if built is None:
         return 1
-    target, name, rep, ports = load_target(project)
-    rendered = render(target, ignition_text, name, str(project), ports) if target is not None else None
-    if rendered is not None:
-        rep.merge(rendered.report)
-    for d in rep:
-        if d.is_error or not built:  # the build has printed its warnings already
-            sys.stderr.write(d.format() + "\n")
-    if target is None or rendered is None or rep.is_fatal():
-        return 1
-    from hostform.emit import OutputError
-
-    try:
-        out = write_tf(build, rendered.tf)
-    except (OutputError, OSError) as e:
-        sys.stderr.write(f"{prog}: {e}\n")
-        return 1
+    target, out = built
     tf = driver.Terraform(tf_bin, str(out.parent), os.environ)
     missing = driver.missing_credentials(target.provider, os.environ)
     r = tf.init()
@@ -180,3 +160,58 @@ def run(command: str, argv: list[str]) -> int:
     sys.stdout.write(f"{command}: done\n")
     return 0
 
+
+def _built(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
+    """Build ``dir`` as ``hostform build`` does (findings printed, outputs written into ``build``,
+    main.tf.json with them): the target and the main.tf.json written, or None (after saying why)."""
+    from hostform import pipeline
+    from hostform.cli._common import sorted_findings
+    from hostform.cli._findings import write_findings
+    from hostform.cli.build import write_outputs
+    from hostform.terraform.render import TF_PATH
+
+    bundle = pipeline.build(dir)
+    write_findings(sorted_findings(bundle), sys.stderr, dir)
+    if bundle.report.is_fatal() or bundle.ignition_text is None:
+        sys.stderr.write(f"{prog}: the build failed ({len(bundle.report.errors)} error(s)); nothing changed\n")
+        return None
+    if bundle.target is None:
+        from hostform.diagnostics import Diagnostic
+
+        if bundle.kind == "host":
+            what, file = "no `target:` section (where the host runs: provider, region, size...); see docs/host-file.md", "hostform.yaml"
+        else:
+            what, file = f"no target.json beside {bundle.dir / 'main.bu'} (where the host runs: provider, region, size...)", None
+        write_findings([Diagnostic("error", "HF500", what, None, file, 1 if file else 0, 1 if file else 0)], sys.stderr, dir)
+        return None
+    if bundle.terraform is None or write_outputs(prog, bundle, build) is None:
+        return None
+    return bundle.target, build / TF_PATH
+
+
+def _unbuilt(prog: str, project: Path, build: Path) -> tuple[Target, Path] | None:
+    """``--no-build``: the target of ``project``, and main.tf.json written for ``build/main.ign`` as it is."""
+    from hostform.terraform.render import render
+
+    ign = build / "main.ign"
+    try:
+        ignition_text = ign.read_text("utf-8")
+    except OSError:
+        sys.stderr.write(f"{prog}: {ign} is missing: run `hostform build` first\n")
+        return None
+    target, name, rep, ports = load_target(project)
+    rendered = render(target, ignition_text, name, str(project), ports) if target is not None else None
+    if rendered is not None:
+        rep.merge(rendered.report)
+    from hostform.cli._findings import write_findings
+
+    write_findings(rep, sys.stderr, project)
+    if target is None or rendered is None or rep.is_fatal():
+        return None
+    from hostform.emit import OutputError
+
+    try:
+        return target, write_tf(build, rendered.tf)
+    except (OutputError, OSError) as e:
+        sys.stderr.write(f"{prog}: {e}\n")
+        return None

@@ -1,0 +1,399 @@
+"""The pipeline: a project directory in, a :class:`~hostform.host.bundle.Bundle` out.
+
+Every command that builds a host (``build``, ``check``, ``units``, ``try``,
+``plan``/``apply``/``destroy``) calls :func:`build` and only formats its result,
+so that they all see the same host and report the same findings::
+
+    load      hostform.yaml -> Host                  (host.load; or main.bu as it is)
+    render    Host -> quadlets, Caddyfile, Butane    (host.render)
+    translate Butane -> Ignition                     (butane.translate, with Ignition's validation)
+    bundle    Ignition read back: the VM's files and units, each mapped to the file the user edits
+    target    target: (or target.json) -> main.tf.json   (terraform.render)
+    checks    every cross-file check                 (host.checks)
+
+A stage that reports an error stops the pipeline; the Bundle then carries what
+was made so far and the report says why.  Every finding points into a file the
+user wrote (hostform.yaml, their quadlets, their Butane, target.json), relative
+to the project directory; never into a generated file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from hostform.diagnostics import Diagnostic, Report
+from hostform.host.bundle import Bundle, butane_sources, files_and_units
+
+if TYPE_CHECKING:
+    from hostform.host.load import Loaded
+    from hostform.host.render import Rendered
+    from hostform.terraform.model import Target
+
+__all__ = ["HOST_FILE", "TARGET_FILE", "Options", "build"]
+
+HOST_FILE = "hostform.yaml"
+TARGET_FILE = "target.json"  # a plain Butane project's target (JSON; the host file's `target:` contract)
+
+CaddyMode = Literal["off", "auto", "require"]
+
+# instance resource type -> provider, to guess a plain Butane project's provider from its *.tf files
+TF_PROVIDERS = {
+    "aws_instance": "aws",
+    "hcloud_server": "hetzner",
+    "digitalocean_droplet": "digitalocean",
+    "vultr_instance": "vultr",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a command may change about the build; the defaults are what ``hostform build`` does."""
+
+    podman: str | None = None
+    """Target podman (``"5.4"``): overrides the host file's ``podman:`` for the rendering and the checks."""
+    butane_version: str | None = None
+    """Butane spec to translate at instead of the project's (``hostform try``: what Debian's Ignition reads)."""
+    provider: str | None = None
+    """Cloud provider whose user_data limit is checked (default: the target's, else guessed from ``*.tf``)."""
+    caddy: CaddyMode = "auto"
+    """Run the real Caddy on the Caddyfile: ``auto`` when installed, ``require`` or ``off``."""
+    main: str = "main.bu"
+    """The Butane file of a plain Butane project."""
+    checks: bool = True
+    """Run the cross-file checks (``hostform.host.checks``) when the build succeeded."""
+
+
+def build(dir: Path | str, options: Options | None = None) -> Bundle:
+    """Build the project in ``dir``: a host file, or a plain Butane project; never raises for any input."""
+    opts = options or Options()
+    d = Path(dir)
+    # whatever is there (a FIFO, a device, a dangling symlink) is read, and refused, as the file
+    if os.path.lexists(d / HOST_FILE):
+        bundle = _from_host(d, opts)
+    elif os.path.lexists(d / opts.main):
+        bundle = _from_butane(d, opts)
+    else:
+        report = Report()
+        if d.is_dir():
+            report.error("HF004", f"{d}: no {HOST_FILE} and no {opts.main} here (`hostform init {d}` writes a host file)")
+        else:
+            report.error("HF004", f"{d}: no such directory")
+        return Bundle(dir=d, name=_dir_name(d), kind="none", report=report)
+    if bundle.ignition is None or bundle.report.is_fatal() or not opts.checks:
+        return bundle
+    from hostform.host.checks import check_bundle
+
+    report = Report(list(bundle.report))
+    report.merge(check_bundle(bundle, provider=_provider(bundle, opts), caddy=opts.caddy))
+    return replace(bundle, report=report)
+
+
+def _dir_name(d: Path) -> str:
+    return d.resolve().name or "host"
+
+
+def _provider(bundle: Bundle, opts: Options) -> str | None:
+    """The provider whose user_data limit applies: the option, the target's, else the first instance in ``*.tf``."""
+    if opts.provider:
+        return opts.provider
+    if bundle.target is not None:
+        return str(bundle.target.provider)
+    if bundle.kind != "butane":
+        return None
+    try:
+        names = sorted(n for n in os.listdir(bundle.dir) if n.endswith(".tf"))
+    except OSError:
+        return None
+    for n in names:
+        try:
+            text = (bundle.dir / n).read_text(errors="replace")
+        except OSError:
+            continue
+        for resource, provider in TF_PROVIDERS.items():
+            if f'"{resource}"' in text:
+                return provider
+    return None
+
+
+def _podman_version(version: str) -> str:
+    from hostform.quadlet.versions import normalize_version
+
+    try:
+        return normalize_version(version)
+    except ValueError:
+        return version
+
+
+# ---------------------------------------------------------------- a host file
+
+
+def _reader(d: Path) -> Any:
+    """``read(rel)``: a local file's text, or an :class:`~hostform._inputs.InputError` saying why not
+    (see :func:`hostform._inputs.read_input`: inside the project, a regular file, at most 16 MiB; and
+    UTF-8 text, since it is written into a unit file or Butane as text)."""
+    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
+
+    def read(rel: str) -> str | InputError:
+        got = read_input(d, rel, LOCAL_FILE_CAP)
+        if isinstance(got, InputError):
+            return got
+        try:
+            return got.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return InputError(f"is not UTF-8 text (byte {e.start})")
+
+    return read
+
+
+def _from_host(d: Path, opts: Options) -> Bundle:
+    from hostform.host.load import load_file
+    from hostform.host.render import render
+
+    loaded = load_file(d / HOST_FILE)
+    report = Report(list(loaded.report))
+    host = loaded.host
+    if host is None:
+        return Bundle(dir=d, name=_dir_name(d), kind="host", report=report)
+    if opts.podman:
+        host = replace(host, podman=opts.podman)
+    if opts.butane_version:
+        host = replace(host, butane_version=opts.butane_version)
+    base = Bundle(dir=d, name=host.name, kind="host", report=report, host=host, podman_version=_podman_version(host.podman), target=host.target)
+    if host.target is not None:
+        line, col = loaded.key_positions.get(("target",), (1, 1))
+        base = replace(base, target_where=(HOST_FILE, line, col))
+    read = _reader(d)
+    r = render(host, read, loaded.where, HOST_FILE)
+    report.merge(r.report)
+    base = replace(base, rendered=r, butane_text=r.butane_text)
+    if r.report.is_fatal():
+        return base
+
+    from hostform.butane.translate import Options as ButaneOptions
+    from hostform.butane.translate import translate_data
+
+    # the renderer's dict spares parsing main.bu again; local files of extra Butane are read as
+    # the host's own: regular files in the project, capped
+    res = translate_data(r.butane, r.butane_text, ButaneOptions(files_dir=str(d), safe_inputs=True))
+    located = _Locator(d, loaded, r)
+    for entry in res.report.entries:
+        report.add(located.butane_finding(entry))
+    if res.error is not None:
+        if not res.report.is_fatal():  # otherwise its findings say why
+            report.error("HF100", f"the Butane hostform wrote from this file was refused: {res.error}", file=HOST_FILE, line=1, col=1)
+        return base
+    out = res.output or ""
+    text = out if out.endswith("\n") else out + "\n"
+    ign = json.loads(out)
+    files, units = files_and_units(ign)
+    by_path = {a.vm_path: a for a in r.all_files()}
+    placed_files = []
+    for f in files:
+        a = by_path.get(f.vm_path)
+        if a is None:  # from extra Butane: where it says so
+            src, line, col = located.butane_path(_ignition_file_path(ign, f.vm_path))
+            placed_files.append(replace(f, source=src, line=line, col=col, generated=False))
+        elif a.local is not None:
+            placed_files.append(replace(f, source=a.local, line=1, col=1, generated=a.generated))
+        else:
+            line, col = loaded.where(a.source)
+            placed_files.append(replace(f, source=HOST_FILE, line=line, col=col, generated=True))
+    placed_units = []
+    for u in units:
+        usrc = r.unit_sources.get(u.name)
+        if usrc is None:
+            src, line, col = located.butane_path(_ignition_unit_path(ign, u.name))
+        else:
+            src = HOST_FILE
+            line, col = loaded.where(usrc)
+        placed_units.append(replace(u, source=src, line=line, col=col))
+    base = replace(base, ignition=ign, ignition_text=text, files=tuple(placed_files), units=tuple(placed_units))
+    if host.target is not None:
+        from hostform.terraform.render import render as render_tf
+
+        tr = render_tf(host.target, text, host.name, str(d.resolve()), host.open_ports)
+        for diag in tr.report:
+            line, col = loaded.where(diag.path or ("target",))
+            report.add(diag.located(HOST_FILE, line, col))
+        if not tr.report.is_fatal():
+            base = replace(base, terraform=tr.tf)
+    return base
+
+
+def _ignition_file_path(ign: dict[str, Any], vm_path: str) -> tuple[Any, ...]:
+    for i, f in enumerate((ign.get("storage") or {}).get("files") or []):
+        if f.get("path") == vm_path:
+            return ("storage", "files", i)
+    return ()
+
+
+def _ignition_unit_path(ign: dict[str, Any], name: str) -> tuple[Any, ...]:
+    for i, u in enumerate((ign.get("systemd") or {}).get("units") or []):
+        if u.get("name") == name:
+            return ("systemd", "units", i)
+    return ()
+
+
+class _Locator:
+    """Positions of the generated Butane's paths in the user's files: the host file, or the extra
+    Butane file a path came from (through the renderer's TranslationSet)."""
+
+    def __init__(self, d: Path, loaded: Loaded, rendered: Rendered) -> None:
+        self.dir = d
+        self.loaded = loaded
+        self.rendered = rendered
+        self._extras: dict[int, tuple[str, Any, str] | None] = {}
+
+    def _extra(self, i: int) -> tuple[str, Any, str] | None:
+        """(name, YAML tree, text) of the host's ``butane[i]`` file."""
+        if i not in self._extras:
+            self._extras[i] = None
+            host = self.loaded.host
+            if host is not None and i < len(host.butane):
+                rel = host.butane[i]
+                got = _reader(self.dir)(rel)
+                if isinstance(got, str):
+                    from hostform import yamlpos
+
+                    try:
+                        self._extras[i] = (rel, yamlpos.load(got), got)
+                    except yamlpos.YAMLError:
+                        pass
+        return self._extras[i]
+
+    def butane_path(self, path: tuple[Any, ...]) -> tuple[str, int, int]:
+        """(file, line, col) of the generated Butane's ``path``: in an extra Butane file, else in the host file."""
+        return self._locate(path)[:3]
+
+    def _locate(self, path: tuple[Any, ...]) -> tuple[str, int, int, int]:
+        hp = self.rendered.butane_translations.map_path(tuple(path))
+        if hp is None:
+            return (HOST_FILE, 1, 1, 0)
+        if len(hp) >= 2 and hp[0] == "butane" and isinstance(hp[1], int):
+            extra = self._extra(hp[1])
+            if extra is not None:
+                from hostform.butane.report import locate
+
+                rel, root, text = extra
+                got = locate(root, tuple(hp[2:]), text)
+                if got is not None:
+                    line, col, n = got
+                    return (rel, line, col, max(n, 0))
+                return (rel, 1, 1, 0)
+        line, col = self.loaded.where(hp)
+        return (HOST_FILE, line, col, 0)
+
+    def butane_finding(self, d: Diagnostic) -> Diagnostic:
+        """A Butane or Ignition finding on the generated Butane, placed in the user's file."""
+        file, line, col, n = self._locate(tuple(d.path or ()))
+        return d.located(file, line, col, n if file != HOST_FILE else 0)
+
+
+# ---------------------------------------------------------------- a plain Butane project
+
+
+def _from_butane(d: Path, opts: Options) -> Bundle:
+    """A plain Butane project: ``d/main`` translated with ``d`` as files-dir, unchanged, read back."""
+    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
+    from hostform.butane.report import correlate
+    from hostform.butane.translate import Options as ButaneOptions
+    from hostform.butane.translate import translate_bytes
+    from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION
+
+    main = opts.main
+    report = Report()
+    base = Bundle(dir=d, name=_dir_name(d), kind="butane", report=report, podman_version=_podman_version(opts.podman or DEFAULT_PODMAN_VERSION))
+    target, target_where = _plain_target(d, report)
+    base = replace(base, target=target, target_where=target_where)
+    # a regular file (a FIFO or /dev/zero must not hang the build) of at most 16 MiB: it
+    # may inline local files, which have that cap too
+    data = read_input(None, str(d / main), LOCAL_FILE_CAP, "a Butane config")
+    if isinstance(data, InputError):
+        report.error("HF004", f"{main} {data}", file=main)
+        return base
+    if opts.butane_version:
+        retargeted = _retarget(data, opts.butane_version)
+        if isinstance(retargeted, Diagnostic):
+            report.add(retargeted.located(main, retargeted.line, retargeted.col))
+            return base
+        data = retargeted
+    text = data.decode("utf-8", "surrogateescape")
+    base = replace(base, butane_text=text)
+    res = translate_bytes(data, ButaneOptions(files_dir=str(d), pretty=False, safe_inputs=True))
+    for diag in correlate(res.report.entries, res.root, data, main):
+        report.add(diag)
+    if res.error is not None:
+        code = "HF001" if res.error.startswith(("Error unmarshaling yaml", "yaml:")) else "HF100"
+        if "No translator exists" in res.error:
+            code = "HF102"
+        if not res.report.is_fatal() or code != "HF100":
+            report.error(code, res.error, file=main, line=1, col=1)
+        return base
+    out = res.output or ""
+    ign = json.loads(out)
+    files, units = files_and_units(ign)
+    fsrc, usrc = butane_sources(res.root, main)
+    placed_files = tuple(replace(f, source=s, line=ln, col=c) for f in files for s, ln, c in [fsrc.get(f.vm_path, (main, 1, 1))])
+    placed_units = tuple(replace(u, source=s, line=ln, col=c) for u in units for s, ln, c in [usrc.get(u.name, (main, 1, 1))])
+    base = replace(base, ignition=ign, ignition_text=out if out.endswith("\n") else out + "\n", files=placed_files, units=placed_units)
+    if target is not None:
+        from hostform.terraform.render import PORTS
+        from hostform.terraform.render import render as render_tf
+
+        assert base.ignition_text is not None
+        tr = render_tf(target, base.ignition_text, base.name, str(d.resolve()), PORTS)
+        for diag in tr.report:
+            report.add(diag.located(TARGET_FILE, 1, 1) if not diag.file else diag)
+        if not tr.report.is_fatal():
+            base = replace(base, terraform=tr.tf)
+    return base
+
+
+def _plain_target(d: Path, report: Report) -> tuple[Target | None, tuple[str, int, int] | None]:
+    """The target of a plain project's ``target.json``, when it has one."""
+    if not os.path.lexists(d / TARGET_FILE):
+        return None, None
+    from hostform._inputs import HOST_FILE_CAP, InputError, read_input
+    from hostform.host.load import load_target_text
+
+    data = read_input(None, str(d / TARGET_FILE), HOST_FILE_CAP, "a target file")
+    if isinstance(data, InputError):
+        report.error("HF004", f"{TARGET_FILE} {data}", file=TARGET_FILE)
+        return None, None
+    target, trep = load_target_text(data, TARGET_FILE)
+    report.merge(trep)
+    return target, (TARGET_FILE, 1, 1)
+
+
+def _retarget(data: bytes, version: str) -> bytes | Diagnostic:
+    """``data`` with its top-level ``version:`` value replaced by ``version`` (lines and
+    columns elsewhere unchanged), or a finding saying why that cannot be done."""
+    from hostform import yamlpos
+
+    text = data.decode("utf-8", "surrogateescape")
+    why = f"cannot translate this config at Butane spec {version}"
+    try:
+        root = yamlpos.load(text)
+    except yamlpos.YAMLError:
+        return data  # the translation reports it, with its position
+    node = None
+    if root is not None and root.kind == "mapping":
+        for k, v in root.items:
+            if k.kind == "scalar" and k.value == "version":
+                node = v
+    if node is None or node.kind != "scalar" or node.style not in ("", "plain", '"', "'", "double", "single"):
+        return Diagnostic("error", "HF100", f"{why}: its `version:` is not a one-line string", None, None, getattr(node, "line", 1), 1)
+    lines = text.split("\n")
+    line = lines[node.line - 1]
+    start = node.column - 1
+    quoted = line[start : start + 1] in ("'", '"')
+    end = start + len(node.value) + (2 if quoted else 0)
+    if line[start + (1 if quoted else 0) : end - (1 if quoted else 0)] != node.value:
+        return Diagnostic("error", "HF100", f"{why}: its `version:` is not a one-line string", None, None, node.line, node.column)
+    lines[node.line - 1] = line[:start] + json.dumps(version) + line[end:]
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
+

@@ -1,0 +1,107 @@
+"""One pipeline: `hostform build` and `hostform check` report the same findings, pointing into the user's files.
+
+Run as a user runs them (the CLI, in a subprocess, from the repository root) on the example, the
+reference deployment and every project of tests/projects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hostform import pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference" / "tinkerbell"
+PROJECTS = sorted(p for p in (ROOT / "tests" / "projects").iterdir() if p.is_dir())
+ALL = [ROOT / "examples" / "tinkerbell", REFERENCE, *PROJECTS]
+
+
+def _id(p: Path) -> str:
+    return "reference" if p == REFERENCE else p.name if p.parent.name == "projects" else "example"
+
+
+def _hostform(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "hostform", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def _need(project: Path) -> None:
+    if not project.is_dir():
+        from tests.require import need
+
+        need(f"{project} is not here (../shared, the reference deployment)")
+
+
+def _rel(project: Path) -> str:
+    return os.path.relpath(project, ROOT)
+
+
+@pytest.mark.parametrize("project", ALL, ids=_id)
+def test_build_and_check_report_the_same_findings(project: Path) -> None:
+    _need(project)
+    rel = _rel(project)
+    built = _hostform("build", "--check", rel)
+    checked = _hostform("check", rel)
+    assert "Traceback" not in built.stderr + checked.stderr
+    findings = [ln for ln in built.stderr.splitlines(keepends=True) if not ln.startswith("hostform build: failed")]
+    assert "".join(findings) == checked.stdout
+    assert (built.returncode == 0) == (checked.returncode == 0)
+    # the findings are the pipeline's own, printed in one order
+    b = pipeline.build(project)
+    shown = re.findall(r"^\S.*?(?:error|warning|info)\[(HF\d{3})\]", checked.stdout, re.M)
+    assert sorted(shown) == sorted(d.code for d in b.report)
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=_id)
+def test_findings_point_into_the_users_own_files(project: Path) -> None:
+    """Each project draws the codes its first comment names, and every finding is in a file of the
+    project, shown as the user named it (here: relative to the current directory), never main.bu of
+    a host build (a file hostform generates)."""
+    host = (project / "hostform.yaml").is_file()
+    source = (project / ("hostform.yaml" if host else "main.bu")).read_text()
+    header = "".join(ln for ln in source.splitlines(keepends=True)[:3] if ln.startswith("#"))
+    expected = set(re.findall(r"HF\d{3}", header))
+    checked = _hostform("check", "--format", "json", _rel(project))
+    rows = json.loads(checked.stdout)
+    assert expected <= {r["code"] for r in rows}, checked.stdout
+    for r in rows:
+        assert r["file"] and (project / r["file"]).is_file(), r
+        assert not (host and r["file"] == "main.bu"), r
+        assert r["line"] >= 1 and r["col"] >= 1, r
+    text = _hostform("check", _rel(project)).stdout
+    for ln in re.findall(r"^(\S+?):\d+:\d+: (?:error|warning)", text, re.M):
+        assert ln.startswith(_rel(project) + "/"), ln
+
+
+def test_a_butane_error_in_extra_butane_points_into_that_file() -> None:
+    """The generated main.bu merges the user's extra.bu; Butane's finding is mapped back through the
+    renderer's TranslationSet to the line and column in extra.bu."""
+    project = ROOT / "tests" / "projects" / "bad-extra-butane"
+    out = _hostform("check", _rel(project)).stdout
+    assert out.startswith(f"{_rel(project)}/extra.bu:7:13: error[HF200]: path not absolute\n        - path: relative/path\n                ^\n")
+
+
+def test_paths_as_the_user_named_the_project(tmp_path: Path) -> None:
+    project = ROOT / "tests" / "projects" / "unknown-quadlet-key"
+    here = _hostform("check", ".", cwd=project).stdout
+    assert here.startswith("extra.container:3:1: error[HF301]")
+    absolute = _hostform("check", str(project), cwd=tmp_path).stdout
+    assert absolute.startswith(f"{project}/extra.container:3:1: error[HF301]")
+    built = _hostform("build", "--check", str(project), cwd=tmp_path).stderr
+    assert built.startswith(f"{project}/extra.container:3:1: error[HF301]")
+
+
+def test_no_project_here(tmp_path: Path) -> None:
+    for args in (["check", "."], ["build", "."]):
+        p = _hostform(*args, cwd=tmp_path)
+        assert p.returncode == 1 and "Traceback" not in p.stderr
+        assert "error[HF004]: .: no hostform.yaml and no main.bu here (`hostform init .` writes a host file)" in p.stdout + p.stderr
+    p = _hostform("check", "missing", cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr == "hostform check: missing: not a directory\n"
