@@ -105,3 +105,23 @@ def test_no_project_here(tmp_path: Path) -> None:
         assert "error[HF004]: .: no hostform.yaml and no main.bu here (`hostform init .` writes a host file)" in p.stdout + p.stderr
     p = _hostform("check", "missing", cwd=tmp_path)
     assert p.returncode == 2 and p.stderr == "hostform check: missing: not a directory\n"
+
+
+def test_butane_version_option_translates_at_that_spec(tmp_path: Path) -> None:
+    """`hostform try` asks for Butane 1.4.0 (Ignition 3.3.0, what Debian's Ignition reads): a host file
+    and a plain project are translated at that spec, with the positions of the user's file kept."""
+    at = pipeline.Options(butane_version="1.4.0", checks=False)
+    host = pipeline.build(ROOT / "examples" / "tinkerbell", at)
+    assert host.ignition is not None and host.ignition["ignition"]["version"] == "3.3.0"
+    assert pipeline.build(ROOT / "examples" / "tinkerbell").ignition["ignition"]["version"] == "3.4.0"  # type: ignore[index]
+    plain = ROOT / "tests" / "projects" / "caddy-mistake"
+    b = pipeline.build(plain, at)
+    assert b.ignition is not None and b.ignition["ignition"]["version"] == "3.3.0"
+    assert b.files == pipeline.build(plain, pipeline.Options(checks=False)).files  # same files, same places
+    # a Butane 1.5 key is unknown at 1.4.0: said at the user's line
+    (tmp_path / "main.bu").write_text('variant: fcos\nversion: "1.5.0"\nstorage:\n  luks:\n    - name: x\n      device: /dev/vdb\n      discard: true\n')
+    b = pipeline.build(tmp_path, at)
+    assert [(d.file, d.line, d.col) for d in b.report.warnings] == [("main.bu", 7, 7)]
+    (tmp_path / "main.bu").write_text("variant: fcos\nversion: !!str 1.5.0\n")
+    (d,) = pipeline.build(tmp_path, at).report.errors
+    assert (d.code, d.file, d.line) == ("HF100", "main.bu", 2) and "not a one-line string" in d.message
