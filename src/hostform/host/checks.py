@@ -37,7 +37,10 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from hostform.quadlet.unitfile import Line, UnitFile
 
 from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
 from hostform.host.bundle import Bundle, BundleFile, BundleUnit
@@ -89,21 +92,36 @@ def quadlet_scope(vm_path: str) -> tuple[str, str, bool] | None:
     return None
 
 
+class Where(TypedDict):
+    """Where a finding points: a file the user edits (relative to the project), line and column."""
+
+    file: str
+    line: int
+    col: int
+
+
+def _kind(rel: str) -> tuple[str, str | None]:
+    """(extension, the unit it is a drop-in of or None) of a file in a quadlet directory."""
+    name = posixpath.basename(rel)
+    parent = posixpath.basename(posixpath.dirname(rel))
+    dropin_of = parent[:-2] if parent.endswith(".d") and name.endswith(".conf") else None
+    return (name.rsplit(".", 1)[-1] if "." in name else ""), dropin_of
+
+
 class Quadlet:
     """One quadlet file (or drop-in) of the bundle, parsed."""
 
-    __slots__ = ("file", "scope", "rel", "user", "name", "ext", "unit", "dropin_of")
+    __slots__ = ("file", "scope", "rel", "user", "name", "ext", "unit", "parsed", "dropin_of")
 
-    def __init__(self, file: BundleFile, scope: str, rel: str, user: bool) -> None:
+    def __init__(self, file: BundleFile, scope: str, rel: str, user: bool, unit: UnitFile, parsed: bool) -> None:
         self.file = file
         self.scope = scope
         self.rel = rel
         self.user = user
         self.name = posixpath.basename(rel)
-        parent = posixpath.basename(posixpath.dirname(rel))
-        self.dropin_of = parent[:-2] if parent.endswith(".d") and self.name.endswith(".conf") else None
-        self.ext = self.name.rsplit(".", 1)[-1] if "." in self.name else ""
-        self.unit: Any = None  # UnitFile, or None when it does not parse
+        self.ext, self.dropin_of = _kind(rel)
+        self.unit: UnitFile = unit  # empty when the file does not parse (``parsed`` False)
+        self.parsed = parsed
 
     @property
     def is_unit(self) -> bool:
@@ -140,17 +158,19 @@ class Context:
             where = quadlet_scope(f.vm_path)
             if where is None:
                 continue
-            q = Quadlet(f, *where)
-            if not q.is_unit and q.dropin_of is None:
-                continue
+            scope, rel, user = where
+            name = posixpath.basename(rel)
+            ext, dropin_of = _kind(rel)
+            if dropin_of is None and ext not in QUADLET_EXTS:
+                continue  # neither a quadlet nor a drop-in of one
             try:
-                q.unit = parse_text(f.text, q.name, f.vm_path)
+                unit, parsed = parse_text(f.text, name, f.vm_path), True
             except UnitParseError:
-                q.unit = None  # the generator reports it (HF300)
-            self.quadlets.append(q)
+                unit, parsed = parse_text("", name, f.vm_path), False  # the generator reports it (HF300)
+            self.quadlets.append(Quadlet(f, scope, rel, user, unit, parsed))
 
     def units(self, ext: str | None = None) -> list[Quadlet]:
-        return [q for q in self.quadlets if q.is_unit and q.unit is not None and (ext is None or q.ext == ext)]
+        return [q for q in self.quadlets if q.is_unit and q.parsed and (ext is None or q.ext == ext)]
 
     def find(self, scope: str, name: str) -> Quadlet | None:
         for q in self.quadlets:
@@ -171,20 +191,20 @@ class Context:
                 return len(s) - len(s.lstrip(" "))
         return 0
 
-    def where(self, f: BundleFile, line: int = 0, col: int = 1) -> dict[str, Any]:
+    def where(self, f: BundleFile, line: int = 0, col: int = 1) -> Where:
         """file/line/col of line ``line`` (1-based) of bundle file ``f`` in its source."""
         if f.generated or not line:
             return {"file": f.source or f.vm_path, "line": f.line if f.generated or not line else 0, "col": f.col if f.generated else 0}
         return {"file": f.source or f.vm_path, "line": f.line + line - 1, "col": self._indent(f) + col}
 
-    def at_key(self, q: Quadlet, group: str, key: str, last: bool = True) -> dict[str, Any]:
-        lines = q.unit.key_lines(group, key) if q.unit is not None else []
+    def at_key(self, q: Quadlet, group: str, key: str, last: bool = True) -> Where:
+        lines = q.unit.key_lines(group, key) if q.parsed else []
         if not lines:
-            ln = q.unit.line_of(group) if q.unit is not None and q.unit.has_group(group) else 1
+            ln = q.unit.line_of(group) if q.parsed and q.unit.has_group(group) else 1
             return self.where(q.file, ln or 1)
         return self.where(q.file, (lines[-1] if last else lines[0]).lineno)
 
-    def at_unit(self, unit: BundleUnit) -> dict[str, Any]:
+    def at_unit(self, unit: BundleUnit) -> Where:
         """Where a systemd unit is declared: its ``- name:`` line in main.bu, else where its text starts."""
         text = self.bundle.butane_text if self.bundle.kind == "butane" else None
         if text and str(unit.source).endswith(".bu"):
@@ -194,24 +214,24 @@ class Context:
                     return {"file": unit.source, "line": i + 1, "col": k + 1}
         return {"file": unit.source or unit.name, "line": unit.line, "col": unit.col}
 
-    def warn(self, code: str, message: str, **where: Any) -> None:
-        self.report.add(Diagnostic(WARNING, code, message, None, **where))
+    def warn(self, code: str, message: str, where: Where) -> None:
+        self.report.add(Diagnostic(WARNING, code, message, None, where["file"], where["line"], where["col"]))
 
-    def error(self, code: str, message: str, **where: Any) -> None:
-        self.report.add(Diagnostic(ERROR, code, message, None, **where))
+    def error(self, code: str, message: str, where: Where) -> None:
+        self.report.add(Diagnostic(ERROR, code, message, None, where["file"], where["line"], where["col"]))
 
 
 # --- small helpers on quadlet units --------------------------------------------------
 
 
-def _lines(q: Quadlet, group: str, key: str) -> list[Any]:
-    return [ln for ln in q.unit.key_lines(group, key)] if q.unit is not None else []
+def _lines(q: Quadlet, group: str, key: str) -> list[Line]:
+    return [ln for ln in q.unit.key_lines(group, key)] if q.parsed else []
 
 
 def auto_update_policy(q: Quadlet) -> tuple[str | None, str | None]:
     """(policy, key) of a container: ``AutoUpdate=`` or the ``io.containers.autoupdate`` label."""
     u = q.unit
-    if u is None or q.ext not in ("container", "kube"):
+    if not q.parsed or q.ext not in ("container", "kube"):
         return None, None
     group = q.group
     v = u.lookup(group, "AutoUpdate")
@@ -224,19 +244,19 @@ def auto_update_policy(q: Quadlet) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _label_line(ctx: Context, q: Quadlet) -> dict[str, Any]:
+def _label_line(ctx: Context, q: Quadlet) -> Where:
     for ln in _lines(q, "Container", "Label"):
         if AUTO_UPDATE_LABEL in ln.value:
             return ctx.where(q.file, ln.lineno)
     return ctx.at_key(q, "Container", "AutoUpdate")
 
 
-def _au_where(ctx: Context, q: Quadlet, key: str | None) -> dict[str, Any]:
+def _au_where(ctx: Context, q: Quadlet, key: str | None) -> Where:
     return _label_line(ctx, q) if key == "Label" else ctx.at_key(q, q.group, "AutoUpdate")
 
 
 def is_caddy(q: Quadlet) -> bool:
-    if q.unit is None or q.ext != "container":
+    if not q.parsed or q.ext != "container":
         return False
     image = (q.unit.lookup("Container", "Image") or "").lower()
     repo = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.split("/")[-1] else image.split("@")[0]
@@ -265,15 +285,15 @@ def parse_publish(value: str) -> tuple[str, str, str, str] | None:
 
 
 def pod_of(ctx: Context, q: Quadlet) -> Quadlet | None:
-    v = q.unit.lookup("Container", "Pod") if q.unit is not None and q.ext == "container" else None
+    v = q.unit.lookup("Container", "Pod") if q.parsed and q.ext == "container" else None
     return ctx.find(q.scope, v) if v else None
 
 
-def published(ctx: Context, q: Quadlet) -> list[tuple[tuple[str, str, str, str], dict[str, Any]]]:
+def published(ctx: Context, q: Quadlet) -> list[tuple[tuple[str, str, str, str], Where]]:
     """The ports a container publishes: its own ``PublishPort=`` and its pod's."""
     out = []
     for holder in (q, pod_of(ctx, q)):
-        if holder is None or holder.unit is None:
+        if holder is None or not holder.parsed:
             continue
         for ln in _lines(holder, holder.group, "PublishPort"):
             p = parse_publish(ln.value)
@@ -305,13 +325,13 @@ def check_version(ctx: Context) -> None:
     types = unit_types(ctx.version)
     known: dict[tuple[str, str], bool] = {}  # (group, key) -> known everywhere or supported by the target
     for q in ctx.quadlets:
-        if q.unit is None:
+        if not q.parsed:
             continue
         if q.is_unit and q.ext not in types:
             ctx.error(
                 "HF050",
                 f"quadlet .{q.ext} files need podman >= {UNIT_TYPE_SINCE[q.ext]}; podman {ctx.version} ignores {q.name}",
-                **ctx.where(q.file, 1),
+                ctx.where(q.file, 1),
             )
             continue
         for group in q.unit.list_groups():
@@ -328,7 +348,7 @@ def check_version(ctx: Context) -> None:
                     ctx.error(
                         "HF050",
                         f"unsupported key '{key}' in [{group}] (podman >= {first}; the target is podman {ctx.version})",
-                        **ctx.where(q.file, ln.lineno),
+                        ctx.where(q.file, ln.lineno),
                     )
 
 
@@ -341,7 +361,7 @@ def check_pod_name(ctx: Context) -> None:
             ctx.error(
                 "HF051",
                 f"PodName= is a [Pod] key; a .container joins a pod with {hint} (the generator refuses {q.name})",
-                **ctx.where(q.file, ln.lineno),
+                ctx.where(q.file, ln.lineno),
             )
 
 
@@ -355,7 +375,7 @@ def check_quadlet_reload(ctx: Context) -> None:
                 "HF052",
                 f"{u.name} is not needed: Ignition writes the quadlet files before systemd runs its generators, "
                 "so the first boot already has their services",
-                **ctx.at_unit(u),
+                ctx.at_unit(u),
             )
 
 
@@ -402,7 +422,7 @@ def _volume_host_path(ctx: Context, q: Quadlet, source: str) -> str:
     storage = "/var/lib/containers/storage/volumes" if not q.user else "/home/*/.local/share/containers/storage/volumes"
     if source.endswith(".volume"):
         vq = ctx.find(q.scope, source)
-        if vq is not None and vq.unit is not None:
+        if vq is not None and vq.parsed:
             dev: str | None = vq.unit.lookup("Volume", "Device")
             if dev and dev.startswith("/"):
                 return dev
@@ -427,7 +447,7 @@ def check_caddy_data(ctx: Context) -> None:
                 "HF053",
                 f"Caddy's /data (its certificates and ACME account) is not a volume in {q.name}: "
                 "every new container starts without certificates; mount a directory of the state volume on /data",
-                **ctx.at_key(q, "Container", "Image"),
+                ctx.at_key(q, "Container", "Image"),
             )
             continue
         source, ln = found
@@ -437,7 +457,7 @@ def check_caddy_data(ctx: Context) -> None:
                 "HF053",
                 f"Caddy's /data is {source!r}, stored at {host_path} on the root disk: its certificates are lost "
                 "with every replacement of the VM (and Let's Encrypt rate-limits reissuing); put it on the state volume",
-                **ctx.where(q.file, ln.lineno),
+                ctx.where(q.file, ln.lineno),
             )
 
 
@@ -472,7 +492,7 @@ def check_pod_auto_update(ctx: Context) -> None:
             "HF054",
             f"auto-update of {q.name} restarts the whole pod {pod.name}, and with it {', '.join(others)}; "
             "give each service its own container on a shared network instead of a pod",
-            **_au_where(ctx, q, key),
+            _au_where(ctx, q, key),
         )
 
 
@@ -497,7 +517,7 @@ def check_readiness(ctx: Context) -> None:
             ctx.warn(
                 "HF055",
                 f"Notify=healthy without HealthCmd= in {q.name}: the container never becomes healthy; add a HealthCmd=",
-                **ctx.at_key(q, "Container", "Notify"),
+                ctx.at_key(q, "Container", "Notify"),
             )
             continue
         if restart != "always":
@@ -506,7 +526,7 @@ def check_readiness(ctx: Context) -> None:
             "HF055",
             f"Restart=always without a readiness signal in {q.name}: the unit counts as started as soon as the "
             "container runs, so podman auto-update never rolls back a broken image; add HealthCmd= and Notify=healthy",
-            **ctx.at_key(q, "Service", "Restart"),
+            ctx.at_key(q, "Service", "Restart"),
         )
 
 
@@ -526,13 +546,13 @@ def check_auto_update_image(ctx: Context) -> None:
         if not image or image.endswith((".image", ".build")):
             if image.endswith(".image"):
                 iq = ctx.find(q.scope, image)
-                ref = iq.unit.lookup("Image", "Image") if iq is not None and iq.unit is not None else None
+                ref = iq.unit.lookup("Image", "Image") if iq is not None and iq.parsed else None
                 if iq is not None and ref and not _fully_qualified(ref):
                     ctx.error(
                         "HF056",
                         f"{image} pulls {ref!r}, which is not fully qualified: podman auto-update refuses "
                         "registry updates for it; write registry/namespace/name:tag (docker.io/library/...)",
-                        **ctx.at_key(iq, "Image", "Image"),
+                        ctx.at_key(iq, "Image", "Image"),
                     )
             continue
         if not _fully_qualified(image):
@@ -540,7 +560,7 @@ def check_auto_update_image(ctx: Context) -> None:
                 "HF056",
                 f"AutoUpdate=registry needs a fully qualified image, not {image!r}: podman auto-update refuses it; "
                 "write registry/namespace/name:tag (docker.io/library/...)",
-                **ctx.at_key(q, "Container", "Image"),
+                ctx.at_key(q, "Container", "Image"),
             )
 
 
@@ -564,7 +584,7 @@ def check_auto_update_timer(ctx: Context) -> None:
         "HF057",
         f"{q.name} asks for auto-updates but podman-auto-update.timer is not enabled, so no update ever runs; "
         "add systemd unit podman-auto-update.timer with enabled: true",
-        **where,
+        where,
     )
 
 
@@ -615,7 +635,7 @@ def check_references(ctx: Context) -> None:
                     "HF058",
                     f"{key}={ln.value} names {name}, but the config writes no {name} under {dirs}: "
                     f"the generator skips {q.name}",
-                    **ctx.where(q.file, ln.lineno),
+                    ctx.where(q.file, ln.lineno),
                 )
 
 
@@ -665,13 +685,13 @@ def check_bind_sources(ctx: Context) -> None:
                 "HF059",
                 f"nothing in the config creates {src}, so the container fails to start "
                 "(\"no such file or directory\"); add it to storage.files or storage.directories (or a tmpfiles.d file)",
-                **ctx.where(q.file, ln.lineno),
+                ctx.where(q.file, ln.lineno),
             )
 
 
 def check_port_conflicts(ctx: Context) -> None:
     """HF060: two services publish the same host port (the second one cannot start)."""
-    seen: dict[tuple[str, str, str], tuple[Quadlet, dict[str, Any]]] = {}
+    seen: dict[tuple[str, str, str], tuple[Quadlet, Where]] = {}
     for q in ctx.units():
         if q.group not in ("Container", "Pod", "Kube"):
             continue
@@ -687,7 +707,7 @@ def check_port_conflicts(ctx: Context) -> None:
                 ctx.error(
                     "HF060",
                     f"host port {host}/{proto} is already published by {other.name}; {q.name} cannot bind it",
-                    **w,
+                    w,
                 )
             else:
                 seen.setdefault(key, (q, w))
@@ -780,17 +800,17 @@ def check_sites(ctx: Context) -> None:
                     ctx.error(
                         "HF061",
                         f"{up}: no container of pod {pod.name} is declared to listen on port {port}",
-                        **w,
+                        w,
                     )
                 continue
             if host not in names:
                 ctx.error(
                     "HF061",
                     f"{up}: {host!r} is not the name of a declared container (ContainerName= or NetworkAlias=)",
-                    **w,
+                    w,
                 )
             elif port and not _listens(names[host], port, strict=False):
-                ctx.error("HF061", f"{up}: container {host!r} is not declared to listen on port {port}", **w)
+                ctx.error("HF061", f"{up}: container {host!r} is not declared to listen on port {port}", w)
 
 
 def _listens(q: Quadlet, port: str, strict: bool = True) -> bool:
@@ -831,7 +851,7 @@ def check_http3(ctx: Context) -> None:
                 "HF411",
                 "443/tcp is published but 443/udp is not: Caddy advertises HTTP/3, browsers try QUIC and time out; "
                 "add PublishPort=443:443/udp",
-                **tcp[0],
+                tcp[0],
             )
 
 
@@ -853,7 +873,7 @@ def check_user_data_size(ctx: Context) -> None:
     target = ctx.bundle.target
     if ctx.bundle.target_where is not None:
         file, line, col = ctx.bundle.target_where
-        where: dict[str, Any] = {"file": file, "line": line, "col": col}
+        where: Where = {"file": file, "line": line, "col": col}
     else:
         where = {"file": "hostform.yaml" if ctx.bundle.host is not None else "main.bu", "line": 1, "col": 1}
     provider = (ctx.provider or (target.provider if target is not None else "") or "").lower()
@@ -871,14 +891,14 @@ def check_user_data_size(ctx: Context) -> None:
                 "HF062",
                 f"the Ignition config is {size} bytes, over {name}'s {limit}-byte user_data limit even compressed: "
                 f"the VM gets a small config that fetches it from {url}; upload build/main.ign there before applying",
-                **where,
+                where,
             )
         elif how == "too-large":
-            ctx.error("HF062", f"the Ignition config is {size} bytes; {name} accepts at most {limit} bytes of user_data, even with its files compressed", **where)
+            ctx.error("HF062", f"the Ignition config is {size} bytes; {name} accepts at most {limit} bytes of user_data, even with its files compressed", where)
         return
     over = [f"{PROVIDER_NAMES.get(p, p)} ({lim // 1024} KiB)" for p, lim in USER_DATA_LIMITS.items() if lim is not None and size > lim]
     if over:
-        ctx.warn("HF062", f"the Ignition config is {size} bytes, more than the user_data limit of {', '.join(over)}", **where)
+        ctx.warn("HF062", f"the Ignition config is {size} bytes, more than the user_data limit of {', '.join(over)}", where)
 
 
 Check = Callable[[Context], None]
@@ -989,7 +1009,7 @@ def _generate_in_memory(ctx: Context, members: list[Quadlet], user: bool) -> Any
     drop-ins: load them in name order (types the target does not know are
     reported and skipped), sort by unit type, convert each.
     """
-    if not members or any(q.unit is None or q.dropin_of is not None or "/" in q.rel for q in members):
+    if not members or any(not q.parsed or q.dropin_of is not None or "/" in q.rel for q in members):
         return None
     roots = {_vm_root(q) for q in members}
     names = [q.name for q in members]
