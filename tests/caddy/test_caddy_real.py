@@ -152,6 +152,13 @@ def test_validate_writes_nothing_outside_its_sandbox(caddy_bin: Path, tmp_path: 
     assert not log.exists()
 
 
+def test_caddy_sees_none_of_our_environment(caddy_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `{$VAR}` in the Caddyfile is empty, whatever the environment hostform runs in."""
+    monkeypatch.setenv("HF_TEST_DIRECTIVE", "bogus")
+    text = "a.com {\n\t{$HF_TEST_DIRECTIVE}\n\trespond hi\n}\n"
+    assert not validate_with_caddy(text, "C", caddy=caddy_bin).errors
+
+
 def test_no_network_needed(caddy_bin: Path, tmp_path: Path) -> None:
     """Production, staging and internal CA configs validate with no network at all."""
     unshare = shutil.which("unshare")
