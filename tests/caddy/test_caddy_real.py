@@ -80,6 +80,15 @@ def test_find_caddy_honours_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         check_caddyfile("a.com {\n}\n", real="require")
 
 
+def test_a_hanging_caddy_is_a_finding(tmp_path: Path) -> None:
+    """A caddy that does not answer in time gives an HF408 error, not an exception."""
+    hang = tmp_path / "caddy"
+    hang.write_text("#!/bin/sh\nexec sleep 30\n")
+    hang.chmod(0o755)
+    [err] = validate_with_caddy("a.com {\n}\n", "C", caddy=hang, timeout=0.5).errors
+    assert (err.code, err.file, err.message) == ("HF408", "C", "caddy adapt: timed out after 0.5s")
+
+
 # --- with the real binary ------------------------------------------------------------
 
 
