@@ -2,7 +2,10 @@
 
 Every part of hostform reports problems the same way: it returns (or fills) a
 :class:`Report` of :class:`Diagnostic` values instead of raising.  Exceptions
-are kept for bugs and for failures of the environment (see ``_exceptions``).
+are kept for bugs and for failures of the environment (a program that is
+missing or fails: ``hostform._runner.CommandFailed``,
+``hostform.caddy.check.CaddyNotFoundError``); one that reaches
+``hostform.cli.main`` is reported there as a bug in hostform (exit 3).
 
 A diagnostic carries
 
@@ -203,6 +206,14 @@ CODES: dict[str, tuple[str, str]] = {
     "HF201": (
         "ignition-warning",
         "Ignition accepts the config but warns about it.",
+    ),
+    "HF202": (
+        "ignition-unreadable",
+        "Ignition cannot take the config at all, so the machine would not come up: "
+        "it is empty, its `ignition.version` is not a version or not one Ignition "
+        "knows (3.0.0 to 3.6.0, 3.7.0-experimental), or, after the errors listed "
+        "before it (a JSON syntax error, a value of the wrong type, a validation "
+        "error), \"config is not valid\". Fix those errors first.",
     ),
     "HF400": (
         "caddyfile-syntax",
