@@ -25,6 +25,14 @@ This module is imported on every start-up path: it must stay cheap (no
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    # where in the data: keys and indices, ("storage", "files", 0, "path")
+    DataPath = tuple[Any, ...]
+
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
@@ -463,7 +471,7 @@ class Diagnostic:
         severity: str,
         code: str,
         message: str,
-        path: tuple | None = None,
+        path: DataPath | None = None,
         file: str | None = None,
         line: int = 0,
         col: int = 0,
@@ -478,7 +486,7 @@ class Diagnostic:
         self.col = col
         self.length = length
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[str, str, str, DataPath | None, str | None, int, int, int]:
         return (self.severity, self.code, self.message, self.path, self.file, self.line, self.col, self.length)
 
     def __eq__(self, other: object) -> bool:
@@ -522,11 +530,15 @@ class Report:
     def add(self, diag: Diagnostic) -> None:
         self.entries.append(diag)
 
-    def error(self, code: str, message: str, path: tuple | None = None, **where: object) -> None:
-        self.entries.append(Diagnostic(ERROR, code, message, path, **where))  # type: ignore[arg-type]
+    def error(
+        self, code: str, message: str, path: DataPath | None = None, *, file: str | None = None, line: int = 0, col: int = 0, length: int = 0
+    ) -> None:
+        self.entries.append(Diagnostic(ERROR, code, message, path, file, line, col, length))
 
-    def warn(self, code: str, message: str, path: tuple | None = None, **where: object) -> None:
-        self.entries.append(Diagnostic(WARNING, code, message, path, **where))  # type: ignore[arg-type]
+    def warn(
+        self, code: str, message: str, path: DataPath | None = None, *, file: str | None = None, line: int = 0, col: int = 0, length: int = 0
+    ) -> None:
+        self.entries.append(Diagnostic(WARNING, code, message, path, file, line, col, length))
 
     def merge(self, other: "Report") -> None:
         self.entries.extend(other.entries)
@@ -546,7 +558,7 @@ class Report:
                 return True
         return False
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self.entries)
 
     def __len__(self) -> int:

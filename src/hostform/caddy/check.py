@@ -47,7 +47,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
 from hostform._runner import Runner, SubprocessRunner
 from hostform.caddy.parse import Block, Caddyfile, Directive, Token, parse
@@ -95,7 +97,16 @@ class CaddyNotFoundError(RuntimeError):
     """No runnable caddy binary was found (an environment failure, not a user mistake)."""
 
 
-def _at(tok: Token, file: str | None) -> dict:
+class _Where(TypedDict):
+    """The position keywords of :meth:`Report.error` and :meth:`Report.warn`."""
+
+    file: str | None
+    line: int
+    col: int
+    length: int
+
+
+def _at(tok: Token, file: str | None) -> _Where:
     return {"file": file, "line": tok.line, "col": tok.col, "length": max(tok.length, 1)}
 
 
@@ -217,7 +228,7 @@ def _check_sites(cf: Caddyfile, file: str | None, report: Report) -> None:
                     )
 
 
-def _walk(directives: list[Directive]):
+def _walk(directives: list[Directive]) -> Iterator[Directive]:
     for d in directives:
         yield d
         if d.block:
@@ -409,7 +420,8 @@ def parse_caddy_stderr(stderr: str, file: str | None, stage: str = "adapt") -> R
         if level not in ("warn", "error", "fatal", "panic"):
             continue
         if "not formatted" in msg:
-            line = entry.get("line") if isinstance(entry.get("line"), int) else 0
+            at = entry.get("line")
+            line = at if isinstance(at, int) else 0
             report.add(
                 Diagnostic(INFO, "HF409", "not formatted as `caddy fmt` writes it (first difference here)", None, file, line, 0)
             )
