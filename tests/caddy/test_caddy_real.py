@@ -161,6 +161,14 @@ def test_validate_writes_nothing_outside_its_sandbox(caddy_bin: Path, tmp_path: 
     assert not log.exists()
 
 
+def test_imports_are_read_from_cwd(caddy_bin: Path, tmp_path: Path) -> None:
+    (tmp_path / "extra.caddy").write_text("respond hi\n")
+    text = "a.com {\n\timport extra.caddy\n}\n"
+    assert not validate_with_caddy(text, "C", caddy=caddy_bin, cwd=tmp_path).errors
+    [err] = validate_with_caddy(text, "C", caddy=caddy_bin).errors  # elsewhere there is no extra.caddy
+    assert err.code == "HF408" and "extra.caddy" in err.message
+
+
 def test_caddy_sees_none_of_our_environment(caddy_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A `{$VAR}` in the Caddyfile is empty, whatever the environment hostform runs in."""
     monkeypatch.setenv("HF_TEST_DIRECTIVE", "bogus")
