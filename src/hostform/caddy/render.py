@@ -36,10 +36,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from hostform.escape import caddy_token
 from hostform.translations import TranslationSet
+
+if TYPE_CHECKING:
+    from hostform.diagnostics import DataPath
 
 __all__ = [
     "CA_INTERNAL",
@@ -131,7 +134,7 @@ class Site:
     encode: tuple[str, ...] = ()
     lb_try_duration: str = DEFAULT_LB_TRY_DURATION
     lb_try_interval: str = DEFAULT_LB_TRY_INTERVAL
-    source: tuple | None = None
+    source: DataPath | None = None
 
     def problems(self) -> list[str]:
         """What makes this site unrenderable (empty when it is fine)."""
@@ -141,7 +144,8 @@ class Site:
                 out.append(f"site address {name!r} is not a domain name")
         if not _HOSTNAME.match(self.upstream_host) or self.upstream_host.startswith("*"):
             out.append(f"upstream host {self.upstream_host!r} is not a host name")
-        if not isinstance(self.upstream_port, int) or not 1 <= self.upstream_port <= 65535:
+        port: object = self.upstream_port  # a caller without a type checker may give anything
+        if not (isinstance(port, int) and 1 <= port <= 65535):
             out.append(f"upstream port {self.upstream_port!r} is not in 1-65535")
         for enc in self.encode:
             if enc not in _ENCODINGS:
@@ -189,7 +193,7 @@ class RenderedCaddyfile:
     text: str
     translations: TranslationSet = field(compare=False)
 
-    def source_of_line(self, line: int) -> tuple | None:
+    def source_of_line(self, line: int) -> DataPath | None:
         return self.translations.map_path(("line", line))
 
 
@@ -198,7 +202,7 @@ class _Writer:
         self.lines: list[str] = []
         self.ts = TranslationSet("host", "caddyfile")
 
-    def line(self, depth: int, text: str, source: tuple | None) -> None:
+    def line(self, depth: int, text: str, source: DataPath | None) -> None:
         self.lines.append("\t" * depth + text if text else "")
         if source is not None:
             self.ts.add(source, ("line", len(self.lines)))

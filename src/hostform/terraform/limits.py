@@ -17,8 +17,9 @@ import hashlib
 import json
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
-from hostform.diagnostics import Report
+from hostform.diagnostics import INFO, Diagnostic, Report
 
 __all__ = ["USER_DATA_LIMITS", "Fitted", "compress_files", "fit_user_data", "replace_stub"]
 
@@ -61,16 +62,18 @@ def _data_url_bytes(source: str) -> bytes | None:
     return urllib.parse.unquote_to_bytes(payload)
 
 
-def compress_files(config: dict) -> dict:
+def compress_files(config: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``config`` whose uncompressed inline files are gzipped, where that is smaller."""
-    out = json.loads(json.dumps(config))
+    out: dict[str, Any] = json.loads(json.dumps(config))
     files = (out.get("storage") or {}).get("files") or []
     for f in files:
         for contents in [f.get("contents")] + list(f.get("append") or []):
             if not isinstance(contents, dict) or contents.get("compression"):
                 continue
             source = contents.get("source")
-            raw = _data_url_bytes(source) if isinstance(source, str) else None
+            if not isinstance(source, str):
+                continue
+            raw = _data_url_bytes(source)
             if raw is None:
                 continue
             packed = "data:;base64," + base64.b64encode(gzip.compress(raw, 9, mtime=0)).decode("ascii")
@@ -80,7 +83,7 @@ def compress_files(config: dict) -> dict:
     return out
 
 
-def replace_stub(config: dict, full_text: str, url: str) -> str:
+def replace_stub(config: dict[str, Any], full_text: str, url: str) -> str:
     """A config that replaces itself with ``full_text`` fetched from ``url``."""
     version = (config.get("ignition") or {}).get("version") or "3.4.0"
     digest = hashlib.sha512(full_text.encode("utf-8")).hexdigest()
@@ -122,7 +125,5 @@ def fit_user_data(ignition_text: str, provider: str, user_data_url: str = "") ->
     return Fitted("", "too-large", size, limit, rep)
 
 
-def _info(message: str):  # noqa: ANN202
-    from hostform.diagnostics import INFO, Diagnostic
-
+def _info(message: str) -> Diagnostic:
     return Diagnostic(INFO, "HF503", message, None)

@@ -40,9 +40,12 @@ local               {up: COMMAND, down: COMMAND}: the commands the local
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hostform.diagnostics import Report
+
+if TYPE_CHECKING:
+    from hostform.diagnostics import DataPath
 
 __all__ = [
     "DEFAULT_DEVICES",
@@ -125,7 +128,7 @@ class Target:
         return dev.replace("{volume}", volume_name)
 
 
-def _str(rep: Report, data: dict, key: str, path: tuple) -> str:
+def _str(rep: Report, data: dict[str, Any], key: str, path: DataPath) -> str:
     v = data.get(key)
     if v is None:
         return ""
@@ -135,7 +138,7 @@ def _str(rep: Report, data: dict, key: str, path: tuple) -> str:
     return str(v)
 
 
-def _bool(rep: Report, data: dict, key: str, path: tuple, default: bool) -> bool:
+def _bool(rep: Report, data: dict[str, Any], key: str, path: DataPath, default: bool) -> bool:
     v = data.get(key, default)
     if not isinstance(v, bool):
         rep.error("HF002", f"target.{key} must be true or false", path + (key,))
@@ -143,7 +146,7 @@ def _bool(rep: Report, data: dict, key: str, path: tuple, default: bool) -> bool
     return v
 
 
-def _dns(rep: Report, v: Any, path: tuple) -> Dns | None:
+def _dns(rep: Report, v: Any, path: DataPath) -> Dns | None:
     if v is None:
         return None
     if not isinstance(v, dict):
@@ -191,7 +194,7 @@ def _dns(rep: Report, v: Any, path: tuple) -> Dns | None:
     return Dns(domain, tuple(records))
 
 
-def _state(rep: Report, v: Any, path: tuple, default: bool, size_gb: int) -> StateVolume | None:
+def _state(rep: Report, v: Any, path: DataPath, default: bool, size_gb: int) -> StateVolume | None:
     """``true``, ``false`` or ``{enabled, device}`` (the host file's walker gives the mapping form)."""
     if v is None:
         return StateVolume(size_gb) if default else None
@@ -243,7 +246,7 @@ def local_command_problem(command: str) -> tuple[str, int | None] | None:
     return None
 
 
-def _local(rep: Report, v: Any, path: tuple) -> LocalCommands:
+def _local(rep: Report, v: Any, path: DataPath) -> LocalCommands:
     if v is None:
         return LocalCommands()
     if not isinstance(v, dict):
@@ -262,7 +265,7 @@ def _local(rep: Report, v: Any, path: tuple) -> LocalCommands:
     return LocalCommands(**out)
 
 
-def parse_target(data: Any, path: tuple = ("target",), state_size_gb: int = 10) -> tuple[Target | None, Report]:
+def parse_target(data: Any, path: DataPath = ("target",), state_size_gb: int = 10) -> tuple[Target | None, Report]:
     """The Target described by ``data`` (the host file's ``target:`` value).
 
     ``state_size_gb`` is the state volume's size: the host's ``state.size``

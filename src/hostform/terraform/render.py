@@ -47,7 +47,9 @@ PROVIDER_SOURCES = {
 }
 
 # (label, protocol, port) let in without a host to say more: Caddy's HTTP, HTTPS and HTTP/3.
-PORTS = (("http", "tcp", 80), ("https", "tcp", 443), ("http3", "udp", 443))
+# (label, protocol, port) each, as Host.open_ports gives them
+Ports = tuple[tuple[str, str, int], ...]
+PORTS: Ports = (("http", "tcp", 80), ("https", "tcp", 443), ("http3", "udp", 443))
 ANY_V4 = "0.0.0.0/0"
 ANY_V6 = "::/0"
 FCOS_AWS_OWNER = "125523088429"  # the Fedora Project's AWS account
@@ -108,7 +110,7 @@ def _terraform_block(target: Target) -> dict[str, Any]:
     return {"required_providers": {local: {"source": source, "version": target.provider_version or version}}}
 
 
-def _vultr(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
+def _vultr(t: Target, name: str, user_data: str, ports: Ports) -> dict[str, Any]:
     res: dict[str, Any] = {}
     inst: dict[str, Any] = {
         "region": t.region,
@@ -167,7 +169,7 @@ def _vultr(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]
     return {"resource": res, "output": {"ipv4": {"value": _ref(address)}}}
 
 
-def _hetzner(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
+def _hetzner(t: Target, name: str, user_data: str, ports: Ports) -> dict[str, Any]:
     res: dict[str, Any] = {}
     server: dict[str, Any] = {
         "name": name,
@@ -208,7 +210,7 @@ def _hetzner(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, An
     return {"resource": res, "output": {"ipv4": {"value": _ref(address)}}}
 
 
-def _digitalocean(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
+def _digitalocean(t: Target, name: str, user_data: str, ports: Ports) -> dict[str, Any]:
     res: dict[str, Any] = {}
     droplet: dict[str, Any] = {
         "name": name,
@@ -262,7 +264,7 @@ def _digitalocean(t: Target, name: str, user_data: str, ports: tuple) -> dict[st
     return {"resource": res, "output": {"ipv4": {"value": _ref(address)}}}
 
 
-def _aws(t: Target, name: str, user_data: str, ports: tuple) -> dict[str, Any]:
+def _aws(t: Target, name: str, user_data: str, ports: Ports) -> dict[str, Any]:
     res: dict[str, Any] = {}
     data: dict[str, Any] = {}
     tags = {"Name": name}
@@ -361,7 +363,7 @@ def _local(t: Target, name: str, ignition_text: str, project_dir: str) -> dict[s
 _RENDERERS = {"vultr": _vultr, "hetzner": _hetzner, "digitalocean": _digitalocean, "aws": _aws}
 
 
-def render(target: Target, ignition_text: str, name: str, project_dir: str = ".", ports: tuple = PORTS) -> Rendered:
+def render(target: Target, ignition_text: str, name: str, project_dir: str = ".", ports: Ports = PORTS) -> Rendered:
     """The ``main.tf.json`` object for ``target`` (``tf`` is ``{}`` when the report is fatal).
 
     ``project_dir`` is only used by the local target (its ``{dir}``);

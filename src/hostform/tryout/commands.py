@@ -135,7 +135,8 @@ def debian_mirror(texts: Sequence[str]) -> str | None:
             line = line.strip()
             if line.startswith("#"):
                 continue
-            for url in re.findall(r"(https?://\S+)", line):
+            urls: list[str] = re.findall(r"(https?://\S+)", line)
+            for url in urls:
                 url = url.rstrip("/")
                 if url.endswith("/debian"):
                     return url

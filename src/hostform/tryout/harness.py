@@ -30,6 +30,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from hostform._cache import cache_root
@@ -696,16 +697,21 @@ def _starttime(pid: int) -> int | None:
     return C.parse_starttime(stat)
 
 
+def _gone(pid: int) -> bool:
+    return _starttime(pid) is None
+
+
 def detach(machine: Machine, registry: Registry | None, work: Path) -> Path:
     """Leave the machine running after this process exits: record what to stop in work/machine.json."""
     procs = [*((registry.proc,) if registry and registry.proc else ()), *machine._procs]
+    netns = machine.netns()
     record = {
         "name": machine.names.machine,
         "work": str(work),
         "nspawn": machine.nspawn.pid if machine.nspawn else 0,
         "leader": machine.leader,
         "processes": [[p.pid, _starttime(p.pid)] for p in procs],
-        "netns": machine.netns(),
+        "netns": netns,
     }
     path = work / "machine.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
@@ -715,7 +721,7 @@ def detach(machine: Machine, registry: Registry | None, work: Path) -> Path:
             LIVE.processes.remove(p)
     if machine.leader in LIVE.leaders:
         LIVE.leaders.remove(machine.leader)
-    for ns in record["netns"]:
+    for ns in netns:
         if ns in LIVE.netns:
             LIVE.netns.remove(ns)
     return path
@@ -757,7 +763,7 @@ def stop_detached(name: str, runner: Runner, timeout: float = 30) -> None:
                     os.killpg(pid, sig)
                 except ProcessLookupError:
                     pass
-                wait_until(lambda pid=pid: _starttime(pid) is None, 5, 0.1)
+                wait_until(partial(_gone, pid), 5, 0.1)
     for ns in record.get("netns", []):
         if str(ns).startswith("hf-"):
             runner.run(["ip", "netns", "del", str(ns)], check=False)

@@ -16,6 +16,7 @@ import base64
 import copy
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from hostform.host.bundle import decode_data_url
 
@@ -27,13 +28,13 @@ CADDY_IMAGE_PREFIX = "docker.io/library/caddy"
 # ---------------------------------------------------------------- Ignition files
 
 
-def _files(doc: dict) -> list[dict]:
+def _files(doc: dict[str, Any]) -> list[dict[str, Any]]:
     storage = doc.get("storage")
     files = storage.get("files") if isinstance(storage, dict) else None
     return [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
 
 
-def file_text(doc: dict, path: str) -> str | None:
+def file_text(doc: dict[str, Any], path: str) -> str | None:
     for f in _files(doc):
         if f.get("path") == path:
             contents = f.get("contents") or {}
@@ -42,7 +43,7 @@ def file_text(doc: dict, path: str) -> str | None:
     return None
 
 
-def set_file_text(doc: dict, path: str, text: str) -> None:
+def set_file_text(doc: dict[str, Any], path: str, text: str) -> None:
     for f in _files(doc):
         if f.get("path") == path:
             f["contents"] = {"source": "data:;base64," + base64.b64encode(text.encode()).decode()}
@@ -73,7 +74,7 @@ def _keys(text: str, section: str) -> list[tuple[str, str]]:
     return out
 
 
-def quadlet_containers(doc: dict) -> list[Container]:
+def quadlet_containers(doc: dict[str, Any]) -> list[Container]:
     found = []
     for f in _files(doc):
         path = str(f.get("path", ""))
@@ -195,7 +196,7 @@ def site_names(caddyfile: str) -> list[str]:
     return names
 
 
-def prepare(doc: dict, stand_ins: list[StandIn] | None) -> dict:
+def prepare(doc: dict[str, Any], stand_ins: list[StandIn] | None) -> dict[str, Any]:
     """A copy of the config for the try machine: Caddy on the internal CA; stand-in'd quadlets without Exec=."""
     doc = copy.deepcopy(doc)
     caddyfile = file_text(doc, CADDYFILE)
