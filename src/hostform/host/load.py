@@ -38,13 +38,9 @@ from hostform.quadlet.versions import CHANGES, DEFAULT_PODMAN_VERSION, VERSIONS,
 from hostform.terraform.model import Target
 from hostform.yamlpos import Node, excessive_aliasing
 
-__all__ = ["Loaded", "load_text", "load_file", "load_target_text", "NOTIFY_HEALTHY_SINCE"]
+__all__ = ["Loaded", "load_text", "load_file", "load_target_text"]
 
 _BAD = object()
-
-# `Notify=healthy` (podman run --sdnotify=healthy) reached quadlet in podman 5.0
-# (the `Notify` key itself exists since 4.4 with true/false only).
-NOTIFY_HEALTHY_SINCE = "5.0"
 
 # Names the renderer takes for itself.
 RESERVED_NAMES = ("caddy",)
