@@ -247,10 +247,11 @@ def test_a_quadlet_the_vm_keeps_private_is_0600(tmp_path):
 
     b = pipeline.build(EXAMPLE, pipeline.Options(checks=False))
     r = b.rendered
+    assert r is not None
     net = r.quadlets[0]
     assert net.vm_path.endswith(".network") and "Environment" not in net.text
     assert dict((rel, m) for rel, _, m in outputs(b, 0o022))["quadlets/hostform.network"] == 0o644
-    r.quadlets[0] = dataclasses.replace(net, mode=0o600)
+    b = dataclasses.replace(b, rendered=dataclasses.replace(r, quadlets=(dataclasses.replace(net, mode=0o600), *r.quadlets[1:])))
     assert dict((rel, m) for rel, _, m in outputs(b, 0o022))["quadlets/hostform.network"] == 0o600
 
 

@@ -195,7 +195,7 @@ def test_unknown_version_raises() -> None:
 def test_changes_table() -> None:
     assert set(versions.CHANGES.values()) <= set(versions.VERSIONS)
     assert versions.changes("6.1") == frozenset(versions.CHANGES)
-    assert versions.changes("5.4") == frozenset()
+    assert versions.changes("5.4") == frozenset({"notify-healthy"})
     assert versions.changes("5.8") == frozenset(n for n, v in versions.CHANGES.items() if v != "6.0")
 
 

@@ -21,51 +21,68 @@ key, ``HF01x``/``HF02x``: host-file rules; see ``hostform explain``).
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hostform.diagnostics import Diagnostic, Report
 from hostform.escape import forbidden_char
 from hostform.host import model as m
+from hostform.host.model import KeyPath
 from hostform.host.schema import EXTENSION_PREFIX, HOST, Key
 from hostform.host.values import BOOL_KINDS, CHECKS, ONE_VALUE_KINDS, WORD_KINDS, extra_kind
 from hostform.quadlet.versions import CHANGES, DEFAULT_PODMAN_VERSION, VERSIONS, changes, supported
-from hostform.yamlpos import excessive_aliasing
+from hostform.terraform.model import Target
+from hostform.yamlpos import Node, excessive_aliasing
 
-__all__ = ["Loaded", "load_text", "load_file", "NOTIFY_HEALTHY_SINCE"]
+__all__ = ["Loaded", "load_text", "load_file", "load_target_text"]
 
 _BAD = object()
-
-# `Notify=healthy` (podman run --sdnotify=healthy) reached quadlet in podman 5.0
-# (the `Notify` key itself exists since 4.4 with true/false only).
-NOTIFY_HEALTHY_SINCE = "5.0"
 
 # Names the renderer takes for itself.
 RESERVED_NAMES = ("caddy",)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Loaded:
+    """A loaded host file: the model (None when the file has errors), the findings, and where
+    in ``file`` (line, column) each value (``positions``) and each mapping key (``key_positions``) is."""
+
     host: m.Host | None
     report: Report
-    positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    positions: Mapping[KeyPath, tuple[int, int]] = field(default_factory=dict)
     file: str = "hostform.yaml"
-    key_positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)  # path -> its key's position
+    key_positions: Mapping[KeyPath, tuple[int, int]] = field(default_factory=dict)
 
-    def where(self, path: tuple) -> tuple[int, int]:
+    def where(self, path: KeyPath) -> tuple[int, int]:
         """The position of ``path``, or of its nearest ancestor that has one."""
-        p = tuple(path)
-        while p:
-            if p in self.positions:
-                return self.positions[p]
-            p = p[:-1]
-        return self.positions.get((), (1, 1))
+        return _position(self.positions, path)
+
+
+def _position(positions: Mapping[KeyPath, tuple[int, int]], path: KeyPath) -> tuple[int, int]:
+    p = tuple(path)
+    while p:
+        if p in positions:
+            return positions[p]
+        p = p[:-1]
+    return positions.get((), (1, 1))
+
+
+class _Add(Protocol):
+    """Reports a finding of the model's rules at a host-file path (located once the walk is done)."""
+
+    def __call__(self, code: str, msg: str, path: KeyPath, severity: str = "error") -> None: ...
 
 
 class _TooMuch(Exception):
-    """The host file expands (through aliases) to more values than it may; ``args[0]``: the alias followed last."""
+    """The host file expands (through aliases) to more values than it may; ``node``: the alias followed last."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        self.node = node
 
 
 class _Walker:
@@ -76,34 +93,33 @@ class _Walker:
         self.lines = (text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")) if text else []  # as yamlpos counts them
         self.context = context or {}
         self.report = Report()
-        self.positions: dict[tuple, tuple[int, int]] = {}
-        self.key_positions: dict[tuple, tuple[int, int]] = {}
+        self.positions: dict[KeyPath, tuple[int, int]] = {}
+        self.key_positions: dict[KeyPath, tuple[int, int]] = {}
         # go-yaml's limits on aliases (yamlpos.excessive_aliasing), counted as the walk expands them
         self.decoded = 0
         self.aliased = 0
         self.alias_depth = 0
-        self.active: list[Any] = []  # the anchored nodes being expanded
-        self.following: list[Any] = []  # the alias occurrences that led there
+        self.active: list[Node] = []  # the anchored nodes being expanded
+        self.following: list[Node] = []  # the alias occurrences that led there
 
-    def err(self, code: str, msg: str, node: Any, path: tuple, severity: str = "error", at: tuple[int, int] | None = None) -> None:
+    def err(self, code: str, msg: str, node: Node | None, path: KeyPath, severity: str = "error", at: tuple[int, int] | None = None) -> None:
         line, col = at if at is not None else ((getattr(node, "line", 1) or 1), (getattr(node, "column", 1) or 1))
         self.report.add(Diagnostic(severity, code, msg, path, self.file, line, col, 1 if at is not None else 0))
 
-    def where(self, path: tuple) -> str:
+    def where(self, path: KeyPath) -> str:
         return ".".join(str(p) for p in path) or "the host file"
 
     # -- aliases: every node the walk reaches counts, as in go-yaml's decoder
-    def enter(self, node: Any) -> Any:
+    def enter(self, node: Node) -> None:
         self.decoded += 1
         if self.alias_depth:
             self.aliased += 1
         if self.aliased > 100 and excessive_aliasing(self.decoded, self.aliased):  # the count first: every node comes here
             raise _TooMuch(self.following[-1] if self.following else node)
-        return node
 
-    def follow(self, node: Any, key: Key, path: tuple, fn: Any) -> Any:
+    def follow(self, node: Node, key: Key, path: KeyPath, fn: Callable[[Node, Key, KeyPath], Any]) -> Any:
         """``fn(node, key, path)``, through an alias when ``node`` is one."""
-        if node is None or node.alias is None:
+        if node.alias is None:
             return fn(node, key, path)
         target = node.alias
         if any(a is target for a in self.active):
@@ -120,7 +136,7 @@ class _Walker:
             self.following.pop()
 
     # -- where a character of a scalar is in the text (for the caret)
-    def char_at(self, node: Any, index: int) -> tuple[int, int]:
+    def char_at(self, node: Node, index: int) -> tuple[int, int]:
         line, col = node.line, node.column
         value = node.value
         style = node.style
@@ -155,7 +171,7 @@ class _Walker:
         return line, col
 
     # -- scalars
-    def scalar_text(self, node: Any, key: Key, path: tuple, allow_bool: bool) -> Any:
+    def scalar_text(self, node: Node, key: Key, path: KeyPath, allow_bool: bool) -> Any:
         if node.kind != "scalar":
             self.err("HF002", f"{self.where(path)}: expected {self._expect(key)}, found a {node.kind}", node, path)
             return _BAD
@@ -183,7 +199,7 @@ class _Walker:
             "objlist": "a list",
         }.get(key.kind, key.kind)
 
-    def text(self, v: str, node: Any, key: Key, path: tuple, what: str | None = None, noun: str = "this key") -> bool:
+    def text(self, v: str, node: Node, key: Key, path: KeyPath, what: str | None = None, noun: str = "this key") -> bool:
         """The checks every string of the host file passes: characters, length, enum, pattern, named check."""
         what = what or self.where(path)
         i = forbidden_char(v, allow_tab=key.text)
@@ -213,18 +229,18 @@ class _Walker:
                 return False
         return True
 
-    def nonempty(self, v: Any, node: Any, path: tuple) -> bool:
+    def nonempty(self, v: object, node: Node, path: KeyPath) -> bool:
         if v:
             return True
         self.err("HF011", f"{self.where(path)}: the command is empty", node, path)
         return False
 
-    def value(self, node: Any, key: Key, path: tuple) -> Any:
+    def value(self, node: Node | None, key: Key, path: KeyPath) -> Any:
         if node is None or (node.kind == "scalar" and node.tag == "!!null"):
             return None
         return self.follow(node, key, path, self._value)
 
-    def _value(self, node: Any, key: Key, path: tuple) -> Any:
+    def _value(self, node: Node, key: Key, path: KeyPath) -> Any:
         self.enter(node)
         self.positions[path] = (node.line, node.column)
         k = key.kind
@@ -326,7 +342,7 @@ class _Walker:
             return self._obj(node, key, path)
         raise AssertionError(k)  # pragma: no cover
 
-    def mapping(self, node: Any, key: Key, path: tuple, names: Key | None = None) -> tuple[list, bool]:
+    def mapping(self, node: Node, key: Key, path: KeyPath, names: Key | None = None) -> tuple[list[tuple[str, Node, Node | None]], bool]:
         """(name, key node, value node) of a mapping and whether all its keys were fine.
 
         ``<<`` merge keys are expanded as go-yaml does (explicit keys first, then
@@ -372,12 +388,12 @@ class _Walker:
             out.append((name, kn, vn))
         return out, ok
 
-    def obj(self, node: Any, key: Key, path: tuple) -> Any:
+    def obj(self, node: Node | None, key: Key, path: KeyPath) -> Any:
         if node is None or (node.kind == "scalar" and node.tag == "!!null"):
             return self._obj(None, key, path)
         return self.follow(node, key, path, self._obj)
 
-    def _obj(self, node: Any, key: Key, path: tuple) -> Any:
+    def _obj(self, node: Node | None, key: Key, path: KeyPath) -> Any:
         if node is None or (node.kind == "scalar" and node.tag == "!!null"):
             if any(f.required for f in key.fields):
                 req = next(f.name for f in key.fields if f.required)
@@ -402,7 +418,7 @@ class _Walker:
                 if name.startswith(EXTENSION_PREFIX):
                     continue  # the user's own
                 where = f"{self.where(path)}: unknown key" if path else "unknown top-level key"
-                self.err("HF023", f"{where} {_shown(name)}{_unknown_hint(name, key, path)}", kn, path + (name,))
+                self.err("HF023", f"{where} {_shown(name)}{_unknown_hint(name, key)}", kn, path + (name,))
                 bad = True
                 continue
             if vn is not None:
@@ -470,7 +486,7 @@ COMPOSE_NAMES = {"ports": "publish", "environment": "env", "env_file": "env_file
                  "deploy": "resources", "container_name": "the service's name", "labels": "labels", "restart": "restart"}
 
 
-def _unknown_hint(name: str, key: Key, path: tuple) -> str:
+def _unknown_hint(name: str, key: Key) -> str:
     if name in COMPOSE_NAMES and key.field(COMPOSE_NAMES[name].split(" ")[0]) is not None or (
         name == "container_name" and key.name == "services"
     ):
@@ -557,7 +573,7 @@ _TAG_WORDS = {"!!timestamp": "a date or time", "!!binary": "binary data (!!binar
               "!!map": "a mapping", "!!seq": "a list", "!!merge": "a merge key (<<)"}
 
 
-def _found(node: Any) -> str:
+def _found(node: Node) -> str:
     if node.kind == "scalar":
         return _shown(node.value)
     return f"a {node.kind}"
@@ -594,7 +610,7 @@ def _edits(a: str, b: str) -> int:
 # ------------------------------------------------------------------ model
 
 
-def _check_publish(services: list[m.Service], sites: bool, add) -> None:
+def _check_publish(services: list[m.Service], sites: bool, add: _Add) -> None:
     """HF021: a published port outside 1-65535, or one host port published twice;
     80 and 443 are Caddy's when there are sites; HF024: a port opened to the internet."""
     taken: dict[tuple[int, str], list[tuple[str, str, str]]] = {}  # (host port, proto) -> (ip, service, value)
@@ -626,7 +642,7 @@ def _check_publish(services: list[m.Service], sites: bool, add) -> None:
                     "to keep it on the VM", path, "warning")
 
 
-def _check_volume_names(services: list[m.Service], add) -> None:
+def _check_volume_names(services: list[m.Service], add: _Add) -> None:
     """HF022: volume names that differ only in '-', '_' or '.' (two directories where one was meant?)."""
     first: dict[str, tuple[str, str]] = {}  # squashed name -> (name, service)
     for s in services:
@@ -643,7 +659,7 @@ def _check_volume_names(services: list[m.Service], add) -> None:
                 )
 
 
-def _service(name: str, s: dict, raw: dict, add) -> m.Service:
+def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.Service:
     """One service from its checked mapping; cross-key rules of the service reported through ``add``."""
     path = ("services", name)
     if name in RESERVED_NAMES and raw.get("sites"):
@@ -729,7 +745,7 @@ def _service(name: str, s: dict, raw: dict, add) -> m.Service:
     )
 
 
-def _check_extra(key: str, value: str, path: tuple, add) -> None:
+def _check_extra(key: str, value: str, path: KeyPath, add: _Add) -> None:
     """An ``extra`` value as quadlet will read it for that key: true/false for a boolean key;
     for a key that takes words, words systemd can run (no lone ';')."""
     kind = extra_kind(key)
@@ -747,7 +763,7 @@ def _check_extra(key: str, value: str, path: tuple, add) -> None:
             add("HF011", f"extra.{key}: a lone ';' word separates commands in systemd's ExecStart: quote it inside a word", path)
 
 
-def _build(raw: dict, rep: Report, add) -> m.Host:
+def _build(raw: dict[str, Any], add: _Add) -> m.Host:
     """The model from the checked, default-filled mapping: the rules that span keys."""
     services = [_service(name, raw["services"][name], raw, add) for name in sorted(raw.get("services", {})) if raw["services"][name] is not _BAD]
     _check_publish(services, bool(raw.get("sites")), add)
@@ -811,7 +827,7 @@ def _build(raw: dict, rep: Report, add) -> m.Host:
     tls = raw["tls"]
     up = raw["updates"]
     acc = raw.get("access", {})
-    target, state = _target_and_state(raw, raw["state"], rep, add)
+    target, state = _target_and_state(raw, raw["state"], add)
     host = m.Host(
         name=raw["name"],
         podman=raw["podman"],
@@ -836,7 +852,7 @@ def _build(raw: dict, rep: Report, add) -> m.Host:
     return host
 
 
-def _target_and_state(raw: dict, st: dict, rep: Report, add) -> tuple[Any, m.State]:
+def _target_and_state(raw: dict[str, Any], st: dict[str, Any], add: _Add) -> tuple[Target | None, m.State]:
     """The target (``terraform.model.parse_target``, its findings located here) and the state disk.
 
     One source of truth each: the volume's size is ``state.size``; its device
@@ -869,7 +885,7 @@ def _target_and_state(raw: dict, st: dict, rep: Report, add) -> tuple[Any, m.Sta
     return target, m.State(size, dev or device or "/dev/vdb", st.get("path", "/var/mnt/state"), st.get("format", "ext4"), dev is not None)
 
 
-def _podman_of(root: Any) -> str:
+def _podman_of(root: Node) -> str:
     """The host file's ``podman`` value, read ahead: some checks of other keys depend on it."""
     if root.kind == "mapping":
         for k, v in root.items:
@@ -912,27 +928,24 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
     try:
         raw = w.obj(root, HOST, ())
     except _TooMuch as e:
-        at = e.args[0]
+        at = e.node
         name = f"*{at.alias_name}" if getattr(at, "alias_name", "") else "its aliases"
         rep.add(Diagnostic("error", "HF001", f"the host file expands to too many values through {name} (as YAML readers "
                            "limit it): use the anchor fewer times", None, file, at.line, at.column))
         return Loaded(None, rep, {}, file)
     rep.merge(w.report)
-    loaded = Loaded(None, rep, w.positions, file, w.key_positions)
     if raw is _BAD or rep.is_fatal():
-        return loaded
+        return Loaded(None, rep, w.positions, file, w.key_positions)
 
-    def add(code: str, msg: str, path: tuple, severity: str = "error") -> None:
-        line, col = loaded.where(path)
+    def add(code: str, msg: str, path: KeyPath, severity: str = "error") -> None:
+        line, col = _position(w.positions, path)
         rep.add(Diagnostic(severity, code, msg, path, file, line, col))
 
-    host = _build(raw, rep, add)
-    if not rep.is_fatal():
-        loaded.host = host
-    return loaded
+    host = _build(raw, add)
+    return Loaded(None if rep.is_fatal() else host, rep, w.positions, file, w.key_positions)
 
 
-def load_target_text(text: str | bytes, file: str = "target.json") -> tuple[Any, Report]:
+def load_target_text(text: str | bytes, file: str = "target.json") -> tuple[Target | None, Report]:
     """A plain project's ``target.json`` (JSON is YAML): the host file's ``target:`` contract, walked
     by the same walker, then :func:`hostform.terraform.model.parse_target`; findings located in ``file``."""
     from hostform import yamlpos
@@ -956,7 +969,7 @@ def load_target_text(text: str | bytes, file: str = "target.json") -> tuple[Any,
     try:
         raw = w.obj(root, TARGET, ())
     except _TooMuch as e:
-        rep.add(Diagnostic("error", "HF001", "too many values through aliases", None, file, e.args[0].line, e.args[0].column))
+        rep.add(Diagnostic("error", "HF001", "too many values through aliases", None, file, e.node.line, e.node.column))
         return None, rep
     rep.merge(w.report)
     if raw is _BAD or rep.is_fatal():
@@ -968,7 +981,7 @@ def load_target_text(text: str | bytes, file: str = "target.json") -> tuple[Any,
     return target, rep
 
 
-def load_file(path: Any, display: str | None = None) -> Loaded:
+def load_file(path: str | os.PathLike[str], display: str | None = None) -> Loaded:
     from pathlib import Path
 
     from hostform._inputs import HOST_FILE_CAP, InputError, read_input

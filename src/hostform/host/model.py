@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION
 from hostform.terraform.model import Target
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Access",
     "Health",
     "Host",
+    "KeyPath",
     "Secret",
     "SecretUse",
     "Service",
@@ -27,6 +29,11 @@ __all__ = [
     "Updates",
     "parse_publish",
 ]
+
+
+# A place in the host file: mapping keys and list indices from the root, e.g.
+# ("services", "live", "env_files", 0). Every finding and translation carries one.
+KeyPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ class Service:
     read_only: bool = False
     labels: tuple[tuple[str, str], ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
-    source: tuple = ()
+    source: KeyPath = ()
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ class SiteSpec:
     port: int
     aliases: tuple[str, ...] = ()
     encode: tuple[str, ...] = ()
-    source: tuple = ()
+    source: KeyPath = ()
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,7 @@ class Secret:
     name: str
     file: str | None = None
     embed: bool = False
-    source: tuple = ()
+    source: KeyPath = ()
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class Access:
 @dataclass(frozen=True)
 class Host:
     name: str
-    podman: str = "5.8"
+    podman: str = DEFAULT_PODMAN_VERSION
     butane_version: str = "1.5.0"
     services: tuple[Service, ...] = ()
     sites: tuple[SiteSpec, ...] = ()

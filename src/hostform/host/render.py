@@ -8,12 +8,14 @@ the same host gives the same bytes.
 Topology: every service and Caddy join one podman network (``NAME.network``)
 and Caddy proxies to container names. A service with ``pod`` goes into that
 pod instead: the pod joins the network with each member's name as a network
-alias (podman >= 5.0; before that Caddy proxies to the pod's name).
+alias (a .pod's ``NetworkAlias=``, podman >= 5.2; before that Caddy proxies to
+the pod's name).
 
-Rollback: every service gets ``AutoUpdate=registry``; with a health check it
-also gets ``Notify=healthy`` (when the target podman supports it), so the
-unit only counts as started once the check passes and ``podman auto-update``
-rolls back an image that never becomes healthy.
+Rollback: every auto-updated service gets ``AutoUpdate=registry``; a service
+with a health check also gets ``Notify=healthy`` (when the target podman has
+it: the named change ``notify-healthy``), so the unit only counts as started
+once the check passes and ``podman auto-update`` rolls back an image that
+never becomes healthy.
 """
 
 from __future__ import annotations
@@ -21,13 +23,19 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
-from hostform.diagnostics import Report
+from hostform.diagnostics import Diagnostic, Report
 from hostform.escape import shell_word, unit_string, unit_text, unit_word, unit_words
 from hostform.host import model as m
+from hostform.host.model import KeyPath
 from hostform.translations import TranslationSet
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hostform.terraform.state_unit import StateUnit
 
 __all__ = ["Artifact", "Rendered", "render", "to_yaml", "QUADLET_DIR", "GENERATED_HEADER"]
 
@@ -52,29 +60,45 @@ class Artifact:
     vm_path: str
     text: str
     mode: int
-    source: tuple  # host-file path, e.g. ("services", "live")
-    local: str | None = None  # a local file of the project it was copied from
-    generated: bool = True
+    source: KeyPath  # host-file path, e.g. ("services", "live")
+    local: str | None = None  # the project's file it was copied from (relative to the project)
+    generated: bool = True  # False for the extra quadlets: the user's own units, whose findings point at their own lines
 
 
-@dataclass
+@dataclass(frozen=True)
 class Rendered:
-    quadlets: list[Artifact] = field(default_factory=list)
-    caddyfile: Artifact | None = None
-    files: list[Artifact] = field(default_factory=list)  # other files (hostname, secrets, env files)
-    butane: dict = field(default_factory=dict)
-    butane_text: str = ""
-    translations: TranslationSet = field(default_factory=lambda: TranslationSet("host", "vm"))
-    # every path of ``butane`` -> the host-file path it came from (tested with missing_coverage)
-    butane_translations: TranslationSet = field(default_factory=lambda: TranslationSet("host", "butane"))
-    unit_sources: dict[str, tuple] = field(default_factory=dict)
-    report: Report = field(default_factory=Report)
+    """What :func:`render` makes of a host."""
 
-    def all_files(self) -> list[Artifact]:
-        out = list(self.files)
-        if self.caddyfile is not None:
-            out.append(self.caddyfile)
-        return out + self.quadlets
+    quadlets: tuple[Artifact, ...]  # network, pods, services, Caddy, then the extra quadlets
+    caddyfile: Artifact | None  # None without sites (or when they cannot be rendered: HF011)
+    files: tuple[Artifact, ...]  # other files (hostname, tmpfiles.d, env files, secrets)
+    butane: dict[str, Any]  # the Butane config (extra Butane merged), as YAML data
+    butane_text: str  # ``butane`` as main.bu's text
+    # host-file path -> ("file", vm_path) for every file, ("file", CADDYFILE_PATH, "line", n) for the Caddyfile
+    translations: TranslationSet
+    # every path of ``butane`` -> the host-file path it came from (tested with missing_coverage)
+    butane_translations: TranslationSet
+    unit_sources: Mapping[str, KeyPath]  # systemd unit name (of ``butane``) -> its host-file path
+    report: Report
+
+    def all_files(self) -> tuple[Artifact, ...]:
+        """Every file, in main.bu's order: other files, the Caddyfile, the quadlets."""
+        return _all_files(self.files, self.caddyfile, self.quadlets)
+
+
+def _all_files(files: tuple[Artifact, ...], caddyfile: Artifact | None, quadlets: tuple[Artifact, ...]) -> tuple[Artifact, ...]:
+    return files + ((caddyfile,) if caddyfile is not None else ()) + quadlets
+
+
+class _Where(TypedDict):
+    """A host-file position as :meth:`Report.error` takes it (``**where``)."""
+
+    file: str
+    line: int
+    col: int
+
+
+_WhereFn = Callable[[KeyPath], _Where]
 
 
 # ----------------------------------------------------------------- quadlets
@@ -89,9 +113,9 @@ class _Unit:
         for n, lines in self.sections:
             if n == name:
                 return lines
-        lines: list[str] = []
-        self.sections.append((name, lines))
-        return lines
+        new: list[str] = []
+        self.sections.append((name, new))
+        return new
 
     def text(self) -> str:
         parts = [self.header]
@@ -104,29 +128,20 @@ class _Unit:
 
 
 def _supported(host: m.Host, section: str, key: str) -> bool:
+    """Does the target podman's quadlet accept ``key`` in ``[section]``?"""
     from hostform.quadlet.versions import supported
 
-    try:
-        return supported(host.podman, section, key)
-    except (KeyError, ValueError):
-        return True
+    return supported(host.podman, section, key)
 
 
 def _has_change(host: m.Host, change: str) -> bool:
-    """Does the target podman's generator behave as :data:`hostform.quadlet.versions.CHANGES` ``change`` says?"""
-    from hostform.quadlet.versions import changes
+    """Does the target podman's generator behave as :data:`hostform.quadlet.versions.CHANGES` ``change`` says?
+    KeyError for a name the table does not have."""
+    from hostform.quadlet.versions import CHANGES, changes
 
-    try:
-        return change in changes(host.podman)
-    except (KeyError, ValueError):
-        return True
-
-
-def _version_at_least(version: str, since: str) -> bool:
-    def t(v: str) -> tuple[int, ...]:
-        return tuple(int(x) for x in v.split(".")[:2] if x.isdigit())
-
-    return t(version) >= t(since)
+    if change not in CHANGES:
+        raise KeyError(f"podman: no change named {change!r}")
+    return change in changes(host.podman)
 
 
 def _health_cmd(s: m.Service) -> str | None:
@@ -153,9 +168,7 @@ def _extra_value(key: str, value: str) -> str:
     return unit_string(value) if extra_kind(key) in ONE_VALUE_KINDS else unit_text(value)
 
 
-def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: Callable[[tuple], dict]) -> str:
-    from hostform.host.load import NOTIFY_HEALTHY_SINCE
-
+def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn) -> str:
     u = _Unit(GENERATED_HEADER.format(src=f"hostform.yaml (services.{s.name})"))
     unit = u.section("Unit")
     unit.append(f"Description={s.name} (hostform service)")
@@ -212,7 +225,7 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: Callable
         c.append(f"HealthTimeout={s.health.timeout}")
         c.append(f"HealthRetries={s.health.retries}")
         c.append(f"HealthStartPeriod={s.health.start_period}")
-        if _version_at_least(host.podman, NOTIFY_HEALTHY_SINCE):
+        if _has_change(host, "notify-healthy"):
             c.append("Notify=healthy")
         else:
             report.warn("HF019", f"service {s.name!r}: podman {host.podman} has no Notify=healthy: the health check cannot gate the start, so auto-update cannot roll back an unhealthy image", s.source, **where(s.source + ("health",)))
@@ -244,11 +257,11 @@ SYSTEM_UNITS = ("afterburn", "auditd", "bootupd", "chronyd", "clevis", "console-
                 "getty", "greenboot", "ignition", "iscsi", "kdump", "lvm2-", "mdmonitor", "multipathd", "nfs-", "ostree",
                 "podman", "polkit", "qemu-guest-agent", "rescue", "rngd", "rpc", "rpm-ostree", "selinux", "serial-getty",
                 "sshd", "sssd", "systemd-", "user@", "user-runtime-dir@", "vgauthd", "vmtoolsd", "zincati")
-# A service's [Container] section (so its podman command line) stays well below systemd's 1 MiB line.
+# A generated quadlet (so the podman command line made from it) stays well below systemd's 1 MiB line.
 SERVICE_TEXT_MAX = 256 * 1024
 
 
-def _check_unit_names(host: m.Host, quadlets: list[Artifact], report: Report, where: Callable[[tuple], dict]) -> None:
+def _check_unit_names(quadlets: list[Artifact], report: Report, where: _WhereFn) -> None:
     """Each quadlet's service has a name of its own: not another quadlet's, not hostform's, not one of the OS's."""
     from hostform.quadlet.generator import service_name
     from hostform.quadlet.unitfile import UnitParseError, parse_text
@@ -296,8 +309,8 @@ def _state_dirs(host: m.Host) -> list[str]:
     return dirs
 
 
-def _butane_unit(u) -> dict:
-    out: dict = {"name": u.name}
+def _butane_unit(u: StateUnit) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": u.name}
     if u.enabled is not None:
         out["enabled"] = u.enabled
     if u.contents is not None:
@@ -339,7 +352,6 @@ def _pod_quadlet(host: m.Host, pod: str, members: list[m.Service]) -> str:
 
 def _caddy_quadlet(host: m.Host) -> str:
     from hostform.caddy.render import CADDY_CONTAINER
-    from hostform.host.load import NOTIFY_HEALTHY_SINCE
 
     u = _Unit(GENERATED_HEADER.format(src="hostform.yaml (sites, tls)"))
     unit = u.section("Unit")
@@ -369,7 +381,7 @@ def _caddy_quadlet(host: m.Host) -> str:
     c.append("HealthTimeout=5s")
     c.append("HealthRetries=3")
     c.append("HealthStartPeriod=10s")
-    if _version_at_least(host.podman, NOTIFY_HEALTHY_SINCE):
+    if _has_change(host, "notify-healthy"):
         c.append("Notify=healthy")
     svc = u.section("Service")
     svc.append("Restart=on-failure")
@@ -385,7 +397,7 @@ def _unit_text(lines: list[str]) -> str:
     return "".join(x + "\n" for x in lines)
 
 
-def _merge(base: dict, extra: dict, at: tuple = (), added: list[tuple[tuple, tuple, object]] | None = None) -> list[tuple]:
+def _merge(base: dict[str, Any], extra: dict[str, Any], at: KeyPath = (), added: list[tuple[KeyPath, KeyPath, object]] | None = None) -> list[KeyPath]:
     """Merge plain Butane ``extra`` into ``base``: new keys added, lists appended, mappings merged.
 
     Returns the paths where ``extra`` sets what ``base`` already has in another
@@ -393,7 +405,7 @@ def _merge(base: dict, extra: dict, at: tuple = (), added: list[tuple[tuple, tup
     ``added`` (when given) gets ``(path in extra, path in base, value)`` of each
     value taken from ``extra`` (list items are appended, so their index changes).
     """
-    clashes: list[tuple] = []
+    clashes: list[KeyPath] = []
     for k, v in extra.items():
         if not at and k in ("variant", "version"):
             continue
@@ -430,7 +442,7 @@ def _depth(value: object) -> int:
     return deepest
 
 
-def _label(path: tuple) -> str:
+def _label(path: KeyPath) -> str:
     """("services", "app", "env_files", 0) -> "services.app.env_files[0]"."""
     out = ""
     for k in path:
@@ -438,22 +450,24 @@ def _label(path: tuple) -> str:
     return out
 
 
-def render(host: m.Host, read: Callable[[str], object], positions: Callable[[tuple], tuple[int, int]] | None = None, file: str = "hostform.yaml") -> Rendered:
+def render(host: m.Host, read: Callable[[str], object], positions: Callable[[KeyPath], tuple[int, int]] | None = None,
+           file: str = "hostform.yaml") -> Rendered:
     """Render ``host``. ``read(rel)`` returns a local file's text, or why it cannot be read (None or
-    an object whose ``str()`` completes "REL ...", like hostform._inputs.InputError)."""
-    r = Rendered()
-    ts = r.translations
+    an object whose ``str()`` completes "REL ...", like hostform._inputs.InputError); ``positions(path)``
+    is the (line, column) of a host-file path in ``file`` (:meth:`hostform.host.load.Loaded.where`)."""
+    report = Report()
+    ts = TranslationSet("host", "vm")
 
-    def where(path: tuple) -> dict:
+    def where(path: KeyPath) -> _Where:
         line, col = positions(path) if positions else (1, 1)
         return {"file": file, "line": line, "col": col}
 
-    def local(rel: str, path: tuple) -> str | None:
+    def local(rel: str, path: KeyPath) -> str | None:
         got = read(rel)
         if isinstance(got, str):
             return got
         why = str(got) if got is not None else "cannot be read"
-        r.report.error("HF004", f"{_label(path)} {rel} {why}", path, **where(path))
+        report.error("HF004", f"{_label(path)} {rel} {why}", path, **where(path))
         return None
 
     # quadlets, in a fixed order: network, pods, services, caddy, extra
@@ -462,36 +476,38 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[tup
     for pod in host.pods:
         members = [s for s in host.services if s.pod == pod]
         for s in members:
-            r.report.warn("HF016", f"service {s.name!r} is in pod {pod!r}: updating any member restarts the whole pod ({', '.join(x.name for x in members)})", s.source + ("pod",), **where(s.source + ("pod",)))
+            report.warn("HF016", f"service {s.name!r} is in pod {pod!r}: updating any member restarts the whole pod ({', '.join(x.name for x in members)})", s.source + ("pod",), **where(s.source + ("pod",)))
         q.append(Artifact(f"{QUADLET_DIR}/{pod}.pod", _pod_quadlet(host, pod, members), 0o644, members[0].source + ("pod",)))
     for s in host.services:
         # environment values are often secrets in all but name: root-only on the VM and in the build
         mode = 0o600 if s.env else 0o644
-        q.append(Artifact(f"{QUADLET_DIR}/{s.name}.container", _service_quadlet(host, s, r.report, where), mode, s.source))
+        q.append(Artifact(f"{QUADLET_DIR}/{s.name}.container", _service_quadlet(host, s, report, where), mode, s.source))
     if host.sites:
         q.append(Artifact(f"{QUADLET_DIR}/caddy.container", _caddy_quadlet(host), 0o644, ("sites",)))
     for i, rel in enumerate(host.quadlets):
         text = local(rel, ("quadlets", i))
         if text is not None:
             q.append(Artifact(f"{QUADLET_DIR}/{posixpath.basename(rel)}", text, 0o644, ("quadlets", i), local=rel, generated=False))
-    r.quadlets = q
-    _check_unit_names(host, q, r.report, where)
+    quadlets = tuple(q)
+    _check_unit_names(q, report, where)
 
     # the Caddyfile
+    caddyfile: Artifact | None = None
     if host.sites:
         from hostform.caddy.render import GlobalOptions, Site, render_caddyfile_traced
 
         sites = []
         for sp in host.sites:
             svc = host.service(sp.service)
+            # before a .pod had NetworkAlias=, Caddy reaches a pod member by the pod's name
             upstream = svc.pod if svc is not None and svc.pod and not _supported(host, "Pod", "NetworkAlias") else sp.service
-            sites.append(Site(sp.address, upstream or sp.service, sp.port, sp.aliases, sp.encode, source=sp.source))
+            sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, source=sp.source))
         try:
             rc = render_caddyfile_traced(sites, GlobalOptions(email=host.tls.email, ca=host.tls.ca))
         except ValueError as e:
-            r.report.error("HF011", f"the sites cannot be rendered: {e}", ("sites",), **where(("sites",)))
+            report.error("HF011", f"the sites cannot be rendered: {e}", ("sites",), **where(("sites",)))
         else:
-            r.caddyfile = Artifact(CADDYFILE_PATH, rc.text, 0o644, ("sites",))
+            caddyfile = Artifact(CADDYFILE_PATH, rc.text, 0o644, ("sites",))
             for n in range(1, rc.text.count("\n") + 1):
                 src = rc.source_of_line(n)
                 if src is not None:
@@ -505,7 +521,7 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[tup
     # wait for it. Units wait for the device, make a file system only on a blank one, and
     # mount it; the directories are made on it once mounted (tmpfiles.d), not by Ignition
     # on the root disk under the mount point.
-    state_units: list[dict] = []
+    state_units: list[dict[str, Any]] = []
     if host.state.volume:
         state_units += [_butane_unit(u) for u in state_unit.state_units(host.state.device, host.state.path, host.state.format)]
     dirs = _state_dirs(host)
@@ -528,41 +544,44 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[tup
                 vm = f"{SECRETS_DIR}/{sec.name}"
                 files.append(Artifact(vm, text, 0o600, sec.source, local=sec.file))
                 secret_units.append("ExecStart=" + unit_words(["/usr/bin/podman", "secret", "create", "--replace", sec.name, vm]))
-    r.files = files
-    for a in r.all_files():
+    other = tuple(files)
+    every_file = _all_files(other, caddyfile, quadlets)
+    for a in every_file:
         ts.add(a.source, ("file", a.vm_path))
 
     # Butane
-    bu: dict = {"variant": "fcos", "version": host.butane_version}
-    storage: dict = {}
+    bu: dict[str, Any] = {"variant": "fcos", "version": host.butane_version}
+    storage: dict[str, Any] = {}
     storage["files"] = [
-        {"path": a.vm_path, "mode": a.mode, "contents": {"inline": a.text}} for a in r.all_files()
+        {"path": a.vm_path, "mode": a.mode, "contents": {"inline": a.text}} for a in every_file
     ]
     bu["storage"] = storage
-    units: list[dict] = list(state_units)
+    units: list[dict[str, Any]] = list(state_units)
+    unit_sources: dict[str, KeyPath] = {}
     for u in state_units:
-        r.unit_sources[u["name"]] = ("state",)
+        unit_sources[u["name"]] = ("state",)
     if host.updates.enabled:
         drop = _unit_text(["[Timer]", "OnCalendar=", f"OnCalendar={unit_text(host.updates.schedule, exec_line=False)}",
                            f"RandomizedDelaySec={unit_text(host.updates.randomized_delay, exec_line=False)}"])
         units.append({"name": TIMER, "enabled": True, "dropins": [{"name": SCHEDULE_DROPIN, "contents": drop}]})
-        r.unit_sources[TIMER] = ("updates",)
+        unit_sources[TIMER] = ("updates",)
     if secret_units:
         text = _unit_text(
             ["[Unit]", "Description=Create the podman secrets embedded by hostform", f"Before={' '.join(s.name + '.service' for s in host.services if s.secrets)}", "",
              "[Service]", "Type=oneshot", "RemainAfterExit=yes", *secret_units, "", "[Install]", "WantedBy=multi-user.target"]
         )
         units.append({"name": SECRETS_UNIT, "enabled": True, "contents": text})
-        r.unit_sources[SECRETS_UNIT] = ("secrets",)
+        unit_sources[SECRETS_UNIT] = ("secrets",)
     if host.access.ssh_keys:
         bu["passwd"] = {"users": [{"name": "core", "ssh_authorized_keys": list(host.access.ssh_keys)}]}
-        r.report.add(_info("HF020", "break-glass SSH keys are set: sshd stays enabled for the user core", ("access", "ssh_keys"), where(("access", "ssh_keys"))))
+        report.add(_info("HF020", "break-glass SSH keys are set: sshd stays enabled for the user core", ("access", "ssh_keys"), where(("access", "ssh_keys"))))
     else:
         units.append({"name": "sshd.service", "mask": True})
         units.append({"name": "sshd.socket", "mask": True})
-        r.unit_sources["sshd.service"] = r.unit_sources["sshd.socket"] = ("access",)
+        unit_sources["sshd.service"] = unit_sources["sshd.socket"] = ("access",)
     bu["systemd"] = {"units": units}
-    _butane_translations(r.butane_translations, host, bu, r)
+    bts = TranslationSet("host", "butane")
+    _butane_translations(bts, bu, every_file, unit_sources)
     for i, rel in enumerate(host.butane):
         text = local(rel, ("butane", i))
         if text is None:
@@ -572,52 +591,58 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[tup
         try:
             extra = yamlpos.resolve(yamlpos.load(text))
         except yamlpos.YAMLError as e:
-            r.report.error("HF001", f"{rel}: {e.message}", ("butane", i), **where(("butane", i)))
+            report.error("HF001", f"{rel}: {e.message}", ("butane", i), **where(("butane", i)))
             continue
         if not isinstance(extra, dict):
-            r.report.error("HF002", f"{rel}: a Butane config must be a mapping", ("butane", i), **where(("butane", i)))
+            report.error("HF002", f"{rel}: a Butane config must be a mapping", ("butane", i), **where(("butane", i)))
             continue
         if _depth(extra) > BUTANE_MAX_DEPTH:
-            r.report.error("HF011", f"{rel} nests more than {BUTANE_MAX_DEPTH} levels deep: hostform merges Butane files "
-                           "that nest less", ("butane", i), **where(("butane", i)))
+            report.error("HF011", f"{rel} nests more than {BUTANE_MAX_DEPTH} levels deep: hostform merges Butane files "
+                         "that nest less", ("butane", i), **where(("butane", i)))
             continue
-        added: list[tuple[tuple, tuple, object]] = []
+        added: list[tuple[KeyPath, KeyPath, object]] = []
         for clash in _merge(bu, extra, (), added):
-            r.report.error("HF011", f"{rel}: {'.'.join(map(str, clash))} is set by the Butane hostform writes, in another way: "
-                           "it cannot be merged (lists are appended and mappings merged; any other value would be lost)",
-                           ("butane", i), **where(("butane", i)))
+            report.error("HF011", f"{rel}: {'.'.join(map(str, clash))} is set by the Butane hostform writes, in another way: "
+                         "it cannot be merged (lists are appended and mappings merged; any other value would be lost)",
+                         ("butane", i), **where(("butane", i)))
         # what this file added (appended list items, new keys) comes from it: ("butane", i) and the
         # path inside that file, so that a finding on it points into the file
         from hostform.translations import leaf_paths
 
         for src, dest, value in added:
             for p in leaf_paths(value):
-                r.butane_translations.add(("butane", i) + src + p, dest + p)
-    r.butane = bu
-    r.butane_text = GENERATED_HEADER.format(src="hostform.yaml") + to_yaml(bu)
-    return r
+                bts.add(("butane", i) + src + p, dest + p)
+    return Rendered(
+        quadlets=quadlets,
+        caddyfile=caddyfile,
+        files=other,
+        butane=bu,
+        butane_text=GENERATED_HEADER.format(src="hostform.yaml") + to_yaml(bu),
+        translations=ts,
+        butane_translations=bts,
+        unit_sources=unit_sources,
+        report=report,
+    )
 
 
-def _butane_translations(ts: TranslationSet, host: m.Host, bu: dict, r: Rendered) -> None:
+def _butane_translations(ts: TranslationSet, bu: dict[str, Any], files: tuple[Artifact, ...], unit_sources: Mapping[str, KeyPath]) -> None:
     """Map every path of the generated Butane ``bu`` (before extra Butane is merged) to the host file."""
     ts.add(("butane_version",), ("variant",))
     ts.add(("butane_version",), ("version",))
     ts.add(("name",), ("storage",))
     storage = bu["storage"]
     ts.add(("services",), ("storage", "files"))
-    for i, (a, entry) in enumerate(zip(r.all_files(), storage["files"], strict=True)):  # one entry per file, built just above
+    for i, (a, entry) in enumerate(zip(files, storage["files"], strict=True)):  # one entry per file, built just above
         ts.add_from_common_source(a.source, ("storage", "files", i), entry)
     ts.add(("updates",), ("systemd",))
     ts.add(("updates",), ("systemd", "units"))
     for i, u in enumerate(bu["systemd"]["units"]):
-        ts.add_from_common_source(r.unit_sources.get(u["name"], ("access",)), ("systemd", "units", i), u)
+        ts.add_from_common_source(unit_sources.get(u["name"], ("access",)), ("systemd", "units", i), u)
     if "passwd" in bu:
         ts.add_from_common_source(("access", "ssh_keys"), ("passwd",), bu["passwd"])
 
 
-def _info(code: str, msg: str, path: tuple, where: dict):
-    from hostform.diagnostics import Diagnostic
-
+def _info(code: str, msg: str, path: KeyPath, where: _Where) -> Diagnostic:
     return Diagnostic("info", code, msg, path, where["file"], where["line"], where["col"])
 
 
@@ -658,7 +683,8 @@ def _block(s: str, indent: str) -> str:
         chomp = "+"  # keep the final line breaks (clip would keep one, or none without content)
     else:
         chomp = ""
-    lines = s.split("\n")[:-1] if chomp == "+" else s[:-1].split("\n") if chomp == "" else s.split("\n")
+    # the text's lines, without the empty one after a final line break ("+" and "" both end with one)
+    lines = s.split("\n") if chomp == "-" else s.split("\n")[:-1]
     # YAML takes the indentation from the first line with content: say it when that line starts with blanks
     first = next((ln for ln in lines if ln), "")
     ind = "2" if first.startswith((" ", "\t")) else ""
@@ -686,12 +712,12 @@ def to_yaml(value: object, indent: str = "") -> str:
     """Block-style YAML for plain data; keys in insertion order; modes as octal."""
     out: list[str] = []
 
-    def emit(v: object, ind: str, key: str | None) -> None:
+    def emit(v: object, ind: str) -> None:
         if isinstance(v, dict):
             for k, x in v.items():
                 if isinstance(x, (dict, list)) and x:
                     out.append(f"{ind}{_key(k)}:\n")
-                    emit(x, ind + "  ", k)
+                    emit(x, ind + "  ")
                 else:
                     out.append(f"{ind}{_key(k)}: {_value(x, ind, k)}\n")
         elif isinstance(v, list):
@@ -703,13 +729,13 @@ def to_yaml(value: object, indent: str = "") -> str:
                         first = False
                         if isinstance(y, (dict, list)) and y:
                             out.append(f"{lead}{_key(k)}:\n")
-                            emit(y, ind + "    ", k)
+                            emit(y, ind + "    ")
                         else:
                             out.append(f"{lead}{_key(k)}: {_value(y, ind + '  ', k)}\n")
                 else:
                     out.append(f"{ind}- {_value(x, ind, None)}\n")
 
-    emit(value, indent, None)
+    emit(value, indent)
     return "".join(out)
 
 

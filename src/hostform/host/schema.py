@@ -45,7 +45,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hostform.quadlet.versions import VERSIONS
+from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, VERSIONS
 from hostform.terraform.model import PROVIDERS
 
 __all__ = ["HOST", "SCHEMA_ID", "TARGET", "Key", "all_keys", "json_schema", "json_schema_text", "key_reference"]
@@ -319,7 +319,7 @@ HOST = Key(
     fields=(
         _str("name", "The host's name (also its hostname).", required=True, example="tinkerbell", **DNS_LABEL),
         _str("podman", "The podman version of the target OS (major.minor): decides which quadlet keys are used.",
-             default="5.8", enum=VERSIONS),
+             default=DEFAULT_PODMAN_VERSION, enum=VERSIONS),
         _str("butane_version", "The Butane (fcos) spec version written in main.bu.", default="1.5.0",
              enum=("1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0")),
         SERVICE,
@@ -400,7 +400,7 @@ def _js_str(key: Key) -> dict[str, Any]:
     return out
 
 
-def _js(key: Key) -> dict:
+def _js(key: Key) -> dict[str, Any]:
     k = key.kind
     out: dict[str, Any]
     if k == "str":
@@ -456,7 +456,7 @@ def _js(key: Key) -> dict:
     return out
 
 
-def json_schema() -> dict:
+def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the host file."""
     body = _js(HOST)
     return {

@@ -330,7 +330,7 @@ def _go_duration(value: str) -> int | Problem:
     from hostform.timespec import Invalid, parse_go_duration
 
     ns = parse_go_duration(value)
-    return Problem(f"is not a duration podman reads: {ns.message}") if isinstance(ns, Invalid) else ns
+    return Problem(f"is not a duration podman reads: {ns}") if isinstance(ns, Invalid) else ns
 
 
 def timespan(value: str, ctx: dict[str, Any]) -> Problem | None:
@@ -340,7 +340,7 @@ def timespan(value: str, ctx: dict[str, Any]) -> Problem | None:
 
     usec = parse_timespan(value)
     if isinstance(usec, Invalid):
-        return Problem(f"is not a time span systemd reads: {usec.message}")
+        return Problem(f"is not a time span systemd reads: {usec}")
     return None
 
 
@@ -351,7 +351,7 @@ def calendar(value: str, ctx: dict[str, Any]) -> Problem | None:
 
     spec = parse_calendar(value)
     if isinstance(spec, Invalid):
-        return Problem(f"is not a calendar event systemd reads: {spec.message}")
+        return Problem(f"is not a calendar event systemd reads: {spec}")
     return None
 
 
@@ -400,13 +400,10 @@ BOOL_KINDS = ("bool", "true-flag")
 def extra_key(value: str, ctx: dict[str, Any]) -> Problem | None:
     if value in HOST_WRITTEN_KEYS:
         return Problem(f"hostform writes {value}= itself: use {HOST_WRITTEN_KEYS[value]}")
-    from hostform.quadlet.versions import keys
+    from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, keys
 
-    version = ctx.get("podman") or "5.8"
-    try:
-        known = keys(version, "Container")
-    except (KeyError, ValueError):
-        return None
+    version = ctx.get("podman") or DEFAULT_PODMAN_VERSION  # the loader reads it ahead (one of VERSIONS)
+    known = keys(version, "Container")
     if value not in known:
         import difflib
 

@@ -199,6 +199,7 @@ _ADDED: dict[str, dict[str, str]] = {
 CHANGES: dict[str, str] = {
     # [Unit] After=/Requires=/... naming quadlet files are translated to their services
     "unit-dependencies": "5.5",
+    "notify-healthy": "5.0",  # [Container] Notify=healthy is --sdnotify=healthy; before: a boolean ("healthy" reads as false). Gates the host renderer; the emulation reads it at every version
     # a template .volume/.network/... (name@.ext) becomes name-suffix@.service with
     # resource name systemd-name-%i; before: name@-suffix.service and systemd-name@
     "template-names": "5.7",
