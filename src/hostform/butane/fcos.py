@@ -31,6 +31,7 @@ from hostform.translations import TranslationSet
 
 TYPE_CHECKING = False  # not typing's: `import typing` is not paid at start-up
 if TYPE_CHECKING:
+    from hostform.gates import Gate
     from hostform.ignition.merge import Types
 
 __all__ = ["validate_fcos", "translate_fcos", "ignition_types"]
@@ -105,12 +106,11 @@ _IGNITION_TYPES = {
 }
 
 
-def _minor(version: str) -> int:
-    """The minor number of an fcos spec version ("1.6.0" -> 6)."""
-    try:
-        return int(version.split(".")[1])
-    except (IndexError, ValueError):
-        return 0
+def _changes(version: str) -> Gate:
+    """The named changes (``schema.FCOS_CHANGES``) of an fcos spec version ("1.6.0")."""
+    from hostform.butane.schema import FCOS_CHANGES, FCOS_VERSIONS
+
+    return FCOS_CHANGES.at(FCOS_VERSIONS[version][2])
 
 
 def _is_true(v: object) -> bool:
@@ -133,20 +133,23 @@ def validate_fcos(cfg: dict, version: str, report: Report, stage: str = "all") -
     walked; ``boot_device`` and ``grub`` (``stage="fields"``) come after them.
     ``stage="all"`` runs both, top first.
     """
-    minor = _minor(version)
+    gate = _changes(version)
     if stage in ("all", "top"):
-        _validate_top(cfg, minor, report)
+        _validate_top(cfg, gate, report)
     if stage in ("all", "fields"):
-        _validate_fields(cfg, minor, report)
+        _validate_fields(cfg, gate, report)
 
 
-def _validate_top(cfg: dict, minor: int, report: Report) -> None:
-    if minor < 6:
+def _validate_top(cfg: dict, gate: Gate, report: Report) -> None:
+    """fcos ``Config.Validate``: partitions reused by label, mount points."""
+    reuse_warning = gate.has("reuse-by-label-warning")
+    mount_points = gate.has("mount-point-etc-var")
+    if not reuse_warning and not mount_points:
         return
     boot = _dict(cfg.get("boot_device"))
     mirror_devices = set(_list(_dict(boot.get("mirror")).get("devices")))
     storage = _dict(cfg.get("storage"))
-    for i, disk in enumerate(_list(storage.get("disks"))):
+    for i, disk in enumerate(_list(storage.get("disks")) if reuse_warning else ()):
         disk = _dict(disk)
         device = disk.get("device", "")
         if device != BOOT_DISK and not _is_true(disk.get("wipe_table")) and device not in mirror_devices:
@@ -154,17 +157,17 @@ def _validate_top(cfg: dict, minor: int, report: Report) -> None:
                 part = _dict(part)
                 if not part.get("number") and part.get("label") is not None:
                     report.warn(WARN, MSG_REUSE_BY_LABEL, ("storage", "disks", i, "partitions", p, "number"))
-    for i, fs in enumerate(_list(storage.get("filesystems"))):
+    for i, fs in enumerate(_list(storage.get("filesystems")) if mount_points else ()):
         fs = _dict(fs)
         path = fs.get("path")
         if path is not None and not _allowed_mountpoint(path) and _is_true(fs.get("with_mount_unit")):
             report.error(ERR, MSG_MOUNT_POINT_FORBIDDEN, ("storage", "filesystems", i, "path"))
 
 
-def _validate_fields(cfg: dict, minor: int, report: Report) -> None:
-    if minor >= 3 and "boot_device" in cfg:
-        _validate_boot_device(_dict(cfg.get("boot_device")), minor, report)
-    if minor >= 5 and "grub" in cfg:
+def _validate_fields(cfg: dict, gate: Gate, report: Report) -> None:
+    if gate.has("boot-device") and "boot_device" in cfg:
+        _validate_boot_device(_dict(cfg.get("boot_device")), gate, report)
+    if gate.has("grub-users") and "grub" in cfg:
         for i, user in enumerate(_list(_dict(cfg.get("grub")).get("users"))):
             user = _dict(user)
             base = ("grub", "users", i)
@@ -174,7 +177,7 @@ def _validate_fields(cfg: dict, minor: int, report: Report) -> None:
                 report.error(ERR, MSG_GRUB_PASSWORD, base + ("password_hash",))
 
 
-def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
+def _validate_boot_device(d: dict, gate: Gate, report: Report) -> None:
     c = ("boot_device",)
     layout = d.get("layout")
     luks = _dict(d.get("luks"))
@@ -183,12 +186,12 @@ def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
 
     # BootDevice.Validate
     if devices and layout is None:
-        if minor >= 7:
+        if gate.has("mirror-layout-required"):
             report.error(ERR, MSG_MIRROR_REQUIRES_LAYOUT, c + ("mirror",))
         else:
             report.warn(WARN, MSG_MIRROR_REQUIRES_LAYOUT, c + ("mirror",))
     if layout is not None:
-        if minor < 6:
+        if not gate.has("s390x-layouts"):
             if layout not in ("aarch64", "ppc64le", "x86_64"):
                 report.error(ERR, MSG_UNKNOWN_LAYOUT_LEGACY, c + ("layout",))
         else:
@@ -205,7 +208,7 @@ def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
                 report.error(ERR, MSG_UNKNOWN_LAYOUT, c + ("layout",))
             if layout.startswith("s390x") and devices:
                 report.error(ERR, MSG_MIRROR_NOT_SUPPORTED, c + ("layout",))
-    if minor >= 6 and cex_enabled:
+    if gate.has("boot-luks-cex") and cex_enabled:
         if layout is None:
             report.error(ERR, MSG_CEX_ARCH_MISMATCH, c + ("luks", "cex"))
         elif not layout.startswith("s390x"):
@@ -216,7 +219,7 @@ def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
 
     # the struct walk then visits boot_device.luks (BootDeviceLuks.Validate,
     # which appends "luks" to its own path) and boot_device.mirror again
-    if minor >= 7 and not _nil_or_empty(luks.get("device")):
+    if gate.has("boot-luks-method-required") and not _nil_or_empty(luks.get("device")):
         valid = any(_tang_set(t) for t in _list(luks.get("tang")))
         if _is_true(luks.get("tpm2")) or cex_enabled:
             valid = True
@@ -268,12 +271,13 @@ def translate_fcos(
     are replaced in place.  Warnings are reported on input paths: Butane's
     output paths are mapped back through the final translation set (exact
     entry, else the camelCase path snake_cased)."""
-    minor = _minor(version)
+    gate = _changes(version)
     types = ignition_types(version)
     out: list[tuple[str, str, tuple]] = []  # (severity, message, output path)
 
-    if minor >= 3:
-        _process_boot_device(cfg, ign, ts, types, minor)
+    if gate.has("boot-device"):
+        _process_boot_device(cfg, ign, ts, types, gate)
+    root_warnings = gate.has("root-partition-warnings")
 
     for i, disk in enumerate(_list(_dict(ign.get("storage")).get("disks"))):
         disk = _dict(disk)
@@ -284,7 +288,7 @@ def translate_fcos(
             if label is None:
                 continue
             base = ("storage", "disks", i, "partitions", p)
-            if minor >= 3 and label == "root":
+            if root_warnings and label == "root":
                 size = part.get("sizeMiB")
                 if not size:
                     for idx, other in enumerate(parts):
@@ -304,7 +308,7 @@ def translate_fcos(
                 ):
                     out.append(("warning", MSG_WRONG_PARTITION_NUMBER, base + ("label",)))
 
-    if minor >= 5:
+    if gate.has("grub-users"):
         grub, grub_ts = _grub_config(cfg, options, types)
         from hostform.ignition.merge import merge_translated
 
@@ -321,13 +325,14 @@ def translate_fcos(
             report.error(ERR, message, src)
 
 
-def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types, minor: int) -> None:
+def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types, gate: Gate) -> None:
     from hostform.ignition.merge import add_from_common_source, merge_translated
 
     bd = _dict(cfg.get("boot_device"))
     luks = _dict(bd.get("luks"))
     devices = _list(_dict(bd.get("mirror")).get("devices"))
-    cex = minor >= 6 and _is_true(_dict(luks.get("cex")).get("enabled"))
+    s390x = gate.has("s390x-layouts")
+    cex = gate.has("boot-luks-cex") and _is_true(_dict(luks.get("cex")).get("enabled"))
     want_luks = _is_true(luks.get("tpm2")) or bool(_list(luks.get("tang"))) or cex
     want_mirror = bool(devices)
     if not want_luks and not want_mirror:
@@ -341,7 +346,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
         want_efi = True
     elif layout == "ppc64le":
         want_prep = True
-    elif minor >= 6 and layout in ("s390x-eckd", "s390x-virt", "s390x-zfcp"):
+    elif s390x and layout in ("s390x-eckd", "s390x-virt", "s390x-zfcp"):
         pass
     else:
         raise AssertionError(f"unknown boot_device layout {layout!r} passed validation")
@@ -406,9 +411,9 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
         filesystems.append(boot_fs)
 
     if want_luks:
-        if minor >= 6 and layout == "s390x-eckd":
+        if s390x and layout == "s390x-eckd":
             luks_device = str(luks.get("device")) + "2"
-        elif minor >= 6 and layout == "s390x-zfcp":
+        elif s390x and layout == "s390x-zfcp":
             luks_device = str(luks.get("device")) + "4"
         elif want_mirror:
             luks_device = "/dev/md/md-root"
@@ -450,9 +455,9 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
             rts[rpath + ("clevis",)] = lpath
             entry["clevis"] = clevis
         entry["device"] = luks_device
-        if minor >= 5 and luks.get("discard") is not None:
-            entry["discard"] = luks["discard"]
-        if minor >= 5:
+        if gate.has("boot-luks-discard"):
+            if luks.get("discard") is not None:
+                entry["discard"] = luks["discard"]
             rts[rpath + ("discard",)] = lpath + ("discard",)
         entry["label"] = "luks-root"
         entry["name"] = "root"
