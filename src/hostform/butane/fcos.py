@@ -31,6 +31,9 @@ from hostform.translations import TranslationSet
 
 TYPE_CHECKING = False  # not typing's: `import typing` is not paid at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
+    from hostform.diagnostics import DataPath
     from hostform.gates import Gate
     from hostform.ignition.merge import Types
 
@@ -125,7 +128,7 @@ def _nil_or_empty(v: object) -> bool:
 # validation
 
 
-def validate_fcos(cfg: dict, version: str, report: Report, stage: str = "all") -> None:
+def validate_fcos(cfg: dict[str, Any], version: str, report: Report, stage: str = "all") -> None:
     """Butane's fcos-level source validation, in Butane's order.
 
     Butane walks the config struct: the fcos ``Config.Validate`` (``stage="top"``:
@@ -140,7 +143,7 @@ def validate_fcos(cfg: dict, version: str, report: Report, stage: str = "all") -
         _validate_fields(cfg, gate, report)
 
 
-def _validate_top(cfg: dict, gate: Gate, report: Report) -> None:
+def _validate_top(cfg: dict[str, Any], gate: Gate, report: Report) -> None:
     """fcos ``Config.Validate``: partitions reused by label, mount points."""
     reuse_warning = gate.has("reuse-by-label-warning")
     mount_points = gate.has("mount-point-etc-var")
@@ -164,7 +167,7 @@ def _validate_top(cfg: dict, gate: Gate, report: Report) -> None:
             report.error(ERR, MSG_MOUNT_POINT_FORBIDDEN, ("storage", "filesystems", i, "path"))
 
 
-def _validate_fields(cfg: dict, gate: Gate, report: Report) -> None:
+def _validate_fields(cfg: dict[str, Any], gate: Gate, report: Report) -> None:
     if gate.has("boot-device") and "boot_device" in cfg:
         _validate_boot_device(_dict(cfg.get("boot_device")), gate, report)
     if gate.has("grub-users") and "grub" in cfg:
@@ -177,7 +180,7 @@ def _validate_fields(cfg: dict, gate: Gate, report: Report) -> None:
                 report.error(ERR, MSG_GRUB_PASSWORD, base + ("password_hash",))
 
 
-def _validate_boot_device(d: dict, gate: Gate, report: Report) -> None:
+def _validate_boot_device(d: dict[str, Any], gate: Gate, report: Report) -> None:
     c = ("boot_device",)
     layout = d.get("layout")
     luks = _dict(d.get("luks"))
@@ -228,7 +231,7 @@ def _validate_boot_device(d: dict, gate: Gate, report: Report) -> None:
     _validate_mirror(devices, report)
 
 
-def _validate_mirror(devices: list, report: Report) -> None:
+def _validate_mirror(devices: list[Any], report: Report) -> None:
     if len(devices) == 1:
         report.error(ERR, MSG_TOO_FEW_MIRROR_DEVICES, ("boot_device", "mirror", "devices"))
 
@@ -238,11 +241,11 @@ def _tang_set(t: object) -> bool:
     return t.get("thumbprint") is not None or t.get("url", "") != "" or t.get("advertisement") is not None
 
 
-def _dict(v: object) -> dict:
+def _dict(v: object) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
-def _list(v: object) -> list:
+def _list(v: object) -> list[Any]:
     return v if isinstance(v, list) else []
 
 
@@ -263,7 +266,7 @@ def ignition_types(version: str) -> Types:
 
 
 def translate_fcos(
-    cfg: dict, ign: dict, ts: TranslationSet, report: Report, version: str, options: object
+    cfg: dict[str, Any], ign: dict[str, Any], ts: TranslationSet, report: Report, version: str, options: object
 ) -> None:
     """The fcos translation that follows the base one (``ToIgn3_xUnvalidated``
     of ``config/fcos/v1_x``): ``boot_device`` and ``grub`` sugar, merged with
@@ -273,7 +276,7 @@ def translate_fcos(
     entry, else the camelCase path snake_cased)."""
     gate = _changes(version)
     types = ignition_types(version)
-    out: list[tuple[str, str, tuple]] = []  # (severity, message, output path)
+    out: list[tuple[str, str, DataPath]] = []  # (severity, message, output path)
 
     if gate.has("boot-device"):
         _process_boot_device(cfg, ign, ts, types, gate)
@@ -325,7 +328,7 @@ def translate_fcos(
             report.error(ERR, message, src)
 
 
-def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types, gate: Gate) -> None:
+def _process_boot_device(cfg: dict[str, Any], ign: dict[str, Any], ts: TranslationSet, types: Types, gate: Gate) -> None:
     from hostform.ignition.merge import add_from_common_source, merge_translated
 
     bd = _dict(cfg.get("boot_device"))
@@ -351,10 +354,10 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
     else:
         raise AssertionError(f"unknown boot_device layout {layout!r} passed validation")
 
-    disks: list = []
-    filesystems: list = []
-    storage: dict = {}
-    rts: dict = {}
+    disks: list[dict[str, Any]] = []
+    filesystems: list[dict[str, Any]] = []
+    storage: dict[str, Any] = {}
+    rts: dict[DataPath, DataPath] = {}
     bdp = ("boot_device",)
 
     if want_mirror:
@@ -421,7 +424,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
             luks_device = "/dev/disk/by-partlabel/root"
         lpath = bdp + ("luks",)
         rpath = ("storage", "luks", 0)
-        entry: dict = {}
+        entry: dict[str, Any] = {}
         if cex:
             entry["cex"] = {"enabled": True}
             rts[rpath + ("cex",)] = lpath
@@ -429,13 +432,13 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
             # not boot_device.luks.cex
             rts[rpath + ("cex", "enabled")] = lpath + ("enabled",)
         else:
-            clevis: dict = {}
+            clevis: dict[str, Any] = {}
             tangs = _list(luks.get("tang"))
             if "tang" in luks and luks["tang"] is not None:
                 out_tangs = []
                 for j, t in enumerate(tangs):
                     t = _dict(t)
-                    ot: dict = {}
+                    ot: dict[str, Any] = {}
                     for key in ("advertisement", "thumbprint", "url"):
                         if key in t and t[key] is not None:
                             ot[key] = t[key]
@@ -490,7 +493,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
     ts.set = new_ts
 
 
-def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
+def _grub_config(cfg: dict[str, Any], options: object, types: Types) -> tuple[dict[str, Any], dict[DataPath, DataPath]]:
     users = _list(_dict(cfg.get("grub")).get("users"))
     if not users:
         return {}, {}
@@ -507,7 +510,7 @@ def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
         no_compress = getattr(options, "no_resource_auto_compression", False)
     allow_gzip = not no_compress
     source, compression = make_data_url(text.encode(), None, allow_gzip)
-    resource: dict = {}
+    resource: dict[str, Any] = {}
     if compression is not None:
         resource["compression"] = compression
     resource["source"] = source
@@ -516,7 +519,7 @@ def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
         "filesystems": [{"device": "/dev/disk/by-label/boot", "format": "ext4", "path": "/boot"}],
     }
     src = ("grub", "users")
-    rts: dict = {}
+    rts: dict[DataPath, DataPath] = {}
     from hostform.ignition.merge import add_from_common_source
 
     # AddFromCommonSource(grub.users, storage, rendered.Storage)
@@ -524,7 +527,7 @@ def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
     return _ordered({"storage": storage}, types, "Config"), rts
 
 
-def _ordered(value: object, types: Types, t: str) -> object:
+def _ordered(value: Any, types: Types, t: str) -> Any:
     """``value`` with dict keys in Go struct order (unknown keys last)."""
     k = types.kind(t)
     if k == "ptr":
@@ -534,7 +537,7 @@ def _ordered(value: object, types: Types, t: str) -> object:
         return [_ordered(v, types, elem) for v in _list(value)]
     if k != "struct" or not isinstance(value, dict):
         return value
-    out = {}
+    out: dict[str, Any] = {}
     for _go, js, ft, _oe in types.fields(t):
         if js is None:
             out.update(_ordered({n: value[n] for n in types.all_json_fields(ft) if n in value}, types, ft))

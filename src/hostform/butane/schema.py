@@ -12,7 +12,8 @@ string types are in ``NAMED``.
 
 Behaviour that changed between spec versions (rather than fields) is in
 ``BASE_CHANGES`` and ``FCOS_CHANGES``: named changes, each with the first
-Butane package that has it; code asks ``sch.changes.has("mount-unit-swap")``.
+Butane package that has it; code asks ``sch.changes.has("mount-unit-swap")``
+(base) or the fcos spec version's gate of ``FCOS_CHANGES`` (``butane.fcos``).
 
 To add a spec version: add its row to ``FCOS_VERSIONS``, its packages to the
 two change tables, and bump the upper bounds of the fields it keeps.
@@ -242,7 +243,7 @@ FCOS_TYPES: dict[str, list[tuple[str, str, int, int]]] = {
 class Schema:
     """The struct tables of one fcos spec version."""
 
-    __slots__ = ("version", "base_pkg", "fcos_pkg", "ign_version", "changes", "fcos_changes", "structs", "pkg_of")
+    __slots__ = ("version", "base_pkg", "fcos_pkg", "ign_version", "changes", "structs", "pkg_of")
 
     def __init__(self, version: str) -> None:
         base, base_pkg, fcos_pkg, ign = FCOS_VERSIONS[version]
@@ -250,8 +251,7 @@ class Schema:
         self.base_pkg = base_pkg
         self.fcos_pkg = fcos_pkg
         self.ign_version = ign
-        self.changes = BASE_CHANGES.at(base_pkg)
-        self.fcos_changes = FCOS_CHANGES.at(fcos_pkg)
+        self.changes = BASE_CHANGES.at(base_pkg)  # the fcos variant's: fcos.py asks FCOS_CHANGES
         minor = int(version.split(".")[1])
         structs: dict[str, list[tuple[str, str]]] = {}
         pkg_of: dict[str, str] = {}
