@@ -1,7 +1,8 @@
 """Butane's base config: source validation and translation to Ignition.
 
 This is ``base/v0_x`` of Butane, all versions in one place: the differences
-between versions are checks on ``sch.base`` (1 = v0_1 ... 8 = v0_8_exp).
+between versions are the fields of ``butane.schema.TYPES`` and the named
+changes of ``butane.schema.BASE_CHANGES`` (``sch.changes.has(...)``).
 
 * :func:`validate` is vcontext's walk over the decoded config calling each
   type's ``Validate`` (depth first, in struct field order).
@@ -22,6 +23,18 @@ from hostform.diagnostics import Report
 from hostform.ignition._gostd import clean as go_clean
 from hostform.ignition._gostd import join as go_join
 from hostform.translations import TranslationSet
+
+TYPE_CHECKING = False  # typing-only imports: this module is on the start-up path of `hostform butane`
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
+
+    from hostform.diagnostics import DataPath
+
+    # a decoded Butane value (a struct is a dict keyed by snake_case field names)
+    Value = Any
+    # a custom translator: (context, input struct, output struct, input path, output path)
+    Translator = Callable[["Ctx", dict[str, Any], dict[str, Any], DataPath, DataPath], None]
 
 E_TOO_MANY_RESOURCE_SOURCES = "only one of the following can be set: inline, local, source"
 E_FILES_DIR_ESCAPE = "local file path traverses outside the files directory"
@@ -71,7 +84,7 @@ def ensure_within(path: str, files_dir: str) -> None:
 def os_error(op: str, path: str, e: OSError) -> str:
     import errno
 
-    texts = {
+    texts: dict[int | None, str] = {
         errno.ENOENT: "no such file or directory",
         errno.EISDIR: "is a directory",
         errno.EACCES: "permission denied",
@@ -162,7 +175,7 @@ def _escape_only(contents: bytes) -> str:
 # ------------------------------------------------------------ validation
 
 
-def _decimal_mode_to_octal(mode: int):
+def _decimal_mode_to_octal(mode: int) -> int | None:
     if mode < 0 or mode > 7777:
         return None
     ret = 0
@@ -222,7 +235,7 @@ def decimal_mode(mode: int, directory: bool) -> bool:
 QUADLET_EXTS = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
 
 
-def template_instance(name: str):
+def template_instance(name: str) -> str | None:
     i = name.find("@")
     if i == -1:
         return None
@@ -232,11 +245,12 @@ def template_instance(name: str):
     return f"{name[:i]}@.{name[j + 1:]}"
 
 
-def validate(cfg: dict, sch: Schema, report: Report) -> None:
+def validate(cfg: dict[str, Any], sch: Schema, report: Report) -> None:
     """Butane's base ``Validate`` methods over the decoded config."""
-    b = sch.base
+    swap_units = sch.changes.has("mount-unit-swap")
+    unit_contents_local = sch.changes.has("unit-contents-local")
 
-    def v_resource(t, val, path):
+    def v_resource(t: str, val: dict[str, Any], path: DataPath) -> None:
         if t == "FileContents":
             if val.get("inline") is not None and val.get("source") is not None:
                 report.error(CODE_ERR, E_TOO_MANY_RESOURCE_SOURCES, path + ("inline",))
@@ -253,11 +267,11 @@ def validate(cfg: dict, sch: Schema, report: Report) -> None:
         if path[:2] == ("ignition", "config") and field == "inline":
             validate_ignition_config(path, val["inline"].encode("utf-8", "surrogateescape"), report, path + (field,), sch.ign_version)
 
-    def v_filesystem(val, path):
+    def v_filesystem(val: dict[str, Any], path: DataPath) -> None:
         if not val.get("with_mount_unit"):
             return
         fmt = val.get("format")
-        if b < 4:
+        if not swap_units:
             if not val.get("path"):
                 report.error(CODE_ERR, E_MOUNT_NO_PATH, path + ("path",))
             if not fmt:
@@ -268,16 +282,16 @@ def validate(cfg: dict, sch: Schema, report: Report) -> None:
         elif fmt != "swap" and not val.get("path"):
             report.error(CODE_ERR, E_MOUNT_NO_PATH, path + ("path",))
 
-    def v_mode(val, path, directory):
+    def v_mode(val: dict[str, Any], path: DataPath, directory: bool) -> None:
         m = val.get("mode")
         if m is not None and decimal_mode(m, directory):
             report.warn(CODE_WARN, E_DECIMAL_MODE, path + ("mode",))
 
-    def v_sources(val, path):
+    def v_sources(val: dict[str, Any], path: DataPath) -> None:
         if val.get("contents_local") is not None and val.get("contents") is not None:
             report.error(CODE_ERR, E_TOO_MANY_SYSTEMD_SOURCES, path + ("contents_local",))
 
-    def v_quadlet(val, path):
+    def v_quadlet(val: dict[str, Any], path: DataPath) -> None:
         name = val.get("name", "")
         if not name.endswith(QUADLET_EXTS):
             report.error(CODE_ERR, E_QUADLET_EXT, path + ("name",))
@@ -290,7 +304,7 @@ def validate(cfg: dict, sch: Schema, report: Report) -> None:
         else:
             v_sources(val, path)
 
-    def walk(t: str, val, path: tuple) -> None:
+    def walk(t: str, val: Value, path: DataPath) -> None:
         if val is None:
             return
         if t.startswith("*"):
@@ -315,7 +329,7 @@ def validate(cfg: dict, sch: Schema, report: Report) -> None:
         elif t == "Tree":
             if not val.get("local"):
                 report.error(CODE_ERR, E_TREE_NO_LOCAL, path)
-        elif t in ("Unit", "Dropin") and b >= 5:
+        elif t in ("Unit", "Dropin") and unit_contents_local:
             v_sources(val, path)
         elif t == "Quadlet":
             v_quadlet(val, path)
@@ -325,7 +339,7 @@ def validate(cfg: dict, sch: Schema, report: Report) -> None:
     walk("Config", cfg, ())
 
 
-def validate_ignition_config(path: tuple, raw: bytes, report: Report, field_path: tuple, ign_version: str) -> None:
+def validate_ignition_config(path: DataPath, raw: bytes, report: Report, field_path: DataPath, ign_version: str) -> None:
     """Butane's ValidateIgnitionConfig on an inline merge/replace config: a
     parse error is reported (and fails the resource); a version other than the
     target spec's only warns; otherwise Ignition's report on the config, with
@@ -368,7 +382,7 @@ class Ctx:
         self.safe = safe  # local files read as hostform build does (see read_local)
 
 
-def _is_zero(val) -> bool:
+def _is_zero(val: Value) -> bool:
     if val is None:
         return True
     if isinstance(val, dict):
@@ -378,11 +392,14 @@ def _is_zero(val) -> bool:
     return not val
 
 
-def _zero_of(t: str):
-    return {"string": "", "int": 0, "bool": False}.get(t, "")
+_ZEROS: dict[str, str | int | bool] = {"string": "", "int": 0, "bool": False}
 
 
-def tr_value(cx: Ctx, t: str, val, frm: tuple, to: tuple):
+def _zero_of(t: str) -> str | int | bool:
+    return _ZEROS.get(t, "")
+
+
+def tr_value(cx: Ctx, t: str, val: Value, frm: DataPath, to: DataPath) -> Value:
     """Translate ``val`` of Butane type ``t``; returns the output value."""
     if t.startswith("*"):
         if val is None:
@@ -403,8 +420,8 @@ def tr_value(cx: Ctx, t: str, val, frm: tuple, to: tuple):
     return v
 
 
-def tr_struct(cx: Ctx, t: str, val: dict, frm: tuple, to: tuple) -> dict:
-    out: dict = {}
+def tr_struct(cx: Ctx, t: str, val: dict[str, Any], frm: DataPath, to: DataPath) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for k, ft in cx.sch.structs[t]:
         if (t, k) in SKIP:
             continue
@@ -420,8 +437,8 @@ def tr_struct(cx: Ctx, t: str, val: dict, frm: tuple, to: tuple) -> dict:
     return out
 
 
-def _tr_resource(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
-    if cx.sch.base == 1:
+def _tr_resource(cx: Ctx, val: dict[str, Any], out: dict[str, Any], frm: DataPath, to: DataPath) -> None:
+    if not cx.sch.changes.has("resource-auto-encoding"):
         if val.get("inline") is not None:
             out["source"] = _escape_only(val["inline"].encode("utf-8", "surrogateescape"))
             cx.ts.add(frm + ("inline",), to + ("source",))
@@ -445,7 +462,7 @@ def _tr_resource(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
             cx.ts.add(frm + (field,), to + ("compression",))
 
 
-def _tr_user(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
+def _tr_user(cx: Ctx, val: dict[str, Any], out: dict[str, Any], frm: DataPath, to: DataPath) -> None:
     locs = val.get("ssh_authorized_keys_local")
     if not locs:
         return
@@ -471,7 +488,7 @@ def _tr_user(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
             keys.append(line)
 
 
-def _tr_unit(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
+def _tr_unit(cx: Ctx, val: dict[str, Any], out: dict[str, Any], frm: DataPath, to: DataPath) -> None:
     loc = val.get("contents_local")
     if not loc:
         return
@@ -484,7 +501,7 @@ def _tr_unit(cx: Ctx, val: dict, out: dict, frm: tuple, to: tuple) -> None:
     out["contents"] = data.decode("utf-8", "surrogateescape")
 
 
-_CUSTOM = {
+_CUSTOM: dict[str, Translator] = {
     "Resource": _tr_resource,
     "FileContents": _tr_resource,
     "PasswdUser": _tr_user,
@@ -493,10 +510,10 @@ _CUSTOM = {
 }
 
 
-def translate(cfg: dict, sch: Schema, files_dir: str, report: Report, safe: bool = False) -> tuple[dict, TranslationSet]:
+def translate(cfg: dict[str, Any], sch: Schema, files_dir: str, report: Report, safe: bool = False) -> tuple[dict[str, Any], TranslationSet]:
     ts = TranslationSet()
     cx = Ctx(sch, files_dir, report, ts, safe)
-    out: dict = {}
+    out: dict[str, Any] = {}
     ign = tr_struct(cx, "Ignition", cfg.get("ignition") or {}, ("ignition",), ("ignition",))
     ign["version"] = sch.ign_version
     out["ignition"] = ign
@@ -511,7 +528,7 @@ def translate(cfg: dict, sch: Schema, files_dir: str, report: Report, safe: bool
             out[jk] = r
     add_mount_units(cx, cfg, out)
     process_trees(cx, cfg, out)
-    if sch.base >= 8:
+    if sch.changes.has("quadlets"):
         process_quadlets(cx, cfg, out)
     return out, ts
 
@@ -537,25 +554,24 @@ def unit_name_path_escape(p: str) -> str:
     return "".join(out)
 
 
-def mount_unit(sch: Schema, fs: dict, remote: bool) -> dict:
+def mount_unit(sch: Schema, fs: dict[str, Any], remote: bool) -> dict[str, Any]:
     device = fs.get("device", "")
     fmt = fs.get("format") or ""
     opts = list(fs.get("mount_options") or [])
-    swap = fmt == "swap" and sch.base >= 4
+    swap = fmt == "swap" and sch.changes.has("mount-unit-swap")
+    remote = remote and sch.changes.has("mount-unit-remote")
     options = ""
     if opts or remote:
-        if sch.base >= 3 or opts:
-            o = ",".join(opts)
-            if remote and sch.base >= 3:
-                o += ("," if opts else "") + "_netdev"
-            options = "\nOptions=" + o
+        options = "\nOptions=" + ",".join(opts)
+        if remote:
+            options += ("," if opts else "") + "_netdev"
     esc = unit_name_path_escape(device)
     if swap:
         text = f"# Generated by Butane\n[Swap]\nWhat={device}{options}\n\n[Install]\nRequiredBy=swap.target"
         name = esc + ".swap"
     else:
         path = fs.get("path") or ""
-        target = "remote-fs.target" if remote and sch.base >= 3 else "local-fs.target"
+        target = "remote-fs.target" if remote else "local-fs.target"
         text = (
             "# Generated by Butane\n[Unit]\n"
             f"Requires=systemd-fsck@{esc}.service\nAfter=systemd-fsck@{esc}.service\n\n"
@@ -565,8 +581,8 @@ def mount_unit(sch: Schema, fs: dict, remote: bool) -> dict:
     return {"contents": text, "enabled": True, "name": name}
 
 
-def add_mount_units(cx: Ctx, cfg: dict, out: dict) -> None:
-    if cx.sch.base < 2:
+def add_mount_units(cx: Ctx, cfg: dict[str, Any], out: dict[str, Any]) -> None:
+    if not cx.sch.changes.has("mount-units"):
         return
     storage = cfg.get("storage") or {}
     filesystems = storage.get("filesystems") or []
@@ -576,8 +592,8 @@ def add_mount_units(cx: Ctx, cfg: dict, out: dict) -> None:
     from hostform.ignition.merge import add_from_common_source, merge_translated
 
     types = ignition_types(cx.sch.version)
-    units: list = []
-    rts: dict = {("systemd",): ("storage", "filesystems"), ("systemd", "units"): ("storage", "filesystems")}
+    units: list[dict[str, Any]] = []
+    rts: dict[DataPath, DataPath] = {("systemd",): ("storage", "filesystems"), ("systemd", "units"): ("storage", "filesystems")}
     for i, fs in enumerate(filesystems):
         if not fs.get("with_mount_unit"):
             continue
@@ -604,32 +620,35 @@ def add_mount_units(cx: Ctx, cfg: dict, out: dict) -> None:
 
 
 class NodeTracker:
-    def __init__(self, out: dict) -> None:
-        st = out.setdefault("storage", {})
+    """Butane's nodeTracker: the files, directories and links of the output config by path."""
+
+    def __init__(self, out: dict[str, Any]) -> None:
+        st: dict[str, Any] = out.setdefault("storage", {})
         self.st = st
-        self.maps = {}
+        self.maps: dict[str, dict[str, int]] = {}
         for kind in ("files", "directories", "links"):
             self.maps[kind] = {n.get("path", ""): i for i, n in enumerate(st.get(kind) or [])}
 
     def exists(self, path: str) -> bool:
         return any(path in m for m in self.maps.values())
 
-    def get(self, kind: str, path: str):
+    def get(self, kind: str, path: str) -> tuple[int, dict[str, Any] | None]:
         i = self.maps[kind].get(path)
         if i is None:
             return 0, None
-        return i, self.st[kind][i]
+        node: dict[str, Any] = self.st[kind][i]
+        return i, node
 
-    def add(self, kind: str, node: dict):
-        lst = self.st.setdefault(kind, [])
+    def add(self, kind: str, node: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        lst: list[dict[str, Any]] = self.st.setdefault(kind, [])
         i = len(lst)
         lst.append(node)
         self.maps[kind][node["path"]] = i
         return i, node
 
 
-def _create_node(path: str, user: dict | None, group: dict | None) -> dict:
-    n: dict = {"path": path}
+def _create_node(path: str, user: dict[str, Any], group: dict[str, Any]) -> dict[str, Any]:
+    n: dict[str, Any] = {"path": path}
     if user:
         n["user"] = dict(user)
     if group:
@@ -637,20 +656,20 @@ def _create_node(path: str, user: dict | None, group: dict | None) -> dict:
     return n
 
 
-def _common(ts: TranslationSet, frm: tuple, to: tuple, node: dict) -> None:
+def _common(ts: TranslationSet, frm: DataPath, to: DataPath, node: dict[str, Any]) -> None:
     ts.add_from_common_source(frm, to, node)
     # Go's getAllPaths includes zero fields too
     for k in ("overwrite", "user", "group", "mode", "contents", "hard", "target"):
         ts.set.setdefault(to + (k,), frm)
 
 
-def process_trees(cx: Ctx, cfg: dict, out: dict) -> None:
+def process_trees(cx: Ctx, cfg: dict[str, Any], out: dict[str, Any]) -> None:
     trees = (cfg.get("storage") or {}).get("trees") or []
     if not trees:
         return
     t = NodeTracker(out)
     r = cx.report
-    b = cx.sch.base
+    mode_ownership = cx.sch.changes.has("tree-mode-ownership")
     for i, tree in enumerate(trees):
         ypath = ("storage", "trees", i)
         if not cx.files_dir:
@@ -679,29 +698,33 @@ def process_trees(cx: Ctx, cfg: dict, out: dict) -> None:
             r.error(CODE_ERR, E_TREE_NOT_DIR, ypath)
             continue
         dest_base = tree.get("path") or "/"
-        user = tree.get("user") or {}
-        group = tree.get("group") or {}
-        file_mode = tree.get("file_mode")
-        dir_mode = tree.get("dir_mode")
-        _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mode, b)
+        user: dict[str, Any] = {}
+        group: dict[str, Any] = {}
+        file_mode: int | None = None
+        dir_mode: int | None = None
+        if mode_ownership:
+            user, group = tree.get("user") or {}, tree.get("group") or {}
+            file_mode, dir_mode = tree.get("file_mode"), tree.get("dir_mode")
+        _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mode)
 
 
-def _walk_paths(root: str):
-    """filepath.Walk order: the root, then entries sorted by name, depth first (no symlink following)."""
+def _walk_paths(root: str) -> Iterator[tuple[str, os.stat_result | OSError]]:
+    """filepath.Walk order: the root, then entries sorted by name, depth first
+    (no symlink following); each path with its lstat, or the error met there."""
     import stat as _stat
 
-    def rec(p):
+    def rec(p: str) -> Iterator[tuple[str, os.stat_result | OSError]]:
         try:
             st = os.lstat(p)
         except OSError as e:
-            yield p, None, e
+            yield p, e
             return
-        yield p, st, None
+        yield p, st
         if _stat.S_ISDIR(st.st_mode):
             try:
                 names = sorted(os.listdir(p))
             except OSError as e:
-                yield p, None, e
+                yield p, e
                 return
             for n in names:
                 yield from rec(os.path.join(p, n))
@@ -709,15 +732,25 @@ def _walk_paths(root: str):
     yield from rec(root)
 
 
-def _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mode, b) -> None:
+def _walk_tree(
+    cx: Ctx,
+    t: NodeTracker,
+    ypath: DataPath,
+    src_base: str,
+    dest_base: str,
+    user: dict[str, Any],
+    group: dict[str, Any],
+    file_mode: int | None,
+    dir_mode: int | None,
+) -> None:
     import posixpath
     import stat as _stat
 
     ts = cx.ts
     r = cx.report
-    for src, st, err in _walk_paths(src_base):
-        if err is not None:
-            r.error(CODE_ERR, os_error("lstat", src, err), ypath)
+    for src, st in _walk_paths(src_base):
+        if isinstance(st, OSError):
+            r.error(CODE_ERR, os_error("lstat", src, st), ypath)
             continue
         rel = os.path.relpath(src, src_base)
         dest = posixpath.normpath(posixpath.join(dest_base, rel)) if rel != "." else posixpath.normpath(dest_base)
@@ -725,8 +758,8 @@ def _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mo
             dest = dest[1:]
         mode = st.st_mode
         if _stat.S_ISDIR(mode):
-            if b < 7 or (dir_mode is None and not user and not group):
-                continue
+            if dir_mode is None and not user and not group:
+                continue  # nothing to set: no directory node
             if t.exists(dest):
                 r.error(CODE_ERR, E_NODE_EXISTS, ypath)
                 continue
@@ -746,7 +779,7 @@ def _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mo
                 if t.exists(dest):
                     r.error(CODE_ERR, E_NODE_EXISTS, ypath)
                     continue
-                i, f = t.add("files", _create_node(dest, user if b >= 7 else None, group if b >= 7 else None))
+                i, f = t.add("files", _create_node(dest, user, group))
                 _common(ts, ypath, ("storage", "files", i), f)
                 if i == 0:
                     ts.add(ypath, ("storage", "files"))
@@ -774,7 +807,7 @@ def _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mo
             ts.add(ypath, fp + ("contents",))
             if f.get("mode") is None:
                 m = 0o755 if mode & 0o111 else 0o644
-                if b >= 7 and file_mode is not None:
+                if file_mode is not None:
                     m = file_mode
                 f["mode"] = m
                 ts.add(ypath, fp + ("mode",))
@@ -788,7 +821,7 @@ def _walk_tree(cx, t, ypath, src_base, dest_base, user, group, file_mode, dir_mo
                 if t.exists(dest):
                     r.error(CODE_ERR, E_NODE_EXISTS, ypath)
                     continue
-                i, link = t.add("links", _create_node(dest, user if b >= 7 else None, group if b >= 7 else None))
+                i, link = t.add("links", _create_node(dest, user, group))
                 _common(ts, ypath, ("storage", "links", i), link)
                 if i == 0:
                     ts.add(ypath, ("storage", "links"))
@@ -805,7 +838,7 @@ def _quadlet_path(rootful: bool, name: str) -> str:
     return posixpath.normpath(posixpath.join(base, name))
 
 
-def _add_file_with_contents(cx, t, local, inline, dest, cpath) -> None:
+def _add_file_with_contents(cx: Ctx, t: NodeTracker, local: str | None, inline: str | None, dest: str, cpath: DataPath) -> None:
     ts = cx.ts
     r = cx.report
     _, f = t.get("files", dest)
@@ -843,7 +876,7 @@ def _add_file_with_contents(cx, t, local, inline, dest, cpath) -> None:
         ts.add(cpath, fp + ("mode",))
 
 
-def process_quadlets(cx: Ctx, cfg: dict, out: dict) -> None:
+def process_quadlets(cx: Ctx, cfg: dict[str, Any], out: dict[str, Any]) -> None:
     quadlets = (cfg.get("systemd") or {}).get("quadlets") or []
     if not quadlets:
         return

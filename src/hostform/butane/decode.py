@@ -13,18 +13,34 @@ uses.
 from __future__ import annotations
 
 from hostform.butane.report import Key
-from hostform.butane.schema import SLICE_NAMED, Schema
+from hostform.butane.schema import SLICE_NAMED
+
+TYPE_CHECKING = False  # typing-only imports: this module is on the start-up path of `hostform butane`
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Protocol
+
+    from hostform.diagnostics import DataPath
+    from hostform.yamlpos import Node, YAMLError
+
+    class Structs(Protocol):
+        """What decoding needs of a schema (``schema.Schema``, or the two common fields alone)."""
+
+        @property
+        def structs(self) -> Mapping[str, list[tuple[str, str]]]: ...
+
+        def go_name(self, t: str) -> str: ...
 
 _PRIMS = {"string": "string", "int": "int", "bool": "bool"}
 
 
-def _terror(node, go_type: str) -> str:
+def _terror(node: Node, go_type: str) -> str:
     from hostform import yamlpos
 
     return yamlpos.type_error(node, go_type).message
 
 
-def _is_null(node) -> bool:
+def _is_null(node: Node) -> bool:
     return node.kind == "scalar" and node.tag == "!!null"
 
 
@@ -34,12 +50,12 @@ class Decoder:
     value, an anchor containing itself, a value contradicting its tag)
     raises YAMLError, and go-yaml then reports that alone."""
 
-    def __init__(self, sch: Schema) -> None:
+    def __init__(self, sch: Structs) -> None:
         self.sch = sch
-        self.errors: list = []
-        self.fields: dict = {}
+        self.errors: list[str | YAMLError] = []
+        self.fields: dict[str, dict[str, str]] = {}
 
-    def value(self, t: str, node):
+    def value(self, t: str, node: Node) -> Any:
         """Decode ``node`` as Go type ``t``; None means unset (nil / null)."""
         if t.startswith("*"):
             t = t[1:]
@@ -72,7 +88,7 @@ class Decoder:
             return self._list(t[2:], n, t)
         return self._struct(t, n)
 
-    def _mismatch(self, n, t: str) -> None:
+    def _mismatch(self, n: Node, t: str) -> None:
         # go-yaml checks a mapping's keys for duplicates before its target type
         if n.kind == "mapping":
             from hostform import yamlpos
@@ -83,11 +99,11 @@ class Decoder:
                 return
         self.errors.append(_terror(n, self.sch.go_name(t)))
 
-    def _list(self, elem: str, node, t: str):
+    def _list(self, elem: str, node: Node, t: str) -> list[Any] | None:
         if node.kind != "sequence":
             self._mismatch(node, t)
             return None
-        out = []
+        out: list[Any] = []
         for child in node.items:
             v = self.value(elem, child)
             if v is None:
@@ -96,7 +112,7 @@ class Decoder:
             out.append(v)
         return out
 
-    def _struct(self, t: str, node):
+    def _struct(self, t: str, node: Node) -> dict[str, Any] | None:
         if node.kind != "mapping":
             self._mismatch(node, t)
             return None
@@ -105,7 +121,7 @@ class Decoder:
         fields = self.fields.get(t)
         if fields is None:
             fields = self.fields[t] = dict(self.sch.structs[t])
-        out: dict = {}
+        out: dict[str, Any] = {}
         for key, _k, v in yamlpos.struct_items(node, self.errors):
             ft = fields.get(key)
             if ft is None:
@@ -118,7 +134,7 @@ class Decoder:
         return out
 
 
-def _zero(t: str, sch: Schema):
+def _zero(t: str, sch: Structs) -> Any:
     if t.startswith("*") or t.startswith("[]") or t in SLICE_NAMED:
         return None
     if t in sch.structs:
@@ -130,16 +146,16 @@ def _zero(t: str, sch: Schema):
     return ""
 
 
-def decode(root, sch: Schema) -> tuple[dict, list[str]]:
+def decode(root: Node | None, sch: Structs) -> tuple[dict[str, Any], list[str]]:
     """The config as dicts and go-yaml's type errors (``line N: ...``)."""
     d = Decoder(sch)
     if root is None or _is_null(root):
         return {}, []
-    cfg = d.value("Config", root)
-    return (cfg if cfg is not None else {}), [getattr(e, "message", e) for e in d.errors]
+    cfg: dict[str, Any] | None = d.value("Config", root)
+    return (cfg if cfg is not None else {}), [e if isinstance(e, str) else e.message for e in d.errors]
 
 
-def _raw_get(node, key):
+def _raw_get(node: Node | None, key: str) -> Node | None:
     if node is None or node.kind != "mapping":
         return None
     found = None
@@ -149,11 +165,11 @@ def _raw_get(node, key):
     return found
 
 
-def unused_keys(root, cfg: dict, sch: Schema) -> list[tuple[tuple, str]]:
+def unused_keys(root: Node | None, cfg: dict[str, Any], sch: Structs) -> list[tuple[DataPath, str]]:
     """(path, message) warnings of Ignition's ValidateUnusedKeys."""
-    out: list[tuple[tuple, str]] = []
+    out: list[tuple[DataPath, str]] = []
 
-    def walk_struct(t: str, value: dict, tnode, path: tuple, found: bool) -> None:
+    def walk_struct(t: str, value: dict[str, Any], tnode: Any, path: DataPath, found: bool) -> None:
         if found:
             if tnode.kind != "mapping":
                 out.append((path, f"context tree does not match content tree at {_path_str(path)}. Line and column reporting may be inconsistent. Unused keys may not be reported"))
@@ -168,7 +184,7 @@ def unused_keys(root, cfg: dict, sch: Schema) -> list[tuple[tuple, str]]:
             child = _raw_get(tnode, k) if found and tnode.kind == "mapping" else None
             walk(ft, sub, child, path + (k,), child is not None)
 
-    def walk(t: str, value, tnode, path: tuple, found: bool) -> None:
+    def walk(t: str, value: Any, tnode: Any, path: DataPath, found: bool) -> None:
         if t.startswith("*"):
             if value is None:
                 return
@@ -191,7 +207,7 @@ def unused_keys(root, cfg: dict, sch: Schema) -> list[tuple[tuple, str]]:
     return out
 
 
-def _path_str(path: tuple) -> str:
+def _path_str(path: DataPath) -> str:
     s = "$"
     for p in path:
         s += "." + str(p)
@@ -233,11 +249,11 @@ def _plain_str(v: str) -> str:
 
 
 class _DataDecoder:
-    def __init__(self, sch: Schema) -> None:
+    def __init__(self, sch: Structs) -> None:
         self.sch = sch
-        self.fields: dict = {}
+        self.fields: dict[str, dict[str, str]] = {}
 
-    def value(self, t: str, v, key: str | None):
+    def value(self, t: str, v: Any, key: str | None) -> Any:
         if v is None:
             return None
         if t.startswith("*"):
@@ -260,10 +276,10 @@ class _DataDecoder:
             return v
         raise NotPlain
 
-    def _list(self, elem: str, v):
+    def _list(self, elem: str, v: Any) -> list[Any]:
         if type(v) is not list:
             raise NotPlain
-        out = []
+        out: list[Any] = []
         for child in v:
             x = self.value(elem, child, None)
             if x is None:
@@ -271,13 +287,13 @@ class _DataDecoder:
             out.append(x)
         return out
 
-    def _struct(self, t: str, v):
+    def _struct(self, t: str, v: Any) -> dict[str, Any]:
         if type(v) is not dict:
             raise NotPlain
         fields = self.fields.get(t)
         if fields is None:
             fields = self.fields[t] = dict(self.sch.structs[t])
-        out: dict = {}
+        out: dict[str, Any] = {}
         for k, x in v.items():
             ft = fields.get(_plain_key(k))
             if ft is None:
@@ -289,7 +305,7 @@ class _DataDecoder:
         return out
 
 
-def _check_plain(v) -> None:
+def _check_plain(v: Any) -> None:
     """An unknown key's value: only its keys matter (unused-key warnings)."""
     tv = type(v)
     if tv is dict:
@@ -305,19 +321,20 @@ def _check_plain(v) -> None:
         raise NotPlain
 
 
-def decode_data(data: dict, sch: Schema) -> dict:
+def decode_data(data: dict[str, Any], sch: Structs) -> dict[str, Any]:
     """:func:`decode` of the YAML ``to_yaml(data)``, without the YAML; raises NotPlain."""
     if type(data) is not dict or not data:
         raise NotPlain
-    return _DataDecoder(sch).value("Config", data, None)
+    cfg: dict[str, Any] = _DataDecoder(sch).value("Config", data, None)
+    return cfg
 
 
-def unused_keys_data(data: dict, cfg: dict, sch: Schema) -> list[tuple[tuple, str]]:
+def unused_keys_data(data: dict[str, Any], cfg: dict[str, Any], sch: Structs) -> list[tuple[DataPath, str]]:
     """:func:`unused_keys` of the YAML ``to_yaml(data)`` (keys checked by decode_data)."""
-    out: list[tuple[tuple, str]] = []
-    names_of: dict = {}
+    out: list[tuple[DataPath, str]] = []
+    names_of: dict[str, set[str]] = {}
 
-    def walk_struct(t: str, value: dict, tv, path: tuple, found: bool) -> None:
+    def walk_struct(t: str, value: dict[str, Any], tv: Any, path: DataPath, found: bool) -> None:
         if found:
             if type(tv) is not dict:
                 out.append((path, f"context tree does not match content tree at {_path_str(path)}. Line and column reporting may be inconsistent. Unused keys may not be reported"))
@@ -336,7 +353,7 @@ def unused_keys_data(data: dict, cfg: dict, sch: Schema) -> list[tuple[tuple, st
                 continue  # nothing below: no value and no node
             walk(ft, sub, tv[k] if here else None, path + (k,), here)
 
-    def walk(t: str, value, tv, path: tuple, found: bool) -> None:
+    def walk(t: str, value: Any, tv: Any, path: DataPath, found: bool) -> None:
         if t.startswith("*"):
             if value is None:
                 return
@@ -347,9 +364,9 @@ def unused_keys_data(data: dict, cfg: dict, sch: Schema) -> list[tuple[tuple, st
             if not value:
                 return
             elem = t[2:]
-            seq = tv if found and type(tv) is list else None
+            seq: list[Any] = tv if found and type(tv) is list else []
             for i, v in enumerate(value):
-                here = seq is not None and i < len(seq)
+                here = i < len(seq)
                 walk(elem, v, seq[i] if here else None, path + (i,), here)
             return
         if t in sch.structs:

@@ -31,6 +31,10 @@ from hostform.translations import TranslationSet
 
 TYPE_CHECKING = False  # not typing's: `import typing` is not paid at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
+    from hostform.diagnostics import DataPath
+    from hostform.gates import Gate
     from hostform.ignition.merge import Types
 
 __all__ = ["validate_fcos", "translate_fcos", "ignition_types"]
@@ -105,12 +109,11 @@ _IGNITION_TYPES = {
 }
 
 
-def _minor(version: str) -> int:
-    """The minor number of an fcos spec version ("1.6.0" -> 6)."""
-    try:
-        return int(version.split(".")[1])
-    except (IndexError, ValueError):
-        return 0
+def _changes(version: str) -> Gate:
+    """The named changes (``schema.FCOS_CHANGES``) of an fcos spec version ("1.6.0")."""
+    from hostform.butane.schema import FCOS_CHANGES, FCOS_VERSIONS
+
+    return FCOS_CHANGES.at(FCOS_VERSIONS[version][2])
 
 
 def _is_true(v: object) -> bool:
@@ -125,7 +128,7 @@ def _nil_or_empty(v: object) -> bool:
 # validation
 
 
-def validate_fcos(cfg: dict, version: str, report: Report, stage: str = "all") -> None:
+def validate_fcos(cfg: dict[str, Any], version: str, report: Report, stage: str = "all") -> None:
     """Butane's fcos-level source validation, in Butane's order.
 
     Butane walks the config struct: the fcos ``Config.Validate`` (``stage="top"``:
@@ -133,20 +136,23 @@ def validate_fcos(cfg: dict, version: str, report: Report, stage: str = "all") -
     walked; ``boot_device`` and ``grub`` (``stage="fields"``) come after them.
     ``stage="all"`` runs both, top first.
     """
-    minor = _minor(version)
+    gate = _changes(version)
     if stage in ("all", "top"):
-        _validate_top(cfg, minor, report)
+        _validate_top(cfg, gate, report)
     if stage in ("all", "fields"):
-        _validate_fields(cfg, minor, report)
+        _validate_fields(cfg, gate, report)
 
 
-def _validate_top(cfg: dict, minor: int, report: Report) -> None:
-    if minor < 6:
+def _validate_top(cfg: dict[str, Any], gate: Gate, report: Report) -> None:
+    """fcos ``Config.Validate``: partitions reused by label, mount points."""
+    reuse_warning = gate.has("reuse-by-label-warning")
+    mount_points = gate.has("mount-point-etc-var")
+    if not reuse_warning and not mount_points:
         return
     boot = _dict(cfg.get("boot_device"))
     mirror_devices = set(_list(_dict(boot.get("mirror")).get("devices")))
     storage = _dict(cfg.get("storage"))
-    for i, disk in enumerate(_list(storage.get("disks"))):
+    for i, disk in enumerate(_list(storage.get("disks")) if reuse_warning else ()):
         disk = _dict(disk)
         device = disk.get("device", "")
         if device != BOOT_DISK and not _is_true(disk.get("wipe_table")) and device not in mirror_devices:
@@ -154,17 +160,17 @@ def _validate_top(cfg: dict, minor: int, report: Report) -> None:
                 part = _dict(part)
                 if not part.get("number") and part.get("label") is not None:
                     report.warn(WARN, MSG_REUSE_BY_LABEL, ("storage", "disks", i, "partitions", p, "number"))
-    for i, fs in enumerate(_list(storage.get("filesystems"))):
+    for i, fs in enumerate(_list(storage.get("filesystems")) if mount_points else ()):
         fs = _dict(fs)
         path = fs.get("path")
         if path is not None and not _allowed_mountpoint(path) and _is_true(fs.get("with_mount_unit")):
             report.error(ERR, MSG_MOUNT_POINT_FORBIDDEN, ("storage", "filesystems", i, "path"))
 
 
-def _validate_fields(cfg: dict, minor: int, report: Report) -> None:
-    if minor >= 3 and "boot_device" in cfg:
-        _validate_boot_device(_dict(cfg.get("boot_device")), minor, report)
-    if minor >= 5 and "grub" in cfg:
+def _validate_fields(cfg: dict[str, Any], gate: Gate, report: Report) -> None:
+    if gate.has("boot-device") and "boot_device" in cfg:
+        _validate_boot_device(_dict(cfg.get("boot_device")), gate, report)
+    if gate.has("grub-users") and "grub" in cfg:
         for i, user in enumerate(_list(_dict(cfg.get("grub")).get("users"))):
             user = _dict(user)
             base = ("grub", "users", i)
@@ -174,7 +180,7 @@ def _validate_fields(cfg: dict, minor: int, report: Report) -> None:
                 report.error(ERR, MSG_GRUB_PASSWORD, base + ("password_hash",))
 
 
-def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
+def _validate_boot_device(d: dict[str, Any], gate: Gate, report: Report) -> None:
     c = ("boot_device",)
     layout = d.get("layout")
     luks = _dict(d.get("luks"))
@@ -183,12 +189,12 @@ def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
 
     # BootDevice.Validate
     if devices and layout is None:
-        if minor >= 7:
+        if gate.has("mirror-layout-required"):
             report.error(ERR, MSG_MIRROR_REQUIRES_LAYOUT, c + ("mirror",))
         else:
             report.warn(WARN, MSG_MIRROR_REQUIRES_LAYOUT, c + ("mirror",))
     if layout is not None:
-        if minor < 6:
+        if not gate.has("s390x-layouts"):
             if layout not in ("aarch64", "ppc64le", "x86_64"):
                 report.error(ERR, MSG_UNKNOWN_LAYOUT_LEGACY, c + ("layout",))
         else:
@@ -205,7 +211,7 @@ def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
                 report.error(ERR, MSG_UNKNOWN_LAYOUT, c + ("layout",))
             if layout.startswith("s390x") and devices:
                 report.error(ERR, MSG_MIRROR_NOT_SUPPORTED, c + ("layout",))
-    if minor >= 6 and cex_enabled:
+    if gate.has("boot-luks-cex") and cex_enabled:
         if layout is None:
             report.error(ERR, MSG_CEX_ARCH_MISMATCH, c + ("luks", "cex"))
         elif not layout.startswith("s390x"):
@@ -216,7 +222,7 @@ def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
 
     # the struct walk then visits boot_device.luks (BootDeviceLuks.Validate,
     # which appends "luks" to its own path) and boot_device.mirror again
-    if minor >= 7 and not _nil_or_empty(luks.get("device")):
+    if gate.has("boot-luks-method-required") and not _nil_or_empty(luks.get("device")):
         valid = any(_tang_set(t) for t in _list(luks.get("tang")))
         if _is_true(luks.get("tpm2")) or cex_enabled:
             valid = True
@@ -225,7 +231,7 @@ def _validate_boot_device(d: dict, minor: int, report: Report) -> None:
     _validate_mirror(devices, report)
 
 
-def _validate_mirror(devices: list, report: Report) -> None:
+def _validate_mirror(devices: list[Any], report: Report) -> None:
     if len(devices) == 1:
         report.error(ERR, MSG_TOO_FEW_MIRROR_DEVICES, ("boot_device", "mirror", "devices"))
 
@@ -235,11 +241,11 @@ def _tang_set(t: object) -> bool:
     return t.get("thumbprint") is not None or t.get("url", "") != "" or t.get("advertisement") is not None
 
 
-def _dict(v: object) -> dict:
+def _dict(v: object) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
-def _list(v: object) -> list:
+def _list(v: object) -> list[Any]:
     return v if isinstance(v, list) else []
 
 
@@ -260,7 +266,7 @@ def ignition_types(version: str) -> Types:
 
 
 def translate_fcos(
-    cfg: dict, ign: dict, ts: TranslationSet, report: Report, version: str, options: object
+    cfg: dict[str, Any], ign: dict[str, Any], ts: TranslationSet, report: Report, version: str, options: object
 ) -> None:
     """The fcos translation that follows the base one (``ToIgn3_xUnvalidated``
     of ``config/fcos/v1_x``): ``boot_device`` and ``grub`` sugar, merged with
@@ -268,12 +274,13 @@ def translate_fcos(
     are replaced in place.  Warnings are reported on input paths: Butane's
     output paths are mapped back through the final translation set (exact
     entry, else the camelCase path snake_cased)."""
-    minor = _minor(version)
+    gate = _changes(version)
     types = ignition_types(version)
-    out: list[tuple[str, str, tuple]] = []  # (severity, message, output path)
+    out: list[tuple[str, str, DataPath]] = []  # (severity, message, output path)
 
-    if minor >= 3:
-        _process_boot_device(cfg, ign, ts, types, minor)
+    if gate.has("boot-device"):
+        _process_boot_device(cfg, ign, ts, types, gate)
+    root_warnings = gate.has("root-partition-warnings")
 
     for i, disk in enumerate(_list(_dict(ign.get("storage")).get("disks"))):
         disk = _dict(disk)
@@ -284,7 +291,7 @@ def translate_fcos(
             if label is None:
                 continue
             base = ("storage", "disks", i, "partitions", p)
-            if minor >= 3 and label == "root":
+            if root_warnings and label == "root":
                 size = part.get("sizeMiB")
                 if not size:
                     for idx, other in enumerate(parts):
@@ -304,7 +311,7 @@ def translate_fcos(
                 ):
                     out.append(("warning", MSG_WRONG_PARTITION_NUMBER, base + ("label",)))
 
-    if minor >= 5:
+    if gate.has("grub-users"):
         grub, grub_ts = _grub_config(cfg, options, types)
         from hostform.ignition.merge import merge_translated
 
@@ -321,13 +328,14 @@ def translate_fcos(
             report.error(ERR, message, src)
 
 
-def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types, minor: int) -> None:
+def _process_boot_device(cfg: dict[str, Any], ign: dict[str, Any], ts: TranslationSet, types: Types, gate: Gate) -> None:
     from hostform.ignition.merge import add_from_common_source, merge_translated
 
     bd = _dict(cfg.get("boot_device"))
     luks = _dict(bd.get("luks"))
     devices = _list(_dict(bd.get("mirror")).get("devices"))
-    cex = minor >= 6 and _is_true(_dict(luks.get("cex")).get("enabled"))
+    s390x = gate.has("s390x-layouts")
+    cex = gate.has("boot-luks-cex") and _is_true(_dict(luks.get("cex")).get("enabled"))
     want_luks = _is_true(luks.get("tpm2")) or bool(_list(luks.get("tang"))) or cex
     want_mirror = bool(devices)
     if not want_luks and not want_mirror:
@@ -341,15 +349,15 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
         want_efi = True
     elif layout == "ppc64le":
         want_prep = True
-    elif minor >= 6 and layout in ("s390x-eckd", "s390x-virt", "s390x-zfcp"):
+    elif s390x and layout in ("s390x-eckd", "s390x-virt", "s390x-zfcp"):
         pass
     else:
         raise AssertionError(f"unknown boot_device layout {layout!r} passed validation")
 
-    disks: list = []
-    filesystems: list = []
-    storage: dict = {}
-    rts: dict = {}
+    disks: list[dict[str, Any]] = []
+    filesystems: list[dict[str, Any]] = []
+    storage: dict[str, Any] = {}
+    rts: dict[DataPath, DataPath] = {}
     bdp = ("boot_device",)
 
     if want_mirror:
@@ -406,9 +414,9 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
         filesystems.append(boot_fs)
 
     if want_luks:
-        if minor >= 6 and layout == "s390x-eckd":
+        if s390x and layout == "s390x-eckd":
             luks_device = str(luks.get("device")) + "2"
-        elif minor >= 6 and layout == "s390x-zfcp":
+        elif s390x and layout == "s390x-zfcp":
             luks_device = str(luks.get("device")) + "4"
         elif want_mirror:
             luks_device = "/dev/md/md-root"
@@ -416,7 +424,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
             luks_device = "/dev/disk/by-partlabel/root"
         lpath = bdp + ("luks",)
         rpath = ("storage", "luks", 0)
-        entry: dict = {}
+        entry: dict[str, Any] = {}
         if cex:
             entry["cex"] = {"enabled": True}
             rts[rpath + ("cex",)] = lpath
@@ -424,13 +432,13 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
             # not boot_device.luks.cex
             rts[rpath + ("cex", "enabled")] = lpath + ("enabled",)
         else:
-            clevis: dict = {}
+            clevis: dict[str, Any] = {}
             tangs = _list(luks.get("tang"))
             if "tang" in luks and luks["tang"] is not None:
                 out_tangs = []
                 for j, t in enumerate(tangs):
                     t = _dict(t)
-                    ot: dict = {}
+                    ot: dict[str, Any] = {}
                     for key in ("advertisement", "thumbprint", "url"):
                         if key in t and t[key] is not None:
                             ot[key] = t[key]
@@ -450,9 +458,9 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
             rts[rpath + ("clevis",)] = lpath
             entry["clevis"] = clevis
         entry["device"] = luks_device
-        if minor >= 5 and luks.get("discard") is not None:
-            entry["discard"] = luks["discard"]
-        if minor >= 5:
+        if gate.has("boot-luks-discard"):
+            if luks.get("discard") is not None:
+                entry["discard"] = luks["discard"]
             rts[rpath + ("discard",)] = lpath + ("discard",)
         entry["label"] = "luks-root"
         entry["name"] = "root"
@@ -485,7 +493,7 @@ def _process_boot_device(cfg: dict, ign: dict, ts: TranslationSet, types: Types,
     ts.set = new_ts
 
 
-def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
+def _grub_config(cfg: dict[str, Any], options: object, types: Types) -> tuple[dict[str, Any], dict[DataPath, DataPath]]:
     users = _list(_dict(cfg.get("grub")).get("users"))
     if not users:
         return {}, {}
@@ -502,7 +510,7 @@ def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
         no_compress = getattr(options, "no_resource_auto_compression", False)
     allow_gzip = not no_compress
     source, compression = make_data_url(text.encode(), None, allow_gzip)
-    resource: dict = {}
+    resource: dict[str, Any] = {}
     if compression is not None:
         resource["compression"] = compression
     resource["source"] = source
@@ -511,7 +519,7 @@ def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
         "filesystems": [{"device": "/dev/disk/by-label/boot", "format": "ext4", "path": "/boot"}],
     }
     src = ("grub", "users")
-    rts: dict = {}
+    rts: dict[DataPath, DataPath] = {}
     from hostform.ignition.merge import add_from_common_source
 
     # AddFromCommonSource(grub.users, storage, rendered.Storage)
@@ -519,7 +527,7 @@ def _grub_config(cfg: dict, options: object, types: Types) -> tuple[dict, dict]:
     return _ordered({"storage": storage}, types, "Config"), rts
 
 
-def _ordered(value: object, types: Types, t: str) -> object:
+def _ordered(value: Any, types: Types, t: str) -> Any:
     """``value`` with dict keys in Go struct order (unknown keys last)."""
     k = types.kind(t)
     if k == "ptr":
@@ -529,7 +537,7 @@ def _ordered(value: object, types: Types, t: str) -> object:
         return [_ordered(v, types, elem) for v in _list(value)]
     if k != "struct" or not isinstance(value, dict):
         return value
-    out = {}
+    out: dict[str, Any] = {}
     for _go, js, ft, _oe in types.fields(t):
         if js is None:
             out.update(_ordered({n: value[n] for n in types.all_json_fields(ft) if n in value}, types, ft))

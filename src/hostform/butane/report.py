@@ -97,6 +97,17 @@ coloured.  See :func:`colorize_for`.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing-only imports: this module is on the start-up path of `hostform butane`
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
+    from hostform.diagnostics import DataPath, Diagnostic
+    from hostform.yamlpos import Node
+
+    # a context path as callers hold it: a tuple, or a list (JSON paths)
+    PathArg = DataPath | list[Any] | None
+
 ERROR_COLOR = "\033[1;31m"
 WARN_COLOR = "\033[1;33m"
 INFO_COLOR = "\033[1;36m"
@@ -139,7 +150,7 @@ def _element(e: object) -> str:
     return str(e)
 
 
-def path_string(path: tuple | list | None) -> str:
+def path_string(path: PathArg) -> str:
     """``$.a.0.b``: how vcontext prints a context path (``$`` when empty)."""
     if not path:
         return "$"
@@ -149,7 +160,7 @@ def path_string(path: tuple | list | None) -> str:
 # ---------------------------------------------------------- correlation
 
 
-def _key_text(key: object) -> str:
+def _key_text(key: Node) -> str:
     # go-yaml's Node.Value: the text of a scalar, the name of an alias, ""
     # for a collection used as a key
     if _alias_of(key):
@@ -162,31 +173,31 @@ def _key_text(key: object) -> str:
     return _element(value)
 
 
-def _alias_of(node: object) -> bool:
+def _alias_of(node: Node) -> bool:
     # yamlpos keeps each alias occurrence as its own node (at the '*') whose
     # ``alias`` attribute is the anchored node
     alias = getattr(node, "alias", None)
     return alias is not None and alias is not False
 
 
-def _is_leaf(node: object) -> bool:
+def _is_leaf(node: Node) -> bool:
     # an alias is a leaf at its own position, whatever it points at
     return getattr(node, "kind", None) not in ("mapping", "sequence") or _alias_of(node)
 
 
-def _walk(root: object, path: tuple | list | None) -> tuple[object, bool]:
+def _walk(root: Node, path: PathArg) -> tuple[Node, bool]:
     """(deepest node reached, whether the whole path resolved)."""
     node = root
-    if node is None or not path:
+    if not path:
         return node, True
     for i, el in enumerate(path):
         if _is_leaf(node):
             return node, False
-        if node.kind == "mapping":  # type: ignore[attr-defined]
+        if node.kind == "mapping":
             if not isinstance(el, str):
                 return node, False
             found = None
-            for k, v in node.items:  # type: ignore[attr-defined]
+            for k, v in node.items:
                 if _key_text(k) == el:
                     found = k if isinstance(el, Key) else v
             if found is None:
@@ -198,25 +209,27 @@ def _walk(root: object, path: tuple | list | None) -> tuple[object, bool]:
         else:
             if not isinstance(el, int) or isinstance(el, bool):
                 return node, False
-            items = node.items  # type: ignore[attr-defined]
+            items = node.items
             if el < 0 or el >= len(items):
                 return node, False
             node = items[el]
     return node, True
 
 
-def find_node(root: object, path: tuple | list | None) -> object:
+def find_node(root: Node | None, path: PathArg) -> Node | None:
     """The deepest node of ``root`` that ``path`` reaches (see module doc)."""
-    return _walk(root, path)[0]
+    return None if root is None else _walk(root, path)[0]
 
 
-def get_node(root: object, path: tuple | list | None) -> object:
+def get_node(root: Node | None, path: PathArg) -> Node | None:
     """The node at exactly ``path`` (vcontext's ``Node.Get``), or None.
 
     Butane's unused-key check uses this: a struct whose node is missing is
     skipped; one whose node is not a mapping (a scalar such as ``~``, an
     alias) gets the "context tree does not match content tree" warning.
     """
+    if root is None:
+        return None
     node, whole = _walk(root, path)
     return node if whole else None
 
@@ -264,9 +277,7 @@ def underline_length(line: str, col: int) -> int:
     return i - start
 
 
-def locate(
-    root: object, path: tuple | list | None, source: str | bytes | None = None
-) -> tuple[int, int, int] | None:
+def locate(root: Node | None, path: PathArg, source: str | bytes | None = None) -> tuple[int, int, int] | None:
     """``(line, col, length)`` of the marker Butane shows for ``path``.
 
     ``root`` is the YAML root node (yamlpos's ``Node``) or None (no marker).
@@ -274,9 +285,13 @@ def locate(
     computed when ``source`` is given, else 0; -1 when the marker is outside
     the text (Butane then prints the entry in the raw form).
     """
-    node = find_node(root, path)
-    if node is None:
+    if root is None:
         return None
+    return _marker(_walk(root, path)[0], source)
+
+
+def _marker(node: Node, source: str | bytes | None) -> tuple[int, int, int]:
+    """:func:`locate`'s ``(line, col, length)`` of ``node``."""
     line = int(getattr(node, "line", 0) or 0)
     col = int(getattr(node, "column", 0) or 0)
     length = 0
@@ -286,7 +301,9 @@ def locate(
     return line, col, length
 
 
-def correlate(diags: list, root: object, source: str | bytes | None = None, filename: str | None = None) -> list:
+def correlate(
+    diags: Iterable[Diagnostic], root: Node | None, source: str | bytes | None = None, filename: str | None = None
+) -> list[Diagnostic]:
     """Copies of ``diags`` with the position :func:`locate` finds for each path.
 
     Like vcontext's ``Report.Correlate``, every entry gets a marker (the root
@@ -297,7 +314,7 @@ def correlate(diags: list, root: object, source: str | bytes | None = None, file
         return list(diags)
     out = []
     for d in diags:
-        line, col, length = locate(root, d.path or (), source)  # type: ignore[misc]
+        line, col, length = _marker(_walk(root, d.path or ())[0], source)
         out.append(d.located(filename if filename is not None else d.file, line, col, max(length, 0)))
     return out
 
@@ -309,7 +326,7 @@ def _kind(severity: str) -> str:
     return severity if severity in _KINDS else "unknown severity"
 
 
-def entry_string(d: object) -> str:
+def entry_string(d: Diagnostic) -> str:
     """vcontext's ``Entry.String()``: the raw form of one entry, no newline."""
     path = getattr(d, "path", None)
     line = getattr(d, "line", 0)
@@ -321,14 +338,14 @@ def entry_string(d: object) -> str:
         at = f" at line {line} col {col}"
     elif path:
         at = f" at {path_string(path)}"
-    return f"{_kind(d.severity)}{at}: {d.message}"  # type: ignore[attr-defined]
+    return f"{_kind(d.severity)}{at}: {d.message}"
 
 
 def _paint(text: str, code: str, colorize: bool) -> str:
     return code + text + RESET if colorize else text
 
 
-def format_entry(d: object, filename: str, lines: list[str], colorize: bool = False) -> str:
+def format_entry(d: Diagnostic, filename: str, lines: list[str], colorize: bool = False) -> str:
     """One entry in Butane's pretty form, ending with a newline."""
     line = getattr(d, "line", 0) or 0
     col = getattr(d, "col", 0) or 0
@@ -340,7 +357,7 @@ def format_entry(d: object, filename: str, lines: list[str], colorize: bool = Fa
     if width < 0:
         return entry_string(d) + "\n"
 
-    severity = d.severity  # type: ignore[attr-defined]
+    severity = d.severity
     kind = _paint(_kind(severity), _KINDS.get(severity, RESET), colorize)
     path = getattr(d, "path", None)
     header = f"[{path_string(path)}]" if path else ""
@@ -356,13 +373,13 @@ def format_entry(d: object, filename: str, lines: list[str], colorize: bool = Fa
         out.append(f" {num} | {lines[n - 1]}\n")
         if n == line:
             carets = _paint("^" * width, BLUE, colorize)
-            out.append(f" {blank} | {' ' * (col - 1)}{carets} {d.message}\n")  # type: ignore[attr-defined]
+            out.append(f" {blank} | {' ' * (col - 1)}{carets} {d.message}\n")
     out.append(f" {blank} |\n")
     return "".join(out)
 
 
 def format_entries(
-    diags: list,
+    diags: Iterable[Diagnostic],
     source_text: str | bytes,
     filename: str,
     raw: bool = False,
@@ -382,7 +399,7 @@ def format_entries(
     return "\n".join(format_entry(d, filename, lines, colorize) for d in diags)
 
 
-def colorize_for(flag: str = "auto", fd: int = 2, environ: object = None) -> bool:
+def colorize_for(flag: str = "auto", fd: int = 2, environ: Mapping[str, str] | None = None) -> bool:
     """Butane's ``--color`` decision.
 
     ``always``/``yes`` colour, ``never``/``no`` do not, ``auto`` colours when
@@ -397,7 +414,7 @@ def colorize_for(flag: str = "auto", fd: int = 2, environ: object = None) -> boo
     import stat
 
     env = os.environ if environ is None else environ
-    if "NO_COLOR" in env:  # type: ignore[operator]
+    if "NO_COLOR" in env:
         return False
     try:
         return stat.S_ISCHR(os.fstat(fd).st_mode)

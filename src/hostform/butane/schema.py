@@ -10,11 +10,18 @@ A type is a Go type text: ``string``/``int``/``bool`` (value), ``*string``
 ... (pointer), ``[]X`` (slice), or a struct name from ``TYPES``; named
 string types are in ``NAMED``.
 
-To add a spec version: add its row to ``FCOS_VERSIONS`` and bump the upper
-bounds of the fields it keeps.
+Behaviour that changed between spec versions (rather than fields) is in
+``BASE_CHANGES`` and ``FCOS_CHANGES``: named changes, each with the first
+Butane package that has it; code asks ``sch.changes.has("mount-unit-swap")``
+(base) or the fcos spec version's gate of ``FCOS_CHANGES`` (``butane.fcos``).
+
+To add a spec version: add its row to ``FCOS_VERSIONS``, its packages to the
+two change tables, and bump the upper bounds of the fields it keeps.
 """
 
 from __future__ import annotations
+
+from hostform.gates import Changes
 
 # fcos version -> (base index, base package, fcos package, Ignition version)
 FCOS_VERSIONS: dict[str, tuple[int, str, str, str]] = {
@@ -28,6 +35,59 @@ FCOS_VERSIONS: dict[str, tuple[int, str, str, str]] = {
     "1.7.0": (7, "v0_7", "v1_7", "3.6.0"),
     "1.8.0-experimental": (8, "v0_8_exp", "v1_8_exp", "3.7.0-experimental"),
 }
+
+# Butane's behaviour changes in base/v0_N (translate.go, validate.go), each
+# with the first base package that has it.
+BASE_CHANGES = Changes(
+    "butane base",
+    ("v0_1", "v0_2", "v0_3", "v0_4", "v0_5", "v0_6", "v0_7", "v0_8_exp"),
+    {
+        # inline/local contents become the shortest data URL (percent-escaped,
+        # base64 or gzip+base64); v0_1 only percent-escapes inline contents
+        "resource-auto-encoding": "v0_2",
+        # with_mount_unit adds a systemd mount unit for the filesystem
+        "mount-units": "v0_2",
+        # a filesystem on a Tang-bound LUKS volume: Options=..._netdev, RequiredBy=remote-fs.target
+        "mount-unit-remote": "v0_3",
+        # with_mount_unit on format: swap adds a .swap unit, and such a filesystem needs no path
+        "mount-unit-swap": "v0_4",
+        # units and drop-ins take contents_local; contents and contents_local exclude each other
+        "unit-contents-local": "v0_5",
+        # trees take user, group, file_mode and dir_mode (and then create their directories)
+        "tree-mode-ownership": "v0_7",
+        # systemd.quadlets become files and template links under /etc/containers/systemd
+        "quadlets": "v0_8_exp",
+    },
+)
+
+# The fcos variant's behaviour changes in config/fcos/v1_N, each with the
+# first fcos package that has it.
+FCOS_CHANGES = Changes(
+    "butane fcos",
+    ("v1_0", "v1_1", "v1_2", "v1_3", "v1_4", "v1_5", "v1_6", "v1_7", "v1_8_exp"),
+    {
+        # boot_device: mirrored and/or LUKS-encrypted boot disk sugar, and its checks
+        "boot-device": "v1_3",
+        # warnings on a root partition that is too small or cannot expand
+        "root-partition-warnings": "v1_3",
+        # grub.users becomes /boot/grub2/user.cfg; each user needs a name and a password hash
+        "grub-users": "v1_5",
+        # boot_device.luks.discard is carried to the root LUKS volume
+        "boot-luks-discard": "v1_5",
+        # the s390x-eckd, s390x-virt and s390x-zfcp layouts (and their LUKS device checks)
+        "s390x-layouts": "v1_6",
+        # boot_device.luks.cex (IBM crypto express) instead of Clevis
+        "boot-luks-cex": "v1_6",
+        # a partition reused by label without a number is warned about
+        "reuse-by-label-warning": "v1_6",
+        # with_mount_unit only for paths under /etc or /var
+        "mount-point-etc-var": "v1_6",
+        # boot_device.mirror without a layout is an error (a warning before)
+        "mirror-layout-required": "v1_7",
+        # boot_device.luks.device needs a method (tang, tpm2 or cex)
+        "boot-luks-method-required": "v1_7",
+    },
+)
 
 M = 99  # "still present"
 
@@ -183,15 +243,15 @@ FCOS_TYPES: dict[str, list[tuple[str, str, int, int]]] = {
 class Schema:
     """The struct tables of one fcos spec version."""
 
-    __slots__ = ("version", "base", "base_pkg", "fcos_pkg", "ign_version", "structs", "pkg_of")
+    __slots__ = ("version", "base_pkg", "fcos_pkg", "ign_version", "changes", "structs", "pkg_of")
 
     def __init__(self, version: str) -> None:
         base, base_pkg, fcos_pkg, ign = FCOS_VERSIONS[version]
         self.version = version
-        self.base = base
         self.base_pkg = base_pkg
         self.fcos_pkg = fcos_pkg
         self.ign_version = ign
+        self.changes = BASE_CHANGES.at(base_pkg)  # the fcos variant's: fcos.py asks FCOS_CHANGES
         minor = int(version.split(".")[1])
         structs: dict[str, list[tuple[str, str]]] = {}
         pkg_of: dict[str, str] = {}

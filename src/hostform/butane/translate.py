@@ -21,6 +21,18 @@ from __future__ import annotations
 
 from hostform.diagnostics import Report
 
+TYPE_CHECKING = False  # typing-only imports: this module is on the start-up path of `hostform butane`
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hostform.butane.schema import Schema
+    from hostform.diagnostics import DataPath
+    from hostform.translations import TranslationSet
+    from hostform.yamlpos import Node
+
+    # go-semver's Version: (major, minor, patch, pre-release, metadata)
+    Semver = tuple[int, int, int, str, str]
+
 E_NO_VARIANT = "error parsing variant; must be specified"
 E_INVALID_VERSION = "error parsing version; must be a valid semver"
 E_INVALID_SOURCE = "source config is invalid"
@@ -49,7 +61,7 @@ class Result:
 
     __slots__ = ("output", "report", "error", "_root", "_text")
 
-    def __init__(self, output, report, error, root, text: str | None = None) -> None:
+    def __init__(self, output: str | None, report: Report, error: str | None, root: Node | None, text: str | None = None) -> None:
         self.output = output
         self.report = report
         self.error = error
@@ -57,7 +69,7 @@ class Result:
         self._text = text
 
     @property
-    def root(self):
+    def root(self) -> Node | None:
         if self._text is not None:
             from hostform import yamlpos
 
@@ -66,7 +78,7 @@ class Result:
         return self._root
 
 
-def parse_semver(s: str):
+def parse_semver(s: str) -> Semver | None:
     """go-semver's NewVersion: (major, minor, patch, pre, meta) or None."""
     meta = ""
     if "+" in s:
@@ -88,7 +100,7 @@ def parse_semver(s: str):
     return nums[0], nums[1], nums[2], pre, meta
 
 
-def semver_string(v) -> str:
+def semver_string(v: Semver) -> str:
     s = f"{v[0]}.{v[1]}.{v[2]}"
     if v[3]:
         s += "-" + v[3]
@@ -112,7 +124,7 @@ def _snake(s: str) -> str:
     return "".join(out).lower()
 
 
-def map_path(ts, path: tuple) -> tuple:
+def map_path(ts: TranslationSet, path: DataPath) -> DataPath:
     """Butane's TranslateReportPaths for one json path."""
     f = ts.set.get(tuple(path))
     if f is not None:
@@ -123,14 +135,14 @@ def map_path(ts, path: tuple) -> tuple:
 class _Common:
     """Butane's ``commonFields``: what it decodes first, to pick a translator."""
 
-    structs = {"commonFields": [("version", "string"), ("variant", "string")]}
+    structs: dict[str, list[tuple[str, str]]] = {"commonFields": [("version", "string"), ("variant", "string")]}
 
     @staticmethod
     def go_name(t: str) -> str:
         return "config.commonFields" if t == "commonFields" else t
 
 
-def _top_strings(root) -> tuple[str, str, str | None]:
+def _top_strings(root: Node | None) -> tuple[str, str, str | None]:
     """version and variant as go-yaml decodes them into strings, and
     go-yaml's error (None without one)."""
     from hostform import yamlpos
@@ -138,7 +150,7 @@ def _top_strings(root) -> tuple[str, str, str | None]:
 
     if root is None:
         return "", "", None
-    d = Decoder(_Common)  # type: ignore[arg-type]
+    d = Decoder(_Common())
     try:
         out = d.value("commonFields", root) or {}
     except yamlpos.YAMLError as e:
@@ -188,7 +200,7 @@ def translate_bytes(data: bytes, options: Options) -> Result:
     return _finish(cfg, dec.unused_keys(root, cfg, sch), sch, options, report, root, None)
 
 
-def translate_data(data: dict, text: str, options: Options) -> Result:
+def translate_data(data: dict[str, Any], text: str, options: Options) -> Result:
     """:func:`translate_bytes` of ``text`` given ``data``, the plain value
     ``text`` was written from (``hostform.host.render.to_yaml``), so that the
     YAML is not parsed again.
@@ -221,21 +233,24 @@ def translate_data(data: dict, text: str, options: Options) -> Result:
     return _finish(cfg, dec.unused_keys_data(data, cfg, sch), sch, options, Report(), None, text)
 
 
-def _finish(cfg: dict, unused: list, sch, options: Options, report: Report, root, text: str | None) -> Result:
+def _finish(
+    cfg: dict[str, Any], unused: list[tuple[DataPath, str]], sch: Schema, options: Options, report: Report, root: Node | None, text: str | None
+) -> Result:
     for path, msg in unused:
         report.warn("HF003", msg, path)
     if report.is_fatal():
         return Result(None, report, E_INVALID_SOURCE, root, text)
 
     out, err = _translate(cfg, sch, options, report)
-    if err:
+    if out is None:  # err says why
         return Result(None, report, err, root, text)
     from hostform import ignition
 
     return Result(ignition.emit(out, sch.ign_version, options.pretty), report, None, root, text)
 
 
-def _translate(cfg: dict, sch, options: Options, report: Report):
+def _translate(cfg: dict[str, Any], sch: Schema, options: Options, report: Report) -> tuple[dict[str, Any] | None, str | None]:
+    """(the Ignition config, None), or (None, the error) when translation failed."""
     from hostform.butane import base, fcos
 
     # source validation

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # typing-only imports: this module is on the start-up path of `hostform butane`
+if TYPE_CHECKING:
+    # (long name, short name, takes a value, usage, hidden, NoOptDefVal)
+    Flag = tuple[str, str, bool, str, bool, str | None]
+    # flag name -> True/False for a bool flag, the text for a value flag
+    Opts = dict[str, bool | str]
+
 # (long name, short name, takes a value, usage, hidden, NoOptDefVal)
-_FLAGS = (
+_FLAGS: tuple[Flag, ...] = (
     ("help", "h", False, "show usage and exit", False, None),
     ("version", "V", False, "print the version and exit", False, None),
     ("debug", "D", False, "log translations", True, None),
@@ -73,12 +80,12 @@ def _go_quote_rune(ch: str) -> str:
     return f"'\\x{b:02x}'" if b < 0x80 else f"'\\u{b:04x}'"
 
 
-def _set(opts: dict, flag: tuple, value: str) -> None:
+def _set(opts: Opts, flag: Flag, value: str) -> None:
     """pflag's FlagSet.Set: parse the value, note a deprecated flag."""
     name = flag[0]
     if not flag[2]:
         if value in ("1", "t", "T", "true", "TRUE", "True"):
-            v: object = True
+            v = True
         elif value in ("0", "f", "F", "false", "FALSE", "False"):
             v = False
         else:
@@ -97,13 +104,13 @@ def _set(opts: dict, flag: tuple, value: str) -> None:
         sys.stderr.write(f"Flag --{name} has been deprecated, {_DEPRECATED[name]}\n")
 
 
-def parse_args(argv: list[str]) -> tuple[dict, list[str]]:
+def parse_args(argv: list[str]) -> tuple[Opts, list[str]]:
     """Parse flags as spf13/pflag v1.0.10 does (interspersed arguments,
     ``--`` ends the flags, bools take ``=value`` only, ``--color`` alone
     means "always").  Raises _UsageError with pflag's message."""
     by_long = {f[0]: f for f in _FLAGS}
     by_short = {f[1]: f for f in _FLAGS if f[1]}
-    opts: dict = {}
+    opts: Opts = {}
     args: list[str] = []
     i = 0
     n = len(argv)
@@ -185,7 +192,7 @@ def _main(argv: list[str]) -> int:
         # pflag prints the usage, then the error
         sys.stderr.write(f"{usage()}{e}\n")
         return 2
-    inp = opts.get("input", "")
+    inp = _text(opts, "input")
     if len(args) == 1 and not inp:
         inp = args[0]
     elif args:
@@ -236,8 +243,8 @@ def _main(argv: list[str]) -> int:
     from hostform.butane.report import colorize_for, correlate, format_entries
     from hostform.butane.translate import Options, translate_bytes
 
-    color = opts.get("color", "auto")
-    res = translate_bytes(data, Options(opts.get("files-dir", ""), bool(opts.get("pretty"))))
+    color = _text(opts, "color", "auto")
+    res = translate_bytes(data, Options(_text(opts, "files-dir"), bool(opts.get("pretty"))))
     diags = correlate(res.report.entries, res.root, data, filename)
     text = format_entries(diags, data, filename, raw=bool(opts.get("raw-errors")), colorize=colorize_for(color))
     _write_err(text)
@@ -248,8 +255,9 @@ def _main(argv: list[str]) -> int:
         _write_err("Config produced warnings and --strict was specified\n")
         return 1
     if not opts.get("check"):
-        out = res.output if res.output.endswith("\n") else res.output + "\n"
-        outp = opts.get("output", "")
+        output = res.output or ""  # a str when there is no error
+        out = output if output.endswith("\n") else output + "\n"
+        outp = _text(opts, "output")
         if outp:
             import os
 
@@ -260,8 +268,8 @@ def _main(argv: list[str]) -> int:
                 _write_err(f"failed to open {outp}: {_os_error('open', outp, e)}\n")
                 return 1
             try:
-                with open(fd, "wb") as f:
-                    f.write(out.encode("utf-8", "surrogateescape"))
+                with open(fd, "wb") as w:
+                    w.write(out.encode("utf-8", "surrogateescape"))
             except OSError as e:
                 from hostform.butane.base import os_error
 
@@ -272,13 +280,19 @@ def _main(argv: list[str]) -> int:
     return 0
 
 
-def _os_error(op: str, path: str, e: Exception) -> str:
+def _text(opts: Opts, name: str, default: str = "") -> str:
+    """A value flag's text (``default`` when it is not given)."""
+    v = opts.get(name, default)
+    return v if isinstance(v, str) else default
+
+
+def _os_error(op: str, path: str, e: OSError | ValueError) -> str:
     """Go's *PathError text; a NUL in the path is EINVAL there."""
     if isinstance(e, ValueError):
         return f"{op} {path}: invalid argument"
     from hostform.butane.base import os_error
 
-    return os_error(op, path, e)  # type: ignore[arg-type]
+    return os_error(op, path, e)
 
 
 def _is_dir(path: str) -> bool:
