@@ -49,18 +49,19 @@ class Target:
     :data:`tables.ROWS_BEFORE`; converters ask ``ctx.target.has(change)``.
     """
 
-    __slots__ = ("version", "types", "changes", "sections", "_keys", "_rows")
+    __slots__ = ("version", "types", "gate", "sections", "_keys", "_rows")
 
     def __init__(self, version: str) -> None:
         self.version = versions.normalize_version(version)
         self.types = frozenset("." + t for t in versions.unit_types(self.version))
-        self.changes = versions.changes(self.version)
+        self.gate = versions.CHANGES.at(self.version)
         self.sections = frozenset(versions.sections(self.version))
         self._keys: dict[str, frozenset[str]] = {}
         self._rows: dict[str, tuple] = {}
 
     def has(self, change: str) -> bool:
-        return change in self.changes
+        """Does this release behave as :data:`versions.CHANGES` ``change`` says? KeyError for a name it does not list."""
+        return self.gate.has(change)
 
     def keys(self, group: str) -> frozenset[str]:
         ks = self._keys.get(group)
