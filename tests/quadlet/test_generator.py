@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from hostform.cli import quadlet as cli
 from hostform.quadlet import tables
-from hostform.quadlet.generator import PODMAN_VERSION, generate
+from hostform.quadlet.generator import PODMAN_VERSION, GenerateResult, convert_units, generate
+from hostform.quadlet.unitfile import parse_text
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CASES = SHARED / "conformance" / "quadlet" / "cases"
@@ -82,6 +83,48 @@ def test_dropins_and_precedence(tmp_path: Path) -> None:
     (tmp_path / "container.d" / "20-env.conf").write_text("[Container]\nEnvironment=X=1\n")
     unit = generate([tmp_path]).units["foo-bar.service"]
     assert "--label from=exact" in unit and "from=top" not in unit and "--env X=1" in unit
+
+
+# Files that exercise every output of a run: services, [Install] symlinks, podman's
+# warnings, a conversion error, hostform's deprecation warning, references
+# between units, and a unit type podman 5.4 does not read (.artifact, 5.7).
+MIXED = {
+    "app.network": "[Network]\nSubnet=10.1.0.0/24\n",
+    "web.pod": "[Pod]\nPublishPort=8080:80\n[Install]\nWantedBy=multi-user.target\n",
+    "web.container": (
+        "[Container]\nImage=nginx\nPod=web.pod\nNetwork=app.network\nRemapUsers=auto\n"
+        "[Service]\nUser=nobody\n[Install]\nWantedBy=default.target\nAlias=www.service\n"
+    ),
+    "broken.container": "[Container]\nImage=quay.io/x/y:1\nNetwork=missing.network\n",
+    "data.volume": "[Volume]\nUser=10\n",
+    "blob.artifact": "[Artifact]\nArtifact=quay.io/x/blob:1\n",
+}
+
+
+def _view(r: GenerateResult) -> tuple[object, ...]:
+    report = [(d.severity, d.code, d.message, d.file, d.line, d.col) for d in r.report]
+    return (r.units, r.outputs, r.symlinks, r.log, report, r.exit_code, r.sources)
+
+
+def test_convert_units_is_generate_without_the_reading(tmp_path: Path) -> None:
+    """The in-memory entry, given the files' names and texts, says exactly what generate says of the files."""
+    for name, text in MIXED.items():
+        (tmp_path / name).write_text(text)
+    for version in (None, "5.4", "5.8"):
+        on_disk = generate([str(tmp_path)], podman_version=version, env={})
+        units = [parse_text(MIXED[n], n, f"{tmp_path}/{n}") for n in sorted(MIXED)]
+        in_memory = convert_units(units, podman_version=version, env={})
+        assert _view(in_memory) == _view(on_disk), version
+        assert on_disk.exit_code == 1 and on_disk.symlinks and on_disk.log  # the comparison compares something
+    codes_54 = {d.code for d in convert_units([parse_text(MIXED["blob.artifact"], "blob.artifact", "/q/blob.artifact")], podman_version="5.4").report}
+    assert codes_54 == {"HF050"}
+
+
+def test_convert_units_takes_podman_from_env() -> None:
+    unit = parse_text("[Container]\nImage=quay.io/x/y:1\n", "a.container", "/q/a.container")
+    text = convert_units([unit], env={"PODMAN": "/opt/bin/podman"}).units["a.service"]
+    assert "\nExecStart=/opt/bin/podman run " in text
+    assert "\nExecStart=/usr/bin/podman run " in convert_units([unit], env={}).units["a.service"]
 
 
 # -- CLI ------------------------------------------------------------------------
@@ -195,6 +238,37 @@ def test_check_mode(tmp_path: Path) -> None:
     code, out, _ = run(["-check"], tmp_path)
     assert code == 0
     assert out.startswith(f"{tmp_path}/x.container:2: warning[HF303]: Warning: x.container specifies the image \"nginx\"")
+
+
+def test_reading_errors_come_first_and_fail_the_run(tmp_path: Path) -> None:
+    """As podman 6.1 prints it: what reading said, then what converting said; a file that cannot be read fails the run."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "bad.container").write_text("[Container\nImage=x\n")
+    (b / "good.container").write_text("[Container]\nImage=quay.io/x/y:1\n")
+    code, out, err = run(["-dryrun"], f"{a}:{b}")
+    assert code == 1 and out.startswith("---good.service---\n"), err
+    (b / "wrong.container").write_text("[Container]\nImage=quay.io/x/y:1\nPod=nope\n")
+    code, out, err = run(["-dryrun"], f"{a}:{b}")
+    assert code == 1 and lines_of(err) == [
+        f"Loading source unit file {a}/bad.container",
+        f'error loading "{a}/bad.container", file contains line 1: \u201c[Container\u201d which is not a key-value pair, group, or comment',
+        f"Loading source unit file {b}/good.container",
+        f"Loading source unit file {b}/wrong.container",
+        'converting "wrong.container": pod nope is not Quadlet based',
+        "processing encountered some errors",
+    ]
+    code, out, _ = run(["-check", str(a), str(b)], tmp_path)
+    assert code == 1 and [ln.split(": ", 2)[1] for ln in out.splitlines()] == ["error[HF300]", "error[HF302]"], out
+
+
+def test_check_a_file_that_is_no_quadlet(tmp_path: Path) -> None:
+    """-check with a file of another type says so (it used to end in a KeyError traceback)."""
+    (tmp_path / "notes.txt").write_text("[Container]\nImage=quay.io/x/y:1\n")
+    (tmp_path / "ok.container").write_text("[Container]\nImage=quay.io/x/y:1\n")
+    code, out, _ = run(["-check", str(tmp_path / "notes.txt"), str(tmp_path / "ok.container")], tmp_path)
+    assert (code, out) == (1, f'{tmp_path}/notes.txt: error[HF302]: unsupported file type "notes.txt"\n')
 
 
 def test_search_paths_rootless(tmp_path: Path) -> None:

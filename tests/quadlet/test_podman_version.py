@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hostform.cli import quadlet as cli
-from hostform.quadlet import versions
+from hostform.quadlet import generator, tables, versions
 from hostform.quadlet.generator import generate
 
 from .podman_assertions import run_case
@@ -193,10 +193,31 @@ def test_unknown_version_raises() -> None:
 
 
 def test_changes_table() -> None:
-    assert set(versions.CHANGES.values()) <= set(versions.VERSIONS)
-    assert versions.changes("6.1") == frozenset(versions.CHANGES)
-    assert versions.changes("5.4") == frozenset({"notify-healthy"})
-    assert versions.changes("5.8") == frozenset(n for n, v in versions.CHANGES.items() if v != "6.0")
+    assert set(versions.CHANGES.table.values()) <= set(versions.VERSIONS)
+    assert versions.gate("6.1").names == frozenset(versions.CHANGES.table)
+    assert versions.gate("5.4").names == frozenset({"notify-healthy"})
+    assert versions.gate("5.8.6").names == frozenset(n for n, v in versions.CHANGES.table.items() if v != "6.0")
+    assert set(tables.ROWS_BEFORE) <= set(versions.CHANGES.table)
+
+
+def test_an_unknown_change_name_is_a_key_error() -> None:
+    """A misspelt change name fails at once, where a set lookup would read it as "not yet"."""
+    with pytest.raises(KeyError):
+        generator.target("5.4").has("track-by-nmae")
+    with pytest.raises(KeyError):
+        versions.gate("6.1").has("track-by-nmae")
+    assert generator.target("5.8").has("track-by-name") and not generator.target("5.4").has("track-by-name")
+
+
+def test_the_host_renderer_asks_the_same_gates() -> None:
+    from hostform.host.load import load_text
+    from hostform.host.render import _has_change
+
+    host = load_text("name: h\npodman: '5.8'\nservices:\n  a: {image: quay.io/x/y:1}\n").host
+    assert host is not None
+    assert _has_change(host, "track-by-name") and not _has_change(host, "entrypoint-equals")
+    with pytest.raises(KeyError):
+        _has_change(host, "entrypoint-equal")
 
 
 # Podman 5.4 behaviours `--podman-version 5.4` does not reproduce: the manifest

@@ -44,6 +44,19 @@ def real_generate(binary: Path) -> Callable[[Path, Path], tuple[int, str]]:
 # Tests of the harness itself (no binary needed).
 
 
+def test_run_real_passes_the_generator_only_its_two_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As podman's test-suite runs it: QUADLET_UNIT_DIRS and PODMAN, none of the caller's environment
+    (the user generator would read HOME and XDG_CONFIG_HOME)."""
+    fake = tmp_path / "quadlet"  # prints its environment as one "unit" (dash itself adds PWD)
+    fake.write_text("#!/bin/sh\necho ---env---\nexec /usr/bin/env -u PWD\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    code, units, _ = run_real(tmp_path / "q", binary=fake)
+    assert code == 0 and sorted(units["env"].splitlines()) == ["PODMAN=/usr/bin/podman", f"QUADLET_UNIT_DIRS={tmp_path / 'q'}"]
+    with pytest.raises(ValueError):
+        run_real(tmp_path / "q", binary=fake, dryrun=True, output_dir=tmp_path / "out")
+
+
 def test_shellwords() -> None:
     assert shellwords(' assert-key-is "Unit" "A" "x y" ""') == ["assert-key-is", "Unit", "A", "x y", ""]
     assert shellwords(r" a 'b\c' \"d\" \\n") == ["a", "b\\c", '"d"', "\\n"]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from hostform.diagnostics import Report
+from hostform.quadlet.generator import generate
 from hostform.quadlet.unitfile import (
     EXEC_FLAGS,
     SplitError,
     UnitParseError,
     escape_words,
-    parse,
     parse_text,
     split_words,
 )
@@ -88,14 +89,14 @@ def test_booleans_and_quotes() -> None:
         ("[A\x01]\n", "invalid group name: A\x01", 1),
     ],
 )
-def test_errors_have_podman_message_and_line(text: str, message: str, line: int) -> None:
+def test_errors_have_podman_message_and_line(tmp_path: Path, text: str, message: str, line: int) -> None:
     with pytest.raises(UnitParseError) as exc:
         parse_text(text)
     assert exc.value.message == message and exc.value.line == line
-    report = Report()
-    assert parse(text, "f.container", "/d/f.container", report=report) is None
-    (d,) = report.entries
-    assert d.code == "HF300" and d.line == line and d.format().startswith(f"/d/f.container:{line}: error[HF300]")
+    path = tmp_path / "f.container"
+    path.write_text(text)
+    (d,) = generate([str(path)]).report.entries
+    assert d.code == "HF300" and d.line == line and d.format().startswith(f"{path}:{line}: error[HF300]")
 
 
 def test_split_words_strv_keeps_escapes() -> None:

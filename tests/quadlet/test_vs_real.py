@@ -20,6 +20,8 @@ from hostform.cli import quadlet as cli
 from hostform.quadlet import tables
 from hostform.quadlet.unitfile import SplitError, split_words
 
+from .test_realgen import normalize
+
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CONF = SHARED / "conformance" / "quadlet"
 MANIFEST = json.loads((CONF / "manifest.json").read_text()) if (CONF / "manifest.json").exists() else []
@@ -113,3 +115,59 @@ def test_random_units_match_real_generator(real_quadlet_61: Path, tmp_path: Path
     if r.random() < 0.5:
         (qdir / "a.network").write_text("[Network]\n" + _random_unit(r))
     _compare(real_quadlet_61, qdir)
+
+
+_REAL_FIXTURE = {"5.4": "real_quadlet", "5.8": "real_quadlet_58", "6.1": "real_quadlet_61"}
+_PLACED = {
+    "web.pod": "[Pod]\nPublishPort=8080:80\n[Install]\nWantedBy=multi-user.target\n",
+    "app.container": (
+        "[Container]\nImage=quay.io/x/app:1\nPod=web.pod\nVolume=data.volume:/d\n"
+        "[Install]\nWantedBy=multi-user.target default.target\nAlias=www.service\n"
+    ),
+    "data.volume": "[Volume]\n",
+}
+
+
+def _placed(out: Path, stderr: str) -> tuple[dict[str, object], list[str]]:
+    """What a run wrote into ``out`` (files as test_realgen.normalize reads them, symlinks as their
+    targets) and its log lines, ``out`` spelt OUT. The lines are sorted: hostform writes every unit,
+    then makes every symlink, where podman makes a unit's symlinks right after writing it."""
+    tree: dict[str, object] = {}
+    for p in sorted(out.rglob("*")):
+        rel = str(p.relative_to(out))
+        if p.is_symlink():
+            tree[rel] = "-> " + str(p.readlink())
+        elif p.is_file():
+            tree[rel] = normalize(p.read_text())
+    return tree, sorted(ln.split("]: ", 1)[-1].replace(str(out), "OUT") for ln in stderr.splitlines())
+
+
+@pytest.mark.parametrize("version", sorted(_REAL_FIXTURE))
+@pytest.mark.parametrize("where", ["deep/er/OUT", "/ABS/gen"])
+def test_the_output_directory_only_places_what_is_generated(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str, where: str
+) -> None:
+    """Written into any output directory (relative or absolute, nested), the units, [Install] symlinks and
+    -v lines equal the real generator's: the directory only names where files go, in the lines that say so."""
+    from hostform.quadlet.realgen import run_real
+
+    real = request.getfixturevalue(_REAL_FIXTURE[version])
+    qdir = tmp_path / "q"
+    qdir.mkdir()
+    for name, text in _PLACED.items():
+        (qdir / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    runs = {}
+    for who in ("real", "ours"):
+        out = Path(where.replace("/ABS", str(tmp_path)).replace("OUT", who))
+        if who == "real":
+            _, _, stderr = run_real(qdir, binary=real, output_dir=out, extra_args=["-v"])
+        else:
+            err = io.StringIO()
+            env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
+            cli.main(["-podman-version", version, "-v", "-no-kmsg-log", str(out)], env=env, stdout=io.StringIO(), stderr=err, prog=str(real))
+            stderr = err.getvalue()
+        runs[who] = _placed(out, stderr)
+    tree, log = runs["real"]
+    assert "multi-user.target.wants/app.service" in tree and "www.service" in tree and any("OUT" in ln for ln in log)
+    assert runs["ours"] == runs["real"]

@@ -24,6 +24,14 @@ from __future__ import annotations
 import os
 import sys
 
+# typing-only imports: this module is on the start-up path of `hostform quadlet`
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import IO, TextIO
+
+    from hostform.quadlet.generator import GenerateResult
+
 # name -> usage, in Go's (sorted) order
 FLAGS = {
     "dryrun": "Run in dryrun mode printing debug information",
@@ -32,7 +40,8 @@ FLAGS = {
     "v": "Print debug information",
     "version": "Print version information and exit",
 }
-_HOSTFORM_FLAGS = {"check": False, "podman-version": ""}  # name -> default (bool flag or string flag)
+_HOSTFORM_BOOLS = ("check",)  # hostform's boolean flags (default false)
+_HOSTFORM_STRINGS = ("podman-version",)  # hostform's string flags (default "")
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
@@ -73,14 +82,14 @@ def _check_version(value: str) -> str | None:
     return None
 
 
-def parse_flags(argv: list[str], prog: str) -> tuple[dict, list[str], str | None, int]:
-    """Go flag.Parse: (flags, positional args, error text, exit code).
+def parse_flags(argv: list[str], prog: str) -> tuple[dict[str, bool], dict[str, str], list[str], str | None, int]:
+    """Go flag.Parse: (boolean flags, string flags, positional args, error text, exit code).
 
     An error text with exit code 0 is help: ``--help`` goes to stdout (it
     starts with podman's "Usage of"), ``-h``/``-help`` to stderr.
     """
-    flags: dict[str, bool | str] = {name: False for name in FLAGS}
-    flags.update(_HOSTFORM_FLAGS)
+    flags = {name: False for name in (*FLAGS, *_HOSTFORM_BOOLS)}
+    strings = {name: "" for name in _HOSTFORM_STRINGS}
     # podman: the binary name decides the default of -user (quadlet-user-generator)
     flags["user"] = "user" in prog.rsplit("/", 1)[-1]
     i = 0
@@ -93,24 +102,24 @@ def parse_flags(argv: list[str], prog: str) -> tuple[dict, list[str], str | None
             break
         name = a[2:] if a[1] == "-" else a[1:]
         if not name or name[0] == "-" or name[0] == "=":
-            return flags, [], f"bad flag syntax: {a}\n" + usage(prog), 2
+            return flags, strings, [], f"bad flag syntax: {a}\n" + usage(prog), 2
         value = None
         if "=" in name:
             name, value = name.split("=", 1)
-        if name in ("h", "help") and name not in flags:
-            return flags, [], (help_text(prog) if a == "--help" else usage(prog)), 0
-        if name not in flags:
-            return flags, [], f"flag provided but not defined: -{name}\n" + usage(prog), 2
-        if isinstance(flags[name], str):  # a string flag: -name=value or -name value
+        if name in ("h", "help") and name not in flags and name not in strings:
+            return flags, strings, [], (help_text(prog) if a == "--help" else usage(prog)), 0
+        if name not in flags and name not in strings:
+            return flags, strings, [], f"flag provided but not defined: -{name}\n" + usage(prog), 2
+        if name in strings:  # a string flag: -name=value or -name value
             if value is None:
                 if i + 1 >= len(argv):
-                    return flags, [], f"flag needs an argument: -{name}\n" + usage(prog), 2
+                    return flags, strings, [], f"flag needs an argument: -{name}\n" + usage(prog), 2
                 i += 1
                 value = argv[i]
             bad = _check_version(value) if name == "podman-version" else None
             if bad is not None:
-                return flags, [], bad + usage(prog), 2
-            flags[name] = value
+                return flags, strings, [], bad + usage(prog), 2
+            strings[name] = value
         elif value is None:
             flags[name] = True
         elif value in _TRUE:
@@ -118,17 +127,17 @@ def parse_flags(argv: list[str], prog: str) -> tuple[dict, list[str], str | None
         elif value in _FALSE:
             flags[name] = False
         else:
-            return flags, [], f'invalid boolean value "{value}" for -{name}: parse error\n' + usage(prog), 2
+            return flags, strings, [], f'invalid boolean value "{value}" for -{name}: parse error\n' + usage(prog), 2
         i += 1
-    return flags, argv[i:], None, 0
+    return flags, strings, argv[i:], None, 0
 
 
 class _Logger:
     """quadlet's Logf: /dev/kmsg when possible, else stderr."""
 
-    def __init__(self, stderr, use_kmsg: bool, force_stderr: bool) -> None:
+    def __init__(self, stderr: TextIO, use_kmsg: bool, force_stderr: bool) -> None:
         self.stderr = stderr
-        self.kmsg = None
+        self.kmsg: IO[str] | None = None
         self.no_kmsg = not use_kmsg
         self.force_stderr = force_stderr
         self.prefix = f"quadlet-generator[{os.getpid()}]: "
@@ -157,13 +166,15 @@ class _Logger:
             self.stderr.flush()
 
 
-def main(argv: list[str], env: dict | None = None, stdout=None, stderr=None, prog: str | None = None) -> int:
+def main(
+    argv: list[str], env: Mapping[str, str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None, prog: str | None = None
+) -> int:
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     env = os.environ if env is None else env
     if prog is None:
         prog = sys.argv[0] if sys.argv and sys.argv[0] else "quadlet"
-    flags, args, err, code = parse_flags(argv, prog)
+    flags, strings, args, err, code = parse_flags(argv, prog)
     if err is not None:
         (stdout if code == 0 and "hostform additions:" in err else stderr).write(err)
         return code
@@ -186,20 +197,20 @@ def main(argv: list[str], env: dict | None = None, stdout=None, stderr=None, pro
 
     from hostform.quadlet.generator import generate
 
-    version = flags["podman-version"] or None
+    version = strings["podman-version"] or None
     if flags["check"] and version is None:
         from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION
 
         version = DEFAULT_PODMAN_VERSION
     sources = args if flags["check"] and args else None
-    result = generate(sources, is_user, env=env, output_dir=output, verbose=verbose, podman_version=version)
+    result = generate(sources, is_user, env=env, verbose=verbose, podman_version=version)
     if flags["check"]:
         stdout.write(result.report.format())
         return 1 if result.report.is_fatal() else 0
     return _emit(result, output, dryrun, verbose, prog, stdout, log)
 
 
-def _emit(result, output: str, dryrun: bool, verbose: bool, prog: str, stdout, log) -> int:
+def _emit(result: GenerateResult, output: str, dryrun: bool, verbose: bool, prog: str, stdout: TextIO, log: Callable[[str], None]) -> int:
     for msg in result.log:
         log(msg)
     failed = result.exit_code != 0

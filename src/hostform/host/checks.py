@@ -964,7 +964,6 @@ def _run_generator(ctx: Context, *, in_memory: bool = True) -> list[tuple[str, A
     temporary directory and read by the generator as on the VM.  Both give
     the same findings and services (``tests/host/test_checks.py``).
     """
-    import inspect
     import tempfile
 
     from hostform.quadlet.generator import generate
@@ -974,7 +973,6 @@ def _run_generator(ctx: Context, *, in_memory: bool = True) -> list[tuple[str, A
         scopes.setdefault(q.scope, []).append(q)
     shared = scopes.get("user:*", [])
     out = []
-    params = inspect.signature(generate).parameters
     for scope, qs in scopes.items():
         if scope == "user:*" and len(scopes) > 1 and any(s.startswith("user:") and s != "user:*" for s in scopes):
             continue  # checked with each user's own files
@@ -992,22 +990,17 @@ def _run_generator(ctx: Context, *, in_memory: bool = True) -> list[tuple[str, A
                 with open(dest, "w", encoding="utf-8", errors="surrogateescape") as fh:
                     fh.write(q.file.text)
                 paths[dest] = q
-            kwargs: dict[str, Any] = {"env": {"QUADLET_UNIT_DIRS": tmp}}
-            for name in ("podman_version", "version"):
-                if name in params:
-                    kwargs[name] = ctx.version
-                    break
-            result = generate(None, user, **kwargs)
+            result = generate(None, user, env={"QUADLET_UNIT_DIRS": tmp}, podman_version=ctx.version)
             out.append((scope, result, paths, tmp))
     return out
 
 
 def _generate_in_memory(ctx: Context, members: list[Quadlet], user: bool) -> Any:
-    """:func:`hostform.quadlet.generator.generate` over already parsed units, or None when it must read files.
+    """:func:`hostform.quadlet.generator.convert_units` over the parsed units, or None when the generator must read files.
 
-    What ``generate`` does for one directory of top-level files without
-    drop-ins: load them in name order (types the target does not know are
-    reported and skipped), sort by unit type, convert each.
+    It can when the scope is one directory of top-level files, all parsed,
+    without drop-ins: the units go in name order (as ``generate`` reads a
+    directory) with no environment (no ``$PODMAN``), as the run over files has.
     """
     if not members or any(not q.parsed or q.dropin_of is not None or "/" in q.rel for q in members):
         return None
@@ -1015,29 +1008,10 @@ def _generate_in_memory(ctx: Context, members: list[Quadlet], user: bool) -> Any
     names = [q.name for q in members]
     if len(roots) != 1 or len(set(names)) != len(names):
         return None
-    try:
-        from hostform.quadlet import tables
-        from hostform.quadlet.generator import GenerateResult, _convert_one, _Loader, build_infos, file_ext, target
+    from hostform.quadlet.generator import convert_units
 
-        tgt = target(ctx.version)
-        result = GenerateResult()
-        loader = _Loader(result, lambda msg: None, tgt)
-        units = []
-        for q in sorted(members, key=lambda q: q.name):
-            if file_ext(q.name) not in tables.UNIT_TYPES or not loader.known_type(q.file.vm_path):
-                continue
-            units.append(q.unit)
-        if not units:
-            result.exit_code = 1 if loader.errors else 0
-            return result
-        units.sort(key=lambda u: tables.UNIT_TYPES[file_ext(u.filename)][3])
-        infos = build_infos(units, tgt)
-        for unit in units:
-            _convert_one(unit, infos, user, "/usr/bin/podman", "", result, loader, tgt)
-        result.exit_code = 1 if loader.errors else 0
-        return result
-    except (ImportError, AttributeError, TypeError):  # the generator's internals changed: read files
-        return None
+    units = [q.unit for q in sorted(members, key=lambda q: q.name)]
+    return convert_units(units, user=user, podman_version=ctx.version, env={})
 
 
 def _vm_root(q: Quadlet) -> str:

@@ -34,7 +34,7 @@ from hostform.host import model as m
 from hostform.host.model import KeyPath
 from hostform.host.schema import EXTENSION_PREFIX, HOST, Key
 from hostform.host.values import BOOL_KINDS, CHECKS, ONE_VALUE_KINDS, WORD_KINDS, extra_kind
-from hostform.quadlet.versions import CHANGES, DEFAULT_PODMAN_VERSION, VERSIONS, changes, supported
+from hostform.quadlet.versions import CHANGES, DEFAULT_PODMAN_VERSION, VERSIONS, gate, supported
 from hostform.terraform.model import Target
 from hostform.yamlpos import Node, excessive_aliasing
 
@@ -709,13 +709,13 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
             add("HF011", f"volumes {targets[target]!r} and {vname!r} are both mounted at {target}: podman refuses two mounts "
                 "on one path", path + ("volumes", vname))
         targets.setdefault(target, vname)
-    if "one-quote-pair" not in changes(raw["podman"]):
+    if not gate(raw["podman"]).has("one-quote-pair"):
         singles = [("entrypoint",), *[("extra", k) for k in s.get("extra", {}) if extra_kind(k) in ONE_VALUE_KINDS]]
         for p in singles:
             v = s.get(p[0]) if len(p) == 1 else s["extra"][p[1]]
             if isinstance(v, str) and (v.startswith('"') or v.endswith('"')):
                 add("HF011", f"{'.'.join(p)}: podman {raw['podman']}'s quadlet drops the double quotes at either end of "
-                    f"this value ({v[:40]!r}); podman {CHANGES['one-quote-pair']} keeps them", path + p)
+                    f"this value ({v[:40]!r}); podman {CHANGES.since('one-quote-pair')} keeps them", path + p)
     vols = []
     for vname, target in sorted(s.get("volumes", {}).items()):
         vols.append((vname, str(target)))

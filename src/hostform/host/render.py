@@ -137,11 +137,9 @@ def _supported(host: m.Host, section: str, key: str) -> bool:
 def _has_change(host: m.Host, change: str) -> bool:
     """Does the target podman's generator behave as :data:`hostform.quadlet.versions.CHANGES` ``change`` says?
     KeyError for a name the table does not have."""
-    from hostform.quadlet.versions import CHANGES, changes
+    from hostform.quadlet.versions import gate
 
-    if change not in CHANGES:
-        raise KeyError(f"podman: no change named {change!r}")
-    return change in changes(host.podman)
+    return gate(host.podman).has(change)
 
 
 def _health_cmd(s: m.Service) -> str | None:

@@ -5,6 +5,9 @@ files), applies drop-ins, converts every unit and returns a
 :class:`GenerateResult`: the unit texts per service file name, the
 ``[Install]`` symlinks, podman's exact log messages, a hostform
 :class:`~hostform.diagnostics.Report` with line numbers, and the exit code.
+The converting half is :func:`convert_units`, the generator's in-memory
+entry: ``generate`` calls it once the files are read, and hostform's checks
+call it on the units of a bundle.
 
 Each unit type has a short converter: a prologue (what podman does before
 the main command), then a loop over its rows in :mod:`tables` with a few
@@ -24,6 +27,17 @@ from hostform.quadlet.unitfile import (
     file_ext,
     read_unit_file,
 )
+
+# typing-only imports: this module is on the start-up path of `hostform quadlet`
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from hostform.gates import Gate
+    from hostform.quadlet.tables import Row
+
+    Log = Callable[[str], None]
+    Handler = Callable[["Ctx", list[str]], None]
 
 PODMAN_VERSION = "6.1.1"
 AUTO_UPDATE_LABEL = "io.containers.autoupdate"
@@ -49,18 +63,19 @@ class Target:
     :data:`tables.ROWS_BEFORE`; converters ask ``ctx.target.has(change)``.
     """
 
-    __slots__ = ("version", "types", "changes", "sections", "_keys", "_rows")
+    __slots__ = ("version", "types", "gate", "sections", "_keys", "_rows")
 
     def __init__(self, version: str) -> None:
         self.version = versions.normalize_version(version)
         self.types = frozenset("." + t for t in versions.unit_types(self.version))
-        self.changes = versions.changes(self.version)
+        self.gate: Gate = versions.CHANGES.at(self.version)
         self.sections = frozenset(versions.sections(self.version))
         self._keys: dict[str, frozenset[str]] = {}
-        self._rows: dict[str, tuple] = {}
+        self._rows: dict[str, tuple[Row, ...]] = {}
 
     def has(self, change: str) -> bool:
-        return change in self.changes
+        """Does this release behave as :data:`versions.CHANGES` ``change`` says? KeyError for a name it does not list."""
+        return self.gate.has(change)
 
     def keys(self, group: str) -> frozenset[str]:
         ks = self._keys.get(group)
@@ -68,7 +83,7 @@ class Target:
             ks = self._keys[group] = versions.keys(self.version, group)
         return ks
 
-    def rows(self, group: str) -> tuple:
+    def rows(self, group: str) -> tuple[Row, ...]:
         rows = self._rows.get(group)
         if rows is None:
             old = {row[0]: row for change, (g, row) in tables.ROWS_BEFORE.items() if g == group and not self.has(change)}
@@ -249,11 +264,22 @@ def _is_url_exact(s: str) -> bool:
 
 
 class Ctx:
-    """One conversion: the quadlet unit, the service being built, the group, shared unit infos."""
+    """One conversion: the quadlet unit, the service being built, the group, shared unit infos.
 
-    __slots__ = ("unit", "service", "group", "infos", "is_user", "podman", "warnings", "done", "extra", "target")
+    The converters' prologues leave values for the handlers: ``image``/``rootfs``
+    (a container's, or the image an .image unit pulls), ``artifact``, ``yaml``
+    (a .kube's files), ``pod`` (a .pod's name); ``context``, ``wd`` and ``file``
+    come from the build-context handler for the .build epilogue.
+    """
 
-    def __init__(self, unit: UnitFile, service: UnitFile, group: str, infos: dict, is_user: bool, podman: str, tgt: Target | None = None) -> None:
+    __slots__ = (
+        "unit", "service", "group", "infos", "is_user", "podman", "warnings", "done", "target",
+        "image", "rootfs", "artifact", "yaml", "pod", "context", "wd", "file",
+    )  # fmt: skip
+
+    def __init__(
+        self, unit: UnitFile, service: UnitFile, group: str, infos: dict[str, UnitInfo], is_user: bool, podman: str, tgt: Target | None = None
+    ) -> None:
         self.target = target() if tgt is None else tgt
         self.unit = unit
         self.service = service
@@ -263,7 +289,14 @@ class Ctx:
         self.podman = podman
         self.warnings: list[str] = []
         self.done: set[str] = set()
-        self.extra: dict[str, object] = {}
+        self.image = ""
+        self.rootfs = ""
+        self.artifact = ""
+        self.yaml: list[str] = []
+        self.pod = ""
+        self.context = ""
+        self.wd = ""
+        self.file = ""
 
     def base_command(self) -> list[str]:
         cmd = [self.podman]
@@ -293,24 +326,12 @@ def emit_rows(ctx: Ctx, cmd: list[str]) -> None:
         if kind == "meta":
             continue
         if kind == "handler":
-            if extra not in ctx.done:
-                ctx.done.add(extra)  # type: ignore[arg-type]
-                HANDLERS[extra](ctx, cmd)  # type: ignore[index]
+            name = extra or ""  # a handler row names its handler (tests/quadlet/test_tables.py)
+            if name not in ctx.done:
+                ctx.done.add(name)
+                HANDLERS[name](ctx, cmd)
             continue
-        if kind in ("string", "string=", "present", "present="):
-            val = unit.lookup(group, key)
-            if val is None or (not val and kind[0] == "s"):
-                continue
-            if extra:
-                val = extra % val if "%s" in extra else extra
-            if kind[-1] == "=":
-                cmd.append(f"{flag}={val}")
-            else:
-                cmd.extend((flag, val))  # type: ignore[arg-type]
-        elif kind == "strings":
-            for val in unit.lookup_all(group, key):
-                cmd.extend((flag, val))  # type: ignore[arg-type]
-        elif kind in ("strv", "strv-lower", "args"):
+        if kind in ("strv", "strv-lower", "args"):  # an "args" row without a flag adds bare words
             vals = unit.lookup_all_args(group, key) if kind == "args" else unit.lookup_all_strv(group, key)
             for val in vals:
                 if kind == "strv-lower":
@@ -320,19 +341,35 @@ def emit_rows(ctx: Ctx, cmd: list[str]) -> None:
                 if flag:
                     cmd.append(flag)
                 cmd.append(val)
+            continue
+        if flag is None:  # pragma: no cover - a bad table row is a bug
+            raise AssertionError(f"no flag for {group}.{key} ({kind})")
+        if kind in ("string", "string=", "present", "present="):
+            one = unit.lookup(group, key)
+            if one is None or (not one and kind[0] == "s"):
+                continue
+            if extra:
+                one = extra % one if "%s" in extra else extra
+            if kind[-1] == "=":
+                cmd.append(f"{flag}={one}")
+            else:
+                cmd.extend((flag, one))
+        elif kind == "strings":
+            for one in unit.lookup_all(group, key):
+                cmd.extend((flag, one))
         elif kind == "bool":
             b = unit.lookup_boolean(group, key)
             if b is not None:
-                add_bool(cmd, flag, b)  # type: ignore[arg-type]
+                add_bool(cmd, flag, b)
         elif kind == "true-flag":
             if unit.lookup_boolean_default(group, key, False):
-                cmd.append(flag)  # type: ignore[arg-type]
+                cmd.append(flag)
                 if extra:
                     cmd.append(extra)
         elif kind == "keyvals":
             keys, warns = unit.lookup_all_key_val(group, key)
             ctx.warnings.extend(warns)
-            add_keys(cmd, flag, keys)  # type: ignore[arg-type]
+            add_keys(cmd, flag, keys)
         else:  # pragma: no cover - a bad table row is a bug
             raise AssertionError(f"unknown kind {kind!r} for {group}.{key}")
 
@@ -603,11 +640,10 @@ def h_pod(ctx: Ctx, cmd: list[str]) -> None:
 
 
 def h_image(ctx: Ctx, cmd: list[str]) -> None:
-    image = ctx.extra.get("image")
-    if image:
-        cmd.append(image)  # type: ignore[arg-type]
+    if ctx.image:
+        cmd.append(ctx.image)
     else:
-        cmd.extend(("--rootfs", ctx.extra["rootfs"]))  # type: ignore[arg-type]
+        cmd.extend(("--rootfs", ctx.rootfs))
 
 
 def h_exec(ctx: Ctx, cmd: list[str]) -> None:
@@ -640,16 +676,15 @@ def h_volume_opts(ctx: Ctx, cmd: list[str]) -> None:
         if copy is not None:
             cmd.extend(("--opt", "copy" if copy else "nocopy"))
         dev = u.lookup(g, "Device")
-        dev_valid = bool(dev)
-        if dev_valid:
+        if dev:
             cmd.extend(("--opt", f"device={dev}"))
         dev_type = u.lookup(g, "Type")
         if dev_type:
-            if not dev_valid:
+            if not dev:
                 raise QuadletError("key Type can't be used without Device", "Type")
             cmd.extend(("--opt", f"type={dev_type}"))
             if dev_type == "bind":
-                ctx.service.add_escaped("Unit", "RequiresMountsFor", dev)  # type: ignore[arg-type]
+                ctx.service.add_escaped("Unit", "RequiresMountsFor", dev)
         mount_opts = u.lookup(g, "Options")
         if mount_opts:
             opts.append(mount_opts)
@@ -695,15 +730,15 @@ def h_config_maps(ctx: Ctx, cmd: list[str]) -> None:
 
 
 def h_yaml(ctx: Ctx, cmd: list[str]) -> None:
-    cmd.extend(ctx.extra["yaml"])  # type: ignore[arg-type]
+    cmd.extend(ctx.yaml)
 
 
 def h_pull_image(ctx: Ctx, cmd: list[str]) -> None:
-    cmd.append(ctx.extra["image"])  # type: ignore[arg-type]
+    cmd.append(ctx.image)
 
 
 def h_artifact(ctx: Ctx, cmd: list[str]) -> None:
-    cmd.append(ctx.extra["artifact"])  # type: ignore[arg-type]
+    cmd.append(ctx.artifact)
 
 
 def h_exit_policy(ctx: Ctx, cmd: list[str]) -> None:
@@ -714,8 +749,8 @@ def h_exit_policy(ctx: Ctx, cmd: list[str]) -> None:
 
 
 def h_pod_names(ctx: Ctx, cmd: list[str]) -> None:
-    name = ctx.extra["pod"]
-    cmd.extend(("--infra-name", f"{name}-infra", "--name", name))  # type: ignore[arg-type]
+    name = ctx.pod
+    cmd.extend(("--infra-name", f"{name}-infra", "--name", name))
 
 
 def h_build_context(ctx: Ctx, cmd: list[str]) -> None:
@@ -726,12 +761,12 @@ def h_build_context(ctx: Ctx, cmd: list[str]) -> None:
         raise QuadletError("neither SetWorkingDirectory, nor File key specified", "File")
     if file_path:
         cmd.extend(("--file", file_path))
-    ctx.extra["context"] = context
-    ctx.extra["wd"] = wd or ""
-    ctx.extra["file"] = file_path or ""
+    ctx.context = context
+    ctx.wd = wd or ""
+    ctx.file = file_path or ""
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "cgroups": h_cgroups,
     "networks": h_networks,
     "notify": h_notify,
@@ -837,19 +872,19 @@ def check_kill_mode(service: UnitFile) -> None:
         service.set("Service", "KillMode", "mixed")
 
 
-def unknown_keys(unit: UnitFile, group: str, tgt: Target | None = None) -> list[tuple[str, str]]:
+def unknown_keys(unit: UnitFile, group: str | None, tgt: Target | None = None) -> list[tuple[str, str]]:
     """Every (group, key) the target release does not support, the type group first then [Quadlet]."""
     tgt = target() if tgt is None else tgt
-    out = []
+    out: list[tuple[str, str]] = []
     for g in (group, tables.QUADLET_GROUP):
-        if g not in tgt.sections:
+        if g is None or g not in tgt.sections:
             continue  # before 5.3 quadlet does not look at [Quadlet]
         ok = tgt.keys(g)
         out.extend((g, k) for k in unit.list_keys(g) if k not in ok)
     return out
 
 
-def translate_dependencies(service: UnitFile, infos: dict) -> None:
+def translate_dependencies(service: UnitFile, infos: dict[str, UnitInfo]) -> None:
     for key in tables.UNIT_DEPENDENCY_KEYS:
         deps = service.lookup_all_strv("Unit", key)
         if not deps:
@@ -870,7 +905,7 @@ def translate_dependencies(service: UnitFile, infos: dict) -> None:
             service.add("Unit", key, " ".join(out))
 
 
-def init_service(ctx_unit: UnitFile, group: str, infos: dict, is_user: bool, podman: str, tgt: Target | None = None) -> Ctx:
+def init_service(ctx_unit: UnitFile, group: str, infos: dict[str, UnitInfo], is_user: bool, podman: str, tgt: Target | None = None) -> Ctx:
     tgt = target() if tgt is None else tgt
     info = infos.get(ctx_unit.filename)
     if info is None:
@@ -908,8 +943,8 @@ def convert_container(ctx: Ctx) -> None:
         raise QuadletError("the Image And Rootfs keys conflict can not be specified together", "Rootfs")
     if image:
         image = image_source(ctx, image)
-    ctx.extra["image"] = image
-    ctx.extra["rootfs"] = rootfs
+    ctx.image = image or ""
+    ctx.rootfs = rootfs or ""
     name = container_name(u)
     service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
     check_kill_mode(service)
@@ -939,8 +974,8 @@ def exec_reload(ctx: Ctx, name: str) -> None:
     cmd = ctx.base_command()
     if reload_cmd:
         cmd += ["exec", name] + reload_cmd
-    else:
-        cmd += ["kill", "--signal", signal, name]  # type: ignore[list-item]
+    elif signal:  # always, here: one of the two is set
+        cmd += ["kill", "--signal", signal, name]
     ctx.service.add_cmdline("Service", "ExecReload", cmd)
 
 
@@ -971,7 +1006,7 @@ def convert_kube(ctx: Ctx) -> None:
     if not yamls:
         raise QuadletError("no Yaml key specified")
     yamls = [absolute_path(u, y) for y in yamls]
-    ctx.extra["yaml"] = yamls
+    ctx.yaml = yamls
     check_kill_mode(service)
     service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
     stype = service.lookup("Service", "Type")
@@ -997,7 +1032,10 @@ def _pull(ctx: Ctx, key: str, noun: str) -> str:
     value = ctx.lookup(key)
     if not value:
         raise QuadletError(f"no {key} key specified")
-    ctx.extra[noun] = value
+    if noun == "image":
+        ctx.image = value
+    else:
+        ctx.artifact = value
     cmd = ctx.base_command() + [noun, "pull"]
     emit_rows(ctx, cmd)
     ctx.service.add_cmdline("Service", "ExecStart", cmd)
@@ -1015,14 +1053,13 @@ def convert_build(ctx: Ctx) -> None:
         raise QuadletError("no ImageTag key specified")
     cmd = ctx.base_command() + ["build"]
     emit_rows(ctx, cmd)
-    context = ctx.extra["context"]
-    file_path = ctx.extra["file"]
-    if context:
-        cmd.append(context)  # type: ignore[arg-type]
-    elif not starts_with_specifier(file_path) and not file_path.startswith("/") and not _is_url_exact(file_path):  # type: ignore[arg-type]
-        if not ctx.extra["wd"]:
+    file_path = ctx.file
+    if ctx.context:
+        cmd.append(ctx.context)
+    elif not starts_with_specifier(file_path) and not file_path.startswith("/") and not _is_url_exact(file_path):
+        if not ctx.wd:
             raise QuadletError("relative path in File key requires SetWorkingDirectory key to be set", "File")
-        cmd.append(ctx.extra["wd"])  # type: ignore[arg-type]
+        cmd.append(ctx.wd)
     ctx.service.add_cmdline("Service", "ExecStart", cmd)
     default_oneshot(ctx.service, False)
 
@@ -1035,7 +1072,7 @@ def convert_pod(ctx: Ctx) -> None:
     u, service = ctx.unit, ctx.service
     info = ctx.infos[u.filename]
     name = pod_resource_name(u)
-    ctx.extra["pod"] = name
+    ctx.pod = name
     for svc in info.containers_to_start or ():
         service.add("Unit", "Wants", svc)
         service.add("Unit", "Before", svc)
@@ -1079,7 +1116,7 @@ CONVERTERS = {
 }
 
 
-def convert(unit: UnitFile, infos: dict, is_user: bool, podman: str = "/usr/bin/podman", tgt: Target | None = None) -> tuple[UnitFile, list[str]]:
+def convert(unit: UnitFile, infos: dict[str, UnitInfo], is_user: bool, podman: str = "/usr/bin/podman", tgt: Target | None = None) -> tuple[UnitFile, list[str]]:
     """Convert one quadlet unit: (service unit, warnings). Raises QuadletError."""
     tgt = target() if tgt is None else tgt
     group = unit_group(unit)
@@ -1143,7 +1180,7 @@ class _SearchPaths:
         self.paths.append(path)
         self.visited.add(path)
 
-    def append_sub_paths(self, path: str, is_user: bool, filt) -> None:
+    def append_sub_paths(self, path: str, is_user: bool, filt: Callable[[str, bool], bool] | None) -> None:
         resolved = eval_symlinks(path)
         if resolved is None:
             self.add(path)
@@ -1163,7 +1200,7 @@ class _SearchPaths:
             self.append_sub_paths(os.path.join(resolved, name), is_user, filt)
 
 
-def unit_dirs(is_user: bool, env: dict | None = None, log=None) -> list[str]:
+def unit_dirs(is_user: bool, env: Mapping[str, str] | None = None, log: Log | None = None) -> list[str]:
     """The directories quadlet reads, in precedence order (podman's GetUnitDirs)."""
     env = os.environ if env is None else env
     sp = _SearchPaths()
@@ -1219,39 +1256,43 @@ def unit_dirs(is_user: bool, env: dict | None = None, log=None) -> list[str]:
     return sp.paths
 
 
+def _known_type(report: Report, tgt: Target, path: str) -> bool:
+    """Does the target release read quadlet files of this type? If not (it skips them without a word), HF050."""
+    ext = file_ext(path)
+    if ext in tgt.types:
+        return True
+    msg = f"podman {tgt.version} does not know {ext} units (podman >= {versions.UNIT_TYPE_SINCE[ext[1:]]}): {os.path.basename(path)} will be ignored"
+    report.error(HF_TOO_NEW, msg, file=path, line=1)
+    return False
+
+
 class _Loader:
-    def __init__(self, result: GenerateResult, debug, tgt: Target) -> None:
+    """The generator's reading step: files and drop-ins from disk, with podman's messages."""
+
+    def __init__(self, result: GenerateResult, debug: Log, tgt: Target) -> None:
         self.result = result
         self.debug = debug
         self.errors = False
         self.target = tgt
 
     def known_type(self, path: str) -> bool:
-        """Does the target release read files of this type? (If not, it skips them without a word.)"""
-        ext = file_ext(path)
-        if ext in self.target.types:
-            return True
-        msg = (
-            f"podman {self.target.version} does not know {ext} units (podman >= {versions.UNIT_TYPE_SINCE[ext[1:]]}): "
-            f"{os.path.basename(path)} will be ignored"
-        )
-        self.result.report.error(HF_TOO_NEW, msg, file=path, line=1)
-        return False
+        return _known_type(self.result.report, self.target, path)
 
     def error(self, msg: str, code: str, file: str | None = None, line: int = 0) -> None:
         self.result.log.append(msg)
         self.result.report.error(code, msg, file=file, line=line)
         self.errors = True
 
-    def load_file(self, path: str) -> tuple[UnitFile | None, str | None]:
+    def load_file(self, path: str) -> UnitFile | str:
+        """The parsed file, or podman's message saying why it could not be loaded."""
         try:
-            return read_unit_file(path), None
+            return read_unit_file(path)
         except UnitParseError as e:
             self.result.report.error(HF_SYNTAX, e.message, file=path, line=e.line)
-            return None, f"error loading {go_quote(path)}, {e.message}"
+            return f"error loading {go_quote(path)}, {e.message}"
         except OSError as e:
             self.result.report.error(HF_IO, _go_err(e, path), file=path)
-            return None, f"error loading {go_quote(path)}, {_go_err(e, path)}"
+            return f"error loading {go_quote(path)}, {_go_err(e, path)}"
 
     def load_dir(self, d: str, seen: set[str]) -> list[UnitFile]:
         try:
@@ -1261,8 +1302,8 @@ class _Loader:
         except OSError as e:
             self.error(_go_err(e, d), HF_IO, d)
             return []
-        units = []
-        errs = []
+        units: list[UnitFile] = []
+        errs: list[str] = []
         for name in names:
             if name in seen or file_ext(name) not in tables.UNIT_TYPES:
                 continue
@@ -1270,22 +1311,22 @@ class _Loader:
             if not self.known_type(path):
                 continue
             self.debug(f"Loading source unit file {path}")
-            unit, err = self.load_file(path)
-            if unit is None:
-                errs.append(err)
+            unit = self.load_file(path)
+            if isinstance(unit, str):
+                errs.append(unit)
             else:
                 seen.add(name)
                 units.append(unit)
         if errs:
             # podman drops every unit of a directory in which one file fails to parse
-            self.result.log.append("\n".join(errs))  # type: ignore[arg-type]
+            self.result.log.append("\n".join(errs))
             self.errors = True
             return []
         return units
 
     def load_dropins(self, unit: UnitFile, dirs: list[str]) -> None:
         found: dict[str, str] = {}
-        errs = []
+        errs: list[str] = []
         for sub in unit.dropin_paths():
             for d in dirs:
                 dd = _clean(d + "/" + sub)
@@ -1305,22 +1346,25 @@ class _Loader:
         for name in sorted(found, key=lambda s: s.encode("utf-8", "surrogateescape")):
             path = found[name]
             self.debug(f"Loading source drop-in file {path}")
-            dropin, err = self.load_file(path)
-            if dropin is None:
-                errs.append(err)
+            dropin = self.load_file(path)
+            if isinstance(dropin, str):
+                errs.append(dropin)
             else:
                 unit.merge(dropin)
         if errs:
-            self.result.log.append("\n".join(errs))  # type: ignore[arg-type]
+            self.result.log.append("\n".join(errs))
             self.errors = True
 
 
-def build_infos(units: list[UnitFile], tgt: Target | None = None) -> dict[str, UnitInfo]:
+def build_infos(units: Iterable[UnitFile], tgt: Target | None = None) -> dict[str, UnitInfo]:
+    """What converting one unit needs to know of the others: file name -> service and resource names."""
     infos: dict[str, UnitInfo] = {}
     for unit in units:
         ext = file_ext(unit.filename)
+        if ext not in tables.UNIT_TYPES:
+            continue  # a file named on the command line (-check) that is no quadlet: convert() says so
         resource = ""
-        containers = None
+        containers: list[str] | None = None
         if ext == ".container":
             resource = container_resource_name(unit)
         elif ext == ".build":
@@ -1351,7 +1395,7 @@ def _go_rel(base: str, target: str) -> str | None:
     return "/".join(parts) if parts else "."
 
 
-def install_symlinks(service: UnitFile, log) -> dict[str, str]:
+def install_symlinks(service: UnitFile, log: Log) -> dict[str, str]:
     """[Install] Alias=/WantedBy=/RequiredBy=/UpheldBy= -> {link path: target}."""
     links = [_clean(a) for a in service.lookup_all_strv("Install", "Alias")]
     fname = service.filename
@@ -1377,46 +1421,48 @@ def install_symlinks(service: UnitFile, log) -> dict[str, str]:
 
 
 def generate(
-    sources=None,
+    sources: Iterable[str | os.PathLike[str]] | None = None,
     user: bool = False,
     *,
-    env: dict | None = None,
+    env: Mapping[str, str] | None = None,
     podman: str | None = None,
-    output_dir: str = "",
     verbose: bool = False,
     podman_version: str | None = None,
 ) -> GenerateResult:
-    """Run the generator in memory.
+    """Run the generator: read the quadlet files, then :func:`convert_units`. Nothing is written.
 
     ``sources``: a list of directories and/or quadlet files; None means the
-    standard search path (``QUADLET_UNIT_DIRS`` from ``env`` first).
-    ``output_dir`` only affects the ``---path---`` names and debug lines.
+    standard search path (``QUADLET_UNIT_DIRS`` from ``env`` first; ``env``
+    None is this process's environment). ``user``: the user generator.
+    ``podman``: the podman binary in the commands (default ``$PODMAN``, else
+    /usr/bin/podman). ``verbose``: podman's debug lines in ``log``.
     ``podman_version`` (``"5.4"``, ...): emulate that release's generator
     (its unit types, keys and output; see :class:`Target`); None: podman 6.1.
     Raises ValueError for a release not in :data:`versions.VERSIONS`.
-    Nothing is written; see :mod:`hostform.cli.quadlet` for the drop-in.
+    Where the units go is the caller's business (the output directory of
+    :mod:`hostform.cli.quadlet`, the drop-in): nothing generated depends on it.
     """
     tgt = target(podman_version)
     env = os.environ if env is None else env
     if podman is None:
         podman = env.get("PODMAN") or "/usr/bin/podman"
-    result = GenerateResult()
+    loaded = GenerateResult()
 
     def debug(msg: str) -> None:
         if verbose:
-            result.log.append(msg)
+            loaded.log.append(msg)
 
-    loader = _Loader(result, debug, tgt)
+    loader = _Loader(loaded, debug, tgt)
     seen: set[str] = set()
     units: list[UnitFile] = []
     dirs: list[str] = []
     if sources is None:
-        dirs = unit_dirs(user, env, result.log.append)
+        dirs = unit_dirs(user, env, loaded.log.append)
         for d in dirs:
             units.extend(loader.load_dir(d, seen))
     else:
-        for s in sources:
-            s = str(s)
+        for source in sources:
+            s = str(source)
             if os.path.isdir(s):
                 dirs.append(s)
                 units.extend(loader.load_dir(s, seen))
@@ -1427,30 +1473,75 @@ def generate(
                 name = os.path.basename(s)
                 if name in seen or (file_ext(name) in tables.UNIT_TYPES and not loader.known_type(s)):
                     continue
-                unit, err = loader.load_file(s)
-                if unit is None:
+                unit = loader.load_file(s)
+                if isinstance(unit, str):
                     loader.errors = True
-                    result.log.append(err)  # type: ignore[arg-type]
+                    loaded.log.append(unit)
                 else:
                     seen.add(name)
                     units.append(unit)
     if not units:
         debug("No files parsed from [" + " ".join(dirs) + "]")
-        result.exit_code = 1 if loader.errors else 0
-        return result
+        loaded.exit_code = 1 if loader.errors else 0
+        return loaded
     for unit in units:
         loader.load_dropins(unit, dirs)
-    units.sort(key=lambda u: tables.UNIT_TYPES[file_ext(u.filename)][3])
-    infos = build_infos(units, tgt)
-    for unit in units:
-        _convert_one(unit, infos, user, podman, output_dir, result, loader, tgt)
-    result.exit_code = 1 if loader.errors else 0
+    result = convert_units(units, user=user, podman_version=tgt.version, podman=podman)
+    # what reading said comes first
+    result.log[:0] = loaded.log
+    loaded.report.merge(result.report)
+    result.report = loaded.report
+    if loader.errors:
+        result.exit_code = 1
     return result
 
 
-def _convert_one(
-    unit: UnitFile, infos: dict, user: bool, podman: str, output_dir: str, result: GenerateResult, loader: _Loader, tgt: Target
-) -> None:
+def convert_units(
+    units: Iterable[UnitFile],
+    *,
+    user: bool = False,
+    podman_version: str | None = None,
+    env: Mapping[str, str] | None = None,
+    podman: str | None = None,
+) -> GenerateResult:
+    """The generator in memory: quadlet units in; services, symlinks and findings out.
+
+    ``units``: the quadlet files as the generator has read them, in its reading
+    order (directory by directory, each in name order), drop-ins merged in.
+    :func:`~hostform.quadlet.unitfile.parse_text` ``(text, name, path)`` makes
+    one from a file's name and text; ``path`` is what ``SourcePath=`` and the
+    findings name, and what relative paths in the unit resolve against. A unit
+    whose type the target release does not convert is reported (HF050) and left
+    out, as the generator's reading leaves such files out.
+
+    ``user``: the user generator (``quadlet -user``); ``podman_version``: as
+    for :func:`generate`; ``podman``: the podman binary in the commands
+    (default ``$PODMAN`` from ``env``, None meaning this process's environment,
+    else /usr/bin/podman). :func:`generate` calls this once it has read the
+    files; so do hostform's checks, on units they have parsed from a bundle.
+    ``exit_code`` is 1 when a unit failed to convert.
+    """
+    tgt = target(podman_version)
+    if podman is None:
+        podman = (os.environ if env is None else env).get("PODMAN") or "/usr/bin/podman"
+    result = GenerateResult()
+    todo = [u for u in units if file_ext(u.filename) not in tables.UNIT_TYPES or _known_type(result.report, tgt, u.path or u.filename)]
+    todo.sort(key=_processing_order)  # stable: within a type, in reading order
+    infos = build_infos(todo, tgt)
+    for unit in todo:
+        if not _convert_one(unit, infos, user, podman, result, tgt):
+            result.exit_code = 1
+    return result
+
+
+def _processing_order(unit: UnitFile) -> int:
+    """Units that others name (images, volumes, networks) convert first, pods last; 0 for a file that is no quadlet."""
+    info = tables.UNIT_TYPES.get(file_ext(unit.filename))
+    return info[3] if info else 0
+
+
+def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman: str, result: GenerateResult, tgt: Target) -> bool:
+    """Convert ``unit`` into ``result`` with podman's warnings; False when it failed to convert."""
     rep = result.report
     for key in tables.UNSUPPORTED_SERVICE_KEYS if tgt.has("service-keys-warned") else ():
         if unit.lookup("Service", key) is not None:
@@ -1460,7 +1551,9 @@ def _convert_one(
             rep.warn(HF_WARNING, msg, file=ln.file, line=ln.lineno)
     group = unit_group(unit)
     for g in (group, tables.QUADLET_GROUP):
-        for k in unit.list_keys(g) if g else ():
+        if not g:
+            continue
+        for k in unit.list_keys(g):
             if (g, k) in versions.DEPRECATED:
                 for ln in unit.key_lines(g, k):  # podman is silent; only hostform's report says it
                     rep.warn(HF_DEPRECATED, f"key '{k}' in [{g}] is deprecated", file=ln.file or unit.path, line=ln.lineno)
@@ -1473,7 +1566,7 @@ def _convert_one(
                 "of short-name-aliases.conf for details."
             )
             result.log.append(msg)
-            ln = unit.key_lines(group, "Image")[-1]  # type: ignore[arg-type]
+            ln = unit.key_lines(group, "Image")[-1]
             rep.warn(HF_WARNING, msg, file=ln.file, line=ln.lineno)
     try:
         service, warnings = convert(unit, infos, user, podman, tgt)
@@ -1482,9 +1575,8 @@ def _convert_one(
             _log_warnings(result, unit, e.warnings)
         msg = f"converting {go_quote(unit.filename)}: {e.message}"
         result.log.append(msg)
-        loader.errors = True
         _report_error(rep, unit, group, e, tgt)
-        return
+        return False
     if warnings:
         _log_warnings(result, unit, warnings)
     name = service.filename
@@ -1492,8 +1584,9 @@ def _convert_one(
     result.units[name] = text
     result.outputs.append((name, text))
     result.sources[name] = unit.path
-    for link, target in install_symlinks(service, result.log.append).items():
-        result.symlinks[link] = target
+    for link, dest in install_symlinks(service, result.log.append).items():
+        result.symlinks[link] = dest
+    return True
 
 
 def _log_warnings(result: GenerateResult, unit: UnitFile, warnings: list[str]) -> None:
@@ -1504,22 +1597,22 @@ def _log_warnings(result: GenerateResult, unit: UnitFile, warnings: list[str]) -
 
 def _report_error(rep: Report, unit: UnitFile, group: str | None, e: QuadletError, tgt: Target) -> None:
     if e.message.startswith("unsupported key "):
-        for g, k in unknown_keys(unit, group, tgt):  # type: ignore[arg-type]
+        for g, k in unknown_keys(unit, group, tgt):
             first = versions.since(g, k)
             for ln in unit.key_lines(g, k):
-                where = {"file": ln.file or unit.path, "line": ln.lineno}
+                at = ln.file or unit.path
                 if first is None:
-                    rep.error(HF_UNKNOWN_KEY, f"unsupported key '{k}' in group '{g}'", **where)  # type: ignore[arg-type]
+                    rep.error(HF_UNKNOWN_KEY, f"unsupported key '{k}' in group '{g}'", file=at, line=ln.lineno)
                 else:
                     msg = f"unsupported key '{k}' in [{g}] (podman >= {first}; the target is podman {tgt.version})"
-                    rep.error(HF_TOO_NEW, msg, **where)  # type: ignore[arg-type]
+                    rep.error(HF_TOO_NEW, msg, file=at, line=ln.lineno)
         return
-    g = e.group or group
+    where = e.group or group
     file, line = unit.path or unit.filename, 0
-    if e.key and g:
-        lines = unit.key_lines(g, e.key)
+    if e.key and where:
+        lines = unit.key_lines(where, e.key)
         if lines:
             file, line = lines[-1].file or file, lines[-1].lineno
-    if not line and g:
-        line = unit.line_of(g)
+    if not line and where:
+        line = unit.line_of(where)
     rep.error(HF_INVALID, e.message, file=file, line=line)

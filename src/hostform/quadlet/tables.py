@@ -78,7 +78,10 @@ _BASE = (
     ("ServiceName", "meta", None, "service name"),
 )
 
-ROWS: dict[str, tuple[tuple[str, str, str | None, str | None], ...]] = {
+Row = tuple[str, str, str | None, str | None]
+"""One row: (key, kind, flag, extra)."""
+
+ROWS: dict[str, tuple[Row, ...]] = {
     "Container": _BASE + (
         ("ContainerName", "meta", "--name", "container name"),
         ("ReloadCmd", "meta", None, "ExecReload"),
@@ -296,7 +299,7 @@ ROWS: dict[str, tuple[tuple[str, str, str | None, str | None], ...]] = {
 # the key set as podman has it.
 # Rows as they were before a change of versions.CHANGES (for older --podman-version
 # targets): change -> (group, the row that replaces the current one of that key).
-ROWS_BEFORE: dict[str, tuple[str, tuple[str, str, str | None, str | None]]] = {
+ROWS_BEFORE: dict[str, tuple[str, Row]] = {
     "entrypoint-equals": ("Container", ("Entrypoint", "string", "--entrypoint", None)),
 }
 

@@ -510,17 +510,6 @@ def read_unit_file(path: str) -> UnitFile:
     return parse_text(data, path.rsplit("/", 1)[-1], path)
 
 
-def parse(data: str, filename: str = "", path: str = "", report=None) -> UnitFile | None:
-    """Parse text; on error add an HF300 diagnostic to ``report`` (if given) and return None."""
-    try:
-        return parse_text(data, filename, path)
-    except UnitParseError as e:
-        if report is None:
-            raise
-        report.error("HF300", e.message, file=path or filename or None, line=e.line)
-        return None
-
-
 # -- word splitting (systemd's extract_first_word) ------------------------------
 
 _SIMPLE_ESC = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", '"': '"', "'": "'", "s": " "}

@@ -23,6 +23,13 @@ and accept any key (since 5.6 quadlet warns about ``User``, ``Group`` and
 
 from __future__ import annotations
 
+from hostform.gates import Changes
+
+# typing-only imports: this module is on the start-up path of `hostform quadlet`
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hostform.gates import Gate
+
 __all__ = [
     "CHANGES",
     "DEFAULT_PODMAN_VERSION",
@@ -33,7 +40,7 @@ __all__ = [
     "SERVICE_KEYS_WARNED_SINCE",
     "UNIT_TYPE_SINCE",
     "VERSIONS",
-    "changes",
+    "gate",
     "keys",
     "normalize_version",
     "sections",
@@ -196,7 +203,7 @@ _ADDED: dict[str, dict[str, str]] = {
 # from quadlet.go at the release tags; the "6.0" rows are changes between
 # v5.8.0 and the 6.x main branch (no 6.0 tag in the snapshot; podman 5.8.6
 # still has the old behaviour, 6.1.1 the new one).
-CHANGES: dict[str, str] = {
+_CHANGED_IN: dict[str, str] = {
     # [Unit] After=/Requires=/... naming quadlet files are translated to their services
     "unit-dependencies": "5.5",
     "notify-healthy": "5.0",  # [Container] Notify=healthy is --sdnotify=healthy; before: a boolean ("healthy" reads as false). Gates the host renderer; the emulation reads it at every version
@@ -221,6 +228,8 @@ CHANGES: dict[str, str] = {
     # [Service] User=/Group=/DynamicUser= draw a "not supported" warning
     "service-keys-warned": SERVICE_KEYS_WARNED_SINCE,
 }
+CHANGES = Changes("podman", VERSIONS, _CHANGED_IN)
+"""podman's quadlet generator by named change: ``gate("5.8").has("track-by-name")`` (KeyError for an unknown name)."""
 
 
 def normalize_version(version: str) -> str:
@@ -290,7 +299,10 @@ def unit_types(version: str) -> tuple[str, ...]:
     return tuple(t for t, first in UNIT_TYPE_SINCE.items() if VERSIONS.index(first) <= i)
 
 
-def changes(version: str) -> frozenset[str]:
-    """The behaviours of :data:`CHANGES` that podman ``version``'s generator has."""
-    i = _index(version)
-    return frozenset(name for name, first in CHANGES.items() if VERSIONS.index(first) <= i)
+def gate(version: str) -> Gate:
+    """The named changes of :data:`CHANGES` that podman ``version``'s generator has (``"5.8.1"``, ``"v5.8"`` or ``"5.8"``).
+
+    ``gate(v).has(name)`` raises KeyError for a name :data:`CHANGES` does not list;
+    ValueError for a release not in VERSIONS.
+    """
+    return CHANGES.at(normalize_version(version))
