@@ -37,9 +37,10 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
+    from hostform.quadlet.generator import GenerateResult
     from hostform.quadlet.unitfile import Line, UnitFile
 
 from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
@@ -713,9 +714,9 @@ def check_port_conflicts(ctx: Context) -> None:
                 seen.setdefault(key, (q, w))
 
 
-def _caddyfiles(ctx: Context) -> list[tuple[Any, Quadlet | None]]:
+def _caddyfiles(ctx: Context) -> list[tuple[BundleFile, Quadlet | None]]:
     """Bundle files that Caddy reads as its Caddyfile, with the Caddy container (if found)."""
-    out: list[tuple[Any, Quadlet | None]] = []
+    out: list[tuple[BundleFile, Quadlet | None]] = []
     seen: set[str] = set()
     for q in ctx.units("container"):
         if not is_caddy(q):
@@ -955,7 +956,7 @@ def check_bundle(bundle: Bundle, *, provider: str | None = None, caddy: str = "o
 # --- the generator over a bundle -----------------------------------------------------
 
 
-def _run_generator(ctx: Context, *, in_memory: bool = True) -> list[tuple[str, Any, dict[str, Quadlet], str]]:
+def _run_generator(ctx: Context, *, in_memory: bool = True) -> list[tuple[str, GenerateResult, dict[str, Quadlet], str]]:
     """Run the quadlet generator once per scope: (scope, GenerateResult, path -> Quadlet, root).
 
     The simple case (every file of the scope parsed, at the top of its
@@ -995,7 +996,7 @@ def _run_generator(ctx: Context, *, in_memory: bool = True) -> list[tuple[str, A
     return out
 
 
-def _generate_in_memory(ctx: Context, members: list[Quadlet], user: bool) -> Any:
+def _generate_in_memory(ctx: Context, members: list[Quadlet], user: bool) -> GenerateResult | None:
     """:func:`hostform.quadlet.generator.convert_units` over the parsed units, or None when the generator must read files.
 
     It can when the scope is one directory of top-level files, all parsed,
@@ -1029,7 +1030,7 @@ def _vm_text(text: str, tmp: str, paths: dict[str, Quadlet]) -> str:
     return text
 
 
-def generate_units(bundle: Bundle) -> list[tuple[str, str, str, Any]]:
+def generate_units(bundle: Bundle) -> list[tuple[str, str, str, Quadlet | None]]:
     """The services the VM's generator writes: (scope, service file name, text, source Quadlet or None)."""
     ctx = Context(bundle)
     units = []
