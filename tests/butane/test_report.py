@@ -30,7 +30,7 @@ CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / 
 class _Node:
     """The shape of yamlpos's Node, built from PyYAML events (test only)."""
 
-    def __init__(self, kind, tag, value, style, line, column, items=None, alias=False, alias_name=""):
+    def __init__(self, kind, tag, value, style, line, column, items=None, alias=None, alias_name=""):
         self.kind = kind
         self.tag = tag
         self.value = value
@@ -83,7 +83,7 @@ def pyyaml_tree(text: str):
             stack.pop()
         elif isinstance(ev, yaml.AliasEvent):
             target = anchors[ev.anchor]
-            add(_Node(target.kind, target.tag, target.value, target.style, line, col, target.items, True, ev.anchor))
+            add(_Node(target.kind, target.tag, target.value, target.style, line, col, target.items, target, ev.anchor))
         elif isinstance(ev, yaml.DocumentEndEvent):
             break
     return root

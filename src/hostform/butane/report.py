@@ -164,25 +164,19 @@ def _key_text(key: Node) -> str:
     # go-yaml's Node.Value: the text of a scalar, the name of an alias, ""
     # for a collection used as a key
     if _alias_of(key):
-        return str(getattr(key, "alias_name", ""))
-    if getattr(key, "kind", None) != "scalar":
-        return ""
-    value = getattr(key, "value", "")
-    if isinstance(value, str):
-        return value
-    return _element(value)
+        return key.alias_name
+    return key.value if key.kind == "scalar" else ""
 
 
 def _alias_of(node: Node) -> bool:
     # yamlpos keeps each alias occurrence as its own node (at the '*') whose
     # ``alias`` attribute is the anchored node
-    alias = getattr(node, "alias", None)
-    return alias is not None and alias is not False
+    return node.alias is not None
 
 
 def _is_leaf(node: Node) -> bool:
     # an alias is a leaf at its own position, whatever it points at
-    return getattr(node, "kind", None) not in ("mapping", "sequence") or _alias_of(node)
+    return node.kind not in ("mapping", "sequence") or _alias_of(node)
 
 
 def _walk(root: Node, path: PathArg) -> tuple[Node, bool]:
@@ -292,8 +286,7 @@ def locate(root: Node | None, path: PathArg, source: str | bytes | None = None) 
 
 def _marker(node: Node, source: str | bytes | None) -> tuple[int, int, int]:
     """:func:`locate`'s ``(line, col, length)`` of ``node``."""
-    line = int(getattr(node, "line", 0) or 0)
-    col = int(getattr(node, "column", 0) or 0)
+    line, col = node.line, node.column
     length = 0
     if source is not None:
         lines = _split_lines(source)
@@ -328,9 +321,7 @@ def _kind(severity: str) -> str:
 
 def entry_string(d: Diagnostic) -> str:
     """vcontext's ``Entry.String()``: the raw form of one entry, no newline."""
-    path = getattr(d, "path", None)
-    line = getattr(d, "line", 0)
-    col = getattr(d, "col", 0)
+    path, line, col = d.path, d.line, d.col
     at = ""
     if line and path:
         at = f" at {path_string(path)}, line {line} col {col}"
@@ -347,8 +338,7 @@ def _paint(text: str, code: str, colorize: bool) -> str:
 
 def format_entry(d: Diagnostic, filename: str, lines: list[str], colorize: bool = False) -> str:
     """One entry in Butane's pretty form, ending with a newline."""
-    line = getattr(d, "line", 0) or 0
-    col = getattr(d, "col", 0) or 0
+    line, col = d.line, d.col
     if not line:
         return entry_string(d) + "\n"
     if line < 1 or line > len(lines):
@@ -359,7 +349,7 @@ def format_entry(d: Diagnostic, filename: str, lines: list[str], colorize: bool 
 
     severity = d.severity
     kind = _paint(_kind(severity), _KINDS.get(severity, RESET), colorize)
-    path = getattr(d, "path", None)
+    path = d.path
     header = f"[{path_string(path)}]" if path else ""
     out = [f"{kind}{header}:\n", f"  {_paint('-->', BLUE, colorize)} {filename}:{line}:{col}\n"]
 
