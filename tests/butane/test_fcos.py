@@ -153,7 +153,7 @@ def _run(cfg: dict, expected: dict | None) -> tuple[dict, TranslationSet, Report
     fcos.validate_fcos(cfg, cfg["version"], report)
     ign, ts = _fake_base(cfg, expected)
     if not report.is_fatal():
-        fcos.translate_fcos(cfg, ign, ts, report, cfg["version"], {})
+        fcos.translate_fcos(cfg, ign, ts, report, cfg["version"])
     return ign, ts, report
 
 
@@ -350,7 +350,7 @@ def test_root_too_small_warning_path_falls_back_to_snake_case() -> None:
     report = Report()
     ign, ts = _fake_base(cfg, None)
     del ts.set[("storage", "disks", 0, "partitions", 0, "sizeMiB")]
-    fcos.translate_fcos(cfg, ign, ts, report, "1.7.0", {})
+    fcos.translate_fcos(cfg, ign, ts, report, "1.7.0")
     assert [(d.message, d.path) for d in report] == [
         (fcos.MSG_ROOT_TOO_SMALL, ("storage", "disks", 0, "partitions", 0, "size_mib"))
     ]
@@ -367,6 +367,6 @@ def test_grub_without_compression_option() -> None:
     res = ign["storage"]["files"][0]["append"][0]
     assert res["compression"] == "gzip"
     ign2, _ts = _fake_base(cfg, None)
-    fcos.translate_fcos(cfg, ign2, TranslationSet(), Report(), "1.5.0", {"no_resource_auto_compression": True})
+    fcos.translate_fcos(cfg, ign2, TranslationSet(), Report(), "1.5.0", no_resource_auto_compression=True)
     assert ign2["storage"]["files"][0]["append"][0]["compression"] == ""
     assert ts.set[("storage", "files", 0, "append", 0, "source")] == ("grub", "users")

@@ -268,7 +268,7 @@ def _translate(cfg: dict[str, Any], sch: Schema, options: Options, report: Repor
     if trep.is_fatal():
         report.merge(trep)
         return None, E_INVALID_SOURCE
-    fcos.translate_fcos(cfg, out, ts, trep, sch.version, {"files_dir": options.files_dir, "no_resource_auto_compression": False})
+    fcos.translate_fcos(cfg, out, ts, trep, sch.version, no_resource_auto_compression=options.no_resource_auto_compression)
     report.merge(trep)
     if report.is_fatal():
         return None, E_INVALID_SOURCE
