@@ -77,11 +77,20 @@ def test_host_file_without_target(tmp_path, terraform, capsys):
     assert "error[HF500]" in err and "no `target:` section" in err
 
 
-def test_target_errors_are_located(tmp_path, terraform, capsys):
-    (tmp_path / "hostform.yaml").write_text(HOST + "target:\n  provider: hetzner\n  region: fsn1\n  size: cx22\n")
-    assert hostform(["plan", "--terraform", terraform, str(tmp_path)]) == 1
+def test_target_errors_are_located(tmp_path, terraform, capsys, monkeypatch):
+    """At the line of the host file, shown as the user named the project (with or without --no-build)."""
+    proj = tmp_path / "web"
+    proj.mkdir()
+    (proj / "hostform.yaml").write_text(HOST + "target:\n  provider: hetzner\n  region: fsn1\n  size: cx22\n")
+    monkeypatch.chdir(tmp_path)
+    assert hostform(["plan", "--terraform", terraform, "web"]) == 1
     err = capsys.readouterr().err
-    assert "hostform.yaml:11:3: error[HF500]: hetzner has no Fedora CoreOS image" in err, err
+    assert err.startswith("web/hostform.yaml:11:3: error[HF500]: hetzner has no Fedora CoreOS image"), err
+    (proj / "build").mkdir()
+    (proj / "build" / "main.ign").write_text('{"ignition": {"version": "3.4.0"}}\n')
+    monkeypatch.chdir(proj)
+    assert hostform(["plan", "--no-build", "--terraform", terraform]) == 1
+    assert capsys.readouterr().err.startswith("hostform.yaml:11:3: error[HF500]: hetzner has no Fedora CoreOS image")
 
 
 def test_local_default_commands_are_hostform_try(tmp_path):

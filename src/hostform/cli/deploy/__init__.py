@@ -33,8 +33,8 @@ __all__ = ["load_target", "run", "write_tf"]
 
 
 def load_target(project: Path) -> tuple[Target | None, str, Report, tuple[tuple[str, str, int], ...]]:
-    """The Target of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, a Report,
-    and the ports the firewall lets in.
+    """The Target of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, a Report
+    (files relative to ``project``), and the ports the firewall lets in.
 
     From a host file the target is loaded with the host (``state.size`` is the
     volume's size, ``Host.open_ports`` the ports), and findings are located in
@@ -49,13 +49,13 @@ def load_target(project: Path) -> tuple[Target | None, str, Report, tuple[tuple[
     if host_file.is_file():
         from hostform.host.load import load_file
 
-        loaded = load_file(host_file, str(host_file))
+        loaded = load_file(host_file, "hostform.yaml")
         rep.merge(loaded.report)
         host = loaded.host
         if host is None:
             return None, name, rep, PORTS
         if host.target is None:
-            rep.error("HF500", "no `target:` section (where the host runs: provider, region, size...); see docs/host-file.md", (), file=str(host_file), line=1, col=1)
+            rep.error("HF500", "no `target:` section (where the host runs: provider, region, size...); see docs/host-file.md", (), file="hostform.yaml", line=1, col=1)
         return host.target, host.name, rep, host.open_ports
     alt = project / "target.json"
     if alt.is_file():
@@ -64,12 +64,12 @@ def load_target(project: Path) -> tuple[Target | None, str, Report, tuple[tuple[
 
         data = read_input(None, str(alt), HOST_FILE_CAP, "a target file")
         if isinstance(data, InputError):
-            rep.error("HF004", f"{alt} {data}", file=str(alt))
+            rep.error("HF004", f"target.json {data}", file="target.json")
             return None, name, rep, PORTS
-        target, trep = load_target_text(data, str(alt))
+        target, trep = load_target_text(data, "target.json")
         rep.merge(trep)
         return target, name, rep, PORTS
-    rep.error("HF004", f"{project}: no hostform.yaml with a `target:` section", file=str(project))
+    rep.error("HF004", "no hostform.yaml with a `target:` section, and no target.json")
     return None, name, rep, PORTS
 
 
@@ -127,7 +127,7 @@ def run(command: str, argv: list[str]) -> int:
     if tf_bin is None:
         sys.stderr.write(f"{prog}: {args.terraform or 'terraform (or tofu)'} not found; install it or name it with --terraform\n")
         return 1
-    built = _built(prog, Path(args.dir), build) if not args.no_build else _unbuilt(prog, project, build)
+    built = _built(prog, Path(args.dir), build) if not args.no_build else _unbuilt(prog, Path(args.dir), build)
     if built is None:
         return 1
     target, out = built
@@ -189,8 +189,9 @@ def _built(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
     return bundle.target, build / TF_PATH
 
 
-def _unbuilt(prog: str, project: Path, build: Path) -> tuple[Target, Path] | None:
-    """``--no-build``: the target of ``project``, and main.tf.json written for ``build/main.ign`` as it is."""
+def _unbuilt(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
+    """``--no-build``: the target of ``dir``, and main.tf.json written for ``build/main.ign`` as it is."""
+    project = dir.resolve()
     from hostform.terraform.render import render
 
     ign = build / "main.ign"
@@ -205,7 +206,7 @@ def _unbuilt(prog: str, project: Path, build: Path) -> tuple[Target, Path] | Non
         rep.merge(rendered.report)
     from hostform.cli._findings import write_findings
 
-    write_findings(rep, sys.stderr, project)
+    write_findings(rep, sys.stderr, dir)
     if target is None or rendered is None or rep.is_fatal():
         return None
     from hostform.emit import OutputError
