@@ -93,6 +93,27 @@ def test_nan_and_timestamp() -> None:
     assert load("2001-13-14").tag == "!!str"
 
 
+@pytest.mark.parametrize("zone", ["+\u00b2\u00b2:00", "+\u0660\u0665:00", "-0\u0665:00"])
+def test_timestamp_zone_takes_ascii_digits_only(zone: str, tmp_path: Path) -> None:
+    """As Go's time.Parse (yaml.v3's parseTimestamp): a zone written with other digits (str.isdigit()
+    takes '²' and '٥') makes the value no timestamp but a string, which go-yaml v3.0.1 gives too
+    (`!!str`).  '²' made `hostform butane` fail with a traceback (int('²²'))."""
+    v = "2001-12-14T21:59:43" + zone
+    text = f"a: {v}\n"
+    assert r(text) == {"a": v}
+    assert load(text).items[0][1].tag == "!!str"  # the fast path
+    assert _full_tree(text).items[0][1].tag == "!!str"  # the full parser
+    assert r("a: 2001-12-14T21:59:43+05:00\n")["a"].utcoffset().total_seconds() == 5 * 3600
+    import subprocess
+    import sys
+
+    bu = tmp_path / "ts.bu"
+    bu.write_text(f"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      contents:\n        inline: {v}\n")
+    proc = subprocess.run([sys.executable, "-m", "hostform", "butane", str(bu)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith('{"ignition":{"version":"3.4.0"}') and proc.stderr == ""
+
+
 def test_explicit_tag_mismatch() -> None:
     assert err("!!int abc") == "yaml: cannot decode !!str `abc` as a !!int"
     assert r("!!binary aGVsbG8=") == b"hello"

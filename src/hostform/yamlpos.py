@@ -1795,7 +1795,8 @@ def _parse_timestamp(s: str) -> object:
                 return None
             if s[i] == "Z" and i + 1 == n:
                 tz = 0
-            elif n - i == 6 and s[i] in "+-" and s[i + 3] == ":" and s[i + 1 : i + 3].isdigit() and s[i + 4 :].isdigit():
+            elif n - i == 6 and s[i] in "+-" and s[i + 3] == ":" and all(c in _DIGITS for c in s[i + 1 : i + 3] + s[i + 4 :]):
+                # ASCII digits only, as Go's time.Parse: str.isdigit() also takes '²' (int() then fails) or '٥'
                 hh = int(s[i + 1 : i + 3])
                 mm = int(s[i + 4 :])
                 if hh > 24 or mm > 60:
