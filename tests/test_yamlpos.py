@@ -10,7 +10,7 @@ import pytest
 
 from hostform import yamlpos
 from hostform._yamlfast import fast_load
-from hostform.yamlpos import YAMLError, YAMLTypeError, decode_scalar, load, merged_items, resolve
+from hostform.yamlpos import YAMLError, YAMLTypeError, decode_scalar, load, resolve, struct_items
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CASES = SHARED / "conformance" / "butane" / "cases"
@@ -208,7 +208,7 @@ def test_merge_keys() -> None:
     src = "d: &d {a: 1, b: 2}\ne: &e {b: 3, c: 4}\nx:\n  <<: [*d, *e]\n  a: 9\n"
     assert r(src)["x"] == {"a": 9, "b": 2, "c": 4}
     n = load(src).items[2][1]
-    assert [(k.value, v.value) for k, v in merged_items(n)] == [("a", "9"), ("b", "2"), ("c", "4")]
+    assert [(k.value, v.value) for _, k, v in struct_items(n, None)] == [("a", "9"), ("b", "2"), ("c", "4")]
     assert err("a: {<<: 1}") == "yaml: map merge requires map or sequence of maps as the value"
 
 
@@ -414,7 +414,7 @@ def test_fuzz_only_yamlerror(src: str | bytes) -> None:
         n = load(src)
         resolve(n)
         if n is not None and n.kind == "mapping":
-            merged_items(n)
+            list(struct_items(n, None))
     except YAMLError:
         pass
 
