@@ -10,7 +10,7 @@ import pytest
 
 from hostform import yamlpos
 from hostform._yamlfast import fast_load
-from hostform.yamlpos import YAMLError, YAMLTypeError, decode_scalar, load, merged_items, resolve
+from hostform.yamlpos import YAMLError, YAMLTypeError, decode_scalar, load, resolve, struct_items
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CASES = SHARED / "conformance" / "butane" / "cases"
@@ -91,6 +91,27 @@ def test_nan_and_timestamp() -> None:
     assert ts["c"] == "2001-12-14"
     assert load("2001-12-14").tag == "!!timestamp"
     assert load("2001-13-14").tag == "!!str"
+
+
+@pytest.mark.parametrize("zone", ["+\u00b2\u00b2:00", "+\u0660\u0665:00", "-0\u0665:00"])
+def test_timestamp_zone_takes_ascii_digits_only(zone: str, tmp_path: Path) -> None:
+    """As Go's time.Parse (yaml.v3's parseTimestamp): a zone written with other digits (str.isdigit()
+    takes '²' and '٥') makes the value no timestamp but a string, which go-yaml v3.0.1 gives too
+    (`!!str`).  '²' made `hostform butane` fail with a traceback (int('²²'))."""
+    v = "2001-12-14T21:59:43" + zone
+    text = f"a: {v}\n"
+    assert r(text) == {"a": v}
+    assert load(text).items[0][1].tag == "!!str"  # the fast path
+    assert _full_tree(text).items[0][1].tag == "!!str"  # the full parser
+    assert r("a: 2001-12-14T21:59:43+05:00\n")["a"].utcoffset().total_seconds() == 5 * 3600
+    import subprocess
+    import sys
+
+    bu = tmp_path / "ts.bu"
+    bu.write_text(f"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      contents:\n        inline: {v}\n")
+    proc = subprocess.run([sys.executable, "-m", "hostform", "butane", str(bu)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith('{"ignition":{"version":"3.4.0"}') and proc.stderr == ""
 
 
 def test_explicit_tag_mismatch() -> None:
@@ -187,7 +208,7 @@ def test_merge_keys() -> None:
     src = "d: &d {a: 1, b: 2}\ne: &e {b: 3, c: 4}\nx:\n  <<: [*d, *e]\n  a: 9\n"
     assert r(src)["x"] == {"a": 9, "b": 2, "c": 4}
     n = load(src).items[2][1]
-    assert [(k.value, v.value) for k, v in merged_items(n)] == [("a", "9"), ("b", "2"), ("c", "4")]
+    assert [(k.value, v.value) for _, k, v in struct_items(n, None)] == [("a", "9"), ("b", "2"), ("c", "4")]
     assert err("a: {<<: 1}") == "yaml: map merge requires map or sequence of maps as the value"
 
 
@@ -393,7 +414,7 @@ def test_fuzz_only_yamlerror(src: str | bytes) -> None:
         n = load(src)
         resolve(n)
         if n is not None and n.kind == "mapping":
-            merged_items(n)
+            list(struct_items(n, None))
     except YAMLError:
         pass
 

@@ -80,7 +80,7 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:
+def inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
     """``path``, symlinks followed, is ``root`` (symlinks followed) or below it."""
     r = os.path.realpath(root)
     p = os.path.realpath(path)
@@ -99,7 +99,7 @@ def _os_error(e: OSError) -> InputError:
     return InputError(f"cannot be read: {(e.strerror or str(e)).lower()}")
 
 
-def read_input(root: str | os.PathLike | None, rel: str, cap: int, what: str = "a local file") -> bytes | InputError:
+def read_input(root: str | os.PathLike[str] | None, rel: str, cap: int, what: str = "a local file") -> bytes | InputError:
     """The bytes of ``root/rel`` (``rel`` alone without a root), or why not.
 
     With a ``root``, the file must lie inside it once symlinks are followed.

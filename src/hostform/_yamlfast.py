@@ -17,7 +17,12 @@ generated documents.
 
 from __future__ import annotations
 
-from hostform.yamlpos import _NOT_PLAIN_START, Node, _resolve_tag, _Scanner, _Stop
+from hostform.yamlpos import _NOT_PLAIN_START, MappingNode, ScalarNode, SequenceNode, _resolve_tag, _Scanner, _Stop
+
+# typing-only imports: this module is on the start-up path of `hostform butane`
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hostform.yamlpos import Node
 
 __all__ = ["fast_load"]
 
@@ -39,8 +44,8 @@ def _plain_tag(v: str) -> str:
     return _resolve_tag(v)
 
 
-def _plain(value: str, line: int, col: int) -> Node:
-    return Node("scalar", _plain_tag(value) if value[0] in _TAG_HINT else "!!str", value, "", line, col)
+def _plain(value: str, line: int, col: int) -> ScalarNode:
+    return ScalarNode(_plain_tag(value) if value[0] in _TAG_HINT else "!!str", value, "", line, col)
 
 
 class _Fast:
@@ -51,7 +56,7 @@ class _Fast:
         self.tabs = "\t" in s
         self.i = 0
         self.sc: _Scanner | None = None
-        self.offs: list = []
+        self.offs: list[int] = []  # offsets of the lines in s, once scanner_at needs them
 
     def document(self) -> Node:
         lines = self.lines
@@ -103,19 +108,19 @@ class _Fast:
             if L - k > 1000:
                 raise _Bail  # a flow key past go-yaml's 1024-character simple-key limit
             ln = line + "\n"
-            node, p = self.flow(i, ln, k, 0)
+            flow, p = self.flow(i, ln, k, 0)
             self.end_of_line(line, p)
             self.i = i + 1
-            return node
-        node, p, key = self.scalar(i, line, k)
+            return flow
+        scalar, p, key = self.scalar(i, line, k)
         if key:
             if not coll:
                 raise _Bail
-            return self.block_mapping(i, k, node, p)
+            return self.block_mapping(i, k, scalar, p)
         self.i = i + 1
-        return node
+        return scalar
 
-    def scalar(self, i: int, line: str, k: int) -> tuple:
+    def scalar(self, i: int, line: str, k: int) -> tuple[ScalarNode, int, bool]:
         """(node, position after it, is it a key) for a one-line scalar."""
         c = line[k]
         L = len(line)
@@ -158,11 +163,11 @@ class _Fast:
         if q < L and not (line[q] == "#" and q > p):
             raise _Bail
 
-    def block_mapping(self, i: int, c: int, key: Node, after: int) -> Node:
+    def block_mapping(self, i: int, c: int, key: ScalarNode, after: int) -> MappingNode:
         lines = self.lines
         n = self.nlines
         tabs = self.tabs
-        node = Node("mapping", "!!map", "", "", i + 1, c + 1)
+        node = MappingNode("!!map", "", "", i + 1, c + 1)
         append = node.items.append
         while True:
             line = lines[i]
@@ -172,7 +177,7 @@ class _Fast:
                 p += 1
             if p == L or line[p] == "#":
                 j = self.next_sig(i + 1)
-                value = None
+                value: Node | None = None
                 if j < n:
                     lj = lines[j]
                     kj = len(lj) - len(lj.lstrip(" "))
@@ -182,7 +187,7 @@ class _Fast:
                         self.check_line(lj, kj)
                         value = self.block_sequence(j, c, True)
                 if value is None:
-                    value = Node("scalar", "!!null", "", "", i + 1, after + 1)
+                    value = ScalarNode("!!null", "", "", i + 1, after + 1)
                     self.i = j
                 append((key, value))
                 j = self.i
@@ -195,7 +200,7 @@ class _Fast:
                     if line.find(": ", p, e + 1) >= 0 or (e == L and line[-1] == ":"):
                         raise _Bail
                     v = line[p:e].rstrip(" ")
-                    append((key, Node("scalar", _plain_tag(v) if v[0] in _TAG_HINT else "!!str", v, "", i + 1, p + 1)))
+                    append((key, ScalarNode(_plain_tag(v) if v[0] in _TAG_HINT else "!!str", v, "", i + 1, p + 1)))
                     j = i + 1
                 else:
                     append((key, self.node(i, p, c, False)))
@@ -230,7 +235,7 @@ class _Fast:
                 if e - c > 1000 or (c == 0 and line[:3] in ("---", "...") and line[3:4] in ("", " ")):
                     raise _Bail
                 v = line[c:e].rstrip(" ")
-                key = Node("scalar", _plain_tag(v) if v[0] in _TAG_HINT else "!!str", v, "", j + 1, c + 1)
+                key = ScalarNode(_plain_tag(v) if v[0] in _TAG_HINT else "!!str", v, "", j + 1, c + 1)
                 after = e + 1
             else:
                 if st[0] == "-" and (len(st) == 1 or st[1] == " "):
@@ -241,11 +246,11 @@ class _Fast:
                     raise _Bail
             i = j
 
-    def block_sequence(self, i: int, c: int, indentless: bool) -> Node:
+    def block_sequence(self, i: int, c: int, indentless: bool) -> SequenceNode:
         lines = self.lines
         n = self.nlines
         tabs = self.tabs
-        node = Node("sequence", "!!seq", "", "", i + 1, c + 1)
+        node = SequenceNode("!!seq", "", "", i + 1, c + 1)
         append = node.items.append
         while True:
             line = lines[i]
@@ -255,14 +260,14 @@ class _Fast:
                 p += 1
             if p == L or line[p] == "#":
                 j = self.next_sig(i + 1)
-                item = None
+                item: Node | None = None
                 if j < n:
                     lj = lines[j]
                     kj = len(lj) - len(lj.lstrip(" "))
                     if kj > c:
                         item = self.node(j, kj, c, True)
                 if item is None:
-                    item = Node("scalar", "!!null", "", "", i + 1, c + 2)
+                    item = ScalarNode("!!null", "", "", i + 1, c + 2)
                     self.i = j
             else:
                 item = self.node(i, p, c, True)
@@ -309,7 +314,7 @@ class _Fast:
         sc.lstart = start
         return sc
 
-    def block_scalar(self, i: int, k: int, ind: int, literal: bool) -> Node:
+    def block_scalar(self, i: int, k: int, ind: int, literal: bool) -> ScalarNode:
         if literal:
             node = self.literal(i, k, ind)
             if node is not None:
@@ -321,9 +326,9 @@ class _Fast:
         except _Stop:
             raise _Bail from None
         self.i = sc.line if sc.pos < sc.n else self.nlines
-        return Node("scalar", "!!str", tok[3], tok[4], i + 1, k + 1)
+        return ScalarNode("!!str", tok[3], tok[4], i + 1, k + 1)
 
-    def literal(self, i: int, k: int, ind: int) -> Node | None:
+    def literal(self, i: int, k: int, ind: int) -> ScalarNode | None:
         """The common literal block scalar (``|``, ``|-``, ``|+``; no
         indentation indicator, no leading empty lines, ended by a less
         indented line), or None to let the scanner read it."""
@@ -346,7 +351,7 @@ class _Fast:
         indent = len(first) - len(st)
         if not st or indent <= ind or indent < 1 or st[0] == "\t":
             return None
-        body: list = []
+        body: list[str] = []
         empties = 0
         pad = " " * indent
         while True:
@@ -371,17 +376,17 @@ class _Fast:
         elif chomp != "-":
             value += "\n"
         self.i = j
-        return Node("scalar", "!!str", value, "|", i + 1, k + 1)
+        return ScalarNode("!!str", value, "|", i + 1, k + 1)
 
-    def quoted(self, i: int, line: str, k: int) -> tuple:
+    def quoted(self, i: int, line: str, k: int) -> tuple[ScalarNode, int]:
         q = line[k]
         j = line.find(q, k + 1)
         if j > 0:
             if q == "'":
                 if line[j + 1 : j + 2] != "'":
-                    return Node("scalar", "!!str", line[k + 1 : j], q, i + 1, k + 1), j + 1
+                    return ScalarNode("!!str", line[k + 1 : j], q, i + 1, k + 1), j + 1
             elif line.find("\\", k + 1, j) < 0:
-                return Node("scalar", "!!str", line[k + 1 : j], q, i + 1, k + 1), j + 1
+                return ScalarNode("!!str", line[k + 1 : j], q, i + 1, k + 1), j + 1
         sc = self.scanner_at(i, k)
         try:
             tok = sc.scan_flow_scalar(q == "'")
@@ -389,26 +394,23 @@ class _Fast:
             raise _Bail from None
         if sc.line != i:
             raise _Bail
-        return Node("scalar", "!!str", tok[3], q, i + 1, k + 1), sc.pos - sc.lstart
+        return ScalarNode("!!str", tok[3], q, i + 1, k + 1), sc.pos - sc.lstart
 
     # -- one-line flow collections ----------------------------------------------
-    def flow(self, i: int, ln: str, k: int, depth: int) -> tuple:
+    def flow(self, i: int, ln: str, k: int, depth: int) -> tuple[SequenceNode | MappingNode, int]:
         """(node, position after it) of the flow collection at ``ln[k]``
         (``ln`` is the line plus a final "\\n")."""
         if depth > 100:
             raise _Bail
         mapping = ln[k] == "{"
         close = "}" if mapping else "]"
-        if mapping:
-            node = Node("mapping", "!!map", "", "{", i + 1, k + 1)
-        else:
-            node = Node("sequence", "!!seq", "", "[", i + 1, k + 1)
-        items = node.items
+        pairs: list[tuple[Node, Node]] = []  # a mapping's items
+        items: list[Node] = []  # a sequence's
         p = k + 1
         while ln[p] == " ":
             p += 1
         if ln[p] == close:
-            return node, p + 1
+            return _flow_node(mapping, pairs, items, i, k), p + 1
         while True:
             item, p = self.flow_item(i, ln, p, depth)
             while ln[p] == " ":
@@ -420,7 +422,7 @@ class _Fast:
                 while ln[p] == " ":
                     p += 1
                 value, p = self.flow_item(i, ln, p, depth)
-                items.append((item, value))
+                pairs.append((item, value))
                 while ln[p] == " ":
                     p += 1
             else:
@@ -434,10 +436,10 @@ class _Fast:
                     raise _Bail
                 continue
             if c == close:
-                return node, p + 1
+                return _flow_node(mapping, pairs, items, i, k), p + 1
             raise _Bail
 
-    def flow_item(self, i: int, ln: str, p: int, depth: int) -> tuple:
+    def flow_item(self, i: int, ln: str, p: int, depth: int) -> tuple[Node, int]:
         c = ln[p]
         if c == "[" or c == "{":
             return self.flow(i, ln, p, depth + 1)
@@ -463,6 +465,17 @@ class _Fast:
         if ch == "?" or (ch == ":" and ln[q + 1] != " "):
             raise _Bail
         return _plain(ln[p:q], i + 1, p + 1), q
+
+
+def _flow_node(mapping: bool, pairs: list[tuple[Node, Node]], items: list[Node], i: int, k: int) -> SequenceNode | MappingNode:
+    """The flow collection that starts at line ``i``, column ``k`` (0-based), with its items."""
+    if mapping:
+        m = MappingNode("!!map", "", "{", i + 1, k + 1)
+        m.items = pairs
+        return m
+    s = SequenceNode("!!seq", "", "[", i + 1, k + 1)
+    s.items = items
+    return s
 
 
 def fast_load(s: str) -> Node | None:

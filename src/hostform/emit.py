@@ -9,8 +9,8 @@
   directory nor a regular file, where the build would write is refused
   (:class:`OutputError`) before anything is written.
 * **Atomically.** Each file goes to a temporary name in its directory, created
-  with ``O_EXCL | O_NOFOLLOW`` and its final mode, and is renamed over the
-  target: a reader never sees a half-written file.
+  with ``O_EXCL | O_NOFOLLOW`` and for its owner only, given its final mode once
+  written, and renamed over the target: a reader never sees a half-written file.
 * **Modes.** Each file gets exactly the mode given (``fchmod``: 0600 for files
   with secrets, whatever the umask).
 * **Pruning what it wrote, only.** ``OUT/.hostform-manifest`` (text, one relative
@@ -152,20 +152,20 @@ class _Tree:
                 pass
         else:
             if stat.S_ISLNK(st.st_mode):
-                return self._raise_root_link(p)
+                raise self._root_link(p)
             if not stat.S_ISDIR(st.st_mode):
                 raise OutputError(f"{p} is {_kind(st.st_mode)}, not a directory")
         try:
             fd = os.open(p, _O_DIR)
         except OSError as e:
             if e.errno in (errno.ELOOP, errno.ENOTDIR):
-                return self._raise_root_link(p)
+                raise self._root_link(p) from None
             raise
         self.fds[""] = fd
         return fd
 
-    def _raise_root_link(self, p: str) -> int:
-        raise OutputError(f"{p} is a symlink: hostform writes only into a real directory, never through a symlink; give its target as -o, or remove it")
+    def _root_link(self, p: str) -> OutputError:
+        return OutputError(f"{p} is a symlink: hostform writes only into a real directory, never through a symlink; give its target as -o, or remove it")
 
     def dir(self, rel: str, create: bool, strict: bool = True) -> int | None:
         """The descriptor of OUT/rel; missing: made (``create``) or None. Not a real
@@ -297,8 +297,9 @@ def write_tree(
             t.check_file(rel, create=False)
         old = _read_manifest(t) if manifest else None
         for rel, data, mode in files:
-            d, name = t.check_file(rel, create=True)  # type: ignore[misc]  # create: never None
-            _write(d, name, data, mode)
+            where = t.check_file(rel, create=True)
+            assert where is not None  # create: its directory is made, or an error raised
+            _write(*where, data, mode)
             done.paths.append(root / rel)
         if not manifest:
             return done
@@ -330,8 +331,9 @@ def write_tree(
         if manifest_mode is None:
             manifest_mode = 0o666 & ~current_umask()
         text = _MANIFEST_HEAD + "".join(rel + "\n" for rel in names)
-        d, name = t.check_file(MANIFEST, create=True)  # type: ignore[misc]
-        _write(d, name, text.encode("utf-8", "surrogateescape"), manifest_mode)
+        where = t.check_file(MANIFEST, create=True)
+        assert where is not None  # create: OUT is made, or an error raised
+        _write(*where, text.encode("utf-8", "surrogateescape"), manifest_mode)
         return done
     finally:
         t.close()

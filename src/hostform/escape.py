@@ -148,10 +148,11 @@ def caddy_token(value: str) -> str:
 
     Caddy's lexer splits on white space and starts a comment at ``#``; a
     double-quoted token keeps both, with ``\\"`` for a quote. Braces are
-    Caddy's blocks, ``{$ENV}`` substitution and ``{placeholder}`` syntax, and
-    a backslash escapes the next quote or brace: no token can carry them
-    literally everywhere, so they are refused (``ValueError``): the schema
-    keeps them out of every value that reaches a Caddyfile.
+    Caddy's blocks, ``{$ENV}`` substitution and ``{placeholder}`` syntax, a
+    backslash escapes the next quote or brace, and a backtick starts a
+    backtick-quoted token: no token can carry them literally everywhere, so
+    they are refused (``ValueError``): the schema keeps them out of every
+    value that reaches a Caddyfile.
     """
     _refuse(value, "Caddyfile token")
     bad = next((c for c in value if c in _CADDY_NEVER), None)

@@ -14,8 +14,9 @@ hostform accepts is a value the VM accepts, with the same meaning:
   Nanoseconds, with Go's own error text.
 
 Each returns its value or an :class:`Invalid` (a message a person understands);
-none raises, whatever the string (NUL, line breaks, 100 KB of digits), and each
-runs in time linear in the length of its input.
+none raises, whatever the string (NUL, line breaks, 100 KB of digits) or other
+value (not a string: Invalid), and each runs in time linear in the length of
+its input.
 
 Ported from systemd 252, the version the tests compare with (``systemd-analyze``
 here); the parsing code is the same in 256 and in a copy of recent main (with
@@ -33,7 +34,10 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "USEC_INFINITY",
@@ -54,9 +58,9 @@ ZONEINFO = "/usr/share/zoneinfo"
 class _Value:
     """A small immutable value (dataclasses would cost ~10 ms of import time)."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
-    def _fields(self) -> tuple:
+    def _fields(self) -> tuple[object, ...]:
         return tuple(getattr(self, f) for f in self.__slots__)
 
     def __eq__(self, other: object) -> bool:
@@ -76,6 +80,7 @@ class Invalid(_Value):
     """A refused value: ``message`` says why, in words a person understands."""
 
     __slots__ = ("message",)
+    message: str
 
     def __init__(self, message: str) -> None:
         object.__setattr__(self, "message", message)
@@ -93,13 +98,15 @@ class Calendar(_Value):
     """
 
     __slots__ = ("normalized", "timezone")
+    normalized: str
+    timezone: str | None
 
     def __init__(self, normalized: str, timezone: str | None) -> None:
         object.__setattr__(self, "normalized", normalized)
         object.__setattr__(self, "timezone", timezone)
 
 
-_DIGITS = re.compile(r"[0-9]*")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _C_SPACE = " \t\n\v\f\r"  # isspace() in the C locale: what strtol()/strtoul() skip
 _WHITESPACE = " \t\n\r"  # systemd's WHITESPACE
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -111,6 +118,12 @@ _USEC_PER_SEC = 1_000_000
 def _lower(s: str) -> str:
     """ASCII-only lower case, as strncasecmp() in the C locale (no 'K' for the Kelvin sign)."""
     return s.translate(_ASCII_LOWER)
+
+
+def _digits_end(s: str, i: int) -> int:
+    """The index after the run of ASCII digits at ``s[i]`` (``i`` when there is none)."""
+    m = _NOT_DIGIT.search(s, i)
+    return len(s) if m is None else m.start()
 
 
 def _snippet(s: str, i: int) -> str:
@@ -139,7 +152,7 @@ def _strtoul(s: str, i: int) -> tuple[int, int] | str:
     neg = s[j] == "-"
     if s[j] in "+-":
         j += 1
-    e = _DIGITS.match(s, j).end()
+    e = _digits_end(s, j)
     if e == j:
         return "EINVAL"
     mag = _digits_value(s[j:e], _U64 - 1)
@@ -154,7 +167,7 @@ def _strtoll(s: str, i: int) -> tuple[int, int] | None:
     neg = s[j] == "-"
     if s[j] in "+-":
         j += 1
-    e = _DIGITS.match(s, j).end()
+    e = _digits_end(s, j)
     if e == j:
         return 0, i
     mag = _digits_value(s[j:e], (1 << 63) if neg else (1 << 63) - 1)
@@ -291,7 +304,7 @@ def _parse_weekdays(s: str, i: int, spec: _Spec) -> int:
 
 def _fraction6(s: str, i: int) -> tuple[int, int]:
     """parse_fractional_part_u(&p, 6, ...): microseconds from the digits at i (at least one), rounded."""
-    e = _DIGITS.match(s, i).end()
+    e = _digits_end(s, i)
     if e == i:
         raise _Fail(f"expected digits after the decimal point at {_snippet(s, i)}")
     digits = s[i:e]
@@ -441,7 +454,7 @@ def _parse_time(s: str, i: int, spec: _Spec) -> int:
 def _normalize_chain(chain: _Chain | None) -> _Chain | None:
     if chain is None:
         return None
-    out = []
+    out: _Chain = []
     for start, stop, repeat in chain:
         if stop > start and repeat > 0:
             stop -= (stop - start) % repeat
@@ -510,7 +523,7 @@ def _format_chain(chain: _Chain | None, width: int, usec: bool) -> str:
 
 def _format_weekdays(bits: int) -> str:
     """format_weekdays(): runs of two days as 'Mon,Tue', of three or more as 'Mon..Wed'."""
-    out = []
+    out: list[str] = []
     last = -1
     for x in range(8):
         if x < 7 and bits & (1 << x):
@@ -539,11 +552,11 @@ def _fix_year(chain: _Chain | None) -> _Chain | None:
     return [(fix(st), fix(sp), rp) for st, sp, rp in chain]
 
 
-def zoneinfo_exists(name: str, zoneinfo: str = ZONEINFO) -> bool:
+def zoneinfo_exists(name: object, zoneinfo: str = ZONEINFO) -> bool:
     """systemd's ``timezone_is_valid()``: a tzfile named ``name`` under ``zoneinfo``.
 
     ``UTC`` always; else only letters, digits, ``-_+`` and single inner ``/``,
-    naming a regular file that starts with the TZif magic.
+    naming a regular file that starts with the TZif magic (not a string: False).
     """
     if not isinstance(name, str) or not name:
         return False
@@ -568,7 +581,7 @@ def zoneinfo_exists(name: str, zoneinfo: str = ZONEINFO) -> bool:
         os.close(fd)
 
 
-def parse_calendar(text: str, *, zone_exists: Callable[[str], bool] | None = None) -> Calendar | Invalid:
+def parse_calendar(text: object, *, zone_exists: Callable[[str], bool] | None = None) -> Calendar | Invalid:
     """``text`` as systemd's ``OnCalendar=`` reads it: a :class:`Calendar`, or :class:`Invalid`.
 
     ``zone_exists(name)`` says whether a trailing word is a time zone the VM
@@ -711,7 +724,7 @@ class _SpanFail(Exception):
         self.reason = reason
 
 
-def parse_timespan(text: str) -> int | Invalid:
+def parse_timespan(text: object) -> int | Invalid:
     """``text`` as systemd's ``parse_sec()`` reads it: microseconds, or :class:`Invalid`.
 
     A bare number is seconds; ``infinity`` is :data:`USEC_INFINITY`.
@@ -753,7 +766,7 @@ def _parse_timespan(s: str) -> int:
         if value < 0:
             raise _SpanFail("a time span cannot be negative")
         if s[e] == ".":
-            q = _DIGITS.match(s, e + 1).end()
+            q = _digits_end(s, e + 1)
         elif e == p:
             raise _SpanFail(f"expected a number at {_snippet(s, p)}")
         else:
@@ -802,7 +815,7 @@ _GO_UNITS = {
     "m": 60_000_000_000,
     "h": 3_600_000_000_000,
 }
-_GO_UNIT_END = re.compile(r"[^.0-9]*")
+_GO_UNIT_STOP = re.compile(r"[.0-9]")
 
 
 def _go_quote(s: str) -> str:
@@ -819,7 +832,7 @@ def _go_quote(s: str) -> str:
     return "".join(out)
 
 
-def parse_go_duration(text: str) -> int | Invalid:
+def parse_go_duration(text: object) -> int | Invalid:
     """``text`` as Go's ``time.ParseDuration`` reads it: nanoseconds, or :class:`Invalid`
     whose message is Go's own error text.
 
@@ -852,7 +865,7 @@ def parse_go_duration(text: str) -> int | Invalid:
         if not (c == "." or "0" <= c <= "9"):
             return bad()
         # leadingInt: [0-9]*, overflowing past 1<<63
-        e = _DIGITS.match(s, i).end()
+        e = _digits_end(s, i)
         pre = e != i
         digits = s[i:e].lstrip("0")
         if len(digits) > 19:
@@ -865,7 +878,7 @@ def parse_go_duration(text: str) -> int | Invalid:
         post = False
         f, scale = 0, 1.0
         if i < n and s[i] == ".":
-            e = _DIGITS.match(s, i + 1).end()
+            e = _digits_end(s, i + 1)
             post = e != i + 1
             overflow = False
             for ch in s[i + 1 : e]:
@@ -883,7 +896,8 @@ def parse_go_duration(text: str) -> int | Invalid:
             i = e
         if not pre and not post:
             return bad()
-        u_end = _GO_UNIT_END.match(s, i).end()
+        stop = _GO_UNIT_STOP.search(s, i)  # the unit: [^.0-9]*
+        u_end = n if stop is None else stop.start()
         if u_end == i:
             return bad("missing unit in duration")
         unit_text = s[i:u_end]

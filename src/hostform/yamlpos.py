@@ -28,31 +28,63 @@ Public API:
     :class:`YAMLTypeError` (message like ``line 6: cannot unmarshal !!str
     `rw-r--r--` into int``) or :class:`YAMLError` (hard failures).
 
-``merged_items(node)``
-    The (key, value) pairs of a mapping with ``<<`` merge keys expanded the
-    way yaml.v3 decodes into a struct: explicit keys first (document order),
-    then keys of merged maps that are not set yet, in merge order.
-
 ``struct_items(node, errors)``
-    The same as ``(name, key, value)``, lazily and with yaml.v3's errors
-    (duplicate keys, keys that are not strings) collected into ``errors``.
+    The ``(name, key, value)`` entries of a mapping with ``<<`` merge keys
+    expanded the way yaml.v3 decodes into a struct: explicit keys first
+    (document order), then keys of merged maps that are not set yet, in merge
+    order; lazily, with yaml.v3's errors (duplicate keys, keys that are not
+    strings) collected into ``errors``.
 
 ``type_error(node, go_type)``, ``format_type_errors(entries)``,
 ``duplicate_key_errors(node)``: building blocks for yaml.v3's
 ``yaml: unmarshal errors:`` report.
 
-Aliases: an alias occurrence becomes its own :class:`Node` whose ``kind``,
-``tag``, ``value``, ``style`` and ``items`` (the same list object) are those
-of the anchored node, whose ``line``/``column`` are the alias's own, and
-whose ``alias`` attribute points at the anchored node (``alias_name`` holds
-the name).  A self-referencing anchor therefore yields a cyclic tree;
-``resolve`` reports it the way yaml.v3 does.
+Nodes: ``Node`` is :class:`ScalarNode` | :class:`SequenceNode` |
+:class:`MappingNode`, told apart by ``kind`` (``"scalar"``, ``"sequence"``,
+``"mapping"``; the type checker narrows a ``Node`` by it).  A sequence's
+``items`` are its nodes, a mapping's its (key, value) node pairs, a scalar's
+the empty tuple.
+
+Aliases: an alias occurrence becomes its own node, of the anchored node's
+class, whose ``tag``, ``value``, ``style`` and ``items`` (the same list
+object) are those of the anchored node, whose ``line``/``column`` are the
+alias's own, and whose ``alias`` attribute points at the anchored node
+(``alias_name`` holds the name).  A self-referencing anchor therefore yields
+a cyclic tree; ``resolve`` reports it the way yaml.v3 does.
 """
 
 from __future__ import annotations
 
+# typing-only imports: this module is on the start-up path of `hostform butane`
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Iterable, Iterator
+    from typing import Literal, Protocol, Self, TypeAlias
+
+    Mark: TypeAlias = tuple[int, int, int]
+    """A scanner mark: (index in the text, 0-based line, 0-based column)."""
+    Token: TypeAlias = tuple[int, Mark, Mark, str, str]
+    """(T_* kind, start mark, end mark, first value, second value); the values
+    are "" when the kind has none: a scalar's (text, style), an anchor's or
+    alias's (name, ""), a tag's (handle, suffix), a %TAG directive's (handle,
+    prefix), a %YAML directive's ("major.minor", "")."""
+    SimpleKey: TypeAlias = tuple[bool, bool, int, Mark]
+    """A possible simple key: (possible, required, token number, mark)."""
+    ScalarValue: TypeAlias = bool | int | float | str | bytes | datetime.datetime | None
+    """What a scalar resolves to (``!!binary``: bytes; ``!!timestamp``: datetime)."""
+
+    class TypeErrorSink(Protocol):
+        """Where :func:`struct_items` puts yaml.v3's type errors (a list of them, or of them and strings)."""
+
+        def extend(self, errors: Iterable[YAMLTypeError], /) -> None: ...
+
+
 __all__ = [
+    "MappingNode",
     "Node",
+    "ScalarNode",
+    "SequenceNode",
     "YAMLError",
     "YAMLTypeError",
     "decode_scalar",
@@ -60,7 +92,6 @@ __all__ = [
     "excessive_aliasing",
     "format_type_errors",
     "load",
-    "merged_items",
     "resolve",
     "struct_items",
     "type_error",
@@ -73,12 +104,16 @@ class YAMLError(Exception):
     too small for parser errors), or None.
 
     Syntax errors raised by :func:`load` also say where the scanner, parser or
-    reader actually failed, for messages of one's own (``hostform build``):
+    reader actually failed, for messages of one's own (``hostform build``);
+    decoding errors (:func:`resolve`, :func:`decode_scalar`,
+    :func:`struct_items`, :func:`type_error`, :func:`duplicate_key_errors`)
+    say which node they are about:
 
     ``kind``
         ``"scanner"``, ``"parser"``, ``"reader"`` (invalid UTF-8 or a
-        character YAML refuses), ``"depth"`` (exceeded max depth) or
-        ``"anchor"`` (an alias of an undefined anchor); ``""`` otherwise.
+        character YAML refuses), ``"depth"`` (exceeded max depth),
+        ``"anchor"`` (an alias of an undefined anchor) or ``"decode"`` (a
+        node that does not decode); ``""`` otherwise.
     ``problem``
         go-yaml's problem text without ``yaml: line N:``
         (``"did not find expected key"``).
@@ -94,10 +129,12 @@ class YAMLError(Exception):
     ``context``, ``context_line``, ``context_column``
         go-yaml's context text (``"while parsing a block mapping"``) and the
         1-based position of the context mark (where the open construct
-        started), or ``""`` and None.
+        started), or ``""`` and None.  A decoding error has no context text;
+        its context position is that of an earlier node it conflicts with
+        (a duplicate key's first definition, the anchor an alias repeats).
 
-    The position attributes are None when unknown (and for every error not
-    raised by ``load``).
+    A decoding error's problem position is the node's; the position
+    attributes are None when unknown.
     """
 
     kind = ""
@@ -113,7 +150,7 @@ class YAMLError(Exception):
         self.message = message
         self.line = line
 
-    def _at(self, kind: str, problem: str, mark: tuple | None, context: str = "", cmark: tuple | None = None) -> YAMLError:
+    def _at(self, kind: str, problem: str, mark: Mark | None, context: str = "", cmark: Mark | None = None) -> Self:
         # marks are the scanner's (index, 0-based line, 0-based column)
         self.kind = kind
         self.problem = problem
@@ -126,7 +163,7 @@ class YAMLError(Exception):
             self.context_column = cmark[2] + 1
         return self
 
-    def _at_node(self, node: Node, first: Node | None = None) -> YAMLError:
+    def _at_node(self, node: Node, first: Node | None = None) -> Self:
         # a decoding error: at the node it is about (``first``: an earlier
         # node it conflicts with, such as a key's first definition)
         self.kind = "decode"
@@ -139,7 +176,7 @@ class YAMLError(Exception):
             self.context_line, self.context_column = first.line, first.column
         return self
 
-    def _at_error(self, other: YAMLError) -> YAMLError:
+    def _at_error(self, other: YAMLError) -> Self:
         self.kind, self.problem = other.kind, other.problem
         self.problem_line, self.problem_column = other.problem_line, other.problem_column
         self.context_line, self.context_column = other.context_line, other.context_column
@@ -150,25 +187,87 @@ class YAMLTypeError(YAMLError):
     """One entry of yaml.v3's ``TypeError`` list (``line N: cannot unmarshal ...``)."""
 
 
-class Node:
-    __slots__ = ("kind", "tag", "value", "style", "line", "column", "items", "anchor", "alias", "alias_name")
+class _Node:
+    """What every node has; a node is one of the three classes below (``Node``)."""
 
-    def __init__(self, kind: str, tag: str, value: str, style: str, line: int, column: int) -> None:
-        self.kind = kind
+    __slots__ = ("kind", "tag", "value", "style", "line", "column", "anchor", "alias", "alias_name")
+    kind: Literal["scalar", "sequence", "mapping"]
+    items: tuple[()] | list[Node] | list[tuple[Node, Node]]
+    alias: Self | None
+
+    def __init__(self, tag: str, value: str, style: str, line: int, column: int) -> None:
+        # a scalar's (ScalarNode has no __init__ of its own: most nodes are
+        # scalars, and a call costs); the collections set their own kind after it
+        self.kind = "scalar"
         self.tag = tag
         self.value = value
         self.style = style
         self.line = line
         self.column = column
-        self.items: list = []
         self.anchor = ""
-        self.alias: Node | None = None
+        self.alias = None
         self.alias_name = ""
+
+    def _aliased(self, name: str, line: int, column: int) -> Self:
+        """A node for the alias ``*name`` of this one, at (line, column)."""
+        n = type(self)(self.tag, self.value, self.style, line, column)
+        n.alias = self
+        n.alias_name = name
+        return n
 
     def __repr__(self) -> str:
         if self.kind == "scalar":
             return f"Node(scalar {self.tag} {self.value!r} @{self.line}:{self.column})"
         return f"Node({self.kind} {self.tag} n={len(self.items)} @{self.line}:{self.column})"
+
+
+class ScalarNode(_Node):
+    """A scalar: ``value`` is its text, ``style`` "" (plain), ``'``, ``"``, ``|`` or ``>``."""
+
+    __slots__ = ()
+    kind: Literal["scalar"]
+    items: tuple[()] = ()
+
+
+class _Collection(_Node):
+    """A sequence or a mapping: ``items`` is a list, which an alias of it shares."""
+
+    __slots__ = ("items",)
+    items: list[Node] | list[tuple[Node, Node]]
+
+    def _aliased(self, name: str, line: int, column: int) -> Self:
+        n = _Node._aliased(self, name, line, column)
+        n.items = self.items
+        return n
+
+
+class SequenceNode(_Collection):
+    """A sequence: ``items`` are its nodes; ``style`` is "[" (flow) or "" (block)."""
+
+    __slots__ = ()
+    kind: Literal["sequence"]
+    items: list[Node]
+
+    def __init__(self, tag: str, value: str, style: str, line: int, column: int) -> None:
+        _Node.__init__(self, tag, value, style, line, column)
+        self.kind = "sequence"
+        self.items = []
+
+
+class MappingNode(_Collection):
+    """A mapping: ``items`` are its (key, value) node pairs, in document order; ``style`` is "{" (flow) or "" (block)."""
+
+    __slots__ = ()
+    kind: Literal["mapping"]
+    items: list[tuple[Node, Node]]
+
+    def __init__(self, tag: str, value: str, style: str, line: int, column: int) -> None:
+        _Node.__init__(self, tag, value, style, line, column)
+        self.kind = "mapping"
+        self.items = []
+
+
+Node = ScalarNode | SequenceNode | MappingNode
 
 
 # ---------------------------------------------------------------------------
@@ -221,7 +320,7 @@ class _Stop(Exception):
     ``context_mark`` and ``problem_mark`` are scanner marks (index, 0-based
     line, 0-based column); ``context_mark`` is None when there is none."""
 
-    def __init__(self, scanner: bool, context: str, context_mark: tuple | None, problem_mark: tuple, problem: str) -> None:
+    def __init__(self, scanner: bool, context: str, context_mark: Mark | None, problem_mark: Mark, problem: str) -> None:
         self.scanner = scanner
         self.context = context
         self.context_mark = context_mark
@@ -254,7 +353,7 @@ def _fail_text(e: _Stop) -> YAMLError:
     return err._at("scanner" if e.scanner else "parser", msg, e.problem_mark, e.context, cm)
 
 
-def _mark_at(s: str, i: int) -> tuple:
+def _mark_at(s: str, i: int) -> Mark:
     """The scanner mark of index ``i`` of the (break-normalized) text ``s``."""
     ls = max(s.rfind("\n", 0, i), s.rfind("\u2028", 0, i), s.rfind("\u2029", 0, i)) + 1
     line = s.count("\n", 0, i) + s.count("\u2028", 0, i) + s.count("\u2029", 0, i)
@@ -276,27 +375,27 @@ class _Scanner:
         self.pos = 0
         self.line = 0
         self.lstart = 0
-        self.tokens: list = []
+        self.tokens: list[Token] = []
         self.thead = 0
         self.parsed = 0
         self.indent = -1
-        self.indents: list = []
+        self.indents: list[int] = []
         self.flow_level = 0
-        self.simple_keys: list = []
-        self.skbt: dict = {}
+        self.simple_keys: list[SimpleKey] = []
+        self.skbt: dict[int, int] = {}  # token number of a possible simple key -> its index in simple_keys
         self.sk_allowed = False
         self.started = False
-        self.stream_end_produced = False
+        self._available = False  # the token at thead is ready (no more fetching needed before peek returns it)
 
     # -- marks and errors -------------------------------------------------
-    def mark(self) -> tuple:
+    def mark(self) -> Mark:
         return (self.pos, self.line, self.pos - self.lstart)
 
     def _reader_check(self, ahead: int) -> None:
         if self.reader_problem is not None and self.pos + ahead > self.n:
             raise _ReaderStop(self.reader_problem)
 
-    def serr(self, context: str, context_mark: tuple | None, problem: str) -> _Stop:
+    def serr(self, context: str, context_mark: Mark | None, problem: str) -> _Stop:
         # libyaml's scanner error: the problem mark is where the scanner is
         self._reader_check(4)
         return _Stop(True, context, context_mark, self.mark(), problem)
@@ -329,15 +428,13 @@ class _Scanner:
         return j
 
     # -- token queue ------------------------------------------------------
-    def insert(self, number: int, tok: tuple) -> None:
+    def insert(self, number: int, tok: Token) -> None:
         if number < 0:
             self.tokens.append(tok)
         else:
             self.tokens.insert(self.thead + number, tok)
 
-    _available = False
-
-    def peek(self) -> tuple:
+    def peek(self) -> Token:
         if not self._available:
             self.fetch_more()
         return self.tokens[self.thead]
@@ -357,19 +454,21 @@ class _Scanner:
                 idx = self.skbt.get(self.parsed)
                 if idx is None:
                     break
-                if not self.sk_valid(self.simple_keys[idx]):
+                if not self.sk_valid(idx):
                     break
             self.fetch_next()
         self._available = True
 
-    def sk_valid(self, sk: list) -> bool:
+    def sk_valid(self, i: int) -> bool:
+        """Whether simple key ``i`` is still possible (one that went stale is no longer, or fails if required)."""
+        sk = self.simple_keys[i]
         if not sk[0]:
             return False
         m = sk[3]
         if m[1] < self.line or m[0] + 1024 < self.pos:
             if sk[1]:
                 raise self.serr("while scanning a simple key", m, "could not find expected ':'")
-            sk[0] = False
+            self.simple_keys[i] = (False, sk[1], sk[2], m)
             return False
         return True
 
@@ -377,7 +476,7 @@ class _Scanner:
         if self.sk_allowed:
             col = self.pos - self.lstart
             required = self.flow_level == 0 and self.indent == col
-            sk = [True, required, self.parsed + len(self.tokens) - self.thead, self.mark()]
+            sk = (True, required, self.parsed + len(self.tokens) - self.thead, self.mark())
             self.remove_simple_key()
             self.simple_keys[-1] = sk
             self.skbt[sk[2]] = len(self.simple_keys) - 1
@@ -387,11 +486,11 @@ class _Scanner:
         if sk[0]:
             if sk[1]:
                 raise self.serr("while scanning a simple key", sk[3], "could not find expected ':'")
-            sk[0] = False
+            self.simple_keys[-1] = (False, sk[1], sk[2], sk[3])
             self.skbt.pop(sk[2], None)
 
     def increase_flow_level(self) -> None:
-        self.simple_keys.append([False, False, self.parsed + len(self.tokens) - self.thead, self.mark()])
+        self.simple_keys.append((False, False, self.parsed + len(self.tokens) - self.thead, self.mark()))
         self.flow_level += 1
         if self.flow_level > _MAX_DEPTH:
             raise self.serr("while increasing flow level", self.simple_keys[-1][3], f"exceeded max depth of {_MAX_DEPTH}")
@@ -402,7 +501,7 @@ class _Scanner:
             last = self.simple_keys.pop()
             self.skbt.pop(last[2], None)
 
-    def roll_indent(self, column: int, number: int, typ: int, mark: tuple) -> None:
+    def roll_indent(self, column: int, number: int, typ: int, mark: Mark) -> None:
         if self.flow_level > 0:
             return
         if self.indent < column:
@@ -412,13 +511,13 @@ class _Scanner:
                 raise self.serr("while increasing indent level", self.simple_keys[-1][3], f"exceeded max depth of {_MAX_DEPTH}")
             if number > -1:
                 number -= self.parsed
-            self.insert(number, (typ, mark, mark, None, None))
+            self.insert(number, (typ, mark, mark, "", ""))
 
-    def unroll_indent(self, column: int, mark: tuple) -> None:
+    def unroll_indent(self, column: int, mark: Mark) -> None:
         if self.flow_level > 0:
             return
         while self.indent > column:
-            self.tokens.append((T_BLOCK_END, mark, mark, None, None))
+            self.tokens.append((T_BLOCK_END, mark, mark, "", ""))
             self.indent = self.indents.pop()
 
     # -- dispatcher ---------------------------------------------------------
@@ -428,10 +527,10 @@ class _Scanner:
             self._reader_check(1)
             self.started = True
             self.indent = -1
-            self.simple_keys.append([False, False, 0, (0, 0, 0)])
+            self.simple_keys.append((False, False, 0, (0, 0, 0)))
             self.sk_allowed = True
             m = self.mark()
-            self.tokens.append((T_STREAM_START, m, m, None, None))
+            self.tokens.append((T_STREAM_START, m, m, "", ""))
             return
         scan_mark = self.mark()
         self.scan_to_next_token()
@@ -568,7 +667,7 @@ class _Scanner:
         self.unroll_indent(-1, m)
         self.remove_simple_key()
         self.sk_allowed = False
-        self.tokens.append((T_STREAM_END, m, m, None, None))
+        self.tokens.append((T_STREAM_END, m, m, "", ""))
 
     def fetch_document_indicator(self, typ: int) -> None:
         self.unroll_indent(-1, self.mark())
@@ -576,7 +675,7 @@ class _Scanner:
         self.sk_allowed = False
         start = self.mark()
         self.pos += 3
-        self.tokens.append((typ, start, self.mark(), None, None))
+        self.tokens.append((typ, start, self.mark(), "", ""))
 
     def fetch_flow_start(self, typ: int) -> None:
         self.save_simple_key()
@@ -584,7 +683,7 @@ class _Scanner:
         self.sk_allowed = True
         start = self.mark()
         self.pos += 1
-        self.tokens.append((typ, start, self.mark(), None, None))
+        self.tokens.append((typ, start, self.mark(), "", ""))
 
     def fetch_flow_end(self, typ: int) -> None:
         self.remove_simple_key()
@@ -592,14 +691,14 @@ class _Scanner:
         self.sk_allowed = False
         start = self.mark()
         self.pos += 1
-        self.tokens.append((typ, start, self.mark(), None, None))
+        self.tokens.append((typ, start, self.mark(), "", ""))
 
     def fetch_flow_entry(self) -> None:
         self.remove_simple_key()
         self.sk_allowed = True
         start = self.mark()
         self.pos += 1
-        self.tokens.append((T_FLOW_ENTRY, start, self.mark(), None, None))
+        self.tokens.append((T_FLOW_ENTRY, start, self.mark(), "", ""))
 
     def fetch_block_entry(self) -> None:
         if self.flow_level == 0:
@@ -611,7 +710,7 @@ class _Scanner:
         self.sk_allowed = True
         start = self.mark()
         self.pos += 1
-        self.tokens.append((T_BLOCK_ENTRY, start, self.mark(), None, None))
+        self.tokens.append((T_BLOCK_ENTRY, start, self.mark(), "", ""))
 
     def fetch_key(self) -> None:
         if self.flow_level == 0:
@@ -623,15 +722,15 @@ class _Scanner:
         self.sk_allowed = self.flow_level == 0
         start = self.mark()
         self.pos += 1
-        self.tokens.append((T_KEY, start, self.mark(), None, None))
+        self.tokens.append((T_KEY, start, self.mark(), "", ""))
 
     def fetch_value(self) -> None:
-        sk = self.simple_keys[-1]
-        if self.sk_valid(sk):
+        if self.sk_valid(-1):
+            sk = self.simple_keys[-1]
             m = sk[3]
-            self.insert(sk[2] - self.parsed, (T_KEY, m, m, None, None))
+            self.insert(sk[2] - self.parsed, (T_KEY, m, m, "", ""))
             self.roll_indent(m[2], sk[2], T_BMAP_START, m)
-            sk[0] = False
+            self.simple_keys[-1] = (False, sk[1], sk[2], m)
             self.skbt.pop(sk[2], None)
             self.sk_allowed = False
         else:
@@ -643,7 +742,7 @@ class _Scanner:
             self.sk_allowed = self.flow_level == 0
         start = self.mark()
         self.pos += 1
-        self.tokens.append((T_VALUE, start, self.mark(), None, None))
+        self.tokens.append((T_VALUE, start, self.mark(), "", ""))
 
     # -- directives ---------------------------------------------------------
     def fetch_directive(self) -> None:
@@ -669,7 +768,7 @@ class _Scanner:
                 raise self.serr("while scanning a %YAML directive", start, "did not find expected digit or '.' character")
             self.pos += 1
             minor = self.scan_version_number(start)
-            tok = (T_VERSION, start, self.mark(), (major, minor), None)
+            tok = (T_VERSION, start, self.mark(), f"{major}.{minor}", "")
         elif name == "TAG":
             self.skip_blanks()
             handle = self.scan_tag_handle(True, start)
@@ -700,7 +799,7 @@ class _Scanner:
             p += 1
         self.pos = p
 
-    def scan_version_number(self, start: tuple) -> int:
+    def scan_version_number(self, start: Mark) -> int:
         s = self.s
         value = 0
         length = 0
@@ -731,7 +830,7 @@ class _Scanner:
                 start,
                 "did not find expected alphabetic or numeric character",
             )
-        self.tokens.append((typ, start, self.mark(), s[p:q], None))
+        self.tokens.append((typ, start, self.mark(), s[p:q], ""))
 
     def fetch_tag(self) -> None:
         self.save_simple_key()
@@ -758,7 +857,7 @@ class _Scanner:
             raise self.serr("while scanning a tag", start, "did not find expected whitespace or line break")
         self.tokens.append((T_TAG, start, self.mark(), handle, suffix))
 
-    def scan_tag_handle(self, directive: bool, start: tuple) -> str:
+    def scan_tag_handle(self, directive: bool, start: Mark) -> str:
         s = self.s
         if s[self.pos] != "!":
             raise self.serr(_TAG_CONTEXT[directive], start, "did not find expected '!'")
@@ -774,7 +873,7 @@ class _Scanner:
         self.pos = p
         return h
 
-    def scan_tag_uri(self, directive: bool, head: str, start: tuple) -> str:
+    def scan_tag_uri(self, directive: bool, head: str, start: Mark) -> str:
         s = self.s
         out = [head[1:]] if len(head) > 1 else []
         has = len(head) > 0
@@ -792,7 +891,7 @@ class _Scanner:
             raise self.serr(_TAG_CONTEXT[directive], start, "did not find expected tag URI")
         return "".join(out)
 
-    def scan_uri_escapes(self, directive: bool, start: tuple) -> str:
+    def scan_uri_escapes(self, directive: bool, start: Mark) -> str:
         s = self.s
         data = bytearray()
         w = 1024
@@ -828,7 +927,7 @@ class _Scanner:
         self.sk_allowed = False
         self.tokens.append(self.scan_plain_scalar())
 
-    def scan_block_scalar(self, literal: bool) -> tuple:
+    def scan_block_scalar(self, literal: bool) -> Token:
         s = self.s
         start = self.mark()
         self.pos += 1
@@ -866,9 +965,9 @@ class _Scanner:
         indent = 0
         if increment > 0:
             indent = self.indent + increment if self.indent >= 0 else increment
-        out: list = []
+        out: list[str] = []
         leading_break = ""
-        trailing: list = []
+        trailing: list[str] = []
         indent, end_mark = self.block_scalar_breaks(indent, trailing, start, end_mark)
         leading_blank = False
         n = self.n
@@ -897,7 +996,7 @@ class _Scanner:
             out.extend(trailing)
         return (T_SCALAR, start, end_mark, "".join(out), "|" if literal else ">")
 
-    def block_scalar_breaks(self, indent: int, breaks: list, start: tuple, end_mark: tuple) -> tuple:
+    def block_scalar_breaks(self, indent: int, breaks: list[str], start: Mark, end_mark: Mark) -> tuple[int, Mark]:
         s = self.s
         end_mark = self.mark()
         max_indent = 0
@@ -926,12 +1025,12 @@ class _Scanner:
                 indent = 1
         return indent, end_mark
 
-    def scan_flow_scalar(self, single: bool) -> tuple:
+    def scan_flow_scalar(self, single: bool) -> Token:
         s = self.s
         n = self.n
         start = self.mark()
         self.pos += 1
-        out: list = []
+        out: list[str] = []
         stop = _BLANKZ | (frozenset("'") if single else frozenset('"\\'))
         while True:
             p = self.pos
@@ -1031,13 +1130,13 @@ class _Scanner:
         self.pos += 1
         return (T_SCALAR, start, self.mark(), "".join(out), "'" if single else '"')
 
-    def scan_plain_scalar(self) -> tuple:
+    def scan_plain_scalar(self) -> Token:
         s = self.s
         n = self.n
         indent = self.indent + 1
         start = self.mark()
         end_mark = start
-        out: list = []
+        out: list[str] = []
         leading_blanks = False
         leading_break = ""
         trailing = ""
@@ -1140,10 +1239,10 @@ _DEFAULT_TAGS = (("!", "!"), ("!!", "tag:yaml.org,2002:"))
 class _Parser:
     def __init__(self, sc: _Scanner) -> None:
         self.sc = sc
-        self.tag_directives: list = []
-        self.anchors: dict = {}
+        self.tag_directives: list[tuple[str, str]] = []  # (handle, prefix)
+        self.anchors: dict[str, Node] = {}
 
-    def perr(self, context: str, context_mark: tuple | None, problem: str, problem_mark: tuple) -> _Stop:
+    def perr(self, context: str, context_mark: Mark | None, problem: str, problem_mark: Mark) -> _Stop:
         return _Stop(False, context, context_mark, problem_mark, problem)
 
     # -- documents ------------------------------------------------------------
@@ -1184,7 +1283,7 @@ class _Parser:
             if tok[0] == T_VERSION:
                 if version is not None:
                     raise self.perr("", None, "found duplicate %YAML directive", tok[1])
-                if tok[3] != (1, 1):
+                if tok[3] != "1.1":
                     raise self.perr("", None, "found incompatible YAML document", tok[1])
                 version = tok[3]
             else:
@@ -1199,8 +1298,8 @@ class _Parser:
                 self.tag_directives.append((h, pfx))
 
     # -- nodes ------------------------------------------------------------------
-    def empty(self, mark: tuple) -> Node:
-        return Node("scalar", "!!null", "", "", mark[1] + 1, mark[2] + 1)
+    def empty(self, mark: Mark) -> ScalarNode:
+        return ScalarNode("!!null", "", "", mark[1] + 1, mark[2] + 1)
 
     def parse_node(self, block: bool, indentless: bool) -> Node:
         sc = self.sc
@@ -1213,16 +1312,13 @@ class _Parser:
             if target is None:
                 msg = f"unknown anchor '{name}' referenced"
                 raise YAMLError("yaml: " + msg)._at("anchor", msg, tok[1])
-            n = Node(target.kind, target.tag, target.value, target.style, tok[1][1] + 1, tok[1][2] + 1)
-            n.items = target.items
-            n.alias = target
-            n.alias_name = name
-            return n
+            return target._aliased(name, tok[1][1] + 1, tok[1][2] + 1)
         start = tok[1]
         anchor = ""
-        tag = None
+        tag: str | None = None
         tag_mark = start
-        handle = suffix = None
+        handle: str | None = None
+        suffix = ""
         if typ == T_ANCHOR:
             anchor = tok[3]
             sc.skip_token()
@@ -1252,68 +1348,71 @@ class _Parser:
         typ = tok[0]
         line = start[1] + 1
         col = start[2] + 1
-        explicit = tag is not None and tag != "" and tag != "!"
+        explicit = tag if tag is not None and tag != "" and tag != "!" else None
         if indentless and typ == T_BLOCK_ENTRY:
-            n = self._coll("sequence", tag if explicit else None, "", line, col, anchor)
-            self.indentless_sequence(n)
-            return n
+            seq = self._sequence(explicit, "", line, col, anchor)
+            self.indentless_sequence(seq)
+            return seq
         if typ == T_SCALAR:
             sc.skip_token()
             style = tok[4]
             value = tok[3]
-            if explicit:
-                t = _short_tag(tag)
+            if explicit is not None:
+                t = _short_tag(explicit)
             elif style:
                 t = "!!str"
             elif value == "<<":
                 t = "!!merge"
             else:
                 t = _resolve_tag(value)
-            n = Node("scalar", t, value, style, line, col)
+            n = ScalarNode(t, value, style, line, col)
             if anchor:
-                n.anchor = anchor
-                self.anchors[anchor] = n
+                self._anchor(n, anchor)
             return n
         if typ == T_FSEQ_START:
-            n = self._coll("sequence", tag if explicit else None, "[", line, col, anchor)
-            self.flow_sequence(n)
-            return n
+            seq = self._sequence(explicit, "[", line, col, anchor)
+            self.flow_sequence(seq)
+            return seq
         if typ == T_FMAP_START:
-            n = self._coll("mapping", tag if explicit else None, "{", line, col, anchor)
-            self.flow_mapping(n)
-            return n
+            mapping = self._mapping(explicit, "{", line, col, anchor)
+            self.flow_mapping(mapping)
+            return mapping
         if block and typ == T_BSEQ_START:
-            n = self._coll("sequence", tag if explicit else None, "", line, col, anchor)
-            self.block_sequence(n)
-            return n
+            seq = self._sequence(explicit, "", line, col, anchor)
+            self.block_sequence(seq)
+            return seq
         if block and typ == T_BMAP_START:
-            n = self._coll("mapping", tag if explicit else None, "", line, col, anchor)
-            self.block_mapping(n)
-            return n
+            mapping = self._mapping(explicit, "", line, col, anchor)
+            self.block_mapping(mapping)
+            return mapping
         if anchor or tag:
-            t = _short_tag(tag) if explicit else "!!null"
-            n = Node("scalar", t, "", "", line, col)
+            t = _short_tag(explicit) if explicit is not None else "!!null"
+            n = ScalarNode(t, "", "", line, col)
             if anchor:
-                n.anchor = anchor
-                self.anchors[anchor] = n
+                self._anchor(n, anchor)
             return n
-        ctx = start
         raise self.perr(
-            "while parsing a block node" if block else "while parsing a flow node", ctx, "did not find expected node content", tok[1]
+            "while parsing a block node" if block else "while parsing a flow node", start, "did not find expected node content", tok[1]
         )
 
-    def _coll(self, kind: str, tag: str | None, style: str, line: int, col: int, anchor: str) -> Node:
-        if tag is not None:
-            t = _short_tag(tag)
-        else:
-            t = "!!seq" if kind == "sequence" else "!!map"
-        n = Node(kind, t, "", style, line, col)
+    def _anchor(self, n: Node, anchor: str) -> None:
+        """Register ``n`` under ``anchor`` for later aliases."""
+        n.anchor = anchor
+        self.anchors[anchor] = n
+
+    def _sequence(self, tag: str | None, style: str, line: int, col: int, anchor: str) -> SequenceNode:
+        n = SequenceNode(_short_tag(tag) if tag is not None else "!!seq", "", style, line, col)
         if anchor:
-            n.anchor = anchor
-            self.anchors[anchor] = n
+            self._anchor(n, anchor)
         return n
 
-    def block_sequence(self, n: Node) -> None:
+    def _mapping(self, tag: str | None, style: str, line: int, col: int, anchor: str) -> MappingNode:
+        n = MappingNode(_short_tag(tag) if tag is not None else "!!map", "", style, line, col)
+        if anchor:
+            self._anchor(n, anchor)
+        return n
+
+    def block_sequence(self, n: SequenceNode) -> None:
         sc = self.sc
         items = n.items
         cmark = sc.peek()[1]
@@ -1334,7 +1433,7 @@ class _Parser:
             else:
                 raise self.perr("while parsing a block collection", cmark, "did not find expected '-' indicator", tok[1])
 
-    def indentless_sequence(self, n: Node) -> None:
+    def indentless_sequence(self, n: SequenceNode) -> None:
         sc = self.sc
         items = n.items
         while True:
@@ -1349,7 +1448,7 @@ class _Parser:
             else:
                 items.append(self.empty(mark))
 
-    def block_mapping(self, n: Node) -> None:
+    def block_mapping(self, n: MappingNode) -> None:
         sc = self.sc
         items = n.items
         cmark = sc.peek()[1]
@@ -1382,7 +1481,7 @@ class _Parser:
                 value = self.empty(tok[1])
             items.append((key, value))
 
-    def flow_sequence(self, n: Node) -> None:
+    def flow_sequence(self, n: SequenceNode) -> None:
         sc = self.sc
         items = n.items
         cmark = sc.peek()[1]
@@ -1401,7 +1500,7 @@ class _Parser:
                     raise self.perr("while parsing a flow sequence", cmark, "did not find expected ',' or ']'", tok[1])
             first = False
             if tok[0] == T_KEY:
-                m = Node("mapping", "!!map", "", "{", tok[1][1] + 1, tok[1][2] + 1)
+                m = MappingNode("!!map", "", "{", tok[1][1] + 1, tok[1][2] + 1)
                 sc.skip_token()
                 tok = sc.peek()
                 if tok[0] not in (T_VALUE, T_FLOW_ENTRY, T_FSEQ_END):
@@ -1426,7 +1525,7 @@ class _Parser:
             elif tok[0] != T_FSEQ_END:
                 items.append(self.parse_node(False, False))
 
-    def flow_mapping(self, n: Node) -> None:
+    def flow_mapping(self, n: MappingNode) -> None:
         sc = self.sc
         items = n.items
         cmark = sc.peek()[1]
@@ -1478,9 +1577,9 @@ def _bad_char_index(text: str) -> int:
     """Index of the first character the Go reader refuses, or -1."""
     if text.isascii():
         data = text.encode("ascii")
-        if not data.translate(None, _ASCII_OK):
-            return -1
         bad = data.translate(None, _ASCII_OK)
+        if not bad:
+            return -1
         return min(data.find(bytes([b])) for b in set(bad))
     best = -1
     for i, ch in enumerate(text):
@@ -1498,7 +1597,7 @@ def _bad_char_index(text: str) -> int:
 _ASCII_OK = bytes([9, 10, 13]) + bytes(range(0x20, 0x7F))
 
 
-def _decode(text: str | bytes) -> tuple:
+def _decode(text: str | bytes) -> tuple[str, int, str | None]:
     """Return (text, limit, reader_problem)."""
     problem = None
     if isinstance(text, (bytes, bytearray, memoryview)):
@@ -1528,7 +1627,7 @@ def _decode(text: str | bytes) -> tuple:
     return _check_chars(s, None)
 
 
-def _check_chars(s: str, raw: bytes | None) -> tuple:
+def _check_chars(s: str, raw: bytes | None) -> tuple[str, int, str | None]:
     i = _bad_char_index(s)
     if i < 0:
         return s, len(s), None
@@ -1610,8 +1709,8 @@ def load(text: str | bytes) -> Node | None:
         if problem is None:
             # the common block-style document, read line by line; None when
             # the text needs the full scanner and parser below (which own
-            # every error message).  Imported here: importing this module
-            # stays as cheap as it was.
+            # every error message).  Imported here, not at the top: _yamlfast
+            # imports this module.
             from hostform._yamlfast import fast_load
 
             node = fast_load(s)
@@ -1643,7 +1742,7 @@ def load(text: str | bytes) -> Node | None:
 
 _LONG_PREFIX = "tag:yaml.org,2002:"
 _INF = float("inf")
-_RESOLVE_MAP: dict = {}
+_RESOLVE_MAP: dict[str, tuple[str, ScalarValue]] = {}
 for _v, _t, _words in (
     (True, "!!bool", ("true", "True", "TRUE")),
     (False, "!!bool", ("false", "False", "FALSE")),
@@ -1747,7 +1846,7 @@ def _go_float(s: str) -> float | None:
     return v
 
 
-def _getnum(s: str, i: int) -> tuple:
+def _getnum(s: str, i: int) -> tuple[int | None, int]:
     if i >= len(s) or s[i] not in _DIGITS:
         return None, i
     if i + 1 < len(s) and s[i + 1] in _DIGITS:
@@ -1755,7 +1854,7 @@ def _getnum(s: str, i: int) -> tuple:
     return int(s[i]), i + 1
 
 
-def _parse_timestamp(s: str) -> object:
+def _parse_timestamp(s: str) -> datetime.datetime | str | None:
     """yaml.v3 parseTimestamp: returns a datetime, the string (when Python
     cannot represent the date), or None when it is not a timestamp."""
     if len(s) < 5 or not (s[:4].isdigit() and s[:4].isascii()) or s[4] != "-":
@@ -1774,15 +1873,16 @@ def _parse_timestamp(s: str) -> object:
         sep = s[i]
         if sep not in "Tt ":
             return None
-        hour, i = _getnum(s, i + 1)
-        if hour is None or hour > 23 or i >= n or s[i] != ":":
+        h, i = _getnum(s, i + 1)
+        if h is None or h > 23 or i >= n or s[i] != ":":
             return None
-        minute, i = _getnum(s, i + 1)
-        if minute is None or minute > 59 or i >= n or s[i] != ":":
+        m, i = _getnum(s, i + 1)
+        if m is None or m > 59 or i >= n or s[i] != ":":
             return None
-        second, i = _getnum(s, i + 1)
-        if second is None or second > 59:
+        sec, i = _getnum(s, i + 1)
+        if sec is None or sec > 59:
             return None
+        hour, minute, second = h, m, sec
         if i + 1 < n and s[i] in ".," and s[i + 1] in _DIGITS:
             j = i + 1
             while j < n and s[j] in _DIGITS:
@@ -1795,7 +1895,8 @@ def _parse_timestamp(s: str) -> object:
                 return None
             if s[i] == "Z" and i + 1 == n:
                 tz = 0
-            elif n - i == 6 and s[i] in "+-" and s[i + 3] == ":" and s[i + 1 : i + 3].isdigit() and s[i + 4 :].isdigit():
+            elif n - i == 6 and s[i] in "+-" and s[i + 3] == ":" and all(c in _DIGITS for c in s[i + 1 : i + 3] + s[i + 4 :]):
+                # ASCII digits only, as Go's time.Parse: str.isdigit() also takes '²' (int() then fails) or '٥'
                 hh = int(s[i + 1 : i + 3])
                 mm = int(s[i + 4 :])
                 if hh > 24 or mm > 60:
@@ -1817,7 +1918,7 @@ def _parse_timestamp(s: str) -> object:
         return s
 
 
-def _resolve(tag: str, value: str) -> tuple:
+def _resolve(tag: str, value: str) -> tuple[str, ScalarValue]:
     """yaml.v3 resolve(): (resolved short tag, Python value); YAMLError on a
     value that contradicts an explicit tag."""
     tag = _short_tag(tag)
@@ -1826,7 +1927,7 @@ def _resolve(tag: str, value: str) -> tuple:
     rtag, out = _resolve_core(tag, value)
     if tag in ("", rtag, "!!str", "!!binary"):
         return rtag, out
-    if tag == "!!float" and rtag == "!!int":
+    if tag == "!!float" and rtag == "!!int" and isinstance(out, int):
         return "!!float", float(out)
     raise YAMLError(f"yaml: cannot decode {rtag} `{value}` as a {tag}")
 
@@ -1840,7 +1941,7 @@ def _resolve_tag(value: str) -> str:
     return "!!str"
 
 
-def _resolve_core(tag: str, value: str) -> tuple:
+def _resolve_core(tag: str, value: str) -> tuple[str, ScalarValue]:
     c = value[0] if value else ""
     if tag == "!!str" or tag == "!!binary":
         return "!!str", value
@@ -1887,17 +1988,17 @@ def _decode_binary(value: str) -> bytes:
         raise YAMLError("yaml: !!binary value contains invalid base64 data") from None
 
 
-def _scalar_value(n: Node) -> tuple:
+def _scalar_value(n: ScalarNode) -> tuple[str, ScalarValue]:
     """(tag, value) as decoder.scalar() sees it."""
     if n.tag == "!!str":
         return "!!str", n.value
     tag, out = _resolve(n.tag, n.value)
-    if tag == "!!binary":
-        out = _decode_binary(out)
+    if tag == "!!binary":  # a tag _resolve leaves alone: decode the text
+        return tag, _decode_binary(n.value)
     return tag, out
 
 
-def _scalar_value_at(n: Node) -> tuple:
+def _scalar_value_at(n: ScalarNode) -> tuple[str, ScalarValue]:
     """_scalar_value() whose errors say where ``n`` is."""
     try:
         return _scalar_value(n)
@@ -1908,7 +2009,7 @@ def _scalar_value_at(n: Node) -> tuple:
 def _locate_scalar_error(root: Node, e: YAMLError) -> None:
     """Give ``e``, raised by a scalar somewhere under ``root`` that could not
     be decoded, the position of the first such scalar (document order)."""
-    seen: set = set()
+    seen: set[int] = set()
     stack = [root]
     while stack:
         n = stack.pop()
@@ -1982,20 +2083,20 @@ def type_error(node: Node, go_type: str, tag: str | None = None) -> YAMLTypeErro
     return YAMLTypeError(f"line {n.line}: cannot unmarshal {t}{value} into {go_type}", n.line)._at_node(n)
 
 
-def format_type_errors(entries: list) -> str:
+def format_type_errors(entries: Iterable[YAMLError | str]) -> str:
     """Join type-error entries (strings or YAMLTypeError) like yaml.TypeError.Error()."""
     texts = [e.message if isinstance(e, YAMLError) else str(e) for e in entries]
     return "yaml: unmarshal errors:\n  " + "\n  ".join(texts)
 
 
-def duplicate_key_errors(node: Node) -> list:
+def duplicate_key_errors(node: MappingNode) -> list[YAMLTypeError]:
     """yaml.v3's duplicate-key check, run when a mapping is decoded into a
     struct or map.  Returns the entries (``line N: mapping key "x" already
     defined at line M``); when non-empty yaml.v3 decodes nothing of the
     mapping.  Keys compare by node kind and text (an alias by its name)."""
-    out = []
+    out: list[YAMLTypeError] = []
     items = node.items
-    keys = []
+    keys: list[tuple[str, str, int]] = []
     for k, _ in items:
         if k.alias is not None:
             keys.append(("alias", k.alias_name, k.line))
@@ -2028,7 +2129,7 @@ def _is_merge(k: Node) -> bool:
     return k.kind == "scalar" and k.value == "<<" and k.tag == "!!merge"
 
 
-def decode_scalar(node: Node, kind: str) -> object:
+def decode_scalar(node: Node, kind: str) -> str | bool | int | float | None:
     """Decode ``node`` into a Go value of type ``kind`` (yaml.v3 rules).
 
     ``kind``: "string", "int", "int64", "int32", ..., "uint", "uint64", ...,
@@ -2043,10 +2144,10 @@ def decode_scalar(node: Node, kind: str) -> object:
     if v is None:
         return None
     if kind == "string":
-        if tag == "!!binary":
+        if isinstance(v, bytes):  # !!binary
             return v.decode("utf-8", "replace")
         return n.value
-    if isinstance(v, bool) or tag == "!!bool":
+    if isinstance(v, bool):  # (!!bool: only bools resolve to it)
         if kind == "bool":
             return v
         raise type_error(n, kind, tag)
@@ -2083,7 +2184,7 @@ def decode_scalar(node: Node, kind: str) -> object:
     raise ValueError(f"unsupported Go kind {kind!r}")
 
 
-def _merge_sources(value: Node):
+def _merge_sources(value: Node) -> Iterator[MappingNode]:
     """The mappings a ``<<`` value contributes, in order (yaml.v3 rules); a
     wrong source fails when it is reached, as in yaml.v3's merge()."""
     if value.kind == "mapping":
@@ -2098,14 +2199,7 @@ def _merge_sources(value: Node):
     raise YAMLError("yaml: map merge requires map or sequence of maps as the value")._at_node(value)
 
 
-def merged_items(node: Node) -> list:
-    """(key, value) node pairs of a mapping with ``<<`` expanded as yaml.v3
-    does for a struct: explicit keys first, then merged keys not already set
-    (the earlier merge source wins).  Keys compare by their scalar text."""
-    return [(k, v) for _, k, v in struct_items(node, None)]
-
-
-def struct_items(node: Node, errors: list | None):
+def struct_items(node: MappingNode, errors: TypeErrorSink | None) -> Iterator[tuple[str, Node, Node]]:
     """Yield ``(name, key node, value node)`` in the order yaml.v3's
     mappingStruct() decodes them, ``<<`` expanded.  Lazy, so that a caller
     decoding each value as it comes meets go-yaml's errors in go-yaml's
@@ -2117,7 +2211,9 @@ def struct_items(node: Node, errors: list | None):
     return _struct_items(n, errors, None, [])
 
 
-def _struct_items(n: Node, errors: list | None, merged: set | None, stack: list):
+def _struct_items(
+    n: MappingNode, errors: TypeErrorSink | None, merged: set[str] | None, stack: list[MappingNode]
+) -> Iterator[tuple[str, Node, Node]]:
     if any(n is s for s in stack):
         raise YAMLError(f"yaml: anchor '{n.anchor}' value contains itself")._at_node(n)
     if errors is not None:
@@ -2147,7 +2243,7 @@ def _struct_items(n: Node, errors: list | None, merged: set | None, stack: list)
     stack.pop()
 
 
-def _struct_key(k: Node, errors: list | None) -> str | None:
+def _struct_key(k: Node, errors: TypeErrorSink | None) -> str | None:
     """A mapping key decoded into a Go string (None: skipped)."""
     if k.tag == "!!str" and k.alias is None:
         return k.value
@@ -2157,17 +2253,17 @@ def _struct_key(k: Node, errors: list | None) -> str | None:
             dup = duplicate_key_errors(n) if n.kind == "mapping" else []
             errors.extend(dup or [type_error(n, "string")])
         return None
-    tag, v = _scalar_value_at(n)
+    _, v = _scalar_value_at(n)
     if v is None:
         return None  # a null key sets nothing
-    if tag == "!!binary":
+    if isinstance(v, bytes):  # !!binary
         return v.decode("utf-8", "replace")
     return n.value
 
 
 class _Resolver:
     def __init__(self) -> None:
-        self.active: list = []
+        self.active: list[Node] = []
         self.decode_count = 0
         self.alias_count = 0
         self.alias_depth = 0
@@ -2197,11 +2293,11 @@ class _Resolver:
         errs = duplicate_key_errors(n)
         if errs:
             raise YAMLError(format_type_errors(errs), errs[0].line)._at_error(errs[0])
-        d: dict = {}
+        d: dict[object, object] = {}
         self.fill(n, d, None)
         return d
 
-    def fill(self, n: Node, d: dict, merged: set | None) -> None:
+    def fill(self, n: MappingNode, d: dict[object, object], merged: set[object] | None) -> None:
         merge = None
         for k, v in n.items:
             if _is_merge(k):

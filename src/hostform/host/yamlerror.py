@@ -19,9 +19,9 @@ last line with content, where the missing quote or bracket belongs.
 
 The table :data:`PROBLEMS` has one entry per problem text of yamlpos's
 scanner, parser and reader (``tests/host/test_yaml_errors.py`` checks it
-covers every one); the problems whose text has a value in it (max depth, an
-unknown anchor, duplicate keys...) are matched by their prefix in
-:data:`PREFIXES`.  An unknown problem falls back to go-yaml's own text at the
+covers every one) and of its decoder; the problems whose text has a value in
+it (max depth, an unknown anchor, duplicate keys...) are matched by their
+prefix in :data:`PREFIXES`.  An unknown problem falls back to go-yaml's own text at the
 problem position.
 
 Two checks read the text before and after parsing, for ``hostform build``
@@ -36,7 +36,17 @@ that is also how yamlpos counts them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    from hostform.yamlpos import Node, Token, YAMLError
+
+    Found: TypeAlias = tuple[int, int, str]
+    """(line, column, message): where the problem is, 1-based, and what to say about it."""
+    Handler: TypeAlias = Callable[["_Err"], Found]
+    """What :data:`PROBLEMS` and :data:`PREFIXES` give for a problem."""
 
 __all__ = ["PREFIXES", "PROBLEMS", "describe", "editor_lines", "hidden_break", "second_document"]
 
@@ -74,7 +84,7 @@ class _Src:
             return False
         return all(not s.strip(" \t") for s in self.lines[line:])
 
-    def clamp(self, line: int, col: int) -> tuple:
+    def clamp(self, line: int, col: int) -> tuple[int, int]:
         """A real position of the text; the end of the text moves back to the
         end of its last line with content."""
         n = len(self.lines)
@@ -148,17 +158,15 @@ def _q(s: str, limit: int = 40) -> str:
 class _Err:
     """What a table entry sees: the error's marks and the text around them."""
 
-    def __init__(self, err: object, src: _Src) -> None:
+    def __init__(self, err: YAMLError, src: _Src) -> None:
         self.src = src
-        self.problem = getattr(err, "problem", "") or ""
-        self.context = getattr(err, "context", "") or ""
-        pl = getattr(err, "problem_line", None)
-        pc = getattr(err, "problem_column", None)
+        self.problem = err.problem
+        self.context = err.context
+        pl, pc = err.problem_line, err.problem_column
         if pl is None:
-            pl, pc = getattr(err, "line", None) or 1, 1
+            pl, pc = err.line or 1, 1
         self.line, self.col = pl, pc or 1
-        self.cline = getattr(err, "context_line", None)
-        self.ccol = getattr(err, "context_column", None)
+        self.cline, self.ccol = err.context_line, err.context_column
         self.found = src.char(self.line, self.col)
 
     @property
@@ -171,11 +179,11 @@ class _Err:
         """The character at the context mark."""
         return self.src.char(self.cline or 0, self.ccol or 0)
 
-    def at(self, msg: str) -> tuple:
+    def at(self, msg: str) -> Found:
         return (self.line, self.col, msg)
 
-    def at_context(self, msg: str) -> tuple:
-        if self.cline is None:
+    def at_context(self, msg: str) -> Found:
+        if self.cline is None or self.ccol is None:
             return self.at(msg)
         return (self.cline, self.ccol, msg)
 
@@ -196,7 +204,7 @@ _NOTHING_OPEN = "unexpected {c}: nothing is open here to close"
 _TAB = "a tab character cannot indent YAML; use spaces"
 
 
-def _cannot_start(e: _Err) -> tuple:
+def _cannot_start(e: _Err) -> Found:
     c = e.found
     if c == "\t":
         if not e.src.line(e.line)[: e.col - 1].strip(" "):
@@ -209,7 +217,7 @@ def _cannot_start(e: _Err) -> tuple:
     return e.at(f"{_char_name(c)} cannot start a value here: put the value in quotes")
 
 
-def _no_colon(e: _Err) -> tuple:
+def _no_colon(e: _Err) -> Found:
     # a line at a mapping's indentation that is not "key: value": the key is
     # at the context mark, the scanner noticed on a later line
     s = e.src.line(e.cline or e.line)[(e.ccol or 1) - 1 :]
@@ -233,7 +241,7 @@ def _closed(s: str) -> bool:
     return s.count(s[0]) >= 2
 
 
-def _mapping_value(e: _Err) -> tuple:
+def _mapping_value(e: _Err) -> Found:
     # a ': ' that the scanner cannot take as a key's: the text before it on
     # this line is not a key (a second ': ', or the continuation of a plain
     # value that started on a line above)
@@ -254,22 +262,22 @@ def _mapping_value(e: _Err) -> tuple:
     return e.at(f"unexpected ':': the line above{where} is not a 'key: value' entry, so this line continues its text")
 
 
-def _not_here(what: str) -> Callable:
-    def f(e: _Err) -> tuple:
+def _not_here(what: str) -> Handler:
+    def f(e: _Err) -> Found:
         return e.at(f"{what} cannot start after a value on the same line: put it on a line of its own, or quote the value")
 
     return f
 
 
-def _tab_indent(e: _Err) -> tuple:
+def _tab_indent(e: _Err) -> Found:
     return e.at(_TAB)
 
 
-def _block_tab(e: _Err) -> tuple:
+def _block_tab(e: _Err) -> Found:
     return e.at(f"a tab character cannot indent the text of the block scalar that starts at {e.start}; use spaces")
 
 
-def _unclosed_quote(e: _Err) -> tuple:
+def _unclosed_quote(e: _Err) -> Found:
     q = e.opener if e.opener in ("'", '"') else "quote"
     close = f"a closing {q}" if q != "quote" else "the closing quote"
     if e.problem == "found unexpected document indicator":
@@ -299,7 +307,7 @@ def _looks_like_yaml(line: str) -> bool:
     return k > 0 and (k == len(st) - 1 or st[k + 1] == " ") and " " not in st[:k].strip("\"'")
 
 
-def _swallowing_string(src: _Src, line: int, col: int) -> tuple | None:
+def _swallowing_string(src: _Src, line: int, col: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Start and closing quote (1-based) of the last quoted string that ends
     before (line, col) and spans lines of which one looks like a key or a list
     item, as yamlpos's scanner reads the text; None when there is none."""
@@ -307,9 +315,9 @@ def _swallowing_string(src: _Src, line: int, col: int) -> tuple | None:
 
     text = "\n".join(src.lines)
     sc = yamlpos._Scanner(text, len(text), None)
-    found = None
+    found: tuple[tuple[int, int], tuple[int, int]] | None = None
 
-    def see(tok: tuple) -> None:
+    def see(tok: Token) -> None:
         nonlocal found
         (_, l0, c0), (_, l1, c1) = tok[1], tok[2]
         if tok[0] == yamlpos.T_SCALAR and tok[4] in ("'", '"') and l1 > l0 and (l1 + 1, c1 + 1) <= (line, col):
@@ -324,13 +332,13 @@ def _swallowing_string(src: _Src, line: int, col: int) -> tuple | None:
                 break
             see(tok)
             sc.skip_token()
-    except Exception:  # a hint only: the scanner stops at the error being described
+    except yamlpos._Stop:  # the scanner stops at the error being described
         for tok in sc.tokens[sc.thead :]:  # what it had read ahead
             see(tok)
     return found
 
 
-def _mispaired(e: _Err) -> tuple | None:
+def _mispaired(e: _Err) -> Found | None:
     """A string that ends just before the problem on its line after running
     over lines of YAML: its closing quote is likely missing, and the next
     quote ended it."""
@@ -341,8 +349,9 @@ def _mispaired(e: _Err) -> tuple | None:
     return (sl, sc, f"unclosed quote? this string runs on to {el}:{ec} over lines that look like YAML")
 
 
-def _escape_at(e: _Err) -> tuple:
-    """(line, col, text) of the backslash escape whose digits start at the problem mark."""
+def _escape_at(e: _Err) -> tuple[int, int, str, str, int]:
+    """(line, col, text, letter, digits) of the backslash escape whose digits start at the
+    problem mark (letter "" and digits 0 when there is none there)."""
     s = e.src.line(e.line)
     b = e.col - 3  # 0-based index of the backslash
     if b >= 0 and s[b : b + 1] == "\\":
@@ -352,13 +361,13 @@ def _escape_at(e: _Err) -> tuple:
     return e.line, e.col, s[e.col - 1 : e.col + 1], "", 0
 
 
-def _unknown_escape(e: _Err) -> tuple:
+def _unknown_escape(e: _Err) -> Found:
     s = e.src.line(e.line)
     esc = s[e.col - 1 : e.col + 1]
     return e.at(f"unknown escape {_q(esc)} in a double-quoted string: write '\\\\' for a backslash, or use single quotes")
 
 
-def _bad_hex(e: _Err) -> tuple:
+def _bad_hex(e: _Err) -> Found:
     line, col, esc, letter, n = _escape_at(e)
     if n:
         example = {"x": "\\x41", "u": "\\u00e9", "U": "\\U0001F600"}[letter]
@@ -366,12 +375,12 @@ def _bad_hex(e: _Err) -> tuple:
     return e.at("a '\\x', '\\u' or '\\U' escape needs hexadecimal digits")
 
 
-def _bad_code(e: _Err) -> tuple:
+def _bad_code(e: _Err) -> Found:
     line, col, esc, _, _ = _escape_at(e)
     return (line, col, f"{_q(esc)} is not a Unicode character (a surrogate, or above U+10FFFF)")
 
 
-def _bad_anchor(e: _Err) -> tuple:
+def _bad_anchor(e: _Err) -> Found:
     w = e.src.word(e.cline or e.line, e.ccol or e.col, " \t").rstrip(":")
     what = f"{_q(w)}: " if len(w) > 1 else ""
     if e.opener == "*":
@@ -385,23 +394,23 @@ def _bad_anchor(e: _Err) -> tuple:
     )
 
 
-def _bad_tag(e: _Err) -> tuple:
+def _bad_tag(e: _Err) -> Found:
     if e.context == "while parsing a %TAG directive":
         return _bad_directive(e)
     w = e.src.word(e.cline or e.line, e.ccol or e.col, " \t")
     return e.at_context(f"{_q(w)} is not a valid YAML tag ('!' starts one): put a value that starts with '!' in quotes")
 
 
-def _undefined_tag(e: _Err) -> tuple:
+def _undefined_tag(e: _Err) -> Found:
     w = e.src.word(e.line, e.col, " \t")
     return e.at(f"{_q(w)}: unknown tag handle (no %TAG directive defines it): put a value that starts with '!' in quotes")
 
 
-def _block_indicator_0(e: _Err) -> tuple:
+def _block_indicator_0(e: _Err) -> Found:
     return e.at("the indentation indicator of a block scalar ('|2', '>1'...) must be 1 to 9, not 0")
 
 
-def _after_indicator(e: _Err) -> tuple:
+def _after_indicator(e: _Err) -> Found:
     if e.context == "while scanning a block scalar":
         ind = e.src.line(e.cline or e.line)[(e.ccol or 1) - 1 : (e.ccol or 1)]
         return e.at(
@@ -411,7 +420,7 @@ def _after_indicator(e: _Err) -> tuple:
     return e.at(f"unexpected {e.found_text()} after the directive: only a comment may follow it on its line")
 
 
-def _bad_directive(e: _Err) -> tuple:
+def _bad_directive(e: _Err) -> Found:
     if "%YAML" in e.context:
         return e.at_context("malformed %YAML directive: write '%YAML 1.1' (or leave the line out)")
     if "%TAG" in e.context:
@@ -422,20 +431,20 @@ def _bad_directive(e: _Err) -> tuple:
     )
 
 
-def _depth(e: _Err) -> tuple:
+def _depth(e: _Err) -> Found:
     return e.at("the YAML nests more than 10000 levels deep")
 
 
 # -- parser problems ---------------------------------------------------------
 
 
-def _closer(e: _Err) -> tuple | None:
+def _closer(e: _Err) -> Found | None:
     if e.found in ("}", "]"):
         return e.at(_NOTHING_OPEN.format(c=_q(e.found)))
     return None
 
 
-def _expected_key(e: _Err) -> tuple:
+def _expected_key(e: _Err) -> Found:
     s = e.src
     r = _closer(e)
     if r is not None:
@@ -468,7 +477,7 @@ def _expected_key(e: _Err) -> tuple:
     return e.at(f"unexpected {e.found_text()} after the value on this line")
 
 
-def _expected_dash(e: _Err) -> tuple:
+def _expected_dash(e: _Err) -> Found:
     r = _closer(e)
     if r is not None:
         return r
@@ -482,8 +491,8 @@ def _expected_dash(e: _Err) -> tuple:
     return e.at(f"unexpected {e.found_text()}: expected a '- ' list item (the list starts at {e.start})")
 
 
-def _flow(close: str) -> Callable:
-    def f(e: _Err) -> tuple:
+def _flow(close: str) -> Handler:
+    def f(e: _Err) -> Found:
         other = "}" if close == "]" else "]"
         opener = "[" if close == "]" else "{"
         if e.found == other:
@@ -499,7 +508,7 @@ def _flow(close: str) -> Callable:
     return f
 
 
-def _node_content(e: _Err) -> tuple:
+def _node_content(e: _Err) -> Found:
     r = _closer(e)
     if r is not None and e.context == "while parsing a block node":
         return r
@@ -511,14 +520,14 @@ def _node_content(e: _Err) -> tuple:
     return e.at(f"expected a value here, found {e.found_text()}")
 
 
-def _doc_start(e: _Err) -> tuple:
+def _doc_start(e: _Err) -> Found:
     return e.at("a %YAML or %TAG directive must be followed by a '---' line before the content")
 
 
 # -- reader problems ---------------------------------------------------------
 
 
-def _bad_char(e: _Err) -> tuple:
+def _bad_char(e: _Err) -> Found:
     c = e.found
     if c and 0xDC80 <= ord(c) <= 0xDCFF:
         # a byte that is not UTF-8 (the host file is read with surrogateescape)
@@ -533,49 +542,49 @@ def _bad_char(e: _Err) -> tuple:
     return e.at(f'character U+{o:04X} is not allowed in YAML: write it as an escape in double quotes ("\\u{o:04x}")')
 
 
-def _not_utf8(e: _Err) -> tuple:
+def _not_utf8(e: _Err) -> Found:
     return e.at("the file is not valid UTF-8 here; save it as UTF-8")
 
 
 # -- problems of the decoder (yamlpos.resolve and friends) ---------------------------
 
 
-def _unknown_anchor(e: _Err) -> tuple:
+def _unknown_anchor(e: _Err) -> Found:
     name = e.problem.split("'")[1] if e.problem.count("'") >= 2 else ""
     return e.at(f"'*{name}' refers to an anchor '&{name}' that is not defined before it (to write a value that starts with '*', quote it)")
 
 
-def _contains_itself(e: _Err) -> tuple:
+def _contains_itself(e: _Err) -> Found:
     return e.at("this anchor's value contains an alias of itself")
 
 
-def _aliasing(e: _Err) -> tuple:
+def _aliasing(e: _Err) -> Found:
     return e.at("the aliases here expand to too much data")
 
 
-def _dup_key(e: _Err) -> tuple:
+def _dup_key(e: _Err) -> Found:
     first = f" (first at {e.start})" if e.cline is not None else ""
     key = e.problem.split(" already defined")[0].removeprefix("mapping key ")
     return e.at(f"duplicate key {key}{first}")
 
 
-def _merge(e: _Err) -> tuple:
+def _merge(e: _Err) -> Found:
     return e.at("'<<' merges a mapping, or a list of mappings, into this one: this value is neither")
 
 
-def _map_key(e: _Err) -> tuple:
+def _map_key(e: _Err) -> Found:
     return e.at("a list or mapping cannot be a key")
 
 
-def _cannot_decode(e: _Err) -> tuple:
+def _cannot_decode(e: _Err) -> Found:
     return e.at(f"the value does not fit its explicit tag ({e.problem})")
 
 
-def _binary(e: _Err) -> tuple:
+def _binary(e: _Err) -> Found:
     return e.at("the !!binary value is not valid base64")
 
 
-PROBLEMS: dict[str, Callable] = {
+PROBLEMS: dict[str, Handler] = {
     # scanner
     "found character that cannot start any token": _cannot_start,
     "could not find expected ':'": _no_colon,
@@ -645,7 +654,7 @@ _MISPAIRED = frozenset(
 )
 
 # problems with a value in their text, by prefix
-PREFIXES: tuple = (
+PREFIXES: tuple[tuple[str, Handler], ...] = (
     ("exceeded max depth of ", _depth),
     ("unknown anchor '", _unknown_anchor),
     ("anchor '", _contains_itself),
@@ -655,7 +664,7 @@ PREFIXES: tuple = (
 )
 
 
-def _handler(problem: str) -> Callable | None:
+def _handler(problem: str) -> Handler | None:
     h = PROBLEMS.get(problem)
     if h is None:
         for prefix, f in PREFIXES:
@@ -664,7 +673,7 @@ def _handler(problem: str) -> Callable | None:
     return h
 
 
-def _describe(err: object, text: str | bytes) -> tuple:
+def _describe(err: YAMLError, text: str | bytes) -> Found:
     """:func:`describe` without its safety net (tests call this one)."""
     src = _Src(text)
     e = _Err(err, src)
@@ -680,8 +689,8 @@ def _describe(err: object, text: str | bytes) -> tuple:
     return line, col, msg
 
 
-def _raw(err: object) -> str:
-    msg = getattr(err, "problem", "") or getattr(err, "message", "") or str(err)
+def _raw(err: YAMLError) -> str:
+    msg = err.problem or err.message or str(err)
     if msg.startswith("yaml: "):
         msg = msg[6:]
     if msg.startswith("line "):
@@ -689,14 +698,14 @@ def _raw(err: object) -> str:
     return msg
 
 
-def _clamp(src: _Src, line: int, col: int) -> tuple:
+def _clamp(src: _Src, line: int, col: int) -> tuple[int, int]:
     n = len(src.lines)
     line = min(max(line, 1), n)
     col = min(max(col, 1), len(src.lines[line - 1]) + 1)
     return line, col
 
 
-def describe(err: object, text: str | bytes) -> tuple[int, int, str]:
+def describe(err: YAMLError, text: str | bytes) -> Found:
     """``(line, col, message)`` of a :class:`hostform.yamlpos.YAMLError` raised
     while loading ``text``: the position of the offending character and a
     plain-language message.  Never raises: a problem it does not know, or a
@@ -704,8 +713,8 @@ def describe(err: object, text: str | bytes) -> tuple[int, int, str]:
     try:
         return _describe(err, text)
     except Exception:  # a diagnostic must never become a traceback
-        line = getattr(err, "problem_line", None) or getattr(err, "line", None) or 1
-        col = getattr(err, "problem_column", None) or 1
+        line = err.problem_line or err.line or 1
+        col = err.problem_column or 1
         try:
             line, col = _clamp(_Src(text), line, col)
         except Exception:
@@ -742,7 +751,7 @@ def _editor_position(text: str, i: int) -> tuple[int, int]:
     return before.count("\n") + 1, len(before) - before.rfind("\n")
 
 
-def hidden_break(text: str) -> tuple[int, int, str] | None:
+def hidden_break(text: str) -> Found | None:
     """``(line, col, message)`` of the first raw NEL (U+0085), LINE SEPARATOR (U+2028),
     PARAGRAPH SEPARATOR (U+2029) or other C1 control character (U+0080-U+009F) of
     ``text``, or None.
@@ -772,7 +781,7 @@ def hidden_break(text: str) -> tuple[int, int, str] | None:
     return line, col, msg
 
 
-def second_document(text: str, root: object, file: str = "hostform.yaml") -> tuple[int, int, str] | None:
+def second_document(text: str, root: Node | None, file: str = "hostform.yaml") -> Found | None:
     """``(line, col, message)`` where a second YAML document starts in ``text``, or None.
 
     Call it on text that :func:`hidden_break` passed and that
@@ -796,14 +805,14 @@ def second_document(text: str, root: object, file: str = "hostform.yaml") -> tup
     return _after_first_document(text, file)
 
 
-def _one_document(text: str, root: object) -> bool:
+def _one_document(text: str, root: Node | None) -> bool:
     """True when nothing can follow the first document: its root is a block mapping
     whose keys are at column 1 (the scanner's indentation 0, which only a document
     marker, a directive or the end of the text ends), and no line after its first key
     starts with ``---`` or ``...`` and a blank, or with ``%``."""
-    items = getattr(root, "items", None)
-    if getattr(root, "kind", "") != "mapping" or getattr(root, "style", "") != "" or not items or items[0][0].column != 1:
+    if root is None or root.kind != "mapping" or root.style != "" or not root.items or root.items[0][0].column != 1:
         return False
+    items = root.items
     if "---" not in text and "..." not in text and "%" not in text:
         return True
     import re
@@ -816,54 +825,62 @@ def _one_document(text: str, root: object) -> bool:
     return True
 
 
-def _after_first_document(text: str, file: str) -> tuple[int, int, str] | None:
+def _after_first_document(text: str, file: str) -> Found | None:
     import sys
 
     from hostform import yamlpos
 
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # as yamlpos.load reads it
-    sc = yamlpos._Scanner(text, len(text), None)
-    ends: list[int] = []  # the lines of the '...' document end markers the parser took
-    skip = sc.skip_token
 
-    def skip_and_note() -> None:
-        tok = sc.tokens[sc.thead]
-        if tok[0] == yamlpos.T_DOC_END:
-            ends.append(tok[1][1] + 1)
-        skip()
+    class NotingScanner(yamlpos._Scanner):
+        """The scanner, noting the line of each '...' document end marker the parser takes."""
 
-    sc.skip_token = skip_and_note  # type: ignore[method-assign]
+        def __init__(self, s: str) -> None:
+            super().__init__(s, len(s), None)
+            self.ends: list[int] = []
+
+        def skip_token(self) -> None:
+            tok = self.tokens[self.thead]
+            if tok[0] == yamlpos.T_DOC_END:
+                self.ends.append(tok[1][1] + 1)
+            super().skip_token()
+
+    sc = NotingScanner(text)
     old = sys.getrecursionlimit()
     try:
         if old < 40000:
             sys.setrecursionlimit(40000)  # as yamlpos.load does
         root = yamlpos._Parser(sc).parse_first_document()
+        kind: int | None
         try:
             tok = sc.peek()
             while tok[0] == yamlpos.T_DOC_END:  # more '...' lines end no document
                 sc.skip_token()
                 tok = sc.peek()
-            at = tok[1][1] + 1, tok[1][2] + 1
+            kind, mark = tok[0], tok[1]
         except yamlpos._Stop as e:  # what follows is not even YAML: it starts at the next token read
-            tok = sc.tokens[sc.thead] if sc.thead < len(sc.tokens) else (None, e.problem_mark)
-            at = tok[1][1] + 1, tok[1][2] + 1
+            if sc.thead < len(sc.tokens):
+                kind, mark = sc.tokens[sc.thead][0], sc.tokens[sc.thead][1]
+            else:
+                kind, mark = None, e.problem_mark
     except (yamlpos._Stop, yamlpos.YAMLError, RecursionError):  # not after a successful load
         return None
     finally:
         if old < 40000:
             sys.setrecursionlimit(old)
-    if tok[0] == yamlpos.T_STREAM_END:
+    if kind == yamlpos.T_STREAM_END:
         return None
+    at = mark[1] + 1, mark[2] + 1
     head = f"{file} holds more than one YAML document"
-    if ends:
+    if sc.ends:
         how = (
-            f"the '...' on line {ends[0]} ends the first one, and a second one starts here; "
+            f"the '...' on line {sc.ends[0]} ends the first one, and a second one starts here; "
             "a host file is one document: delete the '...' line, or what follows it"
         )
-    elif tok[0] == yamlpos.T_DOC_START:
+    elif kind == yamlpos.T_DOC_START:
         how = "this '---' starts a second one; a host file is one document: delete this line, or the document it starts"
-    elif tok[0] in (yamlpos.T_VERSION, yamlpos.T_TAGDIR):
+    elif kind in (yamlpos.T_VERSION, yamlpos.T_TAGDIR):
         how = "this directive starts a second one; a host file is one document: delete this line, or the document it starts"
     else:
         where = f"{root.line}:{root.column}" if root is not None else "1:1"
