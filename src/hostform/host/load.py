@@ -363,7 +363,7 @@ class _Walker:
                 self.err("HF002", f"{self.where(path)}: `<<` merges a mapping, a list of mappings or an alias of one ({e.problem or e.message})", node, path)
                 return [], False
         seen: set[str] = set()
-        out = []
+        out: list[tuple[str, Node, Node | None]] = []
         ok = True
         for kn, vn in items:
             if kn.kind != "scalar" or kn.tag == "!!null":
@@ -889,7 +889,7 @@ def _podman_of(root: Node) -> str:
     """The host file's ``podman`` value, read ahead: some checks of other keys depend on it."""
     if root.kind == "mapping":
         for k, v in root.items:
-            if k.kind == "scalar" and k.value == "podman" and v is not None and v.kind == "scalar" and v.value in VERSIONS:
+            if k.kind == "scalar" and k.value == "podman" and v.kind == "scalar" and v.value in VERSIONS:
                 return str(v.value)
     return DEFAULT_PODMAN_VERSION
 
