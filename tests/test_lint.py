@@ -1,4 +1,4 @@
-"""`ruff check src tests benchmarks` is clean, with the rule set in pyproject.toml ([tool.ruff])."""
+"""The linters are clean: `ruff check src tests benchmarks` ([tool.ruff]) and `mypy` strict on src/hostform ([tool.mypy])."""
 
 from __future__ import annotations
 
@@ -8,21 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.require import need
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff is not installed (pip install -e '.[test]')")
 def test_ruff_check() -> None:
+    if importlib.util.find_spec("ruff") is None:
+        need("ruff is not installed (pip install -e '.[test]')")
     cmd = [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "src", "tests", "benchmarks"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed (pip install -e '.[test]')")
 def test_mypy_strict() -> None:
     """`mypy` (strict, configured in pyproject.toml [tool.mypy]) finds nothing in src/hostform."""
+    if importlib.util.find_spec("mypy") is None:
+        need("mypy is not installed (pip install -e '.[test]')")
     proc = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
