@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 def main(argv: list[str]) -> int:
     from hostform.cli._common import add_pipeline_options, directory, pipeline_options, sorted_findings
 
-    p = argparse.ArgumentParser(prog="hostform build", description="Build a host: hostform.yaml (or main.bu) to quadlets, Caddyfile, Butane and Ignition.")
+    p = argparse.ArgumentParser(
+        prog="hostform build",
+        description="Build a host: hostform.yaml (or main.bu) to quadlets, Caddyfile, Butane and Ignition.",
+        epilog="Writes OUT/main.bu, main.ign, quadlets/, Caddyfile, terraform/main.tf.json (with a target) and "
+        "report.txt; files holding secrets are 0600. Findings (the same as `hostform check`) go to stderr as "
+        "file:line:col: severity[HFxxx]: message; `hostform explain HFxxx` says more. Exit 1 on errors "
+        "(--strict: warnings too), 2 on bad usage.",
+    )
     p.add_argument("dir", nargs="?", default=".", help="the project directory (default: .)")
     p.add_argument("-o", "--output", help="output directory (default: DIR/build)")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
