@@ -33,6 +33,8 @@ This module is pure and cheap to import.
 
 from __future__ import annotations
 
+from hostform.gostd import SPACE
+
 __all__ = [
     "FORBIDDEN",
     "caddy_token",
@@ -50,7 +52,7 @@ __all__ = [
 FORBIDDEN = frozenset([chr(c) for c in range(0x20) if c != 9] + [chr(c) for c in range(0x7F, 0xA0)] + ["\u2028", "\u2029"])
 
 # What systemd and quadlet's unit parser trim around a value (Go's unicode.IsSpace).
-_TRIMMED = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_TRIMMED = frozenset(SPACE)
 
 
 def forbidden_char(value: str, allow_tab: bool = True) -> int:

@@ -35,6 +35,8 @@ import os
 import re
 import stat
 
+from hostform.gostd import time_quote as _go_quote
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -816,20 +818,6 @@ _GO_UNITS = {
     "h": 3_600_000_000_000,
 }
 _GO_UNIT_STOP = re.compile(r"[.0-9]")
-
-
-def _go_quote(s: str) -> str:
-    """Go's time.quote(): printable ASCII as is (with \\" and \\\\), every other byte as \\xNN."""
-    out = ['"']
-    for b in s.encode("utf-8", "surrogatepass"):
-        if 0x20 <= b < 0x80:
-            if b in (0x22, 0x5C):
-                out.append("\\")
-            out.append(chr(b))
-        else:
-            out.append(f"\\x{b:02x}")
-    out.append('"')
-    return "".join(out)
 
 
 def parse_go_duration(text: object) -> int | Invalid:

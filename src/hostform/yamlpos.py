@@ -55,6 +55,8 @@ a cyclic tree; ``resolve`` reports it the way yaml.v3 does.
 
 from __future__ import annotations
 
+from hostform.gostd import quote as _go_quote
+
 # typing-only imports: this module is on the start-up path of `hostform butane`
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -2033,38 +2035,6 @@ def _locate_scalar_error(root: Node, e: YAMLError) -> None:
 
 # ---------------------------------------------------------------------------
 # Decoding helpers (yaml.v3 decode.go semantics)
-
-
-def _go_quote(s: str) -> str:
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\v":
-            out.append("\\v")
-        elif ch.isprintable():
-            out.append(ch)
-        elif o < 0x80:
-            out.append(f"\\x{o:02x}")
-        elif o < 0x10000:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(f"\\U{o:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def type_error(node: Node, go_type: str, tag: str | None = None) -> YAMLTypeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hostform import ignition
-from hostform.ignition import _gostd
+from hostform.ignition import _gosystemd
 from hostform.ignition._parse import format_entry
 from hostform.ignition._validate import semver
 
@@ -155,7 +155,7 @@ def test_units():
 
 
 def test_unit_parser():
-    opts, err = _gostd.parse_unit("# c\n[Unit]\nA = b \\\n c\n;x\n[Install]\nWantedBy=x\n")
+    opts, err = _gosystemd.parse_unit("# c\n[Unit]\nA = b \\\n c\n;x\n[Install]\nWantedBy=x\n")
     assert err is None
     assert opts == [("Unit", "A", "b \\\n c"), ("Install", "WantedBy", "x")]
 
@@ -168,10 +168,12 @@ def test_resources_and_urls():
         {"path": "/d", "contents": {"source": "http://[::1"}},
         {"path": "/e", "contents": {"source": "https://x", "verification": {"hash": "sha256-" + "0" * 64}}},
         {"path": "/f", "contents": {"source": "https://x", "verification": {"hash": "md5"}}},
+        {"path": "/g", "contents": {"source": "https://jos\u00e9@x/y"}},  # url.Parse: only ASCII in userinfo
     ]}}
     assert V(cfg) == [
         ("error", "storage.files.3.contents.source", "unable to parse url"),
         ("error", "storage.files.5.contents.verification.hash", "malformed hash specifier"),
+        ("error", "storage.files.6.contents.source", "unable to parse url"),
     ]
     # gs:// came in 3.2, sha256 in 3.1, arn in 3.4
     assert ("error", "storage.files.0.contents.source", "invalid url scheme") in V(cfg, "3.1.0")
@@ -250,8 +252,3 @@ def test_parse_older_version_uses_its_rules():
         "error at $.storage.filesystems.0.format, line 1 col 87: invalid filesystem format",
         "FATAL config is not valid",
     ]
-
-
-@pytest.mark.parametrize("text,quoted", [("a", '"a"'), ('x"\\', '"x\\"\\\\"'), ("\x01\n", '"\\x01\\n"'), ("é", '"é"')])
-def test_go_quote(text, quoted):
-    assert _gostd.quote(text) == quoted

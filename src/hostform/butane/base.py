@@ -20,8 +20,8 @@ import os
 
 from hostform.butane.schema import SKIP, SLICE_NAMED, Schema
 from hostform.diagnostics import Report
-from hostform.ignition._gostd import clean as go_clean
-from hostform.ignition._gostd import join as go_join
+from hostform.gostd import clean as go_clean
+from hostform.gostd import join as go_join
 from hostform.translations import TranslationSet
 
 TYPE_CHECKING = False  # typing-only imports: this module is on the start-up path of `hostform butane`

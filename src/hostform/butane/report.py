@@ -97,6 +97,8 @@ coloured.  See :func:`colorize_for`.
 
 from __future__ import annotations
 
+from hostform.gostd import SPACE
+
 TYPE_CHECKING = False  # typing-only imports: this module is on the start-up path of `hostform butane`
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -117,10 +119,7 @@ RESET = "\033[0m"
 _KINDS = {"error": ERROR_COLOR, "warning": WARN_COLOR, "info": INFO_COLOR}
 
 # Go's unicode.IsSpace: Latin-1 spaces plus the White_Space property.
-_SPACES = frozenset(
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
+_SPACES = frozenset(SPACE)
 
 
 class Key(str):

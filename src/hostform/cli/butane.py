@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from hostform.gostd import go_bytes, quote_rune
+
 TYPE_CHECKING = False  # typing-only imports: this module is on the start-up path of `hostform butane`
 if TYPE_CHECKING:
     # (long name, short name, takes a value, usage, hidden, NoOptDefVal)
@@ -65,19 +67,10 @@ _DEPRECATED = {"input": "specify filename directly on command line"}
 
 
 def _go_quote_rune(ch: str) -> str:
-    """Go's %q of ``rune(s[0])`` where s holds one byte of a UTF-8 argument
-    (pflag makes it ``string(byte)``, so a non-ASCII character shows as the
-    Latin-1 character of its first UTF-8 byte)."""
-    b = ch.encode("utf-8", "surrogateescape")[0]
-    c = chr(b)
-    if c in "'\\":
-        return "'\\" + c + "'"
-    if 0x20 <= b < 0x7F or b >= 0xA0:
-        return f"'{c}'"
-    named = {7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r"}
-    if b in named:
-        return f"'\\{named[b]}'"
-    return f"'\\x{b:02x}'" if b < 0x80 else f"'\\u{b:04x}'"
+    """Go's %q of ``s[0]`` where s holds one byte of a UTF-8 argument: pflag
+    quotes the byte as a rune, so a non-ASCII character shows as the Latin-1
+    character of its first UTF-8 byte."""
+    return quote_rune(go_bytes(ch)[0])
 
 
 def _set(opts: Opts, flag: Flag, value: str) -> None:
@@ -89,7 +82,7 @@ def _set(opts: Opts, flag: Flag, value: str) -> None:
         elif value in ("0", "f", "F", "false", "FALSE", "False"):
             v = False
         else:
-            from hostform.ignition._gostd import quote
+            from hostform.gostd import quote
 
             shown = f"-{flag[1]}, --{name}" if flag[1] else f"--{name}"
             raise _UsageError(

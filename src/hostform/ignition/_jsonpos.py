@@ -10,7 +10,7 @@ Nesting is read without recursion, up to Go's limit (``MAX_DEPTH``).
 
 from __future__ import annotations
 
-from hostform.ignition._gostd import quote as _quote
+from hostform.gostd import quote as _quote
 
 _SPACE = b" \t\r\n"
 

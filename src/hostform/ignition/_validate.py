@@ -9,9 +9,13 @@ on ``sp.minor``.
 
 from __future__ import annotations
 
+from hostform import gostd as g
 from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
-from hostform.ignition import _gostd as g
+from hostform.ignition._gosystemd import parse_unit
 from hostform.ignition.spec import spec as _spec
+
+_DIGIT = "0123456789"
+_HEX = "0123456789abcdefABCDEF"
 
 CODE_ERROR = "HF200"
 CODE_WARNING = "HF201"
@@ -237,7 +241,7 @@ def semver(v: str) -> tuple[int, int, int, str, str] | None:
         return None
     nums = []
     for p in parts:
-        if not p or any(ch not in g._DIGIT for ch in p) or int(p) >= 2**63:
+        if not p or any(ch not in _DIGIT for ch in p) or int(p) >= 2**63:
             return None
         nums.append(int(p))
     return (nums[0], nums[1], nums[2], pre, meta)
@@ -427,7 +431,7 @@ def _guid(v) -> str | None:
     if v is None or v == "":
         return None
     groups = v.split("-")
-    if [len(x) for x in groups] != [8, 4, 4, 4, 12] or any(ch not in g._HEX for x in groups for ch in x):
+    if [len(x) for x in groups] != [8, 4, 4, 4, 12] or any(ch not in _HEX for x in groups for ch in x):
         return E_GUID
     return None
 
@@ -662,7 +666,7 @@ def v_systemd(ctx: _Ctx, o: dict, c: tuple) -> None:
         tmpl = pre + "@.service"
         t = units.get(tmpl)
         if t is not None and _nonempty(t.get("contents")):
-            opts, err = g.parse_unit(t["contents"])
+            opts, err = parse_unit(t["contents"])
             if err is not None:
                 continue
             if not _has_install(opts):
@@ -677,7 +681,7 @@ def v_unit(ctx: _Ctx, o: dict, c: tuple) -> None:
     contents = o.get("contents")
     opts: list | None = []
     if contents is not None:
-        opts, err = g.parse_unit(contents)
+        opts, err = parse_unit(contents)
         if err is not None:
             ctx.err(c, "invalid unit content: " + err)
     if o.get("enabled") is True and contents and opts is not None and not _has_install(opts):
@@ -687,7 +691,7 @@ def v_unit(ctx: _Ctx, o: dict, c: tuple) -> None:
 def v_dropin(ctx: _Ctx, o: dict, c: tuple) -> None:
     contents = o.get("contents")
     if contents is not None:
-        _, err = g.parse_unit(contents)
+        _, err = parse_unit(contents)
         if err is not None:
             ctx.err(c + ("contents",), "invalid unit content: " + err)
     if g.ext(o.get("name") or "") != ".conf":

@@ -19,6 +19,9 @@ from __future__ import annotations
 import os
 
 from hostform.diagnostics import Report
+from hostform.gostd import clean as _clean
+from hostform.gostd import quote as go_quote
+from hostform.gostd import trim_space
 from hostform.quadlet import tables, versions
 from hostform.quadlet.unitfile import (
     SplitError,
@@ -151,29 +154,6 @@ class GenerateResult:
         self.sources: dict[str, str] = {}
 
 
-def go_quote(s: str) -> str:
-    """Go's %q for ordinary strings."""
-    out = ['"']
-    for c in s:
-        o = ord(c)
-        if c == '"' or c == "\\":
-            out.append("\\" + c)
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\r":
-            out.append("\\r")
-        elif o < 0x20 or o == 0x7F:
-            out.append("\\x%02x" % o)
-        elif 0xDC80 <= o <= 0xDCFF:
-            out.append("\\x%02x" % (o - 0xDC00))
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
-
-
 # -- names ---------------------------------------------------------------------------
 
 
@@ -232,17 +212,6 @@ def is_template_unit(unit: UnitFile) -> bool:
 
 def starts_with_specifier(path: str) -> bool:
     return path[:1] == "%" and path[1:2] != "%"
-
-
-def _clean(path: str) -> str:
-    import posixpath
-
-    if not path:
-        return "."
-    c = posixpath.normpath(path)
-    if c.startswith("//"):
-        c = "/" + c.lstrip("/")
-    return c
 
 
 def absolute_path(unit: UnitFile, path: str) -> str:
@@ -558,10 +527,8 @@ def _is_port_range(port: str) -> bool:
 
 
 def h_expose(ctx: Ctx, cmd: list[str]) -> None:
-    from hostform.quadlet.unitfile import GO_SPACE
-
     for port in ctx.unit.lookup_all(ctx.group, "ExposeHostPort"):
-        port = port.strip(GO_SPACE)
+        port = trim_space(port)
         if not _is_port_range(port):
             raise QuadletError(f"invalid port format '{port}'", "ExposeHostPort")
         cmd.extend(("--expose", port))

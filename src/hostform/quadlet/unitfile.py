@@ -21,8 +21,8 @@ Cheap to import: no ``re``, ``dataclasses`` or ``typing``.
 
 from __future__ import annotations
 
-# Go's unicode.IsSpace set (strings.TrimSpace)
-GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+from hostform.gostd import SPACE as GO_SPACE  # Go's unicode.IsSpace set (strings.TrimSpace)
+
 WHITESPACE_SEPARATORS = " \t\n\r"
 
 # split flags (systemd's EXTRACT_* values, podman's Split* names)

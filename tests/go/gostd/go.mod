@@ -1,0 +1,3 @@
+module hostform.test/gostd
+
+go 1.21
