@@ -71,7 +71,8 @@ def camel(key: str) -> str:
 
 
 def _abs(p: str) -> str:
-    return os.path.normpath(os.path.join(os.getcwd(), p))
+    """filepath.Abs."""
+    return go_clean(p) if p.startswith("/") else go_join(os.getcwd(), p)
 
 
 def ensure_within(path: str, files_dir: str) -> None:
@@ -743,7 +744,6 @@ def _walk_tree(
     file_mode: int | None,
     dir_mode: int | None,
 ) -> None:
-    import posixpath
     import stat as _stat
 
     ts = cx.ts
@@ -753,9 +753,7 @@ def _walk_tree(
             r.error(CODE_ERR, os_error("lstat", src, st), ypath)
             continue
         rel = os.path.relpath(src, src_base)
-        dest = posixpath.normpath(posixpath.join(dest_base, rel)) if rel != "." else posixpath.normpath(dest_base)
-        if dest.startswith("//"):
-            dest = dest[1:]
+        dest = go_join(dest_base, rel)
         mode = st.st_mode
         if _stat.S_ISDIR(mode):
             if dir_mode is None and not user and not group:
@@ -832,10 +830,8 @@ def _walk_tree(
 
 
 def _quadlet_path(rootful: bool, name: str) -> str:
-    import posixpath
-
     base = "/etc/containers/systemd" if rootful else "/etc/containers/systemd/users"
-    return posixpath.normpath(posixpath.join(base, name))
+    return go_join(base, name)
 
 
 def _add_file_with_contents(cx: Ctx, t: NodeTracker, local: str | None, inline: str | None, dest: str, cpath: DataPath) -> None:
