@@ -17,17 +17,23 @@ from __future__ import annotations
 from hostform.ignition.emit import emit
 from hostform.ignition.spec import VERSIONS, Spec, spec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hostform.diagnostics import Report
+
 __all__ = ["VERSIONS", "Spec", "emit", "parse", "spec", "validate"]
 
 
-def validate(cfg: dict, version: str):
+def validate(cfg: dict[str, Any], version: str) -> Report:
     """Ignition's validation of ``cfg`` (a dict) as spec ``version``; returns a Report."""
     from hostform.ignition._validate import validate as _validate
 
     return _validate(cfg, version)
 
 
-def parse(data: bytes):
+def parse(data: bytes) -> tuple[dict[str, Any] | None, Report]:
     """Parse and validate raw Ignition JSON like ``ignition-validate``: (config or None, Report)."""
     from hostform.ignition._parse import parse as _parse
 

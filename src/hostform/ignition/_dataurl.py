@@ -13,6 +13,10 @@ included).
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 # RFC 2045 token characters: printable ASCII without the tspecials.
 _TSPECIALS = '()<>@,;:\\"/[]?='
 _TOKEN = frozenset(chr(c) for c in range(0x21, 0x7F)) - frozenset(_TSPECIALS)
@@ -26,7 +30,9 @@ _DISCRETE = ("text", "image", "audio", "video", "application", "message", "multi
 
 
 class _Fail(Exception):
-    pass
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def error(s: str) -> str | None:
@@ -34,7 +40,7 @@ def error(s: str) -> str | None:
     try:
         _decode(s)
     except _Fail as e:
-        return e.args[0]
+        return e.message
     return None
 
 
@@ -127,7 +133,7 @@ def _decode(s: str) -> None:
     base64 = False
     unquote_next = False  # the parser's unquoteParamVal flag
 
-    def fail(msg: str):
+    def fail(msg: str) -> NoReturn:
         raise _Fail(msg)
 
     # Each step reads one character ("" at the end, as Go's eof) and a state

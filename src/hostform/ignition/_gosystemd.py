@@ -10,14 +10,14 @@ from hostform.gostd import SPACE, quote, trim_space
 LINE_MAX = 2048
 
 
-def parse_unit(content: str):
+def parse_unit(content: str) -> tuple[list[tuple[str, str, str]], None] | tuple[None, str]:
     """go-systemd's unit.Deserialize: ([(section, name, value)], None) or (None, error text)."""
     s = content
     n = len(s)
     i = 0
     opts: list[tuple[str, str, str]] = []
 
-    def to_eol(i: int):
+    def to_eol(i: int) -> tuple[str, bool, int]:
         j = s.find("\n", i)
         if j < 0:
             line = s[i:]

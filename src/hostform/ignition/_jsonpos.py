@@ -1,6 +1,6 @@
 """A JSON reader with byte offsets and Go's encoding/json syntax errors.
 
-``load(data)`` returns ``(root, None)`` or ``(None, (message, offset))``.
+``load(data)`` returns the root :class:`Node`, or ``(message, offset)`` of the syntax error.
 Nodes are :class:`Node`: ``kind`` is object/array/string/number/bool/null;
 ``start`` is where vcontext (go-json) puts the node (one past ``{``/``[``
 for containers, the first byte for literals); ``end`` is one past a literal;
@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from hostform.gostd import quote as _quote
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
 _SPACE = b" \t\r\n"
 
 # Go's encoding/json scanner (and coreos/go-json, vcontext's copy of it) refuses the
@@ -22,7 +26,9 @@ MAX_DEPTH = 10000
 class Node:
     __slots__ = ("kind", "value", "start", "end", "key_start")
 
-    def __init__(self, kind: str, value, start: int, end: int = -1) -> None:
+    def __init__(self, kind: str, value: Any, start: int, end: int = -1) -> None:
+        # dict[str, Node] (object), list[Node] (array), str (string, and a number's text),
+        # bool or None
         self.kind = kind
         self.value = value
         self.start = start
@@ -48,13 +54,25 @@ def _qc(c: int) -> str:
     return "'" + s[1:-1] + "'"
 
 
+class _Frame:
+    """An open container while reading: the node and, for an object, the key being
+    read and the offset of that key."""
+
+    __slots__ = ("node", "key", "key_start")
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.key = ""
+        self.key_start = -1
+
+
 class _P:
     def __init__(self, data: bytes) -> None:
         self.d = data
         self.n = len(data)
         self.i = 0
 
-    def bad(self, i: int, ctx: str):
+    def bad(self, i: int, ctx: str) -> NoReturn:
         if i >= self.n:
             raise SyntaxErr("unexpected end of JSON input", self.n)
         raise SyntaxErr("invalid character " + _qc(self.d[i]) + " " + ctx, i + 1)
@@ -82,7 +100,7 @@ class _P:
         """The value at ``self.i``, read without recursion: ``stack`` holds the open containers
         (node, and for an object the key being read and its offset), so depth costs no C stack."""
         d, n = self.d, self.n
-        stack: list[list] = []
+        stack: list[_Frame] = []
         while True:
             self.ws()
             i = self.i
@@ -98,7 +116,7 @@ class _P:
                 if self.i < n and d[self.i] == c + 2:  # "}" or "]"
                     self.i += 1
                 else:
-                    frame = [node, None, -1]
+                    frame = _Frame(node)
                     stack.append(frame)
                     if c == 0x7B:
                         self.key(frame)
@@ -107,10 +125,10 @@ class _P:
                 node = self.scalar(i, c)
             while stack:
                 frame = stack[-1]
-                parent = frame[0]
+                parent = frame.node
                 if parent.kind == "object":
-                    node.key_start = frame[2]
-                    parent.value[frame[1]] = node
+                    node.key_start = frame.key_start
+                    parent.value[frame.key] = node
                     if not self.closed(0x7D, "after object key:value pair"):
                         self.key(frame)
                         break
@@ -123,7 +141,7 @@ class _P:
             else:
                 return node
 
-    def key(self, frame: list) -> None:
+    def key(self, frame: _Frame) -> None:
         """An object member's key and its colon; the key and its offset go into ``frame``."""
         self.ws()
         ks = self.i
@@ -135,8 +153,8 @@ class _P:
         if self.i >= self.n or self.d[self.i] != 0x3A:
             self.bad(self.i, "after object key")
         self.i += 1
-        frame[1] = key
-        frame[2] = ks
+        frame.key = key
+        frame.key_start = ks
 
     def scalar(self, i: int, c: int) -> Node:
         if c == 0x22:
@@ -191,7 +209,7 @@ class _P:
         self.i = i
         return Node("number", d[s:i].decode("ascii"), s, i)
 
-    def string(self, i: int):
+    def string(self, i: int) -> tuple[str, int]:
         """Decode the string starting at the quote at ``i``: (text, offset past the closing quote)."""
         d, n = self.d, self.n
         j = i + 1
@@ -248,8 +266,8 @@ class _P:
         return int(self.d[j : j + 4], 16)
 
 
-def load(data: bytes):
-    """(root Node, None) or (None, (message, offset))."""
+def load(data: bytes) -> Node | tuple[str, int]:
+    """The root Node, or (message, offset) of the syntax error."""
     p = _P(data)
     try:
         root = p.value()
@@ -257,13 +275,14 @@ def load(data: bytes):
         if p.i < p.n:
             p.bad(p.i, "after top-level value")
     except SyntaxErr as e:
-        return None, (e.msg, e.offset)
-    return root, None
+        return e.msg, e.offset
+    return root
 
 
-def syntax_error(data: bytes):
+def syntax_error(data: bytes) -> tuple[str, int] | None:
     """Go's json.Unmarshal syntax check: None if valid, else (message, offset)."""
-    return load(data)[1]
+    got = load(data)
+    return got if isinstance(got, tuple) else None
 
 
 def line_col(data: bytes, index: int) -> tuple[int, int]:

@@ -13,6 +13,14 @@ from hostform.ignition._validate import CODE_ERROR, CODE_WARNING, semver, valida
 from hostform.ignition.spec import VERSIONS
 from hostform.ignition.spec import spec as _spec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hostform.ignition._jsonpos import Node
+    from hostform.ignition._validate import Obj, Path, _Ctx
+    from hostform.ignition.spec import Field, Spec
+
 CODE_PARSE = "HF202"
 
 ERR_EMPTY = "not a config (empty)"
@@ -24,11 +32,11 @@ ERR_INVALID = "config is not valid"
 class _Decoder:
     """Go encoding/json into the spec's structs; remembers the first type error."""
 
-    def __init__(self, sp) -> None:
+    def __init__(self, sp: Spec) -> None:
         self.sp = sp
         self.error: tuple[str, int] | None = None
 
-    def fail(self, value: str, gotype: str, offset: int, struct: str | None, stack: list) -> None:
+    def fail(self, value: str, gotype: str, offset: int, struct: str | None, stack: list[str]) -> None:
         if self.error is not None:
             return
         if struct is None and not stack:
@@ -37,21 +45,7 @@ class _Decoder:
             msg = "json: cannot unmarshal %s into Go struct field %s.%s of type %s" % (value, struct or "", ".".join(stack), gotype)
         self.error = (msg, offset)
 
-    def gotype(self, kind: str, type_name) -> str:
-        if kind == "struct":
-            return "types." + type_name
-        if kind == "list":
-            return "[]" + self.gotype(self.sp.kind_of(type_name)[0], type_name) if type_name in self.sp.structs or type_name in self.sp.named else "[]" + type_name
-        if type_name:
-            return "types." + type_name
-        return kind
-
-    @staticmethod
-    def _what(node) -> str:
-        k = node.kind
-        return k if k != "bool" else "bool"
-
-    def struct(self, node, type_name: str, into: dict | None, struct: str | None, stack: list):
+    def struct(self, node: Node, type_name: str, into: Obj | None, struct: str | None, stack: list[str]) -> Obj | None:
         if node.kind == "null":
             return into
         if node.kind != "object":
@@ -60,18 +54,18 @@ class _Decoder:
         out = into if into is not None else {}
         fields = self.sp.fields(type_name)
         exact = {f.name: f for f in fields}
-        folded: dict[str, object] = {}
+        folded: dict[str, Field] = {}
         for f in fields:
             folded.setdefault(f.name.lower(), f)
         for key, child in node.value.items():
-            f = exact.get(key) or folded.get(key.lower())
-            if f is None:
+            fld = exact.get(key) or folded.get(key.lower())
+            if fld is None:
                 continue
-            sub = stack + list(f.embedded_in) + [f.name]
-            self.field(child, f, out, type_name, sub)
+            sub = stack + list(fld.embedded_in) + [fld.name]
+            self.field(child, fld, out, type_name, sub)
         return out
 
-    def field(self, node, f, out: dict, struct: str, stack: list) -> None:
+    def field(self, node: Node, f: Field, out: Obj, struct: str, stack: list[str]) -> None:
         if node.kind == "null":
             if f.ptr or f.kind == "list":
                 out.pop(f.name, None)
@@ -86,11 +80,11 @@ class _Decoder:
                 self.fail(self._off_kind(node), self.list_type(f.type), self._offset(node), struct, stack)
                 return
             ek = self.sp.kind_of(f.type)[0]
-            items = []
+            items: list[Any] = []
             for el in node.value:
                 if ek == "struct":
-                    v = self.struct(el, f.type, None, struct, stack)
-                    items.append(v if v is not None else {})
+                    obj = self.struct(el, f.type, None, struct, stack)
+                    items.append(obj if obj is not None else {})
                 else:
                     v = self.scalar(el, ek, self.elem_type(f.type, ek), struct, stack)
                     items.append(v if v is not None else _zero(ek))
@@ -111,19 +105,22 @@ class _Decoder:
             return "[]types." + type_name
         return "[]" + type_name
 
-    def scalar(self, node, kind: str, gotype: str, struct, stack):
+    def scalar(self, node: Node, kind: str, gotype: str, struct: str | None, stack: list[str]) -> str | bool | int | None:
         k = node.kind
         if k == "null":
             return None
         if kind == "string":
             if k == "string":
-                return node.value
+                text: str = node.value
+                return text
         elif kind == "bool":
             if k == "bool":
-                return node.value
+                flag: bool = node.value
+                return flag
         elif kind == "int":
             if k == "number":
-                txt = node.value
+                txt: str = node.value
+                n: int | None
                 try:
                     n = int(txt)
                 except ValueError:
@@ -136,19 +133,19 @@ class _Decoder:
         return None
 
     @staticmethod
-    def _off_kind(node) -> str:
+    def _off_kind(node: Node) -> str:
         return node.kind
 
     @staticmethod
-    def _offset(node) -> int:
+    def _offset(node: Node) -> int:
         return node.start if node.kind in ("object", "array") else node.end
 
 
-def _zero(kind: str):
+def _zero(kind: str) -> str | bool | int:
     return "" if kind == "string" else (False if kind == "bool" else 0)
 
 
-def _stub_version(root) -> tuple[str, tuple[str, int] | None]:
+def _stub_version(root: Node) -> tuple[str, tuple[str, int] | None]:
     """Decode into util.versionStub{Ignition struct{Version string}}: (version, type error)."""
     if root.kind == "null":
         return "", None
@@ -156,7 +153,7 @@ def _stub_version(root) -> tuple[str, tuple[str, int] | None]:
         off = root.start if root.kind in ("object", "array") else root.end
         return "", ("json: cannot unmarshal %s into Go value of type util.versionStub" % root.kind, off)
     version = ""
-    err = None
+    err: tuple[str, int] | None = None
     for key, ign in root.value.items():
         if key.lower() != "ignition":
             continue
@@ -180,14 +177,14 @@ def _stub_version(root) -> tuple[str, tuple[str, int] | None]:
 def config_version(data: bytes) -> str | None:
     """``ignition.version`` as Go's json.Unmarshal reads it (keys match case-insensitively,
     JSON nested up to Go's depth limit); None if the JSON does not decode into a config."""
-    root, serr = _jsonpos.load(data)
-    if serr is not None:
+    root = _jsonpos.load(data)
+    if isinstance(root, tuple):
         return None
     version, terr = _stub_version(root)
     return None if terr is not None else version
 
 
-def _get(root, path: tuple):
+def _get(root: Node, path: Path) -> Node | tuple[str, int] | None:
     """vcontext tree Get: the node at path, or None.  A trailing ("key", name) element means the key."""
     node = root
     for el in path:
@@ -207,7 +204,7 @@ def _get(root, path: tuple):
     return node
 
 
-def _marker(root, path: tuple) -> int:
+def _marker(root: Node, path: Path) -> int:
     p = path
     while True:
         got = _get(root, p)
@@ -220,7 +217,7 @@ def _marker(root, path: tuple) -> int:
         p = p[:-1]
 
 
-def _diag(sev: str, msg: str, path: tuple, data: bytes, index: int) -> Diagnostic:
+def _diag(sev: str, msg: str, path: Path, data: bytes, index: int) -> Diagnostic:
     line, col = _jsonpos.line_col(data, index)
     code = CODE_ERROR if sev == ERROR else CODE_WARNING
     return Diagnostic(sev, code, msg, path, None, line, col, 1)
@@ -230,11 +227,11 @@ def _fatal(msg: str) -> Report:
     return Report([Diagnostic(ERROR, CODE_PARSE, msg, None)])
 
 
-def _context_string(path: tuple) -> str:
+def _context_string(path: Path) -> str:
     return ".".join(["$"] + [str(p) for p in path])
 
 
-def parse(data: bytes):
+def parse(data: bytes) -> tuple[Obj | None, Report]:
     """Parse like Ignition's config.Parse.
 
     Returns (config dict or None, Report).  Entries with a ``path`` are the
@@ -244,9 +241,9 @@ def parse(data: bytes):
     """
     if len(data) == 0:
         return None, _fatal(ERR_EMPTY)
-    root, serr = _jsonpos.load(data)
-    if serr is not None:
-        r = Report([_diag(ERROR, serr[0], (), data, serr[1])])
+    root = _jsonpos.load(data)
+    if isinstance(root, tuple):
+        r = Report([_diag(ERROR, root[0], (), data, root[1])])
         r.add(Diagnostic(ERROR, CODE_PARSE, ERR_INVALID, None))
         return None, r
     version, terr = _stub_version(root)
@@ -273,7 +270,7 @@ def parse(data: bytes):
     if cfg is None:
         cfg = {}
 
-    def unused(ctx, type_name, obj, path):
+    def unused(ctx: _Ctx, type_name: str, obj: Obj, path: Path) -> None:
         node = _get(root, path)
         if node is None or isinstance(node, tuple):
             return
@@ -289,7 +286,8 @@ def parse(data: bytes):
     r = Report()
     for sev, msg, path, is_key in entries:
         idx = _marker(root, path)
-        shown = path[:-1] + (path[-1][1],) if is_key else path
+        key = path[-1] if is_key else None  # ("key", name)
+        shown = path[:-1] + (key[1],) if isinstance(key, tuple) else path
         r.add(_diag(sev, msg, shown, data, idx))
     if r.is_fatal():
         r.add(Diagnostic(ERROR, CODE_PARSE, ERR_INVALID, None))

@@ -14,6 +14,20 @@ from hostform.diagnostics import ERROR, WARNING, Diagnostic, Report
 from hostform.ignition._gosystemd import parse_unit
 from hostform.ignition.spec import spec as _spec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from hostform.ignition.spec import Spec
+
+    Obj = dict[str, Any]  # a decoded struct: JSON name -> value
+    # a path in the config: keys, indices and, last, ("key", name) for a key itself
+    Path = tuple[str | int | tuple[str, str], ...]
+    Entry = tuple[str, str, Path, bool]  # (severity, message, path, is_key)
+    Visit = Callable[["_Ctx", str, Obj, Path], None]
+    ScalarVisit = Callable[["_Ctx", str, Any, Path], None]
+
 _DIGIT = "0123456789"
 _HEX = "0123456789abcdefABCDEF"
 
@@ -101,27 +115,27 @@ class _Ctx:
 
     __slots__ = ("sp", "m", "entries")
 
-    def __init__(self, sp) -> None:
+    def __init__(self, sp: Spec) -> None:
         self.sp = sp
         self.m = sp.minor
-        self.entries: list[tuple[str, str, tuple, bool]] = []
+        self.entries: list[Entry] = []
 
-    def err(self, path: tuple, msg: str | None) -> None:
+    def err(self, path: Path, msg: str | None) -> None:
         if msg:
             self.entries.append((ERROR, msg, path, False))
 
-    def warn(self, path: tuple, msg: str | None) -> None:
+    def warn(self, path: Path, msg: str | None) -> None:
         if msg:
             self.entries.append((WARNING, msg, path, False))
 
 
-def _nonempty(v) -> bool:
+def _nonempty(v: object) -> bool:
     return v is not None and v != ""
 
 
 # ---------------------------------------------------------------- shared checks
 
-def _path(p) -> str | None:
+def _path(p: str) -> str | None:
     if not p:
         return E_NO_PATH
     if not p.startswith("/"):
@@ -131,11 +145,11 @@ def _path(p) -> str | None:
     return None
 
 
-def _path_nil_ok(p) -> str | None:
+def _path_nil_ok(p: str | None) -> str | None:
     return None if not p else _path(p)
 
 
-def _mode(m) -> str | None:
+def _mode(m: int | None) -> str | None:
     if m is not None and (m < 0 or m > 0o7777):
         return E_MODE
     return None
@@ -192,11 +206,11 @@ def _url(ctx: _Ctx, s: str) -> str | None:
     return E_SCHEME
 
 
-def _url_nil_ok(ctx: _Ctx, s) -> str | None:
+def _url_nil_ok(ctx: _Ctx, s: str | None) -> str | None:
     return None if not s else _url(ctx, s)
 
 
-def _required_source(ctx: _Ctx, res: dict) -> str | None:
+def _required_source(ctx: _Ctx, res: Obj) -> str | None:
     src = res.get("source")
     if not src:
         return E_SOURCE_REQUIRED
@@ -205,9 +219,9 @@ def _required_source(ctx: _Ctx, res: dict) -> str | None:
 
 # ---------------------------------------------------------------- per-type Validate
 
-def v_config(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_config(ctx: _Ctx, o: Obj, c: Path) -> None:
     units = (o.get("systemd") or {}).get("units") or ()
-    paths = set()
+    paths: set[str] = set()
     for u in units:
         name = u.get("name") or ""
         if _nonempty(u.get("contents")):
@@ -247,7 +261,7 @@ def semver(v: str) -> tuple[int, int, int, str, str] | None:
     return (nums[0], nums[1], nums[2], pre, meta)
 
 
-def v_ignition(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_ignition(ctx: _Ctx, o: Obj, c: Path) -> None:
     """Ignition.Validate: the version must parse, and equal MaxVersion as a Version struct."""
     sv = semver(o.get("version") or "")
     c = c + ("version",)
@@ -257,26 +271,26 @@ def v_ignition(ctx: _Ctx, o: dict, c: tuple) -> None:
         ctx.err(c, E_UNKNOWN_VERSION)
 
 
-def v_ignition_config(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_ignition_config(ctx: _Ctx, o: Obj, c: Path) -> None:
     if ctx.m >= 1:
         for i, res in enumerate(o.get("merge") or ()):
             ctx.err(c + ("merge", i), _required_source(ctx, res or {}))
 
 
-def v_config_reference(ctx: _Ctx, o: dict, c: tuple) -> None:  # 3.0
+def v_config_reference(ctx: _Ctx, o: Obj, c: Path) -> None:  # 3.0
     ctx.err(c + ("source",), _url_nil_ok(ctx, o.get("source")))
 
 
-def v_ca_reference(ctx: _Ctx, o: dict, c: tuple) -> None:  # 3.0
+def v_ca_reference(ctx: _Ctx, o: Obj, c: Path) -> None:  # 3.0
     ctx.err(c + ("source",), _url(ctx, o.get("source") or ""))
 
 
-def v_tls(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_tls(ctx: _Ctx, o: Obj, c: Path) -> None:
     for i, res in enumerate(o.get("certificateAuthorities") or ()):
         ctx.err(c + ("certificateAuthorities", i), _required_source(ctx, res or {}))
 
 
-def _proxy_url(ctx: _Ctx, s, c: tuple, http_ok: bool) -> None:
+def _proxy_url(ctx: _Ctx, s: str | None, c: Path, http_ok: bool) -> None:
     if s is None:
         return
     u = g.url_parse(s)
@@ -290,12 +304,12 @@ def _proxy_url(ctx: _Ctx, s, c: tuple, http_ok: bool) -> None:
         ctx.warn(c, E_INSECURE_PROXY)
 
 
-def v_proxy(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_proxy(ctx: _Ctx, o: Obj, c: Path) -> None:
     _proxy_url(ctx, o.get("httpProxy"), c + ("httpProxy",), True)
     _proxy_url(ctx, o.get("httpsProxy"), c + ("httpsProxy",), False)
 
 
-def v_resource(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_resource(ctx: _Ctx, o: Obj, c: Path) -> None:
     comp = o.get("compression")
     if comp is not None and comp not in ("", "gzip"):
         ctx.err(c + ("compression",), E_COMPRESSION)
@@ -314,7 +328,7 @@ def v_resource(ctx: _Ctx, o: dict, c: tuple) -> None:
                 ctx.err(c + ("httpHeaders",), E_HEADER_SCHEME)
 
 
-def v_verification(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_verification(ctx: _Ctx, o: Obj, c: Path) -> None:
     h = o.get("hash")
     c = c + ("hash",)
     if h is None:
@@ -334,25 +348,25 @@ def v_verification(ctx: _Ctx, o: dict, c: tuple) -> None:
         ctx.err(c, E_HASH_SIZE)
 
 
-def v_http_header(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_http_header(ctx: _Ctx, o: Obj, c: Path) -> None:
     if (o.get("name") or "") == "":
         ctx.err(c + ("name",), E_HEADER_NAME)
     if o.get("value") is not None and o.get("value") == "":
         ctx.err(c + ("value",), E_HEADER)
 
 
-def _id_or_name(ctx: _Ctx, o: dict, c: tuple) -> None:
+def _id_or_name(ctx: _Ctx, o: Obj, c: Path) -> None:
     if o.get("id") is not None and _nonempty(o.get("name")):
         ctx.err(c, E_ID_AND_NAME)
 
 
-def _special_bits(ctx: _Ctx, o: dict, c: tuple) -> None:
+def _special_bits(ctx: _Ctx, o: Obj, c: Path) -> None:
     m = o.get("mode")
     if ctx.m < 6 and m is not None and (m & 0xFFFFFFFF) & 0o7000:
         ctx.warn(c + ("mode",), E_MODE_SPECIAL)
 
 
-def v_file(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_file(ctx: _Ctx, o: Obj, c: Path) -> None:
     ctx.err(c + ("path",), _path(o.get("path") or ""))
     ctx.err(c + ("mode",), _mode(o.get("mode")))
     _special_bits(ctx, o, c)
@@ -360,23 +374,25 @@ def v_file(ctx: _Ctx, o: dict, c: tuple) -> None:
         ctx.err(c + ("overwrite",), E_OVERWRITE_NIL)
 
 
-def v_directory(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_directory(ctx: _Ctx, o: Obj, c: Path) -> None:
     ctx.err(c + ("path",), _path(o.get("path") or ""))
     ctx.err(c + ("mode",), _mode(o.get("mode")))
     _special_bits(ctx, o, c)
 
 
-def v_node(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_node(ctx: _Ctx, o: Obj, c: Path) -> None:
     ctx.err(c + ("path",), _path(o.get("path") or ""))
 
 
-def _pend(p) -> int:
-    if p["sizeMiB"] == 0:
-        return p["startMiB"]
-    return p["startMiB"] + p["sizeMiB"] - 1
+def _pend(p: Obj) -> int:
+    start: int = p["startMiB"]
+    size: int = p["sizeMiB"]
+    if size == 0:
+        return start
+    return start + size - 1
 
 
-def v_disk(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_disk(ctx: _Ctx, o: Obj, c: Path) -> None:
     dev = o.get("device") or ""
     if not dev:
         ctx.err(c + ("device",), E_DISK_DEVICE)
@@ -412,7 +428,7 @@ def v_disk(ctx: _Ctx, o: dict, c: tuple) -> None:
     has_sne = any(p.get("shouldExist") is False for p in parts)
     if has_zero and has_sne:
         ctx.err(c + ("partitions",), E_ZEROES_SHOULD_NOT_EXIST)
-    labels = set()
+    labels: set[str] = set()
     for i, p in enumerate(parts):
         lab = p.get("label")
         if lab is not None:
@@ -422,12 +438,12 @@ def v_disk(ctx: _Ctx, o: dict, c: tuple) -> None:
             labels.add(lab)
 
 
-def _same_partition(p: dict, q: dict) -> bool:
+def _same_partition(p: Obj, q: Obj) -> bool:
     # Go compares the Partition structs by value (pointers by address): equal only when it is the same entry
     return p is q
 
 
-def _guid(v) -> str | None:
+def _guid(v: str | None) -> str | None:
     if v is None or v == "":
         return None
     groups = v.split("-")
@@ -436,7 +452,7 @@ def _guid(v) -> str | None:
     return None
 
 
-def v_partition(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_partition(ctx: _Ctx, o: Obj, c: Path) -> None:
     if o.get("shouldExist") is False and (
         o.get("label") is not None
         or _nonempty(o.get("typeGuid"))
@@ -457,7 +473,7 @@ def v_partition(ctx: _Ctx, o: dict, c: tuple) -> None:
     ctx.err(c + ("typeGuid",), _guid(o.get("typeGuid")))
 
 
-def v_filesystem(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_filesystem(ctx: _Ctx, o: Obj, c: Path) -> None:
     ctx.err(c + ("path",), _path_nil_ok(o.get("path")))
     ctx.err(c + ("device",), _path(o.get("device") or ""))
     fmt = o.get("format")
@@ -489,7 +505,7 @@ def v_filesystem(ctx: _Ctx, o: dict, c: tuple) -> None:
     ctx.err(c + ("label",), err)
 
 
-def _clevis_present(cl: dict) -> bool:
+def _clevis_present(cl: Obj) -> bool:
     return (
         _nonempty((cl.get("custom") or {}).get("pin"))
         or bool(cl.get("tang"))
@@ -498,7 +514,7 @@ def _clevis_present(cl: dict) -> bool:
     )
 
 
-def v_luks(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_luks(ctx: _Ctx, o: Obj, c: Path) -> None:
     if "/" in (o.get("name") or ""):
         ctx.err(c + ("name",), E_LUKS_SLASH)
     lab = o.get("label")
@@ -529,7 +545,7 @@ def v_luks(ctx: _Ctx, o: dict, c: tuple) -> None:
             ctx.err(c + ("cex",), E_CEX_KEYFILE)
 
 
-def v_clevis_custom(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_clevis_custom(ctx: _Ctx, o: Obj, c: Path) -> None:
     pin, conf = o.get("pin"), o.get("config")
     if not pin and not conf and o.get("needsNetwork") is not True:
         return
@@ -545,7 +561,7 @@ def v_clevis_custom(ctx: _Ctx, o: dict, c: tuple) -> None:
         ctx.err(c + ("config",), E_CLEVIS_CONFIG)
 
 
-def v_custom(ctx: _Ctx, o: dict, c: tuple) -> None:  # 3.2
+def v_custom(ctx: _Ctx, o: Obj, c: Path) -> None:  # 3.2
     pin, conf = o.get("pin") or "", o.get("config") or ""
     if pin == "" and conf == "":
         return
@@ -555,7 +571,7 @@ def v_custom(ctx: _Ctx, o: dict, c: tuple) -> None:  # 3.2
         ctx.err(c + ("config",), E_CLEVIS_CONFIG)
 
 
-def v_tang(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_tang(ctx: _Ctx, o: Obj, c: Path) -> None:
     u = g.url_parse(o.get("url") or "")
     if u is None:
         ctx.err(c + ("url",), E_URL)
@@ -570,7 +586,7 @@ def v_tang(ctx: _Ctx, o: dict, c: tuple) -> None:
             ctx.err(c + ("advertisement",), E_TANG_ADV)
 
 
-def v_raid(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_raid(ctx: _Ctx, o: Obj, c: Path) -> None:
     lvl = o.get("level")
     err = None
     if ctx.m >= 3 and not lvl:
@@ -587,11 +603,11 @@ def v_raid(ctx: _Ctx, o: dict, c: tuple) -> None:
         ctx.err(c + ("devices",), E_RAID_DEVICES)
 
 
-def v_device(ctx: _Ctx, v, c: tuple) -> None:
+def v_device(ctx: _Ctx, v: str | None, c: Path) -> None:
     ctx.err(c, _path(v or ""))
 
 
-def v_storage(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_storage(ctx: _Ctx, o: Obj, c: Path) -> None:
     links = [x or {} for x in (o.get("links") or ())]
     dirs = [x or {} for x in (o.get("directories") or ())]
     for kind, msg in (("directories", E_DIR_SYMLINK), ("files", E_FILE_SYMLINK)):
@@ -623,7 +639,7 @@ def v_storage(ctx: _Ctx, o: dict, c: tuple) -> None:
         for who, key, obj in (("user", "id", u), ("user", "name", u), ("group", "id", gr), ("group", "name", gr)):
             if obj.get(key) is not None:
                 ctx.warn(c + ("links", i, who, key), E_HARDLINK_OWNER)
-    disks = {}
+    disks: dict[str, Obj] = {}
     for d in o.get("disks") or ():
         d = d or {}
         disks[d.get("device") or ""] = d
@@ -637,7 +653,7 @@ def v_storage(ctx: _Ctx, o: dict, c: tuple) -> None:
                 ctx.warn(c + ("filesystems", i, "device"), E_IMPLICIT_WIPE)
 
 
-def _instance(name: str):
+def _instance(name: str) -> str | None:
     """`^(.+?)@(.+?)\\.service$` -> the template prefix, or None."""
     if not name.endswith(".service"):
         return None
@@ -648,12 +664,12 @@ def _instance(name: str):
     return body[:at]
 
 
-def _has_install(opts) -> bool:
+def _has_install(opts: list[tuple[str, str, str]]) -> bool:
     return any(sec == "Install" for sec, _, _ in opts)
 
 
-def v_systemd(ctx: _Ctx, o: dict, c: tuple) -> None:
-    units = {}
+def v_systemd(ctx: _Ctx, o: Obj, c: Path) -> None:
+    units: dict[str, Obj] = {}
     for u in o.get("units") or ():
         u = u or {}
         units[u.get("name") or ""] = u
@@ -667,19 +683,19 @@ def v_systemd(ctx: _Ctx, o: dict, c: tuple) -> None:
         t = units.get(tmpl)
         if t is not None and _nonempty(t.get("contents")):
             opts, err = parse_unit(t["contents"])
-            if err is not None:
+            if err is not None or opts is None:
                 continue
             if not _has_install(opts):
                 ctx.warn(c + ("units", i, "contents"), "template unit %s for %s doesn't have Install section" % (g.quote(tmpl), g.quote(name)))
 
 
-def v_unit(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_unit(ctx: _Ctx, o: Obj, c: Path) -> None:
     name = o.get("name") or ""
     if g.ext(name) not in UNIT_EXTS:
         ctx.err(c + ("name",), E_SYSTEMD_EXT)
     c = c + ("contents",)
     contents = o.get("contents")
-    opts: list | None = []
+    opts: list[tuple[str, str, str]] | None = []
     if contents is not None:
         opts, err = parse_unit(contents)
         if err is not None:
@@ -688,7 +704,7 @@ def v_unit(ctx: _Ctx, o: dict, c: tuple) -> None:
         ctx.warn(c, "unit %s is enabled, but has no install section so enable does nothing" % g.quote(name))
 
 
-def v_dropin(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_dropin(ctx: _Ctx, o: Obj, c: Path) -> None:
     contents = o.get("contents")
     if contents is not None:
         _, err = parse_unit(contents)
@@ -698,7 +714,7 @@ def v_dropin(ctx: _Ctx, o: dict, c: tuple) -> None:
         ctx.err(c + ("name",), E_DROPIN_EXT)
 
 
-def v_node_owner(ctx: _Ctx, o: dict, c: tuple) -> None:
+def v_node_owner(ctx: _Ctx, o: Obj, c: Path) -> None:
     _id_or_name(ctx, o, c)
 
 
@@ -735,7 +751,9 @@ VALIDATORS = {
 SCALAR_VALIDATORS = {"Device": v_device}
 
 # ValidateDups: Key() per type, ignored slices, merged lists
-def _key(type_name: str, o) -> str:
+def _key(type_name: str, o: object) -> object:
+    """Key() of a list entry, compared for equality (a string in Go; a named string type's
+    entry is itself)."""
     if not isinstance(o, dict):
         return o if o is not None else ""
     if type_name in ("Disk", "Filesystem"):
@@ -761,8 +779,8 @@ MERGED = {"Storage": {"directories": "Node", "files": "Node", "links": "Node"},
           "KernelArguments": {"shouldExist": "KernelArgument", "shouldNotExist": "KernelArgument"}}
 
 
-def _dups(ctx: _Ctx, type_name: str, o: dict, c: tuple) -> None:
-    lists: dict[str, set] = {}
+def _dups(ctx: _Ctx, type_name: str, o: Obj, c: Path) -> None:
+    lists: dict[str, set[object]] = {}
     ignore = IGNORE_DUPS.get(type_name, ())
     merged = MERGED.get(type_name, {})
     for f in ctx.sp.fields(type_name):
@@ -778,7 +796,7 @@ def _dups(ctx: _Ctx, type_name: str, o: dict, c: tuple) -> None:
 
 # ---------------------------------------------------------------- the walk
 
-def _walk(ctx: _Ctx, type_name: str, o: dict, c: tuple, visit, scalar_visit) -> None:
+def _walk(ctx: _Ctx, type_name: str, o: Obj, c: Path, visit: Visit, scalar_visit: ScalarVisit | None) -> None:
     visit(ctx, type_name, o, c)
     for f in ctx.sp.fields(type_name):
         v = o.get(f.name)
@@ -798,21 +816,21 @@ def _walk(ctx: _Ctx, type_name: str, o: dict, c: tuple, visit, scalar_visit) -> 
                     scalar_visit(ctx, f.type, e, p + (i,))
 
 
-def _visit_validate(ctx, type_name, o, c):
+def _visit_validate(ctx: _Ctx, type_name: str, o: Obj, c: Path) -> None:
     fn = VALIDATORS.get(type_name)
     if fn is not None:
         fn(ctx, o, c)
 
 
-def _visit_scalar(ctx, type_name, v, c):
+def _visit_scalar(ctx: _Ctx, type_name: str, v: Any, c: Path) -> None:
     SCALAR_VALIDATORS[type_name](ctx, v, c)
 
 
-def _visit_dups(ctx, type_name, o, c):
+def _visit_dups(ctx: _Ctx, type_name: str, o: Obj, c: Path) -> None:
     _dups(ctx, type_name, o, c)
 
 
-def validate_entries(cfg: dict, version: str, unused=None) -> list[tuple[str, str, tuple, bool]]:
+def validate_entries(cfg: Obj, version: str, unused: Visit | None = None) -> list[Entry]:
     """(severity, message, path, is_key) entries in Ignition's order.
 
     ``unused``, when given, is called as ``unused(ctx, type_name, obj, path)``
@@ -827,13 +845,13 @@ def validate_entries(cfg: dict, version: str, unused=None) -> list[tuple[str, st
     return ctx.entries
 
 
-def to_report(entries) -> Report:
+def to_report(entries: list[Entry]) -> Report:
     r = Report()
     for sev, msg, path, _ in entries:
         r.add(Diagnostic(sev, CODE_ERROR if sev == ERROR else CODE_WARNING, msg, path))
     return r
 
 
-def validate(cfg: dict, version: str) -> Report:
+def validate(cfg: Obj, version: str) -> Report:
     """Ignition's validation of a config dict as spec ``version``."""
     return to_report(validate_entries(cfg, version))

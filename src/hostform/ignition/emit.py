@@ -11,6 +11,12 @@ from _json import encode_basestring as _enc_str
 
 from hostform.ignition.spec import spec as _spec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hostform.ignition.spec import Field, Spec
+
 _HTML = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
 
@@ -22,7 +28,7 @@ def _str(s: str) -> str:
     return out
 
 
-def _is_empty_struct(sp, type_name: str, obj) -> bool:
+def _is_empty_struct(sp: Spec, type_name: str, obj: dict[str, Any] | None) -> bool:
     if not obj:
         return True
     for f in sp.fields(type_name):
@@ -31,7 +37,7 @@ def _is_empty_struct(sp, type_name: str, obj) -> bool:
     return True
 
 
-def _is_empty(sp, f, v) -> bool:
+def _is_empty(sp: Spec, f: Field, v: Any) -> bool:
     if v is None:
         return True
     if f.ptr:
@@ -44,7 +50,7 @@ def _is_empty(sp, f, v) -> bool:
     return not v  # "", 0, False
 
 
-def _scalar(kind: str, v) -> str:
+def _scalar(kind: str, v: Any) -> str:
     if kind == "string":
         return _str(v)
     if kind == "bool":
@@ -52,11 +58,11 @@ def _scalar(kind: str, v) -> str:
     return str(int(v))
 
 
-def _zero(kind: str):
+def _zero(kind: str) -> str | bool | int:
     return "" if kind == "string" else (False if kind == "bool" else 0)
 
 
-def _value(sp, kind, type_name, v, indent, level):
+def _value(sp: Spec, kind: str, type_name: str, v: Any, indent: str | None, level: int) -> str:
     if kind == "struct":
         return _struct(sp, type_name, v or {}, indent, level)
     if kind == "list":
@@ -75,7 +81,7 @@ def _value(sp, kind, type_name, v, indent, level):
     return _scalar(kind, v)
 
 
-def _struct(sp, type_name, obj, indent, level):
+def _struct(sp: Spec, type_name: str, obj: dict[str, Any], indent: str | None, level: int) -> str:
     parts = []
     sep = ":" if indent is None else ": "
     for f in sp.fields(type_name):
@@ -96,7 +102,7 @@ def _struct(sp, type_name, obj, indent, level):
     return "{" + pad + ("," + pad).join(parts) + "\n" + indent * level + "}"
 
 
-def emit(cfg: dict, version: str, pretty: bool = False) -> str:
+def emit(cfg: dict[str, Any], version: str, pretty: bool = False) -> str:
     """Serialize an Ignition config dict as Butane does, with a final newline."""
     sp = _spec(version)
     return _struct(sp, "Config", cfg, "  " if pretty else None, 0) + "\n"

@@ -16,12 +16,22 @@ from __future__ import annotations
 
 __all__ = ["Types", "add_from_common_source", "all_paths", "merge_translated", "struct_types"]
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-def _dict(v: object) -> dict:
+    from hostform.ignition.spec import StructTable
+
+    Path = tuple[str | int, ...]
+    # a translation set: output path -> input path
+    Translations = dict[Path, Path]
+
+
+def _dict(v: object) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
-def _list(v: object) -> list:
+def _list(v: object) -> list[Any]:
     return v if isinstance(v, list) else []
 
 
@@ -29,7 +39,7 @@ class Types:
     """Ignition struct tables of one spec, with the merge metadata Ignition
     keeps in code (``Key()``, ``IgnoreDuplicates()``, ``MergedKeys()``)."""
 
-    def __init__(self, structs: dict, named: dict) -> None:
+    def __init__(self, structs: StructTable, named: dict[str, str]) -> None:
         self.structs = structs
         self.named = named
 
@@ -49,11 +59,11 @@ class Types:
             return "struct"
         return "prim"
 
-    def fields(self, t: str):
+    def fields(self, t: str) -> tuple[tuple[str, str | None, str, bool], ...]:
         return self.structs[self.resolve(t)]
 
     def all_json_fields(self, t: str) -> list[str]:
-        out = []
+        out: list[str] = []
         for _go, js, ft, _oe in self.fields(t):
             if js is None:
                 out.extend(self.all_json_fields(ft))
@@ -109,7 +119,7 @@ def _is_zero_prim(v: object) -> bool:
 class _Merger:
     def __init__(self, types: Types) -> None:
         self.t = types
-        self.transcript: list[tuple[str, tuple, tuple]] = []
+        self.transcript: list[tuple[str, Path, Path]] = []
 
     # Key() of a list item
     def key(self, item: object, elem_type: str) -> str:
@@ -133,7 +143,7 @@ class _Merger:
         v = item.get(field) if field else None
         return "" if v is None else str(v)
 
-    def struct_is_zero(self, d: dict, t: str) -> bool:
+    def struct_is_zero(self, d: dict[str, Any], t: str) -> bool:
         for _go, js, ft, _oe in self.t.fields(t):
             if js is None:
                 if not self.struct_is_zero(d, ft):
@@ -157,10 +167,10 @@ class _Merger:
                     return False
         return True
 
-    def one(self, tag: str, frm: tuple, to: tuple) -> None:
+    def one(self, tag: str, frm: Path, to: Path) -> None:
         self.transcript.append((tag, frm, to))
 
-    def transcribe(self, tag: str, frm: tuple, to: tuple, value: object, t: str, anonymous: bool = False) -> bool:
+    def transcribe(self, tag: str, frm: Path, to: Path, value: object, t: str, anonymous: bool = False) -> bool:
         k = self.t.kind(t)
         if k == "prim":
             if _is_zero_prim(value):
@@ -195,11 +205,13 @@ class _Merger:
             self.one(tag, frm, to)
         return done
 
-    def merge_struct(self, parent: dict, pp: tuple, child: dict, cp: tuple, rp: tuple, t: str, out: dict) -> None:
+    def merge_struct(
+        self, parent: dict[str, Any], pp: Path, child: dict[str, Any], cp: Path, rp: Path, t: str, out: dict[str, Any]
+    ) -> None:
         """Merge ``parent`` and ``child`` (both of struct type ``t``) into ``out``."""
         rt = self.t.resolve(t)
         ignore = _IGNORE_DUPS.get(rt, set())
-        merged_keys = _MERGED_KEYS.get(rt, {})
+        merged_keys: dict[str, str] = _MERGED_KEYS.get(rt, {})
         # child's list entries by (handle, key), over its direct slice fields
         child_keys: dict[tuple[str, str], tuple[object, str, int]] = {}
         for _go, js, ft, _oe in self.t.fields(t):
@@ -235,7 +247,7 @@ class _Merger:
             elif k == "ptr":
                 elem = self.t.resolve(ft)[1:]
                 if pv is not None and cv is not None and self.t.kind(elem) == "struct":
-                    sub: dict = {}
+                    sub: dict[str, Any] = {}
                     self.merge_struct(pv, pf, cv, cf, rf, elem, sub)
                     out[js] = sub
                     self.one("parent", pf, rf)
@@ -265,18 +277,31 @@ class _Merger:
             else:
                 self._merge_slice(parent, child, js, ft, pf, cf, rf, ignore, merged_keys, child_keys, out)
 
-    def _copy_embedded(self, src: dict, out: dict, t: str) -> None:
+    def _copy_embedded(self, src: dict[str, Any], out: dict[str, Any], t: str) -> None:
         for name in self.t.all_json_fields(t):
             if name in src:
                 out[name] = src[name]
 
-    def _merge_slice(self, parent, child, js, ft, pf, cf, rf, ignore, merged_keys, child_keys, out) -> None:
+    def _merge_slice(
+        self,
+        parent: dict[str, Any],
+        child: dict[str, Any],
+        js: str,
+        ft: str,
+        pf: Path,
+        cf: Path,
+        rf: Path,
+        ignore: set[str],
+        merged_keys: dict[str, str],
+        child_keys: dict[tuple[str, str], tuple[object, str, int]],
+        out: dict[str, Any],
+    ) -> None:
         elem = self.t.resolve(ft)[2:]
         plist, clist = _list(parent.get(js)), _list(child.get(js))
         if js in ignore:
             if not plist and not clist:
                 return
-            res = []
+            res: list[Any] = []
             for i, item in enumerate(plist):
                 res.append(item)
                 self.transcribe("parent", pf + (i,), rf + (i,), item, elem)
@@ -292,7 +317,7 @@ class _Merger:
         if not plist and not clist:
             return
         handle = merged_keys.get(js, js)
-        res: list = []
+        res = []
         parent_keys = {self.key(item, elem) for item in plist}
         from_parent = from_child = False
         ekind = self.t.kind(elem)
@@ -309,7 +334,7 @@ class _Merger:
                 if ekind == "struct":
                     if self.t.resolve(elem) == "HTTPHeader" and _dict(citem).get("value") is None:
                         continue
-                    sub: dict = {}
+                    sub: dict[str, Any] = {}
                     self.merge_struct(_dict(pitem), pip, _dict(citem), cip, rip, elem, sub)
                     res.append(sub)
                     self.one("parent", pip, rip)
@@ -336,17 +361,22 @@ class _Merger:
 
 
 def merge_translated(
-    parent: dict, parent_ts: dict, child: dict, child_ts: dict, types: Types, root: str = "Config"
-) -> tuple[dict, dict]:
+    parent: dict[str, Any],
+    parent_ts: Translations,
+    child: dict[str, Any],
+    child_ts: Translations,
+    types: Types,
+    root: str = "Config",
+) -> tuple[dict[str, Any], Translations]:
     """Butane's ``MergeTranslatedConfigs``: merge ``child`` into ``parent``
     with Ignition's rules and map both translation sets (output path ->
     input path dicts) through the merge transcript.  Only output paths the
     transcript names survive; where parent and child both produced a path,
     the child's source wins."""
     m = _Merger(types)
-    result: dict = {}
+    result: dict[str, Any] = {}
     m.merge_struct(parent, (), child, (), (), root, result)
-    ts: dict = {}
+    ts: Translations = {}
     for tag, frm, to in m.transcript:
         left = parent_ts if tag == "parent" else child_ts
         src = left.get(frm)
@@ -358,7 +388,7 @@ def merge_translated(
     return result, ts
 
 
-def add_from_common_source(rts: dict, src: tuple, prefix: tuple, value: object, types: Types, t: str) -> None:
+def add_from_common_source(rts: Translations, src: Path, prefix: Path, value: object, types: Types, t: str) -> None:
     """``AddFromCommonSource``: ``prefix`` and every path of type ``t`` below
     it (zero fields included) map to ``src``."""
     for p in all_paths(value, types, t):
@@ -366,7 +396,7 @@ def add_from_common_source(rts: dict, src: tuple, prefix: tuple, value: object, 
     rts[prefix] = src
 
 
-def all_paths(value: object, types: Types, t: str) -> list[tuple]:
+def all_paths(value: object, types: Types, t: str) -> list[Path]:
     """Every path below ``value`` (of Go type ``t``), relative to it, deepest first."""
     k = types.kind(t)
     if k == "prim":
@@ -377,7 +407,7 @@ def all_paths(value: object, types: Types, t: str) -> list[tuple]:
         return all_paths(value, types, types.resolve(t)[1:])
     if k == "slice":
         elem = types.resolve(t)[2:]
-        out = []
+        out: list[Path] = []
         for i, item in enumerate(_list(value)):
             out.extend((i,) + p for p in all_paths(item, types, elem))
             out.append((i,))

@@ -12,6 +12,11 @@ To add a spec version: generate its ``_types_`` module and add one line to
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # a struct's fields: (Go name, JSON name or None for an embedded struct, Go type, omitempty)
+    StructTable = dict[str, tuple[tuple[str, str | None, str, bool], ...]]
+
 # version -> module suffix; order is oldest first.  The last one is experimental.
 _MODULES = {
     "3.0.0": "v3_0",
@@ -34,12 +39,23 @@ class Field:
 
     __slots__ = ("go_name", "name", "go_type", "kind", "type", "ptr", "omitempty", "embedded_in", "elem_kind")
 
-    def __init__(self, go_name, name, go_type, kind, type_, ptr, omitempty, embedded_in, elem_kind):
+    def __init__(
+        self,
+        go_name: str,
+        name: str,
+        go_type: str,
+        kind: str,
+        type_: str,
+        ptr: bool,
+        omitempty: bool,
+        embedded_in: tuple[str, ...],
+        elem_kind: str | None,
+    ) -> None:
         self.go_name = go_name  # Go field name ("Path")
         self.name = name  # JSON name ("path")
         self.go_type = go_type  # Go type text as in schema.go ("*string", "[]File", "Resource")
         self.kind = kind  # "string" | "int" | "bool" | "struct" | "list"
-        self.type = type_  # struct type (kind struct), element type (list), named scalar type or None
+        self.type = type_  # struct type (kind struct), element type (list), named scalar type or ""
         self.ptr = ptr  # a Go pointer: absent (nil) differs from the zero value
         self.omitempty = omitempty
         self.embedded_in = embedded_in  # tuple of embedded struct type names on the way to this field
@@ -52,7 +68,7 @@ class Field:
 class Spec:
     """The type tables of one Ignition spec version."""
 
-    def __init__(self, version: str, structs: dict, named: dict) -> None:
+    def __init__(self, version: str, structs: StructTable, named: dict[str, str]) -> None:
         self.version = version
         self.structs = structs
         self.named = named
@@ -64,12 +80,13 @@ class Spec:
     def is_struct(self, name: str) -> bool:
         return name in self.structs
 
-    def kind_of(self, go_type: str) -> tuple[str, str | None]:
-        """(kind, type name) of a Go type text without a leading ``*``."""
+    def kind_of(self, go_type: str) -> tuple[str, str]:
+        """(kind, type name) of a Go type text without a leading ``*``; the type name is ""
+        for a plain string, int or bool."""
         if go_type.startswith("[]"):
             return "list", go_type[2:]
         if go_type in _SCALARS:
-            return _SCALARS[go_type], None
+            return _SCALARS[go_type], ""
         if go_type in self.structs:
             return "struct", go_type
         under = self.named.get(go_type)
@@ -86,7 +103,7 @@ class Spec:
             got = self._fields[type_name] = self._flatten(type_name, ())
         return got
 
-    def _flatten(self, type_name: str, via: tuple) -> list[Field]:
+    def _flatten(self, type_name: str, via: tuple[str, ...]) -> list[Field]:
         out: list[Field] = []
         for go_name, name, go_type, omitempty in self.structs[type_name]:
             if name is None:
