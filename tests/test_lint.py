@@ -1,4 +1,4 @@
-"""The linters are clean: `ruff check src tests benchmarks` ([tool.ruff]) and `mypy` strict on src/hostform ([tool.mypy])."""
+"""The linters are clean: `ruff check src tests benchmarks tools` ([tool.ruff]) and `mypy` strict on src/hostform ([tool.mypy])."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_ruff_check() -> None:
     if importlib.util.find_spec("ruff") is None:
         need("ruff is not installed (pip install -e '.[test]')")
-    cmd = [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "src", "tests", "benchmarks"]
+    cmd = [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "src", "tests", "benchmarks", "tools"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -2,12 +2,14 @@
 
 Each spec version has a generated module ``_types_v3_x`` holding Ignition's
 ``config/v3_x/types/schema.go`` as a table (``STRUCTS``: type -> fields in Go
-struct order; ``NAMED``: named string/slice types).  :func:`spec` turns one
-into a :class:`Spec` with embedded structs flattened, the way both Go's
+struct order; ``NAMED``: named string/slice types), made from Ignition's JSON
+schema by ``tools/gen_ignition_types.py``.  :func:`spec` turns one into a
+:class:`Spec` with embedded structs flattened, the way both Go's
 ``encoding/json`` and vcontext's validation walk see them.
 
-To add a spec version: generate its ``_types_`` module and add one line to
-``_MODULES`` (and, if Ignition changed rules, a version check in ``validate``).
+To add a spec version: add its schema to the tool's ``VERSIONS``, run the tool,
+and add one line to ``_MODULES`` (and, if Ignition changed rules, a version
+check in ``validate``).
 """
 
 from __future__ import annotations
