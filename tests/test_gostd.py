@@ -9,8 +9,6 @@ that stands for them (undecodable bytes as surrogateescape'd surrogates).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import subprocess
 
 import pytest
@@ -22,6 +20,7 @@ from hostform.cli import butane
 from hostform.timespec import Invalid, parse_go_duration
 from hostform.yamlpos import YAMLError, load, resolve
 
+from .butane.test_cli_flags import cli
 from .require import go_helper
 
 
@@ -248,12 +247,9 @@ def test_url_parse_generated(go: str, urls: list[str]) -> None:
 
 
 def _butane_usage_error(argv: list[str]) -> str:
-    err = io.StringIO()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-        assert butane.main(argv) == 2
-    text = err.getvalue()
-    assert text.startswith(butane.usage())
-    return text[len(butane.usage()) :]
+    code, out, err = cli(argv)
+    assert (code, out) == (2, "") and err.startswith(butane.usage())
+    return err[len(butane.usage()) :]
 
 
 def test_butane_flag_errors_quote_as_pflag(go: str) -> None:

@@ -55,16 +55,8 @@ DEFAULT_SCHEMAS = ROOT.parent / "shared" / "conformance" / "ignition" / "schemas
 OUT_DIR = ROOT / "src" / "hostform" / "ignition"
 
 # spec version -> schema/module suffix (Ignition's config/v3_x directories)
-VERSIONS = {
-    "3.0.0": "v3_0",
-    "3.1.0": "v3_1",
-    "3.2.0": "v3_2",
-    "3.3.0": "v3_3",
-    "3.4.0": "v3_4",
-    "3.5.0": "v3_5",
-    "3.6.0": "v3_6",
-    "3.7.0-experimental": "v3_7_experimental",
-}
+sys.path.insert(0, str(ROOT / "src"))
+from hostform.ignition.spec import _MODULES as VERSIONS  # noqa: E402  (the one list of spec versions)
 
 # golint's common initialisms, which schematyper copies (a word equal to one of
 # them, ignoring case, is written in capitals).

@@ -9,24 +9,14 @@ what Go's path.Join printed (tests/go/gostd).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
 
-from hostform.cli import butane
-
 from ..require import go_helper
+from .test_cli_flags import cli
 
 NAMES = ["x.container", "/abs/x.container", "//z.container", "../y.container", "a/../b.container", "./c//d.container", "e/./f.pod"]
-
-
-def _butane(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = butane.main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_quadlet_paths_are_path_join(tmp_path) -> None:
@@ -44,7 +34,7 @@ def test_quadlet_paths_are_path_join(tmp_path) -> None:
     ]
     proc = subprocess.run([go_helper("gostd")], input="".join(x + "\n" for x in lines).encode(), capture_output=True, check=True)
     want = [bytes.fromhex(h).decode() for h in proc.stdout.decode().split()]
-    code, out, err = _butane([str(src)])
+    code, out, err = cli([str(src)])
     assert (code, err) == (0, "")
     assert [f["path"] for f in json.loads(out)["storage"]["files"]] == want
 
@@ -57,6 +47,6 @@ def test_files_dir_with_a_double_slash(tmp_path) -> None:
     src.write_text("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents:\n        local: motd\n")
     files_dir = "/" + os.fspath(tmp_path / "files")
     assert files_dir.startswith("//")
-    plain = _butane(["-d", os.fspath(tmp_path / "files"), str(src)])
+    plain = cli(["-d", os.fspath(tmp_path / "files"), str(src)])
     assert plain[0] == 0
-    assert _butane(["-d", files_dir, str(src)]) == plain
+    assert cli(["-d", files_dir, str(src)]) == plain

@@ -7,8 +7,8 @@ schema by ``tools/gen_ignition_types.py``.  :func:`spec` turns one into a
 :class:`Spec` with embedded structs flattened, the way both Go's
 ``encoding/json`` and vcontext's validation walk see them.
 
-To add a spec version: add its schema to the tool's ``VERSIONS``, run the tool,
-and add one line to ``_MODULES`` (and, if Ignition changed rules, a version
+To add a spec version: add one line to ``_MODULES``, run the tool on a
+directory holding its schema (and, if Ignition changed rules, add a version
 check in ``validate``).
 """
 

@@ -22,6 +22,7 @@ Cheap to import: no ``re``, ``dataclasses`` or ``typing``.
 from __future__ import annotations
 
 from hostform.gostd import SPACE as GO_SPACE  # Go's unicode.IsSpace set (strings.TrimSpace)
+from hostform.gostd import ext as file_ext  # Go's filepath.Ext
 
 WHITESPACE_SEPARATORS = " \t\n\r"
 
@@ -371,16 +372,6 @@ class UnitFile:
             for ln in g.lines:
                 out.append(ln.value + "\n" if ln.key is None else f"{ln.key}={ln.value}\n")
         return "".join(out)
-
-
-def file_ext(name: str) -> str:
-    """Go's filepath.Ext: the suffix from the last dot of the last element."""
-    i = len(name) - 1
-    while i >= 0 and name[i] != "/":
-        if name[i] == ".":
-            return name[i:]
-        i -= 1
-    return ""
 
 
 def apply_line_continuation(raw: str) -> str:
