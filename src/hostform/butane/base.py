@@ -368,7 +368,7 @@ def validate_ignition_config(path: DataPath, raw: bytes, report: Report, field_p
             return
     for d in entries:
         code = CODE_ERR if d.severity == "error" else CODE_WARN
-        report.add(Diagnostic(d.severity, code, d.message, tuple(d.path)))
+        report.add(Diagnostic(d.severity, code, d.message, tuple(d.path or ())))
 
 
 # ------------------------------------------------------------ translation

@@ -20,6 +20,7 @@ import os
 
 from hostform.diagnostics import Report
 from hostform.gostd import clean as _clean
+from hostform.gostd import ext as file_ext
 from hostform.gostd import quote as go_quote
 from hostform.gostd import trim_space
 from hostform.quadlet import tables, versions
@@ -27,7 +28,6 @@ from hostform.quadlet.unitfile import (
     SplitError,
     UnitFile,
     UnitParseError,
-    file_ext,
     read_unit_file,
 )
 
