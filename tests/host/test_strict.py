@@ -306,13 +306,15 @@ def test_a_field_of_a_service_is_not_checked_as_a_name(tmp_path, capsys):
 
 def test_x_names_are_the_users_own_and_merge_keys_work(tmp_path, capsys):
     text = (f"name: h\nx-base: &base {{image: {IMAGE}, port: 80}}\nservices:\n  x-template: {{image: nope}}\n"
-            "  web: {<<: *base, env: {x-note: 1, A: b}}\nsites: {x-later: web, example.org: web}\n")
+            "  web: {<<: *base, env: {x-note: 1, A: b}, labels: {x-team: ops}}\nsites: {x-ray.example.org: web, example.org: web}\n")
     rc, found, out = build(tmp_path, text, capsys)
     assert rc == 0, found
     assert sorted(p.name for p in (out / "quadlets").iterdir()) == ["caddy.container", "hostform.network", "web.container"]
     unit = (out / "quadlets" / "web.container").read_text()
     assert f"Image={IMAGE}" in unit and "Environment=A=b" in unit and "x-note" not in unit
-    assert "x-later" not in (out / "Caddyfile").read_text()
+    # a site and a label name are data, not the user's own keys: x-ray.example.org is a domain
+    assert "Label=x-team=ops" in unit
+    assert "x-ray.example.org {" in (out / "Caddyfile").read_text()
 
 
 def test_a_shell_string_health_check_runs_under_sh(tmp_path, capsys):

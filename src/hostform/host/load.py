@@ -376,7 +376,7 @@ class _Walker:
                 ok = False
                 continue
             seen.add(name)
-            if names is not None and name.startswith(EXTENSION_PREFIX):
+            if names is not None and key.own_names and name.startswith(EXTENSION_PREFIX):
                 continue  # the user's own (an anchor to alias, a note)
             self.key_positions[path + (name,)] = (kn.line, kn.column)
             if names is not None:

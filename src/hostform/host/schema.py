@@ -77,6 +77,7 @@ class Key:
     maximum: int | None = None
     item: "Key | None" = None  # strlist / command items, strmap values
     names: "Key | None" = None  # strmap / objmap keys
+    own_names: bool = True  # strmap / objmap: a name starting with x- is the user's own (ignored); False where it is data
     implied: bool = False  # obj: when absent, it is there with its defaults (tls, updates, state)
     shell: bool = False  # command: one string is a shell command line (run by /bin/sh -c), not words
     chars: str = ""  # the characters ``pattern`` allows: an error points at the first other one
@@ -221,7 +222,7 @@ SERVICE = Key(
         Key("auto_update", "bool", "Update the image from its registry on the update schedule (`AutoUpdate=registry`).", default=True),
         _str("pod", "Put the service in this pod (see the warning HF016): all members of a pod restart together.", **NAME),
         Key("read_only", "bool", "Mount the container's root filesystem read-only.", default=False),
-        Key("labels", "strmap", "Container labels (`Label=`).",
+        Key("labels", "strmap", "Container labels (`Label=`).", own_names=False,
             names=_str("labels", "A label name.", pattern=r"[A-Za-z0-9][A-Za-z0-9._/-]{0,252}", max_len=253,
                        accepts="letters, digits, '.', '_', '-' and '/', starting with a letter or digit"),
             item=Key("labels", "scalar", "A value.", text=True, accepts="any text on one line (tab allowed)")),
@@ -243,6 +244,7 @@ SITE = Key(
     "A bare service name is short for {service: NAME}.",
     short="service",
     names=_str("sites", "A domain name.", **DOMAIN),
+    own_names=False,  # x-ray.example.org is a domain name
     fields=(
         _str("service", "The service to proxy to.", required=True, **NAME),
         Key("port", "int", "The service port (default: the service's `port`).", minimum=1, maximum=65535),
