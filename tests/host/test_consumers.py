@@ -89,6 +89,7 @@ def _served(adapted: dict) -> dict[str, str]:
 @example({"name": "h", "services": {"web": {"image": IMAGE, "port": 8080}},
           "sites": {"example.org": {"service": "web", "aliases": ["www.example.org"], "encode": ["zstd", "gzip"]}},
           "tls": {"ca": "staging", "email": "me+x@example.org"}})
+@example({"name": "h", "services": {"web": {"image": IMAGE, "port": 8080}}, "sites": {"x-0.org": {"service": "web"}}, "tls": {"ca": "internal"}})  # once dropped as an x- key
 def test_caddy_serves_exactly_the_declared_sites(tmp_path_factory, data):
     caddy = _tool(find_caddy(), f"the real Caddy is not installed: {CADDY_INSTALL_HINT}")
     tmp = tmp_path_factory.mktemp("caddy")
