@@ -153,13 +153,11 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     from hostform.host.load import load_file
     from hostform.host.render import render
 
-    loaded = load_file(d / HOST_FILE)
+    loaded = load_file(d / HOST_FILE, podman=opts.podman)
     report = Report(list(loaded.report))
     host = loaded.host
     if host is None:
         return Bundle(dir=d, name=_dir_name(d), kind="host", report=report)
-    if opts.podman:
-        host = replace(host, podman=opts.podman)
     if opts.butane_version:
         host = replace(host, butane_version=opts.butane_version)
     base = Bundle(dir=d, name=host.name, kind="host", report=report, host=host, podman_version=_podman_version(host.podman), target=host.target)

@@ -894,8 +894,11 @@ def _podman_of(root: Node) -> str:
     return DEFAULT_PODMAN_VERSION
 
 
-def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
-    """Parse and check a host file; ``host`` is None when it has errors."""
+def load_text(text: str | bytes, file: str = "hostform.yaml", podman: str | None = None) -> Loaded:
+    """Parse and check a host file; ``host`` is None when it has errors.
+
+    ``podman`` (a release of the quadlet version table) overrides the file's ``podman:``
+    for every rule that depends on it, as if the file said so (``--podman``)."""
     from hostform import yamlpos
 
     rep = Report()
@@ -924,7 +927,7 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
     if root is None or (root.kind == "scalar" and root.tag == "!!null"):
         rep.add(Diagnostic("error", "HF010", "the host file is empty: it needs at least `name`", (), file, 1, 1))
         return Loaded(None, rep, {}, file)
-    w = _Walker(file, text, {"podman": _podman_of(root)})
+    w = _Walker(file, text, {"podman": podman or _podman_of(root)})
     try:
         raw = w.obj(root, HOST, ())
     except _TooMuch as e:
@@ -936,6 +939,8 @@ def load_text(text: str | bytes, file: str = "hostform.yaml") -> Loaded:
     rep.merge(w.report)
     if raw is _BAD or rep.is_fatal():
         return Loaded(None, rep, w.positions, file, w.key_positions)
+    if podman:
+        raw["podman"] = podman
 
     def add(code: str, msg: str, path: KeyPath, severity: str = "error") -> None:
         line, col = _position(w.positions, path)
@@ -981,7 +986,7 @@ def load_target_text(text: str | bytes, file: str = "target.json") -> tuple[Targ
     return target, rep
 
 
-def load_file(path: str | os.PathLike[str], display: str | None = None) -> Loaded:
+def load_file(path: str | os.PathLike[str], display: str | None = None, podman: str | None = None) -> Loaded:
     from pathlib import Path
 
     from hostform._inputs import HOST_FILE_CAP, InputError, read_input
@@ -995,4 +1000,4 @@ def load_file(path: str | os.PathLike[str], display: str | None = None) -> Loade
         rep = Report()
         rep.add(Diagnostic("error", "HF004", f"{name} {data}", None, name, 0, 0))
         return Loaded(None, rep, {}, name)
-    return load_text(data, name)
+    return load_text(data, name, podman)
