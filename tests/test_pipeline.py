@@ -74,7 +74,8 @@ def test_findings_point_into_the_users_own_files(project: Path) -> None:
     for r in rows:
         assert r["file"] and (project / r["file"]).is_file(), r
         assert not (host and r["file"] == "main.bu"), r
-        assert r["line"] >= 1 and r["col"] >= 1, r
+        lines = (project / r["file"]).read_text().split("\n")
+        assert 1 <= r["line"] <= len(lines) and 1 <= r["col"] <= len(lines[r["line"] - 1]) + 1, r
     text = _hostform("check", _rel(project)).stdout
     for ln in re.findall(r"^(\S+?):\d+:\d+: (?:error|warning)", text, re.M):
         assert ln.startswith(_rel(project) + "/"), ln
@@ -137,3 +138,16 @@ def test_podman_option_is_the_host_files_podman_for_every_rule(tmp_path: Path) -
     (tmp_path / "hostform.yaml").write_text((tmp_path / "hostform.yaml").read_text().replace('"6.1"', '"5.8"'))
     assert _hostform("check", ".", cwd=tmp_path).returncode == 1
     assert _hostform("check", ".", "--podman", "6.1", cwd=tmp_path).returncode == 0
+
+
+def test_files_from_extra_butane_point_into_their_own_files() -> None:
+    """A quadlet given inline in extra.bu, as its local file, or in a tree: each finding at its line and column."""
+    project = ROOT / "tests" / "projects" / "extras-everywhere"
+    rel = _rel(project)
+    out = _hostform("check", rel).stdout
+    found = re.findall(r"^(\S+?):(\d+):(\d+): error\[HF301\]: unsupported key '(Bogus)'", out, re.M)
+    assert sorted(found) == sorted([
+        (f"{rel}/extra.bu", "10", "11", "Bogus"),
+        (f"{rel}/local.container", "4", "1", "Bogus"),
+        (f"{rel}/tree/etc/containers/systemd/tree.container", "3", "1", "Bogus"),
+    ]), out

@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from hostform.diagnostics import Diagnostic, Report
-from hostform.host.bundle import Bundle, butane_sources, files_and_units
+from hostform.host.bundle import Bundle, ButaneSources, files_and_units
 
 if TYPE_CHECKING:
     from hostform.host.load import Loaded
     from hostform.host.render import Rendered
     from hostform.terraform.model import Target
+    from hostform.yamlpos import Node
 
 __all__ = ["HOST_FILE", "TARGET_FILE", "Options", "build"]
 
@@ -192,9 +193,9 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     placed_files = []
     for f in files:
         a = by_path.get(f.vm_path)
-        if a is None:  # from extra Butane: where it says so
-            src, line, col = located.butane_path(_ignition_file_path(ign, f.vm_path))
-            placed_files.append(replace(f, source=src, line=line, col=col, generated=False))
+        if a is None:  # from the user's extra Butane: where that file says so
+            src, line, col, indent = located.extra_file(f.vm_path)
+            placed_files.append(replace(f, source=src, line=line, col=col, indent=indent, generated=False))
         elif a.local is not None:
             placed_files.append(replace(f, source=a.local, line=1, col=1, generated=a.generated))
         else:
@@ -204,7 +205,7 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     for u in units:
         usrc = r.unit_sources.get(u.name)
         if usrc is None:
-            src, line, col = located.butane_path(_ignition_unit_path(ign, u.name))
+            src, line, col = located.extra_unit(u.name)
         else:
             src = HOST_FILE
             line, col = loaded.where(usrc)
@@ -222,20 +223,6 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     return base
 
 
-def _ignition_file_path(ign: dict[str, Any], vm_path: str) -> tuple[Any, ...]:
-    for i, f in enumerate((ign.get("storage") or {}).get("files") or []):
-        if f.get("path") == vm_path:
-            return ("storage", "files", i)
-    return ()
-
-
-def _ignition_unit_path(ign: dict[str, Any], name: str) -> tuple[Any, ...]:
-    for i, u in enumerate((ign.get("systemd") or {}).get("units") or []):
-        if u.get("name") == name:
-            return ("systemd", "units", i)
-    return ()
-
-
 class _Locator:
     """Positions of the generated Butane's paths in the user's files: the host file, or the extra
     Butane file a path came from (through the renderer's TranslationSet)."""
@@ -244,9 +231,9 @@ class _Locator:
         self.dir = d
         self.loaded = loaded
         self.rendered = rendered
-        self._extras: dict[int, tuple[str, Any, str] | None] = {}
+        self._extras: dict[int, tuple[str, Node | None, str] | None] = {}
 
-    def _extra(self, i: int) -> tuple[str, Any, str] | None:
+    def _extra(self, i: int) -> tuple[str, Node | None, str] | None:
         """(name, YAML tree, text) of the host's ``butane[i]`` file."""
         if i not in self._extras:
             self._extras[i] = None
@@ -263,9 +250,34 @@ class _Locator:
                         pass
         return self._extras[i]
 
-    def butane_path(self, path: tuple[Any, ...]) -> tuple[str, int, int]:
-        """(file, line, col) of the generated Butane's ``path``: in an extra Butane file, else in the host file."""
-        return self._locate(path)[:3]
+    def _sources(self) -> list[ButaneSources]:
+        host = self.loaded.host
+        out = []
+        for i in range(len(host.butane) if host is not None else 0):
+            extra = self._extra(i)
+            if extra is not None:
+                out.append(ButaneSources(extra[1], extra[0], extra[2]))
+        return out
+
+    def _butane_key(self) -> tuple[str, int, int]:
+        line, col = self.loaded.where(("butane",))
+        return (HOST_FILE, line, col)
+
+    def extra_file(self, vm_path: str) -> tuple[str, int, int, int]:
+        """(file, line, col, indent) of a file the user's extra Butane gives the VM."""
+        for src in self._sources():
+            found = src.file(vm_path)
+            if found is not None:
+                return found
+        return (*self._butane_key(), 0)
+
+    def extra_unit(self, name: str) -> tuple[str, int, int]:
+        """(file, line, col) of a unit the user's extra Butane declares."""
+        for src in self._sources():
+            found = src.unit(name)
+            if found is not None:
+                return found
+        return self._butane_key()
 
     def _locate(self, path: tuple[Any, ...]) -> tuple[str, int, int, int]:
         hp = self.rendered.butane_translations.map_path(tuple(path))
@@ -334,9 +346,11 @@ def _from_butane(d: Path, opts: Options) -> Bundle:
     out = res.output or ""
     ign = json.loads(out)
     files, units = files_and_units(ign)
-    fsrc, usrc = butane_sources(res.root, main)
-    placed_files = tuple(replace(f, source=s, line=ln, col=c) for f in files for s, ln, c in [fsrc.get(f.vm_path, (main, 1, 1))])
-    placed_units = tuple(replace(u, source=s, line=ln, col=c) for u in units for s, ln, c in [usrc.get(u.name, (main, 1, 1))])
+    sources = ButaneSources(res.root, main, text)
+    placed_files = tuple(
+        replace(f, source=s, line=ln, col=c, indent=i) for f in files for s, ln, c, i in [sources.file(f.vm_path) or (main, 1, 1, 0)]
+    )
+    placed_units = tuple(replace(u, source=s, line=ln, col=c) for u in units for s, ln, c in [sources.unit(u.name) or (main, 1, 1)])
     base = replace(base, ignition=ign, ignition_text=out if out.endswith("\n") else out + "\n", files=placed_files, units=placed_units)
     if target is not None:
         from hostform.terraform.render import PORTS

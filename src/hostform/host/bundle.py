@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from hostform.host.model import Host
     from hostform.host.render import Rendered
     from hostform.terraform.model import Target
+    from hostform.yamlpos import Node
 
-__all__ = ["Bundle", "BundleFile", "BundleUnit", "butane_sources", "decode_data_url", "files_and_units"]
+__all__ = ["Bundle", "BundleFile", "BundleUnit", "ButaneSources", "decode_data_url", "files_and_units"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class BundleFile:
     source: str = ""
     line: int = 1
     col: int = 1
+    indent: int = 0  # columns each line of ``text`` is indented by in ``source`` (text embedded in a Butane config)
     generated: bool = False  # written by hostform from the host file (not the user's own text)
 
 
@@ -136,47 +138,89 @@ def files_and_units(ign: dict[str, Any]) -> tuple[list[BundleFile], list[BundleU
     return files, units
 
 
-def _get(node: Any, key: str) -> Any:
+def _get(node: Node | None, key: str) -> tuple[Node, Node] | None:
+    """(key node, value node) of ``key`` in a mapping node, or None."""
     if node is None or node.kind != "mapping":
         return None
     for k, v in node.items:
         if k.kind == "scalar" and k.value == key:
-            return v
+            return k, v
     return None
 
 
-def butane_sources(root: Any, main: str) -> tuple[dict[str, tuple[str, int, int]], dict[str, tuple[str, int, int]]]:
-    """vm path -> (source, line, col) and unit name -> (source, line, col), from main.bu's tree."""
-    fsrc: dict[str, tuple[str, int, int]] = {}
-    usrc: dict[str, tuple[str, int, int]] = {}
-    files = _get(_get(root, "storage"), "files")
-    for item in files.items if files is not None and files.kind == "sequence" else []:
-        p = _get(item, "path")
-        if p is None or p.kind != "scalar":
-            continue
-        contents = _get(item, "contents")
-        local = _get(contents, "local")
-        inline = _get(contents, "inline")
-        if local is not None and local.kind == "scalar":
-            fsrc[p.value] = (local.value, 1, 1)
-        elif inline is not None:
-            # a block scalar's content starts on the next line
-            line = inline.line + 1 if inline.style in ("|", ">", "literal", "folded") else inline.line
-            fsrc[p.value] = (main, line, inline.column)
-        else:
-            fsrc[p.value] = (main, item.line, item.column)
-    units = _get(_get(root, "systemd"), "units")
-    for item in units.items if units is not None and units.kind == "sequence" else []:
-        n = _get(item, "name")
-        if n is None or n.kind != "scalar":
-            continue
-        local = _get(item, "contents_local")
-        inline = _get(item, "contents")
-        if local is not None and local.kind == "scalar":
-            usrc[n.value] = (local.value, 1, 1)
-        elif inline is not None:
-            line = inline.line + 1 if inline.style in ("|", ">", "literal", "folded") else inline.line
-            usrc[n.value] = (main, line, inline.column)
-        else:
-            usrc[n.value] = (main, item.line, item.column)
-    return fsrc, usrc
+def _value(node: Node | None, key: str) -> Node | None:
+    got = _get(node, key)
+    return got[1] if got is not None else None
+
+
+def _items(node: Node | None) -> list[Node]:
+    return list(node.items) if node is not None and node.kind == "sequence" else []
+
+
+def _scalar(node: Node | None) -> str | None:
+    return node.value if node is not None and node.kind == "scalar" else None
+
+
+class ButaneSources:
+    """Where the files and units of a Butane config come from, read from its YAML tree: for a file,
+    ``(source, line, col, indent)`` (``indent``: the columns each of its lines is indented by in
+    ``source``, for text embedded in the config); for a unit, where its ``name:`` key is (or its
+    ``contents_local`` file). Sources are relative to the files directory (the project)."""
+
+    def __init__(self, root: Node | None, name: str, text: str) -> None:
+        self.name = name
+        self.files: dict[str, tuple[str, int, int, int]] = {}
+        self.units: dict[str, tuple[str, int, int]] = {}
+        self.trees: list[tuple[str, str]] = []  # (path on the VM, local directory)
+        lines = text.split("\n")
+        storage = _value(root, "storage")
+        for item in _items(_value(storage, "files")):
+            path = _scalar(_value(item, "path"))
+            if path is None:
+                continue
+            contents = _value(item, "contents")
+            local, inline = _scalar(_value(contents, "local")), _value(contents, "inline")
+            if local is not None:
+                self.files[path] = (local, 1, 1, 0)
+            elif inline is not None and inline.kind == "scalar" and inline.style in ("|", ">"):
+                # a block scalar's text starts on the next line, indented as its first non-blank line
+                self.files[path] = (name, inline.line + 1, 1, _block_indent(lines, inline.line))
+            elif inline is not None:
+                self.files[path] = (name, inline.line, inline.column, inline.column - 1)
+            else:
+                self.files[path] = (name, item.line, item.column, 0)
+        for item in _items(_value(storage, "trees")):
+            local = _scalar(_value(item, "local"))
+            if local is not None:
+                self.trees.append((_scalar(_value(item, "path")) or "/", local))
+        for item in _items(_value(_value(root, "systemd"), "units")):
+            got = _get(item, "name")
+            unit = _scalar(got[1]) if got is not None else None
+            if got is None or unit is None:
+                continue
+            local = _scalar(_value(item, "contents_local"))
+            self.units[unit] = (local, 1, 1) if local is not None else (name, got[0].line, got[0].column)
+
+    def file(self, vm_path: str) -> tuple[str, int, int, int] | None:
+        """Where the file at ``vm_path`` comes from: a ``storage.files`` entry, else a tree."""
+        found = self.files.get(vm_path)
+        if found is not None:
+            return found
+        from hostform import gostd
+
+        for path, local in self.trees:
+            top = gostd.clean(path)
+            if vm_path.startswith(top.rstrip("/") + "/"):
+                return (gostd.join(local, vm_path[len(top.rstrip("/")) + 1 :]), 1, 1, 0)
+        return None
+
+    def unit(self, name: str) -> tuple[str, int, int] | None:
+        return self.units.get(name)
+
+
+def _block_indent(lines: list[str], header: int) -> int:
+    """The indentation of a block scalar's text: that of its first non-blank line after line ``header``."""
+    for s in lines[header:]:
+        if s.strip():
+            return len(s) - len(s.lstrip(" "))
+    return 0

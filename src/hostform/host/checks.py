@@ -180,23 +180,11 @@ class Context:
         return None
 
     # -- positions -------------------------------------------------------------------
-    def _indent(self, f: BundleFile) -> int:
-        """Indentation of a block embedded in main.bu (0 for a file of its own)."""
-        text = self.bundle.butane_text if self.bundle.kind == "butane" else None
-        if not text or f.generated or not str(f.source).endswith((".bu", ".yaml", ".yml")):
-            return 0
-        lines = text.split("\n")
-        for i in range(max(f.line - 1, 0), len(lines)):
-            s = lines[i]
-            if s.strip():
-                return len(s) - len(s.lstrip(" "))
-        return 0
-
     def where(self, f: BundleFile, line: int = 0, col: int = 1) -> Where:
         """file/line/col of line ``line`` (1-based) of bundle file ``f`` in its source."""
         if f.generated or not line:
             return {"file": f.source or f.vm_path, "line": f.line if f.generated or not line else 0, "col": f.col if f.generated else 0}
-        return {"file": f.source or f.vm_path, "line": f.line + line - 1, "col": self._indent(f) + col}
+        return {"file": f.source or f.vm_path, "line": f.line + line - 1, "col": f.indent + col}
 
     def at_key(self, q: Quadlet, group: str, key: str, last: bool = True) -> Where:
         lines = q.unit.key_lines(group, key) if q.parsed else []
@@ -206,13 +194,7 @@ class Context:
         return self.where(q.file, (lines[-1] if last else lines[0]).lineno)
 
     def at_unit(self, unit: BundleUnit) -> Where:
-        """Where a systemd unit is declared: its ``- name:`` line in main.bu, else where its text starts."""
-        text = self.bundle.butane_text if self.bundle.kind == "butane" else None
-        if text and str(unit.source).endswith(".bu"):
-            for i, s in enumerate(text.split("\n")):
-                k = s.find("name: " + unit.name)
-                if k >= 0 and s[k + 6 + len(unit.name) :].strip(" \"'") == "" and s.lstrip(" -").startswith("name"):
-                    return {"file": unit.source, "line": i + 1, "col": k + 1}
+        """Where a systemd unit is declared: its ``name:`` in a Butane config, its ``contents_local`` file, or the host file."""
         return {"file": unit.source or unit.name, "line": unit.line, "col": unit.col}
 
     def warn(self, code: str, message: str, where: Where) -> None:
