@@ -151,3 +151,53 @@ def test_files_from_extra_butane_point_into_their_own_files() -> None:
         (f"{rel}/local.container", "4", "1", "Bogus"),
         (f"{rel}/tree/etc/containers/systemd/tree.container", "3", "1", "Bogus"),
     ]), out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("variant: fcos\nversion: 1.5.0\nstorage:\n  files: [a\n", "main.bu:4:12: error[HF001]: unclosed '['"),
+        ("variant: fcos\nversion: 9.9.0\n", "main.bu:2:10: error[HF102]: No translator exists for variant fcos with version 9.9.0"),
+        ("version: 1.5.0\n", "main.bu:1:1: error[HF100]: error parsing variant; must be specified"),
+        ("variant: fcos\nversion: [1]\n", "main.bu:2:10: error[HF001]: Error unmarshaling yaml"),
+    ],
+    ids=["yaml", "version", "variant", "type"],
+)
+def test_a_refused_butane_config_is_placed_where_the_problem_is(tmp_path: Path, text: str, expected: str) -> None:
+    (tmp_path / "main.bu").write_text(text)
+    p = _hostform("check", ".", cwd=tmp_path)
+    assert p.returncode == 1 and p.stdout.startswith(expected), p.stdout
+
+
+def test_a_yaml_error_in_extra_butane_is_placed_in_that_file(tmp_path: Path) -> None:
+    (tmp_path / "hostform.yaml").write_text("name: h\nservices:\n  app: {image: ghcr.io/x/app:1, port: 80}\nbutane: [extra.bu]\n")
+    (tmp_path / "extra.bu").write_text("variant: fcos\nversion: 1.5.0\nstorage:\n  files: [a\n")
+    p = _hostform("build", "--check", ".", cwd=tmp_path)
+    assert p.returncode == 1 and p.stderr.startswith("extra.bu:4:12: error[HF001]: unclosed '['"), p.stderr
+
+
+def test_the_plain_projects_main_file_is_named_as_given(tmp_path: Path) -> None:
+    """`--main other.bu`: findings that sit on the Butane file name it (HF062 on line 1)."""
+    import secrets
+
+    noise = secrets.token_hex(30000)
+    (tmp_path / "other.bu").write_text(f"variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/big\n      contents:\n        inline: {noise}\n")
+    p = _hostform("check", ".", "--main", "other.bu", "--provider", "aws", "--caddy", "off", cwd=tmp_path)
+    assert p.stdout.startswith("other.bu:1:1: error[HF062]"), p.stdout
+
+
+def test_a_fifo_among_the_terraform_files_does_not_hang(tmp_path: Path) -> None:
+    """The provider of a plain project is read from its *.tf files: as regular files only."""
+    (tmp_path / "main.bu").write_text("variant: fcos\nversion: 1.5.0\n")
+    os.mkfifo(tmp_path / "hang.tf")
+    (tmp_path / "zero.tf").symlink_to("/dev/zero")
+    p = _hostform("check", ".", cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout == "", p.stdout + p.stderr
+
+
+def test_options_are_checked_when_made() -> None:
+    with pytest.raises(ValueError):
+        pipeline.Options(podman="9.9")
+    with pytest.raises(ValueError):
+        pipeline.Options(podman="5.8.2")
+    assert pipeline.Options(podman="5.4").podman == "5.4"

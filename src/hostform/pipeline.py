@@ -67,9 +67,16 @@ class Options:
     checks: bool = True
     """Run the cross-file checks (``hostform.host.checks``) when the build succeeded."""
 
+    def __post_init__(self) -> None:
+        from hostform.quadlet.versions import normalize_version
+
+        if self.podman is not None and normalize_version(self.podman) != self.podman:  # ValueError for an unknown one
+            raise ValueError(f"podman {self.podman!r}: give the release as major.minor ({normalize_version(self.podman)})")
+
 
 def build(dir: Path | str, options: Options | None = None) -> Bundle:
-    """Build the project in ``dir``: a host file, or a plain Butane project; never raises for any input."""
+    """Build the project in ``dir``: a host file, or a plain Butane project. Whatever the project
+    holds, the answer is a Bundle whose report says what is wrong (never an exception)."""
     opts = options or Options()
     d = Path(dir)
     # whatever is there (a FIFO, a device, a dangling symlink) is read, and refused, as the file
@@ -109,14 +116,14 @@ def _provider(bundle: Bundle, opts: Options) -> str | None:
         names = sorted(n for n in os.listdir(bundle.dir) if n.endswith(".tf"))
     except OSError:
         return None
+    from hostform._inputs import HOST_FILE_CAP, read_input
+
     for n in names:
-        try:
-            text = (bundle.dir / n).read_text(errors="replace")
-        except OSError:
-            continue
-        for resource, provider in TF_PROVIDERS.items():
-            if f'"{resource}"' in text:
-                return provider
+        data = read_input(bundle.dir, n, HOST_FILE_CAP)  # a regular file of the project, capped: a FIFO must not hang
+        if isinstance(data, bytes):
+            for resource, provider in TF_PROVIDERS.items():
+                if f'"{resource}"'.encode() in data:
+                    return provider
     return None
 
 
@@ -310,13 +317,13 @@ def _from_butane(d: Path, opts: Options) -> Bundle:
     """A plain Butane project: ``d/main`` translated with ``d`` as files-dir, unchanged, read back."""
     from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
     from hostform.butane.report import correlate
+    from hostform.butane.translate import E_INVALID_SOURCE, translate_bytes
     from hostform.butane.translate import Options as ButaneOptions
-    from hostform.butane.translate import translate_bytes
     from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION
 
     main = opts.main
     report = Report()
-    base = Bundle(dir=d, name=_dir_name(d), kind="butane", report=report, podman_version=_podman_version(opts.podman or DEFAULT_PODMAN_VERSION))
+    base = Bundle(dir=d, name=_dir_name(d), kind="butane", main=main, report=report, podman_version=_podman_version(opts.podman or DEFAULT_PODMAN_VERSION))
     target, target_where = _plain_target(d, report)
     base = replace(base, target=target, target_where=target_where)
     # a regular file (a FIFO or /dev/zero must not hang the build) of at most 16 MiB: it
@@ -337,11 +344,8 @@ def _from_butane(d: Path, opts: Options) -> Bundle:
     for diag in correlate(res.report.entries, res.root, data, main):
         report.add(diag)
     if res.error is not None:
-        code = "HF001" if res.error.startswith(("Error unmarshaling yaml", "yaml:")) else "HF100"
-        if "No translator exists" in res.error:
-            code = "HF102"
-        if not res.report.is_fatal() or code != "HF100":
-            report.error(code, res.error, file=main, line=1, col=1)
+        if not (res.report.is_fatal() and res.error == E_INVALID_SOURCE):  # else its findings say why
+            report.add(_translation_error(res.error, res.root, text, main))
         return base
     out = res.output or ""
     ign = json.loads(out)
@@ -363,6 +367,31 @@ def _from_butane(d: Path, opts: Options) -> Bundle:
         if not tr.report.is_fatal():
             base = replace(base, terraform=tr.tf)
     return base
+
+
+def _translation_error(error: str, root: Node | None, text: str, main: str) -> Diagnostic:
+    """Butane's refusal of a whole config, placed where it is in ``main``: the YAML problem, or the
+    ``variant:``/``version:`` value that has no translator (HF001, HF102, else HF100)."""
+    from hostform import yamlpos
+    from hostform.butane.translate import E_NO_VARIANT
+
+    if root is None:  # the YAML itself: where and what, as for the host file
+        from hostform.host.yamlerror import describe
+
+        try:
+            yamlpos.load(text)
+        except yamlpos.YAMLError as e:
+            line, col, msg = describe(e, text)
+            return Diagnostic("error", "HF001", msg, None, main, line, col)
+        return Diagnostic("error", "HF001", error, None, main, 1, 1)
+    key = "variant" if error == E_NO_VARIANT else "version"
+    node = root
+    if root.kind == "mapping":
+        for k, v in root.items:
+            if k.kind == "scalar" and k.value == key:
+                node = v
+    code = "HF001" if error.startswith("Error unmarshaling yaml") else "HF102" if error.startswith("No translator exists") else "HF100"
+    return Diagnostic("error", code, error, None, main, node.line, node.column)
 
 
 def _plain_target(d: Path, report: Report) -> tuple[Target | None, tuple[str, int, int] | None]:

@@ -53,8 +53,9 @@ def main(argv: list[str]) -> int:
     bundle = pipeline.build(d, opts)
     write_findings(sorted_findings(bundle), sys.stderr, d)
     if bundle.report.is_fatal(args.strict) or bundle.ignition_text is None:
-        n = len(bundle.report.errors)
-        sys.stderr.write(f"hostform build: failed ({n} error(s)); nothing written\n")
+        ne, nw = len(bundle.report.errors), len(bundle.report.warnings)
+        why = f"{ne} error{'s' * (ne != 1)}" if ne or not args.strict else f"{nw} warning{'s' * (nw != 1)} with --strict"
+        sys.stderr.write(f"hostform build: failed ({why}); nothing written\n")
         return 1
     if args.check:
         return 0

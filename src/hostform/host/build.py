@@ -96,7 +96,7 @@ def report_text(bundle: Bundle, written: list[tuple[str, bytes, int]]) -> str:
             where = "local (hostform try)" if t.provider == "local" else f"{t.provider} {t.region} {t.size}"
             lines.append(f"deploy: {where}; terraform/main.tf.json")
     else:
-        lines.append("plain Butane project (main.bu), translated unchanged")
+        lines.append(f"plain Butane project ({bundle.main}), translated unchanged")
         lines.append(f"files: {len(bundle.files)}, units: {len(bundle.units)}")
     lines.append("")
     lines.append("outputs:")

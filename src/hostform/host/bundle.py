@@ -61,6 +61,7 @@ class Bundle:
     dir: Path
     name: str
     kind: Literal["host", "butane", "none"]  # a host file, a plain Butane project, or neither
+    main: str = "main.bu"  # the Butane file of a plain project (kind "butane")
     report: Report = field(default_factory=Report)  # every finding, in pipeline order
     host: Host | None = None  # the loaded host file (kind "host")
     podman_version: str = ""  # the target podman (major.minor) the checks emulate

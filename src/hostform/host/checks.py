@@ -745,7 +745,7 @@ def _proxy_upstreams(text: str) -> list[tuple[str, int, int]]:
         j = i + 1
         while j < len(toks) and toks[j].line == t.line and toks[j].text != "{":
             if not toks[j].text.startswith(("/", "*", "@")):
-                out.append((toks[j].text, toks[j].line, getattr(toks[j], "col", 0) or 1))
+                out.append((toks[j].text, toks[j].line, toks[j].col or 1))
             j += 1
     return out
 
@@ -764,11 +764,7 @@ def check_sites(ctx: Context) -> None:
                 names[alias] = q
     for f, caddy in files:
         pod = pod_of(ctx, caddy) if caddy is not None else None
-        try:
-            ups = _proxy_upstreams(f.text)
-        except Exception:  # a broken Caddyfile: HF400 says so
-            continue
-        for up, line, col in ups:
+        for up, line, col in _proxy_upstreams(f.text):  # a broken Caddyfile: HF400 says so
             hostport = up.split("://", 1)[-1]
             if "{" in hostport:
                 continue
@@ -858,7 +854,7 @@ def check_user_data_size(ctx: Context) -> None:
         file, line, col = ctx.bundle.target_where
         where: Where = {"file": file, "line": line, "col": col}
     else:
-        where = {"file": "hostform.yaml" if ctx.bundle.host is not None else "main.bu", "line": 1, "col": 1}
+        where = {"file": "hostform.yaml" if ctx.bundle.host is not None else ctx.bundle.main, "line": 1, "col": 1}
     provider = (ctx.provider or (target.provider if target is not None else "") or "").lower()
     if provider in USER_DATA_LIMITS:
         limit = USER_DATA_LIMITS[provider]

@@ -588,8 +588,11 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
 
         try:
             extra = yamlpos.resolve(yamlpos.load(text))
-        except yamlpos.YAMLError as e:
-            report.error("HF001", f"{rel}: {e.message}", ("butane", i), **where(("butane", i)))
+        except yamlpos.YAMLError as e:  # in the user's file: where and what, as for the host file
+            from hostform.host.yamlerror import describe
+
+            line, col, msg = describe(e, text)
+            report.error("HF001", msg, ("butane", i), file=rel, line=line, col=col)
             continue
         if not isinstance(extra, dict):
             report.error("HF002", f"{rel}: a Butane config must be a mapping", ("butane", i), **where(("butane", i)))
