@@ -201,3 +201,11 @@ def test_options_are_checked_when_made() -> None:
     with pytest.raises(ValueError):
         pipeline.Options(podman="5.8.2")
     assert pipeline.Options(podman="5.4").podman == "5.4"
+
+
+def test_a_butane_file_beside_a_host_file_is_said_to_be_unread(tmp_path: Path) -> None:
+    (tmp_path / "hostform.yaml").write_text("name: h\nservices:\n  app: {image: ghcr.io/x/app:1, port: 80, health: {http: /}}\n")
+    (tmp_path / "main.bu").write_text("variant: fcos\nversion: 1.5.0\n")
+    p = _hostform("build", ".", cwd=tmp_path)
+    assert p.returncode == 0 and p.stderr.startswith("main.bu:1:1: warning[HF026]: main.bu is not read"), p.stderr
+    assert _hostform("check", ".", "--main", "other.bu", cwd=tmp_path).stdout == ""  # no other.bu here: nothing to say

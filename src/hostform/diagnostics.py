@@ -189,6 +189,14 @@ CODES: dict[str, tuple[str, str]] = {
         "data is lost. Remove `state_volume: false` to keep them on a volume that "
         "outlives the VM.",
     ),
+    "HF026": (
+        "butane-beside-host-file",
+        "The directory has both a hostform.yaml and a plain Butane file (main.bu, or the file "
+        "given with --main). The host file is what hostform builds; the Butane file is not "
+        "read, so nothing in it reaches the VM. To add Butane of your own to the host, name "
+        "the file in the host file's `butane:` list (it is merged into what hostform writes); "
+        "otherwise remove it, or build it in a directory of its own.",
+    ),
     "HF100": (
         "butane-invalid",
         "The Butane config breaks one of Butane's rules. The message is "

@@ -82,6 +82,15 @@ def build(dir: Path | str, options: Options | None = None) -> Bundle:
     # whatever is there (a FIFO, a device, a dangling symlink) is read, and refused, as the file
     if os.path.lexists(d / HOST_FILE):
         bundle = _from_host(d, opts)
+        if os.path.lexists(d / opts.main):
+            bundle.report.warn(
+                "HF026",
+                f"{opts.main} is not read: this directory has a {HOST_FILE}, which is built instead "
+                f"(Butane of your own goes in its `butane:` list)",
+                file=opts.main,
+                line=1,
+                col=1,
+            )
     elif os.path.lexists(d / opts.main):
         bundle = _from_butane(d, opts)
     else:
@@ -427,7 +436,7 @@ def _retarget(data: bytes, version: str) -> bytes | Diagnostic:
             if k.kind == "scalar" and k.value == "version":
                 node = v
     if node is None or node.kind != "scalar" or node.style not in ("", "plain", '"', "'", "double", "single"):
-        return Diagnostic("error", "HF100", f"{why}: its `version:` is not a one-line string", None, None, getattr(node, "line", 1), 1)
+        return Diagnostic("error", "HF100", f"{why}: its `version:` is not a one-line string", None, None, node.line if node is not None else 1, 1)
     lines = text.split("\n")
     line = lines[node.line - 1]
     start = node.column - 1

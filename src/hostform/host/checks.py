@@ -2,13 +2,14 @@
 
 :func:`check_bundle` runs every check in :data:`CHECKS` over a bundle (the
 files and units one VM gets) and returns a :class:`Report`.  Nothing is
-written; the quadlet generator runs in a temporary directory.
+written; the quadlet generator runs in memory on the parsed units (in a
+temporary directory when a scope has drop-ins or subdirectories).
 
 Every finding points at the file the user edits: a quadlet file's line
 ``n`` becomes ``source:line`` through the bundle file's ``source``/``line``
-(a local file under ``files/``, or the block inside ``main.bu`` that embeds
-it); files generated from ``hostform.yaml`` (``generated``) point at the
-place in the host file they came from.
+(a local file, or the block of a Butane file that embeds it, shifted by its
+``indent``); files generated from ``hostform.yaml`` (``generated``) point at
+the place in the host file they came from.
 
 The checks (see ``docs/checks.md`` and ``hostform explain``):
 

@@ -103,7 +103,7 @@ class _Walker:
         self.following: list[Node] = []  # the alias occurrences that led there
 
     def err(self, code: str, msg: str, node: Node | None, path: KeyPath, severity: str = "error", at: tuple[int, int] | None = None) -> None:
-        line, col = at if at is not None else ((getattr(node, "line", 1) or 1), (getattr(node, "column", 1) or 1))
+        line, col = at if at is not None else (node.line or 1, node.column or 1) if node is not None else (1, 1)
         self.report.add(Diagnostic(severity, code, msg, path, self.file, line, col, 1 if at is not None else 0))
 
     def where(self, path: KeyPath) -> str:
@@ -932,7 +932,7 @@ def load_text(text: str | bytes, file: str = "hostform.yaml", podman: str | None
         raw = w.obj(root, HOST, ())
     except _TooMuch as e:
         at = e.node
-        name = f"*{at.alias_name}" if getattr(at, "alias_name", "") else "its aliases"
+        name = f"*{at.alias_name}" if at.alias_name else "its aliases"
         rep.add(Diagnostic("error", "HF001", f"the host file expands to too many values through {name} (as YAML readers "
                            "limit it): use the anchor fewer times", None, file, at.line, at.column))
         return Loaded(None, rep, {}, file)
