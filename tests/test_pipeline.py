@@ -43,10 +43,18 @@ def _rel(project: Path) -> str:
     return os.path.relpath(project, ROOT)
 
 
-@pytest.mark.parametrize("project", ALL, ids=_id)
-def test_build_and_check_report_the_same_findings(project: Path) -> None:
+def _full(tmp_path: Path) -> Path:
+    from tests.host.test_build import _full_project
+
+    return _full_project(tmp_path / "full")
+
+
+@pytest.mark.parametrize("project", [*ALL, "full"], ids=lambda p: "full" if p == "full" else _id(p))
+def test_build_and_check_report_the_same_findings(project: Path | str, tmp_path: Path) -> None:
+    """On every project the tests keep (and the host of tests/host/test_build.py that uses every key)."""
+    project = _full(tmp_path) if project == "full" else Path(project)
     _need(project)
-    rel = _rel(project)
+    rel = os.path.relpath(project, ROOT)
     built = _hostform("build", "--check", rel)
     checked = _hostform("check", rel)
     assert "Traceback" not in built.stderr + checked.stderr
