@@ -93,6 +93,84 @@ def test_target_errors_are_located(tmp_path, terraform, capsys, monkeypatch):
     assert capsys.readouterr().err.startswith("hostform.yaml:11:3: error[HF500]: hetzner has no Fedora CoreOS image")
 
 
+def test_no_target_is_one_finding_with_or_without_build(tmp_path, terraform, capsys, monkeypatch):
+    """The same HF500, at line 1 of the host file or main.bu, whether plan builds or reads build/main.ign."""
+    monkeypatch.chdir(tmp_path)
+    for proj, file, text, what in [
+        ("web", "hostform.yaml", HOST, "no `target:` section (where the host runs: provider, region, size...); see docs/host-file.md"),
+        ("plain", "main.bu", "variant: fcos\nversion: 1.5.0\n", "no target.json beside main.bu (where the host runs: provider, region, size...: the host file's `target:` in JSON)"),
+    ]:
+        (tmp_path / proj / "build").mkdir(parents=True)
+        (tmp_path / proj / file).write_text(text)
+        (tmp_path / proj / "build" / "main.ign").write_text('{"ignition": {"version": "3.4.0"}}\n')
+        line = f"{proj}/{file}:1:1: error[HF500]: {what}\n"
+        for no_build in ([], ["--no-build"]):
+            assert hostform(["plan", *no_build, "--terraform", terraform, proj]) == 1
+            err = capsys.readouterr().err
+            assert err.endswith(line) and err.count("HF500") == 1, (no_build, err)
+
+
+def test_no_build_says_which_main_ign_is_missing_or_unreadable(tmp_path, terraform, capsys, monkeypatch):
+    """build/main.ign as the user named the project; one that is not UTF-8 is refused, not a traceback."""
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "hostform.yaml").write_text(HOST + "target: {provider: local}\n")
+    monkeypatch.chdir(tmp_path)
+    assert hostform(["plan", "--no-build", "--terraform", terraform, "web"]) == 1
+    assert capsys.readouterr().err == "hostform plan: web/build/main.ign does not exist: run `hostform build` first\n"
+    (tmp_path / "web" / "build").mkdir()
+    (tmp_path / "web" / "build" / "main.ign").write_bytes(b'{"ignition": {"version": "3.4.0"}, "x": "\xff"}')
+    assert hostform(["apply", "--no-build", "--terraform", terraform, "web"]) == 1
+    assert capsys.readouterr().err == "hostform apply: web/build/main.ign is not UTF-8 text (byte 41)\n"
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "destroy"])
+def test_a_file_is_not_a_directory(command, tmp_path, capsys, monkeypatch):
+    """A usage error (exit 2) worded as build and check word it, with or without --no-build."""
+    (tmp_path / "afile").write_text(HOST)
+    monkeypatch.chdir(tmp_path)
+    assert hostform(["build", "afile"]) == 2
+    assert capsys.readouterr().err == "hostform build: afile: not a directory\n"
+    for no_build in ([], ["--no-build"]):
+        assert hostform([command, *no_build, "afile"]) == 2
+        assert capsys.readouterr().err == f"hostform {command}: afile: not a directory\n"
+
+
+def _incompressible(n: int) -> str:
+    import base64
+    import random
+
+    return base64.b64encode(random.Random(7).randbytes(n)).decode()
+
+
+def test_no_build_fits_build_main_ign_not_the_projects_ignition(tmp_path, terraform, tf_env, capsys, monkeypatch):
+    """--no-build fits the user data of build/main.ign (HF503 on the `target:` line, where the build's
+    HF062 is); what the project's own Ignition would need is not said."""
+    monkeypatch.delenv("HCLOUD_TOKEN", raising=False)  # terraform stops after init
+    proj = tmp_path / "big"
+    (proj / "build").mkdir(parents=True)
+    target = "target:\n  provider: hetzner\n  region: fsn1\n  size: cx22\n  image: '123456'\n  user_data_url: https://example.org/big.ign\n"
+    (proj / "hostform.yaml").write_text(HOST + target)
+    (proj / "build" / "main.ign").write_text(json.dumps({"ignition": {"version": "3.4.0"}, "x": _incompressible(40000)}) + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert hostform(["plan", "--no-build", "--terraform", terraform, "big"]) == 1  # offline, or no token
+    err = capsys.readouterr().err
+    assert err.startswith("big/hostform.yaml:10:1: info[HF503]: the Ignition config (53380 bytes) does not fit hetzner's 32768-byte user data even compressed"), err
+    assert err.count("HF503") == 1
+    tf = json.loads((proj / "build" / "terraform" / "main.tf.json").read_text())
+    assert "replace" in tf["resource"]["hcloud_server"]["host"]["user_data"]
+
+    # a small build/main.ign of a project whose own Ignition would be too big: nothing to say
+    (proj / "secret.txt").write_text(_incompressible(40000))
+    (proj / "hostform.yaml").write_text(HOST.replace("port: 8080", "port: 8080\n    secrets: [blob]") + "secrets:\n  blob: {file: secret.txt, embed: true}\n" + target)
+    (proj / "build" / "main.ign").write_text('{"ignition": {"version": "3.4.0"}}\n')
+    assert hostform(["build", "--check", "big"]) == 0
+    assert "info[HF503]" in capsys.readouterr().err
+    assert hostform(["plan", "--no-build", "--terraform", terraform, "big"]) == 1
+    assert "HF503" not in capsys.readouterr().err
+    tf = json.loads((proj / "build" / "terraform" / "main.tf.json").read_text())
+    assert tf["resource"]["hcloud_server"]["host"]["user_data"] == '{"ignition": {"version": "3.4.0"}}\n'
+
+
 def test_local_default_commands_are_hostform_try(tmp_path):
     from hostform import pipeline
 

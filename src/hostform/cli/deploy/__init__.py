@@ -5,7 +5,8 @@ package, each a one-line call of :func:`run`.
 
 Builds DIR first, as ``hostform build`` does (the same pipeline, findings and
 outputs; ``DIR/build/terraform/main.tf.json`` comes from the host file's
-``target:`` section, or a plain project's ``target.json``), then runs terraform (or tofu: found on PATH, or
+``target:`` section, or a plain project's ``target.json``; with --no-build, from DIR/build/main.ign as it
+is, the project only read for its target), then runs terraform (or tofu: found on PATH, or
 named with --terraform) in that directory: init, plan into a plan file, and
 says in words what the plan does before ``apply`` or ``destroy`` carries it
 out.  Credentials come from the environment (VULTR_API_KEY, HCLOUD_TOKEN,
@@ -26,51 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hostform.diagnostics import Report
+    from hostform.diagnostics import Diagnostic
+    from hostform.host.bundle import Bundle
     from hostform.terraform.model import Target
 
-__all__ = ["load_target", "run", "write_tf"]
-
-
-def load_target(project: Path) -> tuple[Target | None, str, Report, tuple[tuple[str, str, int], ...]]:
-    """The Target of ``project/hostform.yaml`` (or ``project/target.json``), the host's name, a Report
-    (files relative to ``project``), and the ports the firewall lets in.
-
-    From a host file the target is loaded with the host (``state.size`` is the
-    volume's size, ``Host.open_ports`` the ports), and findings are located in
-    hostform.yaml; from target.json the ports are Caddy's.
-    """
-    from hostform.diagnostics import Report
-    from hostform.terraform.render import PORTS
-
-    rep = Report()
-    name = project.name
-    host_file = project / "hostform.yaml"
-    if host_file.is_file():
-        from hostform.host.load import load_file
-
-        loaded = load_file(host_file, "hostform.yaml")
-        rep.merge(loaded.report)
-        host = loaded.host
-        if host is None:
-            return None, name, rep, PORTS
-        if host.target is None:
-            rep.error("HF500", "no `target:` section (where the host runs: provider, region, size...); see docs/host-file.md", (), file="hostform.yaml", line=1, col=1)
-        return host.target, host.name, rep, host.open_ports
-    alt = project / "target.json"
-    if alt.is_file():
-        from hostform._inputs import HOST_FILE_CAP, InputError, read_input
-        from hostform.host.load import load_target_text
-
-        data = read_input(None, str(alt), HOST_FILE_CAP, "a target file")
-        if isinstance(data, InputError):
-            rep.error("HF004", f"target.json {data}", file="target.json")
-            return None, name, rep, PORTS
-        target, trep = load_target_text(data, "target.json")
-        rep.merge(trep)
-        return target, name, rep, PORTS
-    rep.error("HF004", "no hostform.yaml with a `target:` section, and no target.json")
-    return None, name, rep, PORTS
+__all__ = ["run", "write_tf"]
 
 
 def write_tf(build: Path, tf: dict[str, Any]) -> Path:
@@ -118,16 +79,19 @@ def run(command: str, argv: list[str]) -> int:
     except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
         return int(e.code or 0)
 
+    from hostform.cli._common import directory
     from hostform.terraform import driver
     from hostform.terraform.render import PROVIDER_SOURCES
 
-    project = Path(args.dir).resolve()
-    build = project / "build"
+    d = directory(prog, args.dir)
+    if d is None:
+        return 2
+    build = d.resolve() / "build"
     tf_bin = driver.find_terraform(args.terraform)
     if tf_bin is None:
         sys.stderr.write(f"{prog}: {args.terraform or 'terraform (or tofu)'} not found; install it or name it with --terraform\n")
         return 1
-    built = _built(prog, Path(args.dir), build) if not args.no_build else _unbuilt(prog, Path(args.dir), build)
+    built = _unbuilt(prog, d, build) if args.no_build else _built(prog, d, build)
     if built is None:
         return 1
     target, out = built
@@ -161,6 +125,17 @@ def run(command: str, argv: list[str]) -> int:
     return 0
 
 
+def _no_target(bundle: Bundle) -> Diagnostic:
+    """HF500 for a project that says nothing of where it runs, at line 1 of its host file or main.bu."""
+    from hostform.diagnostics import Diagnostic
+    from hostform.pipeline import HOST_FILE, TARGET_FILE
+
+    why = "where the host runs: provider, region, size..."
+    if bundle.kind == "host":
+        return Diagnostic("error", "HF500", f"no `target:` section ({why}); see docs/host-file.md", None, HOST_FILE, 1, 1)
+    return Diagnostic("error", "HF500", f"no {TARGET_FILE} beside main.bu ({why}: the host file's `target:` in JSON)", None, "main.bu", 1, 1)
+
+
 def _built(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
     """Build ``dir`` as ``hostform build`` does (findings printed, outputs written into ``build``,
     main.tf.json with them): the target and the main.tf.json written, or None (after saying why)."""
@@ -176,43 +151,66 @@ def _built(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
         sys.stderr.write(f"{prog}: the build failed ({len(bundle.report.errors)} error(s)); nothing changed\n")
         return None
     if bundle.target is None:
-        from hostform.diagnostics import Diagnostic
-
-        if bundle.kind == "host":
-            what, file = "no `target:` section (where the host runs: provider, region, size...); see docs/host-file.md", "hostform.yaml"
-        else:
-            what, file = f"no target.json beside {bundle.dir / 'main.bu'} (where the host runs: provider, region, size...)", None
-        write_findings([Diagnostic("error", "HF500", what, None, file, 1 if file else 0, 1 if file else 0)], sys.stderr, dir)
+        write_findings([_no_target(bundle)], sys.stderr, dir)
         return None
     if bundle.terraform is None or write_outputs(prog, bundle, build) is None:
         return None
     return bundle.target, build / TF_PATH
 
 
+# what the pipeline's own Terraform says of the Ignition it made (the user data fitted to the provider's
+# limit): --no-build deploys build/main.ign instead, and fits that
+_FITTED = ("HF502", "HF503")
+
+
 def _unbuilt(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
-    """``--no-build``: the target of ``dir``, and main.tf.json written for ``build/main.ign`` as it is."""
-    project = dir.resolve()
-    from hostform.terraform.render import render
+    """``--no-build``: main.tf.json written for ``build/main.ign`` as it is, for the target of ``dir``.
 
-    ign = build / "main.ign"
-    try:
-        ignition_text = ign.read_text("utf-8")
-    except OSError:
-        sys.stderr.write(f"{prog}: {ign} is missing: run `hostform build` first\n")
+    The project is read by the pipeline as ``hostform build --check`` reads it
+    (without the cross-file checks): its findings are printed and an error
+    stops here. Terraform is then rendered from build/main.ign, its findings
+    placed on the target (the host file's ``target:``, or target.json)."""
+    from dataclasses import replace
+
+    from hostform import pipeline
+    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
+    from hostform.cli._common import sorted_findings
+    from hostform.cli._findings import shown_path, write_findings
+    from hostform.diagnostics import Report
+    from hostform.terraform.render import PORTS, render
+
+    shown = shown_path(dir, "build/main.ign")
+    data = read_input(None, str(build / "main.ign"), LOCAL_FILE_CAP, "an Ignition config")
+    if isinstance(data, InputError):
+        hint = ": run `hostform build` first" if str(data).startswith("does not exist") else ""
+        sys.stderr.write(f"{prog}: {shown} {data}{hint}\n")
         return None
-    target, name, rep, ports = load_target(project)
-    rendered = render(target, ignition_text, name, str(project), ports) if target is not None else None
-    if rendered is not None:
-        rep.merge(rendered.report)
-    from hostform.cli._findings import write_findings
-
-    write_findings(rep, sys.stderr, dir)
-    if target is None or rendered is None or rep.is_fatal():
+    try:
+        ignition_text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        sys.stderr.write(f"{prog}: {shown} is not UTF-8 text (byte {e.start})\n")
+        return None
+    bundle = pipeline.build(dir, pipeline.Options(checks=False))
+    report = Report([d for d in bundle.report if d.code not in _FITTED])
+    target = bundle.target
+    tf = None
+    if target is None:
+        if not report.is_fatal():
+            report.add(_no_target(bundle))
+    elif not report.is_fatal():
+        ports = bundle.host.open_ports if bundle.host is not None else PORTS
+        rendered = render(target, ignition_text, bundle.name, str(dir.resolve()), ports)
+        file, line, col = bundle.target_where or (pipeline.TARGET_FILE, 1, 1)
+        for d in rendered.report:
+            report.add(d if d.file else d.located(file, line, col))
+        tf = rendered.tf
+    write_findings(sorted_findings(replace(bundle, report=report)), sys.stderr, dir)
+    if target is None or tf is None or report.is_fatal():
         return None
     from hostform.emit import OutputError
 
     try:
-        return target, write_tf(build, rendered.tf)
+        return target, write_tf(build, tf)
     except (OutputError, OSError) as e:
         sys.stderr.write(f"{prog}: {e}\n")
         return None
