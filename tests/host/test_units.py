@@ -90,12 +90,66 @@ def test_provider_from_terraform(tmp_path, capsys):
     assert "Hetzner accepts at most 32768 bytes" in capsys.readouterr().out
 
 
-def test_units_prints_generated_services(tmp_path, capsys):
-    assert cli.main(["units", str(project(tmp_path))]) == 0
+def test_units_prints_generated_services(tmp_path, capsys, monkeypatch):
+    """The header names the source file as the user named the project (as the findings do)."""
+    (tmp_path / "p").mkdir()
+    d = project(tmp_path / "p")
+    assert cli.main(["units", str(d)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("# /run/systemd/generator/app.service (from app.container)\n")
+    assert out.startswith(f"# /run/systemd/generator/app.service (from {d}/app.container)\n")
     assert "ExecStart=/usr/bin/podman run --name systemd-%N" in out
-    assert "SourcePath=/etc/containers/systemd/app.container" in out and "/tmp/" not in out
+    assert "SourcePath=/etc/containers/systemd/app.container" in out and "/tmp/" not in out.split("\n", 1)[1]  # not the generator's
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["units", "p"]) == 0
+    assert capsys.readouterr().out.startswith("# /run/systemd/generator/app.service (from p/app.container)\n")
+    monkeypatch.chdir(d)
+    assert cli.main(["units"]) == 0
+    assert capsys.readouterr().out.startswith("# /run/systemd/generator/app.service (from app.container)\n")
+
+
+QUADLET = "    - path: /etc/containers/systemd/{}.container\n      contents:\n        inline: |\n          [Container]\n          Image=docker.io/library/nginx:1\n{}"
+
+
+def inline_quadlets(d: Path, *quadlets: tuple[str, str]) -> Path:
+    """A main.bu with these (name, more lines) quadlets inline, in this order."""
+    body = "".join(QUADLET.format(name, more) for name, more in quadlets)
+    (d / "main.bu").write_text("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n" + body)
+    return d
+
+
+def test_units_findings_in_file_order(tmp_path, capsys, monkeypatch):
+    """Sorted by file, line and column as `hostform check` sorts them (the generator reads a.container first)."""
+    inline_quadlets(tmp_path, ("z", "          Imagee=x\n"), ("a", "          Imagee=x\n"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["units"]) == 1
+    err = "main.bu:{}:11: error[HF301]: unsupported key 'Imagee' in group 'Container'\n"
+    assert capsys.readouterr().err == err.format(10) + err.format(16)
+    assert cli.main(["check", "--caddy", "off"]) == 1
+    assert capsys.readouterr().out == err.format(10) + err.format(16)
+
+
+def test_units_runs_the_generator_once(tmp_path, capsys, monkeypatch):
+    """One run gives both the services and the generator's findings."""
+    from hostform.host import checks
+
+    runs = []
+    real = checks._run_generator
+    monkeypatch.setattr(checks, "_run_generator", lambda ctx, **kw: runs.append(1) or real(ctx, **kw))
+    assert cli.main(["units", str(inline_quadlets(tmp_path, ("app", ""), ("bad", "          Imagee=x\n")))]) == 1
+    out, err = capsys.readouterr()
+    assert "# /run/systemd/generator/app.service" in out and "error[HF301]" in err
+    assert len(runs) == 1
+
+
+def test_units_podman_option(tmp_path, capsys):
+    """--podman is the target podman of the generator; a version it does not know is a usage error."""
+    d = project(tmp_path, APP + "Memory=1g\n")
+    assert cli.main(["units", str(d), "--podman", "5.8"]) == 0
+    assert " --memory 1g " in capsys.readouterr().out
+    assert cli.main(["units", str(d), "--podman", "5.4"]) == 1
+    assert capsys.readouterr().err == f"{d}/app.container:3:1: error[HF050]: unsupported key 'Memory' in [Container] (podman >= 5.5; the target is podman 5.4)\n"
+    assert cli.main(["units", str(d), "--podman", "1.0"]) == 2
+    assert capsys.readouterr().err.startswith("hostform units: --podman: ")
 
 
 def test_units_reports_generator_errors(tmp_path, capsys):
@@ -119,10 +173,10 @@ def test_tinkerbell(capsys):
     assert cli.main(["units", str(TINKERBELL)]) == 0
     out = capsys.readouterr().out
     assert [ln for ln in out.splitlines() if ln.startswith("# ")] == [
-        "# /run/systemd/generator/caddy.service (from files/caddy.container)",
-        "# /run/systemd/generator/live.service (from files/live.container)",
-        "# /run/systemd/generator/staging.service (from files/staging.container)",
-        "# /run/systemd/generator/web-pod.service (from files/web.pod)",
+        f"# /run/systemd/generator/caddy.service (from {TINKERBELL}/files/caddy.container)",
+        f"# /run/systemd/generator/live.service (from {TINKERBELL}/files/live.container)",
+        f"# /run/systemd/generator/staging.service (from {TINKERBELL}/files/staging.container)",
+        f"# /run/systemd/generator/web-pod.service (from {TINKERBELL}/files/web.pod)",
     ]
 
 
@@ -137,7 +191,26 @@ def test_units_of_a_host_file_example(capsys):
         "# /run/systemd/generator/live.service",
         "# /run/systemd/generator/staging.service",
     ]
-    assert all(" (from hostform.yaml:" in h for h in heads)
-    assert "# /run/systemd/generator/live.service (from hostform.yaml:7)" in heads
+    assert all(f" (from {example}/hostform.yaml:" in h for h in heads)
+    assert f"# /run/systemd/generator/live.service (from {example}/hostform.yaml:7)" in heads
     assert out.count("ExecStart=/usr/bin/podman run ") == 3  # caddy, live, staging
     assert "SourcePath=/etc/containers/systemd/live.container" in out and "/tmp/" not in out
+
+
+@pytest.mark.parametrize("where", ["examples/tinkerbell", "bad"])  # bad: a subdirectory (the generator reads files) and an error
+def test_one_run_gives_what_generate_units_and_check_generator_give(where, tmp_path):
+    """generated_services (what `hostform units` calls) is generate_units and check_generator in one run."""
+    from hostform import pipeline
+    from hostform.host.checks import Context, check_generator, generate_units, generated_services
+
+    d = inline_quadlets(tmp_path, ("sub/app", ""), ("bad", "          Imagee=x\n")) if where == "bad" else Path(__file__).resolve().parents[2] / where
+    bundle = pipeline.build(d, pipeline.Options(caddy="off", checks=False))
+    ctx, alone = Context(bundle), Context(bundle)
+
+    def files(units):  # a Quadlet is its Context's; the file it stands for is the same
+        return [(scope, name, text, q and q.file) for scope, name, text, q in units]
+
+    assert files(generated_services(ctx)) == files(generate_units(bundle)) != []
+    check_generator(alone)
+    assert ctx.report.entries == alone.report.entries
+    assert (where == "bad") == bool(alone.report.entries)

@@ -24,7 +24,7 @@ def output_dir(scope: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from hostform.cli._common import directory, pipeline_options
+    from hostform.cli._common import directory
 
     p = argparse.ArgumentParser(prog="hostform units", description="Print the services the VM's quadlet generator will write.")
     p.add_argument("dir", nargs="?", default=".", help="directory with hostform.yaml or main.bu (default: .)")
@@ -34,31 +34,39 @@ def main(argv: list[str]) -> int:
         args = p.parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
         return int(e.code or 0)
-    args.provider, args.caddy = None, "off"
     d = directory("hostform units", args.dir)
-    opts = pipeline_options("hostform units", args)
-    if d is None or opts is None:
+    if d is None:
         return 2
+    podman = args.podman
+    if podman:
+        from hostform.quadlet.versions import normalize_version
+
+        try:
+            podman = normalize_version(podman)
+        except ValueError as e:
+            sys.stderr.write(f"hostform units: --podman: {e}\n")
+            return 2
     from dataclasses import replace
 
     from hostform import pipeline
-    from hostform.cli._findings import write_findings
-    from hostform.host.checks import Context, check_generator, generate_units
+    from hostform.cli._common import sorted_findings
+    from hostform.cli._findings import shown_path, write_findings
+    from hostform.diagnostics import Report
+    from hostform.host.checks import Context, generated_services
 
-    bundle = pipeline.build(d, replace(opts, checks=False))
-    problems = [x for x in bundle.report if x.is_error]
+    # no cross-file checks (`hostform check` runs them): the generator's own findings, from the run that makes the services
+    bundle = pipeline.build(d, pipeline.Options(podman=podman, main=args.main, caddy="off", checks=False))
+    ctx = Context(bundle)
     out = []
-    for scope, name, text, q in generate_units(bundle):
+    for scope, name, text, q in generated_services(ctx):
         if q is None:
             src = ""
         elif q.file.generated and q.file.source:  # from hostform.yaml: the line of the service (network, sites)
-            src = f" (from {q.file.source}:{q.file.line})"
+            src = f" (from {shown_path(d, q.file.source)}:{q.file.line})"
         else:
-            src = f" (from {q.file.source or q.file.vm_path})"
+            src = f" (from {shown_path(d, q.file.source or q.file.vm_path)})"
         out.append(f"# {output_dir(scope)}/{name}{src}\n{text}")
     sys.stdout.write("\n".join(out))
-    ctx = Context(bundle)
-    check_generator(ctx)
-    problems += [x for x in ctx.report if x.is_error]
-    write_findings(problems, sys.stderr, d)
-    return 1 if problems else 0
+    problems = Report([x for x in [*bundle.report, *ctx.report] if x.is_error])
+    write_findings(sorted_findings(replace(bundle, report=problems)), sys.stderr, d)
+    return 1 if problems.entries else 0

@@ -1019,3 +1019,22 @@ def generate_units(bundle: Bundle) -> list[tuple[str, str, str, Quadlet | None]]
             src = result.sources.get(name, "")
             units.append((scope, name, _vm_text(text, tmp, paths), paths.get(src) or by_name.get(posixpath.basename(src))))
     return units
+
+
+def generated_services(ctx: Context) -> list[tuple[str, str, str, Quadlet | None]]:
+    """:func:`generate_units` and :func:`check_generator` from one run of the generator
+    (``hostform units`` shows both): the services, and the findings added to ``ctx.report``."""
+    units = []
+    for scope, result, paths, tmp in _run_generator(ctx):
+        by_name = {posixpath.basename(p): q for p, q in paths.items()}
+        for name, text in result.outputs:
+            src = result.sources.get(name, "")
+            units.append((scope, name, _vm_text(text, tmp, paths), paths.get(src) or by_name.get(posixpath.basename(src))))
+        for d in result.report:
+            q = paths.get(d.file or "")
+            if q is None:
+                ctx.report.add(d.located(d.file, d.line, d.col))
+                continue
+            w = ctx.where(q.file, d.line)
+            ctx.report.add(Diagnostic(d.severity, d.code, _vm_text(d.message, tmp, paths), None, w["file"], w["line"], w["col"]))
+    return units
