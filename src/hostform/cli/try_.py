@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hostform._runner import Runner
@@ -117,11 +117,7 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner: Runner, say: 
     in_guest = C.qemu_registry_name_in_guest() if args.qemu else C.registry_name_in_guest()
     settle = args.settle if args.settle is not None else (300 if args.qemu else 60)
     target = Path(args.target)
-    ign = _build(target, work, say) if target.is_dir() else target
-    try:
-        doc = json.loads(ign.read_text())
-    except (OSError, ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's json reads
-        raise TryError(f"{ign}: not a readable Ignition config: {e}") from e
+    doc = _build(target, say) if target.is_dir() else _read_ignition(target)
     cache = Cache(cache_root(), runner)
     registry = Registry(work / "registry", runner).start()
     say(f"registry on {registry.address} (the machine sees it as {in_guest})")
@@ -144,7 +140,10 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner: Runner, say: 
         remaps = S.remaps(stand_ins, in_guest)
         for ref in skipped:
             say(f"no stand-in for {ref} (a digest or a short name): it must be pullable as it is")
+    # the file Ignition applies (and the machine reads its state disks from); it holds every secret
+    # and env value, as build/main.ign does
     machine_ign = work / "machine.ign"
+    machine_ign.touch(0o600)
     machine_ign.write_text(json.dumps(S.prepare(doc, stand_ins)))
 
     m = (QemuMachine if args.qemu else Machine)(
@@ -224,7 +223,7 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner: Runner, say: 
 def _vm_root_ca(m: QemuMachine, work: Path) -> Path | None:
     from hostform.tryout import commands as C
 
-    where = list(m._state_mounts()) or ["/var"]
+    where = list(m.state_mounts()) or ["/var"]
     found = m.exec(["find", *where, "-path", f"*/{C.CADDY_ROOT_CA}"], check=False).stdout.split()
     if not found:
         return None
@@ -241,7 +240,20 @@ def _caddy_binary() -> Path | None:
     return Path(found) if found else None
 
 
-def _build(target: Path, work: Path, say: Callable[[str], None]) -> Path:
+def _read_ignition(path: Path) -> dict[str, Any]:
+    """An Ignition file given as it is (``hostform try FILE.ign``), parsed."""
+    from hostform.tryout.harness import TryError
+
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's json reads
+        raise TryError(f"{path}: not a readable Ignition config: {e}") from e
+    if not isinstance(doc, dict):
+        raise TryError(f"{path}: not an Ignition config (a JSON object)")
+    return doc
+
+
+def _build(target: Path, say: Callable[[str], None]) -> dict[str, Any]:
     """The pipeline's Ignition for the machine; a Butane spec newer than Debian's Ignition reads
     is translated at 1.4.0 (Ignition 3.3.0) instead (the pipeline's ``butane_version``)."""
     from hostform import pipeline
@@ -258,9 +270,6 @@ def _build(target: Path, work: Path, say: Callable[[str], None]) -> Path:
         )
         bundle = pipeline.build(target, pipeline.Options(butane_version=TRY_BUTANE_VERSION))
     write_findings(sorted_findings(bundle), sys.stderr, target)
-    if bundle.report.is_fatal() or bundle.ignition_text is None:
+    if bundle.report.is_fatal() or bundle.ignition is None:
         raise _Failed()
-    ign = work / "main.ign"
-    ign.write_text(bundle.ignition_text)
-    ign.chmod(0o600)  # it holds every secret and env value, as build/main.ign does
-    return ign
+    return bundle.ignition

@@ -283,7 +283,7 @@ class Machine:
         t1 = time.monotonic()
         self.apply_ignition(ignition, root)
         self.timings["ignition"] = time.monotonic() - t1
-        mounts = self._state_mounts()
+        mounts = self.state_mounts()
         for where, (host_dir, _) in mounts.items():
             self._seed_state(root / where.lstrip("/"), host_dir)
         for rel, text in self._adaptations(root, mounts).items():
@@ -308,7 +308,7 @@ class Machine:
         state = {where: what for where, (_, what) in mounts.items()}
         return C.guest_adaptations(self.names, self.registry_in_guest, self.remaps, state)
 
-    def _state_mounts(self) -> dict[str, tuple[Path, str]]:
+    def state_mounts(self) -> dict[str, tuple[Path, str]]:
         """Mount point -> (host directory, where it is bound in the guest), one per declared filesystem."""
         doc = json.loads(self.config.read_text())
         out: dict[str, tuple[Path, str]] = {}
@@ -374,7 +374,7 @@ class Machine:
             wait_until(sock.exists, 5, 0.05)
             self._spawn(C.outer_bridge_argv(self.names, sock), "bridge-outer.log")
         t0 = time.monotonic()
-        binds = [*self.binds, *((host, what) for host, what in self._state_mounts().values())]
+        binds = [*self.binds, *((host, what) for host, what in self.state_mounts().values())]
         self.nspawn = self._spawn(C.nspawn_argv(self.names, self.root, binds), "console.log", env=C.NSPAWN_ENV)
 
         def leader() -> bool:
@@ -582,7 +582,7 @@ class QemuMachine(Machine):
         root_img = self._image(self.root, self.work / "root.img", C.ROOT_LABEL, 2048)
         states = [
             self._image(host_dir, self.work / f"state{i}.img", C.state_disk_serial(i), 1024)
-            for i, (host_dir, _) in enumerate(self._state_mounts().values())
+            for i, (host_dir, _) in enumerate(self.state_mounts().values())
         ]
         shutil.rmtree(self.root, ignore_errors=True)  # the image holds it now (~1 GB less on disk)
         self.root = None
