@@ -1,6 +1,6 @@
 """One escaping function per destination: no host-file value reaches one any other way.
 
-hostform writes values from ``hostform.yaml`` into four languages. Each has
+hostform writes values from ``hostform.yaml`` into five languages. Each has
 its own function here, and the renderers call nothing else to put a value
 into that language:
 
@@ -14,6 +14,8 @@ into that language:
 :func:`shell_word`     one word of a POSIX shell command line
 :func:`caddy_token`    one token of a Caddyfile
 :func:`terraform_string`  a literal string in Terraform's JSON syntax
+:func:`systemd_path`   a path as a systemd unit name (``systemd-escape --path``),
+                       :func:`systemd_name` any string (``systemd-escape``)
 =====================  ====================================================
 
 What survives where:
@@ -40,6 +42,8 @@ __all__ = [
     "caddy_token",
     "forbidden_char",
     "shell_word",
+    "systemd_name",
+    "systemd_path",
     "terraform_string",
     "unit_string",
     "unit_text",
@@ -168,3 +172,48 @@ def caddy_token(value: str) -> str:
 def terraform_string(value: str) -> str:
     """``value`` as a literal in a Terraform JSON string: template sequences escaped."""
     return value.replace("${", "$${").replace("%{", "%%{")
+
+
+# what systemd keeps as it is in a unit name (unit_name_escape: its VALID_CHARS, less '-' and '\\')
+_UNIT_NAME_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_.")
+_NAME_MAX = 255  # bytes of one path component (Linux's NAME_MAX)
+_PATH_MAX = 4096  # bytes of a path with its final NUL (Linux's PATH_MAX)
+
+
+def systemd_name(value: str) -> str:
+    """``systemd-escape VALUE``: ``/`` becomes ``-``; a ``.`` at the start, and every byte that is
+    not an ASCII letter, a digit, ``:``, ``_`` or ``.``, becomes ``\\xNN`` (each byte of a
+    character's UTF-8; an undecodable input byte as that byte)."""
+    out = []
+    for i, b in enumerate(value.encode("utf-8", "surrogateescape")):
+        if b == 0x2F:
+            out.append("-")
+        elif b in _UNIT_NAME_SAFE and not (b == 0x2E and i == 0):
+            out.append(chr(b))
+        else:
+            out.append(f"\\x{b:02x}")
+    return "".join(out)
+
+
+def systemd_path(path: str) -> str:
+    """``systemd-escape --path PATH``: the unit name of a path (``/var/mnt/state`` -> ``var-mnt-state``,
+    a mount unit's name with ``.mount``).
+
+    The path is simplified first (repeated and trailing ``/`` and ``.``
+    components dropped), ``/`` alone (or nothing) is ``-``, and the rest is
+    escaped by :func:`systemd_name`.  Raises ``ValueError`` where systemd
+    refuses: a ``..`` component, a component over 255 bytes, a simplified
+    path of 4096 bytes or more, a NUL, or a relative path that is nothing but ``.``.
+    """
+    raw = path.encode("utf-8", "surrogateescape")
+    parts = [p for p in raw.split(b"/") if p not in (b"", b".")]
+    absolute = raw.startswith(b"/")
+    if b"\0" in raw or b".." in parts or any(len(p) > _NAME_MAX for p in parts):
+        raise ValueError(f"{path!r} is not a normalized file system path")
+    if absolute + len(b"/".join(parts)) >= _PATH_MAX:
+        raise ValueError(f"{path!r} is longer than a file system path may be")
+    if not parts:
+        if raw and not absolute:
+            raise ValueError(f"{path!r} is not a normalized file system path")
+        return "-"
+    return systemd_name(b"/".join(parts).decode("utf-8", "surrogateescape"))

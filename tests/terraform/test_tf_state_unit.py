@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from hostform.terraform.state_unit import PREPARE_SERVICE, escape_path, mount_unit_name, state_units
+from hostform.terraform.state_unit import PREPARE_SERVICE, device_unit_name, mount_unit_name, state_units
 from tests.systemd_exec import exec_argv
 
 
@@ -12,9 +12,10 @@ from tests.systemd_exec import exec_argv
     [("/var/mnt/state", "var-mnt-state"), ("/dev/vdb", "dev-vdb"), ("/dev/disk/by-id/scsi-0DO_Volume_web-state", "dev-disk-by\\x2did-scsi\\x2d0DO_Volume_web\\x2dstate"), ("/", "-")],
 )
 def test_escape(path, expected):
-    assert escape_path(path) == expected
+    """The unit names systemd gives these paths (hostform.escape.systemd_path; tests/test_escape.py has the hard ones)."""
+    assert mount_unit_name(path) == expected + ".mount" and device_unit_name(path) == expected + ".device"
     if shutil.which("systemd-escape"):
-        assert subprocess.run(["systemd-escape", "--path", path], capture_output=True, text=True).stdout.strip() == expected
+        assert subprocess.run(["systemd-escape", "--path", "--suffix=mount", path], capture_output=True, text=True).stdout.strip() == expected + ".mount"
 
 
 def test_units():

@@ -70,6 +70,7 @@ def test_bridges_listen_on_loopback_or_in_namespace() -> None:
 def test_state_mounts_and_remaps() -> None:
     assert C.mount_unit_name("/var/mnt/state") == "var-mnt-state.mount"
     assert C.mount_unit_name("/srv/a-b") == "srv-a\\x2db.mount"
+    assert C.mount_unit_name("/var/.hidden") == "var-.hidden.mount"  # systemd-escape --path: the dot is escaped only first
     doc = {"storage": {"filesystems": [{"device": "/dev/vdb", "path": "/var/mnt/state"}, {"device": "/dev/vdc"}]}}
     assert C.state_paths(doc) == ["/var/mnt/state"]
     unit = "[Mount]\nWhat=/dev/vdb\nWhere=/var/mnt/state2\nType=ext4\n"

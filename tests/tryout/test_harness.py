@@ -36,6 +36,18 @@ def test_newer_spec_is_refused_with_advice(tmp_path: Path, cache: H.Cache) -> No
         m.provision()
 
 
+def test_a_state_disk_path_systemd_refuses_is_refused(tmp_path: Path, cache: H.Cache) -> None:
+    """A mount unit of its own for a `..` path: systemd would refuse its name; the try says so, before Ignition runs."""
+    config = tmp_path / "host.ign"
+    fs = {"device": "/dev/vdb", "path": "/var/../srv", "format": "ext4"}
+    config.write_text(json.dumps({"ignition": {"version": "3.3.0"}, "storage": {"filesystems": [fs]}}))
+    fake = FakeRunner()
+    m = H.Machine(config, tmp_path / "m", cache, fake)
+    with pytest.raises(H.TryError, match=r"cannot mount a state disk on /var/\.\./srv: '/var/\.\./srv' is not a normalized file system path"):
+        m.provision()
+    assert fake.calls == []
+
+
 def test_missing_tools_name_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(H.shutil, "which", lambda t: None)
     with pytest.raises(H.TryError, match="apt-get install -y --no-install-recommends .*systemd-container"):

@@ -30,14 +30,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hostform.escape import shell_word, unit_word
+from hostform.escape import shell_word, systemd_path, unit_word
 
 __all__ = [
     "DIRS_SERVICE",
     "PREPARE_SERVICE",
     "TMPFILES_PATH",
     "StateUnit",
-    "escape_path",
     "mount_unit_name",
     "state_dirs",
     "state_units",
@@ -57,28 +56,14 @@ class StateUnit:
     dropins: tuple[tuple[str, str], ...] = ()
 
 
-def escape_path(path: str) -> str:
-    """``systemd-escape --path``: /var/mnt/state -> var-mnt-state."""
-    p = "/".join(part for part in path.split("/") if part)
-    if not p:
-        return "-"
-    out = []
-    for i, ch in enumerate(p):
-        if ch == "/":
-            out.append("-")
-        elif ch.isascii() and (ch.isalnum() or ch in ":_") or (ch == "." and i > 0):
-            out.append(ch)
-        else:
-            out.extend(f"\\x{b:02x}" for b in ch.encode("utf-8"))
-    return "".join(out)
-
-
 def mount_unit_name(path: str) -> str:
-    return escape_path(path) + ".mount"
+    """The mount unit of ``path``: ``systemd-escape --path --suffix=mount``."""
+    return systemd_path(path) + ".mount"
 
 
 def device_unit_name(device: str) -> str:
-    return escape_path(device) + ".device"
+    """The device unit of ``device``: ``systemd-escape --path --suffix=device``."""
+    return systemd_path(device) + ".device"
 
 
 def _prepare_script(device: str, fs: str, label: str) -> str:

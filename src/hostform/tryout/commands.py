@@ -207,21 +207,10 @@ def registries_conf(registry: str, remaps: dict[str, str]) -> str:
 
 
 def mount_unit_name(path: str) -> str:
-    """``systemd-escape --path --suffix=mount``."""
-    parts = [p for p in path.split("/") if p]
-    if not parts:
-        return "-.mount"
+    """``systemd-escape --path --suffix=mount PATH``; ValueError where systemd refuses the path (``..``)."""
+    from hostform.escape import systemd_path
 
-    def esc(part: str) -> str:
-        out = []
-        for i, ch in enumerate(part):
-            if ch.isascii() and (ch.isalnum() or ch in ":_" or (ch == "." and i > 0)):
-                out.append(ch)
-            else:
-                out.extend(f"\\x{b:02x}" for b in ch.encode())
-        return "".join(out)
-
-    return "-".join(esc(p) for p in parts) + ".mount"
+    return systemd_path(path) + ".mount"
 
 
 def state_mount_unit(where: str, what: str) -> str:

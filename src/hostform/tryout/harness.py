@@ -268,6 +268,11 @@ class Machine:
                 f"{self.config}: Ignition spec {'.'.join(map(str, v))}; Debian's Ignition 2.14 reads 3.3.0 at most"
                 " (write the Butane with variant fcos, version 1.4.0)"
             )
+        for where in C.state_paths(doc):
+            try:
+                C.mount_unit_name(where)
+            except ValueError as e:  # the machine binds a directory there with a mount unit of that name
+                raise TryError(f"{self.config}: the machine cannot mount a state disk on {where}: {e}") from e
 
     def provision(self) -> Path:
         self.check_config()
