@@ -70,6 +70,17 @@ def test_decimal_mode() -> None:
 def test_unit_name_escape() -> None:
     assert base.unit_name_path_escape("/var/lib/data") == "var-lib-data"
     assert base.unit_name_path_escape("/dev/disk/by-label/x-y") == "dev-disk-by\\x2dlabel-x\\x2dy"
+    # go-systemd v22.7.0 (Butane v0.29.0's) writes a byte as \x%x: unpadded below 0x10, unlike systemd-escape
+    assert base.unit_name_path_escape("/var/a\tb") == "var-a\\x9b"
+    assert base.unit_name_path_escape("/dev/x\x01y") == "dev-x\\x1y"
+    assert base.unit_name_path_escape("/.a/ä") == "\\x2ea-\\xc3\\xa4"
+
+
+def test_mount_unit_names_are_butanes() -> None:
+    fs = "storage:\n  filesystems:\n    - device: \"/dev/x\\x01y\"\n      path: \"/var/a\\tb\"\n      format: ext4\n      with_mount_unit: true\n"
+    (unit,) = out(HEAD + fs)["systemd"]["units"]
+    assert unit["name"] == "var-a\\x9b.mount"
+    assert "Requires=systemd-fsck@dev-x\\x1y.service" in unit["contents"]
 
 
 def test_empty_config() -> None:

@@ -538,7 +538,10 @@ def translate(cfg: dict[str, Any], sch: Schema, files_dir: str, report: Report, 
 
 
 def unit_name_path_escape(p: str) -> str:
-    """systemd's unit-name escaping of a path (go-systemd's UnitNamePathEscape)."""
+    """go-systemd's UnitNamePathEscape, as Butane names mount and swap units: systemd's unit-name
+    escaping of a path, but a byte as ``\\x%x`` (``\\x9`` for a tab, where ``systemd-escape``
+    and :func:`hostform.escape.systemd_path` write ``\\x09``). Ignition refuses a path that is
+    not clean, so the cleaning here changes no name of a valid config."""
 
     if p == "/" or p == "":
         return "-"
@@ -549,7 +552,7 @@ def unit_name_path_escape(p: str) -> str:
         if c == "/":
             out.append("-")
         elif (c == "." and i == 0) or not (c.isascii() and (c.isalnum() or c in ":_.")):
-            out.append("\\x%02x" % ch)
+            out.append("\\x%x" % ch)
         else:
             out.append(c)
     return "".join(out)
