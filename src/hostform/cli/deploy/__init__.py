@@ -126,14 +126,14 @@ def run(command: str, argv: list[str]) -> int:
 
 
 def _no_target(bundle: Bundle) -> Diagnostic:
-    """HF500 for a project that says nothing of where it runs, at line 1 of its host file or main.bu."""
+    """HF500 for a project that says nothing of where it runs, at line 1 of its host file or Butane file."""
     from hostform.diagnostics import Diagnostic
     from hostform.pipeline import HOST_FILE, TARGET_FILE
 
     why = "where the host runs: provider, region, size..."
     if bundle.kind == "host":
         return Diagnostic("error", "HF500", f"no `target:` section ({why}); see docs/host-file.md", None, HOST_FILE, 1, 1)
-    return Diagnostic("error", "HF500", f"no {TARGET_FILE} beside main.bu ({why}: the host file's `target:` in JSON)", None, "main.bu", 1, 1)
+    return Diagnostic("error", "HF500", f"no {TARGET_FILE} beside {bundle.main} ({why}: the host file's `target:` in JSON)", None, bundle.main, 1, 1)
 
 
 def _built(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
