@@ -231,8 +231,10 @@ def _from_host(d: Path, opts: Options) -> Bundle:
         from hostform.terraform.render import render as render_tf
 
         tr = render_tf(host.target, text, host.name, str(d.resolve()), host.open_ports)
+        assert base.target_where is not None
         for diag in tr.report:
-            line, col = loaded.where(diag.path or ("target",))
+            # at the key it names when the file has it, else on the `target:` line (as HF062 is)
+            line, col = loaded.positions.get(tuple(diag.path), base.target_where[1:]) if diag.path else base.target_where[1:]
             report.add(diag.located(HOST_FILE, line, col))
         if not tr.report.is_fatal():
             base = replace(base, terraform=tr.tf)

@@ -838,8 +838,9 @@ def check_http3(ctx: Context) -> None:
 def check_user_data_size(ctx: Context) -> None:
     """HF062: the Ignition config exceeds the provider's ``user_data`` limit.
 
-    With a known provider (``--provider``, else the host file's target) the
-    config is fitted as the deploy will (``terraform.limits.fit_user_data``):
+    The target's own provider is the Terraform renderer's to check (HF502,
+    HF503, as it fits the config). With another known provider (``--provider``,
+    or one guessed from a plain project's ``*.tf``) the config is fitted as the deploy will (``terraform.limits.fit_user_data``):
     fitting plain or compressed is fine; not fitting is an error, unless the
     target has ``user_data_url``, where the VM gets a pointer config instead
     (a warning: build/main.ign must be uploaded there).  Without a provider,
@@ -857,6 +858,8 @@ def check_user_data_size(ctx: Context) -> None:
     else:
         where = {"file": "hostform.yaml" if ctx.bundle.host is not None else ctx.bundle.main, "line": 1, "col": 1}
     provider = (ctx.provider or (target.provider if target is not None else "") or "").lower()
+    if target is not None and provider == target.provider:
+        return  # the Terraform renderer fits the config to this target and says how (HF502, HF503)
     if provider in USER_DATA_LIMITS:
         limit = USER_DATA_LIMITS[provider]
         if limit is None or size <= limit:
