@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from hostform.diagnostics import Diagnostic
-    from hostform.host.bundle import Bundle
     from hostform.pipeline import Options
 
 __all__ = ["add_pipeline_options", "directory", "pipeline_options", "sorted_findings"]
@@ -53,6 +54,6 @@ def directory(prog: str, arg: str) -> Path | None:
     return d
 
 
-def sorted_findings(bundle: Bundle) -> list[Diagnostic]:
-    """The bundle's findings in file, line, column order (stable for equal positions)."""
-    return sorted(bundle.report.entries, key=lambda d: (d.file or "", d.line, d.col))
+def sorted_findings(entries: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Findings in file, line, column order (stable for equal positions)."""
+    return sorted(entries, key=lambda d: (d.file or "", d.line, d.col))

@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     from hostform.cli._findings import write_findings
 
     bundle = pipeline.build(d, opts)
-    write_findings(sorted_findings(bundle), sys.stderr, d)
+    write_findings(sorted_findings(bundle.report), sys.stderr, d)
     if bundle.report.is_fatal(args.strict) or bundle.ignition_text is None:
         ne, nw = len(bundle.report.errors), len(bundle.report.warnings)
         why = f"{ne} error{'s' * (ne != 1)}" if ne or not args.strict else f"{nw} warning{'s' * (nw != 1)} with --strict"

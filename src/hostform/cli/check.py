@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     from hostform import pipeline
 
     bundle = pipeline.build(d, opts)
-    entries = sorted_findings(bundle)
+    entries = sorted_findings(bundle.report)
     if args.format == "json":
         sys.stdout.write(to_json(entries))
     else:

@@ -269,7 +269,7 @@ def _build(target: Path, say: Callable[[str], None]) -> dict[str, Any]:
             "translating at Butane spec 1.4.0 (Ignition 3.3.0) for this machine"
         )
         bundle = pipeline.build(target, pipeline.Options(butane_version=TRY_BUTANE_VERSION))
-    write_findings(sorted_findings(bundle), sys.stderr, target)
+    write_findings(sorted_findings(bundle.report), sys.stderr, target)
     if bundle.report.is_fatal() or bundle.ignition is None:
         raise _Failed()
     return bundle.ignition

@@ -24,38 +24,30 @@ def output_dir(scope: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from hostform.cli._common import directory
+    from hostform.cli._common import directory, pipeline_options
 
     p = argparse.ArgumentParser(prog="hostform units", description="Print the services the VM's quadlet generator will write.")
     p.add_argument("dir", nargs="?", default=".", help="directory with hostform.yaml or main.bu (default: .)")
     p.add_argument("--podman", metavar="VERSION", help="target podman version (default: the host file's podman:, else 5.8)")
     p.add_argument("--main", default="main.bu", help="the Butane file of a plain Butane project")
+    p.set_defaults(provider=None, caddy="off")  # no cross-file checks here (`hostform check` runs them)
     try:
         args = p.parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
         return int(e.code or 0)
     d = directory("hostform units", args.dir)
-    if d is None:
+    opts = pipeline_options("hostform units", args)
+    if d is None or opts is None:
         return 2
-    podman = args.podman
-    if podman:
-        from hostform.quadlet.versions import normalize_version
-
-        try:
-            podman = normalize_version(podman)
-        except ValueError as e:
-            sys.stderr.write(f"hostform units: --podman: {e}\n")
-            return 2
     from dataclasses import replace
 
     from hostform import pipeline
     from hostform.cli._common import sorted_findings
     from hostform.cli._findings import shown_path, write_findings
-    from hostform.diagnostics import Report
     from hostform.host.checks import Context, generated_services
 
-    # no cross-file checks (`hostform check` runs them): the generator's own findings, from the run that makes the services
-    bundle = pipeline.build(d, pipeline.Options(podman=podman, main=args.main, caddy="off", checks=False))
+    # the generator's own findings come from the run that makes the services
+    bundle = pipeline.build(d, replace(opts, checks=False))
     ctx = Context(bundle)
     out = []
     for scope, name, text, q in generated_services(ctx):
@@ -67,6 +59,6 @@ def main(argv: list[str]) -> int:
             src = f" (from {shown_path(d, q.file.source or q.file.vm_path)})"
         out.append(f"# {output_dir(scope)}/{name}{src}\n{text}")
     sys.stdout.write("\n".join(out))
-    problems = Report([x for x in [*bundle.report, *ctx.report] if x.is_error])
-    write_findings(sorted_findings(replace(bundle, report=problems)), sys.stderr, d)
-    return 1 if problems.entries else 0
+    problems = sorted_findings(x for x in [*bundle.report, *ctx.report] if x.is_error)
+    write_findings(problems, sys.stderr, d)
+    return 1 if problems else 0

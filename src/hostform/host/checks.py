@@ -291,15 +291,7 @@ def published(ctx: Context, q: Quadlet) -> list[tuple[tuple[str, str, str, str],
 
 def check_generator(ctx: Context) -> None:
     """HF300-HF304: run hostform's quadlet generator on each scope; map findings to sources."""
-    for _scope, result, paths, tmp in _run_generator(ctx):
-        for d in result.report:
-            q = paths.get(d.file or "")
-            if q is None:
-                ctx.report.add(d.located(d.file, d.line, d.col))
-                continue
-            w = ctx.where(q.file, d.line) if d.line else ctx.where(q.file, 0)
-            msg = _vm_text(d.message, tmp, paths)
-            ctx.report.add(Diagnostic(d.severity, d.code, msg, None, w["file"], w["line"], w["col"]))
+    generated_services(ctx)
 
 
 def check_version(ctx: Context) -> None:
@@ -1014,19 +1006,12 @@ def _vm_text(text: str, tmp: str, paths: dict[str, Quadlet]) -> str:
 
 def generate_units(bundle: Bundle) -> list[tuple[str, str, str, Quadlet | None]]:
     """The services the VM's generator writes: (scope, service file name, text, source Quadlet or None)."""
-    ctx = Context(bundle)
-    units = []
-    for scope, result, paths, tmp in _run_generator(ctx):
-        by_name = {posixpath.basename(p): q for p, q in paths.items()}
-        for name, text in result.outputs:
-            src = result.sources.get(name, "")
-            units.append((scope, name, _vm_text(text, tmp, paths), paths.get(src) or by_name.get(posixpath.basename(src))))
-    return units
+    return generated_services(Context(bundle))
 
 
 def generated_services(ctx: Context) -> list[tuple[str, str, str, Quadlet | None]]:
-    """:func:`generate_units` and :func:`check_generator` from one run of the generator
-    (``hostform units`` shows both): the services, and the findings added to ``ctx.report``."""
+    """One run of the generator over each scope: the services it writes (scope, service file name,
+    text, source Quadlet or None), and its findings added to ``ctx.report``, mapped to sources."""
     units = []
     for scope, result, paths, tmp in _run_generator(ctx):
         by_name = {posixpath.basename(p): q for p, q in paths.items()}

@@ -146,7 +146,7 @@ def _built(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
     from hostform.terraform.render import TF_PATH
 
     bundle = pipeline.build(dir)
-    write_findings(sorted_findings(bundle), sys.stderr, dir)
+    write_findings(sorted_findings(bundle.report), sys.stderr, dir)
     if bundle.report.is_fatal() or bundle.ignition_text is None:
         sys.stderr.write(f"{prog}: the build failed ({len(bundle.report.errors)} error(s)); nothing changed\n")
         return None
@@ -170,8 +170,6 @@ def _unbuilt(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
     (without the cross-file checks): its findings are printed and an error
     stops here. Terraform is then rendered from build/main.ign, its findings
     placed on the target (the host file's ``target:``, or target.json)."""
-    from dataclasses import replace
-
     from hostform import pipeline
     from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
     from hostform.cli._common import sorted_findings
@@ -204,7 +202,7 @@ def _unbuilt(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
         for d in rendered.report:
             report.add(d if d.file else d.located(file, line, col))
         tf = rendered.tf
-    write_findings(sorted_findings(replace(bundle, report=report)), sys.stderr, dir)
+    write_findings(sorted_findings(report), sys.stderr, dir)
     if target is None or tf is None or report.is_fatal():
         return None
     from hostform.emit import OutputError
