@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.require import shared_params
+
 CASES = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "butane" / "cases"
-NAMES = sorted(p.name for p in CASES.iterdir()) if CASES.is_dir() else []
+NAMES = shared_params(sorted(p.name for p in CASES.iterdir()) if CASES.is_dir() else [], CASES)
 
 
 _PREPARED: dict[str, Path] = {}

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hostform.cli.main import main as hostform_main
+from tests.require import no_shared
 
 CASES = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "butane" / "cases"
 CORPUS = sorted((p / "input.bu").read_text(encoding="utf-8") for p in CASES.iterdir() if (p / "input.bu").exists()) if CASES.is_dir() else []
@@ -138,7 +139,7 @@ def test_merge_keys_anchors_and_aliases(version, body, tmp_path):
     assert_clean(*run_butane(text, tmp_path))
 
 
-@pytest.mark.skipif(not CORPUS, reason="../shared/conformance/butane/cases is not beside the project")
+@pytest.mark.skipif(not CORPUS, reason=no_shared(CASES))
 @SETTINGS
 @given(data=st.data())
 def test_mutated_corpus_inputs(data, tmp_path):

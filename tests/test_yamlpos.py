@@ -11,6 +11,7 @@ import pytest
 from hostform import yamlpos
 from hostform._yamlfast import fast_load
 from hostform.yamlpos import YAMLError, YAMLTypeError, decode_scalar, load, resolve, struct_items
+from tests.require import shared, shared_params
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CASES = SHARED / "conformance" / "butane" / "cases"
@@ -318,7 +319,7 @@ def _corpus_inputs() -> list:
     return sorted(p for p in CASES.glob("*/input.bu"))
 
 
-@pytest.mark.parametrize("path", _corpus_inputs(), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", shared_params(_corpus_inputs(), CASES), ids=lambda p: p.parent.name if p else None)
 def test_corpus(path: Path) -> None:
     exp = json.loads((path.parent / "expected.json").read_text())
     stderr = exp.get("stderr", "")
@@ -334,8 +335,7 @@ def test_corpus(path: Path) -> None:
 
 
 def test_corpus_values() -> None:
-    if not CASES.is_dir():
-        pytest.skip("shared corpus not available")
+    shared(CASES)
     v = r((CASES / "hw-mode-notations" / "input.bu").read_text())
     assert [f["mode"] for f in v["storage"]["files"]] == [420, 384, 420, 493]
     v = r((CASES / "hw-yaml-multi-document" / "input.bu").read_text())
@@ -362,17 +362,14 @@ def test_corpus_values() -> None:
 
 
 def test_reference_main_bu() -> None:
-    p = SHARED / "reference" / "tinkerbell" / "main.bu"
-    if not p.exists():
-        pytest.skip("reference file not available")
+    p = shared(SHARED / "reference" / "tinkerbell" / "main.bu")
     v = r(p.read_text())
     assert v["variant"] == "fcos" and v["systemd"]["units"][0]["enabled"] is True
 
 
 # --- property tests ------------------------------------------------------------------
 
-hypothesis = pytest.importorskip("hypothesis")
-yaml = pytest.importorskip("yaml")
+import yaml  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -467,12 +464,10 @@ def _same_as_full(text: str) -> bool:
 
 def test_fast_path_on_conformance_inputs() -> None:
     read = 0
-    for p in sorted(CASES.glob("*/input.bu")):
+    for p in sorted(shared(CASES).glob("*/input.bu")):
         text, _, problem = yamlpos._decode(p.read_bytes())
         if problem is None and "\r" not in text:
             read += _same_as_full(text)
-    if read == 0:
-        pytest.skip("conformance cases not available")
     assert read >= 200
 
 

@@ -8,6 +8,8 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -141,12 +143,43 @@ def test_input_is_a_directory(tmp_path) -> None:
     assert cli([str(tmp_path)]) == (1, "", f"failed to read {tmp_path}: read {tmp_path}: is a directory\n")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads unreadable files")
-def test_unreadable_input(tmp_path) -> None:
-    p = tmp_path / "secret.bu"
-    p.write_text(OK)
-    p.chmod(0)
-    assert cli([str(p)]) == (1, "", f"failed to open {p}: open {p}: permission denied\n")
+def _as_nobody(argv: list[str]) -> tuple[int, str, str]:
+    """cli(argv) in a child process that runs as the user nobody: root reads any file (CI runs as root)."""
+    import json
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop root, run, write the result, and exit without pytest's teardown
+        code = 1
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            os.write(w, json.dumps(cli(argv)).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    rc, out, err = json.loads(data)
+    return rc, out, err
+
+
+def test_unreadable_input() -> None:
+    # in a directory everyone may enter (pytest's tmp_path is its owner's only), a file nobody may read
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o711)
+        p = Path(d) / "secret.bu"
+        p.write_text(OK)
+        p.chmod(0)
+        run = _as_nobody if os.geteuid() == 0 else cli
+        assert run([str(p)]) == (1, "", f"failed to open {p}: open {p}: permission denied\n")
 
 
 def test_nul_in_path() -> None:

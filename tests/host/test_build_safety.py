@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.require import need
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60  # seconds; a build of these takes well under one
 
@@ -205,7 +207,7 @@ def test_a_file_bigger_than_its_size_says_is_cut_at_the_cap():
 
     status = Path("/proc/self/status")
     if not status.is_file():
-        pytest.skip("no /proc/self/status here")
+        need("no /proc/self/status here (Linux's procfs)")
     assert status.stat().st_size == 0
     assert str(read_input(None, str(status), 50)) == "grew while it was read, to more than the 50 bytes a local file may have"
     assert read_input(None, str(status), 1 << 20).startswith(b"Name:")
@@ -225,7 +227,7 @@ def test_no_more_than_cap_plus_one_bytes_are_read():
 
     smaps = Path("/proc/self/smaps")
     if not Path("/proc/self/io").is_file() or len(smaps.read_bytes()) < 10240:
-        pytest.skip("no /proc/self/io or /proc/self/smaps here")
+        need("no /proc/self/io or /proc/self/smaps here (Linux's procfs)")
     before = _bytes_read()
     got = read_input(None, str(smaps), 50)
     read = _bytes_read() - before

@@ -11,6 +11,7 @@ from hostform import pipeline
 from hostform.diagnostics import CODES
 from hostform.host.bundle import Bundle, BundleFile, BundleUnit
 from hostform.host.checks import CHECKS, check_bundle, quadlet_scope
+from tests.require import no_shared
 
 ROOT = Path(__file__).resolve().parents[2]
 TINKERBELL = ROOT.parent / "shared" / "reference" / "tinkerbell"
@@ -243,7 +244,7 @@ def test_scopes():
 # -- the reference deployment ---------------------------------------------------------------
 
 
-@pytest.mark.skipif(not TINKERBELL.is_dir(), reason="shared reference data not present")
+@pytest.mark.skipif(not TINKERBELL.is_dir(), reason=no_shared(TINKERBELL))
 def test_tinkerbell_quirks_are_warnings():
     bundle = pipeline.build(TINKERBELL, pipeline.Options(checks=False))
     rep = check_bundle(bundle, provider="vultr")

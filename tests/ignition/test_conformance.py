@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hostform.cli import ignition as cli
+from tests.require import shared_params
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 IGN_CASES = SHARED / "conformance" / "ignition" / "cases"
@@ -24,7 +25,7 @@ def _run(path: Path, monkeypatch) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("case", sorted(p.name for p in IGN_CASES.iterdir()) if IGN_CASES.is_dir() else [])
+@pytest.mark.parametrize("case", shared_params(sorted(p.name for p in IGN_CASES.iterdir()) if IGN_CASES.is_dir() else [], IGN_CASES))
 def test_ignition_case(case, monkeypatch):
     d = IGN_CASES / case
     exp = json.loads((d / "expected.json").read_text())
@@ -44,7 +45,7 @@ def _butane_cases():
     return out
 
 
-@pytest.mark.parametrize("case", _butane_cases())
+@pytest.mark.parametrize("case", shared_params(_butane_cases(), BUTANE_CASES))
 def test_butane_output_verdict(case, monkeypatch):
     """The validator's verdict on each expected.ign of the Butane corpus."""
     d = BUTANE_CASES / case

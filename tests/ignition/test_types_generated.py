@@ -14,7 +14,7 @@ import pytest
 
 from hostform.ignition import VERSIONS
 
-from ..require import need
+from ..require import shared
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "gen_ignition_types.py"
@@ -31,8 +31,7 @@ def _tool() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def schemas() -> Path:
-    if not (SCHEMAS / "ignition-v3_0.json").is_file():
-        need(f"Ignition's JSON schemas are not at {SCHEMAS} (the shared test data)")
+    shared(SCHEMAS / "ignition-v3_0.json")
     return SCHEMAS
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from hostform.quadlet.realgen import FETCH_COMMAND, find_real_quadlet, real_version
+from tests.require import need, shared
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -16,19 +17,16 @@ QUADLET_CONFORMANCE = SHARED / "conformance" / "quadlet"
 def _real(version: str) -> Path:
     path = find_real_quadlet(version)
     if path is None:
-        pytest.skip(
-            f"podman {version}'s real quadlet generator not found "
-            f"(set HOSTFORM_REAL_QUADLET or run `{FETCH_COMMAND[version]}`)"
-        )
+        need(f"podman {version}'s real quadlet generator not found (set HOSTFORM_REAL_QUADLET or run `{FETCH_COMMAND[version]}`)")
     reported = real_version(path)
     if reported is None or not reported.startswith(version + "."):
-        pytest.skip(f"{path} reports version {reported!r}, expected {version}.x")
+        need(f"{path} reports version {reported!r}, expected {version}.x")
     return path
 
 
 @pytest.fixture(scope="session")
 def real_quadlet() -> Path:
-    """Path of podman 5.4's real quadlet generator; skips the test when absent."""
+    """Path of podman 5.4's real quadlet generator (`.ci/get-podman --suite trixie`)."""
     return _real("5.4")
 
 
@@ -46,6 +44,5 @@ def real_quadlet_61() -> Path:
 
 @pytest.fixture(scope="session")
 def quadlet_conformance() -> Path:
-    if not (QUADLET_CONFORMANCE / "manifest.json").is_file():
-        pytest.skip(f"shared quadlet conformance data not found at {QUADLET_CONFORMANCE}")
+    shared(QUADLET_CONFORMANCE / "manifest.json")
     return QUADLET_CONFORMANCE

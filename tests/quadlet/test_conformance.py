@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hostform.cli import quadlet as cli
+from tests.require import no_shared
 
 from .podman_assertions import run_case
 
@@ -47,7 +48,7 @@ def _entry_id(e: dict) -> str:
     return f"{e['kind']}:{e['file']}:{e.get('service_name') or ''}"
 
 
-@pytest.mark.skipif(not MANIFEST, reason="shared conformance data not available")
+@pytest.mark.skipif(not MANIFEST, reason=no_shared(CONF / "manifest.json"))
 @pytest.mark.parametrize("entry", MANIFEST, ids=[_entry_id(e) for e in MANIFEST])
 def test_conformance(entry: dict) -> None:
     result = run_case(CASES, entry, hostform_generate())

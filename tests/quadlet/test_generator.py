@@ -13,6 +13,7 @@ from hostform.cli import quadlet as cli
 from hostform.quadlet import tables
 from hostform.quadlet.generator import PODMAN_VERSION, GenerateResult, convert_units, generate
 from hostform.quadlet.unitfile import parse_text
+from tests.require import shared
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CASES = SHARED / "conformance" / "quadlet" / "cases"
@@ -163,7 +164,7 @@ def test_dryrun_no_files() -> None:
 def test_dryrun_basic_kube_exact(tmp_path: Path) -> None:
     qdir = tmp_path / "quadlet"
     qdir.mkdir()
-    data = (CASES / "basic.kube").read_text()
+    data = shared(CASES / "basic.kube").read_text()
     (qdir / "basic.kube").write_text(data)
     code, out, err = run(["-dryrun"], qdir)
     assert code == 0 and "Loading source unit file " in err
@@ -203,7 +204,7 @@ def test_dryrun_bad_key(tmp_path: Path) -> None:
 def test_subdirectories_user_mode(tmp_path: Path) -> None:
     import shutil
 
-    shutil.copytree(CASES / "test_subdir", tmp_path / "q")
+    shutil.copytree(shared(CASES / "test_subdir"), tmp_path / "q")
     code, out, _ = run(["-dryrun", "-user"], tmp_path / "q")
     assert code == 0
     for name in ("mysleep", "mysleep_1", "mysleep_2"):

@@ -10,6 +10,7 @@ import pytest
 from hostform.cli import quadlet as cli
 from hostform.quadlet import generator, tables, versions
 from hostform.quadlet.generator import generate
+from tests.require import no_shared
 
 from .podman_assertions import run_case
 from .test_conformance import CASES, MANIFEST, hostform_generate
@@ -238,7 +239,7 @@ NOT_EMULATED_54 = frozenset(
 )
 
 
-@pytest.mark.skipif(not MANIFEST, reason="shared conformance data not available")
+@pytest.mark.skipif(not MANIFEST, reason=no_shared(CASES.parent / "manifest.json"))
 def test_manifest_as_podman_54() -> None:
     """hostform as 5.4 fails the entries real 5.4 fails (without a binary: REAL_54_FAILURES), but NOT_EMULATED_54."""
     failed = {_entry_id(e) for e in MANIFEST if not run_case(CASES, e, hostform_generate("5.4")).passed}

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from hostform.quadlet.realgen import find_real_quadlet, run_real
+from tests.require import no_shared
 
 from .podman_assertions import (
     CaseResult,
@@ -197,7 +198,7 @@ def _run_manifest(binary: Path) -> dict[str, CaseResult]:
     return {_entry_id(e): run_case(QUADLET_SHARED / "cases", e, gen) for e in MANIFEST}
 
 
-@pytest.mark.skipif(not MANIFEST, reason="shared/conformance/quadlet/manifest.json not found")
+@pytest.mark.skipif(not MANIFEST, reason=no_shared(QUADLET_SHARED / "manifest.json"))
 def test_manifest_real_61_all_pass(real_quadlet_61: Path) -> None:
     """Podman 6.1 passes every entry: a failure here is a bug in this harness."""
     results = _run_manifest(real_quadlet_61)
@@ -205,7 +206,7 @@ def test_manifest_real_61_all_pass(real_quadlet_61: Path) -> None:
     assert not failed
 
 
-@pytest.mark.skipif(not MANIFEST, reason="shared/conformance/quadlet/manifest.json not found")
+@pytest.mark.skipif(not MANIFEST, reason=no_shared(QUADLET_SHARED / "manifest.json"))
 def test_manifest_real_54_known_failures(real_quadlet: Path) -> None:
     """Podman 5.4 fails exactly the entries of REAL_54_FAILURES (the 6.1-only behaviour)."""
     results = _run_manifest(real_quadlet)
@@ -214,7 +215,7 @@ def test_manifest_real_54_known_failures(real_quadlet: Path) -> None:
     assert sorted(REAL_54_FAILURES - failed) == []
 
 
-@pytest.mark.skipif(not MANIFEST, reason="shared/conformance/quadlet/manifest.json not found")
+@pytest.mark.skipif(not MANIFEST, reason=no_shared(QUADLET_SHARED / "manifest.json"))
 def test_manifest_real_58_known_failures(real_quadlet_58: Path) -> None:
     results = _run_manifest(real_quadlet_58)
     failed = {k for k, r in results.items() if not r.passed}
@@ -405,10 +406,8 @@ Environment=INSTANCE=%i
 
 
 def _hostform_generate():
-    try:
-        from hostform.quadlet.generator import generate
-    except ImportError as e:  # pragma: no cover - depends on the other half of issue 3
-        pytest.skip(f"hostform's quadlet generator does not import yet: {e}")
+    from hostform.quadlet.generator import generate
+
     return generate
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from hostform.quadlet import generator, tables
+from tests.require import no_shared
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 KEYS_JSON = SHARED / "conformance" / "quadlet" / "supported_keys.json"
 KINDS = {"string", "string=", "present", "present=", "strings", "strv", "strv-lower", "args", "bool", "true-flag", "keyvals", "handler", "meta"}
 
 
-@pytest.mark.skipif(not KEYS_JSON.exists(), reason="shared data not available")
+@pytest.mark.skipif(not KEYS_JSON.exists(), reason=no_shared(KEYS_JSON))
 def test_supported_keys_match_podman() -> None:
     data = json.loads(KEYS_JSON.read_text())
     for group, info in data["groups"].items():

@@ -12,14 +12,13 @@ import pytest
 
 from hostform.quadlet import versions as V
 from hostform.quadlet.realgen import run_real
+from tests.require import shared
 
 SUPPORTED_KEYS_JSON = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "quadlet" / "supported_keys.json"
 
 
 def _json() -> dict:
-    if not SUPPORTED_KEYS_JSON.is_file():
-        pytest.skip(f"{SUPPORTED_KEYS_JSON} not found")
-    return json.loads(SUPPORTED_KEYS_JSON.read_text())
+    return json.loads(shared(SUPPORTED_KEYS_JSON).read_text())
 
 
 def test_versions_are_ordered_and_known() -> None:

@@ -19,6 +19,7 @@ import pytest
 from hostform.cli import quadlet as cli
 from hostform.quadlet import tables
 from hostform.quadlet.unitfile import SplitError, split_words
+from tests.require import no_shared
 
 from .test_realgen import normalize
 
@@ -73,7 +74,7 @@ def _layout(tmp_path: Path, entry: dict) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MANIFEST, reason="shared conformance data not available")
+@pytest.mark.skipif(not MANIFEST, reason=no_shared(CONF / "manifest.json"))
 @pytest.mark.parametrize("entry", MANIFEST, ids=[f"{e['file']}:{e.get('service_name') or ''}" for e in MANIFEST])
 def test_cases_match_real_generator(real_quadlet_61: Path, tmp_path: Path, entry: dict) -> None:
     _compare(real_quadlet_61, _layout(tmp_path, entry))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.require import need
+
 from .helpers import PLUGIN_MIRROR, terraform_binary
 
 
@@ -13,7 +15,7 @@ from .helpers import PLUGIN_MIRROR, terraform_binary
 def terraform() -> str:
     tf = terraform_binary()
     if tf is None:
-        pytest.skip("terraform is not installed (set HOSTFORM_TERRAFORM or put it on PATH)")
+        need("terraform is not installed (set HOSTFORM_TERRAFORM or put it on PATH)")
     return tf
 
 

@@ -13,6 +13,7 @@ from hostform.escape import terraform_string as escape
 from hostform.terraform import driver
 from hostform.terraform.model import parse_target
 from hostform.terraform.render import render
+from tests.require import need
 
 from .helpers import TARGETS, mirrored
 
@@ -103,7 +104,7 @@ AWS = {"provider": "aws", "region": "eu-west-3", "size": "t3.micro", "dns": {"do
 @pytest.fixture
 def aws_dir(tmp_path, terraform, tf_env):
     if not mirrored("hashicorp/aws"):
-        pytest.skip("the hashicorp/aws provider is not installed offline (no plugin mirror at HOSTFORM_TF_PLUGIN_MIRROR or /opt/tf-plugins)")
+        need("the hashicorp/aws provider is not installed offline (no plugin mirror at HOSTFORM_TF_PLUGIN_MIRROR or /opt/tf-plugins)")
     t, _ = parse_target(AWS)
     work = tmp_path / "aws"
     work.mkdir()
