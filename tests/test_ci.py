@@ -226,25 +226,21 @@ def test_run_green_when_nothing_skips(tmp_path: Path) -> None:
     assert "e2e suite: 1 tests, 0 failed or in error, 0 skipped" in res.stdout
 
 
-@pytest.mark.parametrize("ci", [True, False])
-def test_run_get_podman_failure(ci: bool, tmp_path: Path) -> None:
-    res, log = _ci_run(tmp_path, ci=ci, podman_ok=False)
-    msg = "get-podman: podman from trixie unavailable; its tests will skip"
-    if ci:
-        assert res.returncode == 1 and f"{msg} (CI=true: failing)" in res.stderr
-        assert _ran_suites(log) == []
-    else:
-        assert res.returncode == 0 and msg in res.stdout
-        assert _ran_suites(log) == ["quick", "e2e"]
+# a failed prerequisite step: what it says, and the suites run before CI=true stops the run
+STEPS = {
+    "get-podman": ({"podman_ok": False}, "get-podman: podman from trixie unavailable; its tests will skip", []),
+    "e2e-setup": ({"setup_ok": False}, "e2e-setup failed; the e2e tests will skip", ["quick"]),
+}
 
 
 @pytest.mark.parametrize("ci", [True, False])
-def test_run_e2e_setup_failure(ci: bool, tmp_path: Path) -> None:
-    res, log = _ci_run(tmp_path, ci=ci, setup_ok=False)
-    msg = "e2e-setup failed; the e2e tests will skip"
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_run_prerequisite_failure(step: str, ci: bool, tmp_path: Path) -> None:
+    failure, msg, before = STEPS[step]
+    res, log = _ci_run(tmp_path, ci=ci, **failure)
     if ci:
         assert res.returncode == 1 and f"{msg} (CI=true: failing)" in res.stderr
-        assert _ran_suites(log) == ["quick"]
+        assert _ran_suites(log) == before
     else:
         assert res.returncode == 0 and msg in res.stdout
         assert _ran_suites(log) == ["quick", "e2e"]
