@@ -155,3 +155,28 @@ def _build_host(directory: Path, host_yaml: str, files: dict[str, str] | None = 
     res = subprocess.run([*HOSTFORM, "build", str(directory), "-o", str(out), "-q"], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     return out / "main.ign"
+
+
+@pytest.fixture
+def loop_disks(runner, machines, tmp_path: Path):
+    """``loop_disks(name="disk", size_mib=512)`` -> a blank block device (a sparse file on a loop
+    device, a :class:`~hostform.tryout.harness.LoopDisk`) for a machine's ``state_disk``. At the end
+    the test's machines are stopped first (a mounted device stays busy), then every device is
+    detached and checked gone."""
+    from hostform._runner import wait_until
+    from hostform.tryout.harness import LoopDisk
+
+    made: list[LoopDisk] = []
+
+    def make(name: str = "disk", size_mib: int = 512) -> LoopDisk:
+        disk = LoopDisk(tmp_path / f"{name}.img", runner, size_mib).attach()
+        made.append(disk)
+        return disk
+
+    yield make
+    for m in machines:
+        m.stop()
+    for disk in made:
+        disk.detach()
+    for disk in made:
+        assert wait_until(lambda d=disk: not d.attached(), 30, 0.2), f"{disk.image} is still on a loop device: {disk.attached()}"

@@ -1,20 +1,25 @@
 """Scenarios a and d: a host file built by `hostform build` boots; the site answers through Caddy
-over HTTPS (internal CA); a replacement (fresh root filesystem, same state directory) keeps
-Caddy's certificates and the services' data."""
+over HTTPS (internal CA). Its state volume is a real block device (a loop device at /dev/vdb, the
+host's default state.device) that starts blank: the host's own units format it on the first boot;
+a replacement (fresh root filesystem, same device) keeps Caddy's certificates and the services'
+data, and does not format it again. A device with a foreign signature is never formatted."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import ssl
+import struct
 import time
 from pathlib import Path
 
 import pytest
 
 from hostform import oci
+from hostform._runner import wait_until
 from hostform.tryout import commands as C
-from hostform.tryout.harness import Machine, free_port
+from hostform.tryout.harness import LoopDisk, Machine, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +42,9 @@ tls: {{email: me@example.org, ca: internal}}
 """
 
 STATE = "/var/mnt/state"  # state.path's default
+DEVICE = "/dev/vdb"  # state.device's default: where the machine gets its state disk
+PREPARE = "hostform-state-prepare.service"
+MOUNT = "var-mnt-state.mount"
 ROOT_CA = "caddy/data/caddy/pki/authorities/local/root.crt"  # under the state directory
 LEAF = "caddy/data/caddy/certificates/local/site.test/site.test.crt"
 
@@ -76,14 +84,23 @@ def serial(der: bytes) -> int:
     return int.from_bytes(der[v:end], "big")
 
 
-def boot_site(runner, cache, registry, machines, ign: Path, work: Path, state: Path) -> Machine:
-    m = Machine(ign, work, cache, runner, registry_port=registry.port, state_dir=state, remaps=CADDY_REMAP)
+def boot_site(runner, cache, registry, machines, ign: Path, work: Path, disk: LoopDisk) -> Machine:
+    m = Machine(ign, work, cache, runner, registry_port=registry.port, state_disk=disk.device, remaps=CADDY_REMAP)
     machines.append(m)
     m.provision()
     m.boot()
     for unit in ("site.service", "caddy.service"):
         assert m.wait_active(unit, 180), m.exec(["journalctl", "-b", "--no-pager", "-n", "80"], check=False).stdout
     return m
+
+
+def prepare_log(m: Machine) -> str:
+    """What hostform-state-prepare said on this boot of the machine."""
+    return m.exec(["journalctl", "-b", "-u", PREPARE, "--no-pager", "-o", "cat"]).stdout
+
+
+def read_state(m: Machine, rel: str) -> str:
+    return m.exec(["cat", f"{STATE}/{rel}"]).stdout
 
 
 def wait_https(m: Machine, body: str, timeout: float = 60) -> tuple[int, str]:
@@ -98,49 +115,94 @@ def wait_https(m: Machine, body: str, timeout: float = 60) -> tuple[int, str]:
 
 
 def test_site_through_caddy_https_and_replacement(
-    runner, cache, busybox, caddy_image, registry, machines, build_host, tmp_path: Path
+    runner, cache, busybox, caddy_image, registry, machines, loop_disks, build_host, tmp_path: Path
 ) -> None:
     oci.push(oci.page_image(busybox, 8080, "hello from the site\n"), registry.address, "site")
     oci.push(caddy_image, registry.address, "caddy", "2")
     ign = build_host(tmp_path / "host", HOST.format(registry=C.registry_name_in_guest()))
-    state = tmp_path / "state"
+    disk = loop_disks()
+    assert disk.probe() == {}, "the state disk must start blank"
 
     # scenario a: built host -> boot -> HTTPS through Caddy with the right content
     t0 = time.monotonic()
-    m1 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m1", state)
+    m1 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m1", disk)
     assert wait_https(m1, "hello from the site\n") == (200, "hello from the site\n")
     print(f"a: served over HTTPS {time.monotonic() - t0:.1f}s after provisioning started; {m1.timings}")
-    # the chain verifies against Caddy's internal root (read from the state directory) for the name
-    assert m1.get("https://site.test/", resolve=f"site.test:443:{m1.address}", cacert=state / ROOT_CA) == (
-        200,
-        "hello from the site\n",
-    )
+    # the state volume is the block device, formatted by the host's own unit on this first boot
+    assert m1.exec(["findmnt", "-n", "-o", "SOURCE,FSTYPE", STATE]).stdout.split() == [DEVICE, "ext4"]
+    first = prepare_log(m1)
+    assert f"{DEVICE} is blank: making an ext4 file system" in first, first
+    # the chain verifies against Caddy's internal root (on the state volume) for the name
+    root_ca = tmp_path / "root.crt"
+    root_ca.write_text(read_state(m1, ROOT_CA))
+    assert m1.get("https://site.test/", resolve=f"site.test:443:{m1.address}", cacert=root_ca) == (200, "hello from the site\n")
     port1 = free_port()
     m1.publish(port1, 443)
-    der1 = _wait_tls(port1, state / ROOT_CA)
-    leaf1 = (state / LEAF).read_bytes()
-    assert ssl.DER_cert_to_PEM_cert(der1).strip() in leaf1.decode()
+    der1 = _wait_tls(port1, root_ca)
+    leaf1 = read_state(m1, LEAF)
+    assert ssl.DER_cert_to_PEM_cert(der1).strip() in leaf1
     ports = {(x.proto, x.port) for x in m1.listeners() if not x.addr.startswith("127.")}
     assert ("tcp", 22) not in ports and {("tcp", 80), ("tcp", 443)} <= ports
     # a service's data on its volume
     m1.exec(["podman", "exec", "site", "sh", "-c", "echo kept > /data/note"])
 
-    # scenario d: a replacement boots a fresh root filesystem with the same state directory
+    # scenario d: a replacement boots a fresh root filesystem with the same device
     m1.stop()
     assert m1.root is not None
     shutil.rmtree(m1.root)
+    made = disk.probe()
+    assert (made["TYPE"], made["LABEL"]) == ("ext4", "hostform-state"), made
     t1 = time.monotonic()
-    m2 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m2", state)
+    m2 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m2", disk)
     assert m2.root != m1.root
     assert wait_https(m2, "hello from the site\n") == (200, "hello from the site\n")
     print(f"d: replacement served over HTTPS {time.monotonic() - t1:.1f}s after provisioning started")
+    again = prepare_log(m2)
+    assert f"{DEVICE} already has a file system: keeping it" in again, again
+    assert "making" not in again, again
+    assert disk.probe()["UUID"] == made["UUID"], "the state disk was formatted again"
     port2 = free_port()
     m2.publish(port2, 443)
-    der2 = _wait_tls(port2, state / ROOT_CA)
-    assert (state / LEAF).read_bytes() == leaf1, "Caddy's certificate file changed"
+    der2 = _wait_tls(port2, root_ca)  # the same internal root still verifies the chain
+    assert read_state(m2, LEAF) == leaf1, "Caddy's certificate file changed"
     assert serial(der2) == serial(der1), "Caddy served a new certificate after the replacement"
     assert der2 == der1
     assert m2.exec(["podman", "exec", "site", "cat", "/data/note"]).stdout == "kept\n"
+
+
+def _mbr(size_mib: int) -> bytes:
+    """A DOS partition table with one Linux partition over the disk (no file system in it)."""
+    entry = bytes([0, 0, 0, 0, 0x83, 0, 0, 0]) + struct.pack("<II", 2048, (size_mib << 11) - 2048)
+    return bytes(446) + entry + bytes(48) + b"\x55\xaa"
+
+
+@pytest.mark.parametrize("signature", ["swap", "partition table"])
+def test_a_foreign_signature_is_never_formatted(runner, cache, machines, loop_disks, build_host, signature: str, tmp_path: Path) -> None:
+    """The host's prepare unit keeps what blkid finds (swap space, a partition table) and never runs mkfs
+    on it: the mount fails (not ext4), and the signature is still there after the machine is gone."""
+    disk = loop_disks(size_mib=64)
+    if signature == "swap":
+        runner.run(["mkswap", disk.device])
+    else:
+        with open(disk.device, "r+b") as dev:
+            dev.write(_mbr(64))
+            dev.flush()
+            os.fsync(dev.fileno())
+    before = disk.probe()
+    assert before.get("TYPE") == "swap" if signature == "swap" else before.get("PTTYPE") == "dos", before
+    ign = build_host(tmp_path / "host", HOST.format(registry=C.registry_name_in_guest()))
+    m = Machine(ign, tmp_path / "m", cache, runner, state_disk=disk.device)
+    machines.append(m)
+    m.provision()
+    m.boot()
+    journal = ["journalctl", "-b", "--no-pager", "-n", "60"]
+    assert wait_until(lambda: m.is_active(MOUNT) == "failed", 120, 0.5), m.exec(journal, check=False).stdout
+    log = prepare_log(m)
+    assert m.is_active(PREPARE) == "active"
+    assert f"{DEVICE} already has a file system: keeping it" in log and "making" not in log, log
+    assert m.is_active("site.service") != "active"  # its data would be on the root disk
+    m.stop()
+    assert disk.probe() == before
 
 
 def _wait_tls(port: int, cafile: Path, timeout: float = 30) -> bytes:

@@ -76,6 +76,7 @@ def test_state_mounts_and_remaps() -> None:
     unit = "[Mount]\nWhat=/dev/vdb\nWhere=/var/mnt/state2\nType=ext4\n"
     doc["systemd"] = {"units": [{"name": "var-mnt-state2.mount", "contents": unit}, {"name": "x.mount", "contents": "[Mount]\nWhat=tmpfs\nWhere=/x\n"}]}
     assert C.state_paths(doc) == ["/var/mnt/state", "/var/mnt/state2"]
+    assert C.state_disks(doc) == {"/var/mnt/state": "/dev/vdb", "/var/mnt/state2": "/dev/vdb"}
     files = C.guest_adaptations(C.Names("abc123"), "10.77.0.1:5000", {"docker.io/library/caddy": "10.77.0.1:5000/caddy"},
                                 {"/var/mnt/state": "/var/lib/hostform-try/disk0"})
     unit = files["etc/systemd/system/var-mnt-state.mount"]
@@ -133,3 +134,29 @@ def test_debian_mirror() -> None:
 
 def test_registry_config_on_loopback() -> None:
     assert "addr: 127.0.0.1:5001" in C.registry_config(Path("/r"), 5001)
+
+
+def test_loop_and_blkid_commands() -> None:
+    assert C.losetup_attach_argv(Path("/w/disk.img")) == ["losetup", "--find", "--show", "/w/disk.img"]
+    assert C.losetup_detach_argv("/dev/loop12") == ["losetup", "--detach", "/dev/loop12"]
+    for bad in ("/dev/vdb", "/dev/loop", "loop0", "/dev/loop1 /dev/sda"):
+        with pytest.raises(ValueError):
+            C.losetup_detach_argv(bad)
+    assert C.blkid_argv("/dev/loop0") == ["blkid", "-p", "-o", "export", "/dev/loop0"]
+    assert C.parse_blkid("DEVNAME=/dev/loop0\nPTUUID=1a2b\nPTTYPE=dos\n") == {"DEVNAME": "/dev/loop0", "PTUUID": "1a2b", "PTTYPE": "dos"}
+    assert C.parse_blkid("") == {}
+
+
+def test_state_disk_adaptations_drop_only_the_device_dependency() -> None:
+    prepare = (
+        "[Unit]\nDescription=prepare\nRequires=dev-vdb.device\nAfter=dev-vdb.device network.target\nBefore=var-mnt-state.mount\n\n"
+        "[Service]\nExecStart=/bin/sh -c 'blkid -p /dev/vdb'\n"
+    )
+    assert C.without_device_deps(prepare, "/dev/vdb") == (
+        "[Unit]\nDescription=prepare\nAfter=network.target\nBefore=var-mnt-state.mount\n\n[Service]\nExecStart=/bin/sh -c 'blkid -p /dev/vdb'\n"
+    )
+    assert C.without_device_deps("[Unit]\nRequires=dev-vdbx.device\n", "/dev/vdb") == "[Unit]\nRequires=dev-vdbx.device\n"
+    config = {"systemd": {"units": [{"name": "p.service", "contents": prepare}, {"name": "o.service", "contents": "[Unit]\n"}, {"name": "m.service", "mask": True}]}}
+    files = C.state_disk_adaptations(config, "/dev/vdb")
+    assert list(files) == ["etc/systemd/system/p.service"]
+    assert files["etc/systemd/system/p.service"].startswith("# hostform try: ") and "dev-vdb.device" not in files["etc/systemd/system/p.service"].split("\n", 1)[1]

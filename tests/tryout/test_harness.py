@@ -16,7 +16,7 @@ from hostform.tryout import harness as H
 def cache(tmp_path: Path) -> H.Cache:
     c = H.Cache(tmp_path / "cache", FakeRunner())
     (c.rootfs).mkdir(parents=True)
-    (c.rootfs / ".hostform-rootfs").write_text("{}")
+    (c.rootfs / ".hostform-rootfs").write_text(json.dumps(C.rootfs_stamp(C.ROOTFS_PACKAGES)))
     ign = c.root / "deb-trixie-ignition"
     (ign / C.IGNITION_BIN).parent.mkdir(parents=True)
     (ign / C.IGNITION_BIN).write_text("")
@@ -107,3 +107,97 @@ def test_stop_detached_ends_the_recorded_processes(tmp_path: Path, monkeypatch: 
         assert not work.exists()
     finally:
         proc.terminate(1)
+
+
+def test_a_state_disk_is_bound_at_the_hosts_device_and_left_to_its_units(
+    tmp_path: Path, cache: H.Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """state_disk: the block device goes in at state.device's path (nspawn --bind); no bind-mount unit
+    replaces the host's own, and nothing is seeded onto it: the host's units format and mount it."""
+    monkeypatch.setattr(H.shutil, "which", lambda t: "/usr/bin/" + t)
+    fake = FakeRunner()
+    fake.responses[("ps", "--ppid")] = Result((), 0, " 4242\n")
+    fake.responses[("cat", "/proc/4242/status")] = Result((), 0, "NSpid:\t4242\t1\n")
+    fake.responses[("nsenter",)] = lambda argv: Result(argv, 0, "running\n")
+    fake.responses[("cp",)] = lambda argv: (Path(argv[-1]).mkdir(parents=True), Result(argv, 0))[1]
+    monkeypatch.setattr(H.os, "kill", lambda pid, sig: None)
+    mount = "[Mount]\nWhat=/dev/vdb\nWhere=/var/mnt/state\nType=ext4\n"
+    config = tmp_path / "host.ign"
+    config.write_text(json.dumps({"ignition": {"version": "3.3.0"}, "systemd": {"units": [{"name": "var-mnt-state.mount", "contents": mount}]}}))
+    m = H.Machine(config, tmp_path / "m", cache, fake, ident="abc123", state_disk="/dev/loop7")
+    m.provision()
+    assert m.root is not None
+    assert not (m.root / "etc/systemd/system/var-mnt-state.mount").exists()  # Ignition (faked here) writes the host's
+    assert not any(c[:3] == ("cp", "-a", "-n") for c in fake.calls)
+    m.boot(timeout=2)
+    assert C.nspawn_argv(m.names, m.root, [(Path("/dev/loop7"), "/dev/vdb")]) in [list(c) for c in fake.calls]
+    m.stop()
+    with pytest.raises(H.TryError, match="one state disk on a /dev/ device"):
+        H.Machine(_config(tmp_path), tmp_path / "m2", cache, fake, state_disk="/dev/loop7").provision()
+
+
+def test_loop_disk_attach_probe_detach(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(H.shutil, "which", lambda t: "/usr/bin/" + t)
+    fake = FakeRunner()
+    fake.on("losetup", "--find", stdout="/dev/loop3\n")
+    fake.on("blkid", stdout="UUID=1234\nTYPE=swap\nUSAGE=other\n")
+    disk = H.LoopDisk(tmp_path / "disk.img", fake, size_mib=8).attach()
+    assert disk.device == "/dev/loop3" and "/dev/loop3" in H.LIVE.loops
+    assert (tmp_path / "disk.img").stat().st_size == 8 << 20 and (tmp_path / "disk.img").stat().st_blocks == 0  # sparse
+    assert disk.probe() == {"UUID": "1234", "TYPE": "swap", "USAGE": "other"}
+    fake.on("blkid", returncode=2)
+    assert disk.probe() == {}
+    disk.detach()
+    assert fake.calls[-1] == ("losetup", "--detach", "/dev/loop3") and not H.LIVE.loops and disk.device == ""
+
+
+def _fake_debootstrap(with_ssh: bool):
+    def run(argv: tuple[str, ...]) -> Result:
+        root = Path(argv[-2])
+        units = root / C.SSH_UNITS_DIR
+        units.mkdir(parents=True)
+        if with_ssh:
+            (units / "ssh.service").write_text("[Service]\nExecStart=/usr/sbin/sshd -D\n[Install]\nWantedBy=multi-user.target\nAlias=sshd.service\n")
+            (units / "ssh.socket").write_text("[Socket]\nListenStream=22\n")
+            (units / "sshd-keygen.service").write_text("[Unit]\nBefore=ssh.service sshd.service sshd@.service\n")
+        return Result(argv, 0)
+
+    return run
+
+
+def test_rootfs_is_made_again_only_when_its_packages_or_finishing_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(H.shutil, "which", lambda t: "/usr/bin/" + t)
+    fake = FakeRunner()
+    fake.responses[("debootstrap",)] = _fake_debootstrap(True)
+    c = H.Cache(tmp_path / "cache", fake)
+    monkeypatch.setattr(H.Cache, "mirror", lambda self: "http://deb.example/debian")
+    old = c.rootfs
+    old.mkdir(parents=True)
+    (old / ".hostform-rootfs").write_text(json.dumps({"suite": "trixie", "packages": ["systemd-sysv"]}))  # an older hostform's
+    (old / "old-file").write_text("")
+    assert c.ensure_rootfs() == old
+    assert [call[0] for call in fake.calls].count("debootstrap") == 1
+    debootstrap = next(call for call in fake.calls if call[0] == "debootstrap")
+    assert any(a.startswith("--include=") and "openssh-server" in a and "e2fsprogs" in a for a in debootstrap)
+    assert not (old / "old-file").exists() and not old.with_name(old.name + ".tmp").exists() and not old.with_name(old.name + ".old").exists()
+    assert C.stamp_matches((old / ".hostform-rootfs").read_text(), C.ROOTFS_PACKAGES)
+    # sshd under Fedora CoreOS's names: disabled under Debian's first, enabled under Fedora's after
+    units = old / C.SSH_UNITS_DIR
+    assert sorted(p.name for p in units.iterdir()) == ["sshd-keygen.service", "sshd.service", "sshd.socket"]
+    assert "Alias" not in (units / "sshd.service").read_text()
+    assert (units / "sshd-keygen.service").read_text() == "[Unit]\nBefore=sshd.service sshd.service sshd@.service\n"
+    systemctl = [call[2:] for call in fake.calls if call[0] == "systemctl"]
+    assert systemctl == [("enable", "systemd-networkd.service"), ("disable", "ssh.service", "ssh.socket", C.SSH_KEYGEN),
+                         ("enable", "sshd.service", C.SSH_KEYGEN)]  # fmt: skip
+    # the same stamp: nothing is run again
+    fake.calls.clear()
+    assert c.ensure_rootfs() == old and fake.calls == []
+
+
+def test_fcos_ssh_unit_names() -> None:
+    text = "[Unit]\nBefore=ssh.service sshd.service sshd@.service\nAfter=openssh.service x-ssh.socket\n[Install]\nWantedBy=ssh.socket\nAlias=sshd.service\n"
+    assert C.fcos_ssh_unit(text) == (
+        "[Unit]\nBefore=sshd.service sshd.service sshd@.service\nAfter=openssh.service x-ssh.socket\n[Install]\nWantedBy=sshd.socket\n"
+    )
+    assert not C.stamp_matches("{}", C.ROOTFS_PACKAGES) and not C.stamp_matches("not json", C.ROOTFS_PACKAGES)
+    assert C.stamp_matches(json.dumps(C.rootfs_stamp(C.ROOTFS_PACKAGES)), C.ROOTFS_PACKAGES)

@@ -95,7 +95,7 @@ def vm_cache(tmp_path: Path) -> H.Cache:
     c = H.Cache(tmp_path / "cache", FakeRunner())
     vm = c.variant_dir("vm")
     (vm / "boot").mkdir(parents=True)
-    (vm / ".hostform-rootfs").write_text("{}")
+    (vm / ".hostform-rootfs").write_text(json.dumps(C.rootfs_stamp(C.ROOTFS_VARIANTS["vm"])))
     for f in ("vmlinuz-6.12.1-amd64", "initrd.img-6.12.1-amd64"):
         (vm / "boot" / f).write_text(f)
     ign = c.root / "deb-trixie-ignition"

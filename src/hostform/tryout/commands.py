@@ -14,10 +14,12 @@ from pathlib import Path
 
 SUITE = "trixie"
 # What the guest needs beyond debootstrap's minbase: systemd as init, podman and its
-# network stack, catatonit for pods, the tools the tests look with.
+# network stack, catatonit for pods, the tools the tests look with; and what Fedora CoreOS
+# has that the host's units rely on: sshd (enabled: hostform's masking is what keeps port
+# 22 closed) and mkfs.ext4 (the state volume's prepare unit).
 ROOTFS_PACKAGES = (
     "systemd-sysv", "udev", "dbus", "podman", "crun", "netavark", "aardvark-dns",
-    "iproute2", "iptables", "nftables", "catatonit", "zstd",
+    "iproute2", "iptables", "nftables", "catatonit", "zstd", "openssh-server", "e2fsprogs",
 )  # fmt: skip
 # The QEMU variant ("vm") adds a kernel, an initramfs (MODULES=most: virtio and ext4 for the
 # root disk) and QEMU's guest agent (how the harness runs commands in the VM).
@@ -38,6 +40,7 @@ TOOLS: dict[str, str] = {
 }
 QEMU_TOOLS: dict[str, str] = {"qemu-system-x86_64": "qemu-system-x86", "mke2fs": "e2fsprogs", "socat": "socat", "du": "coreutils"}
 REGISTRY_TOOLS: dict[str, str] = {"docker-registry": "docker-registry"}
+DISK_TOOLS: dict[str, str] = {"losetup": "mount", "blkid": "util-linux"}
 
 
 def missing_tools(tools: dict[str, str], which: Callable[[str], str | None]) -> list[tuple[str, str]]:
@@ -102,6 +105,51 @@ def debootstrap_argv(target: Path, cache_dir: Path, mirror: str, packages: Seque
 
 def enable_networkd_argv(root: Path) -> list[str]:
     return ["systemctl", f"--root={root}", "enable", "systemd-networkd.service"]
+
+
+# The finishing step's revision: bump it when finish_rootfs changes what it makes, so that
+# cached root filesystems made by the previous step are made again (as a package change does).
+ROOTFS_REVISION = 2
+
+
+def rootfs_stamp(packages: Sequence[str]) -> dict[str, object]:
+    """What a cached root filesystem was made from (its ``.hostform-rootfs``): reused only when equal."""
+    return {"suite": SUITE, "packages": list(packages), "revision": ROOTFS_REVISION}
+
+
+def stamp_matches(text: str, packages: Sequence[str]) -> bool:
+    import json
+
+    try:
+        return bool(json.loads(text) == rootfs_stamp(packages))
+    except ValueError:
+        return False
+
+
+# Debian calls OpenSSH's units ssh.service (with the alias sshd.service) and ssh.socket; Fedora
+# CoreOS calls them sshd.service and sshd.socket, the names hostform masks. Masking an alias
+# masks nothing (the enabled ssh.service still starts), so the root filesystem gets Fedora's names.
+SSH_UNIT_NAMES = {"ssh.service": "sshd.service", "ssh.socket": "sshd.socket"}
+SSH_UNITS_DIR = "usr/lib/systemd/system"
+
+
+def fcos_ssh_unit(text: str) -> str:
+    """A unit text with Debian's OpenSSH unit names replaced by Fedora CoreOS's (no alias line)."""
+    lines = [line for line in text.splitlines(keepends=True) if line.strip() != "Alias=sshd.service"]
+    return re.sub(r"(?<![\w@.-])ssh\.(service|socket)\b", r"sshd.\1", "".join(lines))
+
+
+SSH_KEYGEN = "sshd-keygen.service"  # wanted by the ssh units: enabled under their old names by the package
+
+
+def ssh_disable_argv(root: Path) -> list[str]:
+    """Before the rename: drop the enablement symlinks (and the alias) made under Debian's names."""
+    return ["systemctl", f"--root={root}", "disable", *SSH_UNIT_NAMES, SSH_KEYGEN]
+
+
+def ssh_enable_argv(root: Path) -> list[str]:
+    """After the rename: sshd.service enabled, sshd.socket not, as on Fedora CoreOS."""
+    return ["systemctl", f"--root={root}", "enable", "sshd.service", SSH_KEYGEN]
 
 
 def copy_tree_argv(src: Path, dst: Path) -> list[str]:
@@ -223,20 +271,27 @@ def state_mount_unit(where: str, what: str) -> str:
 
 
 def state_paths(config: dict[str, object]) -> list[str]:
-    """Mount points of the disks an Ignition config mounts: ``storage.filesystems[].path``, and the
-    ``Where=`` of its ``.mount`` units whose ``What=`` is a device (the machine has no such disk)."""
-    out: list[str] = []
+    """Mount points of the disks an Ignition config mounts (see :func:`state_disks`)."""
+    return list(state_disks(config))
 
-    def add(path: str) -> None:
+
+def state_disks(config: dict[str, object]) -> dict[str, str]:
+    """Mount point -> device of the disks an Ignition config mounts: ``storage.filesystems[]``
+    (``path``, ``device``), and the ``Where=``/``What=`` of its ``.mount`` units whose ``What=``
+    is a device (the machine has no such disk)."""
+    out: dict[str, str] = {}
+
+    def add(path: str, device: str) -> None:
         path = path.rstrip("/") or "/"
         if path.startswith("/") and path != "/" and path not in out:
-            out.append(path)
+            out[path] = device
 
     storage = config.get("storage")
     fss = storage.get("filesystems") if isinstance(storage, dict) else None
     for fs in fss if isinstance(fss, list) else []:
         if isinstance(fs, dict) and isinstance(fs.get("path"), str):
-            add(fs["path"])
+            device = fs.get("device")
+            add(fs["path"], device if isinstance(device, str) else "")
     systemd = config.get("systemd")
     units = systemd.get("units") if isinstance(systemd, dict) else None
     for unit in units if isinstance(units, list) else []:
@@ -244,12 +299,91 @@ def state_paths(config: dict[str, object]) -> list[str]:
             continue
         keys = dict(line.strip().split("=", 1) for line in str(unit.get("contents") or "").splitlines() if "=" in line)
         if keys.get("What", "").startswith("/dev/") and keys.get("Where"):
-            add(keys["Where"])
+            add(keys["Where"], keys["What"])
     return out
+
+
+# systemd dependency keys that name other units (a unit's [Unit] section)
+_DEPENDENCY_KEYS = frozenset({"Requires", "Requisite", "BindsTo", "Wants", "Upholds", "PartOf", "After", "Before"})
+
+
+def without_device_deps(text: str, device: str) -> str:
+    """A unit's text without its dependencies on ``device``'s device unit, everything else as written.
+
+    An nspawn machine has no udev: systemd does not support device units there, so a job on one
+    fails at once and a unit that requires it fails with it (on a VM, udev starts the device unit
+    when the disk appears)."""
+    from hostform.escape import systemd_path
+
+    unit = systemd_path(device) + ".device"
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        key, eq, value = line.partition("=")
+        names = value.split()
+        if eq and key.strip() in _DEPENDENCY_KEYS and unit in names:
+            rest = [n for n in names if n != unit]
+            if not rest:
+                continue
+            line = f"{key.strip()}={' '.join(rest)}\n"
+        out.append(line)
+    return "".join(out)
+
+
+def state_disk_adaptations(config: dict[str, object], device: str) -> dict[str, str]:
+    """For a machine whose state disk is a block device: the config's units that depend on the
+    device's unit, without that dependency (:func:`without_device_deps`), at the path Ignition
+    wrote them to. What they run (blkid, mkfs, the mount) is the host's, unchanged."""
+    files: dict[str, str] = {}
+    systemd = config.get("systemd")
+    units = systemd.get("units") if isinstance(systemd, dict) else None
+    for unit in units if isinstance(units, list) else []:
+        if not isinstance(unit, dict) or not isinstance(unit.get("contents"), str):
+            continue
+        text = unit["contents"]
+        new = without_device_deps(text, device)
+        if new != text:
+            note = f"# hostform try: without the dependency on {device}'s device unit (no udev in an nspawn machine)\n"
+            files[f"etc/systemd/system/{unit['name']}"] = note + new
+    return files
 
 
 STATE_BIND_BASE = "/var/lib/hostform-try/disk"
 CADDY_ROOT_CA = "pki/authorities/local/root.crt"  # Caddy's internal CA, under its data directory
+
+
+# ---------------------------------------------------------------- block devices (a state disk for a machine)
+
+
+def losetup_attach_argv(image: Path) -> list[str]:
+    """Attach a file to the first free loop device; prints the device's path."""
+    return ["losetup", "--find", "--show", str(image)]
+
+
+def losetup_detach_argv(device: str) -> list[str]:
+    """Detach a loop device (deferred by the kernel until its last user closes it)."""
+    if not re.fullmatch(r"/dev/loop\d+", device):
+        raise ValueError(f"refusing to detach {device!r}: not a loop device")
+    return ["losetup", "--detach", device]
+
+
+def losetup_list_argv(image: Path) -> list[str]:
+    """The loop devices attached to ``image``, one path a line."""
+    return ["losetup", "--list", "--noheadings", "--output", "NAME", "--associated", str(image)]
+
+
+def blkid_argv(device: str) -> list[str]:
+    """What is on a device, read from the device itself (no cache): exit 2 when nothing is."""
+    return ["blkid", "-p", "-o", "export", device]
+
+
+def parse_blkid(out: str) -> dict[str, str]:
+    """``blkid -o export`` lines (``TYPE=swap``) -> {key: value}; empty for a blank device."""
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        key, eq, value = line.partition("=")
+        if eq and key.strip():
+            found[key.strip()] = value.strip()
+    return found
 
 
 # ---------------------------------------------------------------- network namespaces

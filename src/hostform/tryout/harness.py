@@ -8,8 +8,11 @@
                    network namespace; an outer namespace joined by a veth stands for the
                    world and forwards the registry address to the host's loopback through
                    a UNIX socket, so nothing listens outside loopback and our namespaces.
-                   The host's state disk is a directory of ours bound in (``state_dir``);
-                   image prefixes can be remapped to the local registry (``remaps``).
+                   The host's state disk is a directory of ours bound in (``state_dir``),
+                   or a block device (``state_disk``, a :class:`LoopDisk`) that the host's
+                   own units format and mount; image prefixes can be remapped to the local
+                   registry (``remaps``).
+    LoopDisk       a sparse file on a loop device: a state disk that outlives machines
 
 Everything started is recorded in ``LIVE`` and torn down by :func:`cleanup_all`
 (registered with atexit), whatever happens. Commands come from
@@ -19,6 +22,7 @@ Everything started is recorded in ``LIVE`` and torn down by :func:`cleanup_all`
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import re
@@ -62,6 +66,7 @@ class _Live:
     processes: list[Process] = field(default_factory=list)
     netns: list[str] = field(default_factory=list)
     leaders: list[int] = field(default_factory=list)
+    loops: list[str] = field(default_factory=list)  # loop devices (LoopDisk)
 
 
 LIVE = _Live()
@@ -82,6 +87,9 @@ def cleanup_all(runner: Runner | None = None) -> None:
     for ns in LIVE.netns:
         r.run(["ip", "netns", "del", ns], check=False)
     LIVE.netns.clear()
+    for dev in LIVE.loops:  # after the machines: the kernel detaches a busy one once it is free
+        r.run(C.losetup_detach_argv(dev), check=False)
+    LIVE.loops.clear()
 
 
 atexit.register(cleanup_all)
@@ -117,35 +125,64 @@ class Cache:
         return m
 
     def ensure_rootfs(self, log: Callable[[str], None] = lambda s: None, variant: str = "") -> Path:
+        """The cached root filesystem of ``variant``, made once: again only when its stamp (suite,
+        packages, the finishing step's revision) differs from what this version of hostform makes."""
         final = self.variant_dir(variant)
+        packages = C.ROOTFS_VARIANTS[variant]
         stamp = final / ".hostform-rootfs"
-        if stamp.is_file():
+        if stamp.is_file() and C.stamp_matches(stamp.read_text(), packages):
             return final
         check_tools({"debootstrap": "debootstrap"})
-        packages = C.ROOTFS_VARIANTS[variant]
-        tmp = final.with_name(final.name + ".tmp")
-        if not (tmp / ".debootstrap-done").is_file():
-            if tmp.exists():
-                shutil.rmtree(tmp)
-            self.root.mkdir(parents=True, exist_ok=True)
-            (self.root / "debootstrap-cache").mkdir(exist_ok=True)
-            what = f"the {C.SUITE} root filesystem{' for QEMU (with a kernel)' if variant else ''}"
-            log(f"creating {what} with debootstrap (once; about 90 s)")
-            argv = C.debootstrap_argv(tmp, self.root / "debootstrap-cache", self.mirror(), packages)
-            self.runner.run(argv, timeout=1800)
-            (tmp / ".debootstrap-done").write_text("")
-        self.finish_rootfs(tmp, packages)
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f".lock-rootfs-{variant or 'nspawn'}", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another run may be making it: wait for it
+            if stamp.is_file() and C.stamp_matches(stamp.read_text(), packages):
+                return final
+            tmp = final.with_name(final.name + ".tmp")
+            done = tmp / ".debootstrap-done"
+            if not (done.is_file() and C.stamp_matches(done.read_text(), packages)):
+                if tmp.exists():
+                    shutil.rmtree(tmp)
+                (self.root / "debootstrap-cache").mkdir(exist_ok=True)
+                what = f"the {C.SUITE} root filesystem{' for QEMU (with a kernel)' if variant else ''}"
+                again = " again: its packages or finishing step changed" if final.exists() else " (once; about 90 s)"
+                log(f"creating {what} with debootstrap{again}")
+                argv = C.debootstrap_argv(tmp, self.root / "debootstrap-cache", self.mirror(), packages)
+                self.runner.run(argv, timeout=1800)
+                done.write_text(json.dumps(C.rootfs_stamp(packages)) + "\n")
+            self.finish_rootfs(tmp, packages)
+            old = final.with_name(final.name + ".old")
+            if old.exists():
+                shutil.rmtree(old)
+            if final.exists():
+                final.rename(old)  # a rename, then the removal: the cached name is never half-deleted
+            tmp.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
         return final
 
     def finish_rootfs(self, root: Path, packages: Sequence[str] = C.ROOTFS_PACKAGES) -> None:
         self.runner.run(C.enable_networkd_argv(root))
+        self.fcos_ssh(root)
         # no apt caches in every copy
         shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
         (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
-        (root / ".hostform-rootfs").write_text(json.dumps({"suite": C.SUITE, "packages": list(packages)}) + "\n")
+        (root / ".hostform-rootfs").write_text(json.dumps(C.rootfs_stamp(packages)) + "\n")
+
+    def fcos_ssh(self, root: Path) -> None:
+        """OpenSSH's units under Fedora CoreOS's names, sshd.service enabled (see C.SSH_UNIT_NAMES)."""
+        units = root / C.SSH_UNITS_DIR
+        if (units / "ssh.service").is_file():
+            self.runner.run(C.ssh_disable_argv(root))
+            for p in sorted(units.iterdir()):
+                if p.is_file() and not p.is_symlink():
+                    text = p.read_text()
+                    new = C.fcos_ssh_unit(text)
+                    if new != text:
+                        p.write_text(new)
+            for debian, fcos in C.SSH_UNIT_NAMES.items():
+                (units / debian).rename(units / fcos)
+        if (units / "sshd.service").is_file():
+            self.runner.run(C.ssh_enable_argv(root))
 
     def deb(self, package: str, suite: str = C.SUITE) -> Path:
         """Download (not install) a Debian package and unpack it under the cache; returns the tree."""
@@ -220,6 +257,48 @@ class Registry:
             self.proc = None
 
 
+# ---------------------------------------------------------------- a block device for a state disk
+
+
+@dataclass
+class LoopDisk:
+    """A sparse file attached to a loop device: a blank disk (until something writes to it) that
+    outlives the machines it is given to (``Machine.state_disk``), as a cloud volume does."""
+
+    image: Path
+    runner: Runner
+    size_mib: int = 512
+    device: str = ""
+
+    def attach(self) -> LoopDisk:
+        check_tools(C.DISK_TOOLS)
+        if not self.image.exists():
+            self.image.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.image, "wb") as f:
+                f.truncate(self.size_mib << 20)
+        self.device = self.runner.run(C.losetup_attach_argv(self.image)).stdout.strip()
+        LIVE.loops.append(self.device)
+        return self
+
+    def probe(self) -> dict[str, str]:
+        """What ``blkid -p`` finds on the device: ``{}`` when it is blank."""
+        res = self.runner.run(C.blkid_argv(self.device), check=False)
+        if res.returncode not in (0, 2):
+            raise TryError(f"blkid -p {self.device} failed: {res.stderr.strip()}")
+        return C.parse_blkid(res.stdout)
+
+    def attached(self) -> list[str]:
+        """The loop devices the image is attached to now (none once detached)."""
+        return self.runner.run(C.losetup_list_argv(self.image), check=False).stdout.split()
+
+    def detach(self) -> None:
+        if self.device:
+            self.runner.run(C.losetup_detach_argv(self.device), check=False)
+            if self.device in LIVE.loops:
+                LIVE.loops.remove(self.device)
+            self.device = ""
+
+
 # ---------------------------------------------------------------- machine
 
 
@@ -238,6 +317,9 @@ class Machine:
     # the directory standing for the host's state disk (storage.filesystems[].path): it
     # outlives the machine; give the same one to a fresh machine to test a replacement
     state_dir: Path | None = None
+    # or a block device standing for the state disk (a LoopDisk's device): bound in at the device
+    # the host's units name (state.device, /dev/vdb by default); they format and mount it, as on the VM
+    state_disk: str | None = None
     remaps: dict[str, str] = field(default_factory=dict)  # image prefix -> local registry location
     log: Callable[[str], None] = lambda s: None
     leader: int = 0
@@ -273,6 +355,8 @@ class Machine:
                 C.mount_unit_name(where)
             except ValueError as e:  # the machine binds a directory there with a mount unit of that name
                 raise TryError(f"{self.config}: the machine cannot mount a state disk on {where}: {e}") from e
+        if self.state_disk is not None:
+            self.state_device()
 
     def provision(self) -> Path:
         self.check_config()
@@ -288,7 +372,7 @@ class Machine:
         t1 = time.monotonic()
         self.apply_ignition(ignition, root)
         self.timings["ignition"] = time.monotonic() - t1
-        mounts = self.state_mounts()
+        mounts = self.state_mounts() if self.state_disk is None else {}  # a block device: the host's units mount it
         for where, (host_dir, _) in mounts.items():
             self._seed_state(root / where.lstrip("/"), host_dir)
         for rel, text in self._adaptations(root, mounts).items():
@@ -311,7 +395,10 @@ class Machine:
         for _, what in mounts.values():
             (root / what.lstrip("/")).mkdir(parents=True, exist_ok=True)
         state = {where: what for where, (_, what) in mounts.items()}
-        return C.guest_adaptations(self.names, self.registry_in_guest, self.remaps, state)
+        files = C.guest_adaptations(self.names, self.registry_in_guest, self.remaps, state)
+        if self.state_disk is not None:
+            files.update(C.state_disk_adaptations(json.loads(self.config.read_text()), self.state_device()))
+        return files
 
     def state_mounts(self) -> dict[str, tuple[Path, str]]:
         """Mount point -> (host directory, where it is bound in the guest), one per declared filesystem."""
@@ -322,6 +409,21 @@ class Machine:
             host = base if i == 0 else base.with_name(f"{base.name}-{i}")
             out[where] = (host, f"{C.STATE_BIND_BASE}{i}")
         return out
+
+    def state_device(self) -> str:
+        """Where the host's units expect the state disk (``state_disk`` is bound there)."""
+        disks = C.state_disks(json.loads(self.config.read_text()))
+        if self.state_dir is not None or len(disks) != 1 or not next(iter(disks.values())).startswith("/dev/"):
+            raise TryError(
+                f"{self.config}: a state_disk is for a host with one state disk on a /dev/ device (it has {disks or 'none'}),"
+                " and replaces state_dir"
+            )
+        return next(iter(disks.values()))
+
+    def _state_binds(self) -> list[tuple[Path, str]]:
+        if self.state_disk is not None:
+            return [(Path(self.state_disk), self.state_device())]
+        return [(host, what) for host, what in self.state_mounts().values()]
 
     def _seed_state(self, provisioned: Path, host_dir: Path) -> None:
         """What Ignition made under the mount point goes onto the "disk", never over what is there."""
@@ -379,7 +481,7 @@ class Machine:
             wait_until(sock.exists, 5, 0.05)
             self._spawn(C.outer_bridge_argv(self.names, sock), "bridge-outer.log")
         t0 = time.monotonic()
-        binds = [*self.binds, *((host, what) for host, what in self.state_mounts().values())]
+        binds = [*self.binds, *self._state_binds()]
         self.nspawn = self._spawn(C.nspawn_argv(self.names, self.root, binds), "console.log", env=C.NSPAWN_ENV)
 
         def leader() -> bool:
@@ -780,6 +882,7 @@ def stop_detached(name: str, runner: Runner, timeout: float = 30) -> None:
 __all__ = [
     "Cache",
     "CommandFailed",
+    "LoopDisk",
     "Machine",
     "QemuMachine",
     "Registry",
