@@ -75,8 +75,12 @@ def test_provision_boot_stop_sequence(tmp_path: Path, cache: H.Cache, monkeypatc
     assert m.leader == 4242
     kinds = [c[0] if c[0] != "ip" else " ".join(c[:3]) for c in fake.calls]
     assert kinds[0] == "cp"
-    ign = [c for c in fake.calls if c[0].endswith("/ignition")]
+    ign = [c for c in fake.calls if any(a.endswith("/ignition") for a in c)]
     assert [c[c.index("-stage") + 1] for c in ign] == ["fetch-offline", "files"]
+    # on the root bound at a directory anyone can enter (Ignition writes SSH keys as their user)
+    assert all(c[:2] == ("unshare", "--mount") and c[8] == str(m.root.resolve()) for c in ign)
+    at = ign[0][9]
+    assert ign[0][ign[0].index("-root") + 1] == at and not Path(at).exists()
     assert C.nspawn_argv(m.names, m.root) in [list(c) for c in fake.calls]
     assert any(c[0] == "socat" and "TCP:127.0.0.1:5555" in c for c in fake.calls)
     # adaptations written, machine-id removed for a first boot

@@ -208,6 +208,12 @@ def ignition_argvs(ignition: Path, config: Path, root: Path, run: Path) -> list[
     ]
 
 
+def bound_root_argv(root: Path, at: Path, argv: Sequence[str]) -> list[str]:
+    """``argv`` in a private mount namespace where ``root`` is also bound on ``at`` (gone with it)."""
+    script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(root), str(at), *argv]
+
+
 SETFILES_SHIM = "#!/bin/sh\n# Ignition relabels at the end of its files stage; this root has no SELinux policy.\ncat >/dev/null\nexit 0\n"
 SELINUX_CONFIG = "SELINUX=disabled\nSELINUXTYPE=targeted\n"
 

@@ -30,6 +30,7 @@ import secrets
 import shutil
 import signal
 import socket
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -445,12 +446,20 @@ class Machine:
         for rel in C.NOT_ON_FCOS:  # files debootstrap made that a fresh Fedora CoreOS does not have
             (root / rel).unlink(missing_ok=True)
         logtext = []
-        for argv, env in C.ignition_argvs(ignition, self.config.resolve(), root.resolve(), run):
-            res = self.runner.run(argv, env=env, check=False, timeout=300)
-            logtext.append(res.stdout + res.stderr)
-            if not res.ok:
-                (self.work / "ignition.log").write_text("".join(logtext))
-                raise TryError(f"Ignition failed on {self.config}:\n{(res.stdout + res.stderr).strip()[-3000:]}")
+        # Ignition writes a user's SSH keys as that user, who must be able to walk down to the root:
+        # the root is bound (in a private mount namespace) on a directory anyone can reach, since
+        # the work directory may sit under one only root can enter (pytest's, ~root, try's 0700 one)
+        at = Path(tempfile.mkdtemp(prefix="hostform-root-", dir="/tmp"))
+        try:
+            at.chmod(0o755)
+            for argv, env in C.ignition_argvs(ignition, self.config.resolve(), at, run):
+                res = self.runner.run(C.bound_root_argv(root.resolve(), at, argv), env=env, check=False, timeout=300)
+                logtext.append(res.stdout + res.stderr)
+                if not res.ok:
+                    (self.work / "ignition.log").write_text("".join(logtext))
+                    raise TryError(f"Ignition failed on {self.config}:\n{(res.stdout + res.stderr).strip()[-3000:]}")
+        finally:
+            at.rmdir()
         (self.work / "ignition.log").write_text("".join(logtext))
         (root / "etc/machine-id").unlink(missing_ok=True)  # first boot: systemd applies Ignition's presets
 
