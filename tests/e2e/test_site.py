@@ -28,7 +28,7 @@ CADDY_REMAP = {"docker.io/library/caddy": f"{C.registry_name_in_guest()}/caddy"}
 
 HOST = """\
 name: tryhost
-podman: "5.4"
+podman: "{podman}"
 butane_version: 1.4.0
 services:
   site:
@@ -84,8 +84,9 @@ def serial(der: bytes) -> int:
     return int.from_bytes(der[v:end], "big")
 
 
-def boot_site(runner, cache, registry, machines, ign: Path, work: Path, disk: LoopDisk) -> Machine:
+def boot_site(runner, cache, registry, machines, ign: Path, work: Path, disk: LoopDisk, variant: str = "") -> Machine:
     m = Machine(ign, work, cache, runner, registry_port=registry.port, state_disk=disk.device, remaps=CADDY_REMAP)
+    m.variant = variant  # which root filesystem: podman-sid has podman 5.8 (C.ROOTFS_VARIANTS)
     machines.append(m)
     m.provision()
     m.boot()
@@ -114,18 +115,24 @@ def wait_https(m: Machine, body: str, timeout: float = 60) -> tuple[int, str]:
     return got
 
 
+# scenario g: the same with podman 5.8 (Fedora CoreOS stable's, hostform's default target) from Debian sid
+PODMANS = [pytest.param("", "5.4", id="podman-5.4"), pytest.param("podman-sid", "5.8", id="podman-5.8")]
+
+
+@pytest.mark.parametrize(("variant", "podman"), PODMANS)
 def test_site_through_caddy_https_and_replacement(
-    runner, cache, busybox, caddy_image, registry, machines, loop_disks, build_host, tmp_path: Path
+    runner, cache, busybox, caddy_image, registry, machines, loop_disks, build_host, variant: str, podman: str, tmp_path: Path
 ) -> None:
     oci.push(oci.page_image(busybox, 8080, "hello from the site\n"), registry.address, "site")
     oci.push(caddy_image, registry.address, "caddy", "2")
-    ign = build_host(tmp_path / "host", HOST.format(registry=C.registry_name_in_guest()))
+    ign = build_host(tmp_path / "host", HOST.format(registry=C.registry_name_in_guest(), podman=podman))
     disk = loop_disks()
     assert disk.probe() == {}, "the state disk must start blank"
 
     # scenario a: built host -> boot -> HTTPS through Caddy with the right content
     t0 = time.monotonic()
-    m1 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m1", disk)
+    m1 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m1", disk, variant)
+    assert m1.exec(["podman", "--version"]).stdout.startswith(f"podman version {podman}.")
     assert wait_https(m1, "hello from the site\n") == (200, "hello from the site\n")
     print(f"a: served over HTTPS {time.monotonic() - t0:.1f}s after provisioning started; {m1.timings}")
     # the state volume is the block device, formatted by the host's own unit on this first boot
@@ -153,7 +160,7 @@ def test_site_through_caddy_https_and_replacement(
     made = disk.probe()
     assert (made["TYPE"], made["LABEL"]) == ("ext4", "hostform-state"), made
     t1 = time.monotonic()
-    m2 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m2", disk)
+    m2 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m2", disk, variant)
     assert m2.root != m1.root
     assert wait_https(m2, "hello from the site\n") == (200, "hello from the site\n")
     print(f"d: replacement served over HTTPS {time.monotonic() - t1:.1f}s after provisioning started")
@@ -190,7 +197,7 @@ def test_a_foreign_signature_is_never_formatted(runner, cache, machines, loop_di
             os.fsync(dev.fileno())
     before = disk.probe()
     assert before.get("TYPE") == "swap" if signature == "swap" else before.get("PTTYPE") == "dos", before
-    ign = build_host(tmp_path / "host", HOST.format(registry=C.registry_name_in_guest()))
+    ign = build_host(tmp_path / "host", HOST.format(registry=C.registry_name_in_guest(), podman="5.4"))
     m = Machine(ign, tmp_path / "m", cache, runner, state_disk=disk.device)
     machines.append(m)
     m.provision()

@@ -205,3 +205,33 @@ def test_fcos_ssh_unit_names() -> None:
     )
     assert not C.stamp_matches("{}", C.ROOTFS_PACKAGES) and not C.stamp_matches("not json", C.ROOTFS_PACKAGES)
     assert C.stamp_matches(json.dumps(C.rootfs_stamp(C.ROOTFS_PACKAGES)), C.ROOTFS_PACKAGES)
+
+
+def test_a_package_of_another_suite_is_installed_after_debootstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """podman-sid: debootstrap of trixie without podman/sid, then apt in a chroot from sid; sid's sources and lists go again."""
+    monkeypatch.setattr(H.shutil, "which", lambda t: "/usr/bin/" + t)
+    monkeypatch.setattr(H.Cache, "mirror", lambda self: "http://deb.example/debian")
+    fake = FakeRunner()
+    fake.responses[("debootstrap",)] = _fake_debootstrap(False)
+    seen: list[str] = []
+
+    def apt(argv: tuple[str, ...]) -> Result:
+        root = Path(argv[1])
+        seen.append((root / C.OTHER_SUITES_LIST).read_text())
+        (root / "var/lib/apt/lists").mkdir(parents=True, exist_ok=True)
+        (root / "var/lib/apt/lists/deb.example_debian_dists_sid_InRelease").write_text("")
+        return Result(argv, 0)
+
+    fake.responses[("chroot",)] = apt
+    c = H.Cache(tmp_path / "cache", fake)
+    final = c.ensure_rootfs(variant="podman-sid")
+    assert final.name == "rootfs-trixie-podman-sid"
+    debootstrap = next(call for call in fake.calls if call[0] == "debootstrap")
+    include = next(a for a in debootstrap if a.startswith("--include="))
+    assert "podman," in include and "/" not in include
+    chroot = [call[call.index("apt-get") + 1 :] for call in fake.calls if call[0] == "chroot"]
+    assert [a[-1] for a in chroot] == ["update", "podman/sid", "clean"]
+    assert all("Acquire::Check-Valid-Until=false" in a for a in chroot)
+    assert seen[0] == "deb http://deb.example/debian sid main\n"
+    assert not (final / C.OTHER_SUITES_LIST).exists() and not list((final / "var/lib/apt/lists").iterdir())
+    assert C.stamp_matches((final / ".hostform-rootfs").read_text(), C.ROOTFS_VARIANTS["podman-sid"])

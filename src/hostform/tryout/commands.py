@@ -24,7 +24,14 @@ ROOTFS_PACKAGES = (
 # The QEMU variant ("vm") adds a kernel, an initramfs (MODULES=most: virtio and ext4 for the
 # root disk) and QEMU's guest agent (how the harness runs commands in the VM).
 VM_PACKAGES = ("linux-image-amd64", "initramfs-tools", "qemu-guest-agent")
-ROOTFS_VARIANTS: dict[str, tuple[str, ...]] = {"": ROOTFS_PACKAGES, "vm": ROOTFS_PACKAGES + VM_PACKAGES}
+# "podman-sid": podman from Debian sid (5.8, Fedora CoreOS stable's), the rest trixie's. A package
+# named "NAME/SUITE" is installed after debootstrap with apt, from that suite (and what it needs
+# from there: sid's podman 5.8.6 brings sid's glibc, shadow's passwd and libsubid, gpgme).
+ROOTFS_VARIANTS: dict[str, tuple[str, ...]] = {
+    "": ROOTFS_PACKAGES,
+    "vm": ROOTFS_PACKAGES + VM_PACKAGES,
+    "podman-sid": ROOTFS_PACKAGES + ("podman/sid",),
+}
 IGNITION_BIN = "usr/lib/dracut/modules.d/30ignition/ignition"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
@@ -97,10 +104,30 @@ def registry_name_in_guest() -> str:
 
 
 def debootstrap_argv(target: Path, cache_dir: Path, mirror: str, packages: Sequence[str] = ROOTFS_PACKAGES) -> list[str]:
+    """debootstrap of the suite's packages (a ``NAME/SUITE`` one comes later: :func:`other_suite_argvs`)."""
     return [
         "debootstrap", "--variant=minbase", f"--cache-dir={cache_dir}",
-        f"--include={','.join(packages)}", SUITE, str(target), mirror,
+        f"--include={','.join(p for p in packages if '/' not in p)}", SUITE, str(target), mirror,
     ]  # fmt: skip
+
+
+OTHER_SUITES_LIST = "etc/apt/sources.list.d/hostform-other-suites.list"
+
+
+def other_suite_argvs(root: Path, packages: Sequence[str]) -> list[list[str]]:
+    """apt in a chroot of ``root``: the ``NAME/SUITE`` packages, from their suite (sources added by
+    :func:`other_suite_sources`). A frozen mirror's sid Release may be past its Valid-Until date."""
+    wanted = [p for p in packages if "/" in p]
+    if not wanted:
+        return []
+    apt = ["chroot", str(root), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-q", "-y", "-o", "Acquire::Check-Valid-Until=false"]
+    return [[*apt, "update"], [*apt, "install", "--no-install-recommends", *wanted], [*apt, "clean"]]
+
+
+def other_suite_sources(mirror: str, packages: Sequence[str]) -> str:
+    """The sources.list lines for the suites of the ``NAME/SUITE`` packages (apt prefers the base suite)."""
+    suites = sorted({p.split("/", 1)[1] for p in packages if "/" in p})
+    return "".join(f"deb {mirror} {suite} main\n" for suite in suites)
 
 
 def enable_networkd_argv(root: Path) -> list[str]:

@@ -145,11 +145,13 @@ class Cache:
                 if tmp.exists():
                     shutil.rmtree(tmp)
                 (self.root / "debootstrap-cache").mkdir(exist_ok=True)
-                what = f"the {C.SUITE} root filesystem{' for QEMU (with a kernel)' if variant else ''}"
+                kind = {"": "", "vm": " for QEMU (with a kernel)"}.get(variant, f" ({variant})")
+                what = f"the {C.SUITE} root filesystem{kind}"
                 again = " again: its packages or finishing step changed" if final.exists() else " (once; about 90 s)"
                 log(f"creating {what} with debootstrap{again}")
                 argv = C.debootstrap_argv(tmp, self.root / "debootstrap-cache", self.mirror(), packages)
                 self.runner.run(argv, timeout=1800)
+                self.other_suites(tmp, packages)
                 done.write_text(json.dumps(C.rootfs_stamp(packages)) + "\n")
             self.finish_rootfs(tmp, packages)
             old = final.with_name(final.name + ".old")
@@ -160,6 +162,23 @@ class Cache:
             tmp.rename(final)
             shutil.rmtree(old, ignore_errors=True)
         return final
+
+    def other_suites(self, root: Path, packages: Sequence[str]) -> None:
+        """The ``NAME/SUITE`` packages, with apt in a chroot; the extra sources go again after."""
+        argvs = C.other_suite_argvs(root, packages)
+        if not argvs:
+            return
+        sources = root / C.OTHER_SUITES_LIST
+        sources.parent.mkdir(parents=True, exist_ok=True)
+        sources.write_text(C.other_suite_sources(self.mirror(), packages))
+        try:
+            for argv in argvs:
+                self.runner.run(argv, timeout=1800)
+        finally:
+            sources.unlink(missing_ok=True)
+            for suite in {p.split("/", 1)[1] for p in packages if "/" in p}:
+                for lst in (root / "var/lib/apt/lists").glob(f"*_dists_{suite}_*"):
+                    lst.unlink()
 
     def finish_rootfs(self, root: Path, packages: Sequence[str] = C.ROOTFS_PACKAGES) -> None:
         self.runner.run(C.enable_networkd_argv(root))
