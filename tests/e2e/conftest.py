@@ -166,6 +166,10 @@ def loop_disks(runner, machines, tmp_path: Path):
     from hostform._runner import wait_until
     from hostform.tryout.harness import LoopDisk
 
+    try:
+        check_tools(C.DISK_TOOLS)
+    except TryError as e:
+        need(str(e))
     made: list[LoopDisk] = []
 
     def make(name: str = "disk", size_mib: int = 512) -> LoopDisk:
