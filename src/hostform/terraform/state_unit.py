@@ -9,8 +9,10 @@ wipe it.  Three pieces:
 * ``hostform-state-prepare.service``: runs once the device exists; makes a
   file system only when ``blkid -p`` finds nothing on the device (exit 2), keeps
   whatever it finds (exit 0), and fails without touching the device on any other
-  answer.  mkfs runs without its force flag, so even a wrong answer from blkid
-  cannot overwrite a file system;
+  answer.  That check is the only guard: run without a terminal, ``mkfs.ext4``
+  overwrites an existing file system even without its force flag (the e2e suite
+  shows a swap signature and a partition table kept, and that mkfs run first
+  would destroy them);
 * the ``.mount`` unit for the state directory, ``nofail`` so that
   ``local-fs.target`` (and the boot) does not wait for it.  Services that keep
   data there (Caddy, declared volumes) add ``RequiresMountsFor=<path>``.
