@@ -138,3 +138,28 @@ def test_the_update_timer_keeps_a_short_schedule_to_the_second(tmp_path):
     b = _build(tmp_path, HOST.format(podman="5.8"))
     (dropin,) = b.unit("podman-auto-update.timer").dropins
     assert dropin[1].splitlines() == ["[Timer]", "OnCalendar=", "OnCalendar=*:*:0/10", "RandomizedDelaySec=0", "AccuracySec=1s"]
+
+
+def _caddy_waits(b: pipeline.Bundle) -> dict[str, str]:
+    """Site address -> its lb_try_duration, read from the Caddyfile."""
+    rendered = b.rendered
+    assert rendered is not None and rendered.caddyfile is not None
+    waits, site = {}, ""
+    for line in rendered.caddyfile.text.splitlines():
+        if line.endswith("{") and not line.startswith("\t"):
+            site = line[:-1].strip()
+        elif line.strip().startswith("lb_try_duration "):
+            waits[site] = line.split()[1]
+    return waits
+
+
+def test_caddy_holds_requests_until_the_next_check_of_a_gated_service(tmp_path):
+    """The new container is reached only after a passing check: at worst start_period + interval +
+    timeout after its start (here 10s + 30s + 5s, and 5 s for the connect), longer than Caddy's 30 s."""
+    b = _build(tmp_path / "a", HOST.format(podman="5.8"))
+    assert _caddy_waits(b) == {"example.org": "50s", "plain.example.org": "30s"}
+    short = HOST.format(podman="5.8").replace("health: {http: /health}", "health: {http: /health, interval: 2s, timeout: 1s, start_period: 1s}")
+    assert _caddy_waits(_build(tmp_path / "b", short)) == {"example.org": "30s", "plain.example.org": "30s"}
+    longer = HOST.format(podman="5.8").replace("health: {http: /health}", "health: {http: /health, interval: 1m, timeout: 1500ms, start_period: 0s}")
+    assert _caddy_waits(_build(tmp_path / "c", longer))["example.org"] == "67s"
+    assert _caddy_waits(_build(tmp_path / "d", HOST.format(podman="4.9")))["example.org"] == "30s"  # not gated

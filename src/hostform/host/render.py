@@ -182,6 +182,21 @@ def _joins_sites_when_healthy(host: m.Host, s: m.Service) -> bool:
     return not s.pod and s.health is not None and _behind_site(host, s.name) and _has_change(host, "notify-healthy")
 
 
+def _lb_try_duration(host: m.Host, s: m.Service) -> str | None:
+    """How long Caddy holds a request for a service that joins its network once healthy, when
+    Caddy's default (30s) is too short: during an update the new container is reached only after
+    a check passed, which for an application that is not ready at the first check (run at start)
+    is the next one, an ``interval`` later; ``start_period`` bounds its start. None: the default."""
+    if not _joins_sites_when_healthy(host, s) or s.health is None:
+        return None
+    from hostform.timespec import parse_go_duration
+
+    ns = [parse_go_duration(v) for v in (s.health.start_period, s.health.interval, s.health.timeout)]
+    total = sum(n for n in ns if isinstance(n, int))
+    seconds = -(-total // 1_000_000_000) + 5  # rounded up, and a margin for the connect
+    return f"{seconds}s" if seconds > 30 else None
+
+
 def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn) -> str:
     u = _Unit(GENERATED_HEADER.format(src=f"hostform.yaml (services.{s.name})"))
     unit = u.section("Unit")
@@ -528,14 +543,15 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
     # the Caddyfile
     caddyfile: Artifact | None = None
     if host.sites:
-        from hostform.caddy.render import GlobalOptions, Site, render_caddyfile_traced
+        from hostform.caddy.render import DEFAULT_LB_TRY_DURATION, GlobalOptions, Site, render_caddyfile_traced
 
         sites = []
         for sp in host.sites:
             svc = host.service(sp.service)
             # before a .pod had NetworkAlias=, Caddy reaches a pod member by the pod's name
             upstream = svc.pod if svc is not None and svc.pod and not _supported(host, "Pod", "NetworkAlias") else sp.service
-            sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, source=sp.source))
+            wait = (_lb_try_duration(host, svc) if svc is not None else None) or DEFAULT_LB_TRY_DURATION
+            sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, wait, source=sp.source))
         try:
             rc = render_caddyfile_traced(sites, GlobalOptions(email=host.tls.email, ca=host.tls.ca))
         except ValueError as e:
