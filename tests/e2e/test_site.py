@@ -5,7 +5,6 @@ Caddy's certificates and the services' data."""
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import time
 from pathlib import Path
@@ -14,12 +13,10 @@ import pytest
 
 from hostform import oci
 from hostform.tryout import commands as C
-from hostform.tryout.harness import Machine, free_port
+from hostform.tryout.harness import Machine, free_port, https_get
+from tests.e2e._site import boot_site
 
 pytestmark = pytest.mark.e2e
-
-# hostform writes Caddy's image as docker.io/library/caddy:2; the machines pull it from the local registry
-CADDY_REMAP = {"docker.io/library/caddy": f"{C.registry_name_in_guest()}/caddy"}
 
 HOST = """\
 name: tryhost
@@ -41,20 +38,6 @@ ROOT_CA = "caddy/data/caddy/pki/authorities/local/root.crt"  # under the state d
 LEAF = "caddy/data/caddy/certificates/local/site.test/site.test.crt"
 
 
-def https_get(port: int, host: str, cafile: Path, path: str = "/") -> tuple[bytes, str]:
-    """GET over TLS to 127.0.0.1:port, verifying the chain against ``cafile`` and the name ``host``;
-    returns (the served leaf certificate, DER; the response text)."""
-    ctx = ssl.create_default_context(cafile=str(cafile))
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, ctx.wrap_socket(raw, server_hostname=host) as s:
-        der = s.getpeercert(binary_form=True)
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    assert der is not None
-    return der, b"".join(chunks).decode(errors="replace")
-
-
 def serial(der: bytes) -> int:
     """The serial number of a DER certificate (tbsCertificate's first INTEGER after the version)."""
 
@@ -74,16 +57,6 @@ def serial(der: bytes) -> int:
         tag, v, end = tlv(der, end)
     assert tag == 0x02
     return int.from_bytes(der[v:end], "big")
-
-
-def boot_site(runner, cache, registry, machines, ign: Path, work: Path, state: Path) -> Machine:
-    m = Machine(ign, work, cache, runner, registry_port=registry.port, state_dir=state, remaps=CADDY_REMAP)
-    machines.append(m)
-    m.provision()
-    m.boot()
-    for unit in ("site.service", "caddy.service"):
-        assert m.wait_active(unit, 180), m.exec(["journalctl", "-b", "--no-pager", "-n", "80"], check=False).stdout
-    return m
 
 
 def wait_https(m: Machine, body: str, timeout: float = 60) -> tuple[int, str]:
