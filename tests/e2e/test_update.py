@@ -25,7 +25,7 @@ import pytest
 from hostform import oci
 from hostform.tryout import commands as C
 from hostform.tryout.harness import Answer, Machine, Registry, SitePoller, free_port, https_get, status_and_body, version_image
-from tests.e2e._site import boot_site, caddy_root
+from tests.e2e._site import boot_site
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +64,7 @@ def boot(runner, cache, busybox, caddy_image, registry, machines, build_host, tm
     m = boot_site(runner, cache, registry, machines, ign, tmp / "m", tmp / "state")
     port = free_port()
     m.publish(port, 443)
-    cafile = caddy_root(m, tmp / "root.crt")
+    cafile = m.caddy_root(tmp / "root.crt")
     end = time.monotonic() + 60
     while (got := _get(port, cafile)) != (200, page("v1")):
         assert time.monotonic() < end, got

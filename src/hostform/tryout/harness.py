@@ -473,6 +473,18 @@ class Machine:
         self._spawn(outer, f"publish-{guest_port}.log")
         return f"127.0.0.1:{host_port}"
 
+    def caddy_root(self, dest: Path, timeout: float = 60) -> Path:
+        """Caddy's internal root certificate (``tls.ca: internal``), read on the machine from its
+        state disk into ``dest`` once Caddy has made it."""
+        where = list(self.state_mounts()) or ["/var"]
+        end = time.monotonic() + timeout
+        while not (found := self.exec(["find", *where, "-path", f"*/{C.CADDY_ROOT_CA}"], check=False).stdout.split()):
+            if time.monotonic() > end:
+                raise TryError(f"no Caddy root certificate ({C.CADDY_ROOT_CA}) under {', '.join(where)} after {timeout:.0f}s")
+            time.sleep(0.5)
+        dest.write_text(self.exec(["cat", sorted(found)[0]]).stdout)
+        return dest
+
 
 # ---------------------------------------------------------------- QEMU machine (`hostform try --qemu`)
 
