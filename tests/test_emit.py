@@ -224,6 +224,7 @@ def test_modes(tmp_path, umask):
         "main.bu": 0o600,
         "main.ign": 0o600,
         "quadlets/hostform.network": plain,
+        "quadlets/hostform-sites.network": plain,
         "quadlets/app.container": 0o600,  # Environment=PASSWORD=...
         "quadlets/web.container": plain,
         "quadlets/caddy.container": plain,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import ssl
 import struct
 import time
@@ -19,12 +18,10 @@ import pytest
 from hostform import oci
 from hostform._runner import wait_until
 from hostform.tryout import commands as C
-from hostform.tryout.harness import LoopDisk, Machine, free_port
+from hostform.tryout.harness import Machine, free_port, https_get
+from tests.e2e._site import boot_site
 
 pytestmark = pytest.mark.e2e
-
-# hostform writes Caddy's image as docker.io/library/caddy:2; the machines pull it from the local registry
-CADDY_REMAP = {"docker.io/library/caddy": f"{C.registry_name_in_guest()}/caddy"}
 
 HOST = """\
 name: tryhost
@@ -49,20 +46,6 @@ ROOT_CA = "caddy/data/caddy/pki/authorities/local/root.crt"  # under the state d
 LEAF = "caddy/data/caddy/certificates/local/site.test/site.test.crt"
 
 
-def https_get(port: int, host: str, cafile: Path, path: str = "/") -> tuple[bytes, str]:
-    """GET over TLS to 127.0.0.1:port, verifying the chain against ``cafile`` and the name ``host``;
-    returns (the served leaf certificate, DER; the response text)."""
-    ctx = ssl.create_default_context(cafile=str(cafile))
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, ctx.wrap_socket(raw, server_hostname=host) as s:
-        der = s.getpeercert(binary_form=True)
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    assert der is not None
-    return der, b"".join(chunks).decode(errors="replace")
-
-
 def serial(der: bytes) -> int:
     """The serial number of a DER certificate (tbsCertificate's first INTEGER after the version)."""
 
@@ -82,17 +65,6 @@ def serial(der: bytes) -> int:
         tag, v, end = tlv(der, end)
     assert tag == 0x02
     return int.from_bytes(der[v:end], "big")
-
-
-def boot_site(runner, cache, registry, machines, ign: Path, work: Path, disk: LoopDisk, variant: str = "") -> Machine:
-    m = Machine(ign, work, cache, runner, registry_port=registry.port, state_disk=disk.device, remaps=CADDY_REMAP)
-    m.variant = variant  # which root filesystem: podman-sid has podman 5.8 (C.ROOTFS_VARIANTS)
-    machines.append(m)
-    m.provision()
-    m.boot()
-    for unit in ("site.service", "caddy.service"):
-        assert m.wait_active(unit, 180), m.exec(["journalctl", "-b", "--no-pager", "-n", "80"], check=False).stdout
-    return m
 
 
 def prepare_log(m: Machine) -> str:
@@ -131,7 +103,7 @@ def test_site_through_caddy_https_and_replacement(
 
     # scenario a: built host -> boot -> HTTPS through Caddy with the right content
     t0 = time.monotonic()
-    m1 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m1", disk, variant)
+    m1 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m1", disk=disk.device, variant=variant)
     assert m1.exec(["podman", "--version"]).stdout.startswith(f"podman version {podman}.")
     assert wait_https(m1, "hello from the site\n") == (200, "hello from the site\n")
     print(f"a: served over HTTPS {time.monotonic() - t0:.1f}s after provisioning started; {m1.timings}")
@@ -160,7 +132,7 @@ def test_site_through_caddy_https_and_replacement(
     made = disk.probe()
     assert (made["TYPE"], made["LABEL"]) == ("ext4", "hostform-state"), made
     t1 = time.monotonic()
-    m2 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m2", disk, variant)
+    m2 = boot_site(runner, cache, registry, machines, ign, tmp_path / "m2", disk=disk.device, variant=variant)
     assert m2.root != m1.root
     assert wait_https(m2, "hello from the site\n") == (200, "hello from the site\n")
     print(f"d: replacement served over HTTPS {time.monotonic() - t1:.1f}s after provisioning started")

@@ -309,7 +309,7 @@ def test_x_names_are_the_users_own_and_merge_keys_work(tmp_path, capsys):
             "  web: {<<: *base, env: {x-note: 1, A: b}, labels: {x-team: ops}}\nsites: {x-ray.example.org: web, example.org: web}\n")
     rc, found, out = build(tmp_path, text, capsys)
     assert rc == 0, found
-    assert sorted(p.name for p in (out / "quadlets").iterdir()) == ["caddy.container", "hostform.network", "web.container"]
+    assert sorted(p.name for p in (out / "quadlets").iterdir()) == ["caddy.container", "hostform-sites.network", "hostform.network", "web.container"]
     unit = (out / "quadlets" / "web.container").read_text()
     assert f"Image={IMAGE}" in unit and "Environment=A=b" in unit and "x-note" not in unit
     # a site and a label name are data, not the user's own keys: x-ray.example.org is a domain

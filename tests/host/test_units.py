@@ -187,6 +187,7 @@ def test_units_of_a_host_file_example(capsys):
     out = capsys.readouterr().out
     heads = [ln for ln in out.splitlines() if ln.startswith("# /run/")]
     assert [h.split(" (from ")[0] for h in heads] == [
+        "# /run/systemd/generator/hostform-sites-network.service",
         "# /run/systemd/generator/hostform-network.service",
         "# /run/systemd/generator/caddy.service",
         "# /run/systemd/generator/live.service",

@@ -145,7 +145,7 @@ def _expected(name: str, s: dict, state: str, version: str) -> list[tuple[str, s
         out.append(("--expose", str(s["port"])))
     if health:
         out += [("--health-cmd", "<checked apart>"), ("--health-interval", "30s"), ("--health-timeout", "5s"),
-                ("--health-retries", "3"), ("--health-start-period", "10s")]
+                ("--health-retries", "3"), ("--health-start-period", "10s"), ("--health-on-failure", "kill")]
     return out
 
 

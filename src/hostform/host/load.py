@@ -816,7 +816,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
     quadlet_names: dict[str, int] = {}
     generated = {f"{raw['network']}.network"} | {f"{s.name}.container" for s in services} | {f"{s.pod}.pod" for s in services if s.pod}
     if raw.get("sites"):
-        generated.add("caddy.container")
+        generated |= {"caddy.container", f"{m.sites_network_name(raw['network'])}.network"}
     for i, rel in enumerate(raw.get("quadlets", ())):
         base = posixpath.basename(rel)
         if base in generated:

@@ -28,6 +28,7 @@ __all__ = [
     "Tls",
     "Updates",
     "parse_publish",
+    "sites_network_name",
 ]
 
 
@@ -142,6 +143,13 @@ class Access:
     ssh_keys: tuple[str, ...] = ()
 
 
+def sites_network_name(network: str) -> str:
+    """The podman network Caddy is on, beside the services' ``network``: a service behind a
+    site joins it once its health check passes, so Caddy never proxies to a container that
+    has not passed it (a bad image being rolled back is never served)."""
+    return f"{network}-sites"
+
+
 @dataclass(frozen=True)
 class Host:
     name: str
@@ -158,6 +166,11 @@ class Host:
     quadlets: tuple[str, ...] = ()
     butane: tuple[str, ...] = ()
     target: Target | None = None  # where it runs (hostform plan/apply/destroy); None: not said
+
+    @property
+    def sites_network(self) -> str:
+        """The network Caddy is on; see :func:`sites_network_name`."""
+        return sites_network_name(self.network)
 
     def service(self, name: str) -> Service | None:
         for s in self.services:

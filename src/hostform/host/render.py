@@ -5,17 +5,24 @@ secret files, extra quadlets, extra Butane), through the ``read`` callable
 given by the caller.  Output order is fixed (sorted names, table order), so
 the same host gives the same bytes.
 
-Topology: every service and Caddy join one podman network (``NAME.network``)
-and Caddy proxies to container names. A service with ``pod`` goes into that
-pod instead: the pod joins the network with each member's name as a network
+Topology: every service joins one podman network (``NAME.network``), where
+the services reach each other by name. Caddy is on a second one
+(``NAME-sites.network``) and proxies to container names there: a service
+behind a site joins it once its health check passes (``ExecStartPost=podman
+network connect``, after ``Notify=healthy``), or at start without a health
+check (or before podman 5.0). A service with ``pod`` goes into that pod
+instead: the pod joins the networks with each member's name as a network
 alias (a .pod's ``NetworkAlias=``, podman >= 5.2; before that Caddy proxies to
 the pod's name).
 
 Rollback: every auto-updated service gets ``AutoUpdate=registry``; a service
 with a health check also gets ``Notify=healthy`` (when the target podman has
-it: the named change ``notify-healthy``), so the unit only counts as started
-once the check passes and ``podman auto-update`` rolls back an image that
-never becomes healthy.
+it: the named change ``notify-healthy``) and ``HealthOnFailure=kill``, so the
+unit only counts as started once the check passes, a container whose check
+fails is stopped, its start fails, and ``podman auto-update`` rolls back to
+the previous image. Until then Caddy does not see the new container (it is not
+on Caddy's network yet) and holds requests (``lb_try_duration``), so visitors
+get the old version before and after, never the bad one.
 """
 
 from __future__ import annotations
@@ -166,10 +173,38 @@ def _extra_value(key: str, value: str) -> str:
     return unit_string(value) if extra_kind(key) in ONE_VALUE_KINDS else unit_text(value)
 
 
+def _behind_site(host: m.Host, name: str) -> bool:
+    return any(sp.service == name for sp in host.sites)
+
+
+def _joins_sites_when_healthy(host: m.Host, s: m.Service) -> bool:
+    """Does the service join Caddy's network only once healthy (not at start)?"""
+    return not s.pod and s.health is not None and _behind_site(host, s.name) and _has_change(host, "notify-healthy")
+
+
+def _lb_try_duration(host: m.Host, s: m.Service) -> str | None:
+    """How long Caddy holds a request for a service that joins its network once healthy, when
+    Caddy's default (30s) is too short: during an update the new container is reached only after
+    a check passed, which for an application that is not ready at the first check (run at start)
+    is the next one, an ``interval`` later; ``start_period`` bounds its start. None: the default."""
+    if not _joins_sites_when_healthy(host, s) or s.health is None:
+        return None
+    from hostform.timespec import parse_go_duration
+
+    ns = [parse_go_duration(v) for v in (s.health.start_period, s.health.interval, s.health.timeout)]
+    total = sum(n for n in ns if isinstance(n, int))
+    seconds = -(-total // 1_000_000_000) + 5  # rounded up, and a margin for the connect
+    return f"{seconds}s" if seconds > 30 else None
+
+
 def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn) -> str:
     u = _Unit(GENERATED_HEADER.format(src=f"hostform.yaml (services.{s.name})"))
     unit = u.section("Unit")
     unit.append(f"Description={s.name} (hostform service)")
+    gated = _joins_sites_when_healthy(host, s)
+    if gated:  # the network exists before the container is connected to it
+        unit.append(f"Requires={host.sites_network}-network.service")
+        unit.append(f"After={host.sites_network}-network.service")
     if s.volumes:
         unit.extend(_state_deps(host))
     if s.secrets and any(sec.file for sec in host.secrets if sec.name in {x.name for x in s.secrets}):
@@ -184,6 +219,8 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
         c.append(f"Pod={s.pod}.pod")
     else:
         c.append(f"Network={host.network}.network")
+        if _behind_site(host, s.name) and not gated:
+            c.append(f"Network={host.sites_network}.network")
     if s.entrypoint is not None:  # "" too: it clears the image's entrypoint
         if _supported(host, "Container", "Entrypoint") and (s.entrypoint or _has_change(host, "entrypoint-equals")):
             c.append(f"Entrypoint={unit_string(s.entrypoint)}")
@@ -224,6 +261,7 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
         c.append(f"HealthRetries={s.health.retries}")
         c.append(f"HealthStartPeriod={s.health.start_period}")
         if _has_change(host, "notify-healthy"):
+            c.append("HealthOnFailure=kill")
             c.append("Notify=healthy")
         else:
             report.warn("HF019", f"service {s.name!r}: podman {host.podman} has no Notify=healthy: the health check cannot gate the start, so auto-update cannot roll back an unhealthy image", s.source, **where(s.source + ("health",)))
@@ -241,6 +279,8 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
     for k, v in s.extra:
         c.append(f"{k}={_extra_value(k, v)}")
     svc = u.section("Service")
+    if gated:  # runs once the unit is started: with Notify=healthy, once the check passed
+        svc.append("ExecStartPost=" + unit_words(["/usr/bin/podman", "network", "connect", host.sites_network, s.name]))
     svc.append(f"Restart={s.restart}")
     if s.restart == "always" and s.health is None:
         report.warn("HF017", f"service {s.name!r}: restart: always without a health check: auto-update never rolls back, and a broken container restarts forever", s.source + ("restart",), **where(s.source + ("restart",)))
@@ -326,8 +366,15 @@ def _env_file_path(s: m.Service, f: str) -> str:
 
 def _network_quadlet(host: m.Host) -> str:
     u = _Unit(GENERATED_HEADER.format(src="hostform.yaml (network)"))
-    u.section("Unit").append(f"Description=the {host.network} network (hostform: services and Caddy)")
+    u.section("Unit").append(f"Description=the {host.network} network (hostform: the services)")
     u.section("Network").append(f"NetworkName={host.network}")
+    return u.text()
+
+
+def _sites_network_quadlet(host: m.Host) -> str:
+    u = _Unit(GENERATED_HEADER.format(src="hostform.yaml (network, sites)"))
+    u.section("Unit").append(f"Description=the {host.sites_network} network (hostform: Caddy and the healthy services behind the sites)")
+    u.section("Network").append(f"NetworkName={host.sites_network}")
     return u.text()
 
 
@@ -337,6 +384,8 @@ def _pod_quadlet(host: m.Host, pod: str, members: list[m.Service]) -> str:
     p = u.section("Pod")
     p.append(f"PodName={pod}")
     p.append(f"Network={host.network}.network")
+    if any(_behind_site(host, s.name) for s in members):  # a pod is not gated: it joins Caddy's network at start
+        p.append(f"Network={host.sites_network}.network")
     # Caddy reaches each member by its own name: on the network, the pod answers to them all.
     if _supported(host, "Pod", "NetworkAlias"):
         for s in members:
@@ -360,7 +409,7 @@ def _caddy_quadlet(host: m.Host) -> str:
     c.append(f"Image={CADDY_CONTAINER.image}")
     if host.updates.enabled:
         c.append("AutoUpdate=registry")
-    c.append(f"Network={host.network}.network")
+    c.append(f"Network={host.sites_network}.network")
     for p in CADDY_CONTAINER.publish_ports():
         c.append(f"PublishPort={p}")
     sources = {
@@ -468,9 +517,11 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         report.error("HF004", f"{_label(path)} {rel} {why}", path, **where(path))
         return None
 
-    # quadlets, in a fixed order: network, pods, services, caddy, extra
+    # quadlets, in a fixed order: networks, pods, services, caddy, extra
     q: list[Artifact] = []
     q.append(Artifact(f"{QUADLET_DIR}/{host.network}.network", _network_quadlet(host), 0o644, ("network",)))
+    if host.sites:
+        q.append(Artifact(f"{QUADLET_DIR}/{host.sites_network}.network", _sites_network_quadlet(host), 0o644, ("sites",)))
     for pod in host.pods:
         members = [s for s in host.services if s.pod == pod]
         for s in members:
@@ -492,14 +543,15 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
     # the Caddyfile
     caddyfile: Artifact | None = None
     if host.sites:
-        from hostform.caddy.render import GlobalOptions, Site, render_caddyfile_traced
+        from hostform.caddy.render import DEFAULT_LB_TRY_DURATION, GlobalOptions, Site, render_caddyfile_traced
 
         sites = []
         for sp in host.sites:
             svc = host.service(sp.service)
             # before a .pod had NetworkAlias=, Caddy reaches a pod member by the pod's name
             upstream = svc.pod if svc is not None and svc.pod and not _supported(host, "Pod", "NetworkAlias") else sp.service
-            sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, source=sp.source))
+            wait = (_lb_try_duration(host, svc) if svc is not None else None) or DEFAULT_LB_TRY_DURATION
+            sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, wait, source=sp.source))
         try:
             rc = render_caddyfile_traced(sites, GlobalOptions(email=host.tls.email, ca=host.tls.ca))
         except ValueError as e:
@@ -559,8 +611,10 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
     for u in state_units:
         unit_sources[u["name"]] = ("state",)
     if host.updates.enabled:
+        # AccuracySec: systemd's default (1min) lets the timer fire up to a minute late, so a
+        # short schedule (*:0/5) would not be kept; 1s keeps any schedule to the second.
         drop = _unit_text(["[Timer]", "OnCalendar=", f"OnCalendar={unit_text(host.updates.schedule, exec_line=False)}",
-                           f"RandomizedDelaySec={unit_text(host.updates.randomized_delay, exec_line=False)}"])
+                           f"RandomizedDelaySec={unit_text(host.updates.randomized_delay, exec_line=False)}", "AccuracySec=1s"])
         units.append({"name": TIMER, "enabled": True, "dropins": [{"name": SCHEDULE_DROPIN, "contents": drop}]})
         unit_sources[TIMER] = ("updates",)
     if secret_units:

@@ -366,7 +366,7 @@ HOST = Key(
                 item=_str("ssh_keys", "An SSH public key.", check="ssh_key", max_len=16384,
                           accepts="one OpenSSH public key line: TYPE BASE64 [COMMENT], no options")),
         )),
-        _str("network", "The podman network all services (and Caddy) join.", default="hostform",
+        _str("network", "The podman network the services join; Caddy is on NETWORK-sites, which a service behind a site joins once its health check passes.", default="hostform",
              **{**NAME, "check": "network_name"}),
         Key("quadlets", "strlist", "More quadlet files of this directory, installed as they are "
             "in /etc/containers/systemd/.", item=_str("quadlets", "A quadlet file.", **{**REL_PATH, "check": "quadlet_file"})),

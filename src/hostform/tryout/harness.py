@@ -603,6 +603,18 @@ class Machine:
         self._spawn(outer, f"publish-{guest_port}.log")
         return f"127.0.0.1:{host_port}"
 
+    def caddy_root(self, dest: Path, timeout: float = 60) -> Path:
+        """Caddy's internal root certificate (``tls.ca: internal``), read on the machine from its
+        state disk into ``dest`` once Caddy has made it."""
+        where = list(self.state_mounts()) or ["/var"]
+        end = time.monotonic() + timeout
+        while not (found := self.exec(["find", *where, "-path", f"*/{C.CADDY_ROOT_CA}"], check=False).stdout.split()):
+            if time.monotonic() > end:
+                raise TryError(f"no Caddy root certificate ({C.CADDY_ROOT_CA}) under {', '.join(where)} after {timeout:.0f}s")
+            time.sleep(0.5)
+        dest.write_text(self.exec(["cat", sorted(found)[0]]).stdout)
+        return dest
+
 
 # ---------------------------------------------------------------- QEMU machine (`hostform try --qemu`)
 
@@ -905,6 +917,120 @@ def stop_detached(name: str, runner: Runner, timeout: float = 30) -> None:
     resolved = work.resolve()
     if resolved.parent == machines_dir().resolve() and resolved.name == name:
         shutil.rmtree(resolved, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- a visitor of a booted host's sites (e2e tests, bench_update)
+
+
+def https_get(port: int, host: str, cafile: Path, path: str = "/", *, timeout: float = 10) -> tuple[bytes, str]:
+    """GET over TLS to 127.0.0.1:port, verifying the chain against ``cafile`` and the name ``host``;
+    returns (the served leaf certificate, DER; the response text)."""
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=str(cafile))
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw, ctx.wrap_socket(raw, server_hostname=host) as s:
+        der = s.getpeercert(binary_form=True)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    if der is None:
+        raise OSError(f"127.0.0.1:{port} showed no certificate")
+    return der, b"".join(chunks).decode(errors="replace")
+
+
+def status_and_body(text: str) -> tuple[int, str]:
+    """(status, body) of an HTTP/1.x response read to its end (``Connection: close``); (0, text) if it is none."""
+    head, sep, body = text.partition("\r\n\r\n")
+    words = head.split("\r\n", 1)[0].split(" ")
+    if not sep or len(words) < 2 or not words[0].startswith("HTTP/1.") or not words[1].isdigit():
+        return 0, text
+    return int(words[1]), body
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One request of a :class:`SitePoller`."""
+
+    sent: float  # wall clock (time.time()), comparable with the machine's journal
+    took: float  # seconds until the answer, or the error
+    status: int  # 0: no HTTP answer (the error is in ``body``)
+    body: str
+
+
+class SitePoller:
+    """Visitors in threads: each GETs ``https://host/path`` through ``127.0.0.1:port`` again and again,
+    a new TLS connection each time with the chain verified against ``cafile`` for ``host``, and
+    records every answer (a refused connection, a bad certificate or a timeout too), until stopped."""
+
+    def __init__(
+        self, port: int, host: str, cafile: Path, path: str = "/", *, visitors: int = 1, pause: float = 0.02, timeout: float = 90
+    ) -> None:
+        import threading
+
+        self.port, self.host, self.cafile, self.path = port, host, cafile, path
+        self.pause, self.timeout = pause, timeout
+        self._answers: list[Answer] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, name=f"visitor-{i}-{host}", daemon=True) for i in range(visitors)]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sent, t0 = time.time(), time.monotonic()
+            try:
+                status, body = status_and_body(https_get(self.port, self.host, self.cafile, self.path, timeout=self.timeout)[1])
+            except OSError as e:  # ssl.SSLError and timeouts are OSErrors
+                status, body = 0, f"{type(e).__name__}: {e}"
+            self._answers.append(Answer(sent, time.monotonic() - t0, status, body))
+            self._stop.wait(self.pause)
+
+    def start(self) -> SitePoller:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def stop(self) -> None:
+        """Stops after the requests in flight (which may wait as long as Caddy holds them)."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(self.timeout + 10)
+
+    def __enter__(self) -> SitePoller:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def answers(self, since: float = 0.0, until: float = float("inf")) -> list[Answer]:
+        """The answers to the requests sent in [since, until) (wall clock), in the order they were sent."""
+        return sorted((a for a in list(self._answers) if since <= a.sent < until), key=lambda a: a.sent)
+
+    def first(self, body: str, since: float = 0.0) -> Answer | None:
+        """The first answer (by the time it came) that is a 200 with ``body``, to a request sent from ``since`` on."""
+        hits = [a for a in self.answers(since) if a.status == 200 and a.body == body]
+        return min(hits, key=lambda a: a.sent + a.took, default=None)
+
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hostform import oci
+
+
+def version_image(busybox: bytes, marker: str, health: str = "200 OK") -> oci.Image:
+    """A site's image, one version of it: busybox httpd on 8080 answering ``/`` with "hello from
+    MARKER" and ``/cgi-bin/health`` (a CGI script) with the HTTP status ``health`` ("500 Internal
+    Server Error": an image that starts and listens but fails its health check). A shell in front
+    stops it at once on SIGTERM, as an application does (busybox as pid 1 would ignore it)."""
+    from hostform import oci
+
+    cgi = f"#!/bin/sh\necho 'Status: {health}'\necho 'Content-Type: text/plain'\necho\necho '{marker}'\n"
+    page = oci.layer_from_entries([
+        oci.Entry.file("www/index.html", f"hello from {marker}\n"),
+        oci.Entry.file("www/cgi-bin/health", cgi, 0o755),
+    ])  # fmt: skip
+    base = oci.busybox_image(busybox).layers[0]  # the same layer (digest) for every version
+    cmd = ["/bin/sh", "-c", 'httpd -f -p 8080 -h /www & trap "kill $!; exit 0" TERM; wait']
+    return oci.Image([base, page], cmd=cmd, labels={"marker": marker})
 
 
 __all__ = [
