@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hostform.tryout import commands as C
 from hostform.tryout.harness import Machine
+
+# (g): every scenario on Debian's podman 5.4 and on 5.8, Fedora CoreOS stable's (sid's, in the podman-sid root filesystem)
+PODMANS = [pytest.param("", "5.4", id="podman-5.4"), pytest.param("podman-sid", "5.8", id="podman-5.8")]
 
 # hostform writes Caddy's image as docker.io/library/caddy:2; the machines pull it from the local registry
 CADDY_REMAP = {"docker.io/library/caddy": f"{C.registry_name_in_guest()}/caddy"}

@@ -19,7 +19,7 @@ from hostform import oci
 from hostform._runner import wait_until
 from hostform.tryout import commands as C
 from hostform.tryout.harness import Machine, free_port, https_get
-from tests.e2e._site import boot_site
+from tests.e2e._site import PODMANS, boot_site
 
 pytestmark = pytest.mark.e2e
 
@@ -88,9 +88,6 @@ def wait_https(m: Machine, body: str, timeout: float = 60) -> tuple[int, str]:
 
 
 # scenario g: the same with podman 5.8 (Fedora CoreOS stable's, hostform's default target) from Debian sid
-PODMANS = [pytest.param("", "5.4", id="podman-5.4"), pytest.param("podman-sid", "5.8", id="podman-5.8")]
-
-
 @pytest.mark.parametrize(("variant", "podman"), PODMANS)
 def test_site_through_caddy_https_and_replacement(
     runner, cache, busybox, caddy_image, registry, machines, loop_disks, build_host, variant: str, podman: str, tmp_path: Path
