@@ -104,21 +104,6 @@ def machines(runner: SubprocessRunner, cache: Cache, tmp_path: Path) -> Iterator
 
 
 @pytest.fixture
-def build_ignition():
-    return _build_ignition
-
-
-def _build_ignition(tmp: Path, butane: str) -> Path:
-    """Butane text (variant fcos, version 1.4.0: Ignition 3.3.0) -> an Ignition file, with hostform itself."""
-    bu = tmp / "host.bu"
-    bu.write_text(butane)
-    out = tmp / "host.ign"
-    res = subprocess.run([*HOSTFORM, "butane", "--strict", str(bu), "-o", str(out)], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    return out
-
-
-@pytest.fixture
 def site_image():
     return _site_image
 

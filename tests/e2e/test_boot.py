@@ -1,7 +1,9 @@
-"""Scenario a (plain HTTP part): a Butane host boots in nspawn with the real Ignition."""
+"""Scenario a (plain HTTP part): a plain Butane project, built by `hostform build` as a user's own
+main.bu is, boots in nspawn with the real Ignition and serves."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from hostform import oci
 from hostform.tryout import commands as C
 from hostform.tryout.harness import Machine
+from tests.e2e.conftest import HOSTFORM
 
 pytestmark = pytest.mark.e2e
 
@@ -50,9 +53,14 @@ systemd:
 """
 
 
-def test_butane_host_boots_and_serves(runner, cache, busybox, registry, machines, build_ignition, site_image, tmp_path: Path) -> None:
+def test_butane_host_boots_and_serves(runner, cache, busybox, registry, machines, site_image, tmp_path: Path) -> None:
     oci.push(site_image(busybox, "v1"), registry.address, "site")
-    ign = build_ignition(tmp_path, BUTANE.format(registry=C.registry_name_in_guest()))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.bu").write_text(BUTANE.format(registry=C.registry_name_in_guest()))
+    built = subprocess.run([*HOSTFORM, "build", str(project), "-o", str(tmp_path / "out"), "-q"], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    ign = tmp_path / "out" / "main.ign"
     m = Machine(ign, tmp_path / "m", cache, runner, registry_port=registry.port)
     machines.append(m)
     m.provision()
