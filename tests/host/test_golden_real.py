@@ -8,7 +8,8 @@ podman's real generators (5.4, 5.8, 6.1) and the golden Caddyfile through the re
   (how: tests/host/real_outputs.py), and hostform's own generator gives the same units as
   systemd reads them;
 * what those outputs must say, read from examples/tinkerbell/hostform.yaml with PyYAML, not
-  with hostform: each service runs its image on the hostform network with its env and port,
+  with hostform: each service runs its image on the hostform network with its env and port (and
+  joins Caddy's network, hostform-sites, once healthy),
   is health-checked and auto-updated with rollback (--sdnotify=healthy, the autoupdate
   label); Caddy serves each site over HTTPS from the right container and port, with the
   production ACME issuer and the host file's email, and keeps its certificates on the state
@@ -140,13 +141,16 @@ def _autoupdated_with_rollback(unit: dict[str, list[tuple[str, str]]], opts: dic
     assert opts["--health-cmd"] and opts["--health-interval"] and opts["--health-retries"]
     assert _values(unit, "Service", "Restart") == ["on-failure"]
     assert _values(unit, "Install", "WantedBy") == ["multi-user.target"]
-    assert "hostform-network.service" in _values(unit, "Unit", "Requires")
+    (net,) = opts["--network"]  # the network it starts on exists first
+    assert f"{net}-network.service" in _values(unit, "Unit", "Requires")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_each_service_runs_as_the_host_file_says(version: str) -> None:
     units = {name: _unit(text) for name, text in _real(version).items()}
-    assert sorted(units) == sorted([f"{s}.service" for s in HOST["services"]] + ["caddy.service", "hostform-network.service"])
+    assert sorted(units) == sorted(
+        [f"{s}.service" for s in HOST["services"]] + ["caddy.service", "hostform-network.service", "hostform-sites-network.service"]
+    )
     for name, svc in HOST["services"].items():
         unit = units[f"{name}.service"]
         opts, image = _podman_run(unit)
@@ -157,9 +161,11 @@ def test_each_service_runs_as_the_host_file_says(version: str) -> None:
         (health,) = opts["--health-cmd"]
         assert f"http://127.0.0.1:{svc['port']}{svc['health']['http']}" in health
         assert "--publish" not in opts  # only Caddy is reachable from outside
+        assert opts["--health-on-failure"] == ["kill"]  # a failing check stops the container: its start fails, podman rolls back
         _autoupdated_with_rollback(unit, opts)
-    network = units["hostform-network.service"]
-    assert exec_argv(_values(network, "Service", "ExecStart")[0]) == ["/usr/bin/podman", "network", "create", "--ignore", "hostform"]
+    for net in ("hostform", "hostform-sites"):
+        network = units[f"{net}-network.service"]
+        assert exec_argv(_values(network, "Service", "ExecStart")[0]) == ["/usr/bin/podman", "network", "create", "--ignore", net]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -167,7 +173,7 @@ def test_caddy_runs_published_with_its_state_on_the_volume(version: str) -> None
     unit = _unit(_real(version)["caddy.service"])
     opts, image = _podman_run(unit)
     assert image.startswith("docker.io/library/caddy:")
-    assert opts["--name"] == ["caddy"] and opts["--network"] == ["hostform"]
+    assert opts["--name"] == ["caddy"] and opts["--network"] == ["hostform-sites"]  # its own: a service joins once healthy
     assert sorted(opts["--publish"]) == ["443:443", "443:443/udp", "80:80"]
     mounts = {v.split(":")[1]: v for v in opts["-v"]}
     assert mounts["/etc/caddy/Caddyfile"] == "/etc/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"
@@ -204,13 +210,18 @@ def test_caddy_serves_each_site_from_its_service() -> None:
     config = _adapted()
     want = {site: [f"{svc}:{HOST['services'][svc]['port']}"] for site, svc in HOST["sites"].items()}
     assert _routes(config) == want
-    # each upstream is a container of that name on Caddy's network, listening on that port
+    # each upstream is a container of that name, listening on that port, that joins Caddy's network once
+    # it has started, which with Notify=healthy is once its health check passes
     units = {name: _unit(text) for name, text in _real(DEFAULT_TARGET).items()}
     caddy_opts, _ = _podman_run(units["caddy.service"])
+    (caddy_net,) = caddy_opts["--network"]
     for [dial] in want.values():
         name, port = dial.split(":")
-        opts, _ = _podman_run(units[f"{name}.service"])
-        assert opts["--name"] == [name] and opts["--network"] == caddy_opts["--network"] and opts["--expose"] == [port]
+        unit = units[f"{name}.service"]
+        opts, _ = _podman_run(unit)
+        assert opts["--name"] == [name] and opts["--expose"] == [port] and opts["--sdnotify"] == ["healthy"]
+        posts = [exec_argv(v) for v in _values(unit, "Service", "ExecStartPost")]
+        assert ["/usr/bin/podman", "network", "connect", caddy_net, name] in posts
 
 
 def test_caddy_gets_certificates_from_the_production_acme_ca() -> None:
