@@ -386,7 +386,10 @@ CODES: dict[str, tuple[str, str]] = {
         "counts as started as soon as the container process runs, and "
         "Restart=always keeps restarting a broken image, so the rollback never "
         "fires. Add HealthCmd= (and HealthStartPeriod=) with Notify=healthy, so "
-        "the unit starts only once the health check passes.",
+        "the unit starts only once the health check passes, and HealthOnFailure=kill, "
+        "so that a container whose check fails is stopped at once (its start fails and "
+        "podman rolls back) instead of waiting, unhealthy, for TimeoutStartSec. This is "
+        "what hostform writes for a service with `health`.",
     ),
     "HF056": (
         "auto-update-short-name",

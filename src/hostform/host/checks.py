@@ -501,7 +501,8 @@ def check_readiness(ctx: Context) -> None:
         ctx.warn(
             "HF055",
             f"Restart=always without a readiness signal in {q.name}: the unit counts as started as soon as the "
-            "container runs, so podman auto-update never rolls back a broken image; add HealthCmd= and Notify=healthy",
+            "container runs, so podman auto-update never rolls back a broken image; add HealthCmd=, Notify=healthy and "
+            "HealthOnFailure=kill",
             ctx.at_key(q, "Service", "Restart"),
         )
 
