@@ -579,7 +579,7 @@ def _resolve_mount(ctx: Ctx, mount: str) -> str:
                 raise QuadletError("source parameter does not include a value", "Mount")
             index = i
             original = v
-    if original:
+    if original or not ctx.target.has("mount-source-optional"):
         tokens[index] = "source=" + storage_source(ctx, original, True, "Mount")
     elif mtype != "volume":
         raise QuadletError(f"source parameter is required for mount type {mtype}", "Mount")
@@ -601,7 +601,8 @@ def h_pod(ctx: Ctx, cmd: list[str]) -> None:
         cmd.extend(("--pod-id-file", f"%t/{info.service_name}.pod-id"))
     ctx.service.add("Unit", "BindsTo", info.service_file_name)
     ctx.service.add("Unit", "After", info.service_file_name)
-    if not is_template_unit(ctx.unit) and ctx.unit.lookup_boolean_default(ctx.group, "StartWithPod", True):
+    skip_template = is_template_unit(ctx.unit) and ctx.target.has("pod-skips-template-members")
+    if not skip_template and ctx.unit.lookup_boolean_default(ctx.group, "StartWithPod", True):
         if info.containers_to_start is not None:
             info.containers_to_start.append(ctx.service.filename)
 
@@ -654,6 +655,8 @@ def h_volume_opts(ctx: Ctx, cmd: list[str]) -> None:
                 ctx.service.add_escaped("Unit", "RequiresMountsFor", dev)
         mount_opts = u.lookup(g, "Options")
         if mount_opts:
+            if not dev and not ctx.target.has("volume-options-without-device"):
+                raise QuadletError("key Options can't be used without Device", "Options")
             opts.append(mount_opts)
     if prefix == "image=":
         cmd.extend(("--opt", prefix + opts[0]))
@@ -1066,9 +1069,12 @@ def convert_pod(ctx: Ctx) -> None:
     emit_rows(ctx, cmd)
     service.add_cmdline("Service", "ExecStartPre", cmd)
     service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
-    service.setv("Service", "Type", "forking", "PIDFile", "%t/%N.pid")
-    if not u.has_key("Service", "Restart") or not ctx.target.has("pod-restart-kept"):
-        service.set("Service", "Restart", "on-failure")
+    if not ctx.target.has("pod-restart-kept"):
+        service.setv("Service", "Type", "forking", "Restart", "on-failure", "PIDFile", "%t/%N.pid")
+    else:
+        service.setv("Service", "Type", "forking", "PIDFile", "%t/%N.pid")
+        if not u.has_key("Service", "Restart"):
+            service.set("Service", "Restart", "on-failure")
 
 
 CONVERTERS = {

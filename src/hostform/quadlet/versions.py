@@ -217,14 +217,24 @@ _CHANGED_IN: dict[str, str] = {
     # before: a fixed `--exit-policy=stop` right after `--pod-id-file`
     "exit-policy-key": "5.6",
     # `--entrypoint=VALUE`, an empty value kept (clears the image's entrypoint);
-    # before: `--entrypoint VALUE`, only when not empty
-    "entrypoint-equals": "6.0",
+    # before: `--entrypoint VALUE`, only when not empty (real 5.8.6 has it)
+    "entrypoint-equals": "5.8",
     # quadlet's Lookup strips one pair of double quotes around a one-value key (podman #28409,
     # fixed 2026-03-30; the 5.8 line got it in a patch release, so 5.8 is not assumed to have it);
     # before: every '"' at either end. Used by the host file's checks; the emulation keeps 6.1's reading.
     "one-quote-pair": "6.0",
-    # a .pod's own [Service] Restart= is kept; before: always Restart=on-failure
+    # a .pod's own [Service] Restart= is kept, written after PIDFile=; before: always
+    # Restart=on-failure, between Type= and PIDFile=
     "pod-restart-kept": "6.0",
+    # a Mount= of type volume may have no source (an anonymous volume) and a missing source of
+    # another type is "source parameter is required for mount type T"; before: every Mount=
+    # without a source is "source cannot be empty"
+    "mount-source-optional": "6.0",
+    # a .volume's Options= apply without Device= too; before: "key Options can't be used without Device"
+    "volume-options-without-device": "6.0",
+    # a template container (name@.container) in a pod is not among the pod's Wants=/Before=;
+    # before: it was, as name@.service
+    "pod-skips-template-members": "6.0",
     # [Service] User=/Group=/DynamicUser= draw a "not supported" warning
     "service-keys-warned": SERVICE_KEYS_WARNED_SINCE,
 }

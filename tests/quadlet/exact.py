@@ -1,0 +1,224 @@
+"""Exact comparison of hostform's quadlet generator with a real one: every file, line, symlink and message.
+
+Both generators write into an output directory (as systemd runs them, not ``-dryrun``), normal or
+``-user``; what they leave there is read as a tree (regular files byte for byte, symlinks as their
+targets, directories that hold nothing), with the exit code and the log lines.
+
+The one freedom allowed: the real generator emits some ``podman`` arguments by iterating Go maps,
+so their order is random from run to run. Each such map is a call site in podman's quadlet.go
+(``lookupAndAddString``, ``lookupAndAddAllStrings``, ``lookupAndAddBoolean``,
+``lookupAndAddKeyVals``): the arguments it emits form one
+contiguous run of chunks, one chunk per key, in random key order. :func:`canonical` sorts each such
+run by flag (a stable sort: the order of one key's own values is kept, as podman keeps it). Nothing
+else is reordered. ``RANDOM_RUNS`` lists those maps per version, read from pkg/systemd/quadlet/quadlet.go
+at v5.4.2, v5.8.2 and the main branch of 2026-05-19 (6.x).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hostform.quadlet.unitfile import SplitError, split_words
+
+# (the podman sub-command the run appears in, its flags, words per chunk)
+_Run = tuple[tuple[str, ...], frozenset[str], int]
+
+
+def _runs(*rows: tuple[tuple[str, ...], str, int]) -> tuple[_Run, ...]:
+    return tuple((cmd, frozenset(flags.split()), width) for cmd, flags, width in rows)
+
+
+_RUN = ("run",)
+_NET = ("network", "create")
+_VOL = ("volume", "create")
+_IMG = ("image", "pull")
+_BUILD = ("build",)
+_POD = ("pod", "create")
+_ART = ("artifact", "pull")
+
+_COMMON_54 = (
+    (_NET, "--disable-dns --internal --ipv6", 1),
+    (_IMG, "--all-tags --tls-verify", 1),
+    (_BUILD, "--tls-verify --force-rm", 1),
+    (_BUILD, "--dns --dns-option --dns-search --group-add --tag", 2),
+)
+_COMMON_58 = (
+    (_RUN, "--network-alias --ulimit --dns --dns-option --dns-search --group-add --add-host --tmpfs", 2),
+    (_RUN, "--init --env-host --http-proxy --read-only-tmpfs", 1),
+    (_RUN, "--env --label --annotation", 2),
+    (_NET, "--disable-dns --internal --ipv6", 1),
+    (_NET, "--driver --ipam-driver --interface-name", 2),
+    (_NET, "--opt --label", 2),
+    (_IMG, "--arch --authfile --cert-dir --creds --decryption-key --os --policy --variant --retry --retry-delay", 2),
+    (_IMG, "--all-tags --tls-verify", 1),
+    (_BUILD, "--arch --authfile --ignorefile --target --variant --retry --retry-delay", 2),
+    (_BUILD, "--tls-verify --force-rm", 1),
+    (_BUILD, "--dns --dns-option --dns-search --group-add --tag", 2),
+    (_BUILD, "--build-arg --env --label --annotation", 2),
+    (_POD, "--ip --ip6 --shm-size", 2),
+    (_POD, "--network-alias --dns --dns-option --dns-search --add-host --hostname", 2),
+    (_ART, "--authfile --cert-dir --creds --decryption-key --retry --retry-delay", 2),
+    (_ART, "--quiet --tls-verify", 1),
+)
+RANDOM_RUNS: dict[str, tuple[_Run, ...]] = {
+    "5.4": _runs(
+        (_RUN, "--tz --pids-limit --shm-size --entrypoint --workdir --ip --ip6 --hostname --stop-signal --stop-timeout --pull", 2),
+        (_RUN, "--network-alias --ulimit --dns --dns-option --dns-search --group-add --add-host --tmpfs", 2),
+        (_RUN, "--init --env-host --read-only-tmpfs", 1),
+        (_NET, "--driver --ipam-driver", 2),
+        (_NET, "--dns", 2),
+        (_IMG, "--arch --authfile --cert-dir --creds --decryption-key --os --variant", 2),
+        (_BUILD, "--arch --authfile --target --variant", 2),
+        (_POD, "--ip --ip6 --shm-size", 2),
+        (_POD, "--network-alias --dns --dns-option --dns-search --add-host", 2),
+        *_COMMON_54,
+    ),
+    "5.8": _runs(
+        (_RUN, "--tz --pids-limit --shm-size --workdir --ip --ip6 --hostname --stop-signal --stop-timeout --pull --memory --retry --retry-delay", 2),
+        (_NET, "--dns", 2),
+        *_COMMON_58,
+    ),
+}
+RANDOM_RUNS["6.1"] = RANDOM_RUNS["5.8"]
+
+
+def _command(words: list[str]) -> tuple[str, ...] | None:
+    for cmd in (_NET, _VOL, _IMG, _POD, _ART):
+        for i in range(len(words) - 1):
+            if tuple(words[i : i + 2]) == cmd:
+                return cmd
+    for cmd in (_RUN, _BUILD):
+        if cmd[0] in words:
+            return cmd
+    return None
+
+
+def _flag(word: str) -> str:
+    return word.split("=", 1)[0] if word.endswith("=false") else word
+
+
+def canonical_words(words: list[str], version: str) -> list[str]:
+    """``words`` of one Exec line with every random run sorted by flag (stable)."""
+    cmd = _command(words)
+    runs = [(flags, width) for c, flags, width in RANDOM_RUNS[version] if c == cmd]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        group = next(((flags, width) for flags, width in runs if _flag(words[i]) in flags), None)
+        if group is None:
+            out.append(words[i])
+            i += 1
+            continue
+        flags, width = group
+        chunks: list[list[str]] = []
+        while i < len(words) and _flag(words[i]) in flags and i + width <= len(words):
+            chunks.append(words[i : i + width])
+            i += width
+        for chunk in sorted(chunks, key=lambda c: _flag(c[0])):
+            out.extend(chunk)
+    return out
+
+
+def canonical(text: str, version: str) -> str:
+    """A unit's text with the random runs of its Exec lines in a fixed order (other lines untouched)."""
+    lines = []
+    for line in text.split("\n"):
+        key, eq, value = line.partition("=")
+        if eq and key.startswith("Exec") and key.isalnum():
+            try:
+                words = split_words(value)
+            except SplitError:
+                lines.append(line)
+                continue
+            canon = canonical_words(words, version)
+            if canon != words:
+                line = key + "=" + " ".join(_requote(w) for w in canon)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _requote(word: str) -> str:
+    # only for comparison: both sides are re-spelt the same way
+    return word if word and not any(c in word for c in " \t\n\"'\\") else repr(word)
+
+
+@dataclass
+class Outcome:
+    """What one generator run left behind."""
+
+    code: int
+    tree: dict[str, str] = field(default_factory=dict)
+    """path relative to the output directory -> file text, ``-> target`` of a symlink, or ``<dir>``."""
+    log: list[str] = field(default_factory=list)
+    """the log lines, the output directory spelt OUT, the process prefix removed."""
+
+
+def _read_tree(out: Path, version: str) -> dict[str, str]:
+    tree: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(out):
+        base = Path(dirpath)
+        for name in sorted(dirnames + filenames):
+            p = base / name
+            rel = str(p.relative_to(out))
+            if p.is_symlink():
+                tree[rel] = "-> " + os.readlink(p)
+            elif p.is_file():
+                tree[rel] = canonical(p.read_bytes().decode("utf-8", "surrogateescape"), version)
+            elif p.is_dir() and not any(p.iterdir()):
+                tree[rel] = "<dir>"
+    return dict(sorted(tree.items()))
+
+
+def _log(stderr: str, out: Path) -> list[str]:
+    return [ln.split("]: ", 1)[-1].replace(str(out), "OUT") for ln in stderr.splitlines()]
+
+
+def real_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> Outcome:
+    with tempfile.TemporaryDirectory(prefix="hf-real-") as tmp:
+        out = Path(tmp) / "out"
+        argv = [str(binary), *(["-user"] if user else []), "-no-kmsg-log", str(out)]
+        env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
+        proc = subprocess.run(argv, env=env, capture_output=True, timeout=60)
+        stderr = proc.stderr.decode("utf-8", "surrogateescape")
+        return Outcome(proc.returncode, _read_tree(out, version) if out.exists() else {}, _log(stderr, out))
+
+
+def our_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> Outcome:
+    from hostform.cli import quadlet as cli
+
+    with tempfile.TemporaryDirectory(prefix="hf-ours-") as tmp:
+        out = Path(tmp) / "out"
+        err = io.StringIO()
+        env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
+        argv = ["-podman-version", version, *(["-user"] if user else []), "-no-kmsg-log", str(out)]
+        code = cli.main(argv, env=env, stdout=io.StringIO(), stderr=err, prog=str(binary))
+        return Outcome(code, _read_tree(out, version) if out.exists() else {}, _log(err.getvalue(), out))
+
+
+def differences(real: Outcome, ours: Outcome) -> list[str]:
+    """What differs, one line each (empty: identical)."""
+    diffs = []
+    if real.code != ours.code:
+        diffs.append(f"exit code: real {real.code}, hostform {ours.code}")
+    for path in sorted(set(real.tree) | set(ours.tree)):
+        a, b = real.tree.get(path), ours.tree.get(path)
+        if a == b:
+            continue
+        if a is None or b is None:
+            diffs.append(f"{path}: only {'hostform' if a is None else 'real'} has it")
+            continue
+        al, bl = a.split("\n"), b.split("\n")
+        for n in range(max(len(al), len(bl))):
+            x = al[n] if n < len(al) else "<none>"
+            y = bl[n] if n < len(bl) else "<none>"
+            if x != y:
+                diffs.append(f"{path}:{n + 1}: real {x!r}, hostform {y!r}")
+                break
+    if real.log != ours.log:
+        diffs.append(f"log: real {real.log!r}, hostform {ours.log!r}")
+    return diffs
