@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from hostform.quadlet.unitfile import SplitError, split_words
 
 # (the podman sub-command the run appears in, its flags, words per chunk)
 _Run = tuple[tuple[str, ...], frozenset[str], int]
@@ -125,26 +124,57 @@ def canonical_words(words: list[str], version: str) -> list[str]:
 
 
 def canonical(text: str, version: str) -> str:
-    """A unit's text with the random runs of its Exec lines in a fixed order (other lines untouched)."""
+    """A unit's text with the random runs of its Exec lines in a fixed order (other lines untouched).
+
+    The words are moved as written (quotes and escapes kept), so a difference in how a word is
+    quoted is still a difference."""
     lines = []
     for line in text.split("\n"):
         key, eq, value = line.partition("=")
         if eq and key.startswith("Exec") and key.isalnum():
-            try:
-                words = split_words(value)
-            except SplitError:
-                lines.append(line)
-                continue
-            canon = canonical_words(words, version)
-            if canon != words:
-                line = key + "=" + " ".join(_requote(w) for w in canon)
+            words = raw_words(value)
+            if words is not None:
+                canon = canonical_words(words, version)
+                if canon != words:
+                    line = key + "=" + " ".join(canon)
         lines.append(line)
     return "\n".join(lines)
 
 
-def _requote(word: str) -> str:
-    # only for comparison: both sides are re-spelt the same way
-    return word if word and not any(c in word for c in " \t\n\"'\\") else repr(word)
+def raw_words(value: str) -> list[str] | None:
+    """``value`` split at unquoted blanks, each word as written; None if it is not one
+    space-separated line of words (then it is compared as it is)."""
+    words: list[str] = []
+    word: list[str] = []
+    quote = ""
+    escaped = False
+    for c in value:
+        if escaped:
+            word.append(c)
+            escaped = False
+        elif c == "\\":
+            word.append(c)
+            escaped = True
+        elif quote:
+            word.append(c)
+            if c == quote:
+                quote = ""
+        elif c in "\"'" and not word:
+            word.append(c)
+            quote = c
+        elif c == " ":
+            if not word:
+                return None
+            words.append("".join(word))
+            word = []
+        elif c in "\t\n":
+            return None
+        else:
+            word.append(c)
+    if quote or escaped or not word:
+        return None
+    words.append("".join(word))
+    return words
 
 
 @dataclass
@@ -174,14 +204,19 @@ def _read_tree(out: Path, version: str) -> dict[str, str]:
     return dict(sorted(tree.items()))
 
 
+_TMP_NAME = re.compile(r"(/\.tmp-[^/]*?\.service)[0-9]+\b")
+
+
 def _log(stderr: str, out: Path) -> list[str]:
-    return [ln.split("]: ", 1)[-1].replace(str(out), "OUT") for ln in stderr.splitlines()]
+    """The log lines, the output directory spelt OUT, and the random digits of podman 6.1's
+    temporary file names (``.tmp-NAME.service<digits>``) spelt N."""
+    return [_TMP_NAME.sub(r"\1N", ln.split("]: ", 1)[-1].replace(str(out), "OUT")) for ln in stderr.splitlines()]
 
 
 def real_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="hf-real-") as tmp:
         out = Path(tmp) / "out"
-        argv = [str(binary), *(["-user"] if user else []), "-no-kmsg-log", str(out)]
+        argv = [str(binary), *(["-user"] if user else []), "-v", "-no-kmsg-log", str(out)]
         env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
         proc = subprocess.run(argv, env=env, capture_output=True, timeout=60)
         stderr = proc.stderr.decode("utf-8", "surrogateescape")
@@ -195,7 +230,7 @@ def our_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> O
         out = Path(tmp) / "out"
         err = io.StringIO()
         env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
-        argv = ["-podman-version", version, *(["-user"] if user else []), "-no-kmsg-log", str(out)]
+        argv = ["-podman-version", version, *(["-user"] if user else []), "-v", "-no-kmsg-log", str(out)]
         code = cli.main(argv, env=env, stdout=io.StringIO(), stderr=err, prog=str(binary))
         return Outcome(code, _read_tree(out, version) if out.exists() else {}, _log(err.getvalue(), out))
 

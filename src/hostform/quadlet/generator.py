@@ -140,18 +140,29 @@ class GenerateResult:
     link target; ``log``: podman's messages (without the
     ``quadlet-generator[pid]: `` prefix); ``report``: hostform diagnostics;
     ``exit_code``: 0 or 1 as podman's generator.
+
+    ``steps`` is the same in the order podman's generator does it, for a caller that writes the
+    units: ``("log", message, "")``, ``("write", name, text)``, ``("link", path, target)``, and
+    ``("start", "", "")`` where the reading is over and the generator makes its output directory
+    (only when it read some unit). Each unit is written and linked right after it converts.
     """
 
-    __slots__ = ("units", "outputs", "symlinks", "log", "report", "exit_code", "sources")
+    __slots__ = ("units", "outputs", "symlinks", "log", "steps", "report", "exit_code", "sources")
 
     def __init__(self) -> None:
         self.units: dict[str, str] = {}
         self.outputs: list[tuple[str, str]] = []
         self.symlinks: dict[str, str] = {}
         self.log: list[str] = []
+        self.steps: list[tuple[str, str, str]] = []
         self.report = Report()
         self.exit_code = 0
         self.sources: dict[str, str] = {}
+
+    def say(self, message: str) -> None:
+        """Log ``message``, in its place among the steps."""
+        self.log.append(message)
+        self.steps.append(("log", message, ""))
 
 
 # -- names ---------------------------------------------------------------------------
@@ -1252,7 +1263,7 @@ class _Loader:
         return _known_type(self.result.report, self.target, path)
 
     def error(self, msg: str, code: str, file: str | None = None, line: int = 0) -> None:
-        self.result.log.append(msg)
+        self.result.say(msg)
         self.result.report.error(code, msg, file=file, line=line)
         self.errors = True
 
@@ -1292,7 +1303,7 @@ class _Loader:
                 units.append(unit)
         if errs:
             # podman drops every unit of a directory in which one file fails to parse
-            self.result.log.append("\n".join(errs))
+            self.result.say("\n".join(errs))
             self.errors = True
             return []
         return units
@@ -1325,7 +1336,7 @@ class _Loader:
             else:
                 unit.merge(dropin)
         if errs:
-            self.result.log.append("\n".join(errs))
+            self.result.say("\n".join(errs))
             self.errors = True
 
 
@@ -1423,14 +1434,14 @@ def generate(
 
     def debug(msg: str) -> None:
         if verbose:
-            loaded.log.append(msg)
+            loaded.say(msg)
 
     loader = _Loader(loaded, debug, tgt)
     seen: set[str] = set()
     units: list[UnitFile] = []
     dirs: list[str] = []
     if sources is None:
-        dirs = unit_dirs(user, env, loaded.log.append)
+        dirs = unit_dirs(user, env, loaded.say)
         for d in dirs:
             units.extend(loader.load_dir(d, seen))
     else:
@@ -1449,7 +1460,7 @@ def generate(
                 unit = loader.load_file(s)
                 if isinstance(unit, str):
                     loader.errors = True
-                    loaded.log.append(unit)
+                    loaded.say(unit)
                 else:
                     seen.add(name)
                     units.append(unit)
@@ -1462,6 +1473,7 @@ def generate(
     result = convert_units(units, user=user, podman_version=tgt.version, podman=podman)
     # what reading said comes first
     result.log[:0] = loaded.log
+    result.steps[:0] = [*loaded.steps, ("start", "", "")]
     loaded.report.merge(result.report)
     result.report = loaded.report
     if loader.errors:
@@ -1519,7 +1531,7 @@ def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman:
     for key in tables.UNSUPPORTED_SERVICE_KEYS if tgt.has("service-keys-warned") else ():
         if unit.lookup("Service", key) is not None:
             msg = f"Warning: using key {key} in the Service group is not supported - use at your own risk"
-            result.log.append(msg)
+            result.say(msg)
             ln = unit.key_lines("Service", key)[-1]
             rep.warn(HF_WARNING, msg, file=ln.file, line=ln.lineno)
     group = unit_group(unit)
@@ -1538,7 +1550,7 @@ def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman:
                 "This is not ideal for performance and security reasons. See the podman-pull manpage discussion "
                 "of short-name-aliases.conf for details."
             )
-            result.log.append(msg)
+            result.say(msg)
             ln = unit.key_lines(group, "Image")[-1]
             rep.warn(HF_WARNING, msg, file=ln.file, line=ln.lineno)
     try:
@@ -1547,7 +1559,7 @@ def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman:
         if e.warnings:
             _log_warnings(result, unit, e.warnings)
         msg = f"converting {go_quote(unit.filename)}: {e.message}"
-        result.log.append(msg)
+        result.say(msg)
         _report_error(rep, unit, group, e, tgt)
         return False
     if warnings:
@@ -1556,14 +1568,16 @@ def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman:
     text = service.to_string()
     result.units[name] = text
     result.outputs.append((name, text))
+    result.steps.append(("write", name, text))
     result.sources[name] = unit.path
-    for link, dest in install_symlinks(service, result.log.append).items():
+    for link, dest in install_symlinks(service, result.say).items():
         result.symlinks[link] = dest
+        result.steps.append(("link", link, dest))
     return True
 
 
 def _log_warnings(result: GenerateResult, unit: UnitFile, warnings: list[str]) -> None:
-    result.log.append("\n".join(warnings))
+    result.say("\n".join(warnings))
     for w in warnings:
         result.report.warn(HF_WARNING, f"{unit.filename}: {w}", file=unit.path or unit.filename)
 

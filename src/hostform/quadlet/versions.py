@@ -235,6 +235,11 @@ _CHANGED_IN: dict[str, str] = {
     # a template container (name@.container) in a pod is not among the pod's Wants=/Before=;
     # before: it was, as name@.service
     "pod-skips-template-members": "6.0",
+    # a unit is written to a temporary file beside it (`.tmp-NAME<digits>`) then renamed; a write
+    # that cannot start says "unable to create atomic writer for service file P: open TMP: ...";
+    # before: written in place, "open P: ..." (seen in real 6.1.1; the main branch of 2026-05-19
+    # does not have it yet, so it is placed at 6.1)
+    "atomic-unit-write": "6.1",
     # [Service] User=/Group=/DynamicUser= draw a "not supported" warning
     "service-keys-warned": SERVICE_KEYS_WARNED_SINCE,
 }
