@@ -9,6 +9,7 @@ that stands for them (undecodable bytes as surrogateescape'd surrogates).
 
 from __future__ import annotations
 
+import random
 import subprocess
 
 import pytest
@@ -288,3 +289,31 @@ def test_yaml_duplicate_key_errors_quote_as_go_yaml(go: str) -> None:
         with pytest.raises(YAMLError) as e:
             resolve(load(f'"{escaped}": 1\n"{escaped}": 2\n'))
         assert e.value.message == f"yaml: unmarshal errors:\n  line 2: mapping key {q} already defined at line 1"
+
+
+def test_sort_slice_is_gos(go: str) -> None:
+    """sort.Slice is not stable and its order is the algorithm's own: every length 0..200 and many
+    key patterns (sorted, reversed, few distinct, random, organ pipe) come out in Go's very order."""
+    r = random.Random(7)
+    cases: list[list[int]] = []
+    for n in [*range(0, 60), 61, 64, 99, 100, 127, 128, 129, 150, 200, 500, 1000]:
+        cases += [
+            [r.randrange(3) for _ in range(n)],
+            [r.randrange(1000) for _ in range(n)],
+            list(range(n)),
+            list(range(n, 0, -1)),
+            [min(i, n - i) for i in range(n)],
+            [5] * n,
+            [i % 7 for i in range(n)],
+            [int(i > n // 2) for i in range(n)],
+        ]
+    want = run(go, ["sortslice " + " ".join(map(str, keys)) if keys else "sortslice" for keys in cases])
+    got = [" ".join(map(str, _go_sorted(keys))) for keys in cases]
+    assert got == want
+    assert any(g != " ".join(map(str, sorted(range(len(k)), key=k.__getitem__))) for g, k in zip(got, cases, strict=True))
+
+
+def _go_sorted(keys: list[int]) -> list[int]:
+    pos = list(range(len(keys)))
+    gostd.sort_slice(pos, lambda a, b: keys[a] < keys[b])
+    return pos

@@ -38,6 +38,13 @@ Cheap to import (it is on the start-up path of ``hostform butane`` and
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
 __all__ = [
     "SPACE",
     "URL",
@@ -48,6 +55,7 @@ __all__ = [
     "join",
     "quote",
     "quote_rune",
+    "sort_slice",
     "time_quote",
     "trim_space",
     "url_parse",
@@ -385,3 +393,209 @@ def url_parse(raw: str) -> URL | None:
     if frag and _bad_escapes(frag):
         return None
     return URL(scheme, "", raw_query)
+
+
+# -- sort.Slice -------------------------------------------------------------------------------------
+# Go's sort.Slice is not stable: it is pattern-defeating quicksort (pdqsort, Go 1.19 on), fully
+# deterministic for a given input. podman's quadlet generator orders its units with it, so the order
+# in which units of one kind are converted (and what follows from it: log lines, a pod's Wants=)
+# is the order this reproduces. Checked against Go itself by tests/test_gostd.py.
+
+_INSERTION_MAX = 12  # sort ranges this short by insertion (stable)
+_NINTHER_MIN = 50  # ranges this long take the pivot as a median of medians
+_MAX_SWAPS = 12  # the pivot search's swaps when the range is in reverse order
+_PARTIAL_STEPS = 5
+_PARTIAL_SHIFT_MIN = 50
+
+
+def sort_slice(items: list[T], less: Callable[[T, T], bool]) -> None:
+    """Sort ``items`` in place exactly as Go's ``sort.Slice(items, less)`` orders them (not stable)."""
+    n = len(items)
+    _Pdq(items, less).sort(0, n, n.bit_length())
+
+
+class _Pdq:
+    __slots__ = ("a", "lt")
+
+    def __init__(self, items: list[Any], less: Callable[[Any, Any], bool]) -> None:
+        self.a = items
+        self.lt = less
+
+    def less(self, i: int, j: int) -> bool:
+        return self.lt(self.a[i], self.a[j])
+
+    def swap(self, i: int, j: int) -> None:
+        a = self.a
+        a[i], a[j] = a[j], a[i]
+
+    def insertion(self, lo: int, hi: int) -> None:
+        for i in range(lo + 1, hi):
+            j = i
+            while j > lo and self.less(j, j - 1):
+                self.swap(j, j - 1)
+                j -= 1
+
+    def sift_down(self, root: int, hi: int, first: int) -> None:
+        while True:
+            child = 2 * root + 1
+            if child >= hi:
+                return
+            if child + 1 < hi and self.less(first + child, first + child + 1):
+                child += 1
+            if not self.less(first + root, first + child):
+                return
+            self.swap(first + root, first + child)
+            root = child
+
+    def heap(self, lo: int, hi: int) -> None:
+        n = hi - lo
+        for i in range((n - 1) // 2, -1, -1):
+            self.sift_down(i, n, lo)
+        for i in range(n - 1, -1, -1):
+            self.swap(lo, lo + i)
+            self.sift_down(0, i, lo)
+
+    def sort(self, lo: int, hi: int, limit: int) -> None:
+        balanced = partitioned = True
+        while True:
+            n = hi - lo
+            if n <= _INSERTION_MAX:
+                self.insertion(lo, hi)
+                return
+            if limit == 0:
+                self.heap(lo, hi)
+                return
+            if not balanced:
+                self.break_patterns(lo, hi)
+                limit -= 1
+            pivot, hint = self.choose_pivot(lo, hi)
+            if hint < 0:  # the range looked reversed: reverse it
+                i, j = lo, hi - 1
+                while i < j:
+                    self.swap(i, j)
+                    i += 1
+                    j -= 1
+                pivot = (hi - 1) - (pivot - lo)
+                hint = 1
+            if balanced and partitioned and hint > 0 and self.partial_insertion(lo, hi):
+                return
+            if lo > 0 and not self.less(lo - 1, pivot):
+                lo = self.partition_equal(lo, hi, pivot)
+                continue
+            mid, partitioned = self.partition(lo, hi, pivot)
+            left, right = mid - lo, hi - mid
+            if left < right:
+                balanced = left >= n // 8
+                self.sort(lo, mid, limit)
+                lo = mid + 1
+            else:
+                balanced = right >= n // 8
+                self.sort(mid + 1, hi, limit)
+                hi = mid
+
+    def partition(self, lo: int, hi: int, pivot: int) -> tuple[int, bool]:
+        self.swap(lo, pivot)
+        i, j = lo + 1, hi - 1
+        while i <= j and self.less(i, lo):
+            i += 1
+        while i <= j and not self.less(j, lo):
+            j -= 1
+        if i > j:
+            self.swap(j, lo)
+            return j, True
+        self.swap(i, j)
+        i += 1
+        j -= 1
+        while True:
+            while i <= j and self.less(i, lo):
+                i += 1
+            while i <= j and not self.less(j, lo):
+                j -= 1
+            if i > j:
+                break
+            self.swap(i, j)
+            i += 1
+            j -= 1
+        self.swap(j, lo)
+        return j, False
+
+    def partition_equal(self, lo: int, hi: int, pivot: int) -> int:
+        self.swap(lo, pivot)
+        i, j = lo + 1, hi - 1
+        while True:
+            while i <= j and not self.less(lo, i):
+                i += 1
+            while i <= j and self.less(lo, j):
+                j -= 1
+            if i > j:
+                return i
+            self.swap(i, j)
+            i += 1
+            j -= 1
+
+    def partial_insertion(self, lo: int, hi: int) -> bool:
+        i = lo + 1
+        for _ in range(_PARTIAL_STEPS):
+            while i < hi and not self.less(i, i - 1):
+                i += 1
+            if i == hi:
+                return True
+            if hi - lo < _PARTIAL_SHIFT_MIN:
+                return False
+            self.swap(i, i - 1)
+            if i - lo >= 2:  # shift the smaller one left
+                j = i - 1
+                while j >= 1 and self.less(j, j - 1):
+                    self.swap(j, j - 1)
+                    j -= 1
+            if hi - i >= 2:  # shift the greater one right
+                j = i + 1
+                while j < hi and self.less(j, j - 1):
+                    self.swap(j, j - 1)
+                    j += 1
+        return False
+
+    def break_patterns(self, lo: int, hi: int) -> None:
+        n = hi - lo
+        if n < 8:
+            return
+        r = n  # xorshift64, seeded with the length
+        mask = (1 << n.bit_length()) - 1
+        idx = lo + (n // 4) * 2 - 1
+        for k in range(3):
+            r ^= (r << 13) & 0xFFFFFFFFFFFFFFFF
+            r ^= r >> 7
+            r ^= (r << 17) & 0xFFFFFFFFFFFFFFFF
+            other = r & mask
+            if other >= n:
+                other -= n
+            self.swap(idx + k, lo + other)
+
+    def choose_pivot(self, lo: int, hi: int) -> tuple[int, int]:
+        """(pivot, hint): hint 1 the range looked sorted, -1 reversed, 0 neither."""
+        n = hi - lo
+        swaps = [0]
+        i, j, k = lo + n // 4, lo + n // 4 * 2, lo + n // 4 * 3
+        if n >= 8:
+            if n >= _NINTHER_MIN:
+                i = self.median(i - 1, i, i + 1, swaps)
+                j = self.median(j - 1, j, j + 1, swaps)
+                k = self.median(k - 1, k, k + 1, swaps)
+            j = self.median(i, j, k, swaps)
+        if swaps[0] == 0:
+            return j, 1
+        if swaps[0] == _MAX_SWAPS:
+            return j, -1
+        return j, 0
+
+    def median(self, a: int, b: int, c: int, swaps: list[int]) -> int:
+        if self.less(b, a):
+            swaps[0] += 1
+            a, b = b, a
+        if self.less(c, b):
+            swaps[0] += 1
+            b, c = c, b
+        if self.less(b, a):
+            swaps[0] += 1
+            a, b = b, a
+        return b

@@ -213,17 +213,32 @@ def _log(stderr: str, out: Path) -> list[str]:
     return [_TMP_NAME.sub(r"\1N", ln.split("]: ", 1)[-1].replace(str(out), "OUT")) for ln in stderr.splitlines()]
 
 
+QDIR, PROG = "QDIR", "QUADLET"
+"""How the unit directory and the generator's own path are spelt in an outcome, so that outcomes of
+runs in different places (and recorded ones) compare."""
+
+
+def _mask(outcome: Outcome, qdir: Path, binary: str) -> Outcome:
+    def m(text: str) -> str:  # (a relative path may climb out of the unit directory)
+        return text.replace(binary, PROG).replace(str(qdir), QDIR).replace(str(qdir.parent), QDIR + "/..")
+
+    return Outcome(outcome.code, {m(k): m(v) for k, v in outcome.tree.items()}, [m(ln) for ln in outcome.log])
+
+
 def real_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> Outcome:
+    """Run the real generator of ``version`` (at ``binary``) over ``qdir`` into a fresh output directory, with ``-v``."""
     with tempfile.TemporaryDirectory(prefix="hf-real-") as tmp:
         out = Path(tmp) / "out"
         argv = [str(binary), *(["-user"] if user else []), "-v", "-no-kmsg-log", str(out)]
         env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
         proc = subprocess.run(argv, env=env, capture_output=True, timeout=60)
         stderr = proc.stderr.decode("utf-8", "surrogateescape")
-        return Outcome(proc.returncode, _read_tree(out, version) if out.exists() else {}, _log(stderr, out))
+        got = Outcome(proc.returncode, _read_tree(out, version) if out.exists() else {}, _log(stderr, out))
+        return _mask(got, qdir, str(binary))
 
 
-def our_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> Outcome:
+def our_outcome(qdir: Path, version: str, user: bool = False) -> Outcome:
+    """The same run of ``hostform quadlet -podman-version VERSION``."""
     from hostform.cli import quadlet as cli
 
     with tempfile.TemporaryDirectory(prefix="hf-ours-") as tmp:
@@ -231,8 +246,9 @@ def our_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> O
         err = io.StringIO()
         env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
         argv = ["-podman-version", version, *(["-user"] if user else []), "-v", "-no-kmsg-log", str(out)]
-        code = cli.main(argv, env=env, stdout=io.StringIO(), stderr=err, prog=str(binary))
-        return Outcome(code, _read_tree(out, version) if out.exists() else {}, _log(err.getvalue(), out))
+        code = cli.main(argv, env=env, stdout=io.StringIO(), stderr=err, prog=PROG)
+        got = Outcome(code, _read_tree(out, version) if out.exists() else {}, _log(err.getvalue(), out))
+        return _mask(got, qdir, PROG)
 
 
 def differences(real: Outcome, ours: Outcome) -> list[str]:

@@ -57,7 +57,7 @@ _IDS = [e["file"] for e in MANIFEST]
 def test_podmans_suite(request: pytest.FixtureRequest, tmp_path: Path, entry: dict, version: str, user: bool) -> None:
     real = _real(request, version)
     qdir = _layout(tmp_path, entry)
-    _check(entry["file"], version, differences(real_outcome(real, qdir, version, user), our_outcome(real, qdir, version, user)))
+    _check(entry["file"], version, differences(real_outcome(real, qdir, version, user), our_outcome(qdir, version, user)))
 
 
 def test_the_comparison_sees_a_difference(real_quadlet_61: Path, tmp_path: Path) -> None:
@@ -65,8 +65,8 @@ def test_the_comparison_sees_a_difference(real_quadlet_61: Path, tmp_path: Path)
     (tmp_path / "a.container").write_text("[Container]\nImage=localhost/a\nEnvironment=A=1 B=2\nLabel=x=1\nMemory=1g\n")
     real = real_outcome(real_quadlet_61, tmp_path, "6.1")
     assert real.code == 0 and "a.service" in real.tree
-    assert not differences(real, our_outcome(real_quadlet_61, tmp_path, "6.1"))
-    assert differences(real, our_outcome(real_quadlet_61, tmp_path, "5.4"))  # Memory= is 5.5's
+    assert not differences(real, our_outcome(tmp_path, "6.1"))
+    assert differences(real, our_outcome(tmp_path, "5.4"))  # Memory= is 5.5's
 
 
 # --- property test: random units from each release's own key table -------------------------------
@@ -125,5 +125,5 @@ def test_random_units(request: pytest.FixtureRequest, tmp_path: Path, seed: int,
     qdir.mkdir()
     for name, text in _random_set(r, version).items():
         (qdir / name).write_text(text)
-    diffs = differences(real_outcome(real, qdir, version, user), our_outcome(real, qdir, version, user))
+    diffs = differences(real_outcome(real, qdir, version, user), our_outcome(qdir, version, user))
     assert not diffs, "\n".join(diffs) + "\n\n" + "\n".join(f"--- {p.name}\n{p.read_text()}" for p in sorted(qdir.iterdir()))

@@ -22,6 +22,7 @@ from hostform.diagnostics import Report
 from hostform.gostd import clean as _clean
 from hostform.gostd import ext as file_ext
 from hostform.gostd import quote as go_quote
+from hostform.gostd import sort_slice
 from hostform.gostd import trim_space
 from hostform.quadlet import tables, versions
 from hostform.quadlet.unitfile import (
@@ -1511,7 +1512,9 @@ def convert_units(
         podman = (os.environ if env is None else env).get("PODMAN") or "/usr/bin/podman"
     result = GenerateResult()
     todo = [u for u in units if file_ext(u.filename) not in tables.UNIT_TYPES or _known_type(result.report, tgt, u.path or u.filename)]
-    todo.sort(key=_processing_order)  # stable: within a type, in reading order
+    # podman orders them with Go's sort.Slice, which is not stable: a set of more than 12 units
+    # converts in the order that algorithm leaves them (and a pod's Wants= follow that order)
+    sort_slice(todo, lambda a, b: _processing_order(a) < _processing_order(b))
     infos = build_infos(todo, tgt)
     for unit in todo:
         if not _convert_one(unit, infos, user, podman, result, tgt):

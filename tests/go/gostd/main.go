@@ -14,6 +14,8 @@
 //	trimspace HEX    strings.TrimSpace
 //	timequote HEX    time's quote, as time.ParseDuration("!"+s) shows it
 //	urlparse HEX     url.Parse: "err", or scheme, opaque and raw query (hex, space-separated)
+//	sortslice INT... sort.Slice of the decimal keys by "<": the original positions in the order
+//	                 sort.Slice leaves them (decimal, space-separated; not hex)
 //
 // Two tables are printed whole instead: "isprint" prints the ranges "LO HI"
 // (decimal, inclusive) of the runes strconv.IsPrint accepts, "isspace" the
@@ -27,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +94,22 @@ func run(op string, args []string) string {
 		return enc([]byte(strings.TrimSpace(one(args))))
 	case "timequote":
 		return enc([]byte(timeQuote(one(args))))
+	case "sortslice":
+		keys := make([]int, len(args))
+		pos := make([]int, len(args))
+		for i, a := range args {
+			k, err := strconv.Atoi(a)
+			if err != nil {
+				fail("sortslice: %v", err)
+			}
+			keys[i], pos[i] = k, i
+		}
+		sort.Slice(pos, func(i, j int) bool { return keys[pos[i]] < keys[pos[j]] })
+		out := make([]string, len(pos))
+		for i, p := range pos {
+			out[i] = strconv.Itoa(p)
+		}
+		return strings.Join(out, " ")
 	case "urlparse":
 		u, err := url.Parse(one(args))
 		if err != nil {
