@@ -22,8 +22,7 @@ from hostform.diagnostics import Report
 from hostform.gostd import clean as _clean
 from hostform.gostd import ext as file_ext
 from hostform.gostd import quote as go_quote
-from hostform.gostd import sort_slice
-from hostform.gostd import trim_space
+from hostform.gostd import sort_slice, trim_space
 from hostform.quadlet import tables, versions
 from hostform.quadlet.unitfile import (
     SplitError,
