@@ -221,23 +221,9 @@ def test_the_host_renderer_asks_the_same_gates() -> None:
         _has_change(host, "entrypoint-equal")
 
 
-# Podman 5.4 behaviours `--podman-version 5.4` does not reproduce: the manifest
-# entries real 5.4 fails and hostform-as-5.4 passes (hostform keeps 6.1's way).
-NOT_EMULATED_54 = frozenset(
-    {
-        "error:multiple-yaml-set-working-dir-yaml.kube",
-        "success:device-bind.volume",
-        "success:env.container",  # 5.4 quotes "a b" where 6.1 writes a\x20b
-        "success:health-cmd-shell-quotes.container",
-        "success:install.container",
-        "success:multiple-yaml.kube",
-        "warning:label-unsupported-escape.container",
-    }
-)
-
-
 @pytest.mark.skipif(not MANIFEST, reason=no_shared(CASES.parent / "manifest.json"))
 def test_manifest_as_podman_54() -> None:
-    """hostform as 5.4 fails the entries real 5.4 fails (without a binary: REAL_54_FAILURES), but NOT_EMULATED_54."""
+    """hostform as 5.4 fails exactly the entries real 5.4 fails (without a binary: REAL_54_FAILURES): every
+    5.4 behaviour the suite asserts is emulated (tests/quadlet/exact.py compares whole outputs)."""
     failed = {_entry_id(e) for e in MANIFEST if not run_case(CASES, e, hostform_generate("5.4")).passed}
-    assert failed == REAL_54_FAILURES - NOT_EMULATED_54
+    assert failed == REAL_54_FAILURES

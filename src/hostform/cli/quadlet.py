@@ -189,7 +189,8 @@ def main(
     log = _Logger(stderr, not (flags["no-kmsg-log"] or dryrun or flags["check"]), dryrun or flags["check"])
     if not dryrun and not flags["check"] and not args:
         log("missing output directory argument")
-        log("processing encountered some errors")
+        if _logs_errors_as_they_occur(strings["podman-version"]):
+            log("processing encountered some errors")
         return 1
     output = "" if dryrun or flags["check"] else args[0]
     if verbose and output:
@@ -210,46 +211,87 @@ def main(
     from hostform.quadlet.generator import target
 
     atomic = target(version).has("atomic-unit-write")
-    return _emit(result, output, dryrun, verbose, prog, stdout, log, atomic)
+    return _emit(result, output, dryrun, verbose, prog, stdout, stderr, log, atomic)
+
+
+def _logs_errors_as_they_occur(version: str) -> bool:
+    if not version:
+        return True
+    from hostform.quadlet.versions import gate
+
+    return gate(version).has("errors-logged-as-they-occur")
 
 
 def _emit(
-    result: GenerateResult, output: str, dryrun: bool, verbose: bool, prog: str, stdout: TextIO, log: Callable[[str], None], atomic: bool
+    result: GenerateResult,
+    output: str,
+    dryrun: bool,
+    verbose: bool,
+    prog: str,
+    stdout: TextIO,
+    stderr: TextIO,
+    log: Callable[[str], None],
+    atomic: bool,
 ) -> int:
     """Carry out the run's steps in podman's order: its messages, then (once some unit was read) the
-    output directory, then each unit written and linked right after it converted."""
+    output directory, then each unit written and linked right after it converted. Before podman 5.5
+    (``result.held`` not None) errors are held back and logged at exit as one message."""
     from hostform.gostd import join as gojoin
 
+    held: list[str] | None = None if result.held is None else []
     failed = result.exit_code != 0
+
+    def error(msg: str) -> None:
+        if held is None:
+            log(msg)
+        else:
+            held.append(msg)
+
     for kind, a, b in result.steps:
         if kind == "log":
             log(a)
+        elif kind == "held":
+            error(a)
         elif kind == "start":
             if dryrun:
                 continue
             try:
                 os.makedirs(output, exist_ok=True)
             except OSError as e:
-                log(f"mkdir {output}: {(e.strerror or str(e)).lower()}")
-                log("processing encountered some errors")
+                error(f"mkdir {output}: {_os_error(e)}")
+                log("\n".join(held) if held is not None else "processing encountered some errors")
                 return 1
         elif kind == "write":
             path = gojoin(output, a)  # Go's path.Join, as podman: a ServiceName=/x unit lands in the directory
             if dryrun:
                 stdout.write(f"---{path}---\n{b}\n")
-            elif not _write_unit(path, b, prog, verbose, log, atomic):
-                failed = True
+            else:
+                msg = _write_unit(path, b, prog, verbose, log, atomic)
+                if msg is not None:
+                    error(msg)
+                    failed = True
         elif not dryrun:
             _link(gojoin(output, a), b, verbose, log)
+    if result.crash is not None:  # a Go panic: its first lines, then the goroutine's stack
+        stderr.write(f"{result.crash}\n\ngoroutine 1 [running]:\n{_CRASH_NOTE}\n")
+        return 2
+    if held is not None:
+        if held:
+            log("\n".join(held))
+            return 1
+        return 0
     if failed:
         log("processing encountered some errors")
         return 1
     return 0
 
 
-def _write_unit(path: str, text: str, prog: str, verbose: bool, log: Callable[[str], None], atomic: bool) -> bool:
+_CRASH_NOTE = "\t(hostform: the real generator prints its Go stack trace here; hostform does not reproduce it)"
+
+
+def _write_unit(path: str, text: str, prog: str, verbose: bool, log: Callable[[str], None], atomic: bool) -> str | None:
     """Write one unit as the target's generator does: in place, or (podman 6.1) through a temporary
-    file beside it that is then renamed over it."""
+    file beside it that is then renamed over it. The error message when it cannot, else None."""
     if verbose:
         from hostform.gostd import quote
 
@@ -260,9 +302,8 @@ def _write_unit(path: str, text: str, prog: str, verbose: bool, log: Callable[[s
             with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
                 fh.write(data)
         except OSError as e:
-            log(f"generating service file {path}: open {path}: {_os_error(e)}")
-            return False
-        return True
+            return f"generating service file {path}: open {path}: {_os_error(e)}"
+        return None
     import random
 
     d, base = os.path.split(path)
@@ -270,20 +311,18 @@ def _write_unit(path: str, text: str, prog: str, verbose: bool, log: Callable[[s
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:
-        log(f"generating service file {path}: unable to create atomic writer for service file {path}: open {tmp}: {_os_error(e)}")
-        return False
+        return f"generating service file {path}: unable to create atomic writer for service file {path}: open {tmp}: {_os_error(e)}"
     try:
         with open(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except OSError as e:
-        log(f"generating service file {path}: {_os_error(e)}")
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        return False
-    return True
+        return f"generating service file {path}: {_os_error(e)}"
+    return None
 
 
 def _os_error(e: OSError) -> str:

@@ -63,7 +63,7 @@ class Target:
 
     Everything version-dependent goes through here, read from the tables of
     :mod:`versions` (``unit_types``, ``keys``, ``CHANGES``) and
-    :data:`tables.ROWS_BEFORE`; converters ask ``ctx.target.has(change)``.
+    :data:`tables.ROWS_BEFORE` / :data:`tables.MOVED_BEFORE`; converters ask ``ctx.target.has(change)``.
     """
 
     __slots__ = ("version", "types", "gate", "sections", "_keys", "_rows")
@@ -90,7 +90,13 @@ class Target:
         rows = self._rows.get(group)
         if rows is None:
             old = {row[0]: row for change, (g, row) in tables.ROWS_BEFORE.items() if g == group and not self.has(change)}
-            rows = self._rows[group] = tuple(old.get(r[0], r) for r in tables.ROWS[group])
+            listed = [old.get(r[0], r) for r in tables.ROWS[group]]
+            for change, (g, key, before) in tables.MOVED_BEFORE.items():
+                if g == group and not self.has(change):
+                    row = next(r for r in listed if r[0] == key)
+                    listed.remove(row)
+                    listed.insert(next(i for i, r in enumerate(listed) if r[0] == before), row)
+            rows = self._rows[group] = tuple(listed)
         return rows
 
 
@@ -104,6 +110,20 @@ def target(version: str | None = None) -> Target:
     if t is None:
         t = _TARGETS[key] = Target(key)
     return t
+
+
+class GeneratorCrash(Exception):
+    """Where an old release's generator crashes (a Go panic, exit 2) instead of reporting an error.
+
+    ``message``: the panic's first line, as Go prints it; ``explanation``: hostform's words for it.
+    """
+
+    def __init__(self, message: str, explanation: str, key: str, group: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.explanation = explanation
+        self.key = key
+        self.group = group
 
 
 class QuadletError(Exception):
@@ -139,17 +159,25 @@ class GenerateResult:
     in generation order, duplicates included (what ``-dryrun`` prints); ``symlinks``: path relative to the output dir ->
     link target; ``log``: podman's messages (without the
     ``quadlet-generator[pid]: `` prefix); ``report``: hostform diagnostics;
-    ``exit_code``: 0 or 1 as podman's generator.
+    ``exit_code``: 0 or 1 as podman's generator (2 when it crashes).
 
     ``steps`` is the same in the order podman's generator does it, for a caller that writes the
-    units: ``("log", message, "")``, ``("write", name, text)``, ``("link", path, target)``, and
-    ``("start", "", "")`` where the reading is over and the generator makes its output directory
-    (only when it read some unit). Each unit is written and linked right after it converts.
+    units: ``("log", message, "")``, ``("held", error, "")`` (an error a release before 5.5 logs
+    only at exit), ``("write", name, text)``, ``("link", path, target)``, and ``("start", "", "")``
+    where the reading is over and the generator makes its output directory (only when it read some
+    unit). Each unit is written and linked right after it converts.
+
+    Before podman 5.5 the generator holds its errors back and logs them at exit
+    as one message: then ``held`` lists them, each with the number of
+    ``outputs`` made before it (-1: while reading, before the output directory
+    is made), and ``log`` ends with that one message; otherwise ``held`` is
+    None. ``crash``: what a generator that crashes (a Go panic, exit 2) prints
+    first; the held errors are then never logged.
     """
 
-    __slots__ = ("units", "outputs", "symlinks", "log", "steps", "report", "exit_code", "sources")
+    __slots__ = ("units", "outputs", "symlinks", "log", "steps", "report", "exit_code", "sources", "held", "crash")
 
-    def __init__(self) -> None:
+    def __init__(self, hold_errors: bool = False) -> None:
         self.units: dict[str, str] = {}
         self.outputs: list[tuple[str, str]] = []
         self.symlinks: dict[str, str] = {}
@@ -158,6 +186,21 @@ class GenerateResult:
         self.report = Report()
         self.exit_code = 0
         self.sources: dict[str, str] = {}
+        self.held: list[tuple[int, str]] | None = [] if hold_errors else None
+        self.crash: str | None = None
+
+    def error(self, msg: str, reading: bool = False) -> None:
+        """podman's reportError: logged now, or held back to exit (before 5.5)."""
+        if self.held is None:
+            self.say(msg)
+        else:
+            self.held.append((-1 if reading else len(self.outputs), msg))
+            self.steps.append(("held", msg, ""))
+
+    def _finish(self) -> GenerateResult:
+        if self.held and self.crash is None:
+            self.log.append("\n".join(m for _, m in self.held))
+        return self
 
     def say(self, message: str) -> None:
         """Log ``message``, in its place among the steps."""
@@ -347,8 +390,9 @@ def emit_rows(ctx: Ctx, cmd: list[str]) -> None:
                 if extra:
                     cmd.append(extra)
         elif kind == "keyvals":
-            keys, warns = unit.lookup_all_key_val(group, key)
-            ctx.warnings.extend(warns)
+            keys, warns = unit.lookup_all_key_val(group, key, ctx.target.has("keyval-bare-key"))
+            if ctx.target.has("keyval-warnings"):
+                ctx.warnings.extend(warns)
             add_keys(cmd, flag, keys)
         else:  # pragma: no cover - a bad table row is a bug
             raise AssertionError(f"unknown kind {kind!r} for {group}.{key}")
@@ -498,12 +542,19 @@ def h_kube_user_mappings(ctx: Ctx, cmd: list[str]) -> None:
 
 def storage_source(ctx: Ctx, source: str, check_image: bool, key: str) -> str:
     if source == "":
+        if not ctx.target.has("mount-source-checked"):
+            raise GeneratorCrash(
+                "panic: runtime error: index out of range [0] with length 0",
+                f"{key}= without a source crashes podman {ctx.target.version}'s generator (exit 2; fixed in podman 5.7)",
+                key,
+                ctx.group,
+            )
         raise QuadletError("source cannot be empty", key)
     if source[0] == ".":
         source = absolute_path(ctx.unit, source)
     if source[0] == "/":
-        ctx.service.add_escaped("Unit", "RequiresMountsFor", source)
-    elif source.endswith(".volume") or (check_image and source.endswith(".image")) or source.endswith(".artifact"):
+        _requires_mounts_for(ctx, source)
+    elif source.endswith(".volume") or (check_image and source.endswith(".image")) or (source.endswith(".artifact") and ".artifact" in ctx.target.types):
         info = ctx.infos.get(source)
         if info is None:
             raise QuadletError(f"requested Quadlet source {source} was not found", key)
@@ -511,6 +562,13 @@ def storage_source(ctx: Ctx, source: str, check_image: bool, key: str) -> str:
         ctx.service.add("Unit", "After", info.service_file_name)
         source = info.resource_name
     return source
+
+
+def _requires_mounts_for(ctx: Ctx, path: str) -> None:
+    if ctx.target.has("requires-mounts-for-escaped"):
+        ctx.service.add_escaped("Unit", "RequiresMountsFor", path)
+    else:
+        ctx.service.add("Unit", "RequiresMountsFor", path)
 
 
 def h_volumes(ctx: Ctx, cmd: list[str]) -> None:
@@ -579,7 +637,7 @@ def _resolve_mount(ctx: Ctx, mount: str) -> str:
         found = True
     if not found:
         mtype = "volume"
-    if mtype not in ("volume", "bind", "glob", "image", "artifact"):
+    if mtype not in ("volume", "bind", "glob", "image", "artifact") or (mtype == "artifact" and ".artifact" not in ctx.target.types):
         return mount
     index = -1
     original = ""
@@ -629,7 +687,8 @@ def h_exec(ctx: Ctx, cmd: list[str]) -> None:
     try:
         args = ctx.unit.lookup_last_args(ctx.group, "Exec")
     except SplitError as e:
-        ctx.warnings.append(str(e))
+        if ctx.target.has("args-parse-warning"):
+            ctx.warnings.append(str(e))
         return
     if args is not None:
         cmd.extend(args)
@@ -662,8 +721,8 @@ def h_volume_opts(ctx: Ctx, cmd: list[str]) -> None:
             if not dev:
                 raise QuadletError("key Type can't be used without Device", "Type")
             cmd.extend(("--opt", f"type={dev_type}"))
-            if dev_type == "bind":
-                ctx.service.add_escaped("Unit", "RequiresMountsFor", dev)
+            if dev_type == "bind" and ctx.target.has("bind-volume-requires-mounts"):
+                _requires_mounts_for(ctx, dev)
         mount_opts = u.lookup(g, "Options")
         if mount_opts:
             if not dev and not ctx.target.has("volume-options-without-device"):
@@ -802,12 +861,18 @@ def set_working_directory(ctx: Ctx) -> str:
     if low == "yaml":
         if g != "Kube":
             raise QuadletError(f"SetWorkingDirectory={swd} is only supported in .kube files", "SetWorkingDirectory")
-        yamls = u.lookup_all_strv("Kube", "Yaml")
-        if not yamls:
-            raise QuadletError("no Yaml key specified", "Yaml")
-        if len(yamls) != 1:
-            raise QuadletError("SetWorkingDirectory=yaml is only supported when a single Yaml key is provided", "SetWorkingDirectory")
-        relative_to = yamls[0]
+        if not ctx.target.has("multiple-yaml"):
+            last = u.lookup("Kube", "Yaml")
+            if last is None:
+                raise QuadletError("no Yaml key specified", "Yaml")
+            relative_to = last
+        else:
+            yamls = u.lookup_all_strv("Kube", "Yaml")
+            if not yamls:
+                raise QuadletError("no Yaml key specified", "Yaml")
+            if len(yamls) != 1:
+                raise QuadletError("SetWorkingDirectory=yaml is only supported when a single Yaml key is provided", "SetWorkingDirectory")
+            relative_to = yamls[0]
     elif low == "file":
         if g != "Build":
             raise QuadletError(f"SetWorkingDirectory={swd} is only supported in .build files", "SetWorkingDirectory")
@@ -891,6 +956,9 @@ def init_service(ctx_unit: UnitFile, group: str, infos: dict[str, UnitInfo], is_
     info = infos.get(ctx_unit.filename)
     if info is None:
         raise QuadletError(f"internal error while processing container {ctx_unit.filename}")
+    shared = tgt.has("service-init-shared")
+    if not shared and group == "Build" and not info.resource_name:
+        raise QuadletError("no ImageTag key specified")
     bad = unknown_keys(ctx_unit, group, tgt)
     if bad:
         g, k = bad[0]
@@ -903,9 +971,12 @@ def init_service(ctx_unit: UnitFile, group: str, infos: dict[str, UnitInfo], is_
         net = "podman-user-wait-network-online.service" if is_user else "network-online.target"
         service.prepend_line("Unit", "After", net)
         service.prepend_line("Unit", "Wants", net)
+    if not shared and group == "Build":
+        service.add("Unit", "RequiresMountsFor", "%t/containers")
     if ctx_unit.path:
         service.add("Unit", "SourcePath", ctx_unit.path)
-    service.add("Unit", "RequiresMountsFor", "%t/containers")
+    if shared or group not in ("Container", "Build"):  # before 5.6 a .container's comes after its image's Requires=
+        service.add("Unit", "RequiresMountsFor", "%t/containers")
     service.rename_group(group, tables.X_GROUP[group])
     service.rename_group(tables.QUADLET_GROUP, tables.X_QUADLET_GROUP)
     return Ctx(ctx_unit, service, group, infos, is_user, podman, tgt)
@@ -924,6 +995,8 @@ def convert_container(ctx: Ctx) -> None:
         raise QuadletError("the Image And Rootfs keys conflict can not be specified together", "Rootfs")
     if image:
         image = image_source(ctx, image)
+    if not ctx.target.has("service-init-shared"):
+        service.add("Unit", "RequiresMountsFor", "%t/containers")
     ctx.image = image or ""
     ctx.rootfs = rootfs or ""
     name = container_name(u)
@@ -946,7 +1019,8 @@ def exec_reload(ctx: Ctx, name: str) -> None:
     try:
         reload_cmd = ctx.unit.lookup_last_args(ctx.group, "ReloadCmd")
     except SplitError as e:
-        ctx.warnings.append(str(e))
+        if ctx.target.has("args-parse-warning"):
+            ctx.warnings.append(str(e))
         reload_cmd = None
     if not reload_cmd and not signal:
         return
@@ -983,7 +1057,11 @@ def convert_volume(ctx: Ctx) -> None:
 
 def convert_kube(ctx: Ctx) -> None:
     u, service = ctx.unit, ctx.service
-    yamls = u.lookup_all_strv("Kube", "Yaml")
+    if ctx.target.has("multiple-yaml"):
+        yamls = u.lookup_all_strv("Kube", "Yaml")
+    else:
+        last = u.lookup("Kube", "Yaml")
+        yamls = [last] if last else []
     if not yamls:
         raise QuadletError("no Yaml key specified")
     yamls = [absolute_path(u, y) for y in yamls]
@@ -1037,7 +1115,11 @@ def convert_build(ctx: Ctx) -> None:
     file_path = ctx.file
     if ctx.context:
         cmd.append(ctx.context)
-    elif not starts_with_specifier(file_path) and not file_path.startswith("/") and not _is_url_exact(file_path):
+    elif (
+        not (starts_with_specifier(file_path) and ctx.target.has("build-file-specifier-absolute"))
+        and not file_path.startswith("/")
+        and not _is_url_exact(file_path)
+    ):
         if not ctx.wd:
             raise QuadletError("relative path in File key requires SetWorkingDirectory key to be set", "File")
         cmd.append(ctx.wd)
@@ -1079,7 +1161,10 @@ def convert_pod(ctx: Ctx) -> None:
     cmd.append("--replace")
     emit_rows(ctx, cmd)
     service.add_cmdline("Service", "ExecStartPre", cmd)
-    service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
+    if ctx.target.has("pod-environment-added"):
+        service.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
+    else:
+        service.set("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
     if not ctx.target.has("pod-restart-kept"):
         service.setv("Service", "Type", "forking", "Restart", "on-failure", "PIDFile", "%t/%N.pid")
     else:
@@ -1263,7 +1348,7 @@ class _Loader:
         return _known_type(self.result.report, self.target, path)
 
     def error(self, msg: str, code: str, file: str | None = None, line: int = 0) -> None:
-        self.result.say(msg)
+        self.result.error(msg, reading=True)
         self.result.report.error(code, msg, file=file, line=line)
         self.errors = True
 
@@ -1303,7 +1388,7 @@ class _Loader:
                 units.append(unit)
         if errs:
             # podman drops every unit of a directory in which one file fails to parse
-            self.result.say("\n".join(errs))
+            self.result.error("\n".join(errs), reading=True)
             self.errors = True
             return []
         return units
@@ -1311,22 +1396,26 @@ class _Loader:
     def load_dropins(self, unit: UnitFile, dirs: list[str]) -> None:
         found: dict[str, str] = {}
         errs: list[str] = []
-        for sub in unit.dropin_paths():
-            for d in dirs:
-                dd = _clean(d + "/" + sub)
-                try:
-                    names = sorted(os.listdir(dd))
-                except FileNotFoundError:
-                    continue
-                except OSError as e:
-                    if isinstance(e, NotADirectoryError):
-                        errs.append(f"error reading directory {go_quote(dd)}, readdirent {dd}: not a directory")
-                    else:
-                        errs.append(f"error reading directory {go_quote(dd)}, {_go_err(e, dd)}")
-                    continue
-                for name in names:
-                    if file_ext(name) == ".conf" and name not in found:
-                        found[name] = dd + "/" + name
+        subs = unit.dropin_paths()
+        if self.target.has("dropin-dirs-by-name"):
+            where = [(d, sub) for sub in subs for d in dirs]
+        else:
+            where = [(d, sub) for d in dirs for sub in subs]
+        for d, sub in where:
+            dd = _clean(d + "/" + sub)
+            try:
+                names = sorted(os.listdir(dd))
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                if isinstance(e, NotADirectoryError):
+                    errs.append(f"error reading directory {go_quote(dd)}, readdirent {dd}: not a directory")
+                else:
+                    errs.append(f"error reading directory {go_quote(dd)}, {_go_err(e, dd)}")
+                continue
+            for name in names:
+                if file_ext(name) == ".conf" and name not in found:
+                    found[name] = dd + "/" + name
         for name in sorted(found, key=lambda s: s.encode("utf-8", "surrogateescape")):
             path = found[name]
             self.debug(f"Loading source drop-in file {path}")
@@ -1336,7 +1425,7 @@ class _Loader:
             else:
                 unit.merge(dropin)
         if errs:
-            self.result.say("\n".join(errs))
+            self.result.error("\n".join(errs), reading=True)
             self.errors = True
 
 
@@ -1379,8 +1468,8 @@ def _go_rel(base: str, target: str) -> str | None:
     return "/".join(parts) if parts else "."
 
 
-def install_symlinks(service: UnitFile, log: Log) -> dict[str, str]:
-    """[Install] Alias=/WantedBy=/RequiredBy=/UpheldBy= -> {link path: target}."""
+def install_symlinks(service: UnitFile, log: Log, upheld_by: bool = True) -> dict[str, str]:
+    """[Install] Alias=/WantedBy=/RequiredBy=/UpheldBy= -> {link path: target} (UpheldBy= since podman 5.5: ``upheld_by``)."""
     links = [_clean(a) for a in service.lookup_all_strv("Install", "Alias")]
     fname = service.filename
     base, instance, is_template = service.template_parts()
@@ -1388,7 +1477,7 @@ def install_symlinks(service: UnitFile, log: Log) -> dict[str, str]:
         default = service.lookup("Install", "DefaultInstance")
         fname = f"{base}@{default}{file_ext(fname)}" if default is not None else ""
     if fname:
-        for key, sub in (("WantedBy", "wants"), ("RequiredBy", "requires"), ("UpheldBy", "upholds")):
+        for key, sub in (("WantedBy", "wants"), ("RequiredBy", "requires"), ("UpheldBy", "upholds"))[: 3 if upheld_by else 2]:
             for target in service.lookup_all_strv("Install", key):
                 if "/" not in target:
                     links.append(f"{target}.{sub}/{fname}")
@@ -1430,7 +1519,7 @@ def generate(
     env = os.environ if env is None else env
     if podman is None:
         podman = env.get("PODMAN") or "/usr/bin/podman"
-    loaded = GenerateResult()
+    loaded = GenerateResult(not tgt.has("errors-logged-as-they-occur"))
 
     def debug(msg: str) -> None:
         if verbose:
@@ -1460,25 +1549,21 @@ def generate(
                 unit = loader.load_file(s)
                 if isinstance(unit, str):
                     loader.errors = True
-                    loaded.say(unit)
+                    loaded.error(unit, reading=True)
                 else:
                     seen.add(name)
                     units.append(unit)
     if not units:
         debug("No files parsed from [" + " ".join(dirs) + "]")
         loaded.exit_code = 1 if loader.errors else 0
-        return loaded
+        return loaded._finish()
     for unit in units:
         loader.load_dropins(unit, dirs)
-    result = convert_units(units, user=user, podman_version=tgt.version, podman=podman)
-    # what reading said comes first
-    result.log[:0] = loaded.log
-    result.steps[:0] = [*loaded.steps, ("start", "", "")]
-    loaded.report.merge(result.report)
-    result.report = loaded.report
-    if loader.errors:
-        result.exit_code = 1
-    return result
+    loaded.steps.append(("start", "", ""))
+    _convert_all(units, user, podman, loaded, tgt)  # what reading said comes first
+    if loader.errors and loaded.crash is None:
+        loaded.exit_code = 1
+    return loaded._finish()
 
 
 def convert_units(
@@ -1509,16 +1594,42 @@ def convert_units(
     tgt = target(podman_version)
     if podman is None:
         podman = (os.environ if env is None else env).get("PODMAN") or "/usr/bin/podman"
-    result = GenerateResult()
-    todo = [u for u in units if file_ext(u.filename) not in tables.UNIT_TYPES or _known_type(result.report, tgt, u.path or u.filename)]
+    result = GenerateResult(not tgt.has("errors-logged-as-they-occur"))
+    _convert_all(units, user, podman, result, tgt)
+    return result._finish()
+
+
+def _convert_all(units: Iterable[UnitFile], user: bool, podman: str, result: GenerateResult, tgt: Target) -> None:
+    todo = [_as_read_by(u, tgt) for u in units if file_ext(u.filename) not in tables.UNIT_TYPES or _known_type(result.report, tgt, u.path or u.filename)]
     # podman orders them with Go's sort.Slice, which is not stable: a set of more than 12 units
     # converts in the order that algorithm leaves them (and a pod's Wants= follow that order)
     sort_slice(todo, lambda a, b: _processing_order(a) < _processing_order(b))
     infos = build_infos(todo, tgt)
     for unit in todo:
-        if not _convert_one(unit, infos, user, podman, result, tgt):
+        try:
+            ok = _convert_one(unit, infos, user, podman, result, tgt)
+        except GeneratorCrash as e:
+            result.crash = e.message
+            result.exit_code = 2
+            ln = unit.key_lines(e.group, e.key)
+            at = ln[-1] if ln else None
+            result.report.error(HF_INVALID, e.explanation, file=(at.file if at else None) or unit.path or unit.filename, line=at.lineno if at else 0)
+            return  # the process is gone: nothing after it is converted, nothing held is logged
+        if not ok:
             result.exit_code = 1
-    return result
+
+
+def _as_read_by(unit: UnitFile, tgt: Target) -> UnitFile:
+    """``unit`` as ``tgt``'s parser reads it and its writer writes it (a copy for releases before 5.8)."""
+    trim = not tgt.has("lookup-strips-one-quote-pair")
+    literal = not tgt.has("space-escaped-x20")
+    if trim == unit.trim_quotes and literal == unit.literal_spaces:
+        return unit
+    copy = unit.dup()
+    copy.path = unit.path
+    copy.trim_quotes = trim
+    copy.literal_spaces = literal
+    return copy
 
 
 def _processing_order(unit: UnitFile) -> int:
@@ -1561,7 +1672,7 @@ def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman:
         if e.warnings:
             _log_warnings(result, unit, e.warnings)
         msg = f"converting {go_quote(unit.filename)}: {e.message}"
-        result.say(msg)
+        result.error(msg)
         _report_error(rep, unit, group, e, tgt)
         return False
     if warnings:
@@ -1572,7 +1683,7 @@ def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman:
     result.outputs.append((name, text))
     result.steps.append(("write", name, text))
     result.sources[name] = unit.path
-    for link, dest in install_symlinks(service, result.say).items():
+    for link, dest in install_symlinks(service, result.say, tgt.has("upheld-by")).items():
         result.symlinks[link] = dest
         result.steps.append(("link", link, dest))
     return True

@@ -303,6 +303,12 @@ ROWS_BEFORE: dict[str, tuple[str, Row]] = {
     "entrypoint-equals": ("Container", ("Entrypoint", "string", "--entrypoint", None)),
 }
 
+# Rows that came elsewhere before a change of versions.CHANGES: change -> (group, the key
+# whose row moves, the key whose row it came right before).
+MOVED_BEFORE: dict[str, tuple[str, str, str]] = {
+    "build-keyvals-one-map": ("Build", "Annotation", "Environment"),
+}
+
 SUPPORTED_KEYS: dict[str, frozenset[str]] = {g: frozenset(r[0] for r in rows) for g, rows in ROWS.items()}
 SUPPORTED_KEYS[QUADLET_GROUP] = frozenset(QUADLET_KEYS)
 

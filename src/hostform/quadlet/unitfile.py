@@ -112,15 +112,23 @@ def _is_control(c: str) -> bool:
 
 
 class UnitFile:
-    """A parsed unit file. ``filename`` is the base name, ``path`` the full path ('' if none)."""
+    """A parsed unit file. ``filename`` is the base name, ``path`` the full path ('' if none).
 
-    __slots__ = ("groups", "by_name", "filename", "path")
+    Two readings changed between podman releases; a unit carries the one of the generator it is
+    read for (``dup`` keeps them): ``trim_quotes`` (before podman 5.8) makes :meth:`lookup`
+    strip every double quote at either end, not one pair; ``literal_spaces`` (before 5.6) makes
+    :meth:`add_cmdline` keep a space inside a quoted word as a space, not ``\\x20``.
+    """
+
+    __slots__ = ("groups", "by_name", "filename", "path", "trim_quotes", "literal_spaces")
 
     def __init__(self, filename: str = "", path: str = "") -> None:
         self.groups: list[Group] = []
         self.by_name: dict[str, Group] = {}
         self.filename = filename
         self.path = path
+        self.trim_quotes = False
+        self.literal_spaces = False
 
     # -- building -------------------------------------------------------
     def ensure_group(self, name: str, lineno: int = 0) -> Group:
@@ -138,6 +146,8 @@ class UnitFile:
     def dup(self) -> "UnitFile":
         copy = UnitFile(self.filename)
         copy.merge(self)
+        copy.trim_quotes = self.trim_quotes
+        copy.literal_spaces = self.literal_spaces
         return copy
 
     def has_group(self, name: str) -> bool:
@@ -203,11 +213,11 @@ class UnitFile:
 
     def add_escaped(self, group: str, key: str, value: str) -> None:
         if word_needs_escape(value):
-            value = '"' + escape_string(value) + '"'
+            value = '"' + escape_string(value, literal_space=self.literal_spaces) + '"'
         self.add(group, key, value)
 
     def add_cmdline(self, group: str, key: str, args: list[str]) -> None:
-        self.add(group, key, escape_words(args))
+        self.add(group, key, escape_words(args, self.literal_spaces))
 
     def unset(self, group: str, key: str) -> None:
         g = self.by_name.get(group)
@@ -251,6 +261,8 @@ class UnitFile:
         if v is None:
             return None
         v = v.rstrip(GO_SPACE)
+        if self.trim_quotes:
+            return v.strip('"')
         if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
             v = v[1:-1]
         return v
@@ -317,8 +329,12 @@ class UnitFile:
             return None
         return split_words(v, WHITESPACE_SEPARATORS, EXEC_FLAGS)
 
-    def lookup_all_key_val(self, group: str, key: str) -> tuple[dict[str, str | None], list[str]]:
-        """``Environment``-style ``K=V`` words; returns (map, warnings)."""
+    def lookup_all_key_val(self, group: str, key: str, bare_keys: bool = True) -> tuple[dict[str, str | None], list[str]]:
+        """``Environment``-style ``K=V`` words; returns (map, warnings).
+
+        A word without ``=`` maps to None (``bare_keys``, podman >= 5.6) or is left out with a
+        warning (podman 5.5).
+        """
         res: dict[str, str | None] = {}
         warnings: list[str] = []
         for v in self.lookup_all(group, key):
@@ -329,7 +345,10 @@ class UnitFile:
                 continue
             for w in words:
                 k, sep, val = w.partition("=")
-                res[k] = val if sep else None
+                if sep or bare_keys:
+                    res[k] = val if sep else None
+                else:
+                    warnings.append(f"separator was not found for {w}")
         return res, warnings
 
     # -- names ------------------------------------------------------------
@@ -660,10 +679,11 @@ def word_needs_escape(word: str) -> bool:
     return any(_needs_escape(c, False) for c in word)
 
 
-def escape_string(word: str, is_path: bool = False) -> str:
+def escape_string(word: str, is_path: bool = False, literal_space: bool = False) -> str:
+    """podman's escapeString; ``literal_space``: a space stays a space (podman < 5.6), not ``\\x20``."""
     out: list[str] = []
     for i, c in enumerate(word):
-        if not _needs_escape(c, is_path):
+        if not _needs_escape(c, is_path) or (literal_space and c == " "):
             out.append(c)
         elif c in _ESC_OUT:
             out.append(_ESC_OUT[c])
@@ -675,5 +695,5 @@ def escape_string(word: str, is_path: bool = False) -> str:
     return "".join(out)
 
 
-def escape_words(words: list[str]) -> str:
-    return " ".join('"' + escape_string(w) + '"' if word_needs_escape(w) else w for w in words)
+def escape_words(words: list[str], literal_space: bool = False) -> str:
+    return " ".join('"' + escape_string(w, literal_space=literal_space) + '"' if word_needs_escape(w) else w for w in words)

@@ -206,6 +206,52 @@ _ADDED: dict[str, dict[str, str]] = {
 _CHANGED_IN: dict[str, str] = {
     # [Unit] After=/Requires=/... naming quadlet files are translated to their services
     "unit-dependencies": "5.5",
+    # each error is logged when it occurs and the run ends with "processing encountered some
+    # errors"; before: errors are held back and logged once at exit, as one message (one line
+    # each), with no closing line (containers/podman 02658bc4)
+    "errors-logged-as-they-occur": "5.5",
+    # Environment=/Label=/... words that fail to split (a bad escape, an open quote) draw a
+    # warning; before: skipped silently (02658bc4)
+    "keyval-warnings": "5.5",
+    # [Install] UpheldBy= makes NAME.upholds/ symlinks; before: ignored (a0cae65c)
+    "upheld-by": "5.5",
+    # a word without "=" in Environment=/Label=/... is passed as a bare key (`--env KEY`);
+    # before: dropped (5.5 with a "separator was not found" warning) (2b6c4778)
+    "keyval-bare-key": "5.6",
+    # Exec=/ReloadCmd= that fail to split draw a warning; before: read as absent, silently (cd807f8f)
+    "args-parse-warning": "5.6",
+    # a space inside a quoted Exec*= word is written `\x20`; before: a literal space ("a b") (8e6ecb97)
+    "space-escaped-x20": "5.6",
+    # every type starts its service alike: unknown keys checked first, RequiresMountsFor=%t/containers
+    # right after SourcePath=; before: a .container's came after the image's Requires=/After=, a
+    # .build's before SourcePath=, and a .build without ImageTag= failed on that before the unknown
+    # keys check (3f56de01)
+    "service-init-shared": "5.6",
+    # a .pod's PODMAN_SYSTEMD_UNIT=%n is added to [Service]; before: set, replacing the .pod's own
+    # last Environment= line (f1a1948b)
+    "pod-environment-added": "5.6",
+    # a .build's Environment=/Label=/Annotation= are one Go map (random order); before: fixed,
+    # --annotation first, then --env, then --label (633f727f)
+    "build-keyvals-one-map": "5.6",
+    # a .volume with Type=bind and a Device= path gets RequiresMountsFor=that path; before: none (18ecd204)
+    "bind-volume-requires-mounts": "5.6",
+    # drop-in directories are searched drop-in name first, then unit dir; before: unit dir first (022bac25)
+    "dropin-dirs-by-name": "5.6",
+    # a .kube takes every Yaml= (kube play a.yml b.yml; SetWorkingDirectory=yaml wants one);
+    # before: only the last Yaml= (8e013c00)
+    "multiple-yaml": "5.7",
+    # a Mount= without a source is an error message; before: the generator crashes
+    # (Go panic "index out of range", exit 2) (163bdf2d)
+    "mount-source-checked": "5.7",
+    # a .build's File= starting with a systemd specifier (%h/...) counts as absolute; before:
+    # relative, so it needs SetWorkingDirectory= (936a01e0)
+    "build-file-specifier-absolute": "5.7",
+    # RequiresMountsFor= of a host path is escaped as Exec words are; before: written as is (8b839052)
+    "requires-mounts-for-escaped": "5.8",
+    # quadlet's Lookup strips one pair of surrounding double quotes; before: every '"' at either
+    # end (strings.Trim). The emulated 5.8 is 5.8.6, which has the fix (it came in 5.8.2, 9c262736);
+    # the host file's checks use "one-quote-pair" below, which does not assume 5.8.0/5.8.1 have it
+    "lookup-strips-one-quote-pair": "5.8",
     "notify-healthy": "5.0",  # [Container] Notify=healthy is --sdnotify=healthy; before: a boolean ("healthy" reads as false). Gates the host renderer; the emulation reads it at every version
     # a template .volume/.network/... (name@.ext) becomes name-suffix@.service with
     # resource name systemd-name-%i; before: name@-suffix.service and systemd-name@
