@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hostform.quadlet.realgen import find_real_quadlet
+from tests.require import need
 
 from .corpus import MODES, VERSIONS, compare, corpus_dir, recorded, sets, unit_dir
 from .exact import differences, real_outcome
@@ -70,7 +71,7 @@ def test_the_records_are_the_real_generators(version: str) -> None:
     the recording is checked by the generator itself, not by the code that wrote it."""
     binary = find_real_quadlet(version)
     if binary is None:
-        pytest.skip(f"no real podman {version} generator to check the records against")
+        need(f"no real podman {version} generator to check the records against")
     for s in _SETS[:: max(1, len(_SETS) // 25)]:
         rec = recorded(s)
         assert rec is not None

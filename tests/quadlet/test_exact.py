@@ -88,9 +88,11 @@ def _random_set(r: random.Random, version: str) -> dict[str, str]:
     sections = [s for s in versions.sections(version) if s != "Quadlet"]
     others = [s for s in versions.sections(VERSIONS[-1]) if s not in sections and s != "Quadlet"]
     files: dict[str, str] = {}
-    for _ in range(r.randint(1, 4)):
+    # now and then more than 12 units: podman's (unstable) sort then decides the order they convert in
+    big = r.random() < 0.15
+    for i in range(r.randint(13, 30) if big else r.randint(1, 4)):
         ext = r.choice(types) if r.random() < 0.95 else r.choice(versions.unit_types(VERSIONS[-1]))
-        name = r.choice(["u", "a-b", "t@", "t@i", "x.y", "a", "b", "c", "d", "e", "f", "g"]) + "." + ext
+        name = r.choice(["u", "a-b", "t@", "t@i", "x.y", "a", "b", "c", "d", "e", "f", "g"]) + (str(i) if big else "") + "." + ext
         own = ext.capitalize()
         lines = [f"[{own}]"]
         for _ in range(r.randint(0, 9)):
