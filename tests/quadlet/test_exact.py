@@ -69,6 +69,47 @@ def test_the_comparison_sees_a_difference(real_quadlet_61: Path, tmp_path: Path)
     assert differences(real, our_outcome(tmp_path, "5.4"))  # Memory= is 5.5's
 
 
+# --- crafted sets: what the generator does the same in every release, where hostform once differed --
+
+CRAFTED: dict[str, dict[str, bytes]] = {
+    # [Install] links in podman's order, repeats made twice, the ones it cannot make logged in place
+    "install-links": {
+        "a.container": b"[Container]\nImage=localhost/a\n[Install]\nWantedBy=x.target x.target\n"
+        b"Alias=b.service b.service ../up.service /abs.service\nRequiredBy=a/b\n",
+    },
+    # ServiceName= with a slash: joined as Go's path.Join (inside the output directory), a missing
+    # directory is a write error (6.1: of its atomic writer), and the output directory is made anyway
+    "service-name-paths": {
+        "a.volume": b"[Volume]\nServiceName=/abs\n",
+        "b.volume": b"[Volume]\nServiceName=sub/dir/b\n",
+        "c.container": b"[Container]\n",
+    },
+    # more than 12 units of one kind: Go's sort.Slice (not stable) decides their order, and with it the
+    # log and the pod's Wants=
+    "many-pod-members": {
+        "p.pod": b"[Pod]\n",
+        **{f"m{i:02}.container": b"[Container]\nImage=localhost/m\nPod=p.pod\n" for i in range(14)},
+        "n.volume": b"[Volume]\n",
+    },
+    # file names that are not UTF-8
+    "undecodable-names": {"a\xff.container": b"[Container]\nImage=localhost/a\n", "b\xfe.container": b"[Container]\n"},
+}
+
+
+@pytest.mark.parametrize("user", [False, True], ids=["system", "user"])
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", sorted(CRAFTED))
+def test_crafted(request: pytest.FixtureRequest, tmp_path: Path, case: str, version: str, user: bool) -> None:
+    real = _real(request, version)
+    qdir = tmp_path / "q"
+    qdir.mkdir()
+    for name, data in CRAFTED[case].items():
+        (qdir / os.fsdecode(name.encode("latin-1"))).write_bytes(data)
+    outcome = real_outcome(real, qdir, version, user)
+    assert outcome.tree or outcome.log  # not vacuous
+    assert not differences(outcome, our_outcome(qdir, version, user))
+
+
 # --- property test: random units from each release's own key table -------------------------------
 
 _TYPES = {"4.4": ("container", "volume", "network", "kube")}

@@ -304,10 +304,8 @@ def _write_unit(path: str, text: str, prog: str, verbose: bool, log: Callable[[s
         except OSError as e:
             return f"generating service file {path}: open {path}: {_os_error(e)}"
         return None
-    import random
-
     d, base = os.path.split(path)
-    tmp = os.path.join(d, f".tmp-{base}{random.randrange(1 << 31)}")
+    tmp = os.path.join(d, f".tmp-{base}{int.from_bytes(os.urandom(4)) >> 1}")  # as Go's os.CreateTemp
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:

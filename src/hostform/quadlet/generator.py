@@ -1468,8 +1468,10 @@ def _go_rel(base: str, target: str) -> str | None:
     return "/".join(parts) if parts else "."
 
 
-def install_symlinks(service: UnitFile, log: Log, upheld_by: bool = True) -> dict[str, str]:
-    """[Install] Alias=/WantedBy=/RequiredBy=/UpheldBy= -> {link path: target} (UpheldBy= since podman 5.5: ``upheld_by``)."""
+def install_symlinks(service: UnitFile, upheld_by: bool = True) -> list[tuple[str, str | None, str]]:
+    """[Install] Alias=/WantedBy=/RequiredBy=/UpheldBy= -> (link path, target, "") in podman's order,
+    repeats kept, or (link path, None, message) where podman cannot make the link (UpheldBy= since
+    podman 5.5: ``upheld_by``)."""
     links = [_clean(a) for a in service.lookup_all_strv("Install", "Alias")]
     fname = service.filename
     base, instance, is_template = service.template_parts()
@@ -1481,15 +1483,15 @@ def install_symlinks(service: UnitFile, log: Log, upheld_by: bool = True) -> dic
             for target in service.lookup_all_strv("Install", key):
                 if "/" not in target:
                     links.append(f"{target}.{sub}/{fname}")
-    out: dict[str, str] = {}
+    out: list[tuple[str, str | None, str]] = []
     for link in links:
         i = link.rfind("/")
         d = link[:i] if i > 0 else ("/" if i == 0 else ".")
         rel = _go_rel(d, service.filename)
         if rel is None:
-            log(f"Can't create symlink {link}: Rel: can't make {service.filename} relative to {d}")
-            continue
-        out[link] = rel
+            out.append((link, None, f"Can't create symlink {link}: Rel: can't make {service.filename} relative to {d}"))
+        else:
+            out.append((link, rel, ""))
     return out
 
 
@@ -1683,9 +1685,12 @@ def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman:
     result.outputs.append((name, text))
     result.steps.append(("write", name, text))
     result.sources[name] = unit.path
-    for link, dest in install_symlinks(service, result.say, tgt.has("upheld-by")).items():
-        result.symlinks[link] = dest
-        result.steps.append(("link", link, dest))
+    for link, dest, problem in install_symlinks(service, tgt.has("upheld-by")):
+        if dest is None:
+            result.say(problem)
+        else:
+            result.symlinks[link] = dest
+            result.steps.append(("link", link, dest))
     return True
 
 
