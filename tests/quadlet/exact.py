@@ -142,8 +142,8 @@ def canonical(text: str, version: str) -> str:
 
 
 def raw_words(value: str) -> list[str] | None:
-    """``value`` split at unquoted blanks, each word as written; None if it is not one
-    space-separated line of words (then it is compared as it is)."""
+    """``value`` split at unquoted spaces, each word as written (an empty one where two spaces
+    meet); None if it is not one line of words (then it is compared as it is)."""
     words: list[str] = []
     word: list[str] = []
     quote = ""
@@ -162,16 +162,14 @@ def raw_words(value: str) -> list[str] | None:
         elif c in "\"'" and not word:
             word.append(c)
             quote = c
-        elif c == " ":
-            if not word:
-                return None
+        elif c == " ":  # one space between words; two around an empty one (podman writes "" as nothing)
             words.append("".join(word))
             word = []
         elif c in "\t\n":
             return None
         else:
             word.append(c)
-    if quote or escaped or not word:
+    if quote or escaped:
         return None
     words.append("".join(word))
     return words

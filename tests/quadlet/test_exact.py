@@ -91,6 +91,10 @@ CRAFTED: dict[str, dict[str, bytes]] = {
         **{f"m{i:02}.container": b"[Container]\nImage=localhost/m\nPod=p.pod\n" for i in range(14)},
         "n.volume": b"[Volume]\n",
     },
+    # a Mount= without type= (5.4: an error; since 5.6 a volume mount) and with an empty source
+    "mount-without-type": {"a.container": b"[Container]\nImage=localhost/a\nMount=c.pod\n", "b.container": b"[Container]\nImage=localhost/a\nMount=dst=/x,src=v.volume\n", "v.volume": b"[Volume]\n"},
+    # an empty argument (ExitPolicy=) beside a random run: podman writes it as nothing between two spaces
+    "empty-argument": {"p.pod": b"[Pod]\nExitPolicy=\nIP=10.0.0.2\nIP6=fd00::2\nShmSize=1m\n"},
     # file names that are not UTF-8
     "undecodable-names": {"a\xff.container": b"[Container]\nImage=localhost/a\n", "b\xfe.container": b"[Container]\n"},
 }

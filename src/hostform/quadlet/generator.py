@@ -620,11 +620,9 @@ def _resolve_mount(ctx: Ctx, mount: str) -> str:
         records = gocsv.read_all(mount)
     except gocsv.CSVError as e:
         raise QuadletError(str(e), "Mount") from None
+    bad_format = "incorrect mount format: should be --mount type=<bind|glob|tmpfs|volume>,[src=<host-dir|volume-name>,]target=<ctr-dir>[,options]"
     if len(records) != 1:
-        raise QuadletError(
-            "incorrect mount format: should be --mount type=<bind|glob|tmpfs|volume>,[src=<host-dir|volume-name>,]target=<ctr-dir>[,options]",
-            "Mount",
-        )
+        raise QuadletError(bad_format, "Mount")
     mtype = ""
     found = False
     tokens: list[str] = []
@@ -636,6 +634,8 @@ def _resolve_mount(ctx: Ctx, mount: str) -> str:
         mtype = kv[1]
         found = True
     if not found:
+        if not ctx.target.has("mount-type-defaults-volume"):
+            raise QuadletError(bad_format, "Mount")
         mtype = "volume"
     if mtype not in ("volume", "bind", "glob", "image", "artifact") or (mtype == "artifact" and ".artifact" not in ctx.target.types):
         return mount

@@ -286,6 +286,9 @@ _CHANGED_IN: dict[str, str] = {
     # before: written in place, "open P: ..." (seen in real 6.1.1; the main branch of 2026-05-19
     # does not have it yet, so it is placed at 6.1)
     "atomic-unit-write": "6.1",
+    # a Mount= without `type=` is a volume mount; before: "incorrect mount format: ..." (podman's
+    # specgenutilexternal.FindMountType)
+    "mount-type-defaults-volume": "5.6",
     # [Service] User=/Group=/DynamicUser= draw a "not supported" warning
     "service-keys-warned": SERVICE_KEYS_WARNED_SINCE,
 }
