@@ -20,13 +20,14 @@ import pytest
 from hostform import pipeline
 from hostform.host.checks import Context
 from hostform.quadlet.realgen import parse_dryrun
+from tests.quadlet.conftest import _real as real_generator
 from tests.quadlet.exact import canonical
 from tests.require import SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = [ROOT / "examples" / "tinkerbell", *sorted(p for p in (ROOT / "tests" / "projects").iterdir() if p.is_dir())]
 TINKERBELL = SHARED / "reference" / "tinkerbell"
-_REAL = {"5.4": "real_quadlet", "5.8": "real_quadlet_58", "6.1": "real_quadlet_61"}
+VERSIONS = ("5.4", "5.8", "6.1")
 _HEAD = re.compile(r"^# /run/systemd/generator/(\S+)(?: \(from .*\))?$", re.M)
 
 
@@ -62,10 +63,10 @@ def _projects() -> list[object]:
     return params
 
 
-@pytest.mark.parametrize("version", sorted(_REAL))
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("project", _projects())
-def test_units_are_the_real_generators(request: pytest.FixtureRequest, tmp_path: Path, project: Path, version: str) -> None:
-    binary: Path = request.getfixturevalue(_REAL[version])
+def test_units_are_the_real_generators(tmp_path: Path, project: Path, version: str) -> None:
+    binary = real_generator(version)
     real = _real(binary, project, version, tmp_path)
     ours = _units(project, version)
     if not real:
@@ -74,27 +75,6 @@ def test_units_are_the_real_generators(request: pytest.FixtureRequest, tmp_path:
     assert sorted(ours) == sorted(real)
     for name, text in real.items():
         assert canonical(ours[name], version) == canonical(text, version), name
-
-
-@pytest.fixture(scope="session")
-def real_quadlet() -> Path:
-    from tests.quadlet.conftest import _real as find
-
-    return find("5.4")
-
-
-@pytest.fixture(scope="session")
-def real_quadlet_58() -> Path:
-    from tests.quadlet.conftest import _real as find
-
-    return find("5.8")
-
-
-@pytest.fixture(scope="session")
-def real_quadlet_61() -> Path:
-    from tests.quadlet.conftest import _real as find
-
-    return find("6.1")
 
 
 def test_the_layout_is_not_empty() -> None:
