@@ -137,12 +137,12 @@ def test_butane_version_option_translates_at_that_spec(tmp_path: Path) -> None:
 
 def test_podman_option_is_the_host_files_podman_for_every_rule(tmp_path: Path) -> None:
     """`--podman` acts as if the file said `podman:`: the loader's version-dependent rules follow it too."""
-    entry = "'\"/bin/run\"'"  # podman before 6.0 strips the quotes of a one-value key
+    entry = "'\"/bin/run\"'"  # podman before 5.8.2 strips the quotes of a one-value key
     (tmp_path / "hostform.yaml").write_text(f'name: h\npodman: "6.1"\nservices:\n  app: {{image: ghcr.io/x/app:1, entrypoint: {entry}, port: 80}}\n')
     assert _hostform("check", ".", cwd=tmp_path).returncode == 0
-    old = _hostform("check", ".", "--podman", "5.8", cwd=tmp_path)
-    assert old.returncode == 1 and old.stdout.startswith("hostform.yaml:4:45: error[HF011]: entrypoint: podman 5.8's quadlet drops")
-    (tmp_path / "hostform.yaml").write_text((tmp_path / "hostform.yaml").read_text().replace('"6.1"', '"5.8"'))
+    old = _hostform("check", ".", "--podman", "5.4", cwd=tmp_path)
+    assert old.returncode == 1 and old.stdout.startswith("hostform.yaml:4:45: error[HF011]: entrypoint: podman 5.4's quadlet drops")
+    (tmp_path / "hostform.yaml").write_text((tmp_path / "hostform.yaml").read_text().replace('"6.1"', '"5.4"'))
     assert _hostform("check", ".", cwd=tmp_path).returncode == 1
     assert _hostform("check", ".", "--podman", "6.1", cwd=tmp_path).returncode == 0
 

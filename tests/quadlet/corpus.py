@@ -58,6 +58,15 @@ def unit_dir(set_dir: Path) -> Iterator[Path]:
         yield q
 
 
+def compare_all(set_dir: Path) -> dict[tuple[str, str], list[str]] | None:
+    """hostform against every record of one set: (version, mode) -> differences (None: not recorded)."""
+    rec = recorded(set_dir)
+    if rec is None:
+        return None
+    with unit_dir(set_dir) as q:
+        return {(v, m): differences(rec[v][m], our_outcome(q, v, m == "user")) for v in rec for m in MODES}
+
+
 def _outcome_json(o: Outcome) -> dict[str, object]:
     return {"code": o.code, "tree": o.tree, "log": o.log}
 
@@ -68,7 +77,7 @@ def recorded(set_dir: Path) -> dict[str, dict[str, Outcome]] | None:
     if not path.is_file():
         return None
     data = json.loads(path.read_text())
-    return {v: {m: Outcome(r["code"], r["tree"], r["log"]) for m, r in data["runs"][v].items()} for v in data["runs"]}
+    return {v: {m: Outcome(r["code"], r["tree"], r["log"], v) for m, r in data["runs"][v].items()} for v in data["runs"]}
 
 
 def record(corpus: Path, binaries: dict[str, Path], full_versions: dict[str, str]) -> int:
@@ -82,15 +91,6 @@ def record(corpus: Path, binaries: dict[str, Path], full_versions: dict[str, str
         (s / "real.json").write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         n += 1
     return n
-
-
-def compare(set_dir: Path, version: str, mode: str) -> list[str] | None:
-    """hostform against the record of one set, release and mode: the differences (None: not recorded)."""
-    rec = recorded(set_dir)
-    if rec is None or version not in rec:
-        return None
-    with unit_dir(set_dir) as q:
-        return differences(rec[version][mode], our_outcome(q, version, mode == "user"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,15 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     all_sets = sets(corpus)
     repos = {json.loads((s / "SOURCE.json").read_text())["repo"] for s in all_sets}
     print(f"{len(all_sets)} sets from {len(repos)} repositories")
+    results = {s.name: compare_all(s) or {} for s in all_sets}
     for v in chosen:
         for m in MODES:
             same, differ = 0, []
-            for s in all_sets:
-                d = compare(s, v, m)
+            for name, got in results.items():
+                d = got.get((v, m))
                 if d is None:
                     continue
                 if d:
-                    differ.append((s.name, d))
+                    differ.append((name, d))
                 else:
                     same += 1
             total = same + len(differ)

@@ -86,27 +86,32 @@ RANDOM_RUNS: dict[str, tuple[_Run, ...]] = {
 RANDOM_RUNS["6.1"] = RANDOM_RUNS["5.8"]
 
 
-def _command(words: list[str]) -> tuple[str, ...] | None:
-    for cmd in (_NET, _VOL, _IMG, _POD, _ART):
-        for i in range(len(words) - 1):
-            if tuple(words[i : i + 2]) == cmd:
-                return cmd
-    for cmd in (_RUN, _BUILD):
-        if cmd[0] in words:
-            return cmd
-    return None
+def _command(words: list[str]) -> tuple[tuple[str, ...] | None, int]:
+    """The podman sub-command of an Exec line of podman's and the index of the word after it (the
+    first sub-command after the binary and its global arguments); (None, len) for another program."""
+    if not words or os.path.basename(words[0].lstrip("-@!+:")) != "podman":
+        return None, len(words)
+    for i in range(1, len(words)):
+        for cmd in (_NET, _VOL, _IMG, _POD, _ART, _RUN, _BUILD):
+            if tuple(words[i : i + len(cmd)]) == cmd:
+                return cmd, i + len(cmd)
+    return None, len(words)
 
 
 def _flag(word: str) -> str:
     return word.split("=", 1)[0] if word.endswith("=false") else word
 
 
-def canonical_words(words: list[str], version: str) -> list[str]:
-    """``words`` of one Exec line with every random run sorted by flag (stable)."""
-    cmd = _command(words)
+def canonical_words(words: list[str], version: str, auto_update: bool = False) -> list[str]:
+    """``words`` of one Exec line with every random run sorted by flag (stable). A run is only
+    reordered when each flag's chunks are together in it, as podman writes them (one map key's
+    values are emitted in one go). ``auto_update``: the unit has ``AutoUpdate=``, whose
+    ``--label io.containers.autoupdate=...`` podman writes on its own, right before the ports and
+    the map of ``--env``/``--label``/``--annotation``: it stays in place."""
+    cmd, start = _command(words)
     runs = [(flags, width) for c, flags, width in RANDOM_RUNS[version] if c == cmd]
-    out: list[str] = []
-    i = 0
+    out: list[str] = words[:start]
+    i = start
     while i < len(words):
         group = next(((flags, width) for flags, width in runs if _flag(words[i]) in flags), None)
         if group is None:
@@ -118,9 +123,18 @@ def canonical_words(words: list[str], version: str) -> list[str]:
         while i < len(words) and _flag(words[i]) in flags and i + width <= len(words):
             chunks.append(words[i : i + width])
             i += width
-        for chunk in sorted(chunks, key=lambda c: _flag(c[0])):
+        if auto_update and chunks and width == 2 and chunks[0][0] == "--label" and chunks[0][1].startswith(_AUTO_UPDATE):
+            out.extend(chunks.pop(0))
+            auto_update = False
+        order = [_flag(c[0]) for c in chunks]
+        together = all(order.index(f) == k or order[k - 1] == f for k, f in enumerate(order))
+        for chunk in sorted(chunks, key=lambda c: _flag(c[0])) if together else chunks:
             out.extend(chunk)
     return out
+
+
+_AUTO_UPDATE = "io.containers.autoupdate="
+_AUTO_UPDATE_KEY = re.compile(r"^\[X-Container\]\n(?:(?!\[).*\n)*?AutoUpdate=\S", re.M)
 
 
 def canonical(text: str, version: str) -> str:
@@ -129,12 +143,13 @@ def canonical(text: str, version: str) -> str:
     The words are moved as written (quotes and escapes kept), so a difference in how a word is
     quoted is still a difference."""
     lines = []
+    auto_update = _AUTO_UPDATE_KEY.search(text) is not None
     for line in text.split("\n"):
         key, eq, value = line.partition("=")
         if eq and key.startswith("Exec") and key.isalnum():
             words = raw_words(value)
             if words is not None:
-                canon = canonical_words(words, version)
+                canon = canonical_words(words, version, auto_update)
                 if canon != words:
                     line = key + "=" + " ".join(canon)
         lines.append(line)
@@ -184,9 +199,12 @@ class Outcome:
     """path relative to the output directory -> file text, ``-> target`` of a symlink, or ``<dir>``."""
     log: list[str] = field(default_factory=list)
     """the log lines, the output directory spelt OUT, the process prefix removed."""
+    version: str = "6.1"
+    """the release that ran (or is emulated): what :func:`canonical` reads the Exec lines for."""
 
 
-def _read_tree(out: Path, version: str) -> dict[str, str]:
+def _read_tree(out: Path) -> dict[str, str]:
+    """The output directory as written (files byte for byte as text, symlinks as targets, empty directories)."""
     tree: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(out):
         base = Path(dirpath)
@@ -196,7 +214,7 @@ def _read_tree(out: Path, version: str) -> dict[str, str]:
             if p.is_symlink():
                 tree[rel] = "-> " + os.readlink(p)
             elif p.is_file():
-                tree[rel] = canonical(p.read_bytes().decode("utf-8", "surrogateescape"), version)
+                tree[rel] = p.read_bytes().decode("utf-8", "surrogateescape")
             elif p.is_dir() and not any(p.iterdir()):
                 tree[rel] = "<dir>"
     return dict(sorted(tree.items()))
@@ -225,7 +243,7 @@ def _mask(outcome: Outcome, qdir: Path, binary: str) -> Outcome:
     def m(text: str) -> str:  # (a relative path may climb out of the unit directory)
         return text.replace(binary, PROG).replace(str(qdir), QDIR).replace(str(qdir.parent), QDIR + "/..")
 
-    return Outcome(outcome.code, {m(k): m(v) for k, v in outcome.tree.items()}, [m(ln) for ln in outcome.log])
+    return Outcome(outcome.code, {m(k): m(v) for k, v in outcome.tree.items()}, [m(ln) for ln in outcome.log], outcome.version)
 
 
 def real_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> Outcome:
@@ -236,7 +254,7 @@ def real_outcome(binary: Path, qdir: Path, version: str, user: bool = False) -> 
         env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
         proc = subprocess.run(argv, env=env, capture_output=True, timeout=60)
         stderr = proc.stderr.decode("utf-8", "surrogateescape")
-        got = Outcome(proc.returncode, _read_tree(out, version) if out.exists() else {}, _log(stderr, out))
+        got = Outcome(proc.returncode, _read_tree(out) if out.exists() else {}, _log(stderr, out), version)
         return _mask(got, qdir, str(binary))
 
 
@@ -250,17 +268,20 @@ def our_outcome(qdir: Path, version: str, user: bool = False) -> Outcome:
         env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
         argv = ["-podman-version", version, *(["-user"] if user else []), "-v", "-no-kmsg-log", str(out)]
         code = cli.main(argv, env=env, stdout=io.StringIO(), stderr=err, prog=PROG)
-        got = Outcome(code, _read_tree(out, version) if out.exists() else {}, _log(err.getvalue(), out))
+        got = Outcome(code, _read_tree(out) if out.exists() else {}, _log(err.getvalue(), out), version)
         return _mask(got, qdir, PROG)
 
 
 def differences(real: Outcome, ours: Outcome) -> list[str]:
-    """What differs, one line each (empty: identical)."""
+    """What differs, one line each (empty: identical); units compared through :func:`canonical`
+    for the release that really ran."""
     diffs = []
     if real.code != ours.code:
         diffs.append(f"exit code: real {real.code}, hostform {ours.code}")
     for path in sorted(set(real.tree) | set(ours.tree)):
         a, b = real.tree.get(path), ours.tree.get(path)
+        if a is not None and b is not None and not b.startswith("-> "):
+            a, b = canonical(a, real.version), canonical(b, real.version)
         if a == b:
             continue
         if a is None or b is None:

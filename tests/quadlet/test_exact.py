@@ -12,16 +12,21 @@ generator emits from Go maps are compared as sets of chunks. What is still diffe
 
 from __future__ import annotations
 
+import io
 import os
 import random
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from hostform.cli import quadlet as cli
 from hostform.quadlet import versions
+from hostform.quadlet.realgen import parse_dryrun
 from tests.require import no_shared
 
-from .exact import differences, our_outcome, real_outcome
+from .exact import canonical, differences, our_outcome, real_outcome
 from .test_vs_real import MANIFEST, _layout
 
 VERSIONS = ("5.4", "5.8", "6.1")
@@ -110,7 +115,7 @@ def test_crafted(request: pytest.FixtureRequest, tmp_path: Path, case: str, vers
     for name, data in CRAFTED[case].items():
         (qdir / os.fsdecode(name.encode("latin-1"))).write_bytes(data)
     outcome = real_outcome(real, qdir, version, user)
-    assert outcome.tree or outcome.log  # not vacuous
+    assert outcome.tree or outcome.code != 0  # not vacuous: the real generator wrote something, or refused
     assert not differences(outcome, our_outcome(qdir, version, user))
 
 
@@ -128,6 +133,20 @@ _VALUES = [*"ab:/.=,\\\"' %-@x0\t", *("a.network", "b.volume", "c.pod", "d.image
     "localhost/img", "registry", "host", "none", "K=V", "%h", "%i", "\\\n", "always")]  # fmt: skip
 
 
+_TIDY = [
+    "yes", "no", "true", "1000", "1000:1000", "x", "a=b", "K=V A=\"b c\"", "/abs/path", "10s", "localhost/img",
+    "8080:80", "data.volume:/data", "net.network", "p.pod", "CAP_NET_ADMIN", "keep-id", "auto", "type=bind,src=/s,dst=/d",
+    "%h/x", "journald", "registry", "--flag value", "sh -c 'echo hi'", "SIGTERM", "64m", "::1", "10.0.0.2", "",
+]  # fmt: skip
+_NEEDED: dict[str, dict[str, list[str]]] = {
+    "Container": {"Image": ["localhost/img", "d.image", "e.build", "docker.io/library/x:1", "img"]},
+    "Kube": {"Yaml": ["a.yml", "/abs/k.yaml", "sub/k.yml"]},
+    "Build": {"ImageTag": ["localhost/b"], "SetWorkingDirectory": ["/srv", "unit", "file", "https://example.org/x.git"]},
+    "Image": {"Image": ["localhost/i", "quay.io/x/y:2"]},
+    "Artifact": {"Artifact": ["localhost/a:1"]},
+}
+
+
 def _random_set(r: random.Random, version: str) -> dict[str, str]:
     types = versions.unit_types(version)
     sections = [s for s in versions.sections(version) if s != "Quadlet"]
@@ -140,6 +159,13 @@ def _random_set(r: random.Random, version: str) -> dict[str, str]:
         name = r.choice(["u", "a-b", "t@", "t@i", "x.y", "a", "b", "c", "d", "e", "f", "g"]) + (str(i) if big else "") + "." + ext
         own = ext.capitalize()
         lines = [f"[{own}]"]
+        if r.random() < 0.8:  # most units carry what their type needs, so that they convert
+            lines += [f"{k}={r.choice(v)}" for k, v in _NEEDED.get(own, {}).items()]
+        if r.random() < 0.5:  # a tidy unit: its own keys, plausible values (more of them convert)
+            pool = sorted(versions.keys(version, own))
+            lines += [f"{r.choice(pool)}={r.choice(_TIDY)}" for _ in range(r.randint(0, 8)) if pool]
+            files[name] = "\n".join(lines) + "\n"
+            continue
         for _ in range(r.randint(0, 9)):
             c = r.random()
             if c < 0.08:
@@ -174,3 +200,91 @@ def test_random_units(request: pytest.FixtureRequest, tmp_path: Path, seed: int,
         (qdir / name).write_text(text)
     diffs = differences(real_outcome(real, qdir, version, user), our_outcome(qdir, version, user))
     assert not diffs, "\n".join(diffs) + "\n\n" + "\n".join(f"--- {p.name}\n{p.read_text()}" for p in sorted(qdir.iterdir()))
+
+
+# --- the run itself: flags, -dryrun, where the log goes, the output directory ----------------------
+
+
+def _run(real: Path, version: str, argv: list[str], qdir: Path, ours: bool, umask: int | None = None) -> tuple[int, str, list[str]]:
+    """(exit code, stdout, log lines) of the real generator or of hostform (``ours``) run with ``argv``."""
+    env = {"QUADLET_UNIT_DIRS": str(qdir), "PODMAN": "/usr/bin/podman"}
+    old = os.umask(umask) if umask is not None else None
+    try:
+        if ours:
+            out, err = io.StringIO(), io.StringIO()
+            code = cli.main(["-podman-version", version, *argv], env=env, stdout=out, stderr=err, prog=str(real))
+            got = (code, out.getvalue(), err.getvalue())
+        else:
+            proc = subprocess.run([str(real), *argv], env=env, capture_output=True, text=True, timeout=60)
+            got = (proc.returncode, proc.stdout, proc.stderr)
+    finally:
+        if old is not None:
+            os.umask(old)
+    return got[0], got[1], [_TMP_DIGITS.sub(".service", ln.split("]: ", 1)[-1]) for ln in got[2].splitlines()]
+
+
+def _both(real: Path, version: str, argv: list[str], qdir: Path) -> tuple[tuple[int, str, list[str]], ...]:
+    return _run(real, version, argv, qdir, False), _run(real, version, argv, qdir, True)
+
+
+_TMP_DIGITS = re.compile(r"\.service[0-9]+(?= |$)")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_version_flag(request: pytest.FixtureRequest, tmp_path: Path, version: str) -> None:
+    """`-version` says the release hostform writes as (the one it is measured against)."""
+    real, ours = _both(_real(request, version), version, ["-version"], tmp_path)
+    assert real == ours and real[1].startswith(version + ".")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", ["install-links", "service-name-paths", "many-pod-members"])
+def test_dryrun(request: pytest.FixtureRequest, tmp_path: Path, case: str, version: str) -> None:
+    """-dryrun prints the units (links are not made, so nothing is said about them) and logs alike."""
+    for name, data in CRAFTED[case].items():
+        (tmp_path / name).write_bytes(data)
+    real, ours = _both(_real(request, version), version, ["-dryrun"], tmp_path)
+    assert (real[0], real[2]) == (ours[0], ours[2])
+    real_units, our_units = parse_dryrun(real[1]), parse_dryrun(ours[1])
+    assert list(real_units) == list(our_units) != []
+    assert all(canonical(real_units[n], version) == canonical(our_units[n], version) for n in real_units)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_log_goes_where_the_real_ones_goes(request: pytest.FixtureRequest, tmp_path: Path, version: str) -> None:
+    """Without -no-kmsg-log: /dev/kmsg when it can be written (5.4 and 5.8 only there; 6.1 also to stderr)."""
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "a.container").write_text("[Container]\n")
+    real, ours = _both(_real(request, version), version, [str(tmp_path / "out")], tmp_path / "q")
+    assert real == ours and real[0] == 1
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("where", ["file", "under-a-file", "unit-is-a-directory", "umask-077", "empty"])
+def test_output_directory(request: pytest.FixtureRequest, tmp_path: Path, version: str, where: str) -> None:
+    """What is said, and what is left, when the output directory is odd: a file, under a file, a unit's
+    name taken by a directory, a strict umask (6.1 writes 0644 anyway), an empty argument."""
+    q = tmp_path / "q"
+    q.mkdir()
+    (q / "a.container").write_text("[Container]\nImage=localhost/a\n")
+    (q / "b.volume").write_text("[Volume]\n")
+    results = []
+    for who in ("real", "ours"):
+        base = tmp_path / who
+        base.mkdir()
+        out = base / "out"
+        umask = None
+        if where == "file":
+            out.write_text("")
+        elif where == "under-a-file":
+            (base / "f").write_text("")
+            out = base / "f" / "out"
+        elif where == "unit-is-a-directory":
+            (out / "a.service" / "x").mkdir(parents=True)
+        elif where == "umask-077":
+            umask = 0o077
+        argv = ["-no-kmsg-log", "-v", "" if where == "empty" else str(out)]
+        code, _, log = _run(_real(request, version), version, argv, q, who == "ours", umask)
+        files = sorted((str(p.relative_to(base)), oct(p.stat().st_mode & 0o7777)) for p in base.rglob("*"))
+        results.append((code, [ln.replace(str(base), "BASE") for ln in log], files))
+    assert results[0] == results[1]

@@ -87,6 +87,15 @@ def test_every_change_of_the_cases_is_named() -> None:
     assert named <= set(versions.CHANGES.table)
 
 
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_real_54_and_58_differ_on_the_case(request: pytest.FixtureRequest, tmp_path: Path, case: str) -> None:
+    """Each case tells 5.4 from 5.8, so a change emulated at the wrong release fails one side."""
+    qdir = _unit_dir(tmp_path, CASES[case][1])
+    run54 = real_outcome(request.getfixturevalue(_REAL["5.4"]), qdir, "5.4")
+    run58 = real_outcome(request.getfixturevalue(_REAL["5.8"]), qdir, "5.8")
+    assert exact_differences(run54, run58)
+
+
 @pytest.mark.parametrize("version", sorted(_REAL))
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_case_as_the_real_generator(request: pytest.FixtureRequest, tmp_path: Path, case: str, version: str) -> None:

@@ -178,22 +178,24 @@ def main(
     if err is not None:
         (stdout if code == 0 and "hostform additions:" in err else stderr).write(err)
         return code
-    if flags["version"]:
-        from hostform.quadlet.generator import PODMAN_VERSION
+    from hostform.quadlet.generator import RELEASES, target
 
-        stdout.write(PODMAN_VERSION + "\n")
+    tgt = target(strings["podman-version"] or None)
+    if flags["version"]:
+        stdout.write(RELEASES.get(tgt.version, tgt.version) + "\n")
         return 0
     is_user = flags["user"]
     dryrun = flags["dryrun"]
     verbose = flags["v"] or dryrun
-    log = _Logger(stderr, not (flags["no-kmsg-log"] or dryrun or flags["check"]), dryrun or flags["check"])
+    to_kmsg = not (flags["no-kmsg-log"] or dryrun or flags["check"])
+    log = _Logger(stderr, to_kmsg, dryrun or flags["check"] or tgt.has("log-to-stderr-too"))
     if not dryrun and not flags["check"] and not args:
         log("missing output directory argument")
-        if _logs_errors_as_they_occur(strings["podman-version"]):
+        if tgt.has("errors-logged-as-they-occur"):
             log("processing encountered some errors")
         return 1
     output = "" if dryrun or flags["check"] else args[0]
-    if verbose and output:
+    if verbose and not dryrun and not flags["check"]:
         log(f"Starting quadlet-generator, output to: {output}")
 
     from hostform.quadlet.generator import generate
@@ -208,18 +210,7 @@ def main(
     if flags["check"]:
         stdout.write(result.report.format())
         return 1 if result.report.is_fatal() else 0
-    from hostform.quadlet.generator import target
-
-    atomic = target(version).has("atomic-unit-write")
-    return _emit(result, output, dryrun, verbose, prog, stdout, stderr, log, atomic)
-
-
-def _logs_errors_as_they_occur(version: str) -> bool:
-    if not version:
-        return True
-    from hostform.quadlet.versions import gate
-
-    return gate(version).has("errors-logged-as-they-occur")
+    return _emit(result, output, dryrun, verbose, prog, stdout, stderr, log, tgt.has("atomic-unit-write"))
 
 
 def _emit(
@@ -252,13 +243,15 @@ def _emit(
             log(a)
         elif kind == "held":
             error(a)
+        elif kind == "link-error":  # podman makes links (and says what it cannot link) only when writing
+            if not dryrun:
+                log(a)
         elif kind == "start":
             if dryrun:
                 continue
-            try:
-                os.makedirs(output, exist_ok=True)
-            except OSError as e:
-                error(f"mkdir {output}: {_os_error(e)}")
+            problem = _mkdir_all(output)
+            if problem is not None:
+                error(problem)
                 log("\n".join(held) if held is not None else "processing encountered some errors")
                 return 1
         elif kind == "write":
@@ -278,8 +271,7 @@ def _emit(
     if held is not None:
         if held:
             log("\n".join(held))
-            return 1
-        return 0
+        return 1 if held or failed else 0
     if failed:
         log("processing encountered some errors")
         return 1
@@ -305,21 +297,48 @@ def _write_unit(path: str, text: str, prog: str, verbose: bool, log: Callable[[s
             return f"generating service file {path}: open {path}: {_os_error(e)}"
         return None
     d, base = os.path.split(path)
-    tmp = os.path.join(d, f".tmp-{base}{int.from_bytes(os.urandom(4)) >> 1}")  # as Go's os.CreateTemp
+    tmp = os.path.join(d, f".tmp-{base}{int.from_bytes(os.urandom(4)) >> 1}")  # like Go's os.CreateTemp
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as e:
         return f"generating service file {path}: unable to create atomic writer for service file {path}: open {tmp}: {_os_error(e)}"
     try:
         with open(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
             fh.write(data)
+            os.fchmod(fh.fileno(), 0o644)  # whatever the umask, as podman's atomic writer
+        if os.path.isdir(path) and not os.path.islink(path):  # Go's os.Rename refuses a directory as the target
+            raise FileExistsError(17, "File exists")
         os.replace(tmp, path)
     except OSError as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        return f"generating service file {path}: {_os_error(e)}"
+        return f"generating service file {path}: unable to commit atomic writer for service file {path}: rename {tmp} {path}: {_os_error(e)}"
+    return None
+
+
+def _mkdir_all(path: str) -> str | None:
+    """Go's os.MkdirAll: None, or its error as podman logs it (the first component that fails is named)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None:
+        import stat
+
+        return None if stat.S_ISDIR(st.st_mode) else f"mkdir {path}: not a directory"
+    parent = path.rstrip("/").rsplit("/", 1)[0] if "/" in path.rstrip("/") else ""
+    if parent:
+        problem = _mkdir_all(parent)
+        if problem is not None:
+            return problem
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return None if os.path.isdir(path) else f"mkdir {path}: file exists"
+    except OSError as e:
+        return f"mkdir {path}: {_os_error(e)}"
     return None
 
 

@@ -709,13 +709,13 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
             add("HF011", f"volumes {targets[target]!r} and {vname!r} are both mounted at {target}: podman refuses two mounts "
                 "on one path", path + ("volumes", vname))
         targets.setdefault(target, vname)
-    if not gate(raw["podman"]).has("one-quote-pair"):
+    if not gate(raw["podman"]).has("lookup-strips-one-quote-pair"):
         singles = [("entrypoint",), *[("extra", k) for k in s.get("extra", {}) if extra_kind(k) in ONE_VALUE_KINDS]]
         for p in singles:
             v = s.get(p[0]) if len(p) == 1 else s["extra"][p[1]]
             if isinstance(v, str) and (v.startswith('"') or v.endswith('"')):
                 add("HF011", f"{'.'.join(p)}: podman {raw['podman']}'s quadlet drops the double quotes at either end of "
-                    f"this value ({v[:40]!r}); podman {CHANGES.since('one-quote-pair')} keeps them", path + p)
+                    f"this value ({v[:40]!r}); podman {CHANGES.since('lookup-strips-one-quote-pair')} (5.8.2) keeps them", path + p)
     vols = []
     for vname, target in sorted(s.get("volumes", {}).items()):
         vols.append((vname, str(target)))

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     Handler = Callable[["Ctx", list[str]], None]
 
 PODMAN_VERSION = "6.1.1"
+RELEASES = {"5.4": "5.4.2", "5.8": "5.8.6", "6.1": PODMAN_VERSION}
+"""The release of each emulated major.minor that hostform is measured against (what ``-version`` prints)."""
 AUTO_UPDATE_LABEL = "io.containers.autoupdate"
 UNIT_DIR_TEMP = "/run/containers/systemd"
 UNIT_DIR_ADMIN = "/etc/containers/systemd"
@@ -163,16 +165,15 @@ class GenerateResult:
 
     ``steps`` is the same in the order podman's generator does it, for a caller that writes the
     units: ``("log", message, "")``, ``("held", error, "")`` (an error a release before 5.5 logs
-    only at exit), ``("write", name, text)``, ``("link", path, target)``, and ``("start", "", "")``
+    only at exit), ``("write", name, text)``, ``("link", path, target)``, ``("link-error", message,
+    "")`` (a link podman cannot make, said only when it writes), and ``("start", "", "")``
     where the reading is over and the generator makes its output directory (only when it read some
     unit). Each unit is written and linked right after it converts.
 
     Before podman 5.5 the generator holds its errors back and logs them at exit
-    as one message: then ``held`` lists them, each with the number of
-    ``outputs`` made before it (-1: while reading, before the output directory
-    is made), and ``log`` ends with that one message; otherwise ``held`` is
-    None. ``crash``: what a generator that crashes (a Go panic, exit 2) prints
-    first; the held errors are then never logged.
+    as one message: then ``held`` lists them and ``log`` ends with that one
+    message; otherwise ``held`` is None. ``crash``: what a generator that crashes
+    (a Go panic, exit 2) prints first; the held errors are then never logged.
     """
 
     __slots__ = ("units", "outputs", "symlinks", "log", "steps", "report", "exit_code", "sources", "held", "crash")
@@ -186,20 +187,20 @@ class GenerateResult:
         self.report = Report()
         self.exit_code = 0
         self.sources: dict[str, str] = {}
-        self.held: list[tuple[int, str]] | None = [] if hold_errors else None
+        self.held: list[str] | None = [] if hold_errors else None
         self.crash: str | None = None
 
-    def error(self, msg: str, reading: bool = False) -> None:
+    def error(self, msg: str) -> None:
         """podman's reportError: logged now, or held back to exit (before 5.5)."""
         if self.held is None:
             self.say(msg)
         else:
-            self.held.append((-1 if reading else len(self.outputs), msg))
+            self.held.append(msg)
             self.steps.append(("held", msg, ""))
 
     def _finish(self) -> GenerateResult:
         if self.held and self.crash is None:
-            self.log.append("\n".join(m for _, m in self.held))
+            self.log.append("\n".join(self.held))
         return self
 
     def say(self, message: str) -> None:
@@ -1348,7 +1349,7 @@ class _Loader:
         return _known_type(self.result.report, self.target, path)
 
     def error(self, msg: str, code: str, file: str | None = None, line: int = 0) -> None:
-        self.result.error(msg, reading=True)
+        self.result.error(msg)
         self.result.report.error(code, msg, file=file, line=line)
         self.errors = True
 
@@ -1388,7 +1389,7 @@ class _Loader:
                 units.append(unit)
         if errs:
             # podman drops every unit of a directory in which one file fails to parse
-            self.result.error("\n".join(errs), reading=True)
+            self.result.error("\n".join(errs))
             self.errors = True
             return []
         return units
@@ -1409,7 +1410,7 @@ class _Loader:
                 continue
             except OSError as e:
                 if isinstance(e, NotADirectoryError):
-                    errs.append(f"error reading directory {go_quote(dd)}, readdirent {dd}: not a directory")
+                    errs.append(f"error reading directory {go_quote(dd)}, open {dd}: not a directory")
                 else:
                     errs.append(f"error reading directory {go_quote(dd)}, {_go_err(e, dd)}")
                 continue
@@ -1425,7 +1426,7 @@ class _Loader:
             else:
                 unit.merge(dropin)
         if errs:
-            self.result.error("\n".join(errs), reading=True)
+            self.result.error("\n".join(errs))
             self.errors = True
 
 
@@ -1486,7 +1487,7 @@ def install_symlinks(service: UnitFile, upheld_by: bool = True) -> list[tuple[st
     out: list[tuple[str, str | None, str]] = []
     for link in links:
         i = link.rfind("/")
-        d = link[:i] if i > 0 else ("/" if i == 0 else ".")
+        d = _clean(link[:i]) if i > 0 else ("/" if i == 0 else ".")  # filepath.Dir
         rel = _go_rel(d, service.filename)
         if rel is None:
             out.append((link, None, f"Can't create symlink {link}: Rel: can't make {service.filename} relative to {d}"))
@@ -1551,7 +1552,7 @@ def generate(
                 unit = loader.load_file(s)
                 if isinstance(unit, str):
                     loader.errors = True
-                    loaded.error(unit, reading=True)
+                    loaded.error(unit)
                 else:
                     seen.add(name)
                     units.append(unit)
@@ -1687,7 +1688,7 @@ def _convert_one(unit: UnitFile, infos: dict[str, UnitInfo], user: bool, podman:
     result.sources[name] = unit.path
     for link, dest, problem in install_symlinks(service, tgt.has("upheld-by")):
         if dest is None:
-            result.say(problem)
+            result.steps.append(("link-error", problem, ""))
         else:
             result.symlinks[link] = dest
             result.steps.append(("link", link, dest))

@@ -248,9 +248,9 @@ _CHANGED_IN: dict[str, str] = {
     "build-file-specifier-absolute": "5.7",
     # RequiresMountsFor= of a host path is escaped as Exec words are; before: written as is (8b839052)
     "requires-mounts-for-escaped": "5.8",
-    # quadlet's Lookup strips one pair of surrounding double quotes; before: every '"' at either
-    # end (strings.Trim). The emulated 5.8 is 5.8.6, which has the fix (it came in 5.8.2, 9c262736);
-    # the host file's checks use "one-quote-pair" below, which does not assume 5.8.0/5.8.1 have it
+    # quadlet's Lookup strips one pair of surrounding double quotes (podman #28409); before: every
+    # '"' at either end (strings.Trim). The emulated 5.8 is 5.8.6, which has the fix (it came in
+    # 5.8.2, 9c262736); the host file's checks read the same gate
     "lookup-strips-one-quote-pair": "5.8",
     "notify-healthy": "5.0",  # [Container] Notify=healthy is --sdnotify=healthy; before: a boolean ("healthy" reads as false). Gates the host renderer; the emulation reads it at every version
     # a template .volume/.network/... (name@.ext) becomes name-suffix@.service with
@@ -265,10 +265,6 @@ _CHANGED_IN: dict[str, str] = {
     # `--entrypoint=VALUE`, an empty value kept (clears the image's entrypoint);
     # before: `--entrypoint VALUE`, only when not empty (real 5.8.6 has it)
     "entrypoint-equals": "5.8",
-    # quadlet's Lookup strips one pair of double quotes around a one-value key (podman #28409,
-    # fixed 2026-03-30; the 5.8 line got it in a patch release, so 5.8 is not assumed to have it);
-    # before: every '"' at either end. Used by the host file's checks; the emulation keeps 6.1's reading.
-    "one-quote-pair": "6.0",
     # a .pod's own [Service] Restart= is kept, written after PIDFile=; before: always
     # Restart=on-failure, between Type= and PIDFile=
     "pod-restart-kept": "6.0",
@@ -289,6 +285,9 @@ _CHANGED_IN: dict[str, str] = {
     # a Mount= without `type=` is a volume mount; before: "incorrect mount format: ..." (podman's
     # specgenutilexternal.FindMountType)
     "mount-type-defaults-volume": "5.6",
+    # each log line goes to stderr as well as to /dev/kmsg; before: /dev/kmsg only when it can be opened
+    # (seen in real 6.1.1; placed at 6.1 as atomic-unit-write)
+    "log-to-stderr-too": "6.1",
     # [Service] User=/Group=/DynamicUser= draw a "not supported" warning
     "service-keys-warned": SERVICE_KEYS_WARNED_SINCE,
 }
