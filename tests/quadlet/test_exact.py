@@ -81,6 +81,8 @@ CRAFTED: dict[str, dict[str, bytes]] = {
     "install-links": {
         "a.container": b"[Container]\nImage=localhost/a\n[Install]\nWantedBy=x.target x.target\n"
         b"Alias=b.service b.service ../up.service /abs.service\nRequiredBy=a/b\n",
+        # a service name with a slash: the link's directory is cleaned before podman gives up on it
+        "c.container": b"[Container]\nImage=localhost/a\nServiceName=/srv/d\n[Install]\nWantedBy=default.target\n",
     },
     # ServiceName= with a slash: joined as Go's path.Join (inside the output directory), a missing
     # directory is a write error (6.1: of its atomic writer), and the output directory is made anyway
