@@ -1,5 +1,5 @@
 """Scenarios a and d: a host file built by `hostform build` boots; the site answers through Caddy
-over HTTPS (internal CA). Its state volume is a real block device (a loop device at /dev/vdb, the
+over HTTPS (internal CA), its service running as a non-root user that writes to its own volume. Its state volume is a real block device (a loop device at /dev/vdb, the
 host's default state.device) that starts blank: the host's own units format it on the first boot;
 a replacement (fresh root filesystem, same device) keeps Caddy's certificates and the services'
 data, and does not format it again. A device with a foreign signature is never formatted."""
@@ -31,6 +31,7 @@ services:
   site:
     image: {registry}/site:latest
     port: 8080
+    user: "1000"
     volumes: {{data: /data}}
     health: {{http: /}}
 sites:
@@ -119,8 +120,10 @@ def test_site_through_caddy_https_and_replacement(
     assert ssl.DER_cert_to_PEM_cert(der1).strip() in leaf1
     ports = {(x.proto, x.port) for x in m1.listeners() if not x.addr.startswith("127.")}
     assert ("tcp", 22) not in ports and {("tcp", 80), ("tcp", 443)} <= ports
-    # a service's data on its volume
+    # a service's data on its volume, written by the service's own (non-root) user: the volume is its
     m1.exec(["podman", "exec", "site", "sh", "-c", "echo kept > /data/note"])
+    assert m1.exec(["podman", "exec", "site", "id", "-u"]).stdout == "1000\n"
+    assert m1.exec(["stat", "-c", "%u", f"{STATE}/volumes/data"]).stdout == "1000\n"
 
     # scenario d: a replacement boots a fresh root filesystem with the same device
     m1.stop()

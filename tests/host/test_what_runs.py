@@ -135,7 +135,8 @@ def _expected(name: str, s: dict, state: str, version: str) -> list[tuple[str, s
         out.append(("--cidfile", f"{SPECIFIER}t/{SPECIFIER}N.cid"))
     out += [("--env", f"{k}={v}") for k, v in s.get("env", {}).items()]
     out += [("--label", f"{k}={v}") for k, v in s.get("labels", {}).items()]
-    out += [("-v", f"{state}/volumes/{n}:{t}:z") for n, t in s.get("volumes", {}).items()]
+    owned = ",U" if "user" in s else ""  # a service with a user owns its volumes
+    out += [("-v", f"{state}/volumes/{n}:{t}:z{owned}") for n, t in s.get("volumes", {}).items()]
     out += [(_flag(k)[0], v) for k, v in s.get("extra", {}).items()]
     if "entrypoint" in s:
         out.append(("--entrypoint", s["entrypoint"]))

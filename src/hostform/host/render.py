@@ -239,8 +239,11 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
             c.append(f"Secret={unit_word(f'{use.name},type=mount,target={use.target}')}")
         else:
             c.append(f"Secret={unit_word(use.name)}")
+    # a service with `user:` owns its volumes (`U`: podman gives the directory to the container's
+    # user, a name the image knows included, when it starts): otherwise they stay root's, 0755
+    options = "z,U" if s.user else "z"
     for vname, target in s.volumes:
-        c.append(f"Volume={unit_text(f'{host.state.path}/volumes/{vname}:{target}:z')}")
+        c.append(f"Volume={unit_text(f'{host.state.path}/volumes/{vname}:{target}:{options}')}")
     if s.port is not None:
         c.append(f"ExposeHostPort={s.port}")
     if not s.pod:

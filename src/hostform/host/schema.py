@@ -215,7 +215,8 @@ SERVICE = Key(
             Key("cpus", "num", "CPU limit, in CPUs (0.5 is half a CPU).", check="cpus",
                 accepts="a positive decimal number of CPUs up to 1024, at most 3 decimals (0.5, 2)"),
         )),
-        _str("user", "Run as this user (UID or UID:GID, or a name the image knows).",
+        _str("user", "Run as this user (UID or UID:GID, or a name the image knows). The service's volumes "
+             "are then owned by that user (the `U` volume option: podman hands them over as the container starts).",
              pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", max_len=65, chars=_ALNUM + "_.-:",
              accepts="USER or USER:GROUP, each a name or number (letters, digits, '_', '.', '-')", example="1000:1000"),
         _str("restart", "systemd restart policy.", default="on-failure", enum=("on-failure", "always", "no")),
