@@ -96,8 +96,8 @@ CODES: dict[str, tuple[str, str]] = {
     "HF013": (
         "host-unknown-reference",
         "The value names something the host file does not define: a site's "
-        "service, or a service's secret. Check the spelling against `services` "
-        "and `secrets`.",
+        "service, a service's secret, or a service in `depends_on`. Check the "
+        "spelling against `services` and `secrets`.",
     ),
     "HF014": (
         "site-without-port",
@@ -196,6 +196,15 @@ CODES: dict[str, tuple[str, str]] = {
         "read, so nothing in it reaches the VM. To add Butane of your own to the host, name "
         "the file in the host file's `butane:` list (it is merged into what hostform writes); "
         "otherwise remove it, or build it in a directory of its own.",
+    ),
+    "HF027": (
+        "depends-on-cycle",
+        "A service's `depends_on` leads back to the service itself: directly (`api` "
+        "depends on `api`) or through others (`api -> worker -> api`). Each service "
+        "starts after its dependencies (`After=`), so no service of a cycle could start "
+        "first: systemd would break the loop at boot by dropping one of the start jobs. "
+        "The message names the cycle, at the first of its services in the file; remove "
+        "one of its links.",
     ),
     "HF100": (
         "butane-invalid",

@@ -47,6 +47,7 @@ SERVICES = {
         "read_only": True,
         "labels": {"app.kind": "web"},
         "extra": {"ShmSize": "64m"},
+        "depends_on": ["worker"],
     },
     "worker": {"image": "ghcr.io/example/worker:1", "pod": "grp", "port": 8000, "health": {"http": "/healthz?x=1"}},
 }

@@ -31,6 +31,9 @@ services:
     read_only: true
     labels: {app.kind: web}
     extra: {ShmSize: 64m}
+    depends_on: [db]
+  db:
+    image: docker.io/library/postgres:17
 sites:
   app.example.org: {service: app, port: 9000, aliases: [www.example.org], encode: [zstd, gzip]}
 tls: {email: a@example.org, ca: internal}
@@ -78,6 +81,7 @@ def test_every_key_loads():
     assert s.health.cmd == ("app", "ping") and s.health.retries == 5
     assert (s.memory, s.cpus, s.user, s.restart, s.auto_update, s.pod, s.read_only) == ("512m", "0.5", "1000:1000", "always", False, "grp", True)
     assert s.extra == (("ShmSize", "64m"),) and s.labels == (("app.kind", "web"),)
+    assert s.depends_on == ("db",) and h.services[1].depends_on == ()
     site = h.sites[0]
     assert (site.address, site.service, site.port, site.aliases, site.encode) == ("app.example.org", "app", 9000, ("www.example.org",), ("zstd", "gzip"))
     assert (h.tls.email, h.tls.ca) == ("a@example.org", "internal")

@@ -14,6 +14,9 @@ is built as ``hostform build`` builds it, for podman 5.4, 5.8 and 6.1 in turn:
   reach podman byte for byte, exactly once, and nothing may be expanded: the
   options of ``podman run`` are exactly those the host file implies (and the
   generator's own), and the command after the image is the declared one.
+  Each service requires and starts after exactly the services of its
+  ``depends_on``, by their service names (a cycle, a name listed twice or
+  one that is no service is refused, located).
 """
 
 from __future__ import annotations
@@ -84,9 +87,27 @@ def services(draw):
     return s
 
 
-HOSTS = st.fixed_dictionaries(
-    {"name": st.sampled_from(["h", "web-1"]), "services": st.dictionaries(st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True), services(), min_size=1, max_size=2)}
-)
+@st.composite
+def hosts(draw):
+    """A host file: one or two services, each perhaps with ``depends_on`` (mostly on the other
+    services; now and then on itself, twice on one, or on no service)."""
+    svcs = draw(st.dictionaries(st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True), services(), min_size=1, max_size=2))
+    names = sorted(svcs)
+    for name, s in svcs.items():
+        if not draw(st.booleans()):
+            continue
+        others = [n for n in names if n != name]
+        if draw(st.sampled_from(range(10))) == 9:
+            deps = draw(st.lists(st.sampled_from([*names, "nosuch"]), min_size=1, max_size=2))
+        elif others:
+            deps = draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True))
+        else:
+            continue
+        s["depends_on"] = deps[0] if len(deps) == 1 and draw(st.booleans()) else deps
+    return {"name": draw(st.sampled_from(["h", "web-1"])), "services": svcs}
+
+
+HOSTS = hosts()
 
 
 def _generators() -> dict[str, Path]:
@@ -191,6 +212,24 @@ def _accepted(tmp: Path, data: dict, gens: dict[str, Path]) -> None:
             except Expanded as e:
                 pytest.fail(f"podman {version}: {e}")
             _check_service(name, s, argv, b.host.state.path, version)
+            _check_order(name, s, units, set(data["services"]))
+
+
+def _check_order(name: str, s: dict, units: dict[str, str], services: set[str]) -> None:
+    """The service requires and starts after exactly the host file's services it depends on, by their service names."""
+    deps = s.get("depends_on", [])
+    want = sorted({f"{d}.service" for d in ([deps] if isinstance(deps, str) else deps)})
+    section, got = "", {"Requires": set(), "After": set()}
+    for line in units[f"{name}.service"].splitlines():
+        key, _, value = line.partition("=")
+        if line.startswith("["):
+            section = line
+        elif section == "[Unit]" and key in got:
+            got[key].update(value.split())
+    for key, values in got.items():
+        # any unit named after a service of the host file (db.service, db.container, ...)
+        ours = sorted(v for v in values if v.rsplit(".", 1)[0] in services)
+        assert ours == want, (name, key, sorted(values))
 
 
 @settings(max_examples=int(os.environ.get("HOSTFORM_WHAT_RUNS_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -206,6 +245,8 @@ def _accepted(tmp: Path, data: dict, gens: dict[str, Path]) -> None:
     "user": "1000:1000",
     "extra": {"WorkingDir": '/srv/"x" $y', "DNSSearch": "a%b"},
 }}})
+@example({"name": "h", "services": {"api": {"image": "ghcr.io/example/app:1", "depends_on": ["db"]},
+                                     "db": {"image": "ghcr.io/example/db:1", "port": 8080, "health": {"cmd": ["pg_isready"]}}}})
 @example({"name": "h", "services": {"web": {"image": "ghcr.io/example/app:1", "port": 8080, "health": {"cmd": ["it's ok"]}}}})
 @example({"name": "h", "services": {"web": {"image": "ghcr.io/example/app:1", "port": 8080, "health": {"http": "/h?a=1&b='$x'"}}}})
 def test_values_reach_podman_byte_for_byte(data):
@@ -222,4 +263,6 @@ def test_values_reach_podman_byte_for_byte(data):
             event("refused")
             return
         event("built")
+        if any("depends_on" in s for s in data["services"].values()):
+            event("built, with depends_on")
         _accepted(Path(tmp), data, gens)

@@ -659,6 +659,96 @@ def _check_volume_names(services: list[m.Service], add: _Add) -> None:
                 )
 
 
+def _check_depends_on(services: Mapping[str, dict[str, Any]], add: _Add) -> None:
+    """``depends_on``: each name a service (HF013, with the name probably meant), listed once (HF011),
+    not the service itself (HF027); then every cycle (HF027), once per set of services that all
+    depend on each other, at the first of them in file order, naming one cycle through it."""
+    order = list(services)  # file order
+    known = set(order)
+    edges: dict[str, list[str]] = {}  # name -> its known dependencies, in listed order
+    first_item: dict[tuple[str, str], int] = {}  # (service, dependency) -> index of the item naming it
+    for name in order:
+        path = ("services", name, "depends_on")
+        edges[name] = []
+        for i, dep in enumerate(services[name].get("depends_on", ())):
+            if (name, dep) in first_item:
+                add("HF011", f"depends_on: {dep!r} is listed twice", path + (i,))
+                continue
+            first_item[(name, dep)] = i
+            if dep == name:
+                add("HF027", f"service {name!r} depends on itself", path + (i,))
+            elif dep not in known:
+                hint = _close(dep, sorted(known - {name}))
+                add("HF013", f"service {name!r} depends on {dep!r}, which is not a service"
+                    + (f" (did you mean {hint!r}?)" if hint else ""), path + (i,))
+            else:
+                edges[name].append(dep)
+    at = {name: i for i, name in enumerate(order)}
+    for comp in _cycles(order, edges):
+        start = min(comp, key=at.__getitem__)
+        # the shortest way from start back to it, through the component (breadth first, listed order)
+        back: dict[str, str] = {}  # a service -> the one the search reached it from
+        queue = [start]
+        for node in queue:
+            for dep in edges[node]:
+                if dep in comp and dep not in back:
+                    back[dep] = node
+                    queue.append(dep)
+            if start in back:
+                break
+        ring: list[str] = []  # the services after start, walked backwards
+        node = back[start]
+        while node != start:
+            ring.append(node)
+            node = back[node]
+        ring.reverse()
+        add("HF027", "depends_on cycle: " + " -> ".join([start, *ring, start]),
+            ("services", start, "depends_on", first_item[(start, ring[0])]))
+
+
+def _cycles(order: list[str], edges: Mapping[str, list[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one service (Tarjan's algorithm, iterative),
+    in the file order of their first service."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    for root in order:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            deps = edges[node]
+            if i > 0:
+                low[node] = min(low[node], low[deps[i - 1]])
+            while i < len(deps) and deps[i] in index:
+                if deps[i] in on_stack:
+                    low[node] = min(low[node], index[deps[i]])
+                i += 1
+            if i < len(deps):
+                work.append((node, i + 1))
+                work.append((deps[i], 0))
+                continue
+            if low[node] == index[node]:
+                comp: set[str] = set()
+                while True:
+                    x = stack.pop()
+                    on_stack.discard(x)
+                    comp.add(x)
+                    if x == node:
+                        break
+                if len(comp) > 1:
+                    found.append(comp)
+    at = {name: i for i, name in enumerate(order)}
+    return sorted(found, key=lambda c: min(at[x] for x in c))
+
+
 def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.Service:
     """One service from its checked mapping; cross-key rules of the service reported through ``add``."""
     path = ("services", name)
@@ -732,6 +822,7 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
         port=s.get("port"),
         publish=tuple(s.get("publish", ())),
         health=health,
+        depends_on=tuple(dict.fromkeys(s.get("depends_on", ()))),
         memory=res.get("memory"),
         cpus=res.get("cpus"),
         user=s.get("user"),
@@ -768,6 +859,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
     services = [_service(name, raw["services"][name], raw, add) for name in sorted(raw.get("services", {})) if raw["services"][name] is not _BAD]
     _check_publish(services, bool(raw.get("sites")), add)
     _check_volume_names(services, add)
+    _check_depends_on(raw.get("services", {}), add)
     by_name = {s.name: s for s in services}
     known = set(raw.get("services", {}))
     sites = []

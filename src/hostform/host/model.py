@@ -86,6 +86,7 @@ class Service:
     port: int | None = None
     publish: tuple[str, ...] = ()
     health: Health | None = None
+    depends_on: tuple[str, ...] = ()  # services whose units this one Requires= and is After=
     memory: str | None = None
     cpus: str | None = None
     user: str | None = None

@@ -210,6 +210,12 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
     if s.secrets and any(sec.file for sec in host.secrets if sec.name in {x.name for x in s.secrets}):
         unit.append(f"Requires={SECRETS_UNIT}")
         unit.append(f"After={SECRETS_UNIT}")
+    # The dependency's service by its name: NAME.container would be translated to it only from
+    # podman 5.5 (the change unit-dependencies); hostform never sets ServiceName=, so it is
+    # NAME.service at every version. With Notify=healthy the dependency is started once healthy.
+    for dep in s.depends_on:
+        unit.append(f"Requires={dep}.service")
+        unit.append(f"After={dep}.service")
     c = u.section("Container")
     c.append(f"ContainerName={s.name}")
     c.append(f"Image={unit_string(s.image)}")

@@ -209,6 +209,13 @@ SERVICE = Key(
             item=_str("publish", "A published port.", check="publish", max_len=64,
                       accepts="[IP:]HOST:CONTAINER[/tcp|/udp], ports 1-65535")),
         HEALTH,
+        Key("depends_on", "strlist", "Services this one needs and starts after: its unit gets `Requires=` and "
+            "`After=` on theirs. A dependency with a `health` check counts as started only once the check "
+            "passes (`Notify=healthy`, podman 5.0 and later), so this service starts once it is healthy; without "
+            "one, once its container runs. A dependency that fails to start keeps this service from starting, "
+            "and stopping or restarting it (an auto-update restarts it) stops or restarts this service too. "
+            "A cycle is refused (HF027).",
+            item=_str("depends_on", "A service name (a key of `services`).", **NAME)),
         Key("resources", "obj", "Resource limits.", fields=(
             _str("memory", "Memory limit, like 512m or 2g.", pattern=r"[1-9][0-9]{0,15}[bkmgBKMG]?", max_len=17, check="memory",
                  accepts="a whole number of bytes with an optional unit b, k, m or g, at least 6m (podman's minimum)"),
