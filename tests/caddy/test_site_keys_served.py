@@ -205,3 +205,21 @@ def test_a_snippet_that_leaves_its_site_block_is_refused_at_its_line(tmp_path: P
     assert (err.file, err.line) == ("hostform.yaml", _line_of(host_file, "}")), b.report.format()
     b = _build(tmp_path, _host({"caddy": "handle /x {\n\trespond 200\n"}))
     assert [e.code for e in b.report.errors] == ["HF011"] and "leaves a block open" in b.report.errors[0].message
+
+
+@pytest.mark.parametrize("site,fragment", [
+    ({"aliases": ["www.site.test"], "redirect_from": ["www.site.test"]}, "redirect_from: 'www.site.test' is already served"),
+    ({"redirect_from": ["site.test"]}, "redirect_from: 'site.test' is already served"),
+    ({"headers": {"X-A": "1", "x-a": "2"}}, "are the same header"),
+    ({"headers": {"-X-A": "1"}}, "HTTP header name"),
+    ({"headers": {"X-A": "{$HOME}"}}, "no '{', '}'"),
+    ({"headers": {"X-A": "a\nb"}}, "a line break is not allowed"),
+    ({"headers": {"X-A": " a"}}, "no white space at either end"),
+    ({"basic_auth": {"alice": "$1$salt$hash"}}, "a bcrypt hash"),
+    ({"basic_auth": {"al:ice": "$2a$14$Atsajokvadqecioi1JmsRuQTZr8lu0EbFvV07RKQ7Fdu3She2n1eG"}}, "letters, digits"),
+])
+def test_site_keys_refused_at_their_line(tmp_path: Path, site: dict, fragment: str) -> None:
+    b = _build(tmp_path, _host(site))
+    errors = b.report.errors
+    assert len(errors) == 1 and errors[0].code == "HF011" and fragment in errors[0].message, b.report.format()
+    assert errors[0].file == "hostform.yaml" and errors[0].line > 5, b.report.format()  # below the site's own line
