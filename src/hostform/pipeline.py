@@ -216,7 +216,11 @@ def _from_host(d: Path, opts: Options) -> Bundle:
             placed_files.append(replace(f, source=a.local, line=1, col=1, generated=a.generated))
         else:
             line, col = loaded.where(a.source)
-            placed_files.append(replace(f, source=HOST_FILE, line=line, col=col, generated=True))
+            line_map: tuple[tuple[int, int], ...] = ()
+            if a is r.caddyfile:  # each line at the host-file path it came from (a snippet's own lines)
+                paths = (r.translations.map_path(("file", a.vm_path, "line", n)) for n in range(1, a.text.count("\n") + 1))
+                line_map = tuple(loaded.where(p) if p is not None else (line, col) for p in paths)
+            placed_files.append(replace(f, source=HOST_FILE, line=line, col=col, generated=True, line_map=line_map))
     placed_units = []
     for u in units:
         usrc = r.unit_sources.get(u.name)

@@ -2,7 +2,10 @@
 
 * Sites: the Caddyfile `hostform build` writes, adapted by the real Caddy,
   serves exactly the declared names (addresses and aliases), each proxied to
-  the declared service and port, and nothing else.
+  the declared service and port with exactly its response headers and
+  basic-auth accounts, each `redirect_from` name with a 301 to the same URI
+  on its site, and nothing else (a site's raw snippet may add routes inside
+  its own site only).
 * Update schedules: whatever `updates.schedule` and `updates.randomized_delay`
   the build accepts, systemd accepts as written into the timer's drop-in (and
   reads as the same event); what the build refuses, systemd refuses too.
@@ -47,6 +50,17 @@ LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 DOMAIN = st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(LABEL, min_size=1, max_size=3), st.sampled_from(["org", "net", "coffee", "xn--p1ai"]))
 
 
+# RFC 7230 token characters, not starting with Caddy's '+'/'-' prefixes; '`' is refused (no Caddyfile token carries it)
+HEADER_NAME = st.from_regex(r"[A-Za-z0-9!#$%&'*.^_|~][A-Za-z0-9!#$%&'*.^_|~+-]{0,10}", fullmatch=True)
+# one line of visible characters, quotes, '#', '$', spaces and tabs inside, and non-ASCII (no '{', '}', '\\', '`')
+HEADER_VALUE = st.lists(st.sampled_from(list("aZ09\"'#$%;=,:/()<>?@[]!*|~") + [" ", "\t", "é", "中", "default-src 'self'"]),
+                        min_size=1, max_size=8).map("".join).filter(lambda v: v == v.strip(" \t"))
+BCRYPT = st.builds(lambda v, cost, salt: f"${v}${cost:02d}${salt}", st.sampled_from(["2a", "2b", "2y"]), st.integers(4, 31),
+                   st.from_regex(r"[./A-Za-z0-9]{53}", fullmatch=True))
+SNIPPETS = ["respond /ping 200\n", "@api path /api/*\nhandle @api {\n\trespond \"api\" 200\n}\n",
+            "log {\n  output stderr\n}\nrequest_body {\n\tmax_size 10MB\n}", "respond /t `a \"quoted\"\nbody` 200\n"]
+
+
 @st.composite
 def sites_host(draw):
     names = draw(st.lists(DOMAIN, min_size=1, max_size=6, unique=True))
@@ -64,6 +78,17 @@ def sites_host(draw):
             site["port"] = draw(st.integers(1, 65535))
         if draw(st.booleans()):
             site["encode"] = draw(st.lists(st.sampled_from(["zstd", "gzip"]), min_size=1, max_size=2, unique=True))
+        n = draw(st.integers(0, min(2, len(rest))))
+        if n:
+            site["redirect_from"], rest = rest[:n], rest[n:]
+        if draw(st.booleans()):
+            site["headers"] = draw(st.dictionaries(HEADER_NAME, HEADER_VALUE, min_size=1, max_size=3).filter(
+                lambda h: len({k.lower() for k in h}) == len(h)))
+        if draw(st.booleans()):
+            site["basic_auth"] = draw(st.dictionaries(st.from_regex(r"[A-Za-z0-9._@+-]{1,8}", fullmatch=True),
+                                                      st.one_of(BCRYPT, BCRYPT.map(lambda h: {"hash": h})), min_size=1, max_size=2))
+        if draw(st.booleans()):
+            site["caddy"] = draw(st.sampled_from(SNIPPETS))
         sites[addr] = site
     tls = {"ca": draw(st.sampled_from(["production", "staging", "internal"]))}
     if draw(st.booleans()):
@@ -71,16 +96,43 @@ def sites_host(draw):
     return {"name": "h", "services": services, "sites": sites, "tls": tls}
 
 
-def _served(adapted: dict) -> dict[str, str]:
-    """host name -> the upstream it is proxied to, from Caddy's JSON config."""
-    out: dict[str, str] = {}
+def _canonical(name: str) -> str:
+    """A header name as Go's textproto.CanonicalMIMEHeaderKey writes it (Caddy's config holds it so)."""
+    out, upper = [], True
+    for c in name:
+        out.append(c.upper() if upper and "a" <= c <= "z" else c.lower() if not upper and "A" <= c <= "Z" else c)
+        upper = c == "-"
+    return "".join(out)
+
+
+def _handlers(value, kind: str) -> list[dict]:
+    """Every handler of ``kind`` in a piece of Caddy's JSON config, in order."""
+    if isinstance(value, dict):
+        own = [value] if value.get("handler") == kind else []
+        return own + [h for v in value.values() for h in _handlers(v, kind)]
+    if isinstance(value, list):
+        return [h for v in value for h in _handlers(v, kind)]
+    return []
+
+
+def _served(adapted: dict) -> dict[str, object]:
+    """host name -> what it does, from Caddy's JSON config: the upstream it is proxied to with the
+    response headers set and the basic-auth accounts, or (status, Location) of a redirect."""
+    out: dict[str, object] = {}
     for server in adapted["apps"]["http"]["servers"].values():
         for route in server.get("routes", []):
             hosts = [h for m in route.get("match", []) for h in m.get("host", [])]
             dials = re.findall(r'"dial":\s*"([^"]+)"', json.dumps(route))
+            headers = [h["response"] for h in _handlers(route, "headers")]
+            accounts = sorted((a["username"], a["password"]) for h in _handlers(route, "authentication")
+                              for a in h["providers"]["http_basic"]["accounts"])
+            statics = [(h.get("status_code"), h.get("headers", {}).get("Location")) for h in _handlers(route, "static_response")]
             for h in hosts:
                 assert h not in out, f"{h} is served twice"
-                out[h] = dials[0] if dials else ""
+                if dials:
+                    out[h] = (dials[0], headers, accounts)
+                else:
+                    out[h] = statics[0] if len(statics) == 1 else statics
     return out
 
 
@@ -90,6 +142,9 @@ def _served(adapted: dict) -> dict[str, str]:
           "sites": {"example.org": {"service": "web", "aliases": ["www.example.org"], "encode": ["zstd", "gzip"]}},
           "tls": {"ca": "staging", "email": "me+x@example.org"}})
 @example({"name": "h", "services": {"web": {"image": IMAGE, "port": 8080}}, "sites": {"x-0.org": {"service": "web"}}, "tls": {"ca": "internal"}})  # once dropped as an x- key
+@example({"name": "h", "services": {"web": {"image": IMAGE, "port": 8080}}, "tls": {"ca": "internal"},
+          "sites": {"example.org": {"service": "web", "redirect_from": ["www.example.org"], "headers": {"X-A": 'a "b" #c\td', "x-b": "$HOME %h"},
+                                    "basic_auth": {"alice": "$2a$14$Atsajokvadqecioi1JmsRuQTZr8lu0EbFvV07RKQ7Fdu3She2n1eG"}, "caddy": SNIPPETS[3]}}})
 def test_caddy_serves_exactly_the_declared_sites(tmp_path_factory, data):
     caddy = _tool(find_caddy(), f"the real Caddy is not installed: {CADDY_INSTALL_HINT}")
     tmp = tmp_path_factory.mktemp("caddy")
@@ -99,11 +154,15 @@ def test_caddy_serves_exactly_the_declared_sites(tmp_path_factory, data):
     (tmp / "Caddyfile").write_bytes(caddyfile)
     p = subprocess.run([str(caddy), "adapt", "--config", str(tmp / "Caddyfile"), "--adapter", "caddyfile"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    want = {}
+    want: dict[str, object] = {}
     for addr, site in data["sites"].items():
         port = site.get("port", data["services"][site["service"]]["port"])
+        headers = [{"deferred": True, "set": {_canonical(k): [v] for k, v in site["headers"].items()}}] if "headers" in site else []
+        accounts = sorted((u, h["hash"] if isinstance(h, dict) else h) for u, h in site.get("basic_auth", {}).items())
         for name in (addr, *site.get("aliases", ())):
-            want[name] = f"{site['service']}:{port}"
+            want[name] = (f"{site['service']}:{port}", headers, accounts)
+        for name in site.get("redirect_from", ()):
+            want[name] = (301, [f"https://{addr}{{http.request.uri}}"])  # the same path and query, on the site
     assert _served(json.loads(p.stdout)) == want
     if "email" in data["tls"] and data["tls"]["ca"] != "internal":  # the ACME account's address
         assert data["tls"]["email"] in p.stdout

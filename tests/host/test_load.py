@@ -35,7 +35,18 @@ services:
   db:
     image: docker.io/library/postgres:17
 sites:
-  app.example.org: {service: app, port: 9000, aliases: [www.example.org], encode: [zstd, gzip]}
+  app.example.org:
+    service: app
+    port: 9000
+    aliases: [www.example.org]
+    encode: [zstd, gzip]
+    redirect_from: [old.example.org]
+    headers: {X-Frame-Options: DENY, Content-Security-Policy: "default-src 'self'"}
+    basic_auth:
+      admin: {hash: $2a$14$Atsajokvadqecioi1JmsRuQTZr8lu0EbFvV07RKQ7Fdu3She2n1eG}
+      ops: $2b$04$Atsajokvadqecioi1JmsRuQTZr8lu0EbFvV07RKQ7Fdu3She2n1eG
+    caddy: |
+      respond /ping 200
 tls: {email: a@example.org, ca: internal}
 updates: {schedule: daily, randomized_delay: 5m, enabled: true}
 state: {size: 20GiB, device: /dev/sdb, path: /var/mnt/data, format: xfs}
@@ -84,6 +95,10 @@ def test_every_key_loads():
     assert s.depends_on == ("db",) and h.services[1].depends_on == ()
     site = h.sites[0]
     assert (site.address, site.service, site.port, site.aliases, site.encode) == ("app.example.org", "app", 9000, ("www.example.org",), ("zstd", "gzip"))
+    assert site.redirect_from == ("old.example.org",)
+    assert site.headers == (("X-Frame-Options", "DENY"), ("Content-Security-Policy", "default-src 'self'"))
+    assert [u for u, _ in site.basic_auth] == ["admin", "ops"] and site.basic_auth[1][1].startswith("$2b$04$")
+    assert site.caddy == "respond /ping 200\n"
     assert (h.tls.email, h.tls.ca) == ("a@example.org", "internal")
     assert (h.updates.schedule, h.updates.randomized_delay) == ("daily", "5m")
     assert (h.state.device, h.state.path, h.state.format, h.state.volume) == ("/dev/sdb", "/var/mnt/data", "xfs", True)

@@ -112,6 +112,8 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,
 _ENCODINGS = ("zstd", "gzip")
 _EMAIL = re.compile(r"^[^\s@{}\"]+@[^\s@{}\"]+$")
 _PATH = re.compile(r"^/[^\s{}\"#]*$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*.^_|~][A-Za-z0-9!#$%&'*.^_|~+-]*$")
+_BCRYPT = re.compile(r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$")
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,18 @@ class Site:
     served the same way. ``upstream_host`` is the container name on the
     podman network. ``encode`` lists response compressions (``zstd``,
     ``gzip``), in order of preference; empty means no ``encode`` directive.
+    ``redirect_from`` are names that answer with a permanent redirect
+    (``redir ... permanent``: 301) to the same URI on ``address``, each in a
+    site block of its own, so each gets its certificate. ``headers`` are
+    response headers set (deferred: they replace what the upstream sends);
+    ``basic_auth`` is (user, bcrypt hash) pairs guarding the whole site;
+    ``snippet`` is raw Caddyfile text put last in the site block (the host
+    file's escape hatch), line for line.
     ``source`` is the input path the site came from (for example
-    ``("sites", "soap.coffee")``), recorded in the translation set.
+    ``("sites", "soap.coffee")``), recorded in the translation set; the
+    lines of the parts above are recorded at their own paths below it
+    (``redirect_from``/i, ``headers``/NAME, ``basic_auth``/USER, ``caddy``/i
+    for the snippet's line i, from 0).
     """
 
     address: str
@@ -135,13 +147,23 @@ class Site:
     lb_try_duration: str = DEFAULT_LB_TRY_DURATION
     lb_try_interval: str = DEFAULT_LB_TRY_INTERVAL
     source: DataPath | None = None
+    redirect_from: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    basic_auth: tuple[tuple[str, str], ...] = ()
+    snippet: str | None = None
 
     def problems(self) -> list[str]:
         """What makes this site unrenderable (empty when it is fine)."""
         out = []
-        for name in (self.address, *self.aliases):
+        for name in (self.address, *self.aliases, *self.redirect_from):
             if not _HOSTNAME.match(name):
                 out.append(f"site address {name!r} is not a domain name")
+        for hname, _ in self.headers:
+            if not _HEADER_NAME.match(hname):
+                out.append(f"header name {hname!r} is not an HTTP token (or starts with '+' or '-')")
+        for user, hashed in self.basic_auth:
+            if not _BCRYPT.match(hashed):
+                out.append(f"basic_auth {user!r}: the hash is not a bcrypt hash")
         if not _HOSTNAME.match(self.upstream_host) or self.upstream_host.startswith("*"):
             out.append(f"upstream host {self.upstream_host!r} is not a host name")
         port: object = self.upstream_port  # a caller without a type checker may give anything
@@ -220,7 +242,7 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
     seen: dict[str, Site] = {}
     for site in ordered:
         problems += site.problems()
-        for name in (site.address, *site.aliases):
+        for name in (site.address, *site.aliases, *site.redirect_from):
             if name in seen:
                 problems.append(f"site address {name!r} is used twice")
             seen[name] = site
@@ -241,13 +263,60 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
         w.line(0, ", ".join(caddy_token(a) for a in (site.address, *site.aliases)) + " {", src)
         if site.encode:
             w.line(1, "encode " + " ".join(caddy_token(e) for e in site.encode), src)
+        if site.headers:
+            w.line(1, "header {", _below(src, "headers"))
+            for hname, value in site.headers:
+                w.line(2, f"{caddy_token(hname)} {caddy_token(value)}", _below(src, "headers", hname))
+            w.line(2, "defer", _below(src, "headers"))
+            w.line(1, "}", _below(src, "headers"))
+        if site.basic_auth:
+            w.line(1, "basic_auth {", _below(src, "basic_auth"))
+            for user, hashed in site.basic_auth:
+                w.line(2, f"{caddy_token(user)} {caddy_token(hashed)}", _below(src, "basic_auth", user))
+            w.line(1, "}", _below(src, "basic_auth"))
         w.line(1, f"reverse_proxy {caddy_token(f'{site.upstream_host}:{site.upstream_port}')} {{", src)
         w.line(2, f"lb_try_duration {caddy_token(site.lb_try_duration)}", src)
         w.line(2, f"lb_try_interval {caddy_token(site.lb_try_interval)}", src)
         w.line(1, "}", src)
+        if site.snippet is not None:
+            _snippet(w, site.snippet, _below(src, "caddy"))
         w.line(0, "}", src)
+        for i, name in enumerate(site.redirect_from):
+            at = _below(src, "redirect_from", i)
+            w.line(0, "", None)
+            w.line(0, caddy_token(name) + " {", at)
+            # the address is a host name (problems() says so): nothing in it needs quoting next to {uri}
+            w.line(1, f"redir https://{caddy_token(site.address)}{{uri}} permanent", at)
+            w.line(0, "}", at)
     text = "\n".join(w.lines) + "\n" if w.lines else ""
     return RenderedCaddyfile(text, w.ts)
+
+
+def _below(src: DataPath | None, *more: str | int) -> DataPath | None:
+    return None if src is None else (*src, *more)
+
+
+def _snippet(w: _Writer, text: str, src: DataPath | None) -> None:
+    """The snippet's lines, one tab in (inside the site block), each traced to its own line of the input;
+    a line that continues a quoted token is written as it is (an indent would change the token)."""
+    from hostform.caddy.parse import tokenize
+
+    inside: set[int] = set()
+    for t in tokenize(text):
+        if t.quote in ('"', "`"):
+            first = t.line
+            inside.update(range(first + 1, first + t.text.count("\n") + 1))
+    lines = text.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    for i, line in enumerate(lines):
+        at = _below(src, i)
+        if i + 1 in inside:
+            w.lines.append(line)
+            if at is not None:
+                w.ts.add(at, ("line", len(w.lines)))
+        else:
+            w.line(1 if line.strip() else 0, line if line.strip() else "", at)
 
 
 def render_caddyfile(sites: Iterable[Site], options: GlobalOptions | None = None) -> str:

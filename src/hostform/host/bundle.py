@@ -39,6 +39,9 @@ class BundleFile:
     col: int = 1
     indent: int = 0  # columns each line of ``text`` is indented by in ``source`` (text embedded in a Butane config)
     generated: bool = False  # written by hostform from the host file (not the user's own text)
+    # generated only: (line, col) in ``source`` of each line of ``text`` (the Caddyfile: its site, or the
+    # line of a site's `caddy` snippet it is); empty: every finding is at ``line``/``col``
+    line_map: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,9 @@ class Context:
     # -- positions -------------------------------------------------------------------
     def where(self, f: BundleFile, line: int = 0, col: int = 1) -> Where:
         """file/line/col of line ``line`` (1-based) of bundle file ``f`` in its source."""
+        if f.generated and 0 < line <= len(f.line_map):
+            at_line, at_col = f.line_map[line - 1]
+            return {"file": f.source or f.vm_path, "line": at_line, "col": at_col}
         if f.generated or not line:
             return {"file": f.source or f.vm_path, "line": f.line if f.generated or not line else 0, "col": f.col if f.generated else 0}
         return {"file": f.source or f.vm_path, "line": f.line + line - 1, "col": f.indent + col}
@@ -719,7 +722,7 @@ def check_caddyfile(ctx: Context) -> None:
         rep = check_one(f.text, f.source or f.vm_path, real=ctx.caddy)
         for d in rep:
             if f.generated:
-                w = ctx.where(f)
+                w = ctx.where(f, d.line or 0)
             elif d.line:
                 w = ctx.where(f, d.line, d.col or 1)
             else:

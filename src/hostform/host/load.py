@@ -202,7 +202,7 @@ class _Walker:
     def text(self, v: str, node: Node, key: Key, path: KeyPath, what: str | None = None, noun: str = "this key") -> bool:
         """The checks every string of the host file passes: characters, length, enum, pattern, named check."""
         what = what or self.where(path)
-        i = forbidden_char(v, allow_tab=key.text)
+        i = forbidden_char(v.replace("\n", " ") if key.lines else v, allow_tab=key.text)
         if i >= 0:
             self.err("HF011", f"{what}: {_char_name(v[i])} is not allowed; {noun} accepts {_accepts(key)}", node, path, at=self.char_at(node, i))
             return False
@@ -248,6 +248,11 @@ class _Walker:
             v = self.scalar_text(node, key, path, False)
             if v is _BAD or not self.text(v, node, key, path):
                 return _BAD
+            if key.lines:  # where each line of the text is: findings about line i are placed at PATH + (i,)
+                start = 0
+                for i, text in enumerate(v.split("\n")):
+                    self.positions[path + (i,)] = self.char_at(node, start)
+                    start += len(text) + 1
             return v
         if k == "scalar":
             v = self.scalar_text(node, key, path, True)
@@ -873,6 +878,15 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
             if a in seen_addr:
                 add("HF011", f"site address {a!r} is already served by the site {seen_addr[a]!r}", path)
             seen_addr.setdefault(a, addr)
+        for i, a in enumerate(v.get("redirect_from", ())):
+            if a in seen_addr:
+                add("HF011", f"redirect_from: {a!r} is already served by the site {seen_addr[a]!r}", path + ("redirect_from", i))
+            seen_addr.setdefault(a, addr)
+        lower: dict[str, str] = {}
+        for h in v.get("headers", {}):
+            if h.lower() in lower:
+                add("HF011", f"headers: {h!r} and {lower[h.lower()]!r} are the same header (names are case-insensitive)", path + ("headers", h))
+            lower.setdefault(h.lower(), h)
         enc = v.get("encode", ())
         for e in sorted({e for e in enc if list(enc).count(e) > 1}):
             add("HF011", f"encoding {e!r} is listed twice", path + ("encode",))
@@ -893,7 +907,14 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
             add("HF011", f"site {addr!r}: Caddy reaches the {what} {reached!r} by that name, which must be a host name "
                 "(lower-case letters, digits and '-'): rename it", path + ("service",))
             continue
-        sites.append(m.SiteSpec(addr, svc_name, port, tuple(v.get("aliases", ())), tuple(enc), path))
+        sites.append(m.SiteSpec(
+            addr, svc_name, port, tuple(v.get("aliases", ())), tuple(enc),
+            redirect_from=tuple(v.get("redirect_from", ())),
+            headers=tuple(v.get("headers", {}).items()),
+            basic_auth=tuple(sorted((u, a["hash"]) for u, a in v.get("basic_auth", {}).items())),
+            caddy=v.get("caddy"),
+            source=path,
+        ))
     secrets = []
     for name in sorted(raw.get("secrets", {})):
         v = raw["secrets"][name]

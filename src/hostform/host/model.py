@@ -106,6 +106,10 @@ class SiteSpec:
     port: int
     aliases: tuple[str, ...] = ()
     encode: tuple[str, ...] = ()
+    redirect_from: tuple[str, ...] = ()  # names answering with a permanent redirect to ``address``
+    headers: tuple[tuple[str, str], ...] = ()  # response headers (name, value), in the host file's order
+    basic_auth: tuple[tuple[str, str], ...] = ()  # (user, bcrypt hash), sorted by user
+    caddy: str | None = None  # a raw Caddyfile snippet for the site block
     source: KeyPath = ()
 
 

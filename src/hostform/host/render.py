@@ -560,7 +560,8 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
             # before a .pod had NetworkAlias=, Caddy reaches a pod member by the pod's name
             upstream = svc.pod if svc is not None and svc.pod and not _supported(host, "Pod", "NetworkAlias") else sp.service
             wait = (_lb_try_duration(host, svc) if svc is not None else None) or DEFAULT_LB_TRY_DURATION
-            sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, wait, source=sp.source))
+            sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, wait, source=sp.source,
+                              redirect_from=sp.redirect_from, headers=sp.headers, basic_auth=sp.basic_auth, snippet=sp.caddy))
         try:
             rc = render_caddyfile_traced(sites, GlobalOptions(email=host.tls.email, ca=host.tls.ca))
         except ValueError as e:

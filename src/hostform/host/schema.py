@@ -72,6 +72,7 @@ class Key:
     accepts: str = ""  # what the value may be, in words (errors and docs)
     check: str | None = None  # a named check of hostform.host.values, after the pattern
     text: bool = False  # free text: any printable character, and tab
+    lines: bool = False  # str: text on several lines (newlines allowed); each line's position is recorded at PATH + (i,)
     max_len: int = TEXT_MAX
     minimum: int | None = None
     maximum: int | None = None
@@ -124,6 +125,18 @@ PROVIDER_ID = dict(pattern=r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}", max_len=255, c
                    accepts="a provider identifier: letters, digits, '.', '_', '-', ':' and '/'")
 URL = dict(pattern=r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", max_len=4096, check="url",
            accepts="an http:// or https:// URL with no spaces ('%' only as %XX)")
+# RFC 7230 token characters (tchar), less '`' (no Caddyfile token carries it), not starting with '+' or '-'
+# (Caddy's `header` reads them as add and delete).
+HEADER_NAME = dict(pattern=r"[A-Za-z0-9!#$%&'*.^_|~][A-Za-z0-9!#$%&'*.^_|~+-]{0,127}", max_len=128, chars=_ALNUM + "!#$%&'*.^_|~+-",
+                   accepts="an HTTP header name (RFC 7230 token): letters, digits and !#$%&'*.^_|~+-, not starting with '+' or '-', no '`'")
+# RFC 7230 field-value on one line: visible characters with single spaces or tabs between, none at either end;
+# not '{', '}', '\\' or '`' (Caddy's placeholders and escapes: no Caddyfile token carries them as they are).
+HEADER_VALUE = dict(pattern=r"[^\s{}\\`](?:[^\n\r{}\\`]*[^\s{}\\`])?", max_len=8192, text=True,
+                    accepts="one line of text, not empty, no white space at either end, no '{', '}', '\\' or '`'")
+BASIC_USER = dict(pattern=r"[A-Za-z0-9._@+-]{1,64}", max_len=64, chars=_ALNUM + "._@+-",
+                  accepts="1 to 64 letters, digits, '.', '_', '@', '+' and '-'")
+BCRYPT = dict(pattern=r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}", max_len=60,
+              accepts="a bcrypt hash: $2a$, $2b$ or $2y$, a cost 04 to 31, '$' and 53 characters of [./A-Za-z0-9]")
 HEALTH = Key(
     "health",
     "obj",
@@ -259,6 +272,23 @@ SITE = Key(
         Key("aliases", "strlist", "More domain names served the same way.", item=_str("aliases", "A domain name.", **DOMAIN)),
         Key("encode", "strlist", "Response compressions, in order of preference.",
             item=_str("encode", "A compression.", enum=("zstd", "gzip"))),
+        Key("redirect_from", "strlist", "More domain names that answer with a permanent redirect (301, Caddy's "
+            "`redir ... permanent`) to the same path and query on this site's address; each gets its own certificate.",
+            item=_str("redirect_from", "A domain name.", **DOMAIN)),
+        Key("headers", "strmap", "Response headers set on every response of the site (Caddy's `header`, deferred: "
+            "they replace a header of the same name the service sends).", own_names=False,
+            names=_str("headers", "A header name.", **HEADER_NAME),
+            item=_str("headers", "The value.", **HEADER_VALUE)),
+        Key("basic_auth", "objmap", "HTTP basic authentication on the whole site, by user name. A bare hash is "
+            "short for {hash: HASH}; make one with `caddy hash-password`.", short="hash", own_names=False,
+            names=_str("basic_auth", "A user name.", **BASIC_USER),
+            fields=(
+                _str("hash", "The password's bcrypt hash.", required=True, **BCRYPT),
+            )),
+        _str("caddy", "A raw Caddyfile snippet placed inside the site block, after hostform's own directives: "
+             "the escape hatch. The real Caddy checks it (`caddy adapt`) and its errors point at its lines here.",
+             text=True, lines=True, check="caddy_snippet", max_len=65536,
+             accepts="Caddyfile directives, as in a site block; braces balanced"),
     ),
 )
 

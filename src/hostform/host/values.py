@@ -413,6 +413,33 @@ def extra_key(value: str, ctx: dict[str, Any]) -> Problem | None:
     return None
 
 
+def caddy_snippet(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """A site's raw Caddyfile snippet: tokens Caddy can read, and braces that stay inside the site block
+    (a snippet that closed it could add sites or global options). The real Caddy judges the rest."""
+    from hostform.caddy.parse import tokenize
+    from hostform.diagnostics import Report
+
+    def index(line: int, col: int) -> int:
+        starts = [0] + [i + 1 for i, c in enumerate(value) if c == "\n"]
+        return min(starts[min(line, len(starts)) - 1] + col - 1, len(value))
+
+    report = Report()
+    tokens = tokenize(value, None, report)
+    for d in report:
+        return Problem(f"is not a Caddyfile snippet Caddy can read: {d.message}", index(d.line or 1, d.col or 1))
+    depth = 0
+    for t in tokens:
+        if t.is_open:
+            depth += 1
+        elif t.is_close:
+            depth -= 1
+            if depth < 0:
+                return Problem("closes a block it did not open: the snippet must stay inside its site block", index(t.line, t.col))
+    if depth:
+        return Problem("leaves a block open: every '{' needs its '}'", len(value))
+    return None
+
+
 CHECKS: dict[str, Check] = {
     "rel_path": rel_path,
     "abs_path": abs_path,
@@ -440,4 +467,5 @@ CHECKS: dict[str, Check] = {
     "timespan": timespan,
     "calendar": calendar,
     "extra_key": extra_key,
+    "caddy_snippet": caddy_snippet,
 }
