@@ -158,13 +158,14 @@ def caddy_token(value: str) -> str:
     backslash escapes the next quote or brace, and a backtick starts a
     backtick-quoted token: no token can carry them literally everywhere, so
     they are refused (``ValueError``): the schema keeps them out of every
-    value that reaches a Caddyfile.
+    value that reaches a Caddyfile. A token starting ``<<`` would open a
+    heredoc: it is quoted.
     """
     _refuse(value, "Caddyfile token")
     bad = next((c for c in value if c in _CADDY_NEVER), None)
     if bad is not None or value == "":
         raise ValueError(f"Caddyfile token: {value!r} cannot be written as a Caddyfile token")
-    if any(c in _CADDY_QUOTE for c in value):
+    if any(c in _CADDY_QUOTE for c in value) or value.startswith("<<"):  # "<<" starts a heredoc
         return '"' + value.replace('"', '\\"') + '"'
     return value
 

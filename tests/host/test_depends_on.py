@@ -87,6 +87,12 @@ def test_dependents_require_and_start_after_their_dependencies(tmp_path: Path, v
             assert f"{dep}.service" in after, (name, unit)
         others = {"worker", "api", "db", "cache"} - set(deps)
         assert not {f"{o}.{ext}" for o in others for ext in ("service", "container")} & set(requires + after), (name, unit)
+    # each dependency upholds its dependents: back up after a failed update's rollback, or a retried
+    # first start, it starts them again (Requires= alone would leave them down)
+    for name, dependents in {"db": ["worker", "api"], "api": ["worker"], "worker": [], "cache": []}.items():
+        unit = _section(units[f"{name}.service"], "Unit")
+        upholds = sorted(v for line in unit if line.startswith("Upholds=") for v in line[len("Upholds=") :].split())
+        assert upholds == sorted(f"{d}.service" for d in dependents), (name, unit)
     # hostform units prints what the real generator writes
     ours = _units(project, version)
     for name in ("worker.service", "api.service", "db.service"):

@@ -216,6 +216,12 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
     for dep in s.depends_on:
         unit.append(f"Requires={dep}.service")
         unit.append(f"After={dep}.service")
+    # Requires= stops (and restarts) the dependents with this service, but a dependent whose start
+    # failed while this one was down (an update rolled back, a first start retried by Restart=) is
+    # not started again when this one comes back: Upholds= does that (systemd 249 and later)
+    for other in host.services:
+        if s.name in other.depends_on:
+            unit.append(f"Upholds={other.name}.service")
     c = u.section("Container")
     c.append(f"ContainerName={s.name}")
     c.append(f"Image={unit_string(s.image)}")

@@ -127,14 +127,18 @@ URL = dict(pattern=r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", max_len=40
            accepts="an http:// or https:// URL with no spaces ('%' only as %XX)")
 # RFC 7230 token characters (tchar), less '`' (no Caddyfile token carries it), not starting with '+' or '-'
 # (Caddy's `header` reads them as add and delete).
-HEADER_NAME = dict(pattern=r"[A-Za-z0-9!#$%&'*.^_|~][A-Za-z0-9!#$%&'*.^_|~+-]{0,127}", max_len=128, chars=_ALNUM + "!#$%&'*.^_|~+-",
-                   accepts="an HTTP header name (RFC 7230 token): letters, digits and !#$%&'*.^_|~+-, not starting with '+' or '-', no '`'")
+# ... and not `defer`, `match` or `import` (in any case): Caddy's `header` and the Caddyfile read those
+# words as its own, not as a header name.
+HEADER_NAME = dict(pattern=r"(?![Dd][Ee][Ff][Ee][Rr]$|[Mm][Aa][Tt][Cc][Hh]$|[Ii][Mm][Pp][Oo][Rr][Tt]$)"
+                   r"[A-Za-z0-9!#$%&'*.^_|~][A-Za-z0-9!#$%&'*.^_|~+-]{0,127}", max_len=128, chars=_ALNUM + "!#$%&'*.^_|~+-",
+                   accepts="an HTTP header name (RFC 7230 token): letters, digits and !#$%&'*.^_|~+-, not starting with '+' or '-', "
+                   "no '`', and not one of Caddy's own words defer, match, import")
 # RFC 7230 field-value on one line: visible characters with single spaces or tabs between, none at either end;
 # not '{', '}', '\\' or '`' (Caddy's placeholders and escapes: no Caddyfile token carries them as they are).
 HEADER_VALUE = dict(pattern=r"[^\s{}\\`](?:[^\n\r{}\\`]*[^\s{}\\`])?", max_len=8192, text=True,
                     accepts="one line of text, not empty, no white space at either end, no '{', '}', '\\' or '`'")
-BASIC_USER = dict(pattern=r"[A-Za-z0-9._@+-]{1,64}", max_len=64, chars=_ALNUM + "._@+-",
-                  accepts="1 to 64 letters, digits, '.', '_', '@', '+' and '-'")
+BASIC_USER = dict(pattern=r"(?![Ii][Mm][Pp][Oo][Rr][Tt]$)[A-Za-z0-9._@+-]{1,64}", max_len=64, chars=_ALNUM + "._@+-",
+                  accepts="1 to 64 letters, digits, '.', '_', '@', '+' and '-', not the Caddyfile's word import")
 BCRYPT = dict(pattern=r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}", max_len=60,
               accepts="a bcrypt hash: $2a$, $2b$ or $2y$, a cost 04 to 31, '$' and 53 characters of [./A-Za-z0-9]")
 HEALTH = Key(

@@ -429,6 +429,10 @@ def caddy_snippet(value: str, ctx: dict[str, Any]) -> Problem | None:
         return Problem(f"is not a Caddyfile snippet Caddy can read: {d.message}", index(d.line or 1, d.col or 1))
     depth = 0
     for t in tokens:
+        if t.quote == "<" or (not t.quote and t.text.startswith("<<")):
+            # Caddy ends a heredoc where hostform's reader cannot follow it (mid-line), so a heredoc
+            # could hide a '}' that closes the site block
+            return Problem("has a heredoc (<<): write the text as a quoted token instead", index(t.line, t.col))
         if t.is_open:
             depth += 1
         elif t.is_close:
