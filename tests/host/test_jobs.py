@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from hostform.host.bundle import files_and_units
 from hostform.host.load import load_text
 from hostform.host.schema import json_schema
 from hostform.quadlet.realgen import run_real
@@ -54,8 +55,9 @@ jobs:
     user: "1000"
   cleanup:
     image: docker.io/library/busybox:1
-    command: find /tmp -mtime +7 -delete
+    command: find /scratch -mtime +7 -delete
     schedule: Mon..Fri *-*-* 03:30
+    volumes: {{scratch: /scratch}}
 """
 STATE = "/var/mnt/state"
 
@@ -109,7 +111,7 @@ def test_a_job_is_a_oneshot_service_running_its_container_as_written(tmp_path: P
     assert {"dump.service", "cleanup.service", "db.service"} <= set(units)
     for name, image, command in (
         ("dump", "registry.example.org/tools/pgdump:1", ["sh", "-c", "pg_dump -h db > /backup/db.sql"]),
-        ("cleanup", "docker.io/library/busybox:1", ["find", "/tmp", "-mtime", "+7", "-delete"]),
+        ("cleanup", "docker.io/library/busybox:1", ["find", "/scratch", "-mtime", "+7", "-delete"]),
     ):
         unit = parse_text(units[f"{name}.service"], f"{name}.service")
         assert unit.lookup_last("Service", "Type") == "oneshot", units[f"{name}.service"]
@@ -134,8 +136,9 @@ def test_a_job_is_a_oneshot_service_running_its_container_as_written(tmp_path: P
             db = _run_argv(units["db.service"])
             assert f"{STATE}/volumes/backup:/var/backup:z" in db
             assert f"RequiresMountsFor={STATE}" in units["dump.service"].splitlines()
-        else:
-            assert not {"--env", "-v", "--user"} & set(options), options
+        else:  # no user: the volume stays root's
+            assert [options[i + 1] for i, o in enumerate(options) if o == "-v"] == [f"{STATE}/volumes/scratch:/scratch:z"]
+            assert not {"--env", "--user"} & set(options), options
     # `hostform units` prints what the real generator writes
     ours = _units(project, version)
     for name in ("dump.service", "cleanup.service"):
@@ -167,6 +170,18 @@ def test_the_timer_is_verified_by_systemd_and_runs_the_job_on_its_schedule(tmp_p
         assert proc.returncode == 0 and not proc.stderr.strip() and not proc.stdout.strip(), proc.stdout + proc.stderr
         cal = subprocess.run([analyze, "calendar", "--", schedule], capture_output=True, text=True, timeout=30)
         assert cal.returncode == 0, cal.stderr
+
+
+def test_the_volumes_of_jobs_are_made_on_the_state_disk(tmp_path: Path) -> None:
+    """A job's volume is a directory of the state disk like a service's: made there once it is mounted (one
+    directory for the volume a service and a job share, one for the job's own), before the job runs."""
+    project = _built(tmp_path, "5.8")
+    files, _ = files_and_units(json.loads((project / "build" / "main.ign").read_text()))  # decoded, as Ignition writes them
+    text = next(f.text for f in files if f.vm_path == "/etc/tmpfiles.d/hostform-state.conf")
+    made = [line.split()[1] for line in text.splitlines() if line.startswith("d ")]
+    assert made.count(f"{STATE}/volumes/backup") == 1 and made.count(f"{STATE}/volumes/scratch") == 1, text
+    unit = _generated(project, "5.8")["cleanup.service"].splitlines()
+    assert "Requires=hostform-state-dirs.service" in unit and "After=hostform-state-dirs.service" in unit
 
 
 # ------------------------------------------------------------------ schedules
