@@ -273,6 +273,8 @@ JOB = "    image: ghcr.io/example/j:1\n    schedule: daily\n"
      "hostform.yaml:6:25: error[HF011]: volumes 'a' and 'b' are both mounted at /d: podman refuses two mounts on one path"),
     (f"name: h\njobs:\n  j:\n{JOB}    restart: always\n",
      "hostform.yaml:6:5: error[HF023]: jobs.j: unknown key 'restart' (`restart` is a key of services.NAME); keys of your own start with 'x-'"),
+    (f"name: h\njobs:\n  j:\n{JOB}quadlets: [j.container]\n",
+     "hostform.yaml:6:12: error[HF011]: quadlets: 'j.container' would replace the j.container hostform writes for this host file"),
     ("name: h\njobs:\n  j:\n    image: ghcr.io/example/j:1\n    schedule: Mon 25:00\n",
      None),
 ])
