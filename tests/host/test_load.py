@@ -34,6 +34,14 @@ services:
     depends_on: [db]
   db:
     image: docker.io/library/postgres:17
+jobs:
+  dump:
+    image: registry.example.org/tools/pgdump:1
+    command: [sh, -c, "pg_dump -h db > /backup/db.sql"]
+    schedule: Mon..Fri *-*-* 03:30
+    env: {PGUSER: app, PGPORT: 5432}
+    volumes: {backup: /backup}
+    user: "1000"
 sites:
   app.example.org:
     service: app
@@ -93,6 +101,10 @@ def test_every_key_loads():
     assert (s.memory, s.cpus, s.user, s.restart, s.auto_update, s.pod, s.read_only) == ("512m", "0.5", "1000:1000", "always", False, "grp", True)
     assert s.extra == (("ShmSize", "64m"),) and s.labels == (("app.kind", "web"),)
     assert s.depends_on == ("db",) and h.services[1].depends_on == ()
+    j = h.jobs[0]
+    assert (j.name, j.image, j.schedule, j.user, j.pull) == ("dump", "registry.example.org/tools/pgdump:1", "Mon..Fri *-*-* 03:30", "1000", True)
+    assert j.command == ("sh", "-c", "pg_dump -h db > /backup/db.sql")
+    assert j.env == (("PGPORT", "5432"), ("PGUSER", "app")) and j.volumes == (("backup", "/backup"),)
     site = h.sites[0]
     assert (site.address, site.service, site.port, site.aliases, site.encode) == ("app.example.org", "app", 9000, ("www.example.org",), ("zstd", "gzip"))
     assert site.redirect_from == ("old.example.org",)

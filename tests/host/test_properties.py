@@ -14,8 +14,9 @@ LOCATED = re.compile(r"^hostform\.yaml:\d+:\d+: (error|warning|info)\[HF\d{3}\]:
 
 KEYS = ["name", "services", "sites", "tls", "updates", "state", "secrets", "access", "network", "podman",
         "image", "port", "env", "health", "http", "volumes", "publish", "pod", "restart", "ca", "depends_on", "bogus",
-        "service", "redirect_from", "headers", "basic_auth", "hash", "caddy"]
-scalars = st.one_of(st.sampled_from(["", "~", "yes", "80", "-1", "0x10", "1.5", "a b", "docker.io/x/y:1", "/", "[", "{", ":", "'"]), st.text(max_size=8))
+        "service", "redirect_from", "headers", "basic_auth", "hash", "caddy", "jobs", "schedule", "command", "user"]
+scalars = st.one_of(st.sampled_from(["", "~", "yes", "80", "-1", "0x10", "1.5", "a b", "docker.io/x/y:1", "/", "[", "{", ":", "'",
+                                     "daily", "Mon..Fri 04:00", "%h"]), st.text(max_size=8))
 yaml_like = st.recursive(
     scalars.map(lambda s: {"s": s}),
     lambda inner: st.one_of(

@@ -164,7 +164,7 @@ def test_aliases_cannot_blow_up_the_build(tmp_path, capsys):
     "yaml,hint,line,col",
     [
         ("site: {example.org: web}\n", "did you mean 'sites'?", 2, 1),
-        ("volume: {data: /d}\n", "`volumes` is a key of services.NAME", 2, 1),
+        ("volume: {data: /d}\n", "`volumes` is a key of jobs.NAME and services.NAME", 2, 1),
         ("tsl: {ca: staging}\n", "did you mean 'tls'?", 2, 1),
         (f"services:\n  web: {{image: {IMAGE}, volume: {{data: /d}}}}\n", "did you mean 'volumes'?", 3, 43),
         (f"services:\n  web: {{image: {IMAGE}, port: 80, helth: {{http: /}}}}\n", "did you mean 'health'?", 3, 53),

@@ -17,6 +17,9 @@ is built as ``hostform build`` builds it, for podman 5.4, 5.8 and 6.1 in turn:
   Each service requires and starts after exactly the services of its
   ``depends_on``, by their service names (a cycle, a name listed twice or
   one that is no service is refused, located).
+  Each job is a oneshot service whose ``podman run`` is exactly its image,
+  command, env, volumes and user, and its timer's ``OnCalendar=`` is its
+  schedule.
 """
 
 from __future__ import annotations
@@ -107,7 +110,36 @@ def hosts(draw):
     return {"name": draw(st.sampled_from(["h", "web-1"])), "services": svcs}
 
 
-HOSTS = hosts()
+SCHEDULES = _mostly(st.sampled_from(["daily", "hourly", "Mon..Fri *-*-* 03:30", "*:0/15", "Sun 02:00 Europe/Berlin"]))
+
+
+@st.composite
+def jobs(draw):
+    """A job: the parts it shares with a service (image, command, env, volumes, user) and a schedule."""
+    j: dict = {"image": draw(st.sampled_from(["ghcr.io/example/dump:1", "localhost:5000/x/y@sha256:" + "a" * 64])),
+               "schedule": draw(SCHEDULES)}
+    if draw(st.booleans()):
+        j["command"] = draw(WORDS)
+    if draw(st.booleans()):
+        j["env"] = draw(st.dictionaries(ENV_NAMES, HOSTILE, max_size=3))
+    if draw(st.booleans()):
+        j["user"] = draw(_mostly(st.sampled_from(["1000", "1000:1000", "app:app"])))
+    if draw(st.booleans()):
+        j["volumes"] = {"data": "/backup/" + draw(st.sampled_from(["x", "a_b@c+d", "a:b"]))}
+    return j
+
+
+@st.composite
+def hosts_with_jobs(draw):
+    """A host file as :func:`hosts` draws it, half the time with a job or two (a job named like a service
+    now and then: refused)."""
+    data = draw(hosts())
+    if draw(st.booleans()):
+        data["jobs"] = draw(st.dictionaries(st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True), jobs(), min_size=1, max_size=2))
+    return data
+
+
+HOSTS = hosts_with_jobs()
 
 
 def _generators() -> dict[str, Path]:
@@ -188,6 +220,34 @@ def _check_service(name: str, s: dict, argv: list[str], state: str, version: str
     assert got == want, "the podman command line is exactly what the host file says"
 
 
+def _check_job(name: str, j: dict, unit: str, argv: list[str], state: str, version: str) -> None:
+    """A job's service: oneshot (run attached: no -d, no --sdnotify), its image, command, env, volumes and
+    user exactly as written, on the services' network, pulling a newer image first; nothing else."""
+    assert "\nType=oneshot\n" in unit and "\n[Install]" not in unit, unit
+    assert argv[:2] == ["/usr/bin/podman", "run"], argv
+    image = argv.index(j["image"])
+    assert argv[image + 1 :] == j.get("command", []), "the command reaches podman as written"
+    want: list[tuple[str, str | None]] = [("--name", name), ("--replace", None), ("--rm", None), ("--cgroups", "split"),
+                                          ("--network", "hostform"), ("--pull", "newer")]
+    if version == "5.4":
+        want.append(("--cidfile", f"{SPECIFIER}t/{SPECIFIER}N.cid"))
+    want += [("--env", f"{k}={v}") for k, v in j.get("env", {}).items()]
+    owned = ",U" if "user" in j else ""
+    want += [("-v", f"{state}/volumes/{n}:{t}:z{owned}") for n, t in j.get("volumes", {}).items()]
+    if "user" in j:
+        want.append(("--user", j["user"]))
+    got = sorted((k, v or "") for k, v in _options(argv[2:image]))
+    assert got == sorted((k, v or "") for k, v in want), "the job's podman command line is exactly what the host file says"
+
+
+def _timer_schedule(b, name: str) -> str:
+    """The OnCalendar= of the job's timer in main.ign, as systemd reads the line (one, no specifier left)."""
+    timer = next(u for u in b.ignition["systemd"]["units"] if u["name"] == f"{name}.timer")
+    values = [line.split("=", 1)[1] for line in timer["contents"].splitlines() if line.startswith("OnCalendar=")]
+    assert len(values) == 1 and timer["enabled"] is True, timer
+    return values[0].replace("%%", "%")
+
+
 def _accepted(tmp: Path, data: dict, gens: dict[str, Path]) -> None:
     for version, binary in gens.items():
         d = tmp / version
@@ -213,6 +273,15 @@ def _accepted(tmp: Path, data: dict, gens: dict[str, Path]) -> None:
                 pytest.fail(f"podman {version}: {e}")
             _check_service(name, s, argv, b.host.state.path, version)
             _check_order(name, s, units, set(data["services"]))
+        for name, j in data.get("jobs", {}).items():
+            unit = units[f"{name}.service"]
+            line = next(x for x in unit.splitlines() if x.startswith("ExecStart=") and " run " in x)
+            try:
+                argv = exec_argv(line[len("ExecStart=") :])
+            except Expanded as e:
+                pytest.fail(f"podman {version}: {e}")
+            _check_job(name, j, unit, argv, b.host.state.path, version)
+            assert _timer_schedule(b, name) == j["schedule"]
 
 
 def _check_order(name: str, s: dict, units: dict[str, str], services: set[str]) -> None:
@@ -247,6 +316,10 @@ def _check_order(name: str, s: dict, units: dict[str, str], services: set[str]) 
 }}})
 @example({"name": "h", "services": {"api": {"image": "ghcr.io/example/app:1", "depends_on": ["db"]},
                                      "db": {"image": "ghcr.io/example/db:1", "port": 8080, "health": {"cmd": ["pg_isready"]}}}})
+@example({"name": "h", "services": {"db": {"image": "ghcr.io/example/db:1", "volumes": {"data": "/var/lib/db"}}},
+          "jobs": {"dump": {"image": "ghcr.io/example/dump:1", "schedule": "Mon..Fri *-*-* 03:30", "user": "1000:1000",
+                            "command": ["sh", "-c", "pg_dump > /backup/$(date +%F).sql", "%h"], "env": {"P": "a$HOME%h"},
+                            "volumes": {"data": "/backup"}}}})
 @example({"name": "h", "services": {"web": {"image": "ghcr.io/example/app:1", "port": 8080, "health": {"cmd": ["it's ok"]}}}})
 @example({"name": "h", "services": {"web": {"image": "ghcr.io/example/app:1", "port": 8080, "health": {"http": "/h?a=1&b='$x'"}}}})
 def test_values_reach_podman_byte_for_byte(data):
@@ -265,4 +338,6 @@ def test_values_reach_podman_byte_for_byte(data):
         event("built")
         if any("depends_on" in s for s in data["services"].values()):
             event("built, with depends_on")
+        if data.get("jobs"):
+            event("built, with jobs")
         _accepted(Path(tmp), data, gens)

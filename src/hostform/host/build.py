@@ -82,6 +82,8 @@ def report_text(bundle: Bundle, written: list[tuple[str, bytes, int]]) -> str:
             rb = "rollback on unhealthy image" if s.health else "no health check"
             up = f"auto-update ({rb})" if s.auto_update else "no auto-update"
             lines.append(f"service {s.name}: {s.image} ({how}; {up})")
+        for j in host.jobs:
+            lines.append(f"job {j.name}: {j.image} (on {j.schedule}; {j.name}.timer starts {j.name}.service)")
         for sp in host.sites:
             lines.append(f"site {sp.address} -> {sp.service}:{sp.port}")
         if host.sites:

@@ -647,17 +647,18 @@ def _check_publish(services: list[m.Service], sites: bool, add: _Add) -> None:
                     "to keep it on the VM", path, "warning")
 
 
-def _check_volume_names(services: list[m.Service], add: _Add) -> None:
+def _check_volume_names(containers: list[m.Service | m.Job], add: _Add) -> None:
     """HF022: volume names that differ only in '-', '_' or '.' (two directories where one was meant?)."""
-    first: dict[str, tuple[str, str]] = {}  # squashed name -> (name, service)
-    for s in services:
+    first: dict[str, tuple[str, str]] = {}  # squashed name -> (name, "service NAME" or "job NAME")
+    for s in containers:
+        who = f"{'job' if isinstance(s, m.Job) else 'service'} {s.name!r}"
         for vname, _ in s.volumes:
             key = re.sub(r"[-_.]", "", vname)
-            seen = first.setdefault(key, (vname, s.name))
+            seen = first.setdefault(key, (vname, who))
             if seen[0] != vname:
                 add(
                     "HF022",
-                    f"volume {vname!r} of service {s.name!r} and volume {seen[0]!r} of service {seen[1]!r} differ only in "
+                    f"volume {vname!r} of {who} and volume {seen[0]!r} of {seen[1]} differ only in "
                     "'-', '_' or '.': they are two different directories; spell one name to share the data",
                     s.source + ("volumes", vname),
                     "warning",
@@ -798,12 +799,6 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
         env_files.append(f)
     for k, v in s.get("extra", {}).items():
         _check_extra(k, v, path + ("extra", k), add)
-    targets: dict[str, str] = {}
-    for vname, target in sorted(s.get("volumes", {}).items()):
-        if target in targets:
-            add("HF011", f"volumes {targets[target]!r} and {vname!r} are both mounted at {target}: podman refuses two mounts "
-                "on one path", path + ("volumes", vname))
-        targets.setdefault(target, vname)
     if not gate(raw["podman"]).has("lookup-strips-one-quote-pair"):
         singles = [("entrypoint",), *[("extra", k) for k in s.get("extra", {}) if extra_kind(k) in ONE_VALUE_KINDS]]
         for p in singles:
@@ -811,26 +806,24 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
             if isinstance(v, str) and (v.startswith('"') or v.endswith('"')):
                 add("HF011", f"{'.'.join(p)}: podman {raw['podman']}'s quadlet drops the double quotes at either end of "
                     f"this value ({v[:40]!r}); podman {CHANGES.since('lookup-strips-one-quote-pair')} (5.8.2) keeps them", path + p)
-    vols = []
-    for vname, target in sorted(s.get("volumes", {}).items()):
-        vols.append((vname, str(target)))
+    run = _run(s, path, add)
     res = s.get("resources", {})
     return m.Service(
         name=name,
-        image=s["image"],
-        command=tuple(s.get("command", ())),
+        image=run.image,
+        command=run.command,
         entrypoint=s.get("entrypoint"),
-        env=tuple(sorted(s.get("env", {}).items())),
+        env=run.env,
         env_files=tuple(env_files),
         secrets=tuple(uses),
-        volumes=tuple(vols),
+        volumes=run.volumes,
         port=s.get("port"),
         publish=tuple(s.get("publish", ())),
         health=health,
         depends_on=tuple(dict.fromkeys(s.get("depends_on", ()))),
         memory=res.get("memory"),
         cpus=res.get("cpus"),
-        user=s.get("user"),
+        user=run.user,
         restart=s["restart"],
         auto_update=s["auto_update"] and raw["updates"]["enabled"],
         pod=s.get("pod"),
@@ -839,6 +832,60 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
         extra=tuple(s.get("extra", {}).items()),
         source=path,
     )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a service and a job both say about running their container (schema.IMAGE, COMMAND, ENV, VOLUMES, USER)."""
+
+    image: str
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    volumes: tuple[tuple[str, str], ...]
+    user: str | None
+
+
+def _run(s: dict[str, Any], path: KeyPath, add: _Add) -> _Run:
+    """The container's image, command, environment (sorted), volumes (sorted) and user from a service's or a
+    job's checked mapping; two volumes on one path are refused (HF011)."""
+    targets: dict[str, str] = {}
+    for vname, target in sorted(s.get("volumes", {}).items()):
+        if target in targets:
+            add("HF011", f"volumes {targets[target]!r} and {vname!r} are both mounted at {target}: podman refuses two mounts "
+                "on one path", path + ("volumes", vname))
+        targets.setdefault(target, vname)
+    return _Run(
+        image=s["image"],
+        command=tuple(s.get("command", ())),
+        env=tuple(sorted(s.get("env", {}).items())),
+        volumes=tuple((vname, str(target)) for vname, target in sorted(s.get("volumes", {}).items())),
+        user=s.get("user"),
+    )
+
+
+def _job(name: str, j: dict[str, Any], raw: dict[str, Any], services: Mapping[str, Any], add: _Add) -> m.Job:
+    """One job from its checked mapping. Its unit is NAME.service, so its name must not be taken by
+    another unit hostform writes: a service's, Caddy's, a network's or a pod's (HF011)."""
+    path = ("jobs", name)
+    taken = None
+    if name in services:
+        taken = f"the service {name!r} (both would be {name}.service)"
+    elif name in RESERVED_NAMES and raw.get("sites"):
+        taken = "the Caddy container hostform adds for the sites"
+    else:
+        units = {f"{raw['network']}-network": f"the network {raw['network']!r} (its unit {raw['network']}-network.service)"}
+        if raw.get("sites"):
+            sites = m.sites_network_name(raw["network"])
+            units[f"{sites}-network"] = f"the network {sites!r} (its unit {sites}-network.service)"
+        for sname, sv in services.items():
+            if isinstance(sv, dict) and sv.get("pod"):
+                units.setdefault(f"{sv['pod']}-pod", f"the pod {sv['pod']!r} of service {sname!r} (its unit {sv['pod']}-pod.service)")
+        taken = units.get(name)
+    if taken is not None:
+        add("HF011", f"job name {name!r} is taken by {taken}: choose another name", path)
+    run = _run(j, path, add)
+    return m.Job(name=name, image=run.image, schedule=j["schedule"], command=run.command, env=run.env, volumes=run.volumes,
+                 user=run.user, pull=raw["updates"]["enabled"], source=path)
 
 
 def _check_extra(key: str, value: str, path: KeyPath, add: _Add) -> None:
@@ -862,8 +909,10 @@ def _check_extra(key: str, value: str, path: KeyPath, add: _Add) -> None:
 def _build(raw: dict[str, Any], add: _Add) -> m.Host:
     """The model from the checked, default-filled mapping: the rules that span keys."""
     services = [_service(name, raw["services"][name], raw, add) for name in sorted(raw.get("services", {})) if raw["services"][name] is not _BAD]
+    raw_services = raw.get("services", {})
+    jobs = [_job(name, raw["jobs"][name], raw, raw_services, add) for name in sorted(raw.get("jobs", {})) if raw["jobs"][name] is not _BAD]
     _check_publish(services, bool(raw.get("sites")), add)
-    _check_volume_names(services, add)
+    _check_volume_names([*services, *jobs], add)
     _check_depends_on(raw.get("services", {}), add)
     by_name = {s.name: s for s in services}
     known = set(raw.get("services", {}))
@@ -927,7 +976,8 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
             add("HF010", f"secret {name!r}: `embed` needs a `file`", path + ("embed",))
         secrets.append(m.Secret(name, v.get("file"), v["embed"], path))
     quadlet_names: dict[str, int] = {}
-    generated = {f"{raw['network']}.network"} | {f"{s.name}.container" for s in services} | {f"{s.pod}.pod" for s in services if s.pod}
+    generated = ({f"{raw['network']}.network"} | {f"{s.name}.container" for s in services} | {f"{s.pod}.pod" for s in services if s.pod}
+                 | {f"{j.name}.container" for j in jobs})
     if raw.get("sites"):
         generated |= {"caddy.container", f"{m.sites_network_name(raw['network'])}.network"}
     for i, rel in enumerate(raw.get("quadlets", ())):
@@ -946,6 +996,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         podman=raw["podman"],
         butane_version=raw["butane_version"],
         services=tuple(services),
+        jobs=tuple(jobs),
         sites=tuple(sites),
         tls=m.Tls(tls.get("email"), tls["ca"]),
         updates=m.Updates(up["schedule"], up["randomized_delay"], up["enabled"]),
@@ -957,9 +1008,9 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         butane=tuple(raw.get("butane", ())),
         target=target,
     )
-    kept = [x for x in ("sites" if host.sites else "", "volumes" if any(s.volumes for s in services) else "") if x]
+    kept = [x for x in ("sites" if host.sites else "", "volumes" if any(s.volumes for s in services) or any(j.volumes for j in jobs) else "") if x]
     if kept and not state.volume and target is not None and target.provider != "local":
-        what = " and ".join({"sites": "Caddy's certificates", "volumes": "the services' volumes"}[x] for x in kept)
+        what = " and ".join({"sites": "Caddy's certificates", "volumes": "the volumes"}[x] for x in kept)
         add("HF025", f"there is no state volume (target.state_volume: false): {what} live on the root disk and are lost "
             "each time the VM is replaced", ("target", "state_volume"), "warning")
     return host

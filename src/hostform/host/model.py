@@ -19,6 +19,7 @@ __all__ = [
     "Access",
     "Health",
     "Host",
+    "Job",
     "KeyPath",
     "Secret",
     "SecretUse",
@@ -100,6 +101,21 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Job:
+    """A container run to completion on a timer: the parts it shares with a service, and its schedule."""
+
+    name: str
+    image: str
+    schedule: str  # OnCalendar=
+    command: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    volumes: tuple[tuple[str, str], ...] = ()
+    user: str | None = None
+    pull: bool = True  # pull a newer image of the tag before each run (Pull=newer): updates.enabled
+    source: KeyPath = ()
+
+
+@dataclass(frozen=True)
 class SiteSpec:
     address: str
     service: str
@@ -161,6 +177,7 @@ class Host:
     podman: str = DEFAULT_PODMAN_VERSION
     butane_version: str = "1.5.0"
     services: tuple[Service, ...] = ()
+    jobs: tuple[Job, ...] = ()
     sites: tuple[SiteSpec, ...] = ()
     tls: Tls = field(default_factory=Tls)
     updates: Updates = field(default_factory=Updates)

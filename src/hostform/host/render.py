@@ -15,6 +15,11 @@ instead: the pod joins the networks with each member's name as a network
 alias (a .pod's ``NetworkAlias=``, podman >= 5.2; before that Caddy proxies to
 the pod's name).
 
+Jobs: a job is a container run to completion on its own timer (NAME.container ->
+NAME.service, ``Type=oneshot``, started by NAME.timer), on the services' network;
+its container is written by the same helpers as a service's (image, command,
+environment, volumes, user).
+
 Rollback: every auto-updated service gets ``AutoUpdate=registry``; a service
 with a health check also gets ``Notify=healthy`` (when the target podman has
 it: the named change ``notify-healthy``) and ``HealthOnFailure=kill``, so the
@@ -76,7 +81,7 @@ class Artifact:
 class Rendered:
     """What :func:`render` makes of a host."""
 
-    quadlets: tuple[Artifact, ...]  # network, pods, services, Caddy, then the extra quadlets
+    quadlets: tuple[Artifact, ...]  # network, pods, services, jobs, Caddy, then the extra quadlets
     caddyfile: Artifact | None  # None without sites (or when they cannot be rendered: HF011)
     files: tuple[Artifact, ...]  # other files (hostname, tmpfiles.d, env files, secrets)
     butane: dict[str, Any]  # the Butane config (extra Butane merged), as YAML data
@@ -224,7 +229,7 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
             unit.append(f"Upholds={other.name}.service")
     c = u.section("Container")
     c.append(f"ContainerName={s.name}")
-    c.append(f"Image={unit_string(s.image)}")
+    c.append(_image_line(s))
     if s.auto_update:
         c.append("AutoUpdate=registry")
     if s.pod:
@@ -238,10 +243,7 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
             c.append(f"Entrypoint={unit_string(s.entrypoint)}")
         else:
             c.append(f"PodmanArgs={unit_word('--entrypoint=' + s.entrypoint)}")
-    if s.command:
-        c.append(f"Exec={unit_words(s.command)}")
-    for k, v in s.env:
-        c.append(f"Environment={unit_word(f'{k}={v}')}")
+    c.extend(_exec_env_lines(s))
     for f in s.env_files:
         c.append(f"EnvironmentFile={unit_word(_env_file_path(s, f))}")
     for use in s.secrets:
@@ -251,21 +253,13 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
             c.append(f"Secret={unit_word(f'{use.name},type=mount,target={use.target}')}")
         else:
             c.append(f"Secret={unit_word(use.name)}")
-    # a service with `user:` owns its volumes (`U`: podman gives the directory to the container's
-    # user, a name the image knows included, when it starts): otherwise they stay root's, 0755
-    options = "z,U" if s.user else "z"
-    for vname, target in s.volumes:
-        c.append(f"Volume={unit_text(f'{host.state.path}/volumes/{vname}:{target}:{options}')}")
+    c.extend(_volume_lines(host, s))
     if s.port is not None:
         c.append(f"ExposeHostPort={s.port}")
     if not s.pod:
         for p in s.publish:
             c.append(f"PublishPort={unit_text(p)}")
-    if s.user:
-        user, _, group = s.user.partition(":")
-        c.append(f"User={unit_string(user)}")
-        if group:
-            c.append(f"Group={unit_string(group)}")
+    c.extend(_user_lines(s))
     if s.read_only:
         c.append("ReadOnly=true")
     hc = _health_cmd(s)
@@ -302,6 +296,71 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
     svc.append(f"TimeoutStartSec={START_TIMEOUT}")
     u.section("Install").append("WantedBy=multi-user.target")
     return u.text()
+
+
+# What a service's and a job's container share, written the same way for both.
+
+
+def _image_line(x: m.Service | m.Job) -> str:
+    return f"Image={unit_string(x.image)}"
+
+
+def _exec_env_lines(x: m.Service | m.Job) -> list[str]:
+    """``Exec=`` (the command, when there is one) and one ``Environment=`` per variable."""
+    out = [f"Exec={unit_words(x.command)}"] if x.command else []
+    return out + [f"Environment={unit_word(f'{k}={v}')}" for k, v in x.env]
+
+
+def _volume_lines(host: m.Host, x: m.Service | m.Job) -> list[str]:
+    """One ``Volume=`` per named volume: its directory of the state disk. A container with `user:` owns
+    its volumes (`U`: podman gives the directory to the container's user, a name the image knows
+    included, when it starts): otherwise they stay root's, 0755."""
+    options = "z,U" if x.user else "z"
+    return [f"Volume={unit_text(f'{host.state.path}/volumes/{vname}:{target}:{options}')}" for vname, target in x.volumes]
+
+
+def _user_lines(x: m.Service | m.Job) -> list[str]:
+    if not x.user:
+        return []
+    user, _, group = x.user.partition(":")
+    return [f"User={unit_string(user)}"] + ([f"Group={unit_string(group)}"] if group else [])
+
+
+def _job_quadlet(host: m.Host, j: m.Job) -> str:
+    """A job's container: NAME.service, ``Type=oneshot`` (quadlet then runs ``podman run`` attached, without
+    ``-d`` or ``--sdnotify``: the unit lasts as long as the container, and its output is the unit's, in the
+    journal); ``--rm`` as for every quadlet container. No ``[Install]``: its timer starts it. No
+    ``AutoUpdate=``: ``podman auto-update`` only looks at running containers and would restart a job in the
+    middle of its run; with updates on, each run pulls a newer image of the tag first (``Pull=newer``)."""
+    u = _Unit(GENERATED_HEADER.format(src=f"hostform.yaml (jobs.{j.name})"))
+    unit = u.section("Unit")
+    unit.append(f"Description={j.name} (hostform job, started by {j.name}.timer)")
+    if j.volumes:
+        unit.extend(_state_deps(host))
+    c = u.section("Container")
+    c.append(f"ContainerName={j.name}")
+    c.append(_image_line(j))
+    if j.pull:
+        c.append("Pull=newer" if _supported(host, "Container", "Pull") else "PodmanArgs=--pull=newer")
+    c.append(f"Network={host.network}.network")
+    c.extend(_exec_env_lines(j))
+    c.extend(_volume_lines(host, j))
+    c.extend(_user_lines(j))
+    u.section("Service").append("Type=oneshot")
+    return u.text()
+
+
+def _job_timer(j: m.Job) -> str:
+    """NAME.timer: runs the job's service on its schedule. ``Persistent=true``: a run missed while the VM
+    was off happens at the next boot. No ``RandomizedDelaySec=``: one host has no crowd to spread, and the
+    user's time is kept (to the second: ``AccuracySec=1s``, as for the update timer), so a job can be placed
+    away from ``updates.schedule``."""
+    return _unit_text([
+        GENERATED_HEADER.format(src=f"hostform.yaml (jobs.{j.name}.schedule)").rstrip("\n"),
+        "[Unit]", f"Description=run the hostform job {j.name} ({j.name}.service) on its schedule", "",
+        "[Timer]", f"OnCalendar={unit_text(j.schedule, exec_line=False)}", "Persistent=true", "AccuracySec=1s", "",
+        "[Install]", "WantedBy=timers.target",
+    ])
 
 
 # Units of Fedora CoreOS a quadlet's service must not replace (a generated unit in
@@ -355,7 +414,7 @@ def _state_dirs(host: m.Host) -> list[str]:
     dirs = []
     if host.sites:
         dirs += [f"{st.path}/caddy", f"{st.path}/caddy/data", f"{st.path}/caddy/config"]
-    vols = sorted({v for s in host.services for v, _ in s.volumes})
+    vols = sorted({v for s in host.services for v, _ in s.volumes} | {v for j in host.jobs for v, _ in j.volumes})
     if vols:
         dirs.append(f"{st.path}/volumes")
         dirs += [f"{st.path}/volumes/{v}" for v in vols]
@@ -532,7 +591,7 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         report.error("HF004", f"{_label(path)} {rel} {why}", path, **where(path))
         return None
 
-    # quadlets, in a fixed order: networks, pods, services, caddy, extra
+    # quadlets, in a fixed order: networks, pods, services, jobs, caddy, extra
     q: list[Artifact] = []
     q.append(Artifact(f"{QUADLET_DIR}/{host.network}.network", _network_quadlet(host), 0o644, ("network",)))
     if host.sites:
@@ -546,6 +605,8 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         # environment values are often secrets in all but name: root-only on the VM and in the build
         mode = 0o600 if s.env else 0o644
         q.append(Artifact(f"{QUADLET_DIR}/{s.name}.container", _service_quadlet(host, s, report, where), mode, s.source))
+    for j in host.jobs:
+        q.append(Artifact(f"{QUADLET_DIR}/{j.name}.container", _job_quadlet(host, j), 0o600 if j.env else 0o644, j.source))
     if host.sites:
         q.append(Artifact(f"{QUADLET_DIR}/caddy.container", _caddy_quadlet(host), 0o644, ("sites",)))
     for i, rel in enumerate(host.quadlets):
@@ -633,6 +694,9 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
                            f"RandomizedDelaySec={unit_text(host.updates.randomized_delay, exec_line=False)}", "AccuracySec=1s"])
         units.append({"name": TIMER, "enabled": True, "dropins": [{"name": SCHEDULE_DROPIN, "contents": drop}]})
         unit_sources[TIMER] = ("updates",)
+    for j in host.jobs:
+        units.append({"name": f"{j.name}.timer", "enabled": True, "contents": _job_timer(j)})
+        unit_sources[f"{j.name}.timer"] = j.source + ("schedule",)
     if secret_units:
         text = _unit_text(
             ["[Unit]", "Description=Create the podman secrets embedded by hostform", f"Before={' '.join(s.name + '.service' for s in host.services if s.secrets)}", "",

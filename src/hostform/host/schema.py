@@ -48,7 +48,7 @@ from typing import Any
 from hostform.quadlet.versions import DEFAULT_PODMAN_VERSION, VERSIONS
 from hostform.terraform.model import PROVIDERS
 
-__all__ = ["HOST", "SCHEMA_ID", "TARGET", "Key", "all_keys", "json_schema", "json_schema_text", "key_reference"]
+__all__ = ["HOST", "JOB", "SCHEMA_ID", "TARGET", "Key", "all_keys", "json_schema", "json_schema_text", "key_reference"]
 
 SCHEMA_ID = "https://hostform.dev/schema/hostform.schema.json"
 
@@ -194,6 +194,26 @@ ENV_FILE = Key(
     ),
 )
 
+# ------------------------------------------------ what services and jobs share
+# One definition each: a job runs its container the way a service does.
+
+IMAGE = dict(required=True, check="image", max_len=4096, accepts="registry/name:tag or registry/name@sha256:DIGEST",
+             example="ghcr.io/example/app:latest")
+COMMAND = Key("command", "command", "Command and arguments, replacing the image's (`Exec=`).",
+              item=_str("command", "An argument.", text=True, check="argument", accepts="any text on one line (tab allowed)"))
+ENV = Key("env", "strmap", "Environment variables (`Environment=`), written in the Ignition in clear: use `secrets` for secret values.",
+          names=_str("env", "A variable name.", **ENV_NAME),
+          item=Key("env", "scalar", "A value.", text=True, accepts="any text on one line (tab allowed)"))
+VOLUMES = Key("volumes", "strmap", "Named volumes: NAME: /path/in/container. NAME is a directory of the state "
+              "disk (state.path/volumes/NAME), so the data survives a VM replacement; the services and jobs "
+              "that name the same volume share it.",
+              names=_str("volumes", "A volume name.", **NAME),
+              item=_str("volumes", "The path in the container.", **ABS_PATH))
+USER = _str("user", "Run as this user (UID or UID:GID, or a name the image knows). Its volumes "
+            "are then owned by that user (the `U` volume option: podman hands them over as the container starts).",
+            pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", max_len=65, chars=_ALNUM + "_.-:",
+            accepts="USER or USER:GROUP, each a name or number (letters, digits, '_', '.', '-')", example="1000:1000")
+
 SERVICE = Key(
     "services",
     "objmap",
@@ -203,22 +223,14 @@ SERVICE = Key(
     names=_str("name", "A service name.", **NAME),
     fields=(
         _str("image", "Fully qualified image reference with a tag or digest (registry/name:tag): "
-             "auto-update needs the registry spelled out and follows the tag.", required=True,
-             check="image", max_len=4096, accepts="registry/name:tag or registry/name@sha256:DIGEST",
-             example="ghcr.io/example/app:latest"),
-        Key("command", "command", "Command and arguments, replacing the image's (`Exec=`).",
-            item=_str("command", "An argument.", text=True, check="argument", accepts="any text on one line (tab allowed)")),
+             "auto-update needs the registry spelled out and follows the tag.", **IMAGE),
+        COMMAND,
         _str("entrypoint", "Replace the image's entrypoint (\"\" clears it).", text=True, max_len=4096, check="lone_semicolon",
              accepts="a path or a JSON array (any text on one line)"),
-        Key("env", "strmap", "Environment variables (`Environment=`), written in the Ignition in clear: use `secrets` for secret values.",
-            names=_str("env", "A variable name.", **ENV_NAME),
-            item=Key("env", "scalar", "A value.", text=True, accepts="any text on one line (tab allowed)")),
+        ENV,
         ENV_FILE,
         SERVICE_SECRET,
-        Key("volumes", "strmap", "Named volumes: NAME: /path/in/container. NAME is a directory of the state "
-            "disk (state.path/volumes/NAME), so the data survives a VM replacement.",
-            names=_str("volumes", "A volume name.", **NAME),
-            item=_str("volumes", "The path in the container.", **ABS_PATH)),
+        VOLUMES,
         Key("port", "int", "The port the service listens on inside the container; sites proxy to it.", minimum=1, maximum=65535),
         Key("publish", "strlist", "Ports published on the VM (`PublishPort=`), as [IP:]HOST:CONTAINER[/tcp|/udp]. "
             "Not needed for sites: Caddy reaches services over the network. A port published on all "
@@ -239,10 +251,7 @@ SERVICE = Key(
             Key("cpus", "num", "CPU limit, in CPUs (0.5 is half a CPU).", check="cpus",
                 accepts="a positive decimal number of CPUs up to 1024, at most 3 decimals (0.5, 2)"),
         )),
-        _str("user", "Run as this user (UID or UID:GID, or a name the image knows). The service's volumes "
-             "are then owned by that user (the `U` volume option: podman hands them over as the container starts).",
-             pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", max_len=65, chars=_ALNUM + "_.-:",
-             accepts="USER or USER:GROUP, each a name or number (letters, digits, '_', '.', '-')", example="1000:1000"),
+        USER,
         _str("restart", "systemd restart policy.", default="on-failure", enum=("on-failure", "always", "no")),
         Key("auto_update", "bool", "Update the image from its registry on the update schedule (`AutoUpdate=registry`).", default=True),
         _str("pod", "Put the service in this pod (see the warning HF016): all members of a pod restart together.", **NAME),
@@ -259,6 +268,37 @@ SERVICE = Key(
                        accepts="a [Container] key of the target podman's quadlet, like ShmSize"),
             item=Key("extra", "scalar", "The value.", text=True, check="unit_value",
                      accepts="one line of text (tab allowed), not empty, no white space at either end, not ending in a backslash")),
+    ),
+)
+
+
+# A calendar event's alphabet: weekday and month names, shorthands and time zone names (letters, '_', '+',
+# '-', '/'), numbers, and systemd's '*', ':', '.', ',', '~', '/' and single spaces between words. Nothing a
+# unit file or a shell would read specially ('%', '$', backslashes, quotes, ';'), no white space at an end.
+_CAL_CHARS = _ALNUM + "*:/.,~_+-"
+CALENDAR = dict(pattern=r"[A-Za-z0-9*:/.,~_+-]+(?: [A-Za-z0-9*:/.,~_+-]+)*", chars=_CAL_CHARS + " ", check="calendar", max_len=256,
+                accepts="a systemd calendar event (`OnCalendar=`): a shorthand (minutely, hourly, daily, weekly, monthly, "
+                "quarterly, semiannually, yearly) or an expression of letters, digits, single spaces and *:/.,~_+- "
+                "(Mon..Fri *-*-* 04:00, *-*-* 03:30, Sun 02:00 Europe/Berlin)")
+
+JOB = Key(
+    "jobs",
+    "objmap",
+    "Containers run to completion on a schedule (a dump, a cleanup), by name: NAME.container is the "
+    "service NAME.service (`Type=oneshot`), started by the timer NAME.timer; its output goes to the "
+    "journal. A job joins the services' network, so it reaches them by name. The name must not be a "
+    "service's.",
+    names=_str("name", "A job name.", **NAME),
+    fields=(
+        _str("image", "Fully qualified image reference with a tag or digest (registry/name:tag). With "
+             "`updates.enabled`, each run first pulls a newer image of the tag when the registry has one "
+             "(`Pull=newer`; the image already there when the registry cannot be reached).", **IMAGE),
+        COMMAND,
+        _str("schedule", "When to run it (`OnCalendar=` of NAME.timer). A run missed while the VM was off "
+             "runs at the next boot (`Persistent=true`).", required=True, example="daily", **CALENDAR),
+        ENV,
+        VOLUMES,
+        USER,
     ),
 )
 
@@ -367,6 +407,7 @@ HOST = Key(
         _str("butane_version", "The Butane (fcos) spec version written in main.bu.", default="1.5.0",
              enum=("1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0")),
         SERVICE,
+        JOB,
         SITE,
         Key("tls", "obj", implied=True, doc= "Certificates for the sites.", fields=(
             _str("email", "ACME account e-mail (expiry notices).", check="email", max_len=254,
