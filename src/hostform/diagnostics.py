@@ -206,6 +206,16 @@ CODES: dict[str, tuple[str, str]] = {
         "The message names the cycle, at the first of its services in the file; remove "
         "one of its links.",
     ),
+    "HF030": (
+        "secret-unreadable",
+        "A secret's value cannot be had for the build: its file in secrets/ is missing or not an "
+        "age-encrypted file, or none of your age identities can decrypt it. `hostform build` (and "
+        "`try`, `apply`) decrypt the secrets with your identity: `--identity FILE`, the variable "
+        "HOSTFORM_AGE_KEY (the key itself) or HOSTFORM_AGE_KEY_FILE, or ~/.config/hostform/age.key "
+        "(`hostform secret keygen` makes one; its public key goes under `recipients`). A file "
+        "encrypted to other recipients is re-encrypted to yours by someone who can decrypt it, with "
+        "`hostform secret rekey`. `hostform check` needs no identity.",
+    ),
     "HF100": (
         "butane-invalid",
         "The Butane config breaks one of Butane's rules. The message is "

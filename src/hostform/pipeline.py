@@ -66,6 +66,12 @@ class Options:
     """The Butane file of a plain Butane project."""
     checks: bool = True
     """Run the cross-file checks (``hostform.host.checks``) when the build succeeded."""
+    decrypt: bool = True
+    """Decrypt the encrypted secrets (``secrets/NAME.age``) into the Ignition config: what a command that
+    writes or boots it needs. False (``check``, ``units``): no identity needed; each value is a stand-in of
+    its exact length."""
+    identity: str | None = None
+    """The age identity file to decrypt with (``--identity``); else see :func:`hostform.secrets.load_identities`."""
 
     def __post_init__(self) -> None:
         from hostform.quadlet.versions import normalize_version
@@ -191,9 +197,19 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     from hostform.butane.translate import Options as ButaneOptions
     from hostform.butane.translate import translate_data
 
+    butane, butane_text = r.butane, r.butane_text
+    if r.sealed:  # the secrets' files go into the Ignition config only, never into main.bu
+        from hostform.host.render import to_yaml
+
+        contents = _sealed_contents(d, host, r, opts, report)
+        if contents is None:
+            return base
+        butane = {**butane, "storage": {**butane.get("storage", {})}}
+        butane["storage"]["files"] = [*butane["storage"].get("files", []), *contents]
+        butane_text = to_yaml(butane)
     # the renderer's dict spares parsing main.bu again; local files of extra Butane are read as
     # the host's own: regular files in the project, capped
-    res = translate_data(r.butane, r.butane_text, ButaneOptions(files_dir=str(d), safe_inputs=True))
+    res = translate_data(butane, butane_text, ButaneOptions(files_dir=str(d), safe_inputs=True))
     located = _Locator(d, loaded, r)
     for entry in res.report.entries:
         report.add(located.butane_finding(entry))
@@ -206,10 +222,18 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     ign = json.loads(out)
     files, units = files_and_units(ign)
     by_path = {a.vm_path: a for a in r.all_files()}
+    sealed = {sf.vm_path: sf for sf in r.sealed}
     placed_files = []
     for f in files:
         a = by_path.get(f.vm_path)
-        if a is None:  # from the user's extra Butane: where that file says so
+        sf = sealed.get(f.vm_path)
+        if sf is not None:
+            if sf.local is not None:
+                placed_files.append(replace(f, source=sf.local, line=1, col=1, generated=True))
+            else:
+                line, col = loaded.where(sf.source)
+                placed_files.append(replace(f, source=HOST_FILE, line=line, col=col, generated=True))
+        elif a is None:  # from the user's extra Butane: where that file says so
             src, line, col, indent = located.extra_file(f.vm_path)
             placed_files.append(replace(f, source=src, line=line, col=col, indent=indent, generated=False))
         elif a.local is not None:
@@ -242,7 +266,61 @@ def _from_host(d: Path, opts: Options) -> Bundle:
             report.add(diag.located(HOST_FILE, line, col))
         if not tr.report.is_fatal():
             base = replace(base, terraform=tr.tf)
+            if tr.how == "compressed":  # main.tf.json reads main.ign: it holds the config as the VM gets it
+                base = replace(base, ignition_text=tr.user_data)
     return base
+
+
+def _sealed_contents(d: Path, host: Any, r: Rendered, opts: Options, report: Report) -> list[dict[str, Any]] | None:
+    """The Butane entries of the files made of secret values (``r.sealed``): each secret's value
+    decrypted (or, without ``opts.decrypt``, a stand-in of its length), as a base64 data URL (a value
+    may be any bytes). None when a value cannot be had; the report says why, at the secret's file."""
+    import base64
+
+    from hostform import secrets
+    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
+    from hostform.host.render import auth_json
+
+    by_name = {s.name: s for s in host.secrets}
+    needed = sorted({n for sf in r.sealed for n in sf.secrets})
+    ids: secrets.Identities | None = None
+    values: dict[str, bytes] = {}
+    for name in needed:
+        sec = by_name[name]
+        if sec.file is None:  # refused by the loader (HF011)
+            continue
+        data = read_input(d, sec.file, LOCAL_FILE_CAP)
+        if isinstance(data, InputError):
+            report.error("HF030", f"secret {name!r}: {sec.file} {data}", sec.source, file=sec.file, line=1, col=1)
+            continue
+        if not sec.sealed:
+            values[name] = data
+            continue
+        size = secrets.plaintext_length(data)
+        if size is None:
+            report.error("HF030", f"secret {name!r}: {sec.file} is not an age-encrypted file (write it with "
+                         f"`hostform secret set {name}`)", sec.source, file=sec.file, line=1, col=1)
+            continue
+        if not opts.decrypt:
+            values[name] = b"x" * size
+            continue
+        if ids is None:
+            try:
+                ids = secrets.load_identities(opts.identity, os.environ)
+            except secrets.SecretError as e:
+                report.error("HF030", f"cannot decrypt the secrets: {e}", sec.source, file=sec.file, line=1, col=1)
+                return None
+        try:
+            values[name] = secrets.decrypt(data, ids)
+        except secrets.SecretError as e:
+            report.error("HF030", f"secret {name!r}: {sec.file} {e}", sec.source, file=sec.file, line=1, col=1)
+    if report.is_fatal():
+        return None
+    out = []
+    for sf in r.sealed:
+        value = values[sf.secrets[0]] if sf.kind == "value" else auth_json(host.registries, values)
+        out.append({"path": sf.vm_path, "mode": sf.mode, "contents": {"source": "data:;base64," + base64.b64encode(value).decode("ascii")}})
+    return out
 
 
 class _Locator:

@@ -194,7 +194,7 @@ def test_full_project_builds(tmp_path, capsys):
     assert "Memory=512m" not in app and "PodmanArgs=--memory=512m" in app  # podman 5.4 has no Memory=
     assert 'Environment="B=two words 100%%"' in app
     assert "Secret=db,type=env,target=DB_PASSWORD" in app
-    assert b.file("/etc/hostform/secrets/db").text == "s3cret" and b.file("/etc/hostform/secrets/db").mode == 0o600
+    assert b.file("/var/lib/hostform/secrets/db").text == "s3cret" and b.file("/var/lib/hostform/secrets/db").mode == 0o600
     assert b.file("/etc/motd").text == "hi"
     assert b.file("/etc/containers/systemd/extra.container").source == "extra.container"
     assert b.unit("sshd.service") is None

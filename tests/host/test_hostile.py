@@ -71,6 +71,8 @@ BASES = {
         "updates": {"schedule": "Mon..Fri *-*-* 04:00", "randomized_delay": "5min", "enabled": True},
         "state": {"size": "20GiB", "device": "/dev/nvme1n1", "path": "/var/mnt/data", "format": "xfs"},
         "secrets": {"token": {}, "db": {"file": "db.txt", "embed": True}},
+        "recipients": ["age1qh2734kahldzvpwtd2exgg23gck08uz62ttmmyxh4lsdlvnuyvys4mzjt9"],
+        "registries": {"ghcr.io": {"username": "me", "password": {"secret": "db"}}},
         "access": {"ssh_keys": [KEY]},
         "network": "net1",
         "quadlets": ["extra.container"],
@@ -288,7 +290,7 @@ def test_the_corpus_is_large_and_covers_every_string_key():
     assert len(CASES) * len(PAYLOADS) >= 50
     strings = [shown for shown, k in all_keys() if k.kind in ("str", "strlist", "command", "strmap", "objmap")]
     plain = {re.sub(r"\.NAME|\[\]", "", s) for s in strings}
-    names = {"services": "app", "sites": "app.example.org", "secrets": "token"}
+    names = {"services": "app", "sites": "app.example.org", "secrets": "token", "registries": "ghcr.io"}
     missing = []
     for s in sorted(plain):
         concrete = s

@@ -61,6 +61,9 @@ state: {size: 20GiB, device: /dev/sdb, path: /var/mnt/data, format: xfs}
 secrets:
   token: {}
   db: {file: db.txt, embed: true}
+recipients: [age1qh2734kahldzvpwtd2exgg23gck08uz62ttmmyxh4lsdlvnuyvys4mzjt9]
+registries:
+  ghcr.io/example: {username: me, password: {secret: db}}
 access: {ssh_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me"]}
 network: net1
 quadlets: [extra.container]
@@ -120,6 +123,8 @@ def test_every_key_loads():
     assert [(r.name, r.ttl) for r in t.dns.records] == [("", 300), ("www", 60)]
     assert (t.user_data_url, t.provider_version, t.local.up) == ("https://example.org/full.ign", ">= 5.60", "true {dir}")
     assert [(x.name, x.file, x.embed) for x in h.secrets] == [("db", "db.txt", True), ("token", None, False)]
+    assert h.recipients == ("age1qh2734kahldzvpwtd2exgg23gck08uz62ttmmyxh4lsdlvnuyvys4mzjt9",)
+    assert [(r.host, r.username, r.password_secret) for r in h.registries] == [("ghcr.io/example", "me", "db")]
     assert h.access.ssh_keys == ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me",)
     assert h.quadlets == ("extra.container",) and h.butane == ("extra.bu",)
 

@@ -78,7 +78,9 @@ def test_build_writes_terraform_json(tmp_path):
     files = {rel: data for rel, data, _ in outputs(b)}
     tf = json.loads(files["terraform/main.tf.json"])
     assert tf["resource"]["vultr_block_storage"]["state"]["size_gb"] == 25
-    assert tf["resource"]["vultr_instance"]["host"]["user_data"] == b.ignition_text
+    # the user data is read from main.ign (beside terraform/), not copied
+    assert tf["resource"]["vultr_instance"]["host"]["user_data"] == '${file("${path.module}/../main.ign")}'
+    assert files["main.ign"].decode() == b.ignition_text
     b = _bundle(tmp_path, "")
     assert "terraform/main.tf.json" not in [rel for rel, _, _ in outputs(b)]
 

@@ -168,7 +168,7 @@ def test_no_build_fits_build_main_ign_not_the_projects_ignition(tmp_path, terraf
     assert hostform(["plan", "--no-build", "--terraform", terraform, "big"]) == 1
     assert "HF503" not in capsys.readouterr().err
     tf = json.loads((proj / "build" / "terraform" / "main.tf.json").read_text())
-    assert tf["resource"]["hcloud_server"]["host"]["user_data"] == '{"ignition": {"version": "3.4.0"}}\n'
+    assert tf["resource"]["hcloud_server"]["host"]["user_data"] == '${file("${path.module}/../main.ign")}'  # build/main.ign, as it is
 
 
 def test_local_default_commands_are_hostform_try(tmp_path):

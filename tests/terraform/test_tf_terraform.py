@@ -109,6 +109,7 @@ def aws_dir(tmp_path, terraform, tf_env):
     work = tmp_path / "aws"
     work.mkdir()
     (work / "main.tf.json").write_text(json.dumps(render(t, IGN_V2, "web").tf, indent=2))
+    (tmp_path / "main.ign").write_text(IGN_V2)  # OUT/main.ign, which OUT/terraform/main.tf.json reads
     tf = driver.Terraform(terraform, str(work), dict(__import__("os").environ), SubprocessRunner())
     r = tf.init()
     assert r.ok, r.stderr
@@ -176,10 +177,11 @@ def test_host_file_values_reach_the_provider_as_written(tmp_path, terraform, tf_
     b = pipeline.build(proj, pipeline.Options(checks=False))
     assert not b.report.errors, b.report.format()
     tf = json.loads(next(data for rel, data, _ in outputs(b) if rel.endswith("main.tf.json")))
-    user_data = tf["resource"]["vultr_instance"]["host"]["user_data"]  # as written in main.tf.json
-    assert '${file(\\"/etc/passwd\\")}' in b.ignition_text and user_data != b.ignition_text  # escaped for Terraform ...
-    work = tmp_path / "plan"
-    work.mkdir()
+    user_data = tf["resource"]["vultr_instance"]["host"]["user_data"]  # as written in main.tf.json: main.ign's content
+    assert '${file(\\"/etc/passwd\\")}' in b.ignition_text and user_data != b.ignition_text
+    work = tmp_path / "build" / "terraform"  # as `hostform build` lays it out
+    work.mkdir(parents=True)
+    (tmp_path / "build" / "main.ign").write_text(b.ignition_text)
     (work / "main.tf.json").write_text(json.dumps({"resource": {"terraform_data": {"t": {"input": user_data}}}}))
     t = driver.Terraform(terraform, str(work), dict(__import__("os").environ), SubprocessRunner())
     assert t.init().ok

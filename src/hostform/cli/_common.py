@@ -27,10 +27,13 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
         "--caddy", choices=("auto", "off", "require"), default="auto", help="run the real Caddy on the Caddyfile (auto: when it is installed)"
     )
     p.add_argument("--main", default="main.bu", help="the Butane file of a plain Butane project (default: main.bu)")
+    p.add_argument("--identity", metavar="FILE", help="the age identity that decrypts secrets/*.age (default: $HOSTFORM_AGE_KEY, "
+                   "$HOSTFORM_AGE_KEY_FILE, else ~/.config/hostform/age.key)")
 
 
-def pipeline_options(prog: str, args: argparse.Namespace) -> Options | None:
-    """The pipeline's options from ``args``; None (after saying why on stderr) when one is wrong."""
+def pipeline_options(prog: str, args: argparse.Namespace, decrypt: bool = True) -> Options | None:
+    """The pipeline's options from ``args``; None (after saying why on stderr) when one is wrong.
+    ``decrypt``: the command needs the secrets' values (it writes or boots the Ignition config)."""
     from hostform.pipeline import Options
 
     podman = args.podman
@@ -42,7 +45,7 @@ def pipeline_options(prog: str, args: argparse.Namespace) -> Options | None:
         except ValueError as e:
             sys.stderr.write(f"{prog}: --podman: {e}\n")
             return None
-    return Options(podman=podman, provider=args.provider, caddy=args.caddy, main=args.main)
+    return Options(podman=podman, provider=args.provider, caddy=args.caddy, main=args.main, decrypt=decrypt, identity=args.identity)
 
 
 def directory(prog: str, arg: str) -> Path | None:

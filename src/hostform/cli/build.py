@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
         return int(e.code or 0)
     d = directory("hostform build", args.dir)
-    opts = pipeline_options("hostform build", args)
+    opts = pipeline_options("hostform build", args, decrypt=not args.check)
     if d is None or opts is None:
         return 2
 

@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
         return int(e.code or 0)
     d = directory("hostform check", args.dir)
-    opts = pipeline_options("hostform check", args)
+    opts = pipeline_options("hostform check", args, decrypt=False)
     if d is None or opts is None:
         return 2
     from hostform import pipeline

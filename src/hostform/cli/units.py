@@ -30,13 +30,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("dir", nargs="?", default=".", help="directory with hostform.yaml or main.bu (default: .)")
     p.add_argument("--podman", metavar="VERSION", help="target podman version (default: the host file's podman:, else 5.8)")
     p.add_argument("--main", default="main.bu", help="the Butane file of a plain Butane project")
-    p.set_defaults(provider=None, caddy="off")  # no cross-file checks here (`hostform check` runs them)
+    p.set_defaults(provider=None, caddy="off", identity=None)  # no cross-file checks here (`hostform check` runs them)
     try:
         args = p.parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error (2): return, do not exit
         return int(e.code or 0)
     d = directory("hostform units", args.dir)
-    opts = pipeline_options("hostform units", args)
+    opts = pipeline_options("hostform units", args, decrypt=False)
     if d is None or opts is None:
         return 2
     from dataclasses import replace

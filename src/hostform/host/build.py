@@ -89,6 +89,12 @@ def report_text(bundle: Bundle, written: list[tuple[str, bytes, int]]) -> str:
         if host.sites:
             disk = "state disk" if host.state.volume else "root disk: no state volume, lost with the VM"
             lines.append(f"tls: {host.tls.ca} CA; certificates on the {disk} ({host.state.path}/caddy/data)")
+        shipped = [s for s in host.secrets if s.shipped]
+        if shipped:  # names and where each value comes from, never a value
+            how = ", ".join(f"{s.name} ({s.file}{'' if s.sealed else ', in clear'})" for s in shipped)
+            lines.append(f"secrets: {how}: in main.ign only, as root-only files that become podman secrets at the first boot")
+        for reg in host.registries:
+            lines.append(f"registry {reg.host}: user {reg.username}, password from secret {reg.password_secret}")
         lines.append(f"updates: {host.updates.schedule if host.updates.enabled else 'off'}")
         lines.append("access: " + ("break-glass SSH keys" if host.access.ssh_keys else "none (sshd masked)"))
         st = host.state

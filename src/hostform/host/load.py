@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,6 +35,7 @@ from hostform.host.model import KeyPath
 from hostform.host.schema import EXTENSION_PREFIX, HOST, Key
 from hostform.host.values import BOOL_KINDS, CHECKS, ONE_VALUE_KINDS, WORD_KINDS, extra_kind
 from hostform.quadlet.versions import CHANGES, DEFAULT_PODMAN_VERSION, VERSIONS, gate, supported
+from hostform.secrets import sealed_path
 from hostform.terraform.model import Target
 from hostform.yamlpos import Node, excessive_aliasing
 
@@ -44,6 +45,9 @@ _BAD = object()
 
 # Names the renderer takes for itself.
 RESERVED_NAMES = ("caddy",)
+# the checked mapping's entry for the names of the project's encrypted secrets (secrets/NAME.age):
+# not a key a host file can have (the walker keeps only the schema's keys)
+SEALED = "\0sealed"
 
 
 @dataclass(frozen=True)
@@ -773,13 +777,6 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
             add("HF011", f"health.cmd is the command itself: drop Compose's {h['cmd'][0]!r} (a list runs as it is, "
                 "`[sh, -c, '...']` runs a shell)", path + ("health", "cmd", 0))
         health = m.Health(h.get("http"), tuple(h.get("cmd", ())), h["interval"], h["timeout"], h["retries"], h["start_period"])
-    uses = []
-    for i, u in enumerate(s.get("secrets", [])):
-        if "env" in u and "target" in u:
-            add("HF011", "a secret goes to an environment variable (env) or a file (target), not both", path + ("secrets", i))
-        if u["name"] not in raw.get("secrets", {}):
-            add("HF013", f"secret {u['name']!r} is not declared under the top-level `secrets`", path + ("secrets", i, "name"))
-        uses.append(m.SecretUse(u["name"], u.get("env"), u.get("target")))
     env_files = []
     basenames: dict[str, str] = {}
     for i, ef in enumerate(s.get("env_files", [])):
@@ -806,7 +803,7 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
             if isinstance(v, str) and (v.startswith('"') or v.endswith('"')):
                 add("HF011", f"{'.'.join(p)}: podman {raw['podman']}'s quadlet drops the double quotes at either end of "
                     f"this value ({v[:40]!r}); podman {CHANGES.since('lookup-strips-one-quote-pair')} (5.8.2) keeps them", path + p)
-    run = _run(s, path, add)
+    run = _run(s, path, raw, add)
     res = s.get("resources", {})
     return m.Service(
         name=name,
@@ -815,7 +812,7 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
         entrypoint=s.get("entrypoint"),
         env=run.env,
         env_files=tuple(env_files),
-        secrets=tuple(uses),
+        secrets=run.secrets,
         volumes=run.volumes,
         port=s.get("port"),
         publish=tuple(s.get("publish", ())),
@@ -843,11 +840,26 @@ class _Run:
     env: tuple[tuple[str, str], ...]
     volumes: tuple[tuple[str, str], ...]
     user: str | None
+    secrets: tuple[m.SecretUse, ...]
 
 
-def _run(s: dict[str, Any], path: KeyPath, add: _Add) -> _Run:
-    """The container's image, command, environment (sorted), volumes (sorted) and user from a service's or a
-    job's checked mapping; two volumes on one path are refused (HF011)."""
+def _secret_uses(s: dict[str, Any], path: KeyPath, raw: dict[str, Any], add: _Add) -> tuple[m.SecretUse, ...]:
+    """A service's or a job's ``secrets``; each must be a secret of the host: encrypted in secrets/NAME.age
+    or declared under the top-level ``secrets`` (HF013)."""
+    uses = []
+    for i, u in enumerate(s.get("secrets", [])):
+        if "env" in u and "target" in u:
+            add("HF011", "a secret goes to an environment variable (env) or a file (target), not both", path + ("secrets", i))
+        if u["name"] not in raw.get("secrets", {}) and u["name"] not in raw[SEALED]:
+            add("HF013", f"secret {u['name']!r} has no value: `hostform secret set {u['name']}` keeps it encrypted in "
+                f"secrets/{u['name']}.age (or declare it under the top-level `secrets`)", path + ("secrets", i, "name"))
+        uses.append(m.SecretUse(u["name"], u.get("env"), u.get("target")))
+    return tuple(uses)
+
+
+def _run(s: dict[str, Any], path: KeyPath, raw: dict[str, Any], add: _Add) -> _Run:
+    """The container's image, command, environment (sorted), volumes (sorted), user and secrets from a service's
+    or a job's checked mapping; two volumes on one path are refused (HF011)."""
     targets: dict[str, str] = {}
     for vname, target in sorted(s.get("volumes", {}).items()):
         if target in targets:
@@ -860,6 +872,7 @@ def _run(s: dict[str, Any], path: KeyPath, add: _Add) -> _Run:
         env=tuple(sorted(s.get("env", {}).items())),
         volumes=tuple((vname, str(target)) for vname, target in sorted(s.get("volumes", {}).items())),
         user=s.get("user"),
+        secrets=_secret_uses(s, path, raw, add),
     )
 
 
@@ -883,9 +896,9 @@ def _job(name: str, j: dict[str, Any], raw: dict[str, Any], services: Mapping[st
         taken = units.get(name)
     if taken is not None:
         add("HF011", f"job name {name!r} is taken by {taken}: choose another name", path)
-    run = _run(j, path, add)
+    run = _run(j, path, raw, add)
     return m.Job(name=name, image=run.image, schedule=j["schedule"], command=run.command, env=run.env, volumes=run.volumes,
-                 user=run.user, pull=raw["updates"]["enabled"], source=path)
+                 user=run.user, secrets=run.secrets, pull=raw["updates"]["enabled"], source=path)
 
 
 def _check_extra(key: str, value: str, path: KeyPath, add: _Add) -> None:
@@ -970,11 +983,37 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         if v is _BAD:
             continue
         path = ("secrets", name)
+        if name in set(raw[SEALED]):  # the files there (not "any": see _AnySecret)
+            add("HF011", f"secret {name!r} has its value in secrets/{name}.age already: remove this entry (or the file, "
+                f"`hostform secret rm {name}`)", path)
         if v.get("file") and not v["embed"]:
             add("HF015", f"secret {name!r} would be written in clear into the Ignition config (readable as instance user data); set `embed: true` to accept that, or create the secret on the VM and drop `file`", path + ("file",))
         if v["embed"] and not v.get("file"):
             add("HF010", f"secret {name!r}: `embed` needs a `file`", path + ("embed",))
         secrets.append(m.Secret(name, v.get("file"), v["embed"], path))
+    for name in raw[SEALED]:
+        if name not in raw.get("secrets", {}):
+            secrets.append(m.Secret(name, sealed_path(name), source=("secrets",), sealed=True))
+    secrets.sort(key=lambda x: x.name)
+    registries = []
+    for reg in sorted(raw.get("registries", {})):
+        v = raw["registries"][reg]
+        if v is _BAD:
+            continue
+        path = ("registries", reg)
+        pw = v["password"]["secret"]
+        if pw not in raw.get("secrets", {}) and pw not in raw[SEALED]:
+            add("HF013", f"registry {reg!r}: secret {pw!r} has no value: `hostform secret set {pw}` keeps it encrypted in "
+                f"secrets/{pw}.age", path + ("password", "secret"))
+        elif pw in raw.get("secrets", {}) and not raw["secrets"][pw].get("file"):
+            add("HF011", f"registry {reg!r}: secret {pw!r} exists only on the VM, so hostform cannot write the registry "
+                f"credentials: keep it encrypted (`hostform secret set {pw}`)", path + ("password", "secret"))
+        registries.append(m.Registry(reg, v["username"], pw, path))
+    containers: list[m.Service | m.Job] = [*services, *jobs]
+    sealed_used = {u.name for c in containers for u in c.secrets} | {r.password_secret for r in registries}
+    if any(sec.sealed for sec in secrets if sec.name in sealed_used) and not raw.get("recipients"):
+        add("HF010", "this host has encrypted secrets (secrets/*.age) but no `recipients`: list the age public keys "
+            "that may decrypt them, so `hostform secret set` and `rekey` know whom to encrypt to", (), "warning")
     quadlet_names: dict[str, int] = {}
     generated = ({f"{raw['network']}.network"} | {f"{s.name}.container" for s in services} | {f"{s.pod}.pod" for s in services if s.pod}
                  | {f"{j.name}.container" for j in jobs})
@@ -1002,6 +1041,8 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         updates=m.Updates(up["schedule"], up["randomized_delay"], up["enabled"]),
         state=state,
         secrets=tuple(secrets),
+        registries=tuple(registries),
+        recipients=tuple(raw.get("recipients", ())),
         access=m.Access(tuple(acc.get("ssh_keys", ()))),
         network=raw["network"],
         quadlets=tuple(raw.get("quadlets", ())),
@@ -1058,11 +1099,22 @@ def _podman_of(root: Node) -> str:
     return DEFAULT_PODMAN_VERSION
 
 
-def load_text(text: str | bytes, file: str = "hostform.yaml", podman: str | None = None) -> Loaded:
+class _AnySecret(tuple[str, ...]):
+    """The encrypted secrets' names, where a secret not set yet counts as set (``hostform secret``)."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+def load_text(
+    text: str | bytes, file: str = "hostform.yaml", podman: str | None = None, sealed: Collection[str] = (), unset_ok: bool = False
+) -> Loaded:
     """Parse and check a host file; ``host`` is None when it has errors.
 
     ``podman`` (a release of the quadlet version table) overrides the file's ``podman:``
-    for every rule that depends on it, as if the file said so (``--podman``)."""
+    for every rule that depends on it, as if the file said so (``--podman``). ``sealed``: the names
+    of the project's encrypted secrets (:func:`hostform.secrets.sealed_names`); with ``unset_ok`` a
+    secret that is used but has no value yet is no error (``hostform secret``, which sets them)."""
     from hostform import yamlpos
 
     rep = Report()
@@ -1105,6 +1157,7 @@ def load_text(text: str | bytes, file: str = "hostform.yaml", podman: str | None
         return Loaded(None, rep, w.positions, file, w.key_positions)
     if podman:
         raw["podman"] = podman
+    raw[SEALED] = _AnySecret(sorted(sealed)) if unset_ok else tuple(sorted(sealed))
 
     def add(code: str, msg: str, path: KeyPath, severity: str = "error") -> None:
         line, col = _position(w.positions, path)
@@ -1150,10 +1203,12 @@ def load_target_text(text: str | bytes, file: str = "target.json") -> tuple[Targ
     return target, rep
 
 
-def load_file(path: str | os.PathLike[str], display: str | None = None, podman: str | None = None) -> Loaded:
+def load_file(path: str | os.PathLike[str], display: str | None = None, podman: str | None = None, unset_ok: bool = False) -> Loaded:
+    """:func:`load_text` of the host file at ``path``, whose directory is the project (its encrypted secrets)."""
     from pathlib import Path
 
     from hostform._inputs import HOST_FILE_CAP, InputError, read_input
+    from hostform.secrets import sealed_names
 
     p = Path(path)
     name = display or p.name
@@ -1164,4 +1219,4 @@ def load_file(path: str | os.PathLike[str], display: str | None = None, podman: 
         rep = Report()
         rep.add(Diagnostic("error", "HF004", f"{name} {data}", None, name, 0, 0))
         return Loaded(None, rep, {}, name)
-    return load_text(data, name, podman)
+    return load_text(data, name, podman, sealed_names(p.parent), unset_ok)

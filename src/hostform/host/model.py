@@ -111,6 +111,7 @@ class Job:
     env: tuple[tuple[str, str], ...] = ()
     volumes: tuple[tuple[str, str], ...] = ()
     user: str | None = None
+    secrets: tuple[SecretUse, ...] = ()
     pull: bool = True  # pull a newer image of the tag before each run (Pull=newer): updates.enabled
     source: KeyPath = ()
 
@@ -153,9 +154,28 @@ class State:
 
 @dataclass(frozen=True)
 class Secret:
+    """A podman secret of the host: its value in ``file`` of the project (``sealed``: encrypted there,
+    ``secrets/NAME.age``; else plain, written in clear only with ``embed``), or None: already on the VM."""
+
     name: str
     file: str | None = None
     embed: bool = False
+    source: KeyPath = ()
+    sealed: bool = False
+
+    @property
+    def shipped(self) -> bool:
+        """Does the build send its value to the VM?"""
+        return self.sealed or (self.file is not None and self.embed)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Credentials for a registry (``registries``): the password is the value of secret ``password_secret``."""
+
+    host: str
+    username: str
+    password_secret: str
     source: KeyPath = ()
 
 
@@ -183,6 +203,8 @@ class Host:
     updates: Updates = field(default_factory=Updates)
     state: State = field(default_factory=State)
     secrets: tuple[Secret, ...] = ()
+    registries: tuple[Registry, ...] = ()
+    recipients: tuple[str, ...] = ()
     access: Access = field(default_factory=Access)
     network: str = "hostform"
     quadlets: tuple[str, ...] = ()

@@ -167,11 +167,12 @@ HEALTH = Key(
 SERVICE_SECRET = Key(
     "secrets",
     "objlist",
-    "Podman secrets given to the container (declared under the top-level `secrets`). "
-    "A bare name is mounted as the file /run/secrets/NAME.",
+    "Podman secrets given to the container: a secret kept encrypted in secrets/NAME.age "
+    "(`hostform secret set NAME`) or declared under the top-level `secrets`. A bare name is mounted as "
+    "the file /run/secrets/NAME.",
     short="name",
     fields=(
-        _str("name", "The secret's name (a key of the top-level `secrets`).", required=True, **SECRET_NAME),
+        _str("name", "The secret's name.", required=True, **SECRET_NAME),
         _str("env", "Expose it as this environment variable instead of a file.", **ENV_NAME),
         _str("target", "File path (or name under /run/secrets) for the file form.",
              pattern=r"[A-Za-z0-9._@+/-]+", check="target_path", max_len=4096,
@@ -299,6 +300,7 @@ JOB = Key(
         ENV,
         VOLUMES,
         USER,
+        SERVICE_SECRET,
     ),
 )
 
@@ -436,13 +438,39 @@ HOST = Key(
                  accepts="a path under /var/mnt/: lower-case letters, digits, '_', '-' and single '/'"),
             _str("format", "Filesystem type.", default="ext4", enum=("ext4", "xfs")),
         )),
-        Key("secrets", "objmap", "Podman secrets by name. Without `file` the secret must already exist on the VM. "
-            "With `file`, its content goes into the Ignition config, which is readable by anyone who can "
-            "read the instance's user data: hostform refuses unless `embed: true` says so.",
+        Key("secrets", "objmap", "Podman secrets by name, besides the encrypted ones: a secret whose value is kept "
+            "encrypted in `secrets/NAME.age` (`hostform secret set NAME`) needs no entry here. An entry with `file` "
+            "takes the value from a plain file of this directory, which goes into the Ignition config (and main.bu) in clear: "
+            "hostform refuses unless `embed: true` says so. An entry with neither names a secret that must already "
+            "exist on the VM.",
             names=_str("secrets", "A secret name.", **SECRET_NAME),
             fields=(
                 _str("file", "A file of this directory holding the secret.", **REL_PATH),
                 Key("embed", "bool", "Accept writing the secret in clear into the Ignition config.", default=False),
+            )),
+        Key("recipients", "strlist", "Who can decrypt the secrets kept in `secrets/NAME.age`: `hostform secret set` "
+            "encrypts to every recipient listed here, and the build decrypts with the identity of one of them. "
+            "After changing the list, `hostform secret rekey` re-encrypts every secret.",
+            item=_str("recipients", "An age recipient.", check="age_recipient", max_len=16384,
+                      accepts="an age public key (age1..., from `hostform secret keygen` or age-keygen) or an "
+                      "ssh-ed25519 / ssh-rsa public key line")),
+        Key("registries", "objmap", "Credentials for private registries, by registry host (with its port, and a "
+            "namespace path to scope them). They are written to /var/lib/hostform/registries/auth.json (0600) on the VM, "
+            "which every pull reads (the first start, `Pull=`, `podman auto-update`): systemd gives its path to every "
+            "unit as REGISTRY_AUTH_FILE.",
+            names=_str("registries", "A registry.", pattern=r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+){0,16}",
+                       max_len=1024, chars=_LOWER + ".-:/_",
+                       accepts="a registry host in lower case, an optional :port and an optional /namespace path (ghcr.io, "
+                       "registry.example.org:5000, ghcr.io/my-org)"),
+            own_names=False,
+            fields=(
+                _str("username", "The user name (or the token's name: `oauth2accesstoken`, `_json_key`, ...).", required=True,
+                     pattern=r"[!-9;-~]{1,255}", max_len=255, chars="".join(chr(c) for c in range(33, 127) if c != 58),
+                     accepts="1 to 255 printable ASCII characters, no space and no ':'"),
+                Key("password", "obj", "The password or token: a hostform secret (never written in the host file).",
+                    required=True, fields=(
+                        _str("secret", "The secret holding it (`hostform secret set NAME`).", required=True, **SECRET_NAME),
+                    )),
             )),
         Key("access", "obj", "How a human gets in. By default nobody: sshd is masked.", fields=(
             Key("ssh_keys", "strlist", "Break-glass SSH public keys for the user `core`; sshd stays enabled.",

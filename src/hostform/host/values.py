@@ -261,6 +261,25 @@ def ssh_key(value: str, ctx: dict[str, Any]) -> Problem | None:
     return None
 
 
+def age_recipient(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """An age public key (``age1...``) or an OpenSSH public key age encrypts to (ssh-ed25519, ssh-rsa)."""
+    if value.startswith("ssh-"):
+        if not value.startswith(("ssh-ed25519 ", "ssh-rsa ")):
+            return Problem("age encrypts to ssh-ed25519 and ssh-rsa keys only")
+        found = ssh_key(value, ctx)
+        if found is not None:
+            return found
+    elif not value.startswith("age1"):
+        return Problem("is not an age recipient: an age public key (age1...) or an ssh-ed25519 / ssh-rsa public key")
+    from hostform.secrets import SecretError, parse_recipient
+
+    try:
+        parse_recipient(value)
+    except SecretError as e:
+        return Problem(f"is {e}")
+    return None
+
+
 _CONSTRAINT = re.compile(r"\s*(=|!=|>|>=|<|<=|~>)?\s*[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?\s*", re.ASCII)
 
 
@@ -460,6 +479,7 @@ CHECKS: dict[str, Check] = {
     "lone_semicolon": lone_semicolon,
     "email": email,
     "ssh_key": ssh_key,
+    "age_recipient": age_recipient,
     "version_constraint": version_constraint,
     "local_command": local_command,
     "url": url,

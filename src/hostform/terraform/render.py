@@ -75,6 +75,10 @@ class Expr(str):
     """A Terraform expression (``${...}``) written by hostform: the only strings not escaped."""
 
 
+# the Ignition config, as main.tf.json (in OUT/terraform/) reads it from OUT/main.ign
+USER_DATA_FILE = Expr('${file("${path.module}/../main.ign")}')
+
+
 def _escaped(value: Any) -> Any:
     """``value`` with every plain string (and key) made literal for Terraform; :class:`Expr` kept as is."""
     if isinstance(value, Expr):
@@ -377,7 +381,12 @@ def render(target: Target, ignition_text: str, name: str, project_dir: str = "."
     fitted = fit_user_data(ignition_text, target.provider, target.user_data_url)
     if fitted.report.is_fatal():
         return Rendered({}, fitted.report, "", fitted.how)
-    body = _RENDERERS[target.provider](target, label, fitted.user_data, ports)
+    # The user data is read from main.ign (0600) beside terraform/, not copied into main.tf.json: the
+    # config holds the secrets' values, and main.ign is the one file of the build that may. A config
+    # compressed to fit is what main.ign then holds (the pipeline writes it so); a replace stub holds
+    # no value (only where to fetch main.ign from, and its hash).
+    user_data = Expr(USER_DATA_FILE) if fitted.how in ("plain", "compressed") else fitted.user_data
+    body = _RENDERERS[target.provider](target, label, user_data, ports)
     tf = {"//": f"hostform: {name} on {target.provider}", "terraform": _terraform_block(target)}
     local, _, _ = PROVIDER_SOURCES[target.provider]
     # Empty on purpose: the provider reads its credentials from the environment.

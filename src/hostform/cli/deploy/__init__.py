@@ -188,7 +188,7 @@ def _unbuilt(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
     except UnicodeDecodeError as e:
         sys.stderr.write(f"{prog}: {shown} is not UTF-8 text (byte {e.start})\n")
         return None
-    bundle = pipeline.build(dir, pipeline.Options(checks=False))
+    bundle = pipeline.build(dir, pipeline.Options(checks=False, decrypt=False))  # the secrets are in main.ign already
     report = Report([d for d in bundle.report if d.code not in _FITTED])
     target = bundle.target
     tf = None
