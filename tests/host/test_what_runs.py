@@ -66,6 +66,19 @@ SINGLE_VALUE_EXTRA = ("WorkingDir", "HostName", "StopSignal", "ShmSize", "Timezo
 LIST_VALUE_EXTRA = ("DNSSearch", "AddHost")
 
 
+SECRET_NAMES = _mostly(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,6}", fullmatch=True), 20)
+TARGETS = _mostly(st.sampled_from(["/run/secrets/x", "db", "/etc/app/a@b+c.conf", "sub/dir/f"]))
+
+
+def _secret_uses(draw) -> list:
+    """``secrets`` of a service or job: a bare name (a file), a name to an environment variable, or to a path."""
+    uses = []
+    for name in draw(st.lists(SECRET_NAMES, max_size=2)):
+        how = draw(st.sampled_from(["bare", "env", "target"]))
+        uses.append(name if how == "bare" else {"name": name, "env": draw(ENV_NAMES)} if how == "env" else {"name": name, "target": draw(TARGETS)})
+    return uses
+
+
 @st.composite
 def services(draw):
     s: dict = {"image": draw(st.sampled_from(["ghcr.io/example/app:1", "docker.io/library/nginx:1.27", "localhost:5000/x/y@sha256:" + "a" * 64]))}
@@ -87,6 +100,8 @@ def services(draw):
         s["extra"] = {k: draw(HOSTILE) for k in keys}
     if draw(st.booleans()):
         s["volumes"] = {"data": "/var/lib/" + draw(st.sampled_from(["app", "app/x.y", "a_b@c+d", "a:b"]))}
+    if draw(st.booleans()):
+        s["secrets"] = _secret_uses(draw)
     return s
 
 
@@ -126,6 +141,8 @@ def jobs(draw):
         j["user"] = draw(_mostly(st.sampled_from(["1000", "1000:1000", "app:app"])))
     if draw(st.booleans()):
         j["volumes"] = {"data": "/backup/" + draw(st.sampled_from(["x", "a_b@c+d", "a:b"]))}
+    if draw(st.booleans()):
+        j["secrets"] = _secret_uses(draw)
     return j
 
 
@@ -136,6 +153,10 @@ def hosts_with_jobs(draw):
     data = draw(hosts())
     if draw(st.booleans()):
         data["jobs"] = draw(st.dictionaries(st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True), jobs(), min_size=1, max_size=2))
+    used = [u if isinstance(u, str) else u["name"] for c in [*data["services"].values(), *data.get("jobs", {}).values()]
+            for u in c.get("secrets", [])]
+    if used and draw(st.sampled_from(range(10))) != 9:  # declared (podman secrets on the VM); now and then not: refused
+        data["secrets"] = {n: {} for n in used}
     return data
 
 
@@ -188,6 +209,7 @@ def _expected(name: str, s: dict, state: str, version: str) -> list[tuple[str, s
         out.append(("--cidfile", f"{SPECIFIER}t/{SPECIFIER}N.cid"))
     out += [("--env", f"{k}={v}") for k, v in s.get("env", {}).items()]
     out += [("--label", f"{k}={v}") for k, v in s.get("labels", {}).items()]
+    out += _secret_options(s)
     owned = ",U" if "user" in s else ""  # a service with a user owns its volumes
     out += [("-v", f"{state}/volumes/{n}:{t}:z{owned}") for n, t in s.get("volumes", {}).items()]
     out += [(_flag(k)[0], v) for k, v in s.get("extra", {}).items()]
@@ -200,6 +222,19 @@ def _expected(name: str, s: dict, state: str, version: str) -> list[tuple[str, s
     if health:
         out += [("--health-cmd", "<checked apart>"), ("--health-interval", "30s"), ("--health-timeout", "5s"),
                 ("--health-retries", "3"), ("--health-start-period", "10s"), ("--health-on-failure", "kill")]
+    return out
+
+
+def _secret_options(c: dict) -> list[tuple[str, str | None]]:
+    """``--secret`` for each secret a service or job uses, as podman reads it: NAME[,type=env|mount,target=T]."""
+    out: list[tuple[str, str | None]] = []
+    for u in c.get("secrets", []):
+        if isinstance(u, str):
+            out.append(("--secret", u))
+        elif "env" in u:
+            out.append(("--secret", f"{u['name']},type=env,target={u['env']}"))
+        else:
+            out.append(("--secret", f"{u['name']},type=mount,target={u['target']}"))
     return out
 
 
@@ -232,6 +267,7 @@ def _check_job(name: str, j: dict, unit: str, argv: list[str], state: str, versi
     if version == "5.4":
         want.append(("--cidfile", f"{SPECIFIER}t/{SPECIFIER}N.cid"))
     want += [("--env", f"{k}={v}") for k, v in j.get("env", {}).items()]
+    want += _secret_options(j)
     owned = ",U" if "user" in j else ""
     want += [("-v", f"{state}/volumes/{n}:{t}:z{owned}") for n, t in j.get("volumes", {}).items()]
     if "user" in j:
@@ -340,4 +376,6 @@ def test_values_reach_podman_byte_for_byte(data):
             event("built, with depends_on")
         if data.get("jobs"):
             event("built, with jobs")
+        if data.get("secrets"):
+            event("built, with secrets")
         _accepted(Path(tmp), data, gens)
