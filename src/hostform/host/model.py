@@ -112,6 +112,7 @@ class Job:
     volumes: tuple[tuple[str, str], ...] = ()
     user: str | None = None
     pull: bool = True  # pull a newer image of the tag before each run (Pull=newer): updates.enabled
+    timeout: str = "1h"  # TimeoutStartSec= of its service: how long a run may take
     source: KeyPath = ()
 
 

@@ -346,7 +346,10 @@ def _job_quadlet(host: m.Host, j: m.Job) -> str:
     c.extend(_exec_env_lines(j))
     c.extend(_volume_lines(host, j))
     c.extend(_user_lines(j))
-    u.section("Service").append("Type=oneshot")
+    svc = u.section("Service")
+    svc.append("Type=oneshot")
+    # a oneshot has no start timeout by default: a hung run would hold up every later one
+    svc.append(f"TimeoutStartSec={unit_text(j.timeout, exec_line=False)}")
     return u.text()
 
 
