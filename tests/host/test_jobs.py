@@ -5,7 +5,8 @@ goes through the real quadlet generators of podman 5.4, 5.8 and 6.1: it must giv
 service (podman runs attached, no `-d`, no `--sdnotify`: the unit lasts as long as the container and
 its output is the unit's, in the journal) with no [Install], running the image with the command,
 environment, volumes (the services' state directories, owned by `user:`) and user as written, on the
-services' network; `hostform units` prints the same. The timer (main.ign) is accepted by the real
+services' network, and bounded by its `timeout` (TimeoutStartSec=, 1h by default; a oneshot has none of
+its own); `hostform units` prints the same. The timer (main.ign) is accepted by the real
 `systemd-analyze verify` beside that service, runs it on the schedule, and is enabled. Every schedule
 hostform accepts is one the real `systemd-analyze calendar` accepts; the forms the schema refuses are
 refused, at their line. A job's name that another unit hostform writes has is refused at its line.
@@ -53,6 +54,7 @@ jobs:
     volumes: {{backup: /backup}}
     env: {{PGHOST: db, PGPASSWORD: "p%h $x"}}
     user: "1000"
+    timeout: 1h 30min
   cleanup:
     image: docker.io/library/busybox:1
     command: find /scratch -mtime +7 -delete
@@ -292,3 +294,29 @@ def test_a_job_volume_named_almost_like_a_service_volume_is_warned(tmp_path: Pat
     assert code == 0
     assert [line for line in lines if "HF022" in line] == ["hostform.yaml:10:26: warning[HF022]: volume 'db_backup' of job 'j' and volume 'db-backup' of service 'db' differ "
                      "only in '-', '_' or '.': they are two different directories; spell one name to share the data"]
+
+
+# ------------------------------------------------------------------ timeout
+
+
+def test_a_run_is_bounded_by_the_jobs_timeout(tmp_path: Path) -> None:
+    """TimeoutStartSec= of the real generator's service: the job's `timeout`, or 1h; systemd reads both as written."""
+    analyze = _analyze()
+    units = _generated(_built(tmp_path, "5.8"), "5.8")
+    for name, want, usec in (("dump", "1h 30min", 5_400_000_000), ("cleanup", "1h", 3_600_000_000)):
+        unit = parse_text(units[f"{name}.service"], f"{name}.service")
+        assert unit.lookup_all_raw("Service", "TimeoutStartSec") == [want], units[f"{name}.service"]
+        span = subprocess.run([analyze, "timespan", want], capture_output=True, text=True, timeout=30)
+        assert span.returncode == 0 and f"μs: {usec}" in span.stdout, span.stdout + span.stderr
+
+
+@pytest.mark.parametrize("value,accepted", [("5s", True), ("2h", True), ("infinity", True), ("1min 30s", True),
+                                            ("0", False), ("0s", False), ("-1s", False), ("soon", False), ("5 s ", False)])
+def test_a_timeout_is_a_time_span_longer_than_0(value: str, accepted: bool) -> None:
+    ld = load_text(f"name: h\njobs:\n  j:\n    image: ghcr.io/example/j:1\n    schedule: daily\n    timeout: {json.dumps(value)}\n")
+    if accepted:
+        assert not ld.report.errors, ld.report.format()
+        span = subprocess.run([_analyze(), "timespan", value], capture_output=True, text=True, timeout=30)
+        assert span.returncode == 0, f"systemd refuses {value!r}: {span.stderr}"
+    else:
+        assert [(d.code, d.path, d.line) for d in ld.report.errors] == [("HF011", ("jobs", "j", "timeout"), 6)], ld.report.format()

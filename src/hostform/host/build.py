@@ -97,6 +97,11 @@ def report_text(bundle: Bundle, written: list[tuple[str, bytes, int]]) -> str:
             lines.append(f"registry {reg.host}: user {reg.username}, password from secret {reg.password_secret}")
         lines.append(f"updates: {host.updates.schedule if host.updates.enabled else 'off'}")
         lines.append("access: " + ("break-glass SSH keys" if host.access.ssh_keys else "none (sshd masked)"))
+        from hostform.host.firewall import METADATA_ADDRESSES, UNIT, blocks_metadata
+
+        if blocks_metadata(host) is not None:
+            lines.append(f"metadata service: containers blocked from {' and '.join(METADATA_ADDRESSES)} ({UNIT}; the host keeps it): "
+                         "the Ignition config it serves holds secrets")
         st = host.state
         lines.append(f"state: {st.device} on {st.path} ({st.format}, {st.size})" if st.volume else f"state: {st.path} on the root disk (no state volume)")
         t = host.target

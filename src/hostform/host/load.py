@@ -898,7 +898,7 @@ def _job(name: str, j: dict[str, Any], raw: dict[str, Any], services: Mapping[st
         add("HF011", f"job name {name!r} is taken by {taken}: choose another name", path)
     run = _run(j, path, raw, add)
     return m.Job(name=name, image=run.image, schedule=j["schedule"], command=run.command, env=run.env, volumes=run.volumes,
-                 user=run.user, secrets=run.secrets, pull=raw["updates"]["enabled"], source=path)
+                 user=run.user, secrets=run.secrets, pull=raw["updates"]["enabled"], timeout=j["timeout"], source=path)
 
 
 def _check_extra(key: str, value: str, path: KeyPath, add: _Add) -> None:

@@ -113,6 +113,7 @@ class Job:
     user: str | None = None
     secrets: tuple[SecretUse, ...] = ()
     pull: bool = True  # pull a newer image of the tag before each run (Pull=newer): updates.enabled
+    timeout: str = "1h"  # TimeoutStartSec= of its service: how long a run may take
     source: KeyPath = ()
 
 

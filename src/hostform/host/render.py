@@ -393,7 +393,10 @@ def _job_quadlet(host: m.Host, j: m.Job) -> str:
     c.extend(_secret_lines(j))
     c.extend(_volume_lines(host, j))
     c.extend(_user_lines(j))
-    u.section("Service").append("Type=oneshot")
+    svc = u.section("Service")
+    svc.append("Type=oneshot")
+    # a oneshot has no start timeout by default: a hung run would hold up every later one
+    svc.append(f"TimeoutStartSec={unit_text(j.timeout, exec_line=False)}")
     return u.text()
 
 
@@ -422,12 +425,13 @@ SERVICE_TEXT_MAX = 256 * 1024
 
 def _check_unit_names(quadlets: list[Artifact], report: Report, where: _WhereFn) -> None:
     """Each quadlet's service has a name of its own: not another quadlet's, not hostform's, not one of the OS's."""
+    from hostform.host.firewall import UNIT as METADATA_BLOCK_UNIT
     from hostform.quadlet.generator import service_name
     from hostform.quadlet.unitfile import UnitParseError, parse_text
     from hostform.terraform import state_unit
 
     own = {TIMER, "podman-auto-update.service", SECRETS_UNIT, "sshd.service", "sshd.socket", state_unit.PREPARE_SERVICE,
-           state_unit.DIRS_SERVICE}
+           state_unit.DIRS_SERVICE, METADATA_BLOCK_UNIT}
     seen: dict[str, Artifact] = {}
     for a in quadlets:
         if len(a.text) > SERVICE_TEXT_MAX and a.generated:
@@ -691,6 +695,11 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
     from hostform.terraform import state_unit
 
     files: list[Artifact] = [Artifact("/etc/hostname", host.name + "\n", 0o644, ("name",))]
+    from hostform.host import firewall
+
+    no_metadata = firewall.blocks_metadata(host)  # the containers kept from the metadata service (it serves the secrets)
+    if no_metadata is not None:
+        files.append(Artifact(firewall.RULESET_PATH, firewall.ruleset(GENERATED_HEADER.format(src="hostform.yaml")), 0o644, no_metadata))
     # The state volume is attached after boot (on a cloud, by Terraform): Ignition must not
     # wait for it. Units wait for the device, make a file system only on a blank one, and
     # mount it; the directories are made on it once mounted (tmpfiles.d), not by Ignition
@@ -781,6 +790,11 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         units.append({"name": "sshd.service", "mask": True})
         units.append({"name": "sshd.socket", "mask": True})
         unit_sources["sshd.service"] = unit_sources["sshd.socket"] = ("access",)
+    if no_metadata is not None:
+        fw = firewall.unit_text(firewall.quadlet_services([(posixpath.basename(a.vm_path), a.text) for a in quadlets]),
+                                GENERATED_HEADER.format(src="hostform.yaml"))
+        units.append({"name": firewall.UNIT, "enabled": True, "contents": fw})
+        unit_sources[firewall.UNIT] = no_metadata
     bu["systemd"] = {"units": units}
     bts = TranslationSet("host", "butane")
     _butane_translations(bts, bu, every_file, unit_sources)

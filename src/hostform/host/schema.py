@@ -297,6 +297,11 @@ JOB = Key(
         COMMAND,
         _str("schedule", "When to run it (`OnCalendar=` of NAME.timer). A run missed while the VM was off "
              "runs at the next boot (`Persistent=true`).", required=True, example="daily", **CALENDAR),
+        _str("timeout", "How long a run may take (`TimeoutStartSec=` of NAME.service, the image pull included): a run "
+             "still going then is stopped (SIGTERM, passed on to the container; what still runs 90 s later is "
+             "killed) and fails, and the next one starts on schedule. `infinity`: no limit (a hung run holds up every later one).",
+             default="1h", **{**TIMESPAN, "check": "run_timeout",
+                              "accepts": "a time span as systemd reads it, longer than 0 (30s, 5min, 1h 30min), or infinity"}),
         ENV,
         VOLUMES,
         USER,

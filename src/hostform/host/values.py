@@ -329,6 +329,18 @@ def finite_timespan(value: str, ctx: dict[str, Any]) -> Problem | None:
     return p
 
 
+def run_timeout(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """A job's TimeoutStartSec=: a time span longer than 0 (systemd reads 0 as no limit), or infinity."""
+    p = timespan(value, ctx)
+    if p is not None:
+        return p
+    from hostform.timespec import parse_timespan
+
+    if parse_timespan(value) == 0:
+        return Problem("would turn the limit off: say `infinity` for that, or give a time span longer than 0")
+    return None
+
+
 def go_duration(value: str, ctx: dict[str, Any]) -> Problem | None:
     """A duration podman's health flags take (Go's time.ParseDuration), longer than 0."""
     ns = _go_duration(value)
@@ -486,6 +498,7 @@ CHECKS: dict[str, Check] = {
     "memory": memory,
     "network_name": network_name,
     "finite_timespan": finite_timespan,
+    "run_timeout": run_timeout,
     "go_duration": go_duration,
     "go_duration_or_zero": go_duration_or_zero,
     "timespan": timespan,
