@@ -132,15 +132,16 @@ CODES: dict[str, tuple[str, str]] = {
         "no-rollback",
         "The service is auto-updated but has no health check, so `podman "
         "auto-update` only rolls back an image that fails to start at all. Add "
-        "`health` (http or cmd): the unit then uses `Notify=healthy` and a bad "
-        "image is detected and rolled back.",
+        "`health` (http or cmd): the unit then counts as started only once the "
+        "check passes, and a bad image is detected and rolled back.",
     ),
     "HF019": (
         "notify-healthy-unsupported",
         "The target podman is older than 5.0, whose quadlet accepts "
-        "`Notify=healthy`; without it a health check cannot gate the start of "
+        "`Notify=healthy`; without it a `health.cmd` check cannot gate the start of "
         "the unit and auto-update cannot roll back on an unhealthy image. Raise "
-        "`podman` if the VM has a newer podman.",
+        "`podman` if the VM has a newer podman, or use `health.http` (probed "
+        "from the host: it needs no podman feature).",
     ),
     "HF020": (
         "ssh-enabled",
@@ -408,7 +409,8 @@ CODES: dict[str, tuple[str, str]] = {
         "the unit starts only once the health check passes, and HealthOnFailure=kill, "
         "so that a container whose check fails is stopped at once (its start fails and "
         "podman rolls back) instead of waiting, unhealthy, for TimeoutStartSec. This is "
-        "what hostform writes for a service with `health`.",
+        "what hostform writes for a service with `health.cmd` (a `health.http` check "
+        "is probed from the host instead, so the image needs no HTTP client).",
     ),
     "HF056": (
         "auto-update-short-name",

@@ -57,7 +57,7 @@ def test_bundle_maps_files_to_the_host_file():
     b = pipeline.build(EXAMPLE, pipeline.Options(checks=False))
     live = b.file("/etc/containers/systemd/live.container")
     assert live.generated and live.source == "hostform.yaml" and live.line == 7
-    assert "Notify=healthy" in live.text and "AutoUpdate=registry" in live.text
+    assert "http-health gate live " in live.text and "AutoUpdate=registry" in live.text  # its http check: the host's probe
     timer = b.unit("podman-auto-update.timer")
     assert timer.enabled and "OnCalendar=hourly" in timer.dropins[0][1] and "RandomizedDelaySec=0" in timer.dropins[0][1]
     assert b.unit("sshd.service") is not None

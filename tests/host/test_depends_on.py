@@ -4,8 +4,9 @@ A host file is built with `hostform build`; its quadlet files, laid out as on th
 the real quadlet generators of podman 5.4, 5.8 and 6.1. The dependent's service must require and
 be ordered after the dependency's service (by its service name: 5.4's quadlet does not translate
 `db.container` in [Unit], 5.5 and later do), and a dependency with a health check is a
-`Type=notify` service whose container reports ready only once healthy (`--sdnotify=healthy`),
-so `After=` makes the dependent wait for that. `hostform units` prints the same units.
+`Type=notify` service whose container reports ready only once healthy (`--sdnotify=healthy`) or,
+for an http check, whose start holds until the host's probe passed (`ExecStartPost=`), so `After=`
+makes the dependent wait for that. `hostform units` prints the same units.
 Mistakes are reported by `hostform check` at their line in hostform.yaml.
 """
 
@@ -88,8 +89,9 @@ def test_dependents_require_and_start_after_their_dependencies(tmp_path: Path, v
         others = {"worker", "api", "db", "cache"} - set(deps)
         assert not {f"{o}.{ext}" for o in others for ext in ("service", "container")} & set(requires + after), (name, unit)
     # each dependency upholds its dependents: back up after a failed update's rollback, or a retried
-    # first start, it starts them again (Requires= alone would leave them down)
-    for name, dependents in {"db": ["worker", "api"], "api": ["worker"], "worker": [], "cache": []}.items():
+    # first start, it starts them again (Requires= alone would leave them down); api also upholds the
+    # watch of its http check (api-health.service)
+    for name, dependents in {"db": ["worker", "api"], "api": ["worker", "api-health"], "worker": [], "cache": []}.items():
         unit = _section(units[f"{name}.service"], "Unit")
         upholds = sorted(v for line in unit if line.startswith("Upholds=") for v in line[len("Upholds=") :].split())
         assert upholds == sorted(f"{d}.service" for d in dependents), (name, unit)
@@ -109,7 +111,13 @@ def test_a_healthy_dependency_is_started_only_once_healthy(tmp_path: Path, versi
     run = next(line for line in db if line.startswith("ExecStart=") and " run " in line)
     assert re.search(r" --sdnotify[= ]healthy ", run), run
     assert "After=db.service" in _section(units["api.service"], "Unit")
-    # without a health check the dependency counts as started once its container runs (api: healthy too)
+    # an http check (api) is the host's probe: ExecStartPost= holds the start until it passes, so worker
+    # (After=api.service) waits for that
+    api = _section(units["api.service"], "Service")
+    posts = [line for line in api if line.startswith("ExecStartPost=")]
+    assert posts and " /usr/local/libexec/hostform/http-health gate api " in posts[0], api
+    assert "After=api.service" in _section(units["worker.service"], "Unit")
+    # without a health check the dependency counts as started once its container runs
     cache = next(line for line in _section(units["cache.service"], "Service") if line.startswith("ExecStart=") and " run " in line)
     assert re.search(r" --sdnotify[= ]conmon ", cache), cache
 

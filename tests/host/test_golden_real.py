@@ -10,8 +10,8 @@ podman's real generators (5.4, 5.8, 6.1) and the golden Caddyfile through the re
 * what those outputs must say, read from examples/tinkerbell/hostform.yaml with PyYAML, not
   with hostform: each service runs its image on the hostform network with its env and port (and
   joins Caddy's network, hostform-sites, once healthy),
-  is health-checked and auto-updated with rollback (--sdnotify=healthy, the autoupdate
-  label); Caddy serves each site over HTTPS from the right container and port, with the
+  is health-checked from the host and auto-updated with rollback (the probe's ExecStartPost=,
+  the autoupdate label); Caddy serves each site over HTTPS from the right container and port, with the
   production ACME issuer and the host file's email, and keeps its certificates on the state
   volume.
 
@@ -134,11 +134,17 @@ def _podman_run(unit: dict[str, list[tuple[str, str]]]) -> tuple[dict[str, list[
     return options, argv[-1]
 
 
-def _autoupdated_with_rollback(unit: dict[str, list[tuple[str, str]]], opts: dict[str, list[str]]) -> None:
-    """podman auto-update pulls it and rolls back when the new container never turns healthy."""
+def _autoupdated_with_rollback(unit: dict[str, list[tuple[str, str]]], opts: dict[str, list[str]], probed: bool = False) -> None:
+    """podman auto-update pulls it and rolls back when the new container never turns healthy: podman's
+    check with --sdnotify=healthy, or (``probed``, an http check) the host's probe holding the start."""
     assert opts["--label"].count("io.containers.autoupdate=registry") == 1
-    assert opts["--sdnotify"] == ["healthy"] and _values(unit, "Service", "Type") == ["notify"]
-    assert opts["--health-cmd"] and opts["--health-interval"] and opts["--health-retries"]
+    assert _values(unit, "Service", "Type") == ["notify"]
+    if probed:
+        assert opts["--sdnotify"] == ["conmon"] and not [o for o in opts if o.startswith("--health")]
+        assert exec_argv(_values(unit, "Service", "ExecStartPost")[0])[:3] == ["/usr/bin/bash", "/usr/local/libexec/hostform/http-health", "gate"]
+    else:
+        assert opts["--sdnotify"] == ["healthy"]
+        assert opts["--health-cmd"] and opts["--health-interval"] and opts["--health-retries"]
     assert _values(unit, "Service", "Restart") == ["on-failure"]
     assert _values(unit, "Install", "WantedBy") == ["multi-user.target"]
     (net,) = opts["--network"]  # the network it starts on exists first
@@ -158,11 +164,12 @@ def test_each_service_runs_as_the_host_file_says(version: str) -> None:
         assert opts["--name"] == [name] and opts["--network"] == ["hostform"]
         assert sorted(opts["--env"]) == sorted(f"{k}={v}" for k, v in svc["env"].items())
         assert opts["--expose"] == [str(svc["port"])]
-        (health,) = opts["--health-cmd"]
-        assert f"http://127.0.0.1:{svc['port']}{svc['health']['http']}" in health
+        # the http check is probed from the host: the gate holds the start until the port and path answer
+        gate = exec_argv(_values(unit, "Service", "ExecStartPost")[0])
+        assert gate[2:8] == ["gate", name, "hostform", str(svc["port"]), svc["health"]["http"], "30000"]
+        assert f"{name}-health.service" in _values(unit, "Unit", "Upholds")  # and kills the container when it fails later
         assert "--publish" not in opts  # only Caddy is reachable from outside
-        assert opts["--health-on-failure"] == ["kill"]  # a failing check stops the container: its start fails, podman rolls back
-        _autoupdated_with_rollback(unit, opts)
+        _autoupdated_with_rollback(unit, opts, probed=True)
     for net in ("hostform", "hostform-sites"):
         network = units[f"{net}-network.service"]
         assert exec_argv(_values(network, "Service", "ExecStart")[0]) == ["/usr/bin/podman", "network", "create", "--ignore", net]
@@ -211,7 +218,7 @@ def test_caddy_serves_each_site_from_its_service() -> None:
     want = {site: [f"{svc}:{HOST['services'][svc]['port']}"] for site, svc in HOST["sites"].items()}
     assert _routes(config) == want
     # each upstream is a container of that name, listening on that port, that joins Caddy's network once
-    # it has started, which with Notify=healthy is once its health check passes
+    # it has started, which is once the host's probe of its http check passed (the ExecStartPost= before)
     units = {name: _unit(text) for name, text in _real(DEFAULT_TARGET).items()}
     caddy_opts, _ = _podman_run(units["caddy.service"])
     (caddy_net,) = caddy_opts["--network"]
@@ -219,9 +226,10 @@ def test_caddy_serves_each_site_from_its_service() -> None:
         name, port = dial.split(":")
         unit = units[f"{name}.service"]
         opts, _ = _podman_run(unit)
-        assert opts["--name"] == [name] and opts["--expose"] == [port] and opts["--sdnotify"] == ["healthy"]
+        assert opts["--name"] == [name] and opts["--expose"] == [port]
         posts = [exec_argv(v) for v in _values(unit, "Service", "ExecStartPost")]
-        assert ["/usr/bin/podman", "network", "connect", caddy_net, name] in posts
+        assert posts[0][2:6] == ["gate", name, "hostform", port]
+        assert posts[1:] == [["/usr/bin/podman", "network", "connect", caddy_net, name]]
 
 
 def test_caddy_gets_certificates_from_the_production_acme_ca() -> None:

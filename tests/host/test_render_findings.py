@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hostform import pipeline
 
-BASE = "name: h\n{podman}services:\n  web: {{image: ghcr.io/x/web:1, port: 80, health: {{http: /}}}}\n{access}"
+BASE = "name: h\n{podman}services:\n  web: {{image: ghcr.io/x/web:1, port: 80, health: {{cmd: /bin/true}}}}\n{access}"  # cmd: podman runs it (http is probed from the host)
 
 
 def _codes(tmp_path: Path, podman: str = "", access: str = "") -> list[tuple[str, int]]:

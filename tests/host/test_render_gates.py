@@ -14,7 +14,7 @@ from hostform.host.render import _has_change, render
 HOST = """name: h
 podman: "{version}"
 services:
-  web: {{image: ghcr.io/x/web:1, port: 80, health: {{http: /}}}}
+  web: {{image: ghcr.io/x/web:1, port: 80, health: {{cmd: /bin/true}}}}  # cmd: podman runs it (http is probed from the host)
 sites:
   web.example.org: web
 """

@@ -1,12 +1,15 @@
 """What makes an update safe for a visitor, as rendered and as podman's real generators turn it into units.
 
-* A service with a health check is killed when the check fails (``HealthOnFailure=kill``), so a
-  new image that starts but never becomes healthy fails its start and ``podman auto-update`` rolls
-  it back in ``start_period + retries x interval`` instead of ``TimeoutStartSec`` (15 min).
+* A service with an http check is probed from the host: its first ``ExecStartPost=`` (the probe's
+  ``gate``) holds the start until the check passes and fails it after ``retries`` failures, so a new
+  image that starts but never becomes healthy fails its start and ``podman auto-update`` rolls it
+  back in ``start_period + retries x interval`` instead of ``TimeoutStartSec``, at every podman
+  version. A ``cmd`` check is podman's: killed when it fails (``HealthOnFailure=kill``) and
+  ``Notify=healthy``, from podman 5.0.
 * Caddy is on its own network (``NETWORK-sites``); a service behind a site joins it only once its
-  check passed (``ExecStartPost=``, which systemd runs after ``Notify=healthy``'s READY), so
-  Caddy never proxies to a container that has not passed it. Without a check, before podman 5.0,
-  or in a pod, the service joins at start.
+  check passed (the next ``ExecStartPost=``, which systemd runs after the probe, or after
+  ``Notify=healthy``'s READY), so Caddy never proxies to a container that has not passed it.
+  Without a check, with a ``cmd`` check before podman 5.0, or in a pod, the service joins at start.
 * The update timer keeps a short schedule to the second (``AccuracySec=1s``).
 
 The end-to-end proof of each is tests/e2e/test_update.py.
@@ -86,10 +89,11 @@ def test_a_service_joins_caddys_network_once_healthy_in_the_real_units(tmp_path,
     web = units["web.service"]
     argv = _podman_run(web)
     assert _networks(argv) == ["hostform"], "not on Caddy's network before the check passed"
-    assert "--health-on-failure" in argv and argv[argv.index("--health-on-failure") + 1] == "kill"
-    assert "--sdnotify=healthy" in argv or argv[argv.index("--sdnotify") + 1] == "healthy"
-    assert _lines(web, "Type") == ["notify"]  # ExecStartPost= runs once READY is sent: after the check passed
-    assert [exec_argv(v) for v in _lines(web, "ExecStartPost")] == [["/usr/bin/podman", "network", "connect", "hostform-sites", "web"]]
+    assert not [a for a in argv if a.startswith("--health")], "http: probed from the host, not by podman"
+    assert _lines(web, "Type") == ["notify"]  # the unit is started once every ExecStartPost= passed
+    posts = [exec_argv(v) for v in _lines(web, "ExecStartPost")]
+    assert posts[0][:4] == ["/usr/bin/bash", "/usr/local/libexec/hostform/http-health", "gate", "web"]
+    assert posts[1:] == [["/usr/bin/podman", "network", "connect", "hostform-sites", "web"]]  # after the probe
     assert "hostform-sites-network.service" in _lines(web, "Requires") and "hostform-sites-network.service" in _lines(web, "After")
 
     # no health check: on both networks from the start (Caddy can reach it, nothing to wait for)
@@ -98,27 +102,35 @@ def test_a_service_joins_caddys_network_once_healthy_in_the_real_units(tmp_path,
     # not behind a site: never on Caddy's network
     worker = units["worker.service"]
     assert _networks(_podman_run(worker)) == ["hostform"] and not _lines(worker, "ExecStartPost")
-    assert "--health-on-failure" in _podman_run(worker)
+    assert "--health-on-failure" in _podman_run(worker)  # cmd: podman's check, as before
+    assert "--sdnotify=healthy" in _podman_run(worker) or "healthy" in _podman_run(worker)
     # Caddy is on its own network only
     assert _networks(_podman_run(units["caddy.service"])) == ["hostform-sites"]
     created = [exec_argv(v) for v in _lines(units["hostform-sites-network.service"], "ExecStart")]
     assert created and created[0][-1] == "hostform-sites"
 
 
-def test_before_podman_5_the_service_joins_at_start(tmp_path):
-    """No Notify=healthy (HF019): nothing would wait for the check, so nothing is gated either."""
-    b = _build(tmp_path, HOST.format(podman="4.9"))
+def test_before_podman_5_a_cmd_check_joins_at_start(tmp_path):
+    """No Notify=healthy (HF019): nothing would wait for a cmd check, so nothing is gated either; an http
+    check is the host's probe, which needs no podman feature: gated as at 5.0 and later."""
+    b = _build(tmp_path / "cmd", HOST.format(podman="4.9").replace("{http: /health}", "{cmd: /bin/true}"))
     web = _quadlets(b)["web.container"]
     assert _lines(web, "Network") == ["hostform.network", "hostform-sites.network"]
     assert not _lines(web, "ExecStartPost") and not _lines(web, "HealthOnFailure") and not _lines(web, "Notify")
     assert "HF019" in {d.code for d in b.report.warnings}
+    b = _build(tmp_path / "http", HOST.format(podman="4.9"))
+    web = _quadlets(b)["web.container"]
+    assert _lines(web, "Network") == ["hostform.network"] and len(_lines(web, "ExecStartPost")) == 2
+    assert not [d for d in b.report.warnings if d.code == "HF019" and "'web'" in d.message]
 
 
 def test_a_pod_behind_a_site_joins_both_networks_at_start(tmp_path):
     text = HOST.format(podman="5.8").replace("port: 8080, health", "pod: front, port: 8080, health")
     q = _quadlets(_build(tmp_path, text))
     assert _lines(q["front.pod"], "Network") == ["hostform.network", "hostform-sites.network"]
-    assert not _lines(q["web.container"], "ExecStartPost") and not _lines(q["web.container"], "Network")
+    assert not _lines(q["web.container"], "Network")
+    (probe,) = _lines(q["web.container"], "ExecStartPost")  # its check still holds its start; no network connect
+    assert " gate web " in probe
 
 
 def test_without_sites_there_is_no_second_network(tmp_path):
@@ -162,4 +174,6 @@ def test_caddy_holds_requests_until_the_next_check_of_a_gated_service(tmp_path):
     assert _caddy_waits(_build(tmp_path / "b", short)) == {"example.org": "30s", "plain.example.org": "30s"}
     longer = HOST.format(podman="5.8").replace("health: {http: /health}", "health: {http: /health, interval: 1m, timeout: 1500ms, start_period: 0s}")
     assert _caddy_waits(_build(tmp_path / "c", longer))["example.org"] == "67s"
-    assert _caddy_waits(_build(tmp_path / "d", HOST.format(podman="4.9")))["example.org"] == "30s"  # not gated
+    assert _caddy_waits(_build(tmp_path / "d", HOST.format(podman="4.9")))["example.org"] == "50s"  # http: gated at 4.9 too
+    cmd = HOST.format(podman="4.9").replace("{http: /health}", "{cmd: /bin/true}")
+    assert _caddy_waits(_build(tmp_path / "e", cmd))["example.org"] == "30s"  # a cmd check before 5.0: not gated

@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from hostform.host.bundle import Bundle
+from hostform.host.health import from_host, gates_start
 
 if TYPE_CHECKING:
     from hostform.host.render import Artifact
@@ -79,7 +80,12 @@ def report_text(bundle: Bundle, written: list[tuple[str, bytes, int]]) -> str:
         lines.append(f"target: podman {bundle.podman_version}, Butane fcos {host.butane_version}")
         for s in host.services:
             how = f"pod {s.pod}" if s.pod else f"network {host.network}"
-            rb = "rollback on unhealthy image" if s.health else "no health check"
+            if s.health is None:
+                rb = "no health check"
+            elif not gates_start(host, s):
+                rb = f"health check; no rollback: podman {host.podman} has no Notify=healthy"
+            else:
+                rb = "rollback on unhealthy image" + ("; http probed from the host" if from_host(s) else "")
             up = f"auto-update ({rb})" if s.auto_update else "no auto-update"
             lines.append(f"service {s.name}: {s.image} ({how}; {up})")
         for j in host.jobs:

@@ -41,6 +41,7 @@ from typing import Any, TypedDict
 
 from hostform.diagnostics import Diagnostic, Report
 from hostform.escape import shell_word, unit_string, unit_text, unit_word, unit_words
+from hostform.host import health
 from hostform.host import model as m
 from hostform.host.model import KeyPath
 from hostform.translations import TranslationSet
@@ -184,9 +185,7 @@ def _health_cmd(s: m.Service) -> str | None:
         return unit_string(json.dumps(list(h.cmd), ensure_ascii=False))
     if h.cmd:
         return unit_string(shell_word(h.cmd[0]))
-    url = shell_word(f"http://127.0.0.1:{s.port}{h.http}")
-    # Try curl, then busybox wget.
-    return unit_string(f"curl -fsS -o /dev/null {url} || wget -q -O /dev/null {url}")
+    return None  # http: probed from the host (hostform.host.health), not by podman
 
 
 def _extra_value(key: str, value: str) -> str:
@@ -204,7 +203,7 @@ def _behind_site(host: m.Host, name: str) -> bool:
 
 def _joins_sites_when_healthy(host: m.Host, s: m.Service) -> bool:
     """Does the service join Caddy's network only once healthy (not at start)?"""
-    return not s.pod and s.health is not None and _behind_site(host, s.name) and _has_change(host, "notify-healthy")
+    return not s.pod and _behind_site(host, s.name) and health.gates_start(host, s)
 
 
 def _lb_try_duration(host: m.Host, s: m.Service) -> str | None:
@@ -278,6 +277,8 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
     for other in host.services:
         if s.name in other.depends_on:
             unit.append(f"Upholds={other.name}.service")
+    if health.from_host(s):  # the check after the start: upheld while this one is started
+        unit.append(f"Upholds={health.watch_unit_name(s)}")
     c = u.section("Container")
     c.append(f"ContainerName={s.name}")
     c.append(_image_line(s))
@@ -319,7 +320,7 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
             c.append("Notify=healthy")
         else:
             report.warn("HF019", f"service {s.name!r}: podman {host.podman} has no Notify=healthy: the health check cannot gate the start, so auto-update cannot roll back an unhealthy image", s.source, **where(s.source + ("health",)))
-    elif s.auto_update and s.restart != "always":  # with restart: always, HF017 says it
+    elif s.health is None and s.auto_update and s.restart != "always":  # with restart: always, HF017 says it
         report.warn("HF018", f"service {s.name!r} is auto-updated without a health check: a bad image that starts is never rolled back (add `health`)", s.source, **where(s.source))
     if s.memory:
         if _supported(host, "Container", "Memory"):
@@ -333,12 +334,14 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
     for k, v in s.extra:
         c.append(f"{k}={_extra_value(k, v)}")
     svc = u.section("Service")
-    if gated:  # runs once the unit is started: with Notify=healthy, once the check passed
+    if health.from_host(s):  # the unit is started once this passed (ExecStartPost= runs in order)
+        svc.append(health.gate_line(host, s))
+    if gated:  # runs once the check passed: after Notify=healthy's READY, or after the probe above
         svc.append("ExecStartPost=" + unit_words(["/usr/bin/podman", "network", "connect", host.sites_network, s.name]))
     svc.append(f"Restart={s.restart}")
     if s.restart == "always" and s.health is None:
         report.warn("HF017", f"service {s.name!r}: restart: always without a health check: auto-update never rolls back, and a broken container restarts forever", s.source + ("restart",), **where(s.source + ("restart",)))
-    svc.append(f"TimeoutStartSec={START_TIMEOUT}")
+    svc.append(f"TimeoutStartSec={health.start_timeout(s, int(START_TIMEOUT)) if health.from_host(s) else START_TIMEOUT}")
     u.section("Install").append("WantedBy=multi-user.target")
     return u.text()
 
@@ -423,15 +426,16 @@ SYSTEM_UNITS = ("afterburn", "auditd", "bootupd", "chronyd", "clevis", "console-
 SERVICE_TEXT_MAX = 256 * 1024
 
 
-def _check_unit_names(quadlets: list[Artifact], report: Report, where: _WhereFn) -> None:
-    """Each quadlet's service has a name of its own: not another quadlet's, not hostform's, not one of the OS's."""
+def _check_unit_names(quadlets: list[Artifact], report: Report, where: _WhereFn, units: frozenset[str] = frozenset()) -> None:
+    """Each quadlet's service has a name of its own: not another quadlet's, not hostform's (nor one of ``units``,
+    the other units hostform writes for this host), not one of the OS's."""
     from hostform.host.firewall import UNIT as METADATA_BLOCK_UNIT
     from hostform.quadlet.generator import service_name
     from hostform.quadlet.unitfile import UnitParseError, parse_text
     from hostform.terraform import state_unit
 
     own = {TIMER, "podman-auto-update.service", SECRETS_UNIT, "sshd.service", "sshd.socket", state_unit.PREPARE_SERVICE,
-           state_unit.DIRS_SERVICE, METADATA_BLOCK_UNIT}
+           state_unit.DIRS_SERVICE, METADATA_BLOCK_UNIT} | units
     seen: dict[str, Artifact] = {}
     for a in quadlets:
         if len(a.text) > SERVICE_TEXT_MAX and a.generated:
@@ -665,7 +669,7 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         if text is not None:
             q.append(Artifact(f"{QUADLET_DIR}/{posixpath.basename(rel)}", text, 0o644, ("quadlets", i), local=rel, generated=False))
     quadlets = tuple(q)
-    _check_unit_names(q, report, where)
+    _check_unit_names(q, report, where, frozenset(health.watch_unit_name(s) for s in host.services if health.from_host(s)))
 
     # the Caddyfile
     caddyfile: Artifact | None = None
@@ -719,6 +723,9 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
             text = local(f, s.source + ("env_files", i))
             if text is not None:
                 files.append(Artifact(_env_file_path(s, f), text, 0o600, s.source + ("env_files", i), local=f))
+    probed = [s for s in host.services if health.from_host(s)]
+    if probed:  # the http health checks' probe, run on the host
+        files.append(Artifact(health.PROBE_PATH, health.PROBE_SCRIPT, 0o755, probed[0].source + ("health", "http")))
     # Each secret's value arrives as a root-only file; hostform-secrets.service hands it to podman
     # (its store, /var/lib/containers/storage/secrets, root-only) and removes the file. An encrypted
     # one's file is added to the Ignition config only (SealedFile); an embedded plain one is in main.bu.
@@ -770,6 +777,10 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
     for j in host.jobs:
         units.append({"name": f"{j.name}.timer", "enabled": True, "contents": _job_timer(j)})
         unit_sources[f"{j.name}.timer"] = j.source + ("schedule",)
+    for s in probed:
+        header = GENERATED_HEADER.format(src=f"hostform.yaml (services.{s.name}.health)")
+        units.append({"name": health.watch_unit_name(s), "contents": health.watch_unit(host, s, header)})
+        unit_sources[health.watch_unit_name(s)] = s.source + ("health",)
     if secret_units:
         containers: list[m.Service | m.Job] = [*host.services, *host.jobs]
         users = [c.name + ".service" for c in containers if _secrets_deps(host, c)]

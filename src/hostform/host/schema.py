@@ -144,12 +144,15 @@ BCRYPT = dict(pattern=r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}", 
 HEALTH = Key(
     "health",
     "obj",
-    "How podman decides the service is healthy. With a health check the unit "
-    "uses `Notify=healthy`: systemd considers the service started only once the "
-    "check passes, which is what lets `podman auto-update` roll a bad image back.",
+    "How the service is known to be healthy. systemd considers the service started only once the "
+    "check passes, which is what lets `podman auto-update` roll a bad image back, and a container "
+    "whose check fails `retries` times in a row later is killed (its `restart` policy applies). "
+    "`http` is probed from the host, so the image needs nothing for it; `cmd` runs inside the "
+    "container (podman's `HealthCmd=` with `Notify=healthy`, podman 5.0 and later).",
     fields=(
-        _str("http", "Path (and query) to GET on the service's `port` from inside the container "
-             "(uses curl, or wget when curl is missing: the image needs one of them).",
+        _str("http", "Path (and query) to GET on the service's `port`, from the host, at the container's "
+             "address on the services' network (a pod member's: its pod's); a 2xx or 3xx answer is healthy. "
+             "The image needs no curl, wget or shell (a distroless or scratch image works). Instead of `cmd`.",
              pattern=r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*", max_len=2048,
              accepts="a URL path starting with '/' (RFC 3986 characters, no spaces)", example="/"),
         Key("cmd", "command", "A command run inside the container; exit 0 means healthy. Instead of `http`. "
@@ -241,7 +244,8 @@ SERVICE = Key(
         HEALTH,
         Key("depends_on", "strlist", "Services this one needs and starts after: its unit gets `Requires=` and "
             "`After=` on theirs. A dependency with a `health` check counts as started only once the check "
-            "passes (`Notify=healthy`, podman 5.0 and later), so this service starts once it is healthy; without "
+            "passes (`http`: the host's probe; `cmd`: `Notify=healthy`, podman 5.0 and later), so this service "
+            "starts once it is healthy; without "
             "one, once its container runs. A dependency that fails to start keeps this service from starting, "
             "and stopping or restarting it (an auto-update restarts it) stops or restarts this service too. "
             "A cycle is refused (HF027).",

@@ -1,0 +1,3 @@
+module hostform.test/healthsrv
+
+go 1.21
