@@ -12,6 +12,7 @@ distribution API (``HEAD``/``POST``/``PUT`` blobs, ``PUT`` manifest) with
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
@@ -196,6 +197,15 @@ class RegistryError(Exception):
     pass
 
 
+Auth = tuple[str, str]  # (user, password): HTTP basic authentication, for a registry that asks for it
+
+
+def _auth_headers(auth: Auth | None) -> dict[str, str]:
+    if auth is None:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
+
+
 def _request(
     method: str, url: str, data: bytes | None = None, headers: Mapping[str, str] | None = None, timeout: float = 60
 ) -> tuple[int, dict[str, str], bytes]:
@@ -207,12 +217,13 @@ def _request(
         return e.code, dict(e.headers), e.read()
 
 
-def push_blob(base: str, repo: str, blob: bytes) -> str:
+def push_blob(base: str, repo: str, blob: bytes, auth: Auth | None = None) -> str:
     dg = digest(blob)
-    st, _, _ = _request("HEAD", f"{base}/v2/{repo}/blobs/{dg}")
+    who = _auth_headers(auth)
+    st, _, _ = _request("HEAD", f"{base}/v2/{repo}/blobs/{dg}", headers=who)
     if st == 200:
         return dg
-    st, h, body = _request("POST", f"{base}/v2/{repo}/blobs/uploads/")
+    st, h, body = _request("POST", f"{base}/v2/{repo}/blobs/uploads/", headers=who)
     if st != 202 or "Location" not in h:
         raise RegistryError(f"starting an upload to {repo}: HTTP {st} {body[:300]!r}")
     loc = h["Location"]
@@ -223,22 +234,23 @@ def push_blob(base: str, repo: str, blob: bytes) -> str:
         "PUT",
         f"{loc}{sep}digest={urllib.parse.quote(dg)}",
         data=blob,
-        headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(blob))},
+        headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(blob)), **who},
     )
     if st != 201:
         raise RegistryError(f"uploading blob {dg} to {repo}: HTTP {st} {body[:300]!r}")
     return dg
 
 
-def push(image: Image, registry: str, repo: str, tag: str = "latest") -> str:
-    """Push ``image`` as ``registry/repo:tag`` (plain HTTP); returns the manifest digest."""
+def push(image: Image, registry: str, repo: str, tag: str = "latest", auth: Auth | None = None) -> str:
+    """Push ``image`` as ``registry/repo:tag`` (plain HTTP; ``auth``: basic authentication);
+    returns the manifest digest."""
     base = registry if "://" in registry else f"http://{registry}"
     for layer in image.layers:
-        push_blob(base, repo, layer.blob)
-    push_blob(base, repo, image.config_bytes())
+        push_blob(base, repo, layer.blob, auth)
+    push_blob(base, repo, image.config_bytes(), auth)
     manifest = image.manifest_bytes()
     st, h, body = _request(
-        "PUT", f"{base}/v2/{repo}/manifests/{tag}", data=manifest, headers={"Content-Type": MANIFEST_TYPE}
+        "PUT", f"{base}/v2/{repo}/manifests/{tag}", data=manifest, headers={"Content-Type": MANIFEST_TYPE, **_auth_headers(auth)}
     )
     if st != 201:
         raise RegistryError(f"pushing manifest {repo}:{tag}: HTTP {st} {body[:300]!r}")
@@ -246,10 +258,10 @@ def push(image: Image, registry: str, repo: str, tag: str = "latest") -> str:
     return got
 
 
-def head(registry: str, repo: str, tag: str = "latest") -> str | None:
+def head(registry: str, repo: str, tag: str = "latest", auth: Auth | None = None) -> str | None:
     """The digest ``registry/repo:tag`` points at, or None if absent."""
     base = registry if "://" in registry else f"http://{registry}"
-    st, h, _ = _request("HEAD", f"{base}/v2/{repo}/manifests/{tag}", headers={"Accept": MANIFEST_TYPE})
+    st, h, _ = _request("HEAD", f"{base}/v2/{repo}/manifests/{tag}", headers={"Accept": MANIFEST_TYPE, **_auth_headers(auth)})
     return h.get("Docker-Content-Digest") if st == 200 else None
 
 

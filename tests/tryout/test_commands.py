@@ -134,6 +134,8 @@ def test_debian_mirror() -> None:
 
 def test_registry_config_on_loopback() -> None:
     assert "addr: 127.0.0.1:5001" in C.registry_config(Path("/r"), 5001)
+    assert "auth" not in C.registry_config(Path("/r"), 5001)
+    assert "auth:\n  htpasswd:\n    realm: hostform-test\n    path: /r/htpasswd\n" in C.registry_config(Path("/r"), 5001, Path("/r/htpasswd"))
 
 
 def test_loop_and_blkid_commands() -> None:

@@ -587,8 +587,18 @@ http:
 """
 
 
-def registry_config(root: Path, port: int) -> str:
-    return REGISTRY_CONFIG.format(root=root, port=port)
+# docker-registry's basic authentication: bcrypt entries (USER:$2y$...), one per line, as `htpasswd -B` writes
+REGISTRY_HTPASSWD = """auth:
+  htpasswd:
+    realm: hostform-test
+    path: {path}
+"""
+
+
+def registry_config(root: Path, port: int, htpasswd: Path | None = None) -> str:
+    """The registry's configuration; with ``htpasswd`` every request needs one of its users (HTTP 401 without)."""
+    text = REGISTRY_CONFIG.format(root=root, port=port)
+    return text + (REGISTRY_HTPASSWD.format(path=htpasswd) if htpasswd is not None else "")
 
 
 def registry_argv(config: Path) -> list[str]:

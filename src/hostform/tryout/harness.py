@@ -32,6 +32,7 @@ import signal
 import socket
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -244,6 +245,7 @@ class Registry:
     runner: Runner
     port: int = 0
     proc: Process | None = None
+    htpasswd: Path | None = None  # basic authentication: every request needs a user of this file
 
     @property
     def address(self) -> str:
@@ -254,7 +256,7 @@ class Registry:
         self.port = self.port or free_port()
         self.work.mkdir(parents=True, exist_ok=True)
         cfg = self.work / "registry.yml"
-        cfg.write_text(C.registry_config(self.work / "data", self.port))
+        cfg.write_text(C.registry_config(self.work / "data", self.port, self.htpasswd))
         self.proc = self.runner.spawn(C.registry_argv(cfg), log=self.work / "registry.log")
         LIVE.processes.append(self.proc)
 
@@ -262,6 +264,8 @@ class Registry:
             try:
                 with urllib.request.urlopen(f"http://{self.address}/v2/", timeout=1):  # noqa: S310
                     return True
+            except urllib.error.HTTPError as e:
+                return e.code == 401 and self.htpasswd is not None  # it answers: asking who we are
             except OSError:
                 return False
 
