@@ -188,6 +188,20 @@ def _from_host(d: Path, opts: Options) -> Bundle:
         line, col = loaded.key_positions.get(("target",), (1, 1))
         base = replace(base, target_where=(HOST_FILE, line, col))
     read = _reader(d)
+    # the secrets' values: for the files made of them (below), and basic_auth passwords (hashed for the Caddyfile)
+    auth_names = [name for sp in host.sites for _, name in sp.basic_auth_secrets]
+    names = [s.name for s in host.secrets if s.sealed] + [reg.password_secret for reg in host.registries] + auth_names
+    values: dict[str, tuple[bytes, bytes]] = {}
+    if names:
+        got = _secret_values(d, host, names, opts, report)
+        if got is None:
+            return base
+        values = got
+        if auth_names:
+            host = _hash_basic_auth(host, values, report, loaded.where)
+            base = replace(base, host=host)
+            if report.is_fatal():
+                return base
     r = render(host, read, loaded.where, HOST_FILE)
     report.merge(r.report)
     base = replace(base, rendered=r, butane_text=r.butane_text)
@@ -201,9 +215,7 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     if r.sealed:  # the secrets' files go into the Ignition config only, never into main.bu
         from hostform.host.render import to_yaml
 
-        contents = _sealed_contents(d, host, r, opts, report)
-        if contents is None:
-            return base
+        contents = _sealed_contents(r, host, values)
         butane = {**butane, "storage": {**butane.get("storage", {})}}
         butane["storage"]["files"] = [*butane["storage"].get("files", []), *contents]
         butane_text = to_yaml(butane)
@@ -271,30 +283,26 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     return base
 
 
-def _sealed_contents(d: Path, host: Any, r: Rendered, opts: Options, report: Report) -> list[dict[str, Any]] | None:
-    """The Butane entries of the files made of secret values (``r.sealed``): each secret's value
-    decrypted (or, without ``opts.decrypt``, a stand-in of its length), as a base64 data URL (a value
-    may be any bytes). None when a value cannot be had; the report says why, at the secret's file."""
-    import base64
-
+def _secret_values(d: Path, host: Any, names: list[str], opts: Options, report: Report) -> dict[str, tuple[bytes, bytes]] | None:
+    """name -> (value, its file's bytes) for each secret of ``names`` that has a file: decrypted (or,
+    without ``opts.decrypt``, a stand-in of the value's length) or read as it is (a plain file).
+    None when a value cannot be had; the report says why, at the secret's file (HF030)."""
     from hostform import secrets
     from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
-    from hostform.host.render import auth_json
 
     by_name = {s.name: s for s in host.secrets}
-    needed = sorted({n for sf in r.sealed for n in sf.secrets})
     ids: secrets.Identities | None = None
-    values: dict[str, bytes] = {}
-    for name in needed:
-        sec = by_name[name]
-        if sec.file is None:  # refused by the loader (HF011)
+    values: dict[str, tuple[bytes, bytes]] = {}
+    for name in sorted(set(names)):
+        sec = by_name.get(name)
+        if sec is None or sec.file is None:  # refused by the loader
             continue
         data = read_input(d, sec.file, LOCAL_FILE_CAP)
         if isinstance(data, InputError):
             report.error("HF030", f"secret {name!r}: {sec.file} {data}", sec.source, file=sec.file, line=1, col=1)
             continue
         if not sec.sealed:
-            values[name] = data
+            values[name] = (data, data)
             continue
         size = secrets.plaintext_length(data)
         if size is None:
@@ -302,7 +310,7 @@ def _sealed_contents(d: Path, host: Any, r: Rendered, opts: Options, report: Rep
                          f"`hostform secret set {name}`)", sec.source, file=sec.file, line=1, col=1)
             continue
         if not opts.decrypt:
-            values[name] = b"x" * size
+            values[name] = (b"x" * size, data)
             continue
         if ids is None:
             try:
@@ -311,16 +319,48 @@ def _sealed_contents(d: Path, host: Any, r: Rendered, opts: Options, report: Rep
                 report.error("HF030", f"cannot decrypt the secrets: {e}", sec.source, file=sec.file, line=1, col=1)
                 return None
         try:
-            values[name] = secrets.decrypt(data, ids)
+            values[name] = (secrets.decrypt(data, ids), data)
         except secrets.SecretError as e:
             report.error("HF030", f"secret {name!r}: {sec.file} {e}", sec.source, file=sec.file, line=1, col=1)
-    if report.is_fatal():
-        return None
+    return None if report.is_fatal() else values
+
+
+def _sealed_contents(r: Rendered, host: Any, values: dict[str, tuple[bytes, bytes]]) -> list[dict[str, Any]]:
+    """The Butane entries of the files made of secret values (``r.sealed``), each a base64 data URL (a
+    value may be any bytes)."""
+    import base64
+
+    from hostform.host.render import auth_json
+
+    plain = {name: v for name, (v, _) in values.items()}
     out = []
     for sf in r.sealed:
-        value = values[sf.secrets[0]] if sf.kind == "value" else auth_json(host.registries, values)
+        value = plain[sf.secrets[0]] if sf.kind == "value" else auth_json(host.registries, plain)
         out.append({"path": sf.vm_path, "mode": sf.mode, "contents": {"source": "data:;base64," + base64.b64encode(value).decode("ascii")}})
     return out
+
+
+def _hash_basic_auth(host: Any, values: dict[str, tuple[bytes, bytes]], report: Report, where: Any) -> Any:
+    """``host`` with each site's basic_auth passwords (secrets) hashed into its ``basic_auth``: bcrypt, with
+    a salt taken from the secret's file (random when `hostform secret set` wrote it, public like any salt),
+    so that a build is byte-identical to the last until the value is set again."""
+    from hostform.caddy.bcrypt import hash_password
+
+    sites = []
+    for sp in host.sites:
+        hashed = []
+        for user, name in sp.basic_auth_secrets:
+            if name not in values:
+                continue
+            value, data = values[name]
+            try:
+                hashed.append((user, hash_password(value, data + user.encode())))
+            except ValueError as e:
+                path = sp.source + ("basic_auth", user, "password", "secret")
+                line, col = where(path)
+                report.error("HF011", f"basic_auth {user!r}: the password in secret {name!r}: {e}", path, file=HOST_FILE, line=line, col=col)
+        sites.append(replace(sp, basic_auth=tuple(sorted((*sp.basic_auth, *hashed)))) if hashed else sp)
+    return replace(host, sites=tuple(sites))
 
 
 class _Locator:

@@ -43,10 +43,23 @@ def _host(site: dict) -> dict:
             "sites": {SITE: {"service": "web", **site}}, "tls": {"ca": "internal"}}
 
 
-def _build(d: Path, data: dict, caddy: str = "off") -> pipeline.Bundle:
+def _build(d: Path, data: dict, caddy: str = "off", secrets: dict[str, str] | None = None) -> pipeline.Bundle:
+    """Build ``data`` as `hostform build` does; ``secrets`` (name -> value) are set first, encrypted to a
+    fresh identity as `hostform secret set` does, and the build decrypts them with it."""
+    from hostform.secrets import encrypt, generate_identity
+
     d.mkdir(parents=True, exist_ok=True)
+    identity = None
+    if secrets:
+        key, public = generate_identity()
+        identity = d.parent / "age.key"
+        identity.write_text(key)
+        data = {**data, "recipients": [public]}
+        (d / "secrets").mkdir(exist_ok=True)
+        for name, value in secrets.items():
+            (d / "secrets" / f"{name}.age").write_bytes(encrypt(value.encode(), [public]))
     (d / "hostform.yaml").write_text(to_yaml(data), encoding="utf-8")
-    return pipeline.build(d, pipeline.Options(caddy=caddy))  # type: ignore[arg-type]
+    return pipeline.build(d, pipeline.Options(caddy=caddy, identity=str(identity) if identity else None))  # type: ignore[arg-type]
 
 
 class _Upstream(http.server.BaseHTTPRequestHandler):
@@ -90,10 +103,11 @@ def served(caddy_bin: Path, tmp_path: Path) -> Iterator[tuple[int, Path, str]]:
     data = _host({
         "redirect_from": ["www.site.test", "old.site.test"],
         "headers": {"X-Frame-Options": "DENY", "X-Note": 'a "quoted" # value\twith a tab', "Strict-Transport-Security": "max-age=60"},
-        "basic_auth": {"alice": _hash(caddy_bin, password)},
+        # alice by the hash Caddy made; bob by his password kept as a hostform secret (hashed by the build)
+        "basic_auth": {"alice": _hash(caddy_bin, password), "bob": {"password": {"secret": "bob-pw"}}},
         "caddy": "respond /ping \"pong\" 200\n",
     })
-    b = _build(tmp_path / "host", data, caddy="require")
+    b = _build(tmp_path / "host", data, caddy="require", secrets={"bob-pw": BOB})
     assert not b.report.errors, b.report.format()
     text = next(raw for rel, raw, _ in outputs(b) if rel == "Caddyfile").decode()
 
@@ -133,10 +147,13 @@ def served(caddy_bin: Path, tmp_path: Path) -> Iterator[tuple[int, Path, str]]:
         upstream.server_close()
 
 
-def _auth(password: str) -> dict[str, str]:
+BOB = "b0b's pa55 \u00e9"
+
+
+def _auth(password: str, user: str = "alice") -> dict[str, str]:
     import base64
 
-    return {"Authorization": "Basic " + base64.b64encode(f"alice:{password}".encode()).decode()}
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 def test_redirect_from_answers_a_permanent_redirect_to_the_same_uri(served: tuple[int, Path, str]) -> None:
@@ -156,6 +173,10 @@ def test_basic_auth_guards_the_whole_site(served: tuple[int, Path, str]) -> None
     assert _request(port, SITE, root, "/", _auth("wrong"))[0] == 401
     status, _, body = _request(port, SITE, root, "/x?q=1", _auth(password))
     assert (status, body) == (200, "upstream /x?q=1")
+    # bob's password is a secret: the build's hash of it lets him in, and nothing else does
+    assert _request(port, SITE, root, "/", _auth(BOB, "bob"))[0] == 200
+    assert _request(port, SITE, root, "/", _auth(BOB + "x", "bob"))[0] == 401
+    assert _request(port, SITE, root, "/", _auth(password, "bob"))[0] == 401
 
 
 def test_headers_are_set_on_the_responses(served: tuple[int, Path, str]) -> None:

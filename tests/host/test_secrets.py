@@ -237,7 +237,7 @@ def test_without_the_identity_the_build_fails_at_the_secret_and_check_needs_none
     key = Path(user["XDG_CONFIG_HOME"]) / "hostform" / "age.key"
     stranger = dict(user, XDG_CONFIG_HOME=str(tmp_path / "nobody"))
     r = hostform("build", ".", cwd=project, env=stranger)
-    assert r.returncode == 1 and "\nsecrets/dbpw.age:1:1: error[HF030]: cannot decrypt the secrets: no age identity: give --identity" in r.stderr, r.stderr
+    assert r.returncode == 1 and "secrets/dbpw.age:1:1: error[HF030]: cannot decrypt the secrets: no age identity: give --identity" in r.stderr, r.stderr
     assert "nothing written" in r.stderr and (project / "build" / "main.ign").read_bytes() == ign
     # check: no identity needed, the same findings, the same user-data size (each value's length from its file)
     ok = hostform("check", ".", cwd=project, env=stranger)
@@ -303,3 +303,50 @@ def test_set_needs_recipients(tmp_path: Path, user: dict[str, str]) -> None:
     (project / "hostform.yaml").write_text("name: p\nrecipients: [age1nope]\n")
     r = hostform("secret", "set", "x", cwd=project, env=user, stdin="v")
     assert r.returncode == 1 and "hostform.yaml:2:14: error[HF011]: recipients.0: 'age1nope' is not an age recipient" in r.stderr, r.stderr
+
+
+SITE_AUTH = """\
+name: p
+recipients: [{recipient}]
+services:
+  web: {{image: ghcr.io/me/web:1, port: 8080}}
+sites:
+  web.example.org:
+    service: web
+    basic_auth:
+      admin: {{password: {{secret: admin-pw}}}}
+{extra}"""
+
+
+def test_a_basic_auth_password_from_a_secret_is_hashed_the_same_until_it_is_set_again(tmp_path: Path, user: dict[str, str]) -> None:
+    """Caddy itself checks the hash (tests/caddy/test_site_keys_served.py); here: a build is byte-identical to the
+    last until `secret set` writes the value again, the hash is not the value, and the wrong forms are refused."""
+    import bcrypt
+
+    project = tmp_path / "p"
+    project.mkdir()
+    public = _keygen(project, user)
+    (project / "hostform.yaml").write_text(SITE_AUTH.format(recipient=public, extra=""))
+    assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin="s3cret\n").returncode == 0
+    assert hostform("build", ".", cwd=project, env=user).returncode == 0
+    first = (project / "build" / "Caddyfile").read_text()
+    hashed = next(line.split()[1] for line in first.splitlines() if line.strip().startswith("admin "))
+    assert bcrypt.checkpw(b"s3cret", hashed.encode()) and "s3cret" not in first
+    assert hostform("build", ".", cwd=project, env=user).returncode == 0
+    assert (project / "build" / "Caddyfile").read_text() == first
+    assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin="s3cret\n").returncode == 0  # the same value, a new file
+    assert hostform("build", ".", cwd=project, env=user).returncode == 0
+    again = (project / "build" / "Caddyfile").read_text()
+    assert again != first and bcrypt.checkpw(b"s3cret", next(x.split()[1] for x in again.splitlines() if x.strip().startswith("admin ")).encode())
+    for extra, code, where in (
+        ("      ops: {password: {secret: nope}}\n", "HF013", "hostform.yaml:10:32"),
+        ("      ops: {password: {secret: admin-pw}, hash: $2b$04$Atsajokvadqecioi1JmsRuQTZr8lu0EbFvV07RKQ7Fdu3She2n1eG}\n", "HF011", "hostform.yaml:10:12"),
+        ("      ops: {}\n", "HF010", "hostform.yaml:10:12"),
+    ):
+        (project / "hostform.yaml").write_text(SITE_AUTH.format(recipient=public, extra=extra))
+        r = hostform("check", ".", cwd=project, env=user)
+        assert r.returncode == 1 and f"{where}: error[{code}]" in r.stdout, r.stdout
+    (project / "hostform.yaml").write_text(SITE_AUTH.format(recipient=public, extra=""))
+    assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin="x" * 73).returncode == 0
+    r = hostform("build", ".", cwd=project, env=user)
+    assert r.returncode == 1 and "hostform.yaml:9:34: error[HF011]: basic_auth 'admin': the password in secret 'admin-pw': bcrypt reads at most 72 bytes" in r.stderr, r.stderr

@@ -857,6 +857,26 @@ def _secret_uses(s: dict[str, Any], path: KeyPath, raw: dict[str, Any], add: _Ad
     return tuple(uses)
 
 
+def _basic_auth_secrets(users: dict[str, Any], raw: dict[str, Any], path: KeyPath, add: _Add) -> tuple[tuple[str, str], ...]:
+    """A site's basic_auth users whose password is a secret (HF010/HF011: a hash or a password, one of them;
+    HF013: a secret with no value)."""
+    out = []
+    for user, a in sorted(users.items()):
+        at = path + ("basic_auth", user)
+        if "hash" in a and "password" in a:
+            add("HF011", f"basic_auth {user!r}: give `hash` or `password`, not both", at)
+        elif "hash" not in a and "password" not in a:
+            add("HF010", f"basic_auth {user!r}: give the password (`password: {{secret: NAME}}`) or its bcrypt `hash`", at)
+        elif "password" in a:
+            name = a["password"]["secret"]
+            declared = raw.get("secrets", {}).get(name)
+            if name not in raw[SEALED] and not (isinstance(declared, dict) and declared.get("file")):
+                add("HF013", f"basic_auth {user!r}: secret {name!r} has no value: `hostform secret set {name}` keeps it "
+                    f"encrypted in secrets/{name}.age", at + ("password", "secret"))
+            out.append((user, name))
+    return tuple(out)
+
+
 def _run(s: dict[str, Any], path: KeyPath, raw: dict[str, Any], add: _Add) -> _Run:
     """The container's image, command, environment (sorted), volumes (sorted), user and secrets from a service's
     or a job's checked mapping; two volumes on one path are refused (HF011)."""
@@ -973,7 +993,8 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
             addr, svc_name, port, tuple(v.get("aliases", ())), tuple(enc),
             redirect_from=tuple(v.get("redirect_from", ())),
             headers=tuple(v.get("headers", {}).items()),
-            basic_auth=tuple(sorted((u, a["hash"]) for u, a in v.get("basic_auth", {}).items())),
+            basic_auth=tuple(sorted((u, a["hash"]) for u, a in v.get("basic_auth", {}).items() if "hash" in a)),
+            basic_auth_secrets=_basic_auth_secrets(v.get("basic_auth", {}), raw, path, add),
             caddy=v.get("caddy"),
             source=path,
         ))
@@ -1010,7 +1031,8 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
                 f"credentials: keep it encrypted (`hostform secret set {pw}`)", path + ("password", "secret"))
         registries.append(m.Registry(reg, v["username"], pw, path))
     containers: list[m.Service | m.Job] = [*services, *jobs]
-    sealed_used = {u.name for c in containers for u in c.secrets} | {r.password_secret for r in registries}
+    sealed_used = ({u.name for c in containers for u in c.secrets} | {r.password_secret for r in registries}
+                   | {name for sp in sites for _, name in sp.basic_auth_secrets})
     if any(sec.sealed for sec in secrets if sec.name in sealed_used) and not raw.get("recipients"):
         add("HF010", "this host has encrypted secrets (secrets/*.age) but no `recipients`: list the age public keys "
             "that may decrypt them, so `hostform secret set` and `rekey` know whom to encrypt to", (), "warning")

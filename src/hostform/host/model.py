@@ -127,6 +127,8 @@ class SiteSpec:
     redirect_from: tuple[str, ...] = ()  # names answering with a permanent redirect to ``address``
     headers: tuple[tuple[str, str], ...] = ()  # response headers (name, value), in the host file's order
     basic_auth: tuple[tuple[str, str], ...] = ()  # (user, bcrypt hash), sorted by user
+    # (user, secret): users whose password is a secret; the pipeline hashes it into ``basic_auth``
+    basic_auth_secrets: tuple[tuple[str, str], ...] = ()
     caddy: str | None = None  # a raw Caddyfile snippet for the site block
     source: KeyPath = ()
 

@@ -334,11 +334,15 @@ SITE = Key(
             "they replace a header of the same name the service sends).", own_names=False,
             names=_str("headers", "A header name.", **HEADER_NAME),
             item=_str("headers", "The value.", **HEADER_VALUE)),
-        Key("basic_auth", "objmap", "HTTP basic authentication on the whole site, by user name. A bare hash is "
-            "short for {hash: HASH}; make one with `caddy hash-password`.", short="hash", own_names=False,
+        Key("basic_auth", "objmap", "HTTP basic authentication on the whole site, by user name: the password "
+            "as a hostform secret ({password: {secret: NAME}}: the build writes its bcrypt hash into the "
+            "Caddyfile), or its bcrypt hash (`caddy hash-password`). A bare hash is short for {hash: HASH}.",
+            short="hash", own_names=False,
             names=_str("basic_auth", "A user name.", **BASIC_USER),
             fields=(
-                _str("hash", "The password's bcrypt hash.", required=True, **BCRYPT),
+                _str("hash", "The password's bcrypt hash. Instead of `password`.", **BCRYPT),
+                Key("password", "obj", "The password: a hostform secret (`hostform secret set NAME`). Instead of `hash`.",
+                    fields=(_str("secret", "The secret holding it.", required=True, **SECRET_NAME),)),
             )),
         _str("caddy", "A raw Caddyfile snippet placed inside the site block, after hostform's own directives: "
              "the escape hatch. The real Caddy checks it (`caddy adapt`) and its errors point at its lines here.",
