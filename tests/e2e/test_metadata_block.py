@@ -61,7 +61,9 @@ def _fake_metadata_service(m: Machine) -> None:
         ["ip", "addr", "add", f"{V4}/32", "dev", "lo"],
         ["ip", "-6", "addr", "add", f"{V6}/128", "dev", "lo"],
         ["mkdir", "-p", "/srv/meta/latest"],
-        ["cp", "/etc/hostform/secrets/token", "/srv/meta/latest/user-data"],
+        # the user data as the cloud would serve it: holding the secret (its file on the VM is gone by now:
+        # hostform-secrets.service gave it to podman)
+        ["sh", "-c", f"printf %s '{SECRET}' > /srv/meta/latest/user-data"],
         ["systemd-run", "--unit=fake-metadata", BUSYBOX, "httpd", "-f", "-p", "80", "-h", "/srv/meta"],
     ):
         m.exec(argv)
