@@ -350,3 +350,26 @@ def test_a_basic_auth_password_from_a_secret_is_hashed_the_same_until_it_is_set_
     assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin="x" * 73).returncode == 0
     r = hostform("build", ".", cwd=project, env=user)
     assert r.returncode == 1 and "hostform.yaml:9:34: error[HF011]: basic_auth 'admin': the password in secret 'admin-pw': bcrypt reads at most 72 bytes" in r.stderr, r.stderr
+
+
+def test_a_basic_auth_password_goes_nowhere_but_its_hash(tmp_path: Path, user: dict[str, str]) -> None:
+    """docs/secrets.md: "the build writes its bcrypt hash into the Caddyfile; the password itself goes nowhere":
+    not into main.ign either (no podman secret of it on the VM), unless a container uses the same secret."""
+    project = tmp_path / "p"
+    project.mkdir()
+    public = _keygen(project, user)
+    (project / "hostform.yaml").write_text(SITE_AUTH.format(recipient=public, extra=""))
+    value = "only-hashed-pa55"
+    assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin=value).returncode == 0
+    r = hostform("build", ".", cwd=project, env=user)
+    assert r.returncode == 0, r.stderr
+    for path in sorted(p for p in (project / "build").rglob("*") if p.is_file()):
+        assert not [f for f in _forms(value) if f in path.read_text(errors="replace")], path
+    assert not [p for p in _ignition_files(project) if p.startswith("/var/lib/hostform/secrets/")]
+    ign = json.loads((project / "build" / "main.ign").read_text())
+    assert "hostform-secrets.service" not in [u["name"] for u in ign["systemd"]["units"]]
+    # a container that uses it gets it, as any secret
+    text = SITE_AUTH.format(recipient=public, extra="").replace("port: 8080}", "port: 8080, secrets: [admin-pw]}")
+    (project / "hostform.yaml").write_text(text)
+    assert hostform("build", ".", cwd=project, env=user).returncode == 0
+    assert _ignition_files(project)["/var/lib/hostform/secrets/admin-pw"] == (value.encode(), 0o600)
