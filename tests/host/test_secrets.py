@@ -373,3 +373,26 @@ def test_a_basic_auth_password_goes_nowhere_but_its_hash(tmp_path: Path, user: d
     (project / "hostform.yaml").write_text(text)
     assert hostform("build", ".", cwd=project, env=user).returncode == 0
     assert _ignition_files(project)["/var/lib/hostform/secrets/admin-pw"] == (value.encode(), 0o600)
+
+
+def test_a_plain_basic_auth_password_does_not_make_the_salt(tmp_path: Path) -> None:
+    """A plain secret file (`embed: true`) as a basic_auth password: the Caddyfile holds its bcrypt hash and nothing
+    faster to guess it with. The salt must not be made of the password (a salt that is a SHA-256 of it would let
+    anyone with the Caddyfile test guesses at SHA-256 speed, skipping bcrypt's cost): changing only the password
+    leaves the salt as it was."""
+    import bcrypt
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "hostform.yaml").write_text(
+        "name: p\nservices:\n  web: {image: ghcr.io/me/web:1, port: 8080}\nsecrets:\n  admin-pw: {file: pw.txt, embed: true}\n"
+        "sites:\n  web.example.org:\n    service: web\n    basic_auth:\n      admin: {password: {secret: admin-pw}}\n")
+    salts = []
+    for value in (b"hunter2", b"correct horse"):
+        (project / "pw.txt").write_bytes(value)
+        r = hostform("build", ".", cwd=project, env=dict(os.environ))
+        assert r.returncode == 0, r.stderr
+        hashed = next(x.split()[1] for x in (project / "build" / "Caddyfile").read_text().splitlines() if x.strip().startswith("admin "))
+        assert bcrypt.checkpw(value, hashed.encode())
+        salts.append(hashed[7:29])
+    assert salts[0] == salts[1]
