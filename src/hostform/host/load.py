@@ -1014,7 +1014,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         secrets.append(m.Secret(name, v.get("file"), v["embed"], path))
     # a secret only hashed into the Caddyfile (a basic_auth password) is not sent to the VM
     hashed_only = ({name for sp in sites for _, name in sp.basic_auth_secrets}
-                   - {u.name for c in (*services, *jobs) for u in c.secrets}
+                   - {u.name for c in services for u in c.secrets} - {u.name for j in jobs for u in j.secrets}
                    - {v["password"]["secret"] for v in raw.get("registries", {}).values() if v is not _BAD})
     for name in raw[SEALED]:
         if name not in raw.get("secrets", {}):
