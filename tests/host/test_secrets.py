@@ -396,3 +396,63 @@ def test_a_plain_basic_auth_password_does_not_make_the_salt(tmp_path: Path) -> N
         assert bcrypt.checkpw(value, hashed.encode())
         salts.append(hashed[7:29])
     assert salts[0] == salts[1]
+
+
+def test_list_says_what_uses_a_basic_auth_secret(tmp_path: Path, user: dict[str, str]) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    public = _keygen(project, user)
+    (project / "hostform.yaml").write_text(SITE_AUTH.format(recipient=public, extra=""))
+    assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin="pw").returncode == 0
+    listed = hostform("secret", "list", cwd=project, env=user)
+    assert listed.returncode == 0 and listed.stdout == "admin-pw  2 bytes; sites.web.example.org (basic_auth admin)\n", listed.stdout
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """hostform, failing the test (not hanging it) if it does not return within 30 s."""
+    return subprocess.run([sys.executable, "-m", "hostform", *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=30)
+
+
+def test_list_and_rekey_read_only_regular_files_of_the_project(tmp_path: Path, user: dict[str, str]) -> None:
+    """The project's read rules (hostform._inputs): a FIFO named secrets/x.age must not hang `list` or `rekey`,
+    and a file outside the project is not read."""
+    project, _ = _project(tmp_path, user)
+    os.mkfifo(project / "secrets" / "fifo.age")
+    listed = _run(["secret", "list"], project, user)
+    assert listed.returncode == 0 and "fifo  NOT read: secrets/fifo.age is a FIFO, not a regular file; unused" in listed.stdout, listed
+    before = {p.name: p.read_bytes() for p in (project / "secrets").glob("[!f]*.age")}
+    r = _run(["secret", "rekey"], project, user)
+    assert r.returncode == 1 and "secrets/fifo.age is a FIFO, not a regular file; nothing rewritten" in r.stderr, r
+    (project / "secrets" / "fifo.age").unlink()
+    outside = tmp_path / "elsewhere.age"
+    outside.write_bytes((project / "secrets" / "dbpw.age").read_bytes())
+    (project / "secrets" / "other.age").symlink_to(outside)
+    r = _run(["secret", "rekey"], project, user)
+    assert r.returncode == 1 and "secrets/other.age is outside the project directory" in r.stderr and "Traceback" not in r.stderr, r
+    assert {p.name: p.read_bytes() for p in (project / "secrets").glob("[!o]*.age")} == before
+
+
+def test_rekey_changes_nothing_when_one_file_cannot_be_rewritten(tmp_path: Path, user: dict[str, str]) -> None:
+    """All or nothing: a symlink (which `secret` never writes through) among the files stops rekey before it
+    rewrites any."""
+    project, _ = _project(tmp_path, user)
+    keep = project / "keep"
+    keep.mkdir()
+    (keep / "x.age").write_bytes((project / "secrets" / "ghcr.age").read_bytes())
+    (project / "secrets" / "x.age").symlink_to("../keep/x.age")
+    before = {p.name: p.read_bytes() for p in (project / "secrets").iterdir()}
+    r = _run(["secret", "rekey"], project, user)
+    assert r.returncode == 1 and "secrets/x.age is a symlink" in r.stderr and "nothing rewritten" in r.stderr, r
+    assert {p.name: p.read_bytes() for p in (project / "secrets").iterdir()} == before
+
+
+def test_secret_commands_say_why_they_cannot_write(tmp_path: Path, user: dict[str, str]) -> None:
+    """No traceback: a directory where the file goes, a name too long for the file system, an output under a file."""
+    project, _ = _project(tmp_path, user)
+    (project / "secrets" / "d.age").mkdir()
+    for args, stdin in ((["secret", "set", "d"], "v"), (["secret", "rm", "d"], ""), (["secret", "set", "a" * 250], "v"),
+                        (["secret", "keygen", "-o", str(project / "hostform.yaml" / "key")], "")):
+        r = _run(args, project, user, stdin)
+        assert r.returncode == 1 and "Traceback" not in r.stderr and "internal error" not in r.stderr, (args, r.stderr)
+        assert r.stderr.startswith(f"hostform secret {args[1]}: "), r.stderr
+    assert (project / "secrets" / "d.age").is_dir() and not [p for p in (project / "secrets").iterdir() if p.name.endswith(".tmp")]
