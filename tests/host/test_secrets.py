@@ -456,3 +456,14 @@ def test_secret_commands_say_why_they_cannot_write(tmp_path: Path, user: dict[st
         assert r.returncode == 1 and "Traceback" not in r.stderr and "internal error" not in r.stderr, (args, r.stderr)
         assert r.stderr.startswith(f"hostform secret {args[1]}: "), r.stderr
     assert (project / "secrets" / "d.age").is_dir() and not [p for p in (project / "secrets").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_damaged_file_is_one_finding_line(tmp_path: Path, user: dict[str, str]) -> None:
+    """A file with age's header but nothing age can read: one line at the file (rage's own message has a second
+    line asking whether the user tried upgrading, which is no advice for a damaged file)."""
+    project, _ = _project(tmp_path, user)
+    (project / "secrets" / "dbpw.age").write_bytes(b"age-encryption.org/v1\n-> X25519 abc\nxyz\n--- xx\n" + b"A" * 40)
+    r = hostform("build", ".", cwd=project, env=user)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines()[-2:] == ["secrets/dbpw.age:1:1: error[HF030]: secret 'dbpw': secrets/dbpw.age cannot be decrypted: "
+                                          "Unknown age format.", "hostform build: failed (1 error); nothing written"], r.stderr
