@@ -343,9 +343,12 @@ def _sealed_contents(r: Rendered, host: Any, values: dict[str, tuple[bytes, byte
 def _hash_basic_auth(host: Any, values: dict[str, tuple[bytes, bytes]], report: Report, where: Any) -> Any:
     """``host`` with each site's basic_auth passwords (secrets) hashed into its ``basic_auth``: bcrypt, with
     a salt taken from the secret's file (random when `hostform secret set` wrote it, public like any salt),
-    so that a build is byte-identical to the last until the value is set again."""
+    so that a build is byte-identical to the last until the value is set again. A plain file is the password
+    itself, so its salt is made of the host's and the secret's names instead (a salt made of the password
+    would let anyone test guesses against it at SHA-256's speed)."""
     from hostform.caddy.bcrypt import hash_password
 
+    sealed = {s.name for s in host.secrets if s.sealed}
     sites = []
     for sp in host.sites:
         hashed = []
@@ -353,8 +356,9 @@ def _hash_basic_auth(host: Any, values: dict[str, tuple[bytes, bytes]], report: 
             if name not in values:
                 continue
             value, data = values[name]
+            salt_source = data if name in sealed else f"{host.name}\0{name}\0".encode()
             try:
-                hashed.append((user, hash_password(value, data + user.encode())))
+                hashed.append((user, hash_password(value, salt_source + user.encode())))
             except ValueError as e:
                 path = sp.source + ("basic_auth", user, "password", "secret")
                 line, col = where(path)

@@ -160,7 +160,7 @@ def decrypt(data: bytes, ids: Identities) -> bytes:
     try:
         out: bytes = pyrage.decrypt(data, list(ids.keys))
     except pyrage.DecryptError as e:
-        why = str(e)
+        why = (str(e).strip().splitlines() or ["no reason given"])[0]  # rage may add "Have you tried upgrading...?"
         if "No matching keys" in why:
             raise SecretError(
                 f"none of your identities ({ids.origin}) can decrypt it: it was encrypted to other recipients "

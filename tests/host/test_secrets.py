@@ -350,3 +350,120 @@ def test_a_basic_auth_password_from_a_secret_is_hashed_the_same_until_it_is_set_
     assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin="x" * 73).returncode == 0
     r = hostform("build", ".", cwd=project, env=user)
     assert r.returncode == 1 and "hostform.yaml:9:34: error[HF011]: basic_auth 'admin': the password in secret 'admin-pw': bcrypt reads at most 72 bytes" in r.stderr, r.stderr
+
+
+def test_a_basic_auth_password_goes_nowhere_but_its_hash(tmp_path: Path, user: dict[str, str]) -> None:
+    """docs/secrets.md: "the build writes its bcrypt hash into the Caddyfile; the password itself goes nowhere":
+    not into main.ign either (no podman secret of it on the VM), unless a container uses the same secret."""
+    project = tmp_path / "p"
+    project.mkdir()
+    public = _keygen(project, user)
+    (project / "hostform.yaml").write_text(SITE_AUTH.format(recipient=public, extra=""))
+    value = "only-hashed-pa55"
+    assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin=value).returncode == 0
+    r = hostform("build", ".", cwd=project, env=user)
+    assert r.returncode == 0, r.stderr
+    for path in sorted(p for p in (project / "build").rglob("*") if p.is_file()):
+        assert not [f for f in _forms(value) if f in path.read_text(errors="replace")], path
+    assert not [p for p in _ignition_files(project) if p.startswith("/var/lib/hostform/secrets/")]
+    ign = json.loads((project / "build" / "main.ign").read_text())
+    assert "hostform-secrets.service" not in [u["name"] for u in ign["systemd"]["units"]]
+    # a container that uses it gets it, as any secret
+    text = SITE_AUTH.format(recipient=public, extra="").replace("port: 8080}", "port: 8080, secrets: [admin-pw]}")
+    (project / "hostform.yaml").write_text(text)
+    assert hostform("build", ".", cwd=project, env=user).returncode == 0
+    assert _ignition_files(project)["/var/lib/hostform/secrets/admin-pw"] == (value.encode(), 0o600)
+
+
+def test_a_plain_basic_auth_password_does_not_make_the_salt(tmp_path: Path) -> None:
+    """A plain secret file (`embed: true`) as a basic_auth password: the Caddyfile holds its bcrypt hash and nothing
+    faster to guess it with. The salt must not be made of the password (a salt that is a SHA-256 of it would let
+    anyone with the Caddyfile test guesses at SHA-256 speed, skipping bcrypt's cost): changing only the password
+    leaves the salt as it was."""
+    import bcrypt
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "hostform.yaml").write_text(
+        "name: p\nservices:\n  web: {image: ghcr.io/me/web:1, port: 8080}\nsecrets:\n  admin-pw: {file: pw.txt, embed: true}\n"
+        "sites:\n  web.example.org:\n    service: web\n    basic_auth:\n      admin: {password: {secret: admin-pw}}\n")
+    salts = []
+    for value in (b"hunter2", b"correct horse"):
+        (project / "pw.txt").write_bytes(value)
+        r = hostform("build", ".", cwd=project, env=dict(os.environ))
+        assert r.returncode == 0, r.stderr
+        hashed = next(x.split()[1] for x in (project / "build" / "Caddyfile").read_text().splitlines() if x.strip().startswith("admin "))
+        assert bcrypt.checkpw(value, hashed.encode())
+        salts.append(hashed[7:29])
+    assert salts[0] == salts[1]
+
+
+def test_list_says_what_uses_a_basic_auth_secret(tmp_path: Path, user: dict[str, str]) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    public = _keygen(project, user)
+    (project / "hostform.yaml").write_text(SITE_AUTH.format(recipient=public, extra=""))
+    assert hostform("secret", "set", "admin-pw", cwd=project, env=user, stdin="pw").returncode == 0
+    listed = hostform("secret", "list", cwd=project, env=user)
+    assert listed.returncode == 0 and listed.stdout == "admin-pw  2 bytes; sites.web.example.org (basic_auth admin)\n", listed.stdout
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """hostform, failing the test (not hanging it) if it does not return within 30 s."""
+    return subprocess.run([sys.executable, "-m", "hostform", *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=30)
+
+
+def test_list_and_rekey_read_only_regular_files_of_the_project(tmp_path: Path, user: dict[str, str]) -> None:
+    """The project's read rules (hostform._inputs): a FIFO named secrets/x.age must not hang `list` or `rekey`,
+    and a file outside the project is not read."""
+    project, _ = _project(tmp_path, user)
+    os.mkfifo(project / "secrets" / "fifo.age")
+    listed = _run(["secret", "list"], project, user)
+    assert listed.returncode == 0 and "fifo  NOT read: secrets/fifo.age is a FIFO, not a regular file; unused" in listed.stdout, listed
+    before = {p.name: p.read_bytes() for p in (project / "secrets").glob("[!f]*.age")}
+    r = _run(["secret", "rekey"], project, user)
+    assert r.returncode == 1 and "secrets/fifo.age is a FIFO, not a regular file; nothing rewritten" in r.stderr, r
+    (project / "secrets" / "fifo.age").unlink()
+    outside = tmp_path / "elsewhere.age"
+    outside.write_bytes((project / "secrets" / "dbpw.age").read_bytes())
+    (project / "secrets" / "other.age").symlink_to(outside)
+    r = _run(["secret", "rekey"], project, user)
+    assert r.returncode == 1 and "secrets/other.age is outside the project directory" in r.stderr and "Traceback" not in r.stderr, r
+    assert {p.name: p.read_bytes() for p in (project / "secrets").glob("[!o]*.age")} == before
+
+
+def test_rekey_changes_nothing_when_one_file_cannot_be_rewritten(tmp_path: Path, user: dict[str, str]) -> None:
+    """All or nothing: a symlink (which `secret` never writes through) among the files stops rekey before it
+    rewrites any."""
+    project, _ = _project(tmp_path, user)
+    keep = project / "keep"
+    keep.mkdir()
+    (keep / "x.age").write_bytes((project / "secrets" / "ghcr.age").read_bytes())
+    (project / "secrets" / "x.age").symlink_to("../keep/x.age")
+    before = {p.name: p.read_bytes() for p in (project / "secrets").iterdir()}
+    r = _run(["secret", "rekey"], project, user)
+    assert r.returncode == 1 and "secrets/x.age is a symlink" in r.stderr and "nothing rewritten" in r.stderr, r
+    assert {p.name: p.read_bytes() for p in (project / "secrets").iterdir()} == before
+
+
+def test_secret_commands_say_why_they_cannot_write(tmp_path: Path, user: dict[str, str]) -> None:
+    """No traceback: a directory where the file goes, a name too long for the file system, an output under a file."""
+    project, _ = _project(tmp_path, user)
+    (project / "secrets" / "d.age").mkdir()
+    for args, stdin in ((["secret", "set", "d"], "v"), (["secret", "rm", "d"], ""), (["secret", "set", "a" * 250], "v"),
+                        (["secret", "keygen", "-o", str(project / "hostform.yaml" / "key")], "")):
+        r = _run(args, project, user, stdin)
+        assert r.returncode == 1 and "Traceback" not in r.stderr and "internal error" not in r.stderr, (args, r.stderr)
+        assert r.stderr.startswith(f"hostform secret {args[1]}: "), r.stderr
+    assert (project / "secrets" / "d.age").is_dir() and not [p for p in (project / "secrets").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_damaged_file_is_one_finding_line(tmp_path: Path, user: dict[str, str]) -> None:
+    """A file with age's header but nothing age can read: one line at the file (rage's own message has a second
+    line asking whether the user tried upgrading, which is no advice for a damaged file)."""
+    project, _ = _project(tmp_path, user)
+    (project / "secrets" / "dbpw.age").write_bytes(b"age-encryption.org/v1\n-> X25519 abc\nxyz\n--- xx\n" + b"A" * 40)
+    r = hostform("build", ".", cwd=project, env=user)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines()[-2:] == ["secrets/dbpw.age:1:1: error[HF030]: secret 'dbpw': secrets/dbpw.age cannot be decrypted: "
+                                          "Unknown age format.", "hostform build: failed (1 error); nothing written"], r.stderr

@@ -86,6 +86,10 @@ def main(argv: list[str]) -> int:
     except (_Fail, SecretError) as e:
         sys.stderr.write(f"{PROG} {args.action}: {e}\n")
         return 1
+    except OSError as e:  # a directory where the file goes, a name too long, no permission...
+        where = f"{e.filename}: " if e.filename else ""
+        sys.stderr.write(f"{PROG} {args.action}: {where}{e.strerror or e}; nothing written\n")
+        return 1
 
 
 def _host(d: Path) -> object:
@@ -192,7 +196,18 @@ def _uses(host: object) -> dict[str, list[str]]:
                 out.setdefault(u.name, []).append(f"{kind}.{c.name} ({how})")
     for r in host.registries:
         out.setdefault(r.password_secret, []).append(f"registries.{r.host} (password)")
+    for sp in host.sites:
+        for user, name in sp.basic_auth_secrets:
+            out.setdefault(name, []).append(f"sites.{sp.address} (basic_auth {user})")
     return out
+
+
+def _read_sealed(d: Path, rel: str) -> bytes | str:
+    """The bytes of ``d/rel`` as the build reads them (a regular file inside the project, capped), or why not."""
+    from hostform._inputs import LOCAL_FILE_CAP, InputError, read_input
+
+    got = read_input(d, rel, LOCAL_FILE_CAP)
+    return f"{rel} {got}" if isinstance(got, InputError) else got
 
 
 def _list(d: Path) -> int:
@@ -206,11 +221,9 @@ def _list(d: Path) -> int:
         return 0
     width = max(len(n) for n in names)
     for name in names:
-        try:
-            size = plaintext_length((d / sealed_path(name)).read_bytes())
-        except OSError:
-            size = None
-        what = f"{size} bytes" if size is not None else "NOT an age file"
+        data = _read_sealed(d, sealed_path(name))
+        size = plaintext_length(data) if isinstance(data, bytes) else None
+        what = f"NOT read: {data}" if isinstance(data, str) else f"{size} bytes" if size is not None else "NOT an age file"
         used = ", ".join(uses.get(name, [])) or "unused"
         sys.stdout.write(f"{name:<{width}}  {what}; {used}\n")
     return 0
@@ -245,12 +258,15 @@ def _rekey(d: Path, identity: str | None) -> int:
     names = sealed_names(d)
     ids = load_identities(identity, os.environ)
     plain = {}
-    for name in names:  # all or nothing: every file is decrypted before any is rewritten
+    for name in names:  # all or nothing: every file is decrypted, and found writable, before any is rewritten
         rel = sealed_path(name)
+        data = _read_sealed(d, rel)
+        if isinstance(data, str):
+            raise _Fail(f"{data}; nothing rewritten")
+        if (d / rel).is_symlink() or (d / rel).parent.is_symlink():
+            raise _Fail(f"{rel} is a symlink: not writing through it; nothing rewritten")
         try:
-            plain[name] = decrypt((d / rel).read_bytes(), ids)
-        except OSError as e:
-            raise _Fail(f"{rel}: cannot read: {e.strerror or e}") from None
+            plain[name] = decrypt(data, ids)
         except SecretError as e:
             raise _Fail(f"{rel} {e}; nothing rewritten") from None
     for name in names:

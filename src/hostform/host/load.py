@@ -1012,9 +1012,13 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         if v["embed"] and not v.get("file"):
             add("HF010", f"secret {name!r}: `embed` needs a `file`", path + ("embed",))
         secrets.append(m.Secret(name, v.get("file"), v["embed"], path))
+    # a secret only hashed into the Caddyfile (a basic_auth password) is not sent to the VM
+    hashed_only = ({name for sp in sites for _, name in sp.basic_auth_secrets}
+                   - {u.name for c in services for u in c.secrets} - {u.name for j in jobs for u in j.secrets}
+                   - {v["password"]["secret"] for v in raw.get("registries", {}).values() if v is not _BAD})
     for name in raw[SEALED]:
         if name not in raw.get("secrets", {}):
-            secrets.append(m.Secret(name, sealed_path(name), source=("secrets",), sealed=True))
+            secrets.append(m.Secret(name, sealed_path(name), source=("secrets",), sealed=True, hashed_only=name in hashed_only))
     secrets.sort(key=lambda x: x.name)
     registries = []
     for reg in sorted(raw.get("registries", {})):

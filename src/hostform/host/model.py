@@ -165,11 +165,12 @@ class Secret:
     embed: bool = False
     source: KeyPath = ()
     sealed: bool = False
+    hashed_only: bool = False  # encrypted, and only a basic_auth password: its bcrypt hash is all the VM gets
 
     @property
     def shipped(self) -> bool:
         """Does the build send its value to the VM?"""
-        return self.sealed or (self.file is not None and self.embed)
+        return (self.sealed and not self.hashed_only) or (self.file is not None and self.embed)
 
 
 @dataclass(frozen=True)
