@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -266,11 +267,14 @@ def _from_host(d: Path, opts: Options) -> Bundle:
             src = HOST_FILE
             line, col = loaded.where(usrc)
         placed_units.append(replace(u, source=src, line=line, col=col))
-    base = replace(base, ignition=ign, ignition_text=text, files=tuple(placed_files), units=tuple(placed_units))
+    digest = _sealed_digest(values)
+    fp = fingerprint(text, {sf.vm_path for sf in r.sealed}, digest)
+    base = replace(base, ignition=ign, ignition_text=text, files=tuple(placed_files), units=tuple(placed_units), fingerprint=fp,
+                   sealed_digest=digest)
     if host.target is not None:
         from hostform.terraform.render import render as render_tf
 
-        tr = render_tf(host.target, text, host.name, str(d.resolve()), host.open_ports)
+        tr = render_tf(host.target, text, host.name, str(d.resolve()), host.open_ports, fp)
         assert base.target_where is not None
         for diag in tr.report:
             # at the key it names when the file has it, else on the `target:` line (as HF062 is)
@@ -281,6 +285,33 @@ def _from_host(d: Path, opts: Options) -> Bundle:
             if tr.how == "compressed":  # main.tf.json reads main.ign: it holds the config as the VM gets it
                 base = replace(base, ignition_text=tr.user_data)
     return base
+
+
+def fingerprint(ignition_text: str, sealed_paths: Collection[str], sealed_digest: str) -> str:
+    """:attr:`Bundle.fingerprint` of an Ignition config (main.ign): SHA-256 of it with the content of each
+    file made of secret values (``sealed_paths``) left out, and of ``sealed_digest`` (the secrets' files as
+    kept in the project: :func:`_sealed_digest`). Changes whenever the config does; holds no hash of a value."""
+    import hashlib
+
+    try:
+        config = json.loads(ignition_text)
+        for f in (config.get("storage") or {}).get("files") or []:
+            if isinstance(f, dict) and f.get("path") in sealed_paths:
+                f["contents"] = {}
+        text = json.dumps(config, sort_keys=True, ensure_ascii=False)
+    except (ValueError, AttributeError):
+        text = ignition_text
+    return hashlib.sha256(f"{text}\0{sealed_digest}".encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _sealed_digest(values: Mapping[str, tuple[bytes, bytes]]) -> str:
+    """SHA-256 over the secrets' files (an encrypted one's ciphertext: public; it changes when the value is set again)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, (_, data) in sorted(values.items()):
+        h.update(b"%s\0%d\0" % (name.encode(), len(data)) + data)
+    return h.hexdigest()
 
 
 def _secret_values(d: Path, host: Any, names: list[str], opts: Options, report: Report) -> dict[str, tuple[bytes, bytes]] | None:

@@ -467,3 +467,28 @@ def test_a_damaged_file_is_one_finding_line(tmp_path: Path, user: dict[str, str]
     assert r.returncode == 1, r.stderr
     assert r.stderr.splitlines()[-2:] == ["secrets/dbpw.age:1:1: error[HF030]: secret 'dbpw': secrets/dbpw.age cannot be decrypted: "
                                           "Unknown age format.", "hostform build: failed (1 error); nothing written"], r.stderr
+
+
+def test_the_local_target_is_replaced_on_a_fingerprint_that_holds_no_hash_of_a_value(tmp_path: Path, user: dict[str, str], terraform: str) -> None:
+    """The local target's Terraform keeps `triggers_replace`: not the SHA-256 of main.ign (which would let anyone
+    with the state check a guessed value offline), but one of main.ign without the values and of the encrypted
+    files; `plan` (from build/main.ign) writes the same, and setting a value again replaces the machine."""
+    import hashlib
+
+    project, _ = _project(tmp_path, user)
+    text = (project / "hostform.yaml").read_text().replace('target: {provider: hetzner, region: fsn1, size: cx22, image: "123"}', "target: {provider: local}")
+    (project / "hostform.yaml").write_text(text)
+    assert hostform("build", ".", cwd=project, env=user).returncode == 0
+    tf_path = project / "build" / "terraform" / "main.tf.json"
+
+    def trigger() -> str:
+        return json.loads(tf_path.read_text())["resource"]["terraform_data"]["host"]["triggers_replace"]
+
+    first = trigger()
+    assert first != hashlib.sha256((project / "build" / "main.ign").read_bytes()).hexdigest()
+    plan = hostform("plan", "--no-build", "--terraform", terraform, ".", cwd=project, env={**user, "CHECKPOINT_DISABLE": "1"})
+    assert plan.returncode == 0, plan.stderr
+    assert trigger() == first  # plan, reading build/main.ign, says the same as the build
+    assert hostform("build", ".", cwd=project, env=user).returncode == 0 and trigger() == first
+    assert hostform("secret", "set", "dbpw", cwd=project, env=user, stdin=VALUE).returncode == 0  # the same value, set again
+    assert hostform("build", ".", cwd=project, env=user).returncode == 0 and trigger() != first

@@ -77,6 +77,10 @@ class Bundle:
     target: Target | None = None  # where it runs: the host file's `target:`, or target.json
     target_where: tuple[str, int, int] | None = None  # (file, line, col) of that target
     terraform: dict[str, Any] | None = None  # main.tf.json, when there is a target and it rendered
+    # of main.ign without the secrets' values, and of their encrypted files (hostform.pipeline.fingerprint):
+    # changes whenever main.ign does, yet holds no hash of a value (the local target's Terraform keeps it)
+    fingerprint: str | None = None
+    sealed_digest: str = ""  # SHA-256 over the secrets' files in the project (part of ``fingerprint``)
 
     def file(self, vm_path: str) -> BundleFile | None:
         for f in self.files:

@@ -343,7 +343,7 @@ def _aws(t: Target, name: str, user_data: str, ports: Ports) -> dict[str, Any]:
     return out
 
 
-def _local(t: Target, name: str, ignition_text: str, project_dir: str) -> dict[str, Any]:
+def _local(t: Target, name: str, fingerprint: str, project_dir: str) -> dict[str, Any]:
     values = {"dir": shell_word(project_dir), "name": shell_word(name)}
     up = t.local.up.format_map(values)
     down = t.local.down.format_map(values)
@@ -351,7 +351,7 @@ def _local(t: Target, name: str, ignition_text: str, project_dir: str) -> dict[s
         "resource": {
             "terraform_data": {
                 "host": {
-                    "triggers_replace": hashlib.sha256(ignition_text.encode("utf-8")).hexdigest(),
+                    "triggers_replace": fingerprint,
                     "input": {"name": name, "down": down},
                     "provisioner": [
                         {"local-exec": {"command": up}},
@@ -367,16 +367,20 @@ def _local(t: Target, name: str, ignition_text: str, project_dir: str) -> dict[s
 _RENDERERS = {"vultr": _vultr, "hetzner": _hetzner, "digitalocean": _digitalocean, "aws": _aws}
 
 
-def render(target: Target, ignition_text: str, name: str, project_dir: str = ".", ports: Ports = PORTS) -> Rendered:
+def render(target: Target, ignition_text: str, name: str, project_dir: str = ".", ports: Ports = PORTS, fingerprint: str | None = None) -> Rendered:
     """The ``main.tf.json`` object for ``target`` (``tf`` is ``{}`` when the report is fatal).
 
     ``project_dir`` is only used by the local target (its ``{dir}``);
-    ``ports``: (label, protocol, port) the firewall lets in (``Host.open_ports``).
+    ``ports``: (label, protocol, port) the firewall lets in (``Host.open_ports``);
+    ``fingerprint``: what the local target is replaced on (see :attr:`hostform.host.bundle.Bundle.fingerprint`).
     """
     label = resource_name(name)
     if target.provider == "local":
         tf: dict[str, Any] = {"//": f"hostform: {name} on the local target", "terraform": {"required_version": ">= 1.4"}}
-        tf.update(_local(target, label, ignition_text, project_dir))
+        # what replaces the local machine when it changes: ``fingerprint`` (the pipeline's: of the config without
+        # the secrets' values, so the state holds no hash an offline guess of a value could be checked against),
+        # else the config's SHA-256
+        tf.update(_local(target, label, fingerprint or hashlib.sha256(ignition_text.encode("utf-8")).hexdigest(), project_dir))
         return Rendered(_escaped(tf), Report(), "", "local")
     fitted = fit_user_data(ignition_text, target.provider, target.user_data_url)
     if fitted.report.is_fatal():

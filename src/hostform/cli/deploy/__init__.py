@@ -197,7 +197,9 @@ def _unbuilt(prog: str, dir: Path, build: Path) -> tuple[Target, Path] | None:
             report.add(_no_target(bundle))
     elif not report.is_fatal():
         ports = bundle.host.open_ports if bundle.host is not None else PORTS
-        rendered = render(target, ignition_text, bundle.name, str(dir.resolve()), ports)
+        sealed = {sf.vm_path for sf in bundle.rendered.sealed} if bundle.rendered is not None else set()
+        fp = pipeline.fingerprint(ignition_text, sealed, bundle.sealed_digest) if bundle.kind == "host" else None
+        rendered = render(target, ignition_text, bundle.name, str(dir.resolve()), ports, fp)
         file, line, col = bundle.target_where or (pipeline.TARGET_FILE, 1, 1)
         for d in rendered.report:
             report.add(d if d.file else d.located(file, line, col))
