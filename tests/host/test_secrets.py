@@ -492,3 +492,53 @@ def test_the_local_target_is_replaced_on_a_fingerprint_that_holds_no_hash_of_a_v
     assert hostform("build", ".", cwd=project, env=user).returncode == 0 and trigger() == first
     assert hostform("secret", "set", "dbpw", cwd=project, env=user, stdin=VALUE).returncode == 0  # the same value, set again
     assert hostform("build", ".", cwd=project, env=user).returncode == 0 and trigger() != first
+
+
+# ------------------------------------------------------------------ properties
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+USERNAMES = st.text(alphabet=[chr(c) for c in range(33, 127) if c != 58], min_size=1, max_size=20)
+VALUES = st.binary(min_size=1, max_size=100)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(regs=st.dictionaries(st.sampled_from(["ghcr.io", "registry.example.org:5000", "quay.io/my-org", "r.example"]),
+                            st.tuples(USERNAMES, VALUES), min_size=1, max_size=3),
+       password=st.binary(min_size=1, max_size=72))
+def test_registry_credentials_and_basic_auth_passwords_arrive_byte_for_byte(tmp_path_factory, regs, password) -> None:
+    """Whatever user names (the schema's alphabet) and values (any bytes), auth.json holds exactly USER:VALUE per
+    registry, and the Caddyfile's hash is bcrypt's of exactly the basic_auth password; no value is anywhere else."""
+    import bcrypt
+
+    from hostform import pipeline
+    from hostform.host.build import outputs
+    from hostform.host.render import to_yaml
+    from hostform.secrets import encrypt, generate_identity
+
+    d = tmp_path_factory.mktemp("prop")
+    key, public = generate_identity()
+    (d / "key").write_text(key)
+    (d / "secrets").mkdir()
+    registries = {}
+    for i, (host, (username, value)) in enumerate(sorted(regs.items())):
+        (d / "secrets" / f"reg{i}.age").write_bytes(encrypt(value, [public]))
+        registries[host] = {"username": username, "password": {"secret": f"reg{i}"}}
+    (d / "secrets" / "pw.age").write_bytes(encrypt(password, [public]))
+    data = {"name": "p", "recipients": [public], "registries": registries,
+            "services": {"web": {"image": "ghcr.io/me/web:1", "port": 8080}},
+            "sites": {"web.example.org": {"service": "web", "basic_auth": {"admin": {"password": {"secret": "pw"}}}}}}
+    (d / "hostform.yaml").write_text(to_yaml(data))
+    b = pipeline.build(d, pipeline.Options(checks=False, identity=str(d / "key")))
+    assert not b.report.errors, b.report.format()
+    auth = json.loads(b.file("/var/lib/hostform/registries/auth.json").text.encode("utf-8", "surrogateescape"))
+    got = {h: base64.b64decode(v["auth"]) for h, v in auth["auths"].items()}
+    assert got == {h: u.encode() + b":" + v.rstrip(b"\r\n") for h, (u, v) in regs.items()}
+    caddyfile = next(t for rel, t, _ in outputs(b) if rel == "Caddyfile").decode()
+    hashed = next(line.split()[1] for line in caddyfile.splitlines() if line.strip().startswith("admin "))
+    assert bcrypt.checkpw(password, hashed.encode())
+    for rel, text, _ in outputs(b):
+        if rel != "main.ign":
+            for _, (_, v) in regs.items():
+                assert len(v) < 4 or v not in text, rel
