@@ -20,6 +20,9 @@ from hostform._cache import cache_root
 
 HERE = Path(__file__).resolve().parent
 SOURCES = ("go.mod", "main.go")
+# Seconds a build may take: the collector (tests/go/otelcol) compiles a few thousand packages, over
+# ten minutes on two cores the first time; the others take seconds.
+BUILD_TIMEOUT = {"otelcol": 3600}
 
 
 class GoUnavailable(Exception):
@@ -66,7 +69,7 @@ def helper_binary(name: str) -> Path:
             check=True,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=BUILD_TIMEOUT.get(name, 600),
         )
         os.replace(tmp, out)  # atomic: a concurrent build of the same source is harmless
     finally:
