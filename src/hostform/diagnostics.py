@@ -323,6 +323,20 @@ CODES: dict[str, tuple[str, str]] = {
         "container does not publish 443:443/udp, so browsers try QUIC, time "
         "out and fall back to TCP. Publish 80:80, 443:443 and 443:443/udp.",
     ),
+    "HF420": (
+        "otelcol-invalid",
+        "The real OpenTelemetry Collector (`otelcol validate`) refused the configuration hostform wrote "
+        "for `observability`. The message is the collector's own. Usually the collector found (HOSTFORM_OTELCOL, "
+        "or `otelcol` on PATH) lacks a component the configuration names: use a build with the journald, "
+        "hostmetrics, filelog and prometheus receivers, the resource and batch processors, the file_storage "
+        "extension and the otlphttp exporter (docs/observability.md); the image you run must have them too.",
+    ),
+    "HF421": (
+        "otelcol-not-checked",
+        "No OpenTelemetry Collector binary was found, so the collector's configuration got only hostform's "
+        "own checks. Set HOSTFORM_OTELCOL to a collector binary (or put `otelcol` on PATH) to have "
+        "`otelcol validate` check it at every build.",
+    ),
     "HF300": (
         "unit-syntax",
         "The unit file (a quadlet file, a drop-in or a systemd unit) cannot be "

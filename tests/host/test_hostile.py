@@ -74,6 +74,8 @@ BASES = {
         "recipients": ["age1qh2734kahldzvpwtd2exgg23gck08uz62ttmmyxh4lsdlvnuyvys4mzjt9"],
         "registries": {"ghcr.io": {"username": "me", "password": {"secret": "db"}}},
         "access": {"ssh_keys": [KEY]},
+        "observability": {"endpoint": "https://otlp.example.org/otlp", "image": "ghcr.io/example/otelcol:0.160.0",
+                          "headers": {"X-Scope-OrgID": {"value": "tenant1"}, "Authorization": {"secret": "token"}}, "interval": "30s"},
         "network": "net1",
         "quadlets": ["extra.container"],
         "butane": ["extra.bu"],

@@ -65,6 +65,11 @@ recipients: [age1qh2734kahldzvpwtd2exgg23gck08uz62ttmmyxh4lsdlvnuyvys4mzjt9]
 registries:
   ghcr.io/example: {username: me, password: {secret: db}}
 access: {ssh_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me"]}
+observability:
+  endpoint: https://otlp.example.org/otlp
+  headers: {X-Scope-OrgID: {value: tenant1}, Authorization: {secret: token}, x-extra: plain}
+  image: registry.example.org/otelcol:0.160.0
+  interval: 30s
 network: net1
 quadlets: [extra.container]
 butane: [extra.bu]
@@ -127,6 +132,10 @@ def test_every_key_loads():
     assert [(r.host, r.username, r.password_secret) for r in h.registries] == [("ghcr.io/example", "me", "db")]
     assert h.access.ssh_keys == ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me",)
     assert h.quadlets == ("extra.container",) and h.butane == ("extra.bu",)
+    ob = h.observability
+    assert (ob.endpoint, ob.image, ob.interval) == ("https://otlp.example.org/otlp", "registry.example.org/otelcol:0.160.0", "30s")
+    assert [(x.name, x.value, x.secret) for x in ob.headers] == [
+        ("X-Scope-OrgID", "tenant1", None), ("Authorization", None, "token"), ("x-extra", "plain", None)]  # x- is a header here
 
 
 def test_every_schema_key_is_in_the_full_example():

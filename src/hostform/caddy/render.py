@@ -190,12 +190,17 @@ class GlobalOptions:
     ``skip_install_trust`` because a container has no trust store worth
     changing). ``email`` is the ACME account address (expiry notices).
     ``storage`` is the certificate directory in the container, or None to
-    leave Caddy's default.
+    leave Caddy's default. ``access_log``: every site logs its requests
+    (JSON) to this file in the container. ``metrics_port``: Caddy collects
+    its HTTP metrics (the global ``metrics``) and serves them, in Prometheus
+    format, at ``/metrics`` of a plain-HTTP site on this port.
     """
 
     email: str | None = None
     ca: str = CA_PRODUCTION
     storage: str | None = DEFAULT_STORAGE
+    access_log: str | None = None
+    metrics_port: int | None = None
 
     def problems(self) -> list[str]:
         out = []
@@ -205,6 +210,11 @@ class GlobalOptions:
             out.append(f"email {self.email!r} is not an e-mail address")
         if self.storage is not None and not _PATH.match(self.storage):
             out.append(f"storage {self.storage!r} is not an absolute path")
+        if self.access_log is not None and not _PATH.match(self.access_log):
+            out.append(f"access_log {self.access_log!r} is not an absolute path")
+        port: object = self.metrics_port
+        if port is not None and not (isinstance(port, int) and 1 <= port <= 65535):
+            out.append(f"metrics_port {port!r} is not in 1-65535")
         return out
 
 
@@ -261,6 +271,10 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
             w.line(0, "", None)
         src = site.source
         w.line(0, ", ".join(caddy_token(a) for a in (site.address, *site.aliases)) + " {", src)
+        if options.access_log is not None:
+            w.line(1, "log {", ("observability",))
+            w.line(2, f"output file {caddy_token(options.access_log)}", ("observability",))
+            w.line(1, "}", ("observability",))
         if site.encode:
             w.line(1, "encode " + " ".join(caddy_token(e) for e in site.encode), src)
         if site.headers:
@@ -288,6 +302,12 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
             # the address is a host name (problems() says so): nothing in it needs quoting next to {uri}
             w.line(1, f"redir https://{caddy_token(site.address)}{{uri}} permanent", at)
             w.line(0, "}", at)
+    if options.metrics_port is not None:
+        if w.lines:
+            w.line(0, "", None)
+        w.line(0, f"http://:{options.metrics_port} {{", ("observability",))
+        w.line(1, "metrics /metrics", ("observability",))
+        w.line(0, "}", ("observability",))
     text = "\n".join(w.lines) + "\n" if w.lines else ""
     return RenderedCaddyfile(text, w.ts)
 
@@ -335,6 +355,8 @@ def _global_lines(options: GlobalOptions) -> list[str]:
         out.append("skip_install_trust")
     if options.storage:
         out.append(f"storage file_system {caddy_token(options.storage)}")
+    if options.metrics_port is not None:
+        out.append("metrics")
     return out
 
 

@@ -619,7 +619,10 @@ def check_references(ctx: Context) -> None:
                 )
 
 
-_OS_PATHS = ("/etc/localtime", "/etc/hosts", "/etc/resolv.conf", "/etc/pki", "/etc/ssl", "/run", "/var/run", "/dev", "/sys", "/proc", "/usr", "/tmp", "/var/tmp")
+# Paths the OS has. /var/log/journal: Fedora CoreOS keeps the journal there (persistent); /etc/machine-id:
+# systemd writes it at the first boot. The collector of `observability` reads both.
+_OS_PATHS = ("/etc/localtime", "/etc/hosts", "/etc/resolv.conf", "/etc/pki", "/etc/ssl", "/etc/machine-id", "/run", "/var/run",
+             "/dev", "/sys", "/proc", "/usr", "/tmp", "/var/tmp", "/var/log/journal")
 
 
 def _tmpfiles_dirs(ctx: Context) -> list[str]:
@@ -728,6 +731,26 @@ def check_caddyfile(ctx: Context) -> None:
             else:
                 w = ctx.where(f, 0)
             ctx.report.add(Diagnostic(d.severity, d.code, d.message, None, w["file"], w["line"], w["col"] if d.col or f.generated else 0))
+
+
+def check_otelcol(ctx: Context) -> None:
+    """HF420/HF421: the OpenTelemetry Collector's configuration (``observability``), checked by the real
+    collector's ``validate`` when one is installed (and the real-tool checks are on: not ``--caddy off``)."""
+    from hostform.observability import CONFIG_PATH
+    from hostform.observability.validate import OTELCOL_INSTALL_HINT, find_otelcol, validate_config
+
+    f = ctx.bundle.file(CONFIG_PATH)
+    if f is None or ctx.caddy == "off":
+        return
+    w = ctx.where(f, 0)
+    otelcol = find_otelcol()
+    if otelcol is None:
+        ctx.report.add(Diagnostic("info", "HF421", f"the collector's configuration was not checked with the real collector: "
+                                  f"{OTELCOL_INSTALL_HINT}", None, w["file"], w["line"], w["col"]))
+        return
+    for msg in validate_config(f.text, otelcol):
+        ctx.report.add(Diagnostic("error", "HF420", f"otelcol validate refused the collector's configuration: {msg}", None,
+                                  w["file"], w["line"], w["col"]))
 
 
 def _proxy_upstreams(text: str) -> list[tuple[str, int, int]]:
@@ -898,6 +921,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("HF057", check_auto_update_timer),
     ("HF411", check_http3),
     ("HF400-HF411", check_caddyfile),
+    ("HF420-HF421", check_otelcol),
     ("HF061", check_sites),
     ("HF062", check_user_data_size),
 ]

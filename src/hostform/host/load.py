@@ -1013,9 +1013,11 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
             add("HF010", f"secret {name!r}: `embed` needs a `file`", path + ("embed",))
         secrets.append(m.Secret(name, v.get("file"), v["embed"], path))
     # a secret only hashed into the Caddyfile (a basic_auth password) is not sent to the VM
+    observability = _observability(raw, add)
+    otlp_secrets = {h.secret for h in observability.headers if h.secret} if observability is not None else set()
     hashed_only = ({name for sp in sites for _, name in sp.basic_auth_secrets}
                    - {u.name for c in services for u in c.secrets} - {u.name for j in jobs for u in j.secrets}
-                   - {v["password"]["secret"] for v in raw.get("registries", {}).values() if v is not _BAD})
+                   - {v["password"]["secret"] for v in raw.get("registries", {}).values() if v is not _BAD} - otlp_secrets)
     for name in raw[SEALED]:
         if name not in raw.get("secrets", {}):
             secrets.append(m.Secret(name, sealed_path(name), source=("secrets",), sealed=True, hashed_only=name in hashed_only))
@@ -1036,7 +1038,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         registries.append(m.Registry(reg, v["username"], pw, path))
     containers: list[m.Service | m.Job] = [*services, *jobs]
     sealed_used = ({u.name for c in containers for u in c.secrets} | {r.password_secret for r in registries}
-                   | {name for sp in sites for _, name in sp.basic_auth_secrets})
+                   | {name for sp in sites for _, name in sp.basic_auth_secrets} | otlp_secrets)
     if any(sec.sealed for sec in secrets if sec.name in sealed_used) and not raw.get("recipients"):
         add("HF010", "this host has encrypted secrets (secrets/*.age) but no `recipients`: list the age public keys "
             "that may decrypt them, so `hostform secret set` and `rekey` know whom to encrypt to", (), "warning")
@@ -1045,6 +1047,10 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
                  | {f"{j.name}.container" for j in jobs})
     if raw.get("sites"):
         generated |= {"caddy.container", f"{m.sites_network_name(raw['network'])}.network"}
+    if observability is not None:
+        from hostform.observability import QUADLET_NAME
+
+        generated.add(QUADLET_NAME)
     for i, rel in enumerate(raw.get("quadlets", ())):
         base = posixpath.basename(rel)
         if base in generated:
@@ -1074,6 +1080,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         quadlets=tuple(raw.get("quadlets", ())),
         butane=tuple(raw.get("butane", ())),
         target=target,
+        observability=observability,
     )
     kept = [x for x in ("sites" if host.sites else "", "volumes" if any(s.volumes for s in services) or any(j.volumes for j in jobs) else "") if x]
     if kept and not state.volume and target is not None and target.provider != "local":
@@ -1081,6 +1088,34 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         add("HF025", f"there is no state volume (target.state_volume: false): {what} live on the root disk and are lost "
             "each time the VM is replaced", ("target", "state_volume"), "warning")
     return host
+
+
+def _observability(raw: dict[str, Any], add: _Add) -> m.Observability | None:
+    """``observability``: each header has a value or a secret (one of them), and a secret has a value."""
+    ob = raw.get("observability")
+    if ob is None or ob is _BAD:
+        return None
+    path: KeyPath = ("observability",)
+    headers = []
+    for name, h in ob.get("headers", {}).items():
+        if h is _BAD:
+            continue
+        at = path + ("headers", name)
+        if ("value" in h) == ("secret" in h):
+            add("HF010", f"header {name!r}: give its `value` or the `secret` holding it (one of them)", at)
+            continue
+        sec = h.get("secret")
+        if sec is not None and sec not in raw.get("secrets", {}) and sec not in raw[SEALED]:
+            add("HF013", f"header {name!r}: secret {sec!r} has no value: `hostform secret set {sec}` keeps it encrypted in "
+                f"secrets/{sec}.age", at + ("secret",))
+        headers.append(m.OtlpHeader(name, h.get("value"), sec))
+    lower: dict[str, str] = {}
+    for h in headers:
+        if h.name.lower() in lower:
+            add("HF011", f"headers: {h.name!r} and {lower[h.name.lower()]!r} are the same header (names are case-insensitive)",
+                path + ("headers", h.name))
+        lower.setdefault(h.name.lower(), h.name)
+    return m.Observability(ob["endpoint"], ob["image"], tuple(headers), ob["interval"], path)
 
 
 def _target_and_state(raw: dict[str, Any], st: dict[str, Any], add: _Add) -> tuple[Target | None, m.State]:

@@ -21,6 +21,8 @@ __all__ = [
     "Host",
     "Job",
     "KeyPath",
+    "Observability",
+    "OtlpHeader",
     "Secret",
     "SecretUse",
     "Service",
@@ -188,6 +190,26 @@ class Access:
     ssh_keys: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class OtlpHeader:
+    """A header of the OTLP exports: its value written in the host file, or the name of the secret holding it."""
+
+    name: str
+    value: str | None = None
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class Observability:
+    """``observability``: the OpenTelemetry Collector's destination, its image and how often it collects metrics."""
+
+    endpoint: str
+    image: str
+    headers: tuple[OtlpHeader, ...] = ()
+    interval: str = "60s"
+    source: KeyPath = ("observability",)
+
+
 def sites_network_name(network: str) -> str:
     """The podman network Caddy is on, beside the services' ``network``: a service behind a
     site joins it once its health check passes, so Caddy never proxies to a container that
@@ -214,6 +236,7 @@ class Host:
     quadlets: tuple[str, ...] = ()
     butane: tuple[str, ...] = ()
     target: Target | None = None  # where it runs (hostform plan/apply/destroy); None: not said
+    observability: Observability | None = None  # the OpenTelemetry Collector; None: none
 
     @property
     def sites_network(self) -> str:

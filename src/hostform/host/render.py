@@ -232,12 +232,18 @@ def auth_json(registries: tuple[m.Registry, ...], values: Mapping[str, bytes]) -
     return (json.dumps({"auths": auths}, indent=2, sort_keys=True) + "\n").encode()
 
 
-def _secrets_deps(host: m.Host, c: m.Service | m.Job) -> list[str]:
+def _secrets_deps(host: m.Host, c: m.Service | m.Job | m.Observability) -> list[str]:
     """A container that uses a secret hostform ships waits for the unit that hands them to podman."""
     shipped = {sec.name for sec in host.secrets if sec.shipped}
-    if any(u.name in shipped for u in c.secrets):
+    if any(name in shipped for name in _secret_names(c)):
         return [f"Requires={SECRETS_UNIT}", f"After={SECRETS_UNIT}"]
     return []
+
+
+def _secret_names(c: m.Service | m.Job | m.Observability) -> list[str]:
+    if isinstance(c, m.Observability):
+        return [h.secret for h in c.headers if h.secret]
+    return [u.name for u in c.secrets]
 
 
 def _secret_lines(c: m.Service | m.Job) -> list[str]:
@@ -469,6 +475,10 @@ def _state_dirs(host: m.Host) -> list[str]:
     dirs = []
     if host.sites:
         dirs += [f"{st.path}/caddy", f"{st.path}/caddy/data", f"{st.path}/caddy/config"]
+    if host.observability is not None:
+        from hostform import observability
+
+        dirs += observability.state_dirs(host)
     vols = sorted({v for s in host.services for v, _ in s.volumes} | {v for j in host.jobs for v, _ in j.volumes})
     if vols:
         dirs.append(f"{st.path}/volumes")
@@ -541,6 +551,10 @@ def _caddy_quadlet(host: m.Host) -> str:
     c.append(f"Network={host.sites_network}.network")
     for p in CADDY_CONTAINER.publish_ports():
         c.append(f"PublishPort={p}")
+    if host.observability is not None:  # its metrics, for the collector (on the host's network) only
+        from hostform.observability import CADDY_METRICS_PORT
+
+        c.append(f"PublishPort=127.0.0.1:{CADDY_METRICS_PORT}:{CADDY_METRICS_PORT}")
     sources = {
         "/etc/caddy/Caddyfile": CADDYFILE_PATH,
         "/data": f"{host.state.path}/caddy/data",
@@ -551,6 +565,10 @@ def _caddy_quadlet(host: m.Host) -> str:
         if mount.persistent:
             value += ":Z"
         c.append(f"Volume={value}")
+    if host.observability is not None:  # its access log, which the collector reads
+        from hostform.observability import CADDY_LOG_DIR
+
+        c.append(f"Volume={host.state.path}/logs/caddy:{CADDY_LOG_DIR}:Z")
     # Caddy's admin endpoint answers once the config is loaded (busybox wget is in the image).
     c.append(f"HealthCmd={unit_string('wget -q -O /dev/null http://127.0.0.1:2019/config/')}")
     c.append("HealthInterval=30s")
@@ -561,6 +579,52 @@ def _caddy_quadlet(host: m.Host) -> str:
         c.append("Notify=healthy")
     svc = u.section("Service")
     svc.append("Restart=on-failure")
+    svc.append(f"TimeoutStartSec={START_TIMEOUT}")
+    u.section("Install").append("WantedBy=multi-user.target")
+    return u.text()
+
+
+def _otelcol_quadlet(host: m.Host) -> str:
+    """The OpenTelemetry Collector's container (:mod:`hostform.observability` says what it reads, and why
+    each mount). As root in the container, and without SELinux separation: it reads the journal and the
+    host's /proc and /sys. A header held by a secret is an environment variable the configuration names."""
+    from hostform import observability as obs
+
+    ob = host.observability
+    assert ob is not None
+    st = host.state.path
+    u = _Unit(GENERATED_HEADER.format(src="hostform.yaml (observability)"))
+    unit = u.section("Unit")
+    unit.append("Description=OpenTelemetry Collector: the journal and metrics to the OTLP endpoint (hostform)")
+    unit.append("Wants=network-online.target")
+    unit.append("After=network-online.target")
+    unit.extend(_state_deps(host))
+    unit.extend(_secrets_deps(host, ob))
+    c = u.section("Container")
+    c.append(f"ContainerName={obs.CONTAINER}")
+    c.append(f"Image={unit_string(ob.image)}")
+    if host.updates.enabled and "@" not in ob.image:  # pinned by digest: it stays what was named
+        c.append("AutoUpdate=registry")
+    c.append("Network=host")
+    c.append("User=0")
+    c.append("SecurityLabelDisable=true")
+    c.append(f"Exec={unit_words(['--config=' + obs.CONFIG_IN_CONTAINER])}")
+    mounts = [
+        (obs.CONFIG_PATH, obs.CONFIG_IN_CONTAINER, "ro"),
+        (obs.JOURNAL, obs.JOURNAL, "ro"),
+        ("/etc/machine-id", "/etc/machine-id", "ro"),
+        ("/proc", f"{obs.HOSTFS}/proc", "ro"),
+        ("/sys", f"{obs.HOSTFS}/sys", "ro"),
+        (f"{st}/logs", f"{obs.HOSTFS}{st}", "ro"),
+        (f"{st}/otelcol", obs.STORAGE_IN_CONTAINER, ""),
+    ]
+    for src, dest, opts in mounts:
+        c.append(f"Volume={unit_text(f'{src}:{dest}' + (f':{opts}' if opts else ''))}")
+    for i, h in enumerate(ob.headers):
+        if h.secret:
+            c.append(f"Secret={unit_word(f'{h.secret},type=env,target={obs.header_env(i)}')}")
+    svc = u.section("Service")
+    svc.append("Restart=always")
     svc.append(f"TimeoutStartSec={START_TIMEOUT}")
     u.section("Install").append("WantedBy=multi-user.target")
     return u.text()
@@ -664,6 +728,10 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         q.append(Artifact(f"{QUADLET_DIR}/{j.name}.container", _job_quadlet(host, j), 0o600 if j.env else 0o644, j.source))
     if host.sites:
         q.append(Artifact(f"{QUADLET_DIR}/caddy.container", _caddy_quadlet(host), 0o644, ("sites",)))
+    if host.observability is not None:
+        from hostform.observability import QUADLET_NAME
+
+        q.append(Artifact(f"{QUADLET_DIR}/{QUADLET_NAME}", _otelcol_quadlet(host), 0o644, host.observability.source))
     for i, rel in enumerate(host.quadlets):
         text = local(rel, ("quadlets", i))
         if text is not None:
@@ -685,7 +753,12 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
             sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, wait, source=sp.source,
                               redirect_from=sp.redirect_from, headers=sp.headers, basic_auth=sp.basic_auth, snippet=sp.caddy))
         try:
-            rc = render_caddyfile_traced(sites, GlobalOptions(email=host.tls.email, ca=host.tls.ca))
+            observed = host.observability is not None
+            from hostform.observability import ACCESS_LOG, CADDY_METRICS_PORT
+
+            rc = render_caddyfile_traced(sites, GlobalOptions(
+                email=host.tls.email, ca=host.tls.ca, access_log=ACCESS_LOG if observed else None,
+                metrics_port=CADDY_METRICS_PORT if observed else None))
         except ValueError as e:
             report.error("HF011", f"the sites cannot be rendered: {e}", ("sites",), **where(("sites",)))
         else:
@@ -723,6 +796,11 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
             text = local(f, s.source + ("env_files", i))
             if text is not None:
                 files.append(Artifact(_env_file_path(s, f), text, 0o600, s.source + ("env_files", i), local=f))
+    if host.observability is not None:
+        from hostform import observability
+
+        files.append(Artifact(observability.CONFIG_PATH, observability.collector_config_text(
+            host, GENERATED_HEADER.format(src="hostform.yaml (observability)")), 0o644, host.observability.source))
     probed = [s for s in host.services if health.from_host(s)]
     if probed:  # the http health checks' probe, run on the host
         files.append(Artifact(health.PROBE_PATH, health.PROBE_SCRIPT, 0o755, probed[0].source + ("health", "http")))
@@ -784,6 +862,10 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
     if secret_units:
         containers: list[m.Service | m.Job] = [*host.services, *host.jobs]
         users = [c.name + ".service" for c in containers if _secrets_deps(host, c)]
+        if host.observability is not None and _secrets_deps(host, host.observability):
+            from hostform.observability import CONTAINER as COLLECTOR
+
+            users.append(f"{COLLECTOR}.service")
         # At the first boot the values are there: each becomes a podman secret, then the files go. At
         # later boots the directory is empty (or gone) and podman has them: nothing to do.
         text = _unit_text(

@@ -411,6 +411,37 @@ TARGET = Key(
     ),
 )
 
+OBSERVABILITY = Key(
+    "observability",
+    "obj",
+    "Ship what the host does to an OpenTelemetry backend: an OpenTelemetry Collector runs as the container "
+    "`otelcol` and sends, over OTLP/HTTP, the journal of every unit (services, Caddy, podman-auto-update, the "
+    "quadlet generator; with the unit and container as attributes), host metrics (CPU, memory, load, network, "
+    "the root and state file systems) and, with sites, Caddy's access log and metrics. See docs/observability.md.",
+    fields=(
+        _str("endpoint", "The OTLP/HTTP endpoint's base URL: the collector posts to ENDPOINT/v1/logs and "
+             "ENDPOINT/v1/metrics.", required=True, example="https://otlp.example.org", **URL),
+        Key("headers", "objmap", "HTTP headers sent with every export, by name (an API key, `Authorization`). "
+            "A value is text written in the host file, or `{secret: NAME}`: a hostform secret "
+            "(`hostform secret set NAME`), given to the collector's container as an environment variable, "
+            "never written into its configuration. A bare value is short for {value: VALUE}.",
+            names=_str("headers", "A header name.", **HEADER_NAME),
+            own_names=False,
+            short="value",
+            fields=(
+                _str("value", "The header's value, in clear (in the collector's configuration). Instead of `secret`.",
+                     **HEADER_VALUE),
+                _str("secret", "The secret holding the header's whole value (for a bearer token: `Bearer TOKEN`). "
+                     "Instead of `value`.", **SECRET_NAME),
+            )),
+        _str("image", "The collector's image: an OpenTelemetry Collector with the journald, hostmetrics, filelog and "
+             "prometheus receivers, the resource and batch processors, the file_storage extension and the otlphttp "
+             "exporter, whose entrypoint is the collector, and which has `journalctl` (the stock contrib image lacks "
+             "it). Pin it by digest. See docs/observability.md.", **IMAGE),
+        _str("interval", "How often metrics are collected.", default="60s", **GO_DURATION),
+    ),
+)
+
 HOST = Key(
     "hostform.yaml",
     "obj",
@@ -485,6 +516,7 @@ HOST = Key(
                         _str("secret", "The secret holding it (`hostform secret set NAME`).", required=True, **SECRET_NAME),
                     )),
             )),
+        OBSERVABILITY,
         Key("access", "obj", "How a human gets in. By default nobody: sshd is masked.", fields=(
             Key("ssh_keys", "strlist", "Break-glass SSH public keys for the user `core`; sshd stays enabled.",
                 item=_str("ssh_keys", "An SSH public key.", check="ssh_key", max_len=16384,

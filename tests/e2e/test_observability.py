@@ -1,0 +1,174 @@
+"""`observability:` on a booted machine (issue 14, item 1): a real OpenTelemetry Collector ships the
+journal and host metrics to an OTLP/HTTP endpoint with a header held by a hostform secret.
+
+The collector is the one of tests/go/otelcol (built from the collector's Go modules at one release, v0.160.0,
+with the machine's Go), packed with `hostform.oci` into an image with `journalctl` and the libraries it
+loads (those it links, and the compression libraries libsystemd-shared opens when it reads compressed
+journal files), taken from the machine's own root filesystem (Debian trixie), so its journalctl reads the
+machine's journal files. The project is made as a user makes it: `hostform secret keygen`, `secret set`,
+`build`. The test OTLP/HTTP receiver (tests/e2e/_otlp.py, decoding with `opentelemetry-proto`) listens
+where the guest reaches the test host and answers 401 to any other Authorization header.
+
+Checked within 60 s of the collector's start: a line a service writes (with its unit and container as
+attributes and the host's name on the resource) and a metric of the state disk's file system.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hostform import oci
+from hostform._runner import Runner, wait_until
+from hostform.tryout import commands as C
+from hostform.tryout.harness import Cache, Machine, Registry
+from tests.e2e.conftest import HOSTFORM
+from tests.require import go_helper
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBDIR = "usr/lib/x86_64-linux-gnu"
+OTLP_PORT = 4318  # where the receiver listens in the outer namespace, at the address the guest reaches
+# libsystemd-shared opens these (dlopen) to read compressed journal files: `ld.so --list` does not show them
+DLOPENED = ("libzstd.so.1", "liblz4.so.1", "liblzma.so.5")
+VARIANT = "podman-sid"
+
+HOST = """\
+name: watched
+podman: "5.8"
+butane_version: 1.4.0
+recipients: [{recipient}]
+services:
+  talker:
+    image: {registry}/talker:1
+    command: [sh, -c, 'while :; do echo "talker says {marker}"; sleep 2; done']
+observability:
+  endpoint: http://{endpoint}
+  headers: {{Authorization: {{secret: otlp-auth}}}}
+  image: {registry}/otelcol:0.160.0
+  interval: 5s
+"""
+
+
+def collector_image(busybox: bytes, cache: Cache, runner: Runner) -> oci.Image:
+    """busybox, the collector at /otelcol (its entrypoint), and the machine's journalctl with its libraries."""
+    otelcol = Path(go_helper("otelcol"))
+    rootfs = cache.ensure_rootfs(variant=VARIANT)
+    loader = rootfs / "usr/lib64/ld-linux-x86-64.so.2"
+    libpath = ":".join(str(rootfs / d) for d in (LIBDIR, f"{LIBDIR}/systemd"))
+    journalctl = rootfs / "usr/bin/journalctl"
+    listed = runner.run([str(loader), "--library-path", libpath, "--list", str(journalctl)]).stdout
+    libs: dict[str, Path] = {}
+    for line in listed.splitlines():
+        name, arrow, rest = line.strip().partition(" => ")
+        if arrow and not name.startswith("/"):
+            libs[name] = Path(rest.rsplit(" (", 1)[0])
+    assert any(n.startswith("libsystemd-shared") for n in libs), libs
+    for name in DLOPENED:
+        libs[name] = rootfs / LIBDIR / name
+    entries = [
+        oci.Entry.file("otelcol", otelcol.read_bytes(), 0o755),
+        oci.Entry.file("usr/bin/journalctl", journalctl.read_bytes(), 0o755),
+        oci.Entry.file("usr/lib64/ld-linux-x86-64.so.2", loader.resolve().read_bytes(), 0o755),
+        oci.Entry.symlink("lib64", "usr/lib64"),
+    ]
+    for name, path in sorted(libs.items()):
+        real = path.resolve()
+        # at the path it has in the root filesystem (libsystemd-shared: the RUNPATH's systemd/ directory)
+        rel = path.relative_to(rootfs).parent if path.is_relative_to(rootfs) else Path(LIBDIR)
+        entries.append(oci.Entry.file(f"{rel}/{name}", real.read_bytes(), 0o755))
+    base = oci.busybox_image(busybox).layers[0]
+    return oci.Image([base, oci.layer_from_entries(entries)], entrypoint=["/otelcol"], cmd=["--help"],
+                     env=("PATH=/usr/bin:/bin",))
+
+
+def hostform(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*HOSTFORM, *args], env=env, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def records(out: Path) -> list[dict]:
+    if not out.is_file():
+        return []
+    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+
+
+def test_the_collector_ships_a_service_line_and_a_state_disk_metric(
+    runner, cache, busybox, registry: Registry, machines, tmp_path: Path
+) -> None:
+    token = "Bearer otlp-" + secrets.token_hex(12)
+    marker = "m-" + secrets.token_hex(6)
+    oci.push(oci.busybox_image(busybox), registry.address, "talker", "1")
+    oci.push(collector_image(busybox, cache, runner), registry.address, "otelcol", "0.160.0")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOSTFORM_AGE", "HOSTFORM_OTELCOL"))}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env["HOSTFORM_OTELCOL"] = go_helper("otelcol")  # the build checks the configuration with the real collector
+    d = tmp_path / "watched"
+    d.mkdir()
+    r = hostform("secret", "keygen", env=env)
+    assert r.returncode == 0, r.stderr
+    (d / "hostform.yaml").write_text(HOST.format(recipient=r.stdout.strip(), registry=C.registry_name_in_guest(),
+                                                 endpoint=f"{C.OUTER_ADDR}:{OTLP_PORT}", marker=marker))
+    r = hostform("secret", "set", "otlp-auth", str(d), env=env, stdin=token)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "build"
+    r = hostform("build", str(d), "-o", str(out), env=env)
+    assert r.returncode == 0 and "HF42" not in r.stdout + r.stderr, r.stdout + r.stderr
+
+    m = Machine(out / "main.ign", tmp_path / "m", cache, runner, registry_port=registry.port, state_dir=tmp_path / "state")
+    m.variant = VARIANT
+    machines.append(m)
+    m.provision()
+    m.boot()
+    received = tmp_path / "otlp.jsonl"
+    receiver = runner.spawn(C.in_netns(m.names.outer_ns, [sys.executable, "-m", "tests.e2e._otlp", C.OUTER_ADDR, str(OTLP_PORT),
+                                                           str(received)]),
+                            env={"OTLP_TOKEN": token, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"}, log=tmp_path / "otlp.log")
+    try:
+        assert m.wait_active("otelcol.service", 240), m.exec(["journalctl", "-b", "--no-pager", "-n", "100"], check=False).stdout
+        started = time.monotonic()
+
+        def service_line() -> dict | None:
+            for rec in records(received):
+                body = rec.get("body")
+                if rec["signal"] == "log" and isinstance(body, dict) and marker in str(body.get("MESSAGE", "")):
+                    return rec
+            return None
+
+        def state_metric() -> dict | None:
+            for rec in records(received):
+                if rec["signal"] == "metric" and rec["name"].startswith("system.filesystem.") and \
+                        rec["attributes"].get("mountpoint") == "/var/mnt/state":
+                    return rec
+            return None
+
+        def journal() -> str:
+            return m.exec(["journalctl", "-b", "--no-pager", "-u", "otelcol.service", "-n", "60"], check=False).stdout
+
+        assert wait_until(lambda: service_line() is not None, 60, 1), journal() + (tmp_path / "otlp.log").read_text()
+        line = service_line()
+        assert line is not None
+        assert line["attributes"].get("systemd.unit") == "talker.service", line
+        assert line["attributes"].get("container.name") == "talker", line
+        assert line["resource"].get("host.name") == "watched", line
+        def mounts() -> str:  # what the file-system scraper reads: the host's mount table, through /hostfs
+            return m.exec(["podman", "exec", "otelcol", "cat", "/hostfs/proc/1/mountinfo"], check=False).stdout
+
+        assert wait_until(lambda: state_metric() is not None, 60, 1), journal() + mounts()
+        metric = state_metric()
+        assert metric is not None and metric["resource"].get("host.name") == "watched", metric
+        took = time.monotonic() - started
+        # the header came from the secret: the receiver refuses any other (and nothing else was recorded)
+        assert "401" not in (tmp_path / "otlp.log").read_text()
+        names = sorted({rec["name"] for rec in records(received) if rec["signal"] == "metric"})
+        print(f"\nobservability: a service line and a state-disk metric {took:.0f}s after the collector started; metrics: {names}")
+    finally:
+        receiver.terminate()
