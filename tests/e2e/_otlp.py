@@ -61,7 +61,10 @@ def metric_lines(body: bytes) -> list[dict[str, Any]]:
                 kind = metric.WhichOneof("data")
                 points = getattr(metric, kind).data_points if kind in ("gauge", "sum", "histogram") else []
                 for p in points:
-                    value = p.as_double if p.WhichOneof("value") == "as_double" else p.as_int if kind != "histogram" else p.count
+                    if kind == "histogram":  # its points have a count and buckets, not one value
+                        value = p.count
+                    else:
+                        value = p.as_double if p.WhichOneof("value") == "as_double" else p.as_int
                     out.append({"signal": "metric", "resource": res, "name": metric.name, "attributes": _attrs(p.attributes),
                                 "value": value})
     return out

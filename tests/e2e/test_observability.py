@@ -10,7 +10,9 @@ machine's journal files. The project is made as a user makes it: `hostform secre
 where the guest reaches the test host and answers 401 to any other Authorization header.
 
 Checked within 60 s of the collector's start: a line a service writes (with its unit and container as
-attributes and the host's name on the resource) and a metric of the state disk's file system.
+attributes and the host's name on the resource) and a metric of the state disk's file system; then, after a
+request through Caddy (HTTPS, internal CA), its access-log line (read from the state disk by the filelog
+receiver) and a metric Caddy serves (scraped by the prometheus receiver on the host's loopback).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import pytest
 from hostform import oci
 from hostform._runner import Runner, wait_until
 from hostform.tryout import commands as C
-from hostform.tryout.harness import Cache, Machine, Registry
+from hostform.tryout.harness import Cache, Machine, Registry, free_port, https_get
+from tests.e2e._site import CADDY_REMAP
 from tests.e2e.conftest import HOSTFORM
 from tests.require import go_helper
 
@@ -49,7 +52,11 @@ recipients: [{recipient}]
 services:
   talker:
     image: {registry}/talker:1
-    command: [sh, -c, 'while :; do echo "talker says {marker}"; sleep 2; done']
+    command: [sh, -c, 'mkdir -p /www && echo hello > /www/index.html && httpd -p 8080 -h /www && while :; do echo "talker says {marker}"; sleep 2; done']
+    port: 8080
+sites:
+  watched.test: {{service: talker}}
+tls: {{ca: internal}}
 observability:
   endpoint: http://{endpoint}
   headers: {{Authorization: {{secret: otlp-auth}}}}
@@ -100,13 +107,14 @@ def records(out: Path) -> list[dict]:
     return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
 
 
-def test_the_collector_ships_a_service_line_and_a_state_disk_metric(
-    runner, cache, busybox, registry: Registry, machines, tmp_path: Path
+def test_the_collector_ships_a_service_line_a_state_disk_metric_and_caddys_log_and_metrics(
+    runner, cache, busybox, caddy_image, registry: Registry, machines, tmp_path: Path
 ) -> None:
     token = "Bearer otlp-" + secrets.token_hex(12)
     marker = "m-" + secrets.token_hex(6)
     oci.push(oci.busybox_image(busybox), registry.address, "talker", "1")
     oci.push(collector_image(busybox, cache, runner), registry.address, "otelcol", "0.160.0")
+    oci.push(caddy_image, registry.address, "caddy", "2")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOSTFORM_AGE", "HOSTFORM_OTELCOL"))}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
@@ -123,7 +131,8 @@ def test_the_collector_ships_a_service_line_and_a_state_disk_metric(
     r = hostform("build", str(d), "-o", str(out), env=env)
     assert r.returncode == 0 and "HF42" not in r.stdout + r.stderr, r.stdout + r.stderr
 
-    m = Machine(out / "main.ign", tmp_path / "m", cache, runner, registry_port=registry.port, state_dir=tmp_path / "state")
+    m = Machine(out / "main.ign", tmp_path / "m", cache, runner, registry_port=registry.port, state_dir=tmp_path / "state",
+                remaps=CADDY_REMAP)
     m.variant = VARIANT
     machines.append(m)
     m.provision()
@@ -166,6 +175,28 @@ def test_the_collector_ships_a_service_line_and_a_state_disk_metric(
         metric = state_metric()
         assert metric is not None and metric["resource"].get("host.name") == "watched", metric
         took = time.monotonic() - started
+
+        # a request through Caddy: its access-log line, and Caddy's metrics
+        assert m.wait_active("caddy.service", 120), m.exec(["journalctl", "-b", "--no-pager", "-u", "caddy.service"], check=False).stdout
+        port = free_port()
+        m.publish(port, 443)
+        cafile = m.caddy_root(tmp_path / "root.crt")
+        assert wait_until(lambda: "hello" in https_get(port, "watched.test", cafile, "/?from=" + marker)[1], 60, 0.5)
+
+        def access_line() -> dict | None:
+            for rec in records(received):
+                if rec["signal"] == "log" and rec["resource"].get("service.name") == "caddy" and marker in json.dumps(rec):
+                    return rec
+            return None
+
+        def caddy_metric() -> dict | None:
+            for rec in records(received):
+                if rec["signal"] == "metric" and rec["name"].startswith("caddy_"):
+                    return rec
+            return None
+
+        assert wait_until(lambda: access_line() is not None, 60, 1), journal()
+        assert wait_until(lambda: caddy_metric() is not None, 60, 1), journal()
         # the header came from the secret: the receiver refuses any other (and nothing else was recorded)
         assert "401" not in (tmp_path / "otlp.log").read_text()
         names = sorted({rec["name"] for rec in records(received) if rec["signal"] == "metric"})
