@@ -33,7 +33,7 @@ def _journal(*entries: tuple[int, str, str]) -> str:
 def test_the_units_are_sockets_with_one_service_per_connection(machine: Vm) -> None:
     for name, (method, _) in vm.ENDPOINTS.items():
         sock = machine.units[f"hostform-api-{name}.socket"]
-        assert f"ListenStream=/run/hostform/api/{name}.sock\n" in sock and "Accept=yes\n" in sock and "SocketMode=0600\n" in sock
+        assert f"{method} /.hostform/{name}" in sock and f"ListenStream=/run/hostform/api/{name}.sock\n" in sock and "Accept=yes\n" in sock and "SocketMode=0600\n" in sock
         svc = machine.units[f"hostform-api-{name}@.service"]
         assert f"ExecStart=/usr/bin/bash {vm.SCRIPT_PATH} {name}\n" in svc and "StandardInput=socket\n" in svc
 

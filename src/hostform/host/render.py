@@ -744,10 +744,10 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
             if text is not None:
                 files.append(Artifact(_env_file_path(s, f), text, 0o600, s.source + ("env_files", i), local=f))
     if host.status is not None and host.sites:  # the endpoints' script and what it may look at
-        from hostform.status import vm
+        from hostform.status import vm as status_vm
 
-        files.append(Artifact(vm.SCRIPT_PATH, vm.SCRIPT, 0o755, ("status",)))
-        files.append(Artifact(vm.CONFIG_PATH, vm.config(host), 0o644, ("status",)))
+        files.append(Artifact(status_vm.SCRIPT_PATH, status_vm.SCRIPT, 0o755, ("status",)))
+        files.append(Artifact(status_vm.CONFIG_PATH, status_vm.config(host), 0o644, ("status",)))
     probed = [s for s in host.services if health.from_host(s)]
     if probed:  # the http health checks' probe, run on the host
         files.append(Artifact(health.PROBE_PATH, health.PROBE_SCRIPT, 0o755, probed[0].source + ("health", "http")))
@@ -807,9 +807,9 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         units.append({"name": health.watch_unit_name(s), "contents": health.watch_unit(host, s, header)})
         unit_sources[health.watch_unit_name(s)] = s.source + ("health",)
     if host.status is not None and host.sites:
-        from hostform.status import vm
+        from hostform.status import vm as status_vm
 
-        for name, text in vm.units(GENERATED_HEADER.format(src="hostform.yaml (status)")):
+        for name, text in status_vm.units(GENERATED_HEADER.format(src="hostform.yaml (status)")):
             units.append({"name": name, **({"enabled": True} if name.endswith(".socket") else {}), "contents": text})
             unit_sources[name] = ("status",)
     if secret_units:
