@@ -108,6 +108,18 @@ def parse_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.fixture(scope="session")
+def caddy_bin() -> Path:
+    """The real caddy binary; without one the test skips (fails under CI=true)."""
+    from hostform.caddy.check import CADDY_INSTALL_HINT, find_caddy
+    from tests.require import need
+
+    path = find_caddy()
+    if path is None:
+        need(f"the real Caddy is not installed: {CADDY_INSTALL_HINT}")
+    return path
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_host(tmp_path_factory.mktemp("status-build"))
 

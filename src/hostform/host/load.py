@@ -1046,7 +1046,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
             add("HF010", f"secret {name!r}: `embed` needs a `file`", path + ("embed",))
         secrets.append(m.Secret(name, v.get("file"), v["embed"], path))
     # a secret only hashed into the Caddyfile (a basic_auth password) is not sent to the VM
-    hashed_only = ({name for sp in sites for _, name in sp.basic_auth_secrets} | _status_secret(raw)
+    hashed_only = (({name for sp in sites for _, name in sp.basic_auth_secrets} | _status_secret(raw))
                    - {u.name for c in services for u in c.secrets} - {u.name for j in jobs for u in j.secrets}
                    - {v["password"]["secret"] for v in raw.get("registries", {}).values() if v is not _BAD})
     for name in raw[SEALED]:
