@@ -38,6 +38,31 @@ def test_the_units_are_sockets_with_one_service_per_connection(machine: Vm) -> N
         assert f"ExecStart=/usr/bin/bash {vm.SCRIPT_PATH} {name}\n" in svc and "StandardInput=socket\n" in svc
 
 
+def test_systemd_analyze_verifies_the_sockets_and_their_services(machine: Vm, tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (Debian's systemd package)")
+    d = tmp_path / "verify"
+    d.mkdir()
+    script = d / "api"
+    script.write_text("#!/usr/bin/bash\n")
+    for name, text in machine.units.items():
+        if name.startswith("hostform-api-"):
+            (d / name).write_text(text.replace(vm.SCRIPT_PATH, str(script)))
+    sockets = [str(d / f"hostform-api-{n}.socket") for n in vm.ENDPOINTS]
+    instances = []
+    for n in vm.ENDPOINTS:  # an instance of each template, as systemd makes one per connection
+        (d / f"hostform-api-{n}@1.service").symlink_to(d / f"hostform-api-{n}@.service")
+        instances.append(str(d / f"hostform-api-{n}@1.service"))
+    proc = subprocess.run([analyze, "verify", "--man=no", *sockets, *instances], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "SYSTEMD_LOG_COLOR": "0"})
+    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr
+
+
 def test_update_starts_podman_auto_update_and_nothing_else(machine: Vm) -> None:
     status, fields, body = machine.get("update", method="POST")
     assert status == 202 and json.loads(body) == {"started": "podman-auto-update.service"}
@@ -162,6 +187,24 @@ ALLOWED = {"unit": re.compile(r"web|db|caddy|backup|podman-auto-update"), "lines
            "wait": re.compile(r"[0-9]|1[0-9]|2[0-5]|0[0-9]"), "format": re.compile(r"json|text")}
 
 
+GOOD = {"unit": ["web", "caddy", "podman-auto-update"], "lines": ["1", "200", "5000"], "since": ["0", "600"],
+        "after": ["s=1;i=2", "abc"], "wait": ["0", "1"], "format": ["json", "text"]}
+_HOSTILE = st.lists(st.sampled_from(PIECES) | st.text(string.printable.replace("\n", ""), max_size=5), max_size=6).map("".join)
+# a value: a good one, a hostile one, or a good one with something hostile before or after it
+_VALUE = st.one_of(st.sampled_from([v for vs in GOOD.values() for v in vs]), _HOSTILE,
+                   st.tuples(st.sampled_from([v for vs in GOOD.values() for v in vs]), _HOSTILE, st.booleans())
+                   .map(lambda t: t[0] + t[1] if t[2] else t[1] + t[0]))
+_PAIR = st.tuples(st.sampled_from([*GOOD, "x", "unit ", "Unit", "q[$(id)]"]), st.sampled_from(["=", "==", "", "%3D"]), _VALUE).map("".join)
+# mostly one good unit and hostile others, so that each parameter's own check is reached
+QUERIES = st.one_of(
+    st.tuples(st.sampled_from([k for k in GOOD if k != "unit"]), _VALUE).map(lambda t: f"unit=web&{t[0]}={t[1]}"),
+    st.builds(lambda v: f"unit={v}", _VALUE),
+    st.tuples(st.just("unit=web"), st.lists(_PAIR, max_size=3)).map(lambda t: "&".join([t[0], *t[1]])),
+    st.lists(_PAIR, max_size=4).map("&".join),
+    _HOSTILE,
+)
+
+
 def _valid(query: str) -> bool:
     if not query:
         return False  # logs needs a unit
@@ -174,8 +217,8 @@ def _valid(query: str) -> bool:
     return "unit" in seen
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(PIECES) | st.text(string.printable.replace("\n", ""), max_size=5), max_size=12).map("".join))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(QUERIES)
 def test_a_hostile_query_gets_4xx_and_never_reaches_a_command(machine: Vm, query: str) -> None:
     log = machine.log
     log.unlink(missing_ok=True)

@@ -78,8 +78,8 @@ def target(project: Path, url: str | None = None, token_file: str | None = None,
 
 
 def _base(url: str) -> str:
-    if not re.fullmatch(r"https?://[A-Za-z0-9.:\[\]-]+/?", url):
-        raise ClientError(f"--url {url!r}: give the site's scheme, host and port only (https://example.org)")
+    if not re.fullmatch(r"https://[A-Za-z0-9.:\[\]-]+/?", url):  # never http: the token would travel in clear
+        raise ClientError(f"--url {url!r}: give https://, the site's host and its port only (https://example.org)")
     return url.rstrip("/")
 
 
