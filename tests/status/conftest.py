@@ -14,6 +14,7 @@ import pytest
 
 from hostform.host.bundle import files_and_units
 from hostform.status import vm
+from tests.caddy.conftest import caddy_bin  # noqa: F401 - the fixture, shared
 
 TOKEN = "s3cret-t0ken"
 HOST = {
@@ -105,18 +106,6 @@ def parse_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
     fields = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
     assert int(fields["content-length"]) == len(body), (fields, body[:200])
     return int(status), fields, body
-
-
-@pytest.fixture(scope="session")
-def caddy_bin() -> Path:
-    """The real caddy binary; without one the test skips (fails under CI=true)."""
-    from hostform.caddy.check import CADDY_INSTALL_HINT, find_caddy
-    from tests.require import need
-
-    path = find_caddy()
-    if path is None:
-        need(f"the real Caddy is not installed: {CADDY_INSTALL_HINT}")
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -12,14 +12,13 @@ from __future__ import annotations
 import base64
 import http.server
 import json
+import shutil
 import socket
 import socketserver
-import shutil
 import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +27,9 @@ import pytest
 
 from hostform.cli.main import main as cli
 from hostform.status import vm
-from hostform.tryout.harness import free_port
+from tests.caddy.loopback import serve
 
-from .conftest import TOKEN, Vm
+from .conftest import Vm
 
 SITE = "site.test"
 
@@ -104,72 +103,17 @@ def served(caddy_bin: Path, built: Path, machine: Vm, tmp_path: Path) -> Iterato
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     sockdir = Path(tempfile.mkdtemp(prefix="hf-api-"))  # short: a unix socket's path has at most 107 bytes
     sockets = _Sockets(machine, sockdir)
-    http_port, https_port = free_port(), free_port()
-    store = tmp_path / "store"
-    assert f"unix/{vm.SOCKET_DIR}/" in text and "reverse_proxy web:8080 {" in text
-    text = text.replace("\tstorage file_system /data/caddy\n", f"\tstorage file_system {store}\n\tadmin off\n"
-                        f"\thttp_port {http_port}\n\thttps_port {https_port}\n\tdefault_bind 127.0.0.1\n")
-    text = text.replace("reverse_proxy web:8080 {", f"reverse_proxy 127.0.0.1:{upstream.server_address[1]} {{")
+    assert f"unix/{vm.SOCKET_DIR}/" in text
     text = text.replace(f"unix/{vm.SOCKET_DIR}/", f"unix/{sockdir}/")
-    (tmp_path / "Caddyfile").write_text(text)
-    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen(["timeout", "180", str(caddy_bin), "run", "--config", str(tmp_path / "Caddyfile"), "--adapter", "caddyfile"],
-                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        root = store / "pki" / "authorities" / "local" / "root.crt"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _request(https_port, root, "GET", "/")
-                break
-            except (OSError, ssl.SSLError, IndexError, ValueError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"Caddy did not serve the site: {proc.communicate()[1].decode()[-3000:]}")
-                time.sleep(0.2)
-        yield Served(https_port, root, machine, built.parent)
+        with serve(caddy_bin, text, tmp_path, "web:8080", upstream.server_address[1],
+                   lambda port, root: _request(port, root, "GET", "/"), seconds=180) as (port, root):
+            yield Served(port, root, machine, built.parent)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         upstream.shutdown()
         upstream.server_close()
         sockets.close()
         shutil.rmtree(sockdir, ignore_errors=True)
-
-
-REQUESTS = [("GET", "/.hostform/status"), ("GET", "/.hostform/logs?unit=web"), ("POST", "/.hostform/update"),
-            ("GET", "/.hostform/nothing"), ("GET", "/.hostform/"), ("GET", "/.hostform/status?x=$(id)")]
-
-
-def test_without_the_token_401_and_nothing_runs(served: Served) -> None:
-    for method, path in REQUESTS:
-        for token in (None, "", "wrong", TOKEN + "x", TOKEN[:-1], TOKEN.upper()):
-            status, fields, body = _request(served.port, served.root, method, path, token)
-            assert (status, body) == (401, b""), (method, path, token)
-            assert "www-authenticate" in fields
-    assert served.machine.calls() == []
-
-
-def test_with_the_token_the_endpoints_answer(served: Served) -> None:
-    served.machine.out("podman.container", json.dumps([{"State": {"Status": "running"}, "ImageDigest": "sha256:" + "c" * 64}]))
-    status, _, body = _request(served.port, served.root, "GET", "/.hostform/status", TOKEN)
-    assert status == 200 and json.loads(body)["services"][0]["running_digest"] == "sha256:" + "c" * 64
-    assert _request(served.port, served.root, "GET", "/.hostform/update", TOKEN)[0] == 405
-    assert not any(c[:2] == ["systemctl", "start"] for c in served.machine.calls())
-    assert _request(served.port, served.root, "POST", "/.hostform/update", TOKEN)[0] == 202
-    assert ["systemctl", "start", "--no-block", "podman-auto-update.service"] in served.machine.calls()
-    assert _request(served.port, served.root, "GET", "/.hostform/nothing", TOKEN)[0] == 404
-    assert _request(served.port, served.root, "GET", "/.hostform/logs?unit=web;id", TOKEN)[0] == 400
-
-
-def test_the_rest_of_the_site_is_unchanged(served: Served) -> None:
-    status, _, body = _request(served.port, served.root, "GET", "/a?b=1")
-    assert (status, body) == (200, b"upstream /a?b=1")
-    assert _request(served.port, served.root, "GET", "/.hostform")[2] == b"upstream /.hostform"
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hostform.status.client import Target
 
-__all__ = ["add_target_options", "get_target"]
+__all__ = ["add_target_options", "ask", "get_target"]
 
 
 def add_target_options(p: argparse.ArgumentParser) -> None:
@@ -28,6 +28,17 @@ def get_target(prog: str, project: str, args: argparse.Namespace) -> Target | No
 
     try:
         return target(Path(project), args.url, args.token_file, args.identity, args.cacert)
+    except ClientError as e:
+        sys.stderr.write(f"{prog}: {e}\n")
+        return None
+
+
+def ask(prog: str, t: Target, method: str, endpoint: str, query: dict[str, str] | None = None, expect: int = 200) -> dict[str, Any] | None:
+    """The host's JSON answer; None (after saying why on stderr)."""
+    from hostform.status.client import ClientError, call_json
+
+    try:
+        return call_json(t, method, endpoint, query, expect)
     except ClientError as e:
         sys.stderr.write(f"{prog}: {e}\n")
         return None

@@ -14,7 +14,7 @@ WAIT = "25"
 
 
 def main(argv: list[str]) -> int:
-    from hostform.cli._remote import add_target_options, get_target
+    from hostform.cli._remote import add_target_options, ask, get_target
 
     p = argparse.ArgumentParser(prog="hostform logs", description="A unit's journal on the host (over HTTPS, with the status token).",
                                 epilog="A single argument that is a directory is DIR; otherwise it is SERVICE. "
@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
     if not 1 <= args.lines <= 5000:
         sys.stderr.write("hostform logs: --lines: give 1 to 5000\n")
         return 2
-    from hostform.status.client import ClientError, call, parse_since
+    from hostform.status.client import ClientError, parse_since
 
     query = {"unit": unit, "lines": str(args.lines), "format": "json"}
     try:
@@ -49,16 +49,8 @@ def main(argv: list[str]) -> int:
     if t is None:
         return 1
     while True:
-        try:
-            got = call(t, "GET", "logs", query)
-            data = got.json() if got.status == 200 else None
-        except ClientError as e:
-            sys.stderr.write(f"hostform logs: {e}\n")
-            return 1
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            sys.stderr.write(f"hostform logs: the host answered {got.status}: {got.body[:500].decode('utf-8', 'replace')}\n")
+        data = ask("hostform logs", t, "GET", "logs", query)
+        if data is None:
             return 1
         for entry in data.get("entries") or []:
             sys.stdout.write(_line(entry, args.format))

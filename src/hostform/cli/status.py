@@ -14,7 +14,7 @@ from typing import Any
 
 
 def main(argv: list[str]) -> int:
-    from hostform.cli._remote import add_target_options, get_target
+    from hostform.cli._remote import add_target_options, ask, get_target
 
     p = argparse.ArgumentParser(prog="hostform status", description="What runs on the host: services, digests, updates, certificates, disks.",
                                 epilog="Exit 0 when the host answered, 1 when it cannot be asked or refused.")
@@ -28,18 +28,8 @@ def main(argv: list[str]) -> int:
     t = get_target("hostform status", args.dir, args)
     if t is None:
         return 1
-    from hostform.status.client import ClientError, call
-
-    try:
-        got = call(t, "GET", "status")
-        data = got.json() if got.status == 200 else None
-    except ClientError as e:
-        sys.stderr.write(f"hostform status: {e}\n")
-        return 1
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        sys.stderr.write(f"hostform status: the host answered {got.status}: {got.body[:500].decode('utf-8', 'replace')}\n")
+    data = ask("hostform status", t, "GET", "status")
+    if data is None:
         return 1
     if args.format == "json":
         import json

@@ -8,7 +8,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    from hostform.cli._remote import add_target_options, get_target
+    from hostform.cli._remote import add_target_options, ask, get_target
 
     p = argparse.ArgumentParser(prog="hostform update", description="Start podman-auto-update on the host now (over HTTPS, with the status token).",
                                 epilog="Exit 0 when the update started, 1 when the host cannot be asked or refused.")
@@ -21,15 +21,7 @@ def main(argv: list[str]) -> int:
     t = get_target("hostform update", args.dir, args)
     if t is None:
         return 1
-    from hostform.status.client import ClientError, call
-
-    try:
-        got = call(t, "POST", "update")
-    except ClientError as e:
-        sys.stderr.write(f"hostform update: {e}\n")
-        return 1
-    if got.status != 202:
-        sys.stderr.write(f"hostform update: the host answered {got.status}: {got.body[:500].decode('utf-8', 'replace')}\n")
+    if ask("hostform update", t, "POST", "update", expect=202) is None:
         return 1
     sys.stdout.write("started podman-auto-update.service on the host: `hostform status` shows what it did\n")
     return 0

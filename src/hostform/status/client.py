@@ -22,7 +22,7 @@ from typing import Any
 
 from hostform.status.vm import PREFIX, USER
 
-__all__ = ["Answer", "ClientError", "Target", "call", "parse_since", "target"]
+__all__ = ["Answer", "ClientError", "Target", "call", "call_json", "parse_since", "target"]
 
 TIMEOUT = 90.0  # seconds: status asks the registry per service; the long poll of logs waits up to 25 s
 _QUERY = {"unit": r"[a-z0-9][a-z0-9_.@-]{0,127}", "lines": r"[1-9][0-9]{0,3}", "since": r"[0-9]{1,10}",
@@ -119,6 +119,18 @@ def call(t: Target, method: str, endpoint: str, query: dict[str, str] | None = N
         raise ClientError(f"{t.base}: cannot connect: {e.reason}") from None
     except (OSError, ValueError) as e:
         raise ClientError(f"{t.base}: {e}") from None
+
+
+def call_json(t: Target, method: str, endpoint: str, query: dict[str, str] | None = None, expect: int = 200) -> dict[str, Any]:
+    """:func:`call`, and the answer's JSON object; ClientError when the status is not ``expect`` or the body no object."""
+    got = call(t, method, endpoint, query)
+    try:
+        data = got.json() if got.status == expect else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ClientError(f"the host answered {got.status}: {got.body[:500].decode('utf-8', 'replace')}")
+    return data
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
