@@ -1,0 +1,129 @@
+"""Issue 14: `hostform status`, `logs` and `update` against a booted machine, over HTTPS through its Caddy.
+
+The project is made as a user makes it (`hostform secret keygen`, `secret set status-token`, `build`); the
+machine boots it; the commands run with the host file's URL (the site's name resolves to the machine's
+published port, as DNS would to the VM) and the token decrypted from the secret. The machines' Debian root
+file system lacks jq, skopeo and openssl, which Fedora CoreOS ships: they are unpacked into it from Debian's
+packages before the boot.
+Checked: status shows the running digest equal to the registry's (the pushed manifest's); a push under the
+same tag, then `hostform update` (the timer is far off): the new version is served within 30 s, and status
+shows the new digest and the update; `hostform logs podman-auto-update` shows the run; a wrong token: 401,
+exit 1, nothing shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from hostform import oci
+from hostform.cli.main import main as cli
+from hostform.tryout import commands as C
+from hostform.tryout.harness import Machine, free_port
+from tests.e2e._site import CADDY_REMAP
+from tests.e2e.conftest import HOSTFORM
+
+pytestmark = pytest.mark.e2e
+
+SITE = "site.test"
+HOST = """\
+name: statushost
+podman: "5.8"
+butane_version: 1.4.0
+recipients: [{recipient}]
+services:
+  site:
+    image: {registry}/site:latest
+    port: 8080
+    health: {{http: /}}
+sites:
+  {site}: site
+tls: {{email: me@example.org, ca: internal}}
+updates: {{schedule: "Mon *-*-* 03:00:00"}}
+status:
+  token: {{secret: status-token}}
+"""
+# what Fedora CoreOS has that the test machines' Debian root file system lacks (the script's tools)
+TOOLS_DEBS = ("jq", "libjq1", "libonig5", "skopeo", "openssl")
+
+
+def _hostform(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*HOSTFORM, *args], env=env, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def test_status_update_and_logs_on_a_booted_machine(runner, cache, busybox, caddy_image, registry, machines, site_image, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTFORM_AGE")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    d = tmp_path / "host"
+    d.mkdir()
+    r = _hostform("secret", "keygen", env=env)
+    assert r.returncode == 0, r.stderr
+    (d / "hostform.yaml").write_text(HOST.format(recipient=r.stdout.strip(), registry=C.registry_name_in_guest(), site=SITE))
+    assert _hostform("secret", "set", "status-token", str(d), env=env, stdin="tok-" + os.urandom(16).hex()).returncode == 0
+    r = _hostform("build", str(d), "-o", str(tmp_path / "build"), env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    first = oci.push(site_image(busybox, "v1"), registry.address, "site")
+    oci.push(caddy_image, registry.address, "caddy", "2")
+    m = Machine(tmp_path / "build" / "main.ign", tmp_path / "m", cache, runner, registry_port=registry.port,
+                state_dir=tmp_path / "state", remaps=CADDY_REMAP)
+    m.variant = "podman-sid"
+    machines.append(m)
+    root = m.provision()
+    for pkg in TOOLS_DEBS:
+        runner.run(["cp", "-a", "--", f"{cache.deb(pkg)}/.", str(root)])
+    m.boot()
+    for unit in ("site.service", "caddy.service"):
+        assert m.wait_active(unit, 180), m.exec(["journalctl", "-b", "--no-pager", "-n", "80"], check=False).stdout
+    port = free_port()
+    m.publish(port, 443)
+    cacert = m.caddy_root(tmp_path / "root.crt")
+
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **kw: real("127.0.0.1" if host == SITE else host, *a, **kw))
+    monkeypatch.setenv("HOSTFORM_AGE_KEY_FILE", str(tmp_path / "config" / "hostform" / "age.key"))
+    common = [str(d), "--url", f"https://{SITE}:{port}", "--cacert", str(cacert)]
+
+    def status() -> dict:
+        capsys.readouterr()
+        assert cli(["status", *common, "--format", "json"]) == 0, capsys.readouterr().err
+        return json.loads(capsys.readouterr().out)
+
+    got = status()
+    site = {s["name"]: s for s in got["services"]}["site"]
+    assert (site["running_digest"], site["registry_digest"], site["state"]) == (first, first, "running"), got
+    assert got["sites"][0]["site"] == SITE and got["sites"][0]["certificate_expires"] > time.time(), got
+    assert cli(["status", *common]) == 0 and "site" in capsys.readouterr().out
+
+    # a push, then update now: served within 30 s, and status says so
+    second = oci.push(site_image(busybox, "v2"), registry.address, "site")
+    t0 = time.monotonic()
+    capsys.readouterr()
+    assert cli(["update", *common]) == 0, capsys.readouterr().err
+    while m.get(f"https://{SITE}/", resolve=f"{SITE}:443:{m.address}", insecure=True) != (200, "hello from v2\n"):
+        assert time.monotonic() - t0 < 30, m.exec(["journalctl", "-b", "--no-pager", "-u", "podman-auto-update", "-n", "40"], check=False).stdout
+        time.sleep(0.5)
+    print(f"served v2 {time.monotonic() - t0:.1f}s after `hostform update`")
+    end = time.monotonic() + 60
+    while (site := {s["name"]: s for s in status()["services"]}["site"])["last_change"] is None and time.monotonic() < end:
+        time.sleep(2)
+    assert (site["running_digest"], site["registry_digest"]) == (second, second), site
+    assert site["last_change"]["updated"] == "true", site
+
+    capsys.readouterr()
+    assert cli(["logs", *common, "podman-auto-update"]) == 0
+    assert "site.service" in capsys.readouterr().out
+
+    # a wrong token: 401, exit 1, nothing shown
+    (tmp_path / "wrong").write_text("wrong\n")
+    capsys.readouterr()
+    assert cli(["status", *common, "--token-file", str(tmp_path / "wrong")]) == 1
+    out = capsys.readouterr()
+    assert out.out == "" and "401" in out.err
