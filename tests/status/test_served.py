@@ -29,7 +29,7 @@ from hostform.cli.main import main as cli
 from hostform.status import vm
 from tests.caddy.loopback import serve
 
-from .conftest import Vm
+from .conftest import TOKEN, Vm
 
 SITE = "site.test"
 
@@ -116,6 +116,37 @@ def served(caddy_bin: Path, built: Path, machine: Vm, tmp_path: Path) -> Iterato
         shutil.rmtree(sockdir, ignore_errors=True)
 
 
+REQUESTS = [("GET", "/.hostform/status"), ("GET", "/.hostform/logs?unit=web"), ("POST", "/.hostform/update"),
+            ("GET", "/.hostform/nothing"), ("GET", "/.hostform/"), ("GET", "/.hostform/status?x=$(id)")]
+
+
+def test_without_the_token_401_and_nothing_runs(served: Served) -> None:
+    for method, path in REQUESTS:
+        for token in (None, "", "wrong", TOKEN + "x", TOKEN[:-1], TOKEN.upper()):
+            status, fields, body = _request(served.port, served.root, method, path, token)
+            assert (status, body) == (401, b""), (method, path, token)
+            assert "www-authenticate" in fields
+    assert served.machine.calls() == []
+
+
+def test_with_the_token_the_endpoints_answer(served: Served) -> None:
+    served.machine.out("podman.container", json.dumps([{"State": {"Status": "running"}, "ImageDigest": "sha256:" + "c" * 64}]))
+    status, _, body = _request(served.port, served.root, "GET", "/.hostform/status", TOKEN)
+    assert status == 200 and json.loads(body)["services"][0]["running_digest"] == "sha256:" + "c" * 64
+    assert _request(served.port, served.root, "GET", "/.hostform/update", TOKEN)[0] == 405
+    assert not any(c[:2] == ["systemctl", "start"] for c in served.machine.calls())
+    assert _request(served.port, served.root, "POST", "/.hostform/update", TOKEN)[0] == 202
+    assert ["systemctl", "start", "--no-block", "podman-auto-update.service"] in served.machine.calls()
+    assert _request(served.port, served.root, "GET", "/.hostform/nothing", TOKEN)[0] == 404
+    assert _request(served.port, served.root, "GET", "/.hostform/logs?unit=web;id", TOKEN)[0] == 400
+
+
+def test_the_rest_of_the_site_is_unchanged(served: Served) -> None:
+    status, _, body = _request(served.port, served.root, "GET", "/a?b=1")
+    assert (status, body) == (200, b"upstream /a?b=1")
+    assert _request(served.port, served.root, "GET", "/.hostform")[2] == b"upstream /.hostform"
+
+
 @pytest.fixture
 def resolve_site(served: Served, monkeypatch: pytest.MonkeyPatch) -> str:
     """SITE resolves to loopback for the commands (as DNS would to the VM); their URL."""
@@ -154,3 +185,20 @@ def test_a_wrong_token_is_one_clear_line(served: Served, resolve_site: str, tmp_
     assert cli(["status", str(served.project), "--url", resolve_site, "--cacert", str(served.root), "--token-file", str(tmp_path / "tok")]) == 1
     err = capsys.readouterr().err
     assert "refused (401)" in err and len(err.strip().splitlines()) == 1
+
+
+def test_connect_reaches_the_site_at_another_address(served: Served, tmp_path: Path) -> None:
+    """`--connect 127.0.0.1` (a machine of `hostform try`): the site's name is not resolved, and is still what the
+    certificate is checked for; the command runs as a user runs it."""
+    import os
+    import sys
+
+    env = {**os.environ, "HOSTFORM_AGE_KEY_FILE": str(served.project.parent / "age.key")}
+    argv = [sys.executable, "-m", "hostform", "status", str(served.project), "--url", f"https://{SITE}:{served.port}",
+            "--connect", "127.0.0.1", "--cacert", str(served.root), "--format", "json"]
+    p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["host"] == "h"
+    # another name than the certificate's: refused, one line
+    p = subprocess.run([*argv[:6], f"https://other.test:{served.port}", *argv[7:]], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr

@@ -15,6 +15,7 @@ __all__ = ["add_target_options", "ask", "get_target"]
 def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", help="the site to ask (default: https:// and the host file's status.site)")
     p.add_argument("--token-file", metavar="FILE", help="a file holding the token (default: the host file's status.token secret, decrypted)")
+    p.add_argument("--connect", metavar="ADDRESS", help="connect to this address instead of the site's name (a machine of `hostform try`)")
     p.add_argument("--cacert", metavar="FILE", help="trust this CA for the site's certificate (tls.ca: internal, or a test)")
     p.add_argument("--identity", metavar="FILE", help="the age identity that decrypts the token (default: $HOSTFORM_AGE_KEY, "
                    "$HOSTFORM_AGE_KEY_FILE, else ~/.config/hostform/age.key)")
@@ -27,7 +28,7 @@ def get_target(prog: str, project: str, args: argparse.Namespace) -> Target | No
     from hostform.status.client import ClientError, target
 
     try:
-        return target(Path(project), args.url, args.token_file, args.identity, args.cacert)
+        return target(Path(project), args.url, args.token_file, args.identity, args.cacert, args.connect)
     except ClientError as e:
         sys.stderr.write(f"{prog}: {e}\n")
         return None

@@ -10,9 +10,11 @@ alphabets the VM's script accepts, so a request it would refuse is not sent.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import re
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -38,6 +40,7 @@ class Target:
     base: str  # https://SITE (no path)
     token: bytes
     cafile: str | None = None
+    connect: str | None = None  # an address to connect to instead of the site's name (its certificate is still checked for the name)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Answer:
 
 
 def target(project: Path, url: str | None = None, token_file: str | None = None, identity: str | None = None,
-           cafile: str | None = None) -> Target:
+           cafile: str | None = None, connect: str | None = None) -> Target:
     """Where ``project``'s host answers and its token; ClientError saying why not."""
     token: bytes | None = None
     if token_file is not None:
@@ -59,7 +62,7 @@ def target(project: Path, url: str | None = None, token_file: str | None = None,
         except OSError as e:
             raise ClientError(f"--token-file {token_file}: {e.strerror or e}") from None
     if url is not None and token is not None:
-        return Target(_base(url), token, cafile)
+        return Target(_base(url), token, cafile, connect)
     from hostform.host.load import load_file
     from hostform.pipeline import HOST_FILE
 
@@ -74,7 +77,7 @@ def target(project: Path, url: str | None = None, token_file: str | None = None,
         raise ClientError(f"{HOST_FILE} has no `status:`: add `status: {{token: {{secret: NAME}}}}`, then build and apply")
     if token is None:
         token = _decrypt(project, host.status.token_secret, identity)
-    return Target(_base(url) if url else f"https://{host.status.site}", token, cafile)
+    return Target(_base(url) if url else f"https://{host.status.site}", token, cafile, connect)
 
 
 def _base(url: str) -> str:
@@ -97,6 +100,27 @@ def _decrypt(project: Path, name: str, identity: str | None) -> bytes:
         raise ClientError(f"secret {name!r}: {e}") from None
 
 
+class _Https(urllib.request.HTTPSHandler):
+    """HTTPS that connects to ``address`` when given (``--connect``: a machine of `hostform try`, a test) instead of
+    the URL's host, keeping that host for the TLS name check and the Host header."""
+
+    def __init__(self, context: ssl.SSLContext, address: str | None) -> None:
+        super().__init__(context=context)
+        self._ctx, self._address = context, address
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        address, ctx = self._address, self._ctx
+        if address is None:
+            return super().https_open(req)
+
+        class Conn(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                raw = socket.create_connection((address, self.port or 443), self.timeout)
+                self.sock = ctx.wrap_socket(raw, server_hostname=self.host)
+
+        return self.do_open(Conn, req, context=ctx)
+
+
 def call(t: Target, method: str, endpoint: str, query: dict[str, str] | None = None, timeout: float = TIMEOUT) -> Answer:
     """One request; the answer whatever its status but 401 (ClientError: the token was refused)."""
     parts = []
@@ -108,8 +132,9 @@ def call(t: Target, method: str, endpoint: str, query: dict[str, str] | None = N
     req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
     req.add_header("Authorization", "Basic " + base64.b64encode(USER.encode() + b":" + t.token).decode("ascii"))
     ctx = ssl.create_default_context(cafile=t.cafile)
+    opener = urllib.request.build_opener(_Https(ctx, t.connect))
     try:
-        with urllib.request.urlopen(req, timeout=timeout, context=ctx) as resp:
+        with opener.open(req, timeout=timeout) as resp:
             return Answer(resp.status, resp.read())
     except urllib.error.HTTPError as e:
         if e.code == 401:
