@@ -63,3 +63,15 @@ def test_since_in_words_and_times() -> None:
     assert [parse_since(x, 1_000_000) for x in ("90", "30s", "10m", "2h", "1d")] == [90, 30, 600, 7200, 86400]
     assert parse_since("1970-01-12T13:46:40", 1_000_000 + 60) == 60
     assert parse_since("1970-01-12T14:46:40+01:00", 1_000_000) == 0
+
+
+def test_try_says_how_the_commands_reach_its_machine(tmp_path: Path) -> None:
+    from hostform.cli.try_ import status_line
+
+    (tmp_path / "hostform.yaml").write_text(BASE + "sites: {a.test: web}\nstatus: {token: {secret: tok}}\n")
+    line = status_line(tmp_path, 4443, tmp_path / "root.crt")
+    assert line is not None
+    assert f"hostform status {tmp_path} --url https://a.test:4443 --connect 127.0.0.1 --cacert {tmp_path / 'root.crt'}" in line
+    (tmp_path / "hostform.yaml").write_text(BASE + "sites: {a.test: web}\n")
+    assert status_line(tmp_path, 4443, None) is None
+    assert status_line(tmp_path / "main.ign", 4443, None) is None
