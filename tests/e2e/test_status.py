@@ -7,8 +7,9 @@ file system lacks jq, skopeo and openssl, which Fedora CoreOS ships: they are un
 packages before the boot.
 Checked: status shows the running digest equal to the registry's (the pushed manifest's); a push under the
 same tag, then `hostform update` (the timer is far off): the new version is served within 30 s, and status
-shows the new digest and the update; `hostform logs podman-auto-update` shows the run; a wrong token: 401,
-exit 1, nothing shown.
+shows the new digest and the update; `hostform logs podman-auto-update` shows the run; a broken image pushed
+and updated is rolled back, which status and logs show, and v2 is still served; a wrong token: 401, exit 1,
+nothing shown.
 """
 
 from __future__ import annotations
@@ -107,17 +108,35 @@ def test_status_update_and_logs_on_a_booted_machine(runner, cache, busybox, cadd
     while m.get(f"https://{SITE}/", resolve=f"{SITE}:443:{m.address}", insecure=True) != (200, "hello from v2\n"):
         assert time.monotonic() - t0 < 30, m.exec(["journalctl", "-b", "--no-pager", "-u", "podman-auto-update", "-n", "40"], check=False).stdout
         time.sleep(0.5)
-    print(f"served v2 {time.monotonic() - t0:.1f}s after `hostform update`")
+    with capsys.disabled():
+        print(f"\nserved v2 {time.monotonic() - t0:.1f}s after `hostform update`")
     end = time.monotonic() + 60
     while (site := {s["name"]: s for s in status()["services"]}["site"])["last_change"] is None and time.monotonic() < end:
         time.sleep(2)
     assert (site["running_digest"], site["registry_digest"]) == (second, second), site
-    assert (site["last_change"] or {}).get("updated") == "true", (site, m.exec(
-        ["journalctl", "-b", "--no-pager", "-u", "podman-auto-update.service", "-o", "json", "-n", "30"], check=False).stdout)
+    if (site["last_change"] or {}).get("updated") != "true":
+        pytest.fail(f"{site}\n" + m.exec(["journalctl", "-b", "--no-pager", "-u", "podman-auto-update.service", "-o", "export",
+                                          "-n", "12"], check=False).stdout)
 
     capsys.readouterr()
     assert cli(["logs", *common, "podman-auto-update"]) == 0
     assert "site.service" in capsys.readouterr().out
+
+    # a broken image: update, the rollback shows in status and in the logs; v2 is still served
+    oci.push(site_image(busybox, "v3", broken=True), registry.address, "site")
+    capsys.readouterr()
+    assert cli(["update", *common]) == 0, capsys.readouterr().err
+    t0 = time.monotonic()
+    while (site := {s["name"]: s for s in status()["services"]}["site"])["last_change"]["updated"] != "rolled back":
+        assert time.monotonic() - t0 < 180, site
+        time.sleep(3)
+    assert site["running_digest"] == second, site
+    with capsys.disabled():
+        print(f"rollback in status {time.monotonic() - t0:.1f}s after `hostform update`")
+    capsys.readouterr()
+    assert cli(["logs", *common, "podman-auto-update", "--since", "10m"]) == 0
+    assert "rolled back" in capsys.readouterr().out
+    assert m.get(f"https://{SITE}/", resolve=f"{SITE}:443:{m.address}", insecure=True) == (200, "hello from v2\n")
 
     # a wrong token: 401, exit 1, nothing shown
     (tmp_path / "wrong").write_text("wrong\n")

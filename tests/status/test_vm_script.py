@@ -132,10 +132,11 @@ def test_status_reports_digests_health_updates_certificates_and_disks(machine: V
     machine.out("skopeo", DIGEST_REMOTE + "\n")
     machine.out("systemctl", "active\n")
     machine.out("journalctl", _journal(
-        (1_700_000_000, "UNIT         CONTAINER            IMAGE                POLICY      UPDATED", "c1"),
-        (1_700_000_000, "web.service  0123456789ab (web)  registry.test/web:1  registry    true", "c2"),
-        (1_700_000_100, "web.service  0123456789ab (web)  registry.test/web:1  registry    rolled back", "c3"),
-        (1_700_000_200, "web.service  0123456789ab (web)  registry.test/web:1  registry    false", "c4"),
+        # as podman 5.8 writes its table into the journal (seen on a booted machine): each row indented
+        (1_700_000_000, "            UNIT         CONTAINER            IMAGE                POLICY      UPDATED", "c1"),
+        (1_700_000_000, "            web.service  0123456789ab (web)  registry.test/web:1  registry    true", "c2"),
+        (1_700_000_100, "            web.service  0123456789ab (web)  registry.test/web:1  registry    rolled back", "c3"),
+        (1_700_000_200, "            web.service  0123456789ab (web)  registry.test/web:1  registry    false", "c4"),
         (1_700_000_200, "db.service   0123456789ab (db)   registry.test/db:17  registry    false", "c5"),
     ))
     machine.out("openssl", "notAfter=Mar  7 12:00:00 2027 GMT\n")

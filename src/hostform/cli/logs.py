@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or one JSON object per line")
     add_target_options(p)
     try:
-        args = p.parse_args(argv)
+        args = p.parse_intermixed_args(argv)  # SERVICE may come after the options
     except SystemExit as e:
         return int(e.code or 0)
     if args.service is None and not os.path.isdir(args.dir):

@@ -262,10 +262,10 @@ for name in $(jq -r '.services[]' "$config"); do
 	services=$(jq -c --argjson s "$one" '. + [$s]' <<<"$services")
 done
 
-# the last runs of podman-auto-update (its table: UNIT CONTAINER IMAGE POLICY UPDATED)
+# the last runs of podman-auto-update (its table, each row indented: UNIT CONTAINER IMAGE POLICY UPDATED)
 runs=$(journalctl --no-pager -q -u podman-auto-update.service -n 2000 -o json 2>/dev/null |
 	jq -cs '[.[] | {time: ((.__REALTIME_TIMESTAMP // "0") | tonumber / 1000000 | floor),
-		message: (.MESSAGE | if type == "string" then . else "" end)}]' 2>/dev/null || true)
+		message: (.MESSAGE | if type == "string" then sub("^ +"; "") else "" end)}]' 2>/dev/null || true)
 [[ $runs == \[* ]] || runs='[]'
 last=$(systemctl show -P ExecMainStartTimestamp podman-auto-update.service 2>/dev/null || true)
 last_s=
