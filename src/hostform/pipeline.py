@@ -190,7 +190,7 @@ def _from_host(d: Path, opts: Options) -> Bundle:
         base = replace(base, target_where=(HOST_FILE, line, col))
     read = _reader(d)
     # the secrets' values: for the files made of them (below), and basic_auth passwords (hashed for the Caddyfile)
-    auth_names = [name for sp in host.sites for _, name in sp.basic_auth_secrets]
+    auth_names = [name for sp in host.sites for _, name in sp.basic_auth_secrets] + ([host.status.token_secret] if host.status else [])
     names = [s.name for s in host.secrets if s.sealed] + [reg.password_secret for reg in host.registries] + auth_names
     values: dict[str, tuple[bytes, bytes]] = {}
     if names:
@@ -395,7 +395,16 @@ def _hash_basic_auth(host: Any, values: dict[str, tuple[bytes, bytes]], report: 
                 line, col = where(path)
                 report.error("HF011", f"basic_auth {user!r}: the password in secret {name!r}: {e}", path, file=HOST_FILE, line=line, col=col)
         sites.append(replace(sp, basic_auth=tuple(sorted((*sp.basic_auth, *hashed)))) if hashed else sp)
-    return replace(host, sites=tuple(sites))
+    status = host.status
+    if status is not None and status.token_secret in values:  # the token: the password of the status endpoints' one user
+        value, data = values[status.token_secret]
+        try:
+            status = replace(status, token_hash=hash_password(value, data + b"\0status"))
+        except ValueError as e:
+            path = ("status", "token", "secret")
+            line, col = where(path)
+            report.error("HF011", f"status: the token in secret {status.token_secret!r}: {e}", path, file=HOST_FILE, line=line, col=col)
+    return replace(host, sites=tuple(sites), status=status)
 
 
 class _Locator:

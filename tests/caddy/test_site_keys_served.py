@@ -18,7 +18,6 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import pytest
 from hostform import pipeline
 from hostform.host.build import outputs
 from hostform.host.render import to_yaml
-from hostform.tryout.harness import free_port
+from tests.caddy.loopback import serve
 
 SITE = "site.test"
 
@@ -113,36 +112,10 @@ def served(caddy_bin: Path, tmp_path: Path) -> Iterator[tuple[int, Path, str]]:
 
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    http_port, https_port = free_port(), free_port()
-    store = tmp_path / "store"
-    assert "\tstorage file_system /data/caddy\n" in text and "reverse_proxy web:8080 {" in text
-    text = text.replace("\tstorage file_system /data/caddy\n", f"\tstorage file_system {store}\n\tadmin off\n"
-                        f"\thttp_port {http_port}\n\thttps_port {https_port}\n\tdefault_bind 127.0.0.1\n")
-    text = text.replace("reverse_proxy web:8080 {", f"reverse_proxy 127.0.0.1:{upstream.server_address[1]} {{")
-    (tmp_path / "Caddyfile").write_text(text)
-    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen(["timeout", "120", str(caddy_bin), "run", "--config", str(tmp_path / "Caddyfile"), "--adapter", "caddyfile"],
-                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        root = store / "pki" / "authorities" / "local" / "root.crt"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _request(https_port, SITE, root, "/")
-                break
-            except (OSError, ssl.SSLError, IndexError, ValueError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"Caddy did not serve the site: {proc.communicate()[1].decode()[-3000:]}")
-                time.sleep(0.2)
-        yield https_port, root, password
+        with serve(caddy_bin, text, tmp_path, "web:8080", upstream.server_address[1], lambda port, root: _request(port, SITE, root, "/")) as (port, root):
+            yield port, root, password
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         upstream.shutdown()
         upstream.server_close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hostform.host import model as m
 from hostform.host.load import load_text
 from hostform.host.schema import HOST
 
@@ -70,6 +71,7 @@ observability:
   headers: {X-Scope-OrgID: {value: tenant1}, Authorization: {secret: token}, x-extra: plain}
   image: registry.example.org/otelcol:0.160.0
   interval: 30s
+status: {token: {secret: status-token}, site: app.example.org}
 network: net1
 quadlets: [extra.container]
 butane: [extra.bu]
@@ -95,7 +97,7 @@ def codes(loaded):
 
 
 def test_every_key_loads():
-    ld = load_text(FULL)
+    ld = load_text(FULL, sealed=["status-token"])
     assert not ld.report.is_fatal(), ld.report.format()
     h = ld.host
     s = h.services[0]
@@ -127,7 +129,10 @@ def test_every_key_loads():
     assert t.state_volume.size_gb == 20 and t.device("x") == "/dev/sdb"
     assert [(r.name, r.ttl) for r in t.dns.records] == [("", 300), ("www", 60)]
     assert (t.user_data_url, t.provider_version, t.local.up) == ("https://example.org/full.ign", ">= 5.60", "true {dir}")
-    assert [(x.name, x.file, x.embed) for x in h.secrets] == [("db", "db.txt", True), ("token", None, False)]
+    assert [(x.name, x.file, x.embed) for x in h.secrets] == [("db", "db.txt", True), ("status-token", "secrets/status-token.age", False),
+                                                              ("token", None, False)]
+    # the status token is only hashed into the Caddyfile: it is not sent to the VM
+    assert h.status == m.Status("app.example.org", "status-token") and not h.secrets[1].shipped
     assert h.recipients == ("age1qh2734kahldzvpwtd2exgg23gck08uz62ttmmyxh4lsdlvnuyvys4mzjt9",)
     assert [(r.host, r.username, r.password_secret) for r in h.registries] == [("ghcr.io/example", "me", "db")]
     assert h.access.ssh_keys == ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me",)

@@ -314,7 +314,9 @@ def _check_reverse_proxy(d: Directive, file: str | None, report: Report) -> None
                 **_at(tok, file),
             )
     subs = {sub.name.text for sub in d.block or []}
-    if "lb_try_duration" not in subs and "lb_retries" not in subs:
+    # a unix socket held by systemd (hostform's status endpoints) does not go away while a container restarts
+    sockets = bool(ups) and all(tok.text.startswith("unix/") for tok in ups)
+    if "lb_try_duration" not in subs and "lb_retries" not in subs and not sockets:
         report.warn(
             "HF406",
             "reverse_proxy without lb_try_duration: while the upstream container restarts "

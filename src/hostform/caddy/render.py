@@ -55,6 +55,7 @@ __all__ = [
     "DEFAULT_LB_TRY_DURATION",
     "DEFAULT_LB_TRY_INTERVAL",
     "DEFAULT_STORAGE",
+    "Endpoints",
     "GlobalOptions",
     "LETSENCRYPT_STAGING",
     "Mount",
@@ -117,6 +118,33 @@ _BCRYPT = re.compile(r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$")
 
 
 @dataclass(frozen=True)
+class Endpoints:
+    """Paths of a site answered by a unix socket each (``hostform status``, ``logs``, ``update``), behind
+    their own basic-auth user: ``routes`` are (path, socket path); every other path under ``prefix``
+    gets 404. The site's own ``basic_auth`` does not guard them (a request carries one credential), and
+    they bypass its upstream."""
+
+    prefix: str
+    routes: tuple[tuple[str, str], ...]
+    user: str
+    hash: str
+    source: DataPath | None = None
+
+    def problems(self) -> list[str]:
+        out = []
+        if not _PATH.match(self.prefix) or not self.prefix.endswith("/"):
+            out.append(f"endpoints prefix {self.prefix!r} is not an absolute path ending in /")
+        for path, sock in self.routes:
+            if not _PATH.match(path) or not path.startswith(self.prefix) or not _PATH.match(sock):
+                out.append(f"endpoint {path!r} -> {sock!r}: not a path under the prefix and a socket path")
+        if not _BCRYPT.match(self.hash):
+            out.append(f"endpoints user {self.user!r}: the hash is not a bcrypt hash")
+        if not re.fullmatch(r"[A-Za-z0-9._@+-]{1,64}", self.user):
+            out.append(f"endpoints user {self.user!r} is not a user name")
+        return out
+
+
+@dataclass(frozen=True)
 class Site:
     """One site block: requests for ``address`` go to ``upstream_host:upstream_port``.
 
@@ -151,10 +179,11 @@ class Site:
     headers: tuple[tuple[str, str], ...] = ()
     basic_auth: tuple[tuple[str, str], ...] = ()
     snippet: str | None = None
+    endpoints: Endpoints | None = None
 
     def problems(self) -> list[str]:
         """What makes this site unrenderable (empty when it is fine)."""
-        out = []
+        out = self.endpoints.problems() if self.endpoints is not None else []
         for name in (self.address, *self.aliases, *self.redirect_from):
             if not _HOSTNAME.match(name):
                 out.append(f"site address {name!r} is not a domain name")
@@ -283,15 +312,23 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
                 w.line(2, f"{caddy_token(hname)} {caddy_token(value)}", _below(src, "headers", hname))
             w.line(2, "defer", _below(src, "headers"))
             w.line(1, "}", _below(src, "headers"))
+        depth = 1
+        ep = site.endpoints
+        if ep is not None:  # its paths first (mutually exclusive `handle` blocks), then the site as it is
+            _endpoints(w, ep)
+            w.line(1, "handle {", src)
+            depth = 2
         if site.basic_auth:
-            w.line(1, "basic_auth {", _below(src, "basic_auth"))
+            w.line(depth, "basic_auth {", _below(src, "basic_auth"))
             for user, hashed in site.basic_auth:
-                w.line(2, f"{caddy_token(user)} {caddy_token(hashed)}", _below(src, "basic_auth", user))
-            w.line(1, "}", _below(src, "basic_auth"))
-        w.line(1, f"reverse_proxy {caddy_token(f'{site.upstream_host}:{site.upstream_port}')} {{", src)
-        w.line(2, f"lb_try_duration {caddy_token(site.lb_try_duration)}", src)
-        w.line(2, f"lb_try_interval {caddy_token(site.lb_try_interval)}", src)
-        w.line(1, "}", src)
+                w.line(depth + 1, f"{caddy_token(user)} {caddy_token(hashed)}", _below(src, "basic_auth", user))
+            w.line(depth, "}", _below(src, "basic_auth"))
+        w.line(depth, f"reverse_proxy {caddy_token(f'{site.upstream_host}:{site.upstream_port}')} {{", src)
+        w.line(depth + 1, f"lb_try_duration {caddy_token(site.lb_try_duration)}", src)
+        w.line(depth + 1, f"lb_try_interval {caddy_token(site.lb_try_interval)}", src)
+        w.line(depth, "}", src)
+        if ep is not None:
+            w.line(1, "}", src)
         if site.snippet is not None:
             _snippet(w, site.snippet, _below(src, "caddy"))
         w.line(0, "}", src)
@@ -310,6 +347,23 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
         w.line(0, "}", ("observability",))
     text = "\n".join(w.lines) + "\n" if w.lines else ""
     return RenderedCaddyfile(text, w.ts)
+
+
+def _endpoints(w: _Writer, ep: Endpoints) -> None:
+    """``handle PREFIX*``: the user and its hash (``basic_auth``: 401 without them, before anything else
+    runs), then each path to its socket, and 404 for any other path under the prefix; a ``route``
+    keeps that order."""
+    src = ep.source
+    w.line(1, f"handle {caddy_token(ep.prefix + '*')} {{", src)
+    w.line(2, "route {", src)  # in the order written (Caddy's own order would put `respond` first)
+    w.line(3, "basic_auth {", src)
+    w.line(4, f"{caddy_token(ep.user)} {caddy_token(ep.hash)}", src)
+    w.line(3, "}", src)
+    for path, sock in ep.routes:
+        w.line(3, f"reverse_proxy {caddy_token(path)} {caddy_token('unix/' + sock)}", src)
+    w.line(3, "respond 404", src)
+    w.line(2, "}", src)
+    w.line(1, "}", src)
 
 
 def _below(src: DataPath | None, *more: str | int) -> DataPath | None:

@@ -28,6 +28,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("deploy.apply", "build, then create or replace the VM on the target with terraform or tofu"),
     "destroy": ("deploy.destroy", "destroy what `apply` made on the target (the state volume too)"),
     "explain": ("explain", "explain a diagnostic code: `hostform explain HF003`"),
+    "status": ("status", "what runs on the host: services and their digests, updates, certificates, disks (over HTTPS, with the status token)"),
+    "logs": ("logs", "a unit's journal on the host (over HTTPS, with the status token)"),
+    "update": ("update", "start podman-auto-update on the host now (over HTTPS, with the status token)"),
     "try": ("try_", "build a host and boot it locally in a systemd-nspawn machine (real Ignition, local registry)"),
 }
 

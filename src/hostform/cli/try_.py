@@ -199,6 +199,9 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner: Runner, say: 
             out.write(
                 f"  {name}: curl --resolve {name}:{hp}:127.0.0.1 {'--cacert ' + str(root_ca) if root_ca else '-k'} https://{name}:{hp}/\n"
             )
+        line = status_line(target, hp, root_ca)
+        if line is not None:
+            out.write(line)
     for port, hp in published.items():
         if not (sites and port in (80, 443)):
             out.write(f"port {port} answers at 127.0.0.1:{hp}\n")
@@ -273,3 +276,19 @@ def _build(target: Path, say: Callable[[str], None]) -> dict[str, Any]:
     if bundle.report.is_fatal() or bundle.ignition is None:
         raise _Failed()
     return bundle.ignition
+
+
+def status_line(project: Path, https_port: int, root_ca: Path | None) -> str | None:
+    """How `hostform status`, `logs` and `update` reach this machine (a host file with `status:`), or None. The
+    token is not printed: the commands decrypt it from its secret, as on a real host."""
+    from hostform.host.load import load_file
+    from hostform.pipeline import HOST_FILE
+
+    if not (project / HOST_FILE).is_file():
+        return None
+    host = load_file(project / HOST_FILE, unset_ok=True).host
+    if host is None or host.status is None:
+        return None
+    ca = f" --cacert {root_ca}" if root_ca else ""
+    return (f"status, logs and update: hostform status {project} --url https://{host.status.site}:{https_port} "
+            f"--connect 127.0.0.1{ca} (the same options for `hostform logs` and `hostform update`)\n")

@@ -785,6 +785,14 @@ def check_sites(ctx: Context) -> None:
     for f, caddy in files:
         pod = pod_of(ctx, caddy) if caddy is not None else None
         for up, line, col in _proxy_upstreams(f.text):  # a broken Caddyfile: HF400 says so
+            if up.startswith("unix/"):  # a socket of the host: in a directory mounted into Caddy's container
+                sock = posixpath.normpath(up[len("unix/"):])
+                mounted = [v.value.split(":")[1] for v in (_lines(caddy, "Container", "Volume") if caddy is not None else ())
+                           if v.value.count(":") >= 1]
+                if not any(sock.startswith(t.rstrip("/") + "/") for t in mounted):
+                    ctx.error("HF061", f"{up}: no directory of Caddy's container holds this socket (a Volume= of the host's directory)",
+                              ctx.where(f) if f.generated else ctx.where(f, line, col))
+                continue
             hostport = up.split("://", 1)[-1]
             if "{" in hostport:
                 continue

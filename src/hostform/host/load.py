@@ -877,6 +877,39 @@ def _basic_auth_secrets(users: dict[str, Any], raw: dict[str, Any], path: KeyPat
     return tuple(out)
 
 
+def _status_secret(raw: dict[str, Any]) -> set[str]:
+    """The status token's secret name (when `status` is well formed): only hashed into the Caddyfile."""
+    st = raw.get("status")
+    return {st["token"]["secret"]} if isinstance(st, dict) and isinstance(st.get("token"), dict) else set()
+
+
+def _status(raw: dict[str, Any], sites: list[m.SiteSpec], add: _Add) -> m.Status | None:
+    """``status``: its site (named, else the first by name) and the token's secret (HF010: no site to serve it;
+    HF013: a secret without a value)."""
+    st = raw.get("status")
+    if not isinstance(st, dict) or not isinstance(st.get("token"), dict):
+        return None
+    name = st["token"]["secret"]
+    if name not in raw[SEALED]:
+        add("HF013", f"status: secret {name!r} has no value: `hostform secret set {name}` keeps it encrypted in "
+            f"secrets/{name}.age (a long random value: `head -c 32 /dev/urandom | base64 | hostform secret set {name}`)",
+            ("status", "token", "secret"))
+        return None
+    addresses = sorted(sp.address for sp in sites)
+    site = st.get("site")
+    if site is _BAD:
+        return None
+    if site is None:
+        if not addresses:
+            add("HF010", "status needs a site to be served on (Caddy, under /.hostform/): add one under `sites`", ("status",))
+            return None
+        site = addresses[0]
+    elif site not in addresses:
+        add("HF011", f"status: site {site!r} is not one of the sites ({', '.join(addresses) or 'none'})", ("status", "site"))
+        return None
+    return m.Status(site, name)
+
+
 def _run(s: dict[str, Any], path: KeyPath, raw: dict[str, Any], add: _Add) -> _Run:
     """The container's image, command, environment (sorted), volumes (sorted), user and secrets from a service's
     or a job's checked mapping; two volumes on one path are refused (HF011)."""
@@ -1015,7 +1048,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
     # a secret only hashed into the Caddyfile (a basic_auth password) is not sent to the VM
     observability = _observability(raw, add)
     otlp_secrets = {h.secret for h in observability.headers if h.secret} if observability is not None else set()
-    hashed_only = ({name for sp in sites for _, name in sp.basic_auth_secrets}
+    hashed_only = (({name for sp in sites for _, name in sp.basic_auth_secrets} | _status_secret(raw))
                    - {u.name for c in services for u in c.secrets} - {u.name for j in jobs for u in j.secrets}
                    - {v["password"]["secret"] for v in raw.get("registries", {}).values() if v is not _BAD} - otlp_secrets)
     for name in raw[SEALED]:
@@ -1036,9 +1069,11 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
             add("HF011", f"registry {reg!r}: secret {pw!r} exists only on the VM, so hostform cannot write the registry "
                 f"credentials: keep it encrypted (`hostform secret set {pw}`)", path + ("password", "secret"))
         registries.append(m.Registry(reg, v["username"], pw, path))
+    status = _status(raw, sites, add)
     containers: list[m.Service | m.Job] = [*services, *jobs]
     sealed_used = ({u.name for c in containers for u in c.secrets} | {r.password_secret for r in registries}
-                   | {name for sp in sites for _, name in sp.basic_auth_secrets} | otlp_secrets)
+                   | {name for sp in sites for _, name in sp.basic_auth_secrets} | otlp_secrets
+                   | ({status.token_secret} if status else set()))
     if any(sec.sealed for sec in secrets if sec.name in sealed_used) and not raw.get("recipients"):
         add("HF010", "this host has encrypted secrets (secrets/*.age) but no `recipients`: list the age public keys "
             "that may decrypt them, so `hostform secret set` and `rekey` know whom to encrypt to", (), "warning")
@@ -1081,6 +1116,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         butane=tuple(raw.get("butane", ())),
         target=target,
         observability=observability,
+        status=status,
     )
     kept = [x for x in ("sites" if host.sites else "", "volumes" if any(s.volumes for s in services) or any(j.volumes for j in jobs) else "") if x]
     if kept and not state.volume and target is not None and target.provider != "local":

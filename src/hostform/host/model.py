@@ -186,6 +186,17 @@ class Registry:
 
 
 @dataclass(frozen=True)
+class Status:
+    """``status``: the endpoints of ``hostform status``, ``logs`` and ``update``, on ``site`` under /.hostform/,
+    behind the token in secret ``token_secret``; ``token_hash`` is its bcrypt hash (the pipeline makes it)."""
+
+    site: str
+    token_secret: str
+    token_hash: str | None = None
+    source: KeyPath = ("status",)
+
+
+@dataclass(frozen=True)
 class Access:
     ssh_keys: tuple[str, ...] = ()
 
@@ -237,6 +248,7 @@ class Host:
     butane: tuple[str, ...] = ()
     target: Target | None = None  # where it runs (hostform plan/apply/destroy); None: not said
     observability: Observability | None = None  # the OpenTelemetry Collector; None: none
+    status: Status | None = None  # the status/logs/update endpoints; None: none
 
     @property
     def sites_network(self) -> str:

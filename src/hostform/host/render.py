@@ -167,6 +167,18 @@ def _supported(host: m.Host, section: str, key: str) -> bool:
     return supported(host.podman, section, key)
 
 
+def _endpoints(host: m.Host, sp: m.SiteSpec) -> Any:
+    """The status endpoints (:class:`hostform.caddy.render.Endpoints`) when ``sp`` serves them and the token is hashed."""
+    st = host.status
+    if st is None or st.site != sp.address or st.token_hash is None:
+        return None
+    from hostform.caddy.render import Endpoints
+    from hostform.status import vm
+
+    routes = tuple((vm.PREFIX + name, vm.socket_path(name)) for name in vm.ENDPOINTS)
+    return Endpoints(vm.PREFIX, routes, vm.USER, st.token_hash, source=st.source)
+
+
 def _has_change(host: m.Host, change: str) -> bool:
     """Does the target podman's generator behave as :data:`hostform.quadlet.versions.CHANGES` ``change`` says?
     KeyError for a name the table does not have."""
@@ -569,6 +581,10 @@ def _caddy_quadlet(host: m.Host) -> str:
         from hostform.observability import CADDY_LOG_DIR
 
         c.append(f"Volume={host.state.path}/logs/caddy:{CADDY_LOG_DIR}:Z")
+    if host.status is not None:  # the sockets of the status endpoints (hostform.status.vm), proxied by the site
+        from hostform.status.vm import SOCKET_DIR
+
+        c.append(f"Volume={SOCKET_DIR}:{SOCKET_DIR}:z")
     # Caddy's admin endpoint answers once the config is loaded (busybox wget is in the image).
     c.append(f"HealthCmd={unit_string('wget -q -O /dev/null http://127.0.0.1:2019/config/')}")
     c.append("HealthInterval=30s")
@@ -737,7 +753,10 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         if text is not None:
             q.append(Artifact(f"{QUADLET_DIR}/{posixpath.basename(rel)}", text, 0o644, ("quadlets", i), local=rel, generated=False))
     quadlets = tuple(q)
-    _check_unit_names(q, report, where, frozenset(health.watch_unit_name(s) for s in host.services if health.from_host(s)))
+    from hostform.status.vm import unit_names as status_units
+
+    _check_unit_names(q, report, where, frozenset(health.watch_unit_name(s) for s in host.services if health.from_host(s))
+                      | frozenset(status_units() if host.status else ()))
 
     # the Caddyfile
     caddyfile: Artifact | None = None
@@ -751,7 +770,8 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
             upstream = svc.pod if svc is not None and svc.pod and not _supported(host, "Pod", "NetworkAlias") else sp.service
             wait = (_lb_try_duration(host, svc) if svc is not None else None) or DEFAULT_LB_TRY_DURATION
             sites.append(Site(sp.address, upstream, sp.port, sp.aliases, sp.encode, wait, source=sp.source,
-                              redirect_from=sp.redirect_from, headers=sp.headers, basic_auth=sp.basic_auth, snippet=sp.caddy))
+                              redirect_from=sp.redirect_from, headers=sp.headers, basic_auth=sp.basic_auth, snippet=sp.caddy,
+                              endpoints=_endpoints(host, sp)))
         try:
             observed = host.observability is not None
             from hostform.observability import ACCESS_LOG, CADDY_METRICS_PORT
@@ -801,6 +821,11 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
 
         files.append(Artifact(observability.CONFIG_PATH, observability.collector_config_text(
             host, GENERATED_HEADER.format(src="hostform.yaml (observability)")), 0o644, host.observability.source))
+    if host.status is not None and host.sites:  # the endpoints' script and what it may look at
+        from hostform.status import vm as status_vm
+
+        files.append(Artifact(status_vm.SCRIPT_PATH, status_vm.SCRIPT, 0o755, ("status",)))
+        files.append(Artifact(status_vm.CONFIG_PATH, status_vm.config(host), 0o644, ("status",)))
     probed = [s for s in host.services if health.from_host(s)]
     if probed:  # the http health checks' probe, run on the host
         files.append(Artifact(health.PROBE_PATH, health.PROBE_SCRIPT, 0o755, probed[0].source + ("health", "http")))
@@ -859,6 +884,12 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         header = GENERATED_HEADER.format(src=f"hostform.yaml (services.{s.name}.health)")
         units.append({"name": health.watch_unit_name(s), "contents": health.watch_unit(host, s, header)})
         unit_sources[health.watch_unit_name(s)] = s.source + ("health",)
+    if host.status is not None and host.sites:
+        from hostform.status import vm as status_vm
+
+        for name, text in status_vm.units(GENERATED_HEADER.format(src="hostform.yaml (status)")):
+            units.append({"name": name, **({"enabled": True} if name.endswith(".socket") else {}), "contents": text})
+            unit_sources[name] = ("status",)
     if secret_units:
         containers: list[m.Service | m.Job] = [*host.services, *host.jobs]
         users = [c.name + ".service" for c in containers if _secrets_deps(host, c)]

@@ -517,6 +517,15 @@ HOST = Key(
                     )),
             )),
         OBSERVABILITY,
+        Key("status", "obj", "`hostform status`, `logs` and `update` from your machine: over HTTPS through Caddy, on "
+            "`site` under /.hostform/, with a token kept as a hostform secret (the build writes its bcrypt hash into "
+            "the Caddyfile; requests without it get 401). No port is opened. See docs/observability.md.", fields=(
+            Key("token", "obj", "The token: a hostform secret (`hostform secret set NAME`; a long random value).",
+                required=True, fields=(
+                    _str("secret", "The secret holding it.", required=True, **SECRET_NAME),
+                )),
+            _str("site", "The site that serves /.hostform/ (default: the first site, by name).", **DOMAIN),
+        )),
         Key("access", "obj", "How a human gets in. By default nobody: sshd is masked.", fields=(
             Key("ssh_keys", "strlist", "Break-glass SSH public keys for the user `core`; sshd stays enabled.",
                 item=_str("ssh_keys", "An SSH public key.", check="ssh_key", max_len=16384,
