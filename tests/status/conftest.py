@@ -93,9 +93,9 @@ class Vm:
         assert p.returncode == 0, p.stderr
         return parse_response(p.stdout)
 
-    def get(self, mode: str, query: str = "", method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    def get(self, mode: str, query: str = "", method: str = "GET", timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
         target = f"/.hostform/{mode}" + (f"?{query}" if query else "")
-        return self.request(mode, f"{method} {target} HTTP/1.1\r\nHost: site.test\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n".encode())
+        return self.request(mode, f"{method} {target} HTTP/1.1\r\nHost: site.test\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n".encode(), timeout)
 
 
 def parse_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
