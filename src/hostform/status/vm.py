@@ -239,7 +239,7 @@ endpoint_logs() {
 	done
 	if [ "${q[format]:-json}" = text ]; then
 		body=$(jq -r '"\(.time | todate) \(.identifier // "-"): \(.message)"' <<<"$got") || fail 500 "Internal Server Error" "could not write the lines"
-		respond 200 OK "$body"$'\n' "text/plain; charset=utf-8"
+		respond 200 OK "${body:+$body$'\n'}" "text/plain; charset=utf-8"  # no lines: an empty body
 	fi
 	body=$(jq -cs --arg u "$unit" '{unit: $u, entries: ., cursor: (if length > 0 then .[-1].cursor else null end)}' <<<"$got") &&
 		[ -n "$body" ] || fail 500 "Internal Server Error" "could not write the entries"
