@@ -102,7 +102,11 @@ def test_the_collector_accepts_the_configuration_and_refuses_a_broken_one(tmp_pa
                         "headers": {"Authorization": "${env:HOSTFORM_OTLP_HEADER_1}", "X-Scope-OrgID": "tenant-$$1"}}
     pipelines = config["service"]["pipelines"]
     assert pipelines["logs"]["receivers"] == ["journald", "filelog/caddy"]
-    assert pipelines["metrics"]["receivers"] == ["hostmetrics", "prometheus/caddy"]
+    assert pipelines["metrics"]["receivers"] == ["hostmetrics", "prometheus/containers", "prometheus/caddy"]
+    # the services' container metrics: scraped from the metrics endpoint on the loopback, every interval
+    (job,) = config["receivers"]["prometheus/containers"]["config"]["scrape_configs"]
+    assert (job["metrics_path"], job["static_configs"], job["scrape_interval"]) == (
+        "/.hostform/metrics", [{"targets": ["127.0.0.1:2021"]}], "15s")
     assert config["receivers"]["hostmetrics"]["collection_interval"] == "15s"
 
     # the same configuration with a receiver the collector does not know: HF420 at the observability key
