@@ -25,7 +25,7 @@ import pytest
 from hostform.host.bundle import files_and_units
 from hostform.status import vm
 
-from .conftest import STUB, Vm, build_host
+from .conftest import STUB, Vm, build_host, parse_response
 
 HOST = {
     "name": "h",
@@ -209,21 +209,27 @@ def test_served_on_a_socket_as_systemd_does_and_read_by_an_http_client(machine: 
                              "-E", "HOSTFORM_API_CONFIG", "/usr/bin/bash", str(machine.script), "metrics"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        body = b""
+        # as Prometheus asks (its Accept header is long: the script reads and drops it)
+        request = (f"GET {vm.METRICS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: Prometheus/3\r\n"
+                   "Accept: " + "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6," * 20 + "*/*;q=0.1\r\n"
+                   "Accept-Encoding: gzip\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n").encode()
         end = time.monotonic() + 20
         while True:
             try:
-                # as Prometheus asks (its Accept header is long: the script reads and drops it)
-                req = urllib.request.Request(f"http://127.0.0.1:{port}{vm.METRICS_PATH}", headers={
-                    "Accept": "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6," * 20 + "*/*;q=0.1",
-                    "X-Prometheus-Scrape-Timeout-Seconds": "10"})
-                with urllib.request.urlopen(req, timeout=10) as r:
-                    assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-                    body = r.read()
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+                    conn.sendall(request)
+                    raw = b""
+                    while chunk := conn.recv(65536):
+                        raw += chunk
                 break
-            except (ConnectionError, OSError):
+            except OSError:
                 assert time.monotonic() < end
                 time.sleep(0.2)
+        status, fields, body = parse_response(raw)  # strict: CRLF lines, a body of exactly Content-Length bytes
+        assert status == 200 and fields["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+        # and an HTTP client reads the same
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{vm.METRICS_PATH}", timeout=10) as r:
+            assert r.status == 200 and r.read() == body
         got = parse_prometheus(body.decode())
         assert got["container_cpu_time_seconds_total"][1]["web"] == 12.345678901
     finally:
