@@ -189,9 +189,12 @@ def test_the_collector_ships_a_service_line_a_state_disk_metric_and_caddys_log_a
                     return rec
             return None
 
-        def scrape() -> str:
-            return m.exec(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2021; printf 'GET /.hostform/metrics HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"],
-                          check=False).stdout
+        def scrape() -> str:  # as the collector asks (its request, seen on a socket)
+            request = ("GET /.hostform/metrics HTTP/1.1\\r\\nHost: 127.0.0.1:2021\\r\\nUser-Agent: otelcol/0.160.0-hostform\\r\\n"
+                       "Accept: text/plain;version=0.0.4;q=0.3,*/*;q=0.2\\r\\nAccept-Encoding: gzip\\r\\n"
+                       "X-Prometheus-Scrape-Timeout-Seconds: 5\\r\\n\\r\\n")
+            return m.exec(["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/2021; printf '{request}' >&3; cat <&3"], check=False).stdout + \
+                m.exec(["journalctl", "-b", "--no-pager", "-u", "hostform-metrics*", "-n", "30"], check=False).stdout
 
         assert wait_until(lambda: cpu_metric() is not None, max(1.0, 60 - (time.monotonic() - started)), 1), journal() + scrape()
         cpu = cpu_metric()

@@ -207,7 +207,8 @@ respond() { # STATUS REASON BODY [CONTENT-TYPE]
 	exit 0
 }
 
-fail() { # STATUS REASON MESSAGE
+fail() { # STATUS REASON MESSAGE (said in the journal too, with the request line quoted)
+	printf 'api %s: %s %s: %q\n' "$mode" "$1" "$3" "${line:0:300}" >&2
 	respond "$1" "$2" "$(jq -cn --arg e "$3" '{error: $e}')"
 }
 
@@ -219,6 +220,7 @@ inspect() { # NAME: podman's view of the container (a JSON array; empty when the
 }
 
 mode=${1:-}
+line=
 case $mode in
 status | logs | metrics) want=GET ;;
 update) want=POST ;;
