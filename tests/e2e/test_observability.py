@@ -242,6 +242,9 @@ def test_the_collector_ships_a_service_line_a_state_disk_metric_and_caddys_log_a
         # the header came from the secret: the receiver refuses any other (and nothing else was recorded)
         assert "401" not in (tmp_path / "otlp.log").read_text()
         names = sorted({rec["name"] for rec in records(received) if rec["signal"] == "metric"})
+        controllers = m.exec(["cat", "/sys/fs/cgroup/cgroup.controllers"], check=False).stdout.strip()
+        print(f"\nthe machine's cgroup controllers: {controllers}; talker.service: "
+              + m.exec(["systemctl", "show", "-p", "MemoryCurrent", "-p", "CPUUsageNSec", "talker.service"], check=False).stdout)
         print(f"\nobservability: a service line, a state-disk metric and the service's CPU time {took:.0f}s after the collector "
               f"started; the update's result {updated:.0f}s after podman-auto-update was started: {update_line()}; metrics: {names}")
     finally:
