@@ -235,3 +235,10 @@ def test_served_on_a_socket_as_systemd_does_and_read_by_an_http_client(machine: 
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_refused_request_is_said_in_the_journal_quoted(machine: Vm) -> None:
+    """The unit's stderr goes to the journal: the mode, the status, why, and the request line quoted (%q)."""
+    p = subprocess.run(["bash", str(machine.script), "metrics"], input=b"GET /x\x01$(id) HTTP/1.1\r\n\r\n", capture_output=True,
+                       env={"PATH": f"{machine.tmp / 'bin'}:/usr/bin:/bin", "HOSTFORM_API_CONFIG": str(machine.config)}, timeout=30)
+    assert p.stderr.decode() == "api metrics: 404 no such endpoint: $'GET /x\\001$(id) HTTP/1.1'\n"
