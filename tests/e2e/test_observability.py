@@ -10,9 +10,13 @@ machine's journal files. The project is made as a user makes it: `hostform secre
 where the guest reaches the test host and answers 401 to any other Authorization header.
 
 Checked within 60 s of the collector's start: a line a service writes (with its unit and container as
-attributes and the host's name on the resource) and a metric of the state disk's file system; then, after a
-request through Caddy (HTTPS, internal CA), its access-log line (read from the state disk by the filelog
-receiver) and a metric Caddy serves (scraped by the prometheus receiver on the host's loopback).
+attributes and the host's name on the resource), a metric of the state disk's file system, and the service's
+container CPU time (label container_name; from hostform-metrics.socket on the host's loopback, whose script
+needs jq: the machine's Debian root file system lacks it, Fedora CoreOS has it, so it is unpacked from Debian's
+packages); then, after a request through Caddy (HTTPS, internal CA), its access-log line (read from the state
+disk by the filelog receiver) and a metric Caddy serves (scraped by the prometheus receiver on the host's
+loopback); then, after a new image is pushed under the service's tag and podman-auto-update.service is started,
+the update's result: podman-auto-update's journal line for the service (`true`).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ OTLP_PORT = 4318  # where the receiver listens in the outer namespace, at the ad
 # libsystemd-shared opens these (dlopen) to read compressed journal files: `ld.so --list` does not show them
 DLOPENED = ("libzstd.so.1", "liblz4.so.1", "liblzma.so.5")
 VARIANT = "podman-sid"
+TOOLS_DEBS = ("jq", "libjq1", "libonig5")  # the metrics endpoint's script uses jq (Fedora CoreOS has it)
 
 HOST = """\
 name: watched
@@ -135,7 +140,9 @@ def test_the_collector_ships_a_service_line_a_state_disk_metric_and_caddys_log_a
                 remaps=CADDY_REMAP)
     m.variant = VARIANT
     machines.append(m)
-    m.provision()
+    root = m.provision()
+    for pkg in TOOLS_DEBS:
+        runner.run(["cp", "-a", "--", f"{cache.deb(pkg)}/.", str(root)])
     m.boot()
     received = tmp_path / "otlp.jsonl"
     receiver = runner.spawn(C.in_netns(m.names.outer_ns, [sys.executable, "-m", "tests.e2e._otlp", C.OUTER_ADDR, str(OTLP_PORT),
@@ -174,6 +181,24 @@ def test_the_collector_ships_a_service_line_a_state_disk_metric_and_caddys_log_a
         assert wait_until(lambda: state_metric() is not None, 60, 1), journal() + mounts()
         metric = state_metric()
         assert metric is not None and metric["resource"].get("host.name") == "watched", metric
+
+        def cpu_metric() -> dict | None:  # the service's container CPU time, from hostform-metrics.socket
+            for rec in records(received):
+                if rec["signal"] == "metric" and rec["name"] == "container_cpu_time_seconds_total" and \
+                        rec["attributes"].get("container_name") == "talker":
+                    return rec
+            return None
+
+        def scrape() -> str:  # as the collector asks (its request, seen on a socket)
+            request = ("GET /.hostform/metrics HTTP/1.1\\r\\nHost: 127.0.0.1:2021\\r\\nUser-Agent: otelcol/0.160.0-hostform\\r\\n"
+                       "Accept: text/plain;version=0.0.4;q=0.3,*/*;q=0.2\\r\\nAccept-Encoding: gzip\\r\\n"
+                       "X-Prometheus-Scrape-Timeout-Seconds: 5\\r\\n\\r\\n")
+            return m.exec(["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/2021; printf '{request}' >&3; cat <&3"], check=False).stdout + \
+                m.exec(["journalctl", "-b", "--no-pager", "-u", "hostform-metrics*", "-n", "30"], check=False).stdout
+
+        assert wait_until(lambda: cpu_metric() is not None, max(1.0, 60 - (time.monotonic() - started)), 1), journal() + scrape()
+        cpu = cpu_metric()
+        assert cpu is not None and cpu["value"] > 0 and cpu["resource"].get("host.name") == "watched", cpu
         took = time.monotonic() - started
 
         # a request through Caddy: its access-log line, and Caddy's metrics
@@ -197,9 +222,30 @@ def test_the_collector_ships_a_service_line_a_state_disk_metric_and_caddys_log_a
 
         assert wait_until(lambda: access_line() is not None, 60, 1), journal()
         assert wait_until(lambda: caddy_metric() is not None, 60, 1), journal()
+        # a new image under the service's tag, and the update now: its result reaches the receiver
+        oci.push(oci.busybox_image(busybox, files={"version": "2\n"}), registry.address, "talker", "1")
+        m.exec(["systemctl", "start", "--no-block", "podman-auto-update.service"])
+        t0 = time.monotonic()
+
+        def update_line() -> dict | None:
+            for rec in records(received):
+                body = rec.get("body")
+                message = str(body.get("MESSAGE", "")) if isinstance(body, dict) else ""
+                if rec["signal"] == "log" and rec["attributes"].get("systemd.unit") == "podman-auto-update.service" and \
+                        "talker.service" in message and message.split()[-1:] == ["true"]:
+                    return rec
+            return None
+
+        assert wait_until(lambda: update_line() is not None, 120, 1), journal() + m.exec(
+            ["journalctl", "-b", "--no-pager", "-u", "podman-auto-update.service", "-n", "30"], check=False).stdout
+        updated = time.monotonic() - t0
         # the header came from the secret: the receiver refuses any other (and nothing else was recorded)
         assert "401" not in (tmp_path / "otlp.log").read_text()
         names = sorted({rec["name"] for rec in records(received) if rec["signal"] == "metric"})
-        print(f"\nobservability: a service line and a state-disk metric {took:.0f}s after the collector started; metrics: {names}")
+        controllers = m.exec(["cat", "/sys/fs/cgroup/cgroup.controllers"], check=False).stdout.strip()
+        print(f"\nthe machine's cgroup controllers: {controllers}; talker.service: "
+              + m.exec(["systemctl", "show", "-p", "MemoryCurrent", "-p", "CPUUsageNSec", "talker.service"], check=False).stdout)
+        print(f"\nobservability: a service line, a state-disk metric and the service's CPU time {took:.0f}s after the collector "
+              f"started; the update's result {updated:.0f}s after podman-auto-update was started: {update_line()}; metrics: {names}")
     finally:
         receiver.terminate()

@@ -322,3 +322,16 @@ def test_the_watch_kills_the_container_after_retries_failures_in_a_row(probe: _P
     probe.container("web", running=False)
     code, _, out = probe.run(probe.watch())
     assert code == 0 and not (probe.state / "killed-web").exists(), out
+
+
+def test_once_is_one_check_for_the_metrics_endpoint(probe: _Probe, server: _Server) -> None:
+    """`http-health once` (hostform.status.vm's metrics): one GET, no retry: 0 passed, 1 failed, 2 not running."""
+    gate = probe.gate()  # bash PROBE gate CONTAINER NETWORK PORT PATH INTERVAL TIMEOUT RETRIES START
+    once = [*gate[:2], "once", *gate[3:7], gate[8]]
+    probe.container("web")
+    assert probe.run(once)[0] == 0 and server.paths == [PATH]
+    server.status = 500
+    code, took, out = probe.run(once)
+    assert code == 1 and took < 2 and server.paths == [PATH, PATH], out
+    probe.container("web", running=False)
+    assert probe.run(once)[0] == 2 and len(server.paths) == 2

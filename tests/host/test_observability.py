@@ -102,7 +102,11 @@ def test_the_collector_accepts_the_configuration_and_refuses_a_broken_one(tmp_pa
                         "headers": {"Authorization": "${env:HOSTFORM_OTLP_HEADER_1}", "X-Scope-OrgID": "tenant-$$1"}}
     pipelines = config["service"]["pipelines"]
     assert pipelines["logs"]["receivers"] == ["journald", "filelog/caddy"]
-    assert pipelines["metrics"]["receivers"] == ["hostmetrics", "prometheus/caddy"]
+    assert pipelines["metrics"]["receivers"] == ["hostmetrics", "prometheus/containers", "prometheus/caddy"]
+    # the services' container metrics: scraped from the metrics endpoint on the loopback, every interval
+    (job,) = config["receivers"]["prometheus/containers"]["config"]["scrape_configs"]
+    assert (job["metrics_path"], job["static_configs"], job["scrape_interval"]) == (
+        "/.hostform/metrics", [{"targets": ["127.0.0.1:2021"]}], "15s")
     assert config["receivers"]["hostmetrics"]["collection_interval"] == "15s"
 
     # the same configuration with a receiver the collector does not know: HF420 at the observability key
@@ -193,3 +197,25 @@ def test_header_mistakes_are_refused_at_their_line(tmp_path: Path, user: dict[st
     assert found, r.stdout + r.stderr
     text = (project / "hostform.yaml").read_text().splitlines()
     assert text[int(found[0].split(":")[1]) - 1].startswith(line), (found, text)
+
+
+@pytest.mark.parametrize("publish, refused", [
+    ("127.0.0.1:2021:80", True), ("2021:80", True), ("127.0.0.1:2020:80", True),  # the scraped ports of the loopback
+    ("127.0.0.2:2021:80", False), ("127.0.0.1:2021:80/udp", False), ("127.0.0.1:2022:80", False),
+])
+def test_a_service_cannot_publish_the_ports_the_collector_scrapes(tmp_path: Path, user: dict[str, str], publish: str, refused: bool) -> None:
+    host = HOST.replace("    health: {{http: /}}\n", f"    health: {{{{http: /}}}}\n    publish: ['{publish}']\n")
+    assert host != HOST
+    project = _project(tmp_path, user, host)
+    r = hostform("check", ".", cwd=project, env=user)
+    found = [ln for ln in r.stdout.splitlines() + r.stderr.splitlines() if "[HF011]" in ln]
+    if not refused:
+        assert not found, r.stdout + r.stderr
+        return
+    assert r.returncode != 0 and found, r.stdout + r.stderr
+    text = (project / "hostform.yaml").read_text().splitlines()
+    assert "publish:" in text[int(found[0].split(":")[1]) - 1], (found, text)
+    # without observability the port is the service's to publish
+    (project / "hostform.yaml").write_text("\n".join(text[:text.index("observability:")]) + "\n")
+    r = hostform("check", ".", cwd=project, env=user)
+    assert "HF011" not in r.stdout + r.stderr, r.stdout + r.stderr

@@ -23,7 +23,7 @@ from __future__ import annotations
 from hostform.escape import unit_words
 from hostform.host import model as m
 
-__all__ = ["PROBE_PATH", "PROBE_SCRIPT", "from_host", "gate_line", "gates_start", "start_timeout", "watch_unit", "watch_unit_name"]
+__all__ = ["PROBE_PATH", "PROBE_SCRIPT", "from_host", "gate_line", "gates_start", "once_args", "start_timeout", "watch_unit", "watch_unit_name"]
 
 PROBE_PATH = "/usr/local/libexec/hostform/http-health"
 # run by bash (not executed as a file): no exec permission or SELinux exec label of /usr/local matters
@@ -44,6 +44,9 @@ PROBE_SCRIPT = r"""#!/usr/bin/bash
 #     container (podman's HealthOnFailure=kill): the service's Restart= applies.
 #   http-health get ADDRESS PORT PATH
 #     one GET; exit 0 when the status is 2xx or 3xx.
+#   http-health once CONTAINER NETWORK PORT PATH TIMEOUT_MS
+#     (the metrics endpoint, hostform.status.vm) one check: exit 0 passed, 1 failed, 2 the
+#     container is not running.
 set -u
 podman=${HOSTFORM_PODMAN:-/usr/bin/podman} # the tests give a stand-in
 
@@ -115,9 +118,15 @@ get)
 	get "$2" "$3" "$4"
 	exit
 	;;
+once)
+	[ $# = 6 ] || exit 2
+	container=$2 network=$3 port=$4 path=$5 timeout_ms=$6
+	check
+	exit
+	;;
 gate | watch) ;;
 *)
-	echo "usage: http-health gate|watch|get ..." >&2
+	echo "usage: http-health gate|watch|get|once ..." >&2
 	exit 2
 	;;
 esac
@@ -192,6 +201,12 @@ def _args(host: m.Host, s: m.Service) -> list[str]:
     h = s.health
     assert h is not None and h.http is not None and s.port is not None  # from_host(s); load requires the port
     return [s.name, host.network, str(s.port), h.http, str(_ms(h.interval)), str(_ms(h.timeout)), str(h.retries)]
+
+
+def once_args(host: m.Host, s: m.Service) -> list[str]:
+    """The arguments of ``http-health once`` for ``s``: one check, as the watch makes it."""
+    container, network, port, path, _, timeout, _ = _args(host, s)
+    return ["once", container, network, port, path, timeout]
 
 
 def gate_line(host: m.Host, s: m.Service) -> str:

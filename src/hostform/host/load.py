@@ -619,9 +619,14 @@ def _edits(a: str, b: str) -> int:
 # ------------------------------------------------------------------ model
 
 
-def _check_publish(services: list[m.Service], sites: bool, add: _Add) -> None:
+def _check_publish(services: list[m.Service], sites: bool, add: _Add, observed: bool = False) -> None:
     """HF021: a published port outside 1-65535, or one host port published twice;
-    80 and 443 are Caddy's when there are sites; HF024: a port opened to the internet."""
+    80 and 443 are Caddy's when there are sites; with observability, the loopback's ports the collector
+    scrapes (Caddy's metrics, the container metrics) are taken; HF024: a port opened to the internet."""
+    from hostform.observability import CADDY_METRICS_PORT
+    from hostform.status.vm import METRICS_PORT
+
+    scraped = ({METRICS_PORT} | ({CADDY_METRICS_PORT} if sites else set())) if observed else set()
     taken: dict[tuple[int, str], list[tuple[str, str, str]]] = {}  # (host port, proto) -> (ip, service, value)
     for s in services:
         for i, p in enumerate(s.publish):
@@ -638,6 +643,10 @@ def _check_publish(services: list[m.Service], sites: bool, add: _Add) -> None:
                 add("HF011", f"publish {p!r}: ports 80 and 443 are Caddy's (the sites)", path)
                 continue
             wild = ip in ("", "0.0.0.0")
+            if host in scraped and proto == "tcp" and (wild or ip == "127.0.0.1"):
+                add("HF011", f"publish {p!r}: port {host} of the host's loopback is observability's (the collector "
+                    "scrapes metrics there)", path)
+                continue
             clash = False
             for oip, other, ov in taken.get((host, proto), []):
                 if wild or oip in ("", "0.0.0.0") or oip == ip:
@@ -977,7 +986,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
     services = [_service(name, raw["services"][name], raw, add) for name in sorted(raw.get("services", {})) if raw["services"][name] is not _BAD]
     raw_services = raw.get("services", {})
     jobs = [_job(name, raw["jobs"][name], raw, raw_services, add) for name in sorted(raw.get("jobs", {})) if raw["jobs"][name] is not _BAD]
-    _check_publish(services, bool(raw.get("sites")), add)
+    _check_publish(services, bool(raw.get("sites")), add, observed=raw.get("observability") is not None)
     _check_volume_names([*services, *jobs], add)
     _check_depends_on(raw.get("services", {}), add)
     by_name = {s.name: s for s in services}

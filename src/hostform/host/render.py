@@ -753,10 +753,10 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         if text is not None:
             q.append(Artifact(f"{QUADLET_DIR}/{posixpath.basename(rel)}", text, 0o644, ("quadlets", i), local=rel, generated=False))
     quadlets = tuple(q)
-    from hostform.status.vm import unit_names as status_units
+    from hostform.status import vm as status_vm
 
     _check_unit_names(q, report, where, frozenset(health.watch_unit_name(s) for s in host.services if health.from_host(s))
-                      | frozenset(status_units() if host.status else ()))
+                      | frozenset(status_vm.unit_names(status=host.status is not None, metrics=status_vm.serves_metrics(host))))
 
     # the Caddyfile
     caddyfile: Artifact | None = None
@@ -821,11 +821,10 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
 
         files.append(Artifact(observability.CONFIG_PATH, observability.collector_config_text(
             host, GENERATED_HEADER.format(src="hostform.yaml (observability)")), 0o644, host.observability.source))
-    if host.status is not None and host.sites:  # the endpoints' script and what it may look at
-        from hostform.status import vm as status_vm
-
-        files.append(Artifact(status_vm.SCRIPT_PATH, status_vm.SCRIPT, 0o755, ("status",)))
-        files.append(Artifact(status_vm.CONFIG_PATH, status_vm.config(host), 0o644, ("status",)))
+    if status_vm.written(host):  # the endpoints' script and what it may look at (status; observability's metrics)
+        api_source: KeyPath = ("status",) if status_vm.serves_status(host) else ("observability",)
+        files.append(Artifact(status_vm.SCRIPT_PATH, status_vm.SCRIPT, 0o755, api_source))
+        files.append(Artifact(status_vm.CONFIG_PATH, status_vm.config(host), 0o644, api_source))
     probed = [s for s in host.services if health.from_host(s)]
     if probed:  # the http health checks' probe, run on the host
         files.append(Artifact(health.PROBE_PATH, health.PROBE_SCRIPT, 0o755, probed[0].source + ("health", "http")))
@@ -884,12 +883,14 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         header = GENERATED_HEADER.format(src=f"hostform.yaml (services.{s.name}.health)")
         units.append({"name": health.watch_unit_name(s), "contents": health.watch_unit(host, s, header)})
         unit_sources[health.watch_unit_name(s)] = s.source + ("health",)
-    if host.status is not None and host.sites:
-        from hostform.status import vm as status_vm
-
-        for name, text in status_vm.units(GENERATED_HEADER.format(src="hostform.yaml (status)")):
+    if status_vm.written(host):
+        for name, text in status_vm.units(GENERATED_HEADER.format(src="hostform.yaml (status)"), status=status_vm.serves_status(host)):
             units.append({"name": name, **({"enabled": True} if name.endswith(".socket") else {}), "contents": text})
             unit_sources[name] = ("status",)
+        for name, text in status_vm.units(GENERATED_HEADER.format(src="hostform.yaml (observability)"), status=False,
+                                          metrics=status_vm.serves_metrics(host)):
+            units.append({"name": name, **({"enabled": True} if name.endswith(".socket") else {}), "contents": text})
+            unit_sources[name] = ("observability",)
     if secret_units:
         containers: list[m.Service | m.Job] = [*host.services, *host.jobs]
         users = [c.name + ".service" for c in containers if _secrets_deps(host, c)]

@@ -14,7 +14,10 @@ What it collects, and how each part reaches the collector's container (``otelcol
 * **Caddy's access log**, which Caddy writes (with sites) as JSON to ``/var/log/caddy/access.log``,
   the state disk's ``logs/caddy``; read by the filelog receiver;
 * **Caddy's metrics**, served by a Caddyfile site on :data:`CADDY_METRICS_PORT`, published on the
-  host's loopback only, scraped by the prometheus receiver.
+  host's loopback only, scraped by the prometheus receiver;
+* **the services' container metrics** (CPU time, memory, restarts, health; label ``container_name``),
+  served as Prometheus text on the host's loopback by the status endpoints' script
+  (:mod:`hostform.status.vm`, ``hostform-metrics.socket``), scraped by the prometheus receiver.
 
 Where the collector has read the journal and the access log up to is kept on the state disk
 (``otelcol``, the file_storage extension), so a restart neither loses nor repeats entries.
@@ -110,8 +113,14 @@ def collector_config(host: m.Host) -> dict[str, Any]:
             },
         },
     }
+    from hostform.status import vm
+
+    receivers["prometheus/containers"] = {"config": {"scrape_configs": [{
+        "job_name": "containers", "scrape_interval": ob.interval, "metrics_path": vm.METRICS_PATH,
+        "static_configs": [{"targets": [vm.METRICS_LISTEN]}],
+    }]}}
     logs = ["journald"]
-    metrics = ["hostmetrics"]
+    metrics = ["hostmetrics", "prometheus/containers"]
     if host.sites:
         receivers["filelog/caddy"] = {
             "include": [_conf(f"{HOSTFS}{st}/caddy/access.log")], "start_at": "beginning", "storage": "file_storage",

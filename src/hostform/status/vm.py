@@ -8,8 +8,14 @@ container, whose Caddyfile routes ``/.hostform/MODE`` of one site there behind t
 authentication, bcrypt: :mod:`hostform.caddy.render`). Nothing listens on a port of its own.
 
 What the script may look at is this host's, written by hostform into :data:`CONFIG_PATH` (a JSON
-file): the services (and their images), the units whose journal ``logs`` serves, the sites whose
-certificates ``status`` reads, the disks. See docs/observability.md for the design and threat model.
+file): the services (and their images, and how their health is checked), the units whose journal
+``logs`` serves, the sites whose certificates ``status`` reads, the disks. See docs/observability.md for
+the design and threat model.
+
+With ``observability:``, the same script answers one more endpoint, ``metrics``: the services'
+container metrics (CPU time, memory, restarts, health) as Prometheus text, for the collector's
+prometheus receiver. Its socket is a TCP one on the VM's loopback (:data:`METRICS_LISTEN`, no token:
+the collector is on the host's network, not behind Caddy), ``hostform-metrics.socket``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import json
 
 from hostform.host import model as m
 
-__all__ = ["CONFIG_PATH", "ENDPOINTS", "PREFIX", "SCRIPT", "SCRIPT_PATH", "SOCKET_DIR", "USER", "config", "socket_path", "unit_names", "units"]
+__all__ = ["CONFIG_PATH", "ENDPOINTS", "METRICS", "METRICS_LISTEN", "METRICS_PATH", "METRICS_PORT", "PREFIX", "SCRIPT", "SCRIPT_PATH",
+           "SOCKET_DIR", "USER", "config", "serves_metrics", "serves_status", "socket_path", "unit_names", "units", "written"]
 
 SCRIPT_PATH = "/usr/local/libexec/hostform/api"
 CONFIG_PATH = "/etc/hostform/api.json"
@@ -28,6 +35,28 @@ USER = "hostform"  # the basic-auth user name the token goes with
 BASH = "/usr/bin/bash"
 # endpoint -> (its method, how long one request may run: the long poll of logs is 25 s at most)
 ENDPOINTS: dict[str, tuple[str, int]] = {"status": ("GET", 120), "logs": ("GET", 60), "update": ("POST", 30)}
+# the metrics endpoint (with observability): on the VM's loopback, next to Caddy's metrics (2020)
+METRICS = "metrics"
+METRICS_PORT = 2021
+METRICS_LISTEN = f"127.0.0.1:{METRICS_PORT}"
+METRICS_PATH = f"{PREFIX}{METRICS}"
+METRICS_LIMIT = 30  # seconds one scrape may run (RuntimeMaxSec=)
+METRICS_CONNECTIONS = 4
+
+
+def serves_status(host: m.Host) -> bool:
+    """Are the status endpoints (status, logs, update) on the VM? ``status:`` with a site to serve them."""
+    return host.status is not None and bool(host.sites)
+
+
+def serves_metrics(host: m.Host) -> bool:
+    """Is the metrics endpoint on the VM? With ``observability:`` (its collector scrapes it)."""
+    return host.observability is not None
+
+
+def written(host: m.Host) -> bool:
+    """Does the build write the script and its configuration?"""
+    return serves_status(host) or serves_metrics(host)
 
 
 def socket_path(endpoint: str) -> str:
@@ -40,10 +69,17 @@ def config(host: m.Host) -> str:
     units = sorted({s.name for s in host.services} | {j.name for j in host.jobs} | ({"caddy"} if host.sites else set())
                    | {"podman-auto-update"})
     sites = sorted({n for sp in host.sites for n in (sp.address, *sp.aliases)})
+    from hostform.host import health
+
     data = {
         "host": host.name,
         "services": [s.name for s in host.services],
         "images": {s.name: s.image for s in host.services},
+        # how each service's health is known: podman's health check (cmd), the host's probe (http), or not at all
+        "health": {s.name: ("http" if health.from_host(s) else "cmd") if s.health is not None else "none" for s in host.services},
+        # the probe's arguments for one check (http-health once ...)
+        "probe": health.PROBE_PATH,
+        "probes": {s.name: health.once_args(host, s) for s in host.services if health.from_host(s)},
         "units": units,
         "sites": sites,
         "caddy_data": f"{host.state.path}/caddy/data",
@@ -52,15 +88,49 @@ def config(host: m.Host) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def unit_names() -> list[str]:
+def unit_names(status: bool = True, metrics: bool = False) -> list[str]:
     """The units :func:`units` writes (service templates as NAME@.service)."""
-    return [n for name in ENDPOINTS for n in (f"hostform-api-{name}.socket", f"hostform-api-{name}@.service")]
+    out = [n for name in ENDPOINTS for n in (f"hostform-api-{name}.socket", f"hostform-api-{name}@.service")] if status else []
+    if metrics:
+        out += ["hostform-metrics.socket", "hostform-metrics@.service"]
+    return out
 
 
-def units(header: str) -> list[tuple[str, str]]:
-    """(name, text) of each endpoint's socket and its service template."""
+def _metrics_units(header: str) -> list[tuple[str, str]]:
+    return [
+        ("hostform-metrics.socket", "".join(x + "\n" for x in [
+            header.rstrip("\n"),
+            "[Unit]",
+            f"Description=hostform metrics endpoint: the services' container metrics for the OpenTelemetry Collector (GET {METRICS_PATH})",
+            "",
+            "[Socket]",
+            # the loopback only: the collector is on the host's network; nothing outside the VM reaches it
+            f"ListenStream={METRICS_LISTEN}",
+            "Accept=yes",
+            f"MaxConnections={METRICS_CONNECTIONS}",
+            "",
+            "[Install]",
+            "WantedBy=sockets.target",
+        ])),
+        ("hostform-metrics@.service", "".join(x + "\n" for x in [
+            header.rstrip("\n"),
+            "[Unit]",
+            "Description=hostform metrics endpoint: one scrape",
+            "",
+            "[Service]",
+            f"ExecStart={BASH} {SCRIPT_PATH} {METRICS}",
+            "StandardInput=socket",
+            "StandardOutput=socket",
+            "StandardError=journal",
+            f"RuntimeMaxSec={METRICS_LIMIT}",
+        ])),
+    ]
+
+
+def units(header: str, status: bool = True, metrics: bool = False) -> list[tuple[str, str]]:
+    """(name, text) of each endpoint's socket and its service template: the status endpoints', the metrics one's."""
     out = []
-    for name, (method, limit) in ENDPOINTS.items():
+    for name, (method, limit) in ENDPOINTS.items() if status else ():
         out.append((f"hostform-api-{name}.socket", "".join(x + "\n" for x in [
             header.rstrip("\n"),
             "[Unit]",
@@ -88,21 +158,26 @@ def units(header: str) -> list[tuple[str, str]]:
             "StandardError=journal",
             f"RuntimeMaxSec={limit}",
         ])))
+    if metrics:
+        out += _metrics_units(header)
     return out
 
 
 # The script. Every value of a request is checked against its own alphabet before use, and reaches a
 # command as one quoted word; the tests run it with bash against stand-ins of the commands.
 SCRIPT = r"""#!/usr/bin/bash
-# Written by hostform: the VM's side of `hostform status`, `hostform logs` and `hostform update`.
+# Written by hostform: the VM's side of `hostform status`, `hostform logs` and `hostform update`,
+# and the services' container metrics for the OpenTelemetry Collector (observability).
 #
-#   api status|logs|update
+#   api status|logs|update|metrics
 #
-# Run by systemd once per connection (hostform-api-MODE@.service, from hostform-api-MODE.socket,
-# Accept=yes): the request is on stdin, the response goes to stdout. Caddy has checked the token
-# before anything reaches the socket; this script trusts nothing of the request all the same:
+# Run by systemd once per connection (hostform-api-MODE@.service, from hostform-api-MODE.socket;
+# hostform-metrics@.service from hostform-metrics.socket on the loopback; Accept=yes): the request
+# is on stdin, the response goes to stdout. Caddy has checked the token before anything reaches a
+# status socket (the metrics one has none: it serves numbers to the host's own loopback); this
+# script trusts nothing of the request all the same:
 #   - the request line and each header line are read with a length bound and a time bound;
-#   - the method must be GET (status, logs) or POST (update): else 405;
+#   - the method must be GET (status, logs, metrics) or POST (update): else 405;
 #   - the path must be exactly /.hostform/MODE, and every query parameter one this mode knows,
 #     with a value in its own strict alphabet (digits, a word of a fixed list, a unit this host
 #     has, a cursor's characters): anything else is 400 and nothing is run;
@@ -135,16 +210,25 @@ respond() { # STATUS REASON BODY [CONTENT-TYPE]
 	exit 0
 }
 
-fail() { # STATUS REASON MESSAGE
+fail() { # STATUS REASON MESSAGE (said in the journal too, with the request line quoted)
+	printf 'api %s: %s %s: %q\n' "$mode" "$1" "$3" "${line:0:300}" >&2
 	respond "$1" "$2" "$(jq -cn --arg e "$3" '{error: $e}')"
 }
 
+inspect() { # NAME: podman's view of the container (a JSON array; empty when there is none)
+	local c
+	c=$(podman container inspect --format json "$1" 2>/dev/null || true)
+	[[ $c == \[* ]] || c='[]'
+	printf '%s' "$c"
+}
+
 mode=${1:-}
+line=
 case $mode in
-status | logs) want=GET ;;
+status | logs | metrics) want=GET ;;
 update) want=POST ;;
 *)
-	echo "usage: api status|logs|update" >&2
+	echo "usage: api status|logs|update|metrics" >&2
 	exit 2
 	;;
 esac
@@ -244,6 +328,67 @@ endpoint_logs() {
 	body=$(jq -cs --arg u "$unit" '{unit: $u, entries: ., cursor: (if length > 0 then .[-1].cursor else null end)}' <<<"$got") &&
 		[ -n "$body" ] || fail 500 "Internal Server Error" "could not write the entries"
 	respond 200 OK "$body"
+}
+
+# ------------------------------------------------------------------ metrics
+# Prometheus text, per service (label container_name): its unit's CPU time and memory as systemd
+# accounts them (NAME.service's cgroup holds the container, its processes and conmon), the unit's
+# automatic restarts, whether it is active, and the health its check sees: podman's last result
+# (cmd), or one GET of the host's probe (http). A value systemd does not have is left out.
+endpoint_metrics() {
+	probe=$(jq -r '.probe // ""' "$config")
+	cpu= mem= restarts= up= healthy=
+	for name in $(jq -r '.services[]' "$config"); do
+		[[ $name =~ $RE_NAME ]] || continue
+		l="{container_name=\"$name\"}"
+		unset p
+		declare -A p=()
+		while IFS='=' read -r k v; do
+			p[$k]=$v
+		done < <(systemctl show -p ActiveState -p CPUUsageNSec -p MemoryCurrent -p NRestarts -- "$name.service" 2>/dev/null)
+		v=${p[ActiveState]:-}
+		if [[ $v =~ $RE_WORD && -n $v ]]; then
+			[ "$v" = active ] && up+="container_up$l 1"$'\n' || up+="container_up$l 0"$'\n'
+		fi
+		v=${p[CPUUsageNSec]:-} # nanoseconds, as seconds with nine decimals (no floating point in bash)
+		if [[ $v =~ ^[0-9]{1,18}$ ]]; then
+			printf -v v '%010d' "$((10#$v))"
+			cpu+="container_cpu_time_seconds_total$l ${v:0:-9}.${v: -9}"$'\n'
+		fi
+		v=${p[MemoryCurrent]:-}
+		[[ $v =~ ^[0-9]{1,19}$ ]] && mem+="container_memory_usage_bytes$l $v"$'\n'
+		v=${p[NRestarts]:-}
+		[[ $v =~ ^[0-9]{1,10}$ ]] && restarts+="container_restarts_total$l $v"$'\n'
+		h=
+		case $(jq -r --arg n "$name" '.health[$n] // "none"' "$config") in
+		cmd) h=$(inspect "$name" | jq -r '.[0].State.Health.Status // .[0].State.Healthcheck.Status // ""' 2>/dev/null) ;;
+		http)
+			mapfile -t a < <(jq -r --arg n "$name" '.probes[$n][]' "$config" 2>/dev/null)
+			if [ -n "$probe" ] && [ "${#a[@]}" -gt 0 ]; then
+				timeout -k 1 10 "$BASH" "$probe" "${a[@]}" >/dev/null 2>&1
+				case $? in
+				0) h=healthy ;;
+				1) h=unhealthy ;;
+				esac
+			fi
+			;;
+		esac
+		case $h in
+		healthy) healthy+="container_healthy$l 1"$'\n' ;;
+		unhealthy) healthy+="container_healthy$l 0"$'\n' ;;
+		esac
+	done
+	body=
+	family() { # NAME TYPE HELP SAMPLES: one metric family, when it has samples
+		[ -n "$4" ] && body+="# HELP $1 $3"$'\n'"# TYPE $1 $2"$'\n'"$4"
+		return 0
+	}
+	family container_cpu_time_seconds_total counter "CPU time of the service's unit (container.cpu.time), in seconds" "$cpu"
+	family container_memory_usage_bytes gauge "Memory of the service's unit (container.memory.usage), in bytes" "$mem"
+	family container_restarts_total counter "Automatic restarts of the service's unit by systemd" "$restarts"
+	family container_up gauge "1 when the service's unit is active, else 0" "$up"
+	family container_healthy gauge "1 when the service's health check passes, 0 when it fails; absent when unknown" "$healthy"
+	respond 200 OK "$body" "text/plain; version=0.0.4; charset=utf-8"
 }
 
 # ------------------------------------------------------------------ status
@@ -354,6 +499,7 @@ case $mode in
 update) endpoint_update ;;
 logs) endpoint_logs ;;
 status) endpoint_status ;;
+metrics) endpoint_metrics ;;
 esac
 fail 500 "Internal Server Error" "the $mode endpoint stopped without an answer"
 """
