@@ -116,7 +116,7 @@ def _follow(m: Machine, env: dict[str, str], common: list[str]) -> None:
     assert p.stderr is not None and p.stderr.read() == ""
 
 
-# a parameter of logs -> (the other parameters, so that only this one is in question) ; status and update take none
+# a parameter of logs -> the other parameters sent with it (so that only this one is in question); status and update take none
 FUZZED = {"unit": "", "lines": "unit=site", "since": "unit=site", "after": "unit=site", "wait": "unit=site", "format": "unit=site"}
 HOSTILE = ["", "..", "../../etc/passwd", "site;reboot", "$(reboot)", "`id`", "site\x00", "%00", "%0d%0aX-Injected:%201", "site%20caddy",
            "-n", "--help", "--since=0", "site.service", "*", "'", '"', "\\", "a" * 5000, "9" * 20, "-1", "0", "00", "1e3", "0x10", "+1",
