@@ -70,4 +70,7 @@ def _line(e: dict[str, Any], fmt: str) -> str:
         return json.dumps(e, sort_keys=True) + "\n"
     t = e.get("time")
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if isinstance(t, (int, float)) else "-"
-    return f"{when} {e.get('identifier') or '-'}: {e.get('message')}\n"
+    message = e.get("message")
+    if isinstance(message, str):  # a container's line reaches the journal with its newline
+        message = message.removesuffix("\n")
+    return f"{when} {e.get('identifier') or '-'}: {message}\n"
