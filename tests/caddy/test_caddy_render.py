@@ -27,6 +27,9 @@ soap.coffee {
 \treverse_proxy live:8081 {
 \t\tlb_try_duration 30s
 \t\tlb_try_interval 250ms
+\t\ttransport http {
+\t\t\tdial_timeout 1s
+\t\t}
 \t}
 }
 
@@ -34,6 +37,9 @@ staging.soap.coffee {
 \treverse_proxy staging:8080 {
 \t\tlb_try_duration 30s
 \t\tlb_try_interval 250ms
+\t\ttransport http {
+\t\t\tdial_timeout 1s
+\t\t}
 \t}
 }
 """
@@ -50,6 +56,9 @@ soap.coffee, www.soap.coffee {
 \treverse_proxy live:8081 {
 \t\tlb_try_duration 30s
 \t\tlb_try_interval 250ms
+\t\ttransport http {
+\t\t\tdial_timeout 1s
+\t\t}
 \t}
 }
 """
@@ -64,6 +73,9 @@ app.test {
 \treverse_proxy app:3000 {
 \t\tlb_try_duration 5s
 \t\tlb_try_interval 100ms
+\t\ttransport http {
+\t\t\tdial_timeout 1s
+\t\t}
 \t}
 }
 """

@@ -108,9 +108,13 @@ def site_image():
     return _site_image
 
 
-def _site_image(busybox: bytes, marker: str, *, broken: bool = False) -> oci.Image:
+def _site_image(busybox: bytes, marker: str, *, broken: bool = False, talks: bool = False) -> oci.Image:
+    """busybox httpd serving "hello from MARKER"; ``talks``: it says "site MARKER starting" and logs each request's path."""
     files = {"www/index.html": f"hello from {marker}\n"}
-    img = oci.busybox_image(busybox, files, cmd=["/bin/httpd", "-f", "-p", "8080", "-h", "/www"], labels={"marker": marker})
+    cmd = ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]
+    if talks:
+        cmd = ["/bin/sh", "-c", f"echo site {marker} starting; exec /bin/httpd -f -vv -p 8080 -h /www"]
+    img = oci.busybox_image(busybox, files, cmd=cmd, labels={"marker": marker})
     if broken:  # no busybox: every Exec fails
         entries = [oci.Entry.file("www/index.html", f"broken {marker}\n"), oci.Entry.dir("bin")]
         img = oci.Image([oci.layer_from_entries(entries)], cmd=["/bin/httpd", "-f", "-p", "8080", "-h", "/www"])

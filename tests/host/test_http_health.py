@@ -303,6 +303,17 @@ def test_failures_in_the_start_period_do_not_count(probe: _Probe, server: _Serve
     assert "pod inspect --format {{.InfraContainerID}} back" in (probe.state / "calls").read_text()
 
 
+def test_within_the_start_period_the_gate_asks_again_quickly(probe: _Probe, server: _Server) -> None:
+    """The defaults (interval 30s, start_period 10s): a service that answers 1.5 s after its start is started
+    (and during an update, served) about then, not a whole interval later."""
+    probe.container("web")
+    server.status = 503
+    threading.Timer(1.5, lambda: setattr(server, "status", 200)).start()
+    code, took, out = probe.run(_gate_argv(server.port, "/", timing=("30000", "5000", "3", "10000")), timeout=40)
+    assert code == 0 and 1.4 < took < 3, (took, out)
+    assert 3 <= len(server.paths) <= 6, server.paths  # every half second: not a busy loop either
+
+
 def test_the_gate_stops_at_once_when_the_container_is_not_running(probe: _Probe, server: _Server) -> None:
     probe.container("web", running=False)
     code, took, out = probe.run(probe.gate())

@@ -30,6 +30,7 @@ services:
     auto_update: false
     pod: grp
     read_only: true
+    init: true
     labels: {app.kind: web}
     extra: {ShmSize: 64m}
     depends_on: [db]
@@ -108,7 +109,8 @@ def test_every_key_loads():
     assert [(u.name, u.env) for u in s.secrets] == [("token", None), ("db", "DB_PASSWORD")]
     assert s.volumes == (("data", "/var/lib/app"),)
     assert s.health.cmd == ("app", "ping") and s.health.retries == 5
-    assert (s.memory, s.cpus, s.user, s.restart, s.auto_update, s.pod, s.read_only) == ("512m", "0.5", "1000:1000", "always", False, "grp", True)
+    assert (s.memory, s.cpus, s.user, s.restart, s.auto_update, s.pod, s.read_only, s.init) == ("512m", "0.5", "1000:1000", "always", False, "grp", True, True)
+    assert not h.services[1].init
     assert s.extra == (("ShmSize", "64m"),) and s.labels == (("app.kind", "web"),)
     assert s.depends_on == ("db",) and h.services[1].depends_on == ()
     j = h.jobs[0]

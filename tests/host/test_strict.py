@@ -265,7 +265,7 @@ def at(text: str, needle: str) -> tuple[int, int]:
         # a word on its own `;` splits ExecStart; a boolean key read as false; the unit's name is the service's
         (f"services:\n  web: {{image: {IMAGE}, extra: {{AddCapability: 'NET_ADMIN ; touch /x'}}}}\n", "HF011", "'NET_ADMIN"),
         (f"services:\n  web: {{image: {IMAGE}, extra: {{PodmanArgs: 'x \";\"'}}}}\n", "HF011", "'x "),
-        (f"services:\n  web: {{image: {IMAGE}, extra: {{RunInit: maybe}}}}\n", "HF011", "maybe"),
+        (f"services:\n  web: {{image: {IMAGE}, extra: {{EnvironmentHost: maybe}}}}\n", "HF011", "maybe"),
         (f"services:\n  web: {{image: {IMAGE}, extra: {{ServiceName: other}}}}\n", "HF011", "ServiceName"),
         # a unit name that is another's
         (f"services:\n  sshd: {{image: {IMAGE}}}\n", "HF011", "{image"),

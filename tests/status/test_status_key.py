@@ -96,3 +96,12 @@ def test_try_says_how_the_commands_reach_its_machine(tmp_path: Path) -> None:
     (tmp_path / "hostform.yaml").write_text(BASE + "sites: {a.test: web}\n")
     assert status_line(tmp_path, 4443, None) is None
     assert status_line(tmp_path / "main.ign", 4443, None) is None
+
+
+def test_a_journal_line_is_one_printed_line() -> None:
+    """A container's line reaches the journal with its newline (seen on a booted machine): printed once."""
+    from hostform.cli.logs import _line
+
+    assert _line({"time": 0, "identifier": "site", "message": "site v1 starting\n"}, "text") == "1970-01-01T00:00:00Z site: site v1 starting\n"
+    # a newline inside is a control character like the others: shown, so that it cannot start a line of its own
+    assert _line({"time": 0, "identifier": None, "message": "a\nb"}, "text") == "1970-01-01T00:00:00Z -: a\\x0ab\n"

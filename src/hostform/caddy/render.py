@@ -99,8 +99,17 @@ LETSENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
 # No passive health checks (`fail_duration`): with one upstream, marking it
 # "down" after a failure would make requests wait for `fail_duration` to end
 # even when the container is already back.
+#
+# dial_timeout 1s (Caddy's default is 3s): the upstream is a container on the
+# host's own bridge, which accepts a connection in well under a millisecond. A
+# request dialled in the moment an updated container goes away (its name still
+# resolves to the old address, which no longer answers) hangs until the dial
+# times out, and only then is retried: on a booted machine the new version was
+# served 3.8 s after `hostform update` with 3s, 1.3 s with 500ms (the unit was
+# started after 1 s). A dial that times out is retried like any dial error.
 DEFAULT_LB_TRY_DURATION = "30s"
 DEFAULT_LB_TRY_INTERVAL = "250ms"
+DIAL_TIMEOUT = "1s"
 
 DEFAULT_STORAGE = "/data/caddy"
 """Certificate storage in the container; under the ``/data`` mount (state volume)."""
@@ -329,6 +338,9 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
         w.line(1, f"reverse_proxy {caddy_token(f'{site.upstream_host}:{site.upstream_port}')} {{", src)
         w.line(2, f"lb_try_duration {caddy_token(site.lb_try_duration)}", src)
         w.line(2, f"lb_try_interval {caddy_token(site.lb_try_interval)}", src)
+        w.line(2, "transport http {", src)
+        w.line(3, f"dial_timeout {DIAL_TIMEOUT}", src)
+        w.line(2, "}", src)
         w.line(1, "}", src)
         if site.snippet is not None:
             _snippet(w, site.snippet, _below(src, "caddy"))

@@ -108,4 +108,6 @@ def _line(e: dict[str, Any], fmt: str) -> str:
             when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
         except (OverflowError, OSError, ValueError):
             pass
-    return f"{when} {clean(e.get('identifier') or '-')}: {clean(e.get('message') or '')}\n"
+    message = e.get("message") or ""
+    message = message.removesuffix("\n")  # a container's line reaches the journal with its newline
+    return f"{when} {clean(e.get('identifier') or '-')}: {clean(message)}\n"

@@ -157,7 +157,10 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner: Runner, say: 
         remaps=remaps,
         log=say,
     )
-    m.provision()
+    root = m.provision()
+    if _has_status(doc):  # what the status endpoints run (Fedora CoreOS has it)
+        for pkg in C.STATUS_DEBS:
+            runner.run(["cp", "-a", "--", f"{cache.deb(pkg)}/.", str(root)])
     if args.qemu:
         say("booting a VM under software emulation (TCG): a minute or two")
     m.boot()
@@ -221,6 +224,14 @@ def _run(args: argparse.Namespace, ident: str, work: Path, runner: Runner, say: 
     m.stop()
     registry.stop()
     return False
+
+
+def _has_status(doc: dict[str, Any]) -> bool:
+    """Does the Ignition config install the status endpoints (a host file with `status:`)?"""
+    from hostform.status.vm import SCRIPT_PATH
+
+    files = (doc.get("storage") or {}).get("files") or []
+    return any(isinstance(f, dict) and f.get("path") == SCRIPT_PATH for f in files)
 
 
 def _vm_root_ca(m: QemuMachine, work: Path) -> Path | None:

@@ -6,7 +6,8 @@ instead, over the services' network, with one script hostform installs (:data:`P
 bash: Fedora CoreOS has it, and ``/dev/tcp`` is its HTTP client):
 
 * the start: ``ExecStartPost=`` of the service (``gate``) GETs the path once at start and then every
-  ``interval`` until it answers 2xx or 3xx; failures within ``start_period`` do not count and
+  ``interval`` (within ``start_period`` every half second at most: the unit, and during an update the
+  site, waits for it) until it answers 2xx or 3xx; failures within ``start_period`` do not count and
   ``retries`` failures in a row after it fail the start. systemd counts the unit as started only
   once ``ExecStartPost=`` passed, so its dependents (``After=``) and Caddy (the sites network is
   joined by the next ``ExecStartPost=``) wait for the check, and a new image that fails it fails the
@@ -37,8 +38,11 @@ PROBE_SCRIPT = r"""#!/usr/bin/bash
 #
 #   http-health gate  CONTAINER NETWORK PORT PATH INTERVAL_MS TIMEOUT_MS RETRIES START_PERIOD_MS
 #     (ExecStartPost= of the service) GET at once, then every INTERVAL, until an answer is 2xx or
-#     3xx: exit 0, the unit is started. Exit 1 (the start fails; podman auto-update rolls back)
-#     after RETRIES failures in a row past START_PERIOD, or when the container stopped.
+#     3xx: exit 0, the unit is started. Within START_PERIOD the next GET comes after QUICK_MS at
+#     most (the unit waits for this check, and during an update the site with it: a service ready
+#     a second after its start must not wait a whole INTERVAL). Exit 1 (the start fails; podman
+#     auto-update rolls back) after RETRIES failures in a row past START_PERIOD, or when the
+#     container stopped.
 #   http-health watch CONTAINER NETWORK PORT PATH INTERVAL_MS TIMEOUT_MS RETRIES
 #     (NAME-health.service) GET every INTERVAL; after RETRIES failures in a row, kill the
 #     container (podman's HealthOnFailure=kill): the service's Restart= applies.
@@ -49,6 +53,7 @@ PROBE_SCRIPT = r"""#!/usr/bin/bash
 #     container is not running.
 set -u
 podman=${HOSTFORM_PODMAN:-/usr/bin/podman} # the tests give a stand-in
+QUICK_MS=500 # the gate's wait between tries within the start period, when INTERVAL is longer
 
 get() {
 	if ! exec 3<>"/dev/tcp/$1/$2"; then
@@ -145,14 +150,17 @@ if [ "$mode" = gate ]; then
 			;;
 		2) exit 1 ;;
 		esac
+		wait_ms=$interval_ms
 		if [ $(($(uptime_ms) - t0)) -ge "$start_ms" ]; then
 			failed=$((failed + 1))
 			if [ "$failed" -ge "$retries" ]; then
 				echo "$container is unhealthy: GET $path on port $port failed $failed times in a row" >&2
 				exit 1
 			fi
+		elif [ "$interval_ms" -gt "$QUICK_MS" ]; then
+			wait_ms=$QUICK_MS
 		fi
-		sleep "$(seconds "$interval_ms")"
+		sleep "$(seconds "$wait_ms")"
 	done
 fi
 

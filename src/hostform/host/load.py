@@ -834,6 +834,7 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
         auto_update=s["auto_update"] and raw["updates"]["enabled"],
         pod=s.get("pod"),
         read_only=s["read_only"],
+        init=s["init"],
         labels=tuple(sorted(s.get("labels", {}).items())),
         extra=tuple(s.get("extra", {}).items()),
         source=path,

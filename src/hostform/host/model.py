@@ -97,6 +97,7 @@ class Service:
     auto_update: bool = True
     pod: str | None = None
     read_only: bool = False
+    init: bool = False  # RunInit=: catatonit as the container's PID 1
     labels: tuple[tuple[str, str], ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
     source: KeyPath = ()

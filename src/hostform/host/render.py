@@ -326,6 +326,8 @@ def _service_quadlet(host: m.Host, s: m.Service, report: Report, where: _WhereFn
     c.extend(_user_lines(s))
     if s.read_only:
         c.append("ReadOnly=true")
+    if s.init:
+        c.append("RunInit=true")
     hc = _health_cmd(s)
     if hc is not None and s.health is not None:
         c.append(f"HealthCmd={hc}")

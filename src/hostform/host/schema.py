@@ -261,6 +261,11 @@ SERVICE = Key(
         Key("auto_update", "bool", "Update the image from its registry on the update schedule (`AutoUpdate=registry`).", default=True),
         _str("pod", "Put the service in this pod (see the warning HF016): all members of a pod restart together.", **NAME),
         Key("read_only", "bool", "Mount the container's root filesystem read-only.", default=False),
+        Key("init", "bool", "Run a small init (podman's catatonit, `RunInit=`) as the container's PID 1: it passes "
+            "signals on and reaps zombies. For a process that does not handle SIGTERM itself (busybox httpd, a shell "
+            "script, node without a handler): as PID 1 it ignores SIGTERM, so podman kills it only after 10 s, and "
+            "every stop, restart and update waits that long. Not for an image whose own init must be PID 1 (s6-overlay, systemd).",
+            default=False),
         Key("labels", "strmap", "Container labels (`Label=`).", own_names=False,
             names=_str("labels", "A label name.", pattern=r"[A-Za-z0-9][A-Za-z0-9._/-]{0,252}", max_len=253,
                        accepts="letters, digits, '.', '_', '-' and '/', starting with a letter or digit"),

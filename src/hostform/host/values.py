@@ -405,6 +405,7 @@ HOST_WRITTEN_KEYS = {
     "User": "user",
     "Group": "user (USER:GROUP)",
     "ReadOnly": "read_only",
+    "RunInit": "init",
     "HealthCmd": "health.cmd or health.http",
     "HealthInterval": "health.interval",
     "HealthTimeout": "health.timeout",

@@ -47,6 +47,9 @@ TOOLS: dict[str, str] = {
 }
 QEMU_TOOLS: dict[str, str] = {"qemu-system-x86_64": "qemu-system-x86", "mke2fs": "e2fsprogs", "socat": "socat", "du": "coreutils"}
 REGISTRY_TOOLS: dict[str, str] = {"docker-registry": "docker-registry"}
+# What Fedora CoreOS has that the root filesystem lacks and the status endpoints run (jq, skopeo,
+# openssl: hostform.status.vm): Debian's packages, unpacked into a machine whose host has `status:`
+STATUS_DEBS = ("jq", "libjq1", "libonig5", "skopeo", "openssl")
 DISK_TOOLS: dict[str, str] = {"losetup": "mount", "blkid": "util-linux"}
 
 
