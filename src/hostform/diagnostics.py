@@ -207,6 +207,14 @@ CODES: dict[str, tuple[str, str]] = {
         "The message names the cycle, at the first of its services in the file; remove "
         "one of its links.",
     ),
+    "HF028": (
+        "otlp-credential-in-clear",
+        "`observability.endpoint` is an http:// URL and a header takes its value from a secret: "
+        "the collector sends that header (an API key, a bearer token, basic authentication) with "
+        "every batch of logs and metrics, unencrypted, so whoever is on the path between the VM "
+        "and the endpoint can read it and use it. Use the endpoint's https:// URL; plain http is "
+        "only for an endpoint on the same private network, without a credential.",
+    ),
     "HF030": (
         "secret-unreadable",
         "A secret's value cannot be had for the build: its file in secrets/ is missing or not an "

@@ -38,8 +38,9 @@ exit 0
 STUBBED = ("podman", "skopeo", "journalctl", "systemctl", "openssl")
 
 
-def build_host(tmp: Path, data: dict | None = None) -> Path:
-    """Build ``data`` (default HOST) as `hostform build` does, the token set with `hostform secret set`; the build dir."""
+def build_host(tmp: Path, data: dict | None = None, secrets: dict[str, str] | None = None) -> Path:
+    """Build ``data`` (default HOST) as `hostform build` does, the token (and ``secrets``) set with `hostform secret set`;
+    the build dir."""
     from hostform import pipeline
     from hostform.host.build import outputs
     from hostform.host.render import to_yaml
@@ -50,7 +51,8 @@ def build_host(tmp: Path, data: dict | None = None) -> Path:
     key, public = generate_identity()
     (tmp / "age.key").write_text(key)
     (d / "secrets").mkdir(exist_ok=True)
-    (d / "secrets" / "status-token.age").write_bytes(encrypt(TOKEN.encode(), [public]))
+    for name, value in {"status-token": TOKEN, **(secrets or {})}.items():
+        (d / "secrets" / f"{name}.age").write_bytes(encrypt(value.encode(), [public]))
     (d / "hostform.yaml").write_text(to_yaml({**(data or HOST), "recipients": [public]}), encoding="utf-8")
     b = pipeline.build(d, pipeline.Options(caddy="off", identity=str(tmp / "age.key")))
     assert not b.report.errors, b.report.format()
@@ -91,9 +93,9 @@ class Vm:
         assert p.returncode == 0, p.stderr
         return parse_response(p.stdout)
 
-    def get(self, mode: str, query: str = "", method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    def get(self, mode: str, query: str = "", method: str = "GET", timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
         target = f"/.hostform/{mode}" + (f"?{query}" if query else "")
-        return self.request(mode, f"{method} {target} HTTP/1.1\r\nHost: site.test\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n".encode())
+        return self.request(mode, f"{method} {target} HTTP/1.1\r\nHost: site.test\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n".encode(), timeout)
 
 
 def parse_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -115,6 +117,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def machine(built: Path, tmp_path: Path) -> Vm:
+    return make_vm(built, tmp_path)
+
+
+def make_vm(built: Path, tmp_path: Path) -> Vm:
+    """The script and configuration of ``built``'s main.ign in ``tmp_path``, with stand-ins of the commands."""
     files, units = files_and_units(json.loads((built / "main.ign").read_text()))
     by_path = {f.vm_path: f.text for f in files}
     script, config = tmp_path / "api", tmp_path / "api.json"

@@ -10,6 +10,7 @@ directory."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.server
 import json
 import shutil
@@ -82,9 +83,9 @@ class Served:
     project: Path
 
 
-def _request(port: int, root: Path, method: str, path: str, token: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def _request(port: int, root: Path, method: str, path: str, token: str | None = None, user: str = vm.USER) -> tuple[int, dict[str, str], bytes]:
     ctx = ssl.create_default_context(cafile=str(root))
-    auth = f"Authorization: Basic {base64.b64encode(f'{vm.USER}:{token}'.encode()).decode()}\r\n" if token is not None else ""
+    auth = f"Authorization: Basic {base64.b64encode(f'{user}:{token}'.encode()).decode()}\r\n" if token is not None else ""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as raw, ctx.wrap_socket(raw, server_hostname=SITE) as s:
         s.sendall(f"{method} {path} HTTP/1.1\r\nHost: {SITE}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
         chunks = []
@@ -98,12 +99,19 @@ def _request(port: int, root: Path, method: str, path: str, token: str | None = 
 
 @pytest.fixture
 def served(caddy_bin: Path, built: Path, machine: Vm, tmp_path: Path) -> Iterator[Served]:
+    with serving(caddy_bin, built, machine, tmp_path) as s:
+        yield s
+
+
+@contextlib.contextmanager
+def serving(caddy_bin: Path, built: Path, machine: Vm, tmp_path: Path, endpoints: bool = True) -> Iterator[Served]:
+    """``built``'s Caddyfile served by the real Caddy, its endpoints' sockets answered by ``machine``."""
     text = (built / "Caddyfile").read_text()
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     sockdir = Path(tempfile.mkdtemp(prefix="hf-api-"))  # short: a unix socket's path has at most 107 bytes
     sockets = _Sockets(machine, sockdir)
-    assert f"unix/{vm.SOCKET_DIR}/" in text
+    assert (f"unix/{vm.SOCKET_DIR}/" in text) == endpoints
     text = text.replace(f"unix/{vm.SOCKET_DIR}/", f"unix/{sockdir}/")
     try:
         with serve(caddy_bin, text, tmp_path, "web:8080", upstream.server_address[1],

@@ -43,7 +43,7 @@ def test_a_wrong_status_is_said_at_its_line(text: str, code: str, line: int) -> 
 def test_without_a_host_to_ask_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "hostform.yaml").write_text(BASE + "sites: {a.test: web}\n")
     for argv in (["status", str(tmp_path)], ["logs", str(tmp_path), "web"], ["update", str(tmp_path)],
-                 ["status", str(tmp_path / "nothing")], ["status", str(tmp_path), "--url", "http://a.test", "--token-file", "/dev/null"],
+                 ["status", str(tmp_path / "nothing")],
                  ["status", str(tmp_path), "--url", "https://127.0.0.1:1", "--token-file", "/dev/null"],
                  ["status", str(tmp_path), "--token-file", str(tmp_path / "missing")]):
         assert cli(argv) == 1, argv
@@ -55,6 +55,27 @@ def test_a_bad_since_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixt
     assert cli(["logs", str(tmp_path), "web", "--since", "yesterday"]) == 2
     assert "--since" in capsys.readouterr().err
     assert cli(["logs", str(tmp_path), "web", "-n", "0"]) == 2
+
+
+@pytest.mark.parametrize("option", [
+    ["--url", "http://a.test"], ["--url", "https://a:b:c"], ["--url", "https://[::1"], ["--url", "https://[zz]"],
+    ["--url", "https://a.test:99999"], ["--url", "https://:443"], ["--url", "https://a.test:0"],
+    ["--cacert", "/nonexistent/ca.pem"], ["--cacert", "/etc/passwd"], ["--cacert", "/"],
+])
+@pytest.mark.parametrize("command", ["status", "update", "logs"])
+def test_a_bad_option_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: list[str]) -> None:
+    (tmp_path / "tok").write_text("t\n")
+    argv = [command, str(tmp_path), *option, "--token-file", str(tmp_path / "tok")]
+    assert cli(argv if option[0] == "--url" else [*argv, "--url", "https://a.test"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and option[0] in err, err
+
+
+@pytest.mark.parametrize("since", ["0001-01-01", "999999999d", "1000-01-01T00:00+14:00", "36501d"])
+def test_a_since_too_far_back_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], since: str) -> None:
+    assert cli(["logs", str(tmp_path), "web", "--since", since, "--url", "https://a.test", "--token-file", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--since" in err and "years back" in err, err
 
 
 def test_since_in_words_and_times() -> None:
@@ -82,4 +103,5 @@ def test_a_journal_line_is_one_printed_line() -> None:
     from hostform.cli.logs import _line
 
     assert _line({"time": 0, "identifier": "site", "message": "site v1 starting\n"}, "text") == "1970-01-01T00:00:00Z site: site v1 starting\n"
-    assert _line({"time": 0, "identifier": None, "message": "a\nb"}, "text") == "1970-01-01T00:00:00Z -: a\nb\n"
+    # a newline inside is a control character like the others: shown, so that it cannot start a line of its own
+    assert _line({"time": 0, "identifier": None, "message": "a\nb"}, "text") == "1970-01-01T00:00:00Z -: a\\x0ab\n"

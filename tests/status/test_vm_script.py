@@ -179,13 +179,13 @@ def test_status_survives_broken_command_output(machine: Vm) -> None:
 
 CANARY = "pwned"
 # pieces a hostile query is made of: shell syntax, quoting, encodings, separators, the parameters' own names
-PIECES = ["unit", "lines", "since", "after", "wait", "format", "=", "&", "web", "caddy", "json", "text", "1", "25", "0",
+PIECES = ["unit", "lines", "since", "after", "wait", "format", "=", "&", "web", "caddy", "json", "text", "1", "25", "0", "08", "09",
           "$(touch " + CANARY + ")", "`touch " + CANARY + "`", ";touch " + CANARY, "|touch " + CANARY, "'", '"', "\\", "%0a",
           "%00", "%20", " ", "\t", "*", "?", "[", "]", "{a,b}", "~", "-", "--", "-f", "--output=x", "..", "/", "\x7f", "é",
           "\r", "=;", "a" * 600, "q[$(id)]", "${IFS}", "$PATH"]
 ALLOWED = {"unit": re.compile(r"web|db|caddy|backup|podman-auto-update"), "lines": re.compile(r"[1-9][0-9]{0,3}"),
-           "since": re.compile(r"[0-9]{1,10}"), "after": re.compile(r"[A-Za-z0-9=;]{1,512}"),
-           "wait": re.compile(r"[0-9]|1[0-9]|2[0-5]|0[0-9]"), "format": re.compile(r"json|text")}
+           "since": re.compile(r"0|[1-9][0-9]{0,9}"), "after": re.compile(r"[A-Za-z0-9=;]{1,512}"),
+           "wait": re.compile(r"[0-9]|1[0-9]|2[0-5]"), "format": re.compile(r"json|text")}
 
 
 GOOD = {"unit": ["web", "caddy", "podman-auto-update"], "lines": ["1", "200", "5000"], "since": ["0", "600"],

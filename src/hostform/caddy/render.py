@@ -123,6 +123,8 @@ _ENCODINGS = ("zstd", "gzip")
 _EMAIL = re.compile(r"^[^\s@{}\"]+@[^\s@{}\"]+$")
 _PATH = re.compile(r"^/[^\s{}\"#]*$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*.^_|~][A-Za-z0-9!#$%&'*.^_|~+-]*$")
+# the named matcher of every path of a site but its endpoints' (the site's own basic_auth takes it)
+ENDPOINTS_MATCHER = "@hostform_site"
 _BCRYPT = re.compile(r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$")
 
 
@@ -321,26 +323,25 @@ def render_caddyfile_traced(sites: Iterable[Site], options: GlobalOptions | None
                 w.line(2, f"{caddy_token(hname)} {caddy_token(value)}", _below(src, "headers", hname))
             w.line(2, "defer", _below(src, "headers"))
             w.line(1, "}", _below(src, "headers"))
-        depth = 1
         ep = site.endpoints
-        if ep is not None:  # its paths first (mutually exclusive `handle` blocks), then the site as it is
-            _endpoints(w, ep)
-            w.line(1, "handle {", src)
-            depth = 2
         if site.basic_auth:
-            w.line(depth, "basic_auth {", _below(src, "basic_auth"))
+            # with endpoints, the site's login guards every path but theirs (a request carries one credential):
+            # the very matcher that exempts them sends them into their own `handle`, which always answers
+            if ep is not None:
+                w.line(1, f"{ENDPOINTS_MATCHER} not path {caddy_token(ep.prefix + '*')}", ep.source)
+            w.line(1, "basic_auth" + (f" {ENDPOINTS_MATCHER}" if ep is not None else "") + " {", _below(src, "basic_auth"))
             for user, hashed in site.basic_auth:
-                w.line(depth + 1, f"{caddy_token(user)} {caddy_token(hashed)}", _below(src, "basic_auth", user))
-            w.line(depth, "}", _below(src, "basic_auth"))
-        w.line(depth, f"reverse_proxy {caddy_token(f'{site.upstream_host}:{site.upstream_port}')} {{", src)
-        w.line(depth + 1, f"lb_try_duration {caddy_token(site.lb_try_duration)}", src)
-        w.line(depth + 1, f"lb_try_interval {caddy_token(site.lb_try_interval)}", src)
-        w.line(depth + 1, "transport http {", src)
-        w.line(depth + 2, f"dial_timeout {DIAL_TIMEOUT}", src)
-        w.line(depth + 1, "}", src)
-        w.line(depth, "}", src)
-        if ep is not None:
-            w.line(1, "}", src)
+                w.line(2, f"{caddy_token(user)} {caddy_token(hashed)}", _below(src, "basic_auth", user))
+            w.line(1, "}", _below(src, "basic_auth"))
+        if ep is not None:  # Caddy runs `handle` before the site's reverse_proxy and the snippet's respond, route, ...
+            _endpoints(w, ep)
+        w.line(1, f"reverse_proxy {caddy_token(f'{site.upstream_host}:{site.upstream_port}')} {{", src)
+        w.line(2, f"lb_try_duration {caddy_token(site.lb_try_duration)}", src)
+        w.line(2, f"lb_try_interval {caddy_token(site.lb_try_interval)}", src)
+        w.line(2, "transport http {", src)
+        w.line(3, f"dial_timeout {DIAL_TIMEOUT}", src)
+        w.line(2, "}", src)
+        w.line(1, "}", src)
         if site.snippet is not None:
             _snippet(w, site.snippet, _below(src, "caddy"))
         w.line(0, "}", src)

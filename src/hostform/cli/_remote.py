@@ -21,8 +21,9 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
                    "$HOSTFORM_AGE_KEY_FILE, else ~/.config/hostform/age.key)")
 
 
-def get_target(prog: str, project: str, args: argparse.Namespace) -> Target | None:
-    """The host to ask; None (after saying why on stderr)."""
+def get_target(prog: str, project: str, args: argparse.Namespace) -> Target | int:
+    """The host to ask; else the exit code (2: an option is wrong, 1: the host cannot be asked), after saying why
+    on stderr."""
     from pathlib import Path
 
     from hostform.status.client import ClientError, target
@@ -31,15 +32,16 @@ def get_target(prog: str, project: str, args: argparse.Namespace) -> Target | No
         return target(Path(project), args.url, args.token_file, args.identity, args.cacert, args.connect)
     except ClientError as e:
         sys.stderr.write(f"{prog}: {e}\n")
-        return None
+        return 2 if e.usage else 1
 
 
-def ask(prog: str, t: Target, method: str, endpoint: str, query: dict[str, str] | None = None, expect: int = 200) -> dict[str, Any] | None:
-    """The host's JSON answer; None (after saying why on stderr)."""
-    from hostform.status.client import ClientError, call_json
+def ask(prog: str, t: Target, method: str, endpoint: str, query: dict[str, str] | None = None, expect: int = 200,
+        timeout: float | None = None) -> dict[str, Any] | None:
+    """The host's JSON answer; None (after saying why on stderr, on one line)."""
+    from hostform.status.client import TIMEOUT, ClientError, call_json
 
     try:
-        return call_json(t, method, endpoint, query, expect)
+        return call_json(t, method, endpoint, query, expect, TIMEOUT if timeout is None else timeout)
     except ClientError as e:
         sys.stderr.write(f"{prog}: {e}\n")
         return None

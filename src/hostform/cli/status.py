@@ -17,7 +17,9 @@ def main(argv: list[str]) -> int:
     from hostform.cli._remote import add_target_options, ask, get_target
 
     p = argparse.ArgumentParser(prog="hostform status", description="What runs on the host: services, digests, updates, certificates, disks.",
-                                epilog="Exit 0 when the host answered, 1 when it cannot be asked or refused.")
+                                epilog="Exit 0 when the host answered, 1 when it cannot be asked, refused or answered something else, "
+                                "2 when an option is wrong. Text from the host is printed with its control characters "
+                                "(but tab) as \\xNN.")
     p.add_argument("dir", nargs="?", default=".", help="the project directory (default: .)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or the host's JSON")
     add_target_options(p)
@@ -26,10 +28,14 @@ def main(argv: list[str]) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     t = get_target("hostform status", args.dir, args)
-    if t is None:
-        return 1
+    if isinstance(t, int):
+        return t
     data = ask("hostform status", t, "GET", "status")
     if data is None:
+        return 1
+    wrong = shape_problem(data)
+    if wrong:
+        sys.stderr.write(f"hostform status: the host's answer is not a status: {wrong}\n")
         return 1
     if args.format == "json":
         import json
@@ -40,10 +46,54 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+_TEXT = (str, type(None))
+_NUMBER = (int, float, type(None))
+# what each part of the answer may be: (its type, the types of an item's fields)
+_SHAPE: dict[str, tuple[type, dict[str, tuple[type, ...]]]] = {
+    "services": (list, {"name": _TEXT, "image": _TEXT, "unit": _TEXT, "state": _TEXT, "started": _TEXT, "health": _TEXT,
+                        "running_digest": _TEXT, "registry_digest": _TEXT, "registry_error": _TEXT, "auto_update": _TEXT,
+                        "last_change": (dict, type(None))}),
+    "sites": (list, {"site": _TEXT, "certificate_expires": _NUMBER}),
+    "disks": (list, {"mount": _TEXT, "size": _NUMBER, "used": _NUMBER, "available": _NUMBER}),
+}
+
+
+def shape_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a status answer (None: nothing); only known fields are looked at."""
+    if not isinstance(data.get("host"), str) or not _number(data.get("time")):
+        return "host or time"
+    for key, (kind, fields) in _SHAPE.items():
+        items = data.get(key)
+        if not isinstance(items, kind) or not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+            return f"{key} is not a list of objects"
+        for x in items:
+            for name, types in fields.items():
+                v = x.get(name)
+                if not isinstance(v, types) or (types is _NUMBER and v is not None and not _number(v)):
+                    return f"{key}: {name} is a {type(v).__name__}"
+            change = x.get("last_change")
+            if isinstance(change, dict) and not (isinstance(change.get("updated"), _TEXT) and (change.get("time") is None or _number(change.get("time")))):
+                return f"{key}: last_change"
+    run = data.get("last_update_run")
+    if not isinstance(run, dict) or not (run.get("started") is None or _number(run.get("started"))) or not isinstance(run.get("result"), _TEXT):
+        return "last_update_run"
+    return None
+
+
+def _number(v: object) -> bool:
+    """A finite number (a time, a size), not a bool."""
+    import math
+
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def _when(t: object, now: float | None = None) -> str:
-    if not isinstance(t, (int, float)):
+    if not isinstance(t, (int, float)) or isinstance(t, bool):
         return "-"
-    out = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+    try:
+        out = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+    except (OverflowError, OSError, ValueError):  # nan, inf, 1e300: not a time
+        return "-"
     if now is not None:
         days = (t - now) / 86400
         out += f" (in {days:.0f} days)" if days >= 0 else f" (EXPIRED {-days:.0f} days ago)"
@@ -60,7 +110,9 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def _text(v: object) -> str:
-    return str(v) if v not in (None, "") else "-"
+    from hostform.status.client import clean
+
+    return clean(str(v)) if v not in (None, "") else "-"
 
 
 def render_table(data: dict[str, Any]) -> str:
@@ -72,9 +124,12 @@ def render_table(data: dict[str, Any]) -> str:
         change = s.get("last_change") or {}
         same = s.get("running_digest") and s.get("running_digest") == s.get("registry_digest")
         rows.append([_text(s.get("name")), _text(s.get("state")), _text(s.get("health")), _text(s.get("image")),
-                     _short(s.get("running_digest")), "=" if same else _short(s.get("registry_digest")), _text(s.get("auto_update")),
-                     f"{change['updated']} {_when(change.get('time'))}" if change.get("updated") else "-"])
+                     _short(s.get("running_digest")), "=" if same else "?" if s.get("registry_error") else _short(s.get("registry_digest")),
+                     _text(s.get("auto_update")), f"{_text(change['updated'])} {_when(change.get('time'))}" if change.get("updated") else "-"])
     out.append(_table(rows))
+    for s in data.get("services") or []:
+        if s.get("registry_error"):
+            out.append(f"? {_text(s.get('name'))}: the registry's digest is not known: {_text(s.get('registry_error'))}\n")
     sites = data.get("sites") or []
     if sites:
         out.append("\n" + _table([["SITE", "CERTIFICATE EXPIRES"]] + [[_text(x.get("site")), _when(x.get("certificate_expires"), now)] for x in sites]))
@@ -85,7 +140,8 @@ def render_table(data: dict[str, Any]) -> str:
 
         out.append("\n" + _table([["DISK", "SIZE", "USED", "AVAILABLE", "USE"]] + [
             [_text(d.get("mount")), gib(d.get("size")), gib(d.get("used")), gib(d.get("available")),
-             f"{100 * d['used'] / d['size']:.0f}%" if isinstance(d.get("used"), int) and d.get("size") else "-"] for d in disks]))
+             f"{100 * d['used'] / d['size']:.0f}%" if isinstance(d.get("used"), int) and isinstance(d.get("size"), int) and d["size"] > 0 else "-"]
+            for d in disks]))
     run = data.get("last_update_run") or {}
     out.append(f"\nlast podman-auto-update run: {_when(run.get('started'))}, result {_text(run.get('result'))}\n")
     return "".join(out)

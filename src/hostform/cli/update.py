@@ -11,7 +11,7 @@ def main(argv: list[str]) -> int:
     from hostform.cli._remote import add_target_options, ask, get_target
 
     p = argparse.ArgumentParser(prog="hostform update", description="Start podman-auto-update on the host now (over HTTPS, with the status token).",
-                                epilog="Exit 0 when the update started, 1 when the host cannot be asked or refused.")
+                                epilog="Exit 0 when the update started, 1 when the host cannot be asked or refused, 2 when an option is wrong.")
     p.add_argument("dir", nargs="?", default=".", help="the project directory (default: .)")
     add_target_options(p)
     try:
@@ -19,8 +19,8 @@ def main(argv: list[str]) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     t = get_target("hostform update", args.dir, args)
-    if t is None:
-        return 1
+    if isinstance(t, int):
+        return t
     if ask("hostform update", t, "POST", "update", expect=202) is None:
         return 1
     sys.stdout.write("started podman-auto-update.service on the host: `hostform status` shows what it did\n")

@@ -1161,6 +1161,10 @@ def _observability(raw: dict[str, Any], add: _Add) -> m.Observability | None:
             add("HF011", f"headers: {h.name!r} and {lower[h.name.lower()]!r} are the same header (names are case-insensitive)",
                 path + ("headers", h.name))
         lower.setdefault(h.name.lower(), h.name)
+    secret = next((h.name for h in headers if h.secret is not None), None)
+    if secret is not None and isinstance(ob.get("endpoint"), str) and ob["endpoint"].startswith("http://"):
+        add("HF028", f"endpoint {ob['endpoint']!r} is http://: header {secret!r}, a secret, would travel in clear with every "
+            "batch; use https://", path + ("endpoint",), "warning")
     return m.Observability(ob["endpoint"], ob["image"], tuple(headers), ob["interval"], path)
 
 

@@ -189,13 +189,16 @@ export LC_ALL=C
 config=${HOSTFORM_API_CONFIG:-/etc/hostform/api.json}
 MAX_LINES=5000
 MAX_WAIT=25
+# status: how long the registry may take per image (all asked at once), and podman's dry run (it asks them too)
+REGISTRY_TIMEOUT=15
+DRY_RUN_TIMEOUT=20
 # the alphabets of the query's values (in variables: bash reads a regular expression after =~
 # literally only that way)
 RE_UNIT='^[a-z0-9][a-z0-9_.@-]{0,127}$'
 RE_LINES='^[1-9][0-9]{0,3}$'
-RE_SECONDS='^[0-9]{1,10}$'
+RE_SECONDS='^(0|[1-9][0-9]{0,9})$'
 RE_CURSOR='^[A-Za-z0-9=;]{1,512}$'
-RE_WAIT='^[0-9]{1,2}$'
+RE_WAIT='^(0|[1-9][0-9]?)$'  # no leading zero: bash arithmetic would read 08 as octal
 RE_NAME='^[a-z0-9][a-z0-9_.-]{0,62}$'
 RE_SITE='^[a-z0-9.-]{1,253}$'
 RE_DIGEST='^sha256:[0-9a-f]{64}$'
@@ -274,17 +277,33 @@ if [ -n "$query" ]; then
 	done
 fi
 
+# Each endpoint is a function that answers (respond exits); exactly one is called. Should it stop
+# without answering (an error bash does not survive ends the whole command), the answer is a 500:
+# never another endpoint's answer, never an empty 200.
+
 # ------------------------------------------------------------------ update
-if [ "$mode" = update ]; then
+endpoint_update() {
 	# the one thing this endpoint can do: start the update now (as the timer would)
 	if systemctl start --no-block podman-auto-update.service; then
 		respond 202 Accepted '{"started":"podman-auto-update.service"}'
 	fi
 	fail 500 "Internal Server Error" "systemctl could not start podman-auto-update.service"
-fi
+}
 
 # ------------------------------------------------------------------ logs
-if [ "$mode" = logs ]; then
+# a journal entry as the commands take it; a message journald keeps as bytes (not UTF-8 text, or
+# with control characters) is decoded as UTF-8, each bad sequence U+FFFD (jq's @base64d does that)
+JQ_ENTRY='def utf8: . as $b | "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" as $a
+	| [range(0; $b | length; 3) as $i | $b[$i:$i + 3] as $c | ($c[0] * 65536 + ($c[1] // 0) * 256 + ($c[2] // 0)) as $n
+		| [262144, 4096, 64, 1][:($c | length) + 1][] | ($n / . | floor) % 64 | $a[.:. + 1]] | join("")
+	| . + ("=="[:(3 - ($b | length) % 3) % 3]) | @base64d;
+	{time: ((.__REALTIME_TIMESTAMP // "0") | tonumber / 1000000 | floor),
+	 priority: ((.PRIORITY // "6") | tonumber), identifier: (.SYSLOG_IDENTIFIER // null),
+	 message: (.MESSAGE | if type == "array" then (if all(type == "number" and . >= 0 and . < 256) then (try utf8 catch "(binary)")
+		else "(binary)" end) elif type == "string" then . else null end), cursor: .__CURSOR}'
+
+endpoint_logs() {
+	local unit lines wait got body
 	unit=${q[unit]:-}
 	[ -n "$unit" ] || fail 400 "Bad Request" "give unit"
 	# only the units this host has: a unit name is compared with the configuration's, never looked up
@@ -294,31 +313,29 @@ if [ "$mode" = logs ]; then
 	args=(--no-pager -q -u "$unit.service" -n "$lines" -o json)
 	[ -n "${q[since]:-}" ] && args+=("--since=-${q[since]}s")
 	[ -n "${q[after]:-}" ] && args+=("--after-cursor=${q[after]}")
-	wait=${q[wait]:-0}
-	entries() {
-		journalctl "${args[@]}" 2>/dev/null | jq -c '{time: ((.__REALTIME_TIMESTAMP // "0") | tonumber / 1000000 | floor),
-			priority: ((.PRIORITY // "6") | tonumber), identifier: (.SYSLOG_IDENTIFIER // null),
-			message: (.MESSAGE | if type == "array" then (try implode catch "(binary)") else . end), cursor: .__CURSOR}' 2>/dev/null
-	}
-	got=$(entries)
+	wait=$((10#${q[wait]:-0}))
+	got=$(journalctl "${args[@]}" 2>/dev/null | jq -c "$JQ_ENTRY") || fail 500 "Internal Server Error" "could not read the journal"
 	# the long poll: nothing new yet, so look again each second for up to WAIT seconds
 	while [ -z "$got" ] && [ "$wait" -gt 0 ]; do
 		sleep 1
 		wait=$((wait - 1))
-		got=$(entries)
+		got=$(journalctl "${args[@]}" 2>/dev/null | jq -c "$JQ_ENTRY") || fail 500 "Internal Server Error" "could not read the journal"
 	done
 	if [ "${q[format]:-json}" = text ]; then
-		respond 200 OK "$(jq -r '"\(.time | todate) \(.identifier // "-"): \(.message)"' <<<"$got")"$'\n' "text/plain; charset=utf-8"
+		body=$(jq -r '"\(.time | todate) \(.identifier // "-"): \(.message)"' <<<"$got") || fail 500 "Internal Server Error" "could not write the lines"
+		respond 200 OK "${body:+$body$'\n'}" "text/plain; charset=utf-8"  # no lines: an empty body
 	fi
-	respond 200 OK "$(jq -cs --arg u "$unit" '{unit: $u, entries: ., cursor: (if length > 0 then .[-1].cursor else null end)}' <<<"$got")"
-fi
+	body=$(jq -cs --arg u "$unit" '{unit: $u, entries: ., cursor: (if length > 0 then .[-1].cursor else null end)}' <<<"$got") &&
+		[ -n "$body" ] || fail 500 "Internal Server Error" "could not write the entries"
+	respond 200 OK "$body"
+}
 
 # ------------------------------------------------------------------ metrics
 # Prometheus text, per service (label container_name): its unit's CPU time and memory as systemd
 # accounts them (NAME.service's cgroup holds the container, its processes and conmon), the unit's
 # automatic restarts, whether it is active, and the health its check sees: podman's last result
 # (cmd), or one GET of the host's probe (http). A value systemd does not have is left out.
-if [ "$mode" = metrics ]; then
+endpoint_metrics() {
 	probe=$(jq -r '.probe // ""' "$config")
 	cpu= mem= restarts= up= healthy=
 	for name in $(jq -r '.services[]' "$config"); do
@@ -372,75 +389,117 @@ if [ "$mode" = metrics ]; then
 	family container_up gauge "1 when the service's unit is active, else 0" "$up"
 	family container_healthy gauge "1 when the service's health check passes, 0 when it fails; absent when unknown" "$healthy"
 	respond 200 OK "$body" "text/plain; version=0.0.4; charset=utf-8"
-fi
+}
 
 # ------------------------------------------------------------------ status
 # per service: the container as podman runs it (image, digest, state, health), the digest the
 # registry has now, what podman auto-update would do; the last update run and each service's last
-# change in it; per site the certificate's expiry; the disks' use.
-now=$(date +%s)
-services='[]'
-pending=$(podman auto-update --dry-run --format json 2>/dev/null || true)
-[[ $pending == \[* ]] || pending='[]'
-for name in $(jq -r '.services[]' "$config"); do
-	[[ $name =~ $RE_NAME ]] || continue
-	c=$(inspect "$name")
-	image=$(jq -r --arg n "$name" '.images[$n] // ""' "$config")
-	remote=
-	if [ -n "$image" ]; then
-		remote=$(timeout 20 skopeo inspect --no-tags --format '{{.Digest}}' "docker://$image" 2>/dev/null || true)
-		[[ $remote =~ $RE_DIGEST ]] || remote=
-	fi
-	active=$(systemctl show -P ActiveState "$name.service" 2>/dev/null || true)
-	[[ $active =~ $RE_WORD && -n $active ]] || active=unknown
-	one=$(jq -cn --arg n "$name" --arg image "$image" --arg remote "$remote" --arg active "$active" \
-		--argjson c "$c" --argjson p "$pending" '
-		($c[0] // {}) as $x |
-		{name: $n, image: $image, unit: $active,
-		 state: ($x.State.Status // "absent"),
-		 started: ($x.State.StartedAt // null),
-		 health: ($x.State.Health.Status // $x.State.Healthcheck.Status // null),
-		 running_digest: ($x.ImageDigest // null),
-		 registry_digest: (if $remote == "" then null else $remote end),
-		 auto_update: ([$p[] | select(.ContainerName == $n or .Unit == ($n + ".service")) | .Updated][0] // null)}')
-	services=$(jq -c --argjson s "$one" '. + [$s]' <<<"$services")
-done
-
-# the last runs of podman-auto-update (its table, each row indented: UNIT CONTAINER IMAGE POLICY UPDATED)
-runs=$(journalctl --no-pager -q -u podman-auto-update.service -n 2000 -o json 2>/dev/null |
-	jq -cs '[.[] | {time: ((.__REALTIME_TIMESTAMP // "0") | tonumber / 1000000 | floor),
-		message: (.MESSAGE | if type == "string" then sub("^ +"; "") else "" end)}]' 2>/dev/null || true)
-[[ $runs == \[* ]] || runs='[]'
-last=$(systemctl show -P ExecMainStartTimestamp podman-auto-update.service 2>/dev/null || true)
-last_s=
-[ -n "$last" ] && [ "$last" != n/a ] && last_s=$(date -u -d "$last" +%s 2>/dev/null || true)
-result=$(systemctl show -P Result podman-auto-update.service 2>/dev/null || true)
-[[ $result =~ $RE_WORD ]] || result=unknown
-services=$(jq -c --argjson r "$runs" 'map(. as $s | . + {last_change: ([$r[] | select(.message | startswith($s.name + ".service "))
-	| {time, updated: (.message | sub(".* registry +"; "") | sub(" +$"; ""))} | select(.updated != "false" and .updated != "pending")] | last)})' <<<"$services")
-
-sites='[]'
-data=$(jq -r '.caddy_data' "$config")
-for site in $(jq -r '.sites[]' "$config"); do
-	[[ $site =~ $RE_SITE ]] || continue
-	expires=
-	for crt in "$data"/caddy/certificates/*/"$site/$site.crt"; do
-		[ -f "$crt" ] || continue
-		end=$(openssl x509 -noout -enddate -in "$crt" 2>/dev/null) || continue
-		expires=$(date -u -d "${end#notAfter=}" +%s 2>/dev/null) && break
+# change in it; per site the certificate's expiry; the disks' use. What may be large (podman's and
+# the journal's JSON) goes to jq through files, never as an argument (an argument has at most 128 KiB).
+endpoint_status() {
+	local now name image rc remote why active last last_s result data site expires crt end mount size used avail body
+	now=$(date +%s)
+	tmp=$(mktemp -d) || fail 500 "Internal Server Error" "no temporary directory"
+	trap 'rm -rf "$tmp"' EXIT  # tmp is global: the trap runs after the function, at the answer's exit
+	touch "$tmp/services" "$tmp/sites" "$tmp/disks"
+	# the registry and podman's dry run (which asks the registries too) all at once, each bounded in time
+	timeout -k 2 "$DRY_RUN_TIMEOUT" podman auto-update --dry-run --format json >"$tmp/pending" 2>/dev/null &
+	for name in $(jq -r '.services[]' "$config"); do
+		[[ $name =~ $RE_NAME ]] || continue
+		image=$(jq -r --arg n "$name" '.images[$n] // ""' "$config")
+		[ -n "$image" ] || continue
+		{
+			timeout -k 2 "$REGISTRY_TIMEOUT" skopeo inspect --no-tags --format '{{.Digest}}' "docker://$image" >"$tmp/digest.$name" 2>/dev/null
+			echo $? >"$tmp/rc.$name"
+		} &
 	done
-	sites=$(jq -c --arg s "$site" --arg e "$expires" '. + [{site: $s, certificate_expires: (if $e == "" then null else ($e | tonumber) end)}]' <<<"$sites")
-done
+	wait
+	jq -se 'length == 1 and (.[0] | type == "array")' "$tmp/pending" >/dev/null 2>&1 || echo '[]' >"$tmp/pending"
+	for name in $(jq -r '.services[]' "$config"); do
+		[[ $name =~ $RE_NAME ]] || continue
+		podman container inspect --format json "$name" >"$tmp/container" 2>/dev/null
+		jq -se 'length == 1 and (.[0] | type == "array")' "$tmp/container" >/dev/null 2>&1 || echo '[]' >"$tmp/container"
+		image=$(jq -r --arg n "$name" '.images[$n] // ""' "$config")
+		remote= why=
+		if [ -n "$image" ]; then
+			rc=$(cat "$tmp/rc.$name" 2>/dev/null || echo 1)
+			remote=$(head -c 100 "$tmp/digest.$name" 2>/dev/null | tr -d '\n')
+			if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+				why="no answer from the registry within ${REGISTRY_TIMEOUT} s"
+			elif [ "$rc" != 0 ]; then
+				why="skopeo inspect failed (exit $rc): the registry refused or cannot be reached"
+			elif ! [[ $remote =~ $RE_DIGEST ]]; then
+				why="the registry's answer has no digest"
+			fi
+			[ -z "$why" ] || remote=
+		fi
+		active=$(systemctl show -P ActiveState "$name.service" 2>/dev/null || true)
+		[[ $active =~ $RE_WORD && -n $active ]] || active=unknown
+		jq -c --arg n "$name" --arg image "$image" --arg remote "$remote" --arg why "$why" --arg active "$active" \
+			--slurpfile p "$tmp/pending" '
+			(.[0] // {}) as $x |
+			{name: $n, image: $image, unit: $active,
+			 state: ($x.State.Status // "absent"),
+			 started: ($x.State.StartedAt // null),
+			 health: ($x.State.Health.Status // $x.State.Healthcheck.Status // null),
+			 running_digest: ($x.ImageDigest // null),
+			 registry_digest: (if $remote == "" then null else $remote end),
+			 registry_error: (if $why == "" then null else $why end),
+			 auto_update: ([$p[0][] | select(.ContainerName == $n or .Unit == ($n + ".service")) | .Updated][0] // null)}' \
+			"$tmp/container" >>"$tmp/services" || fail 500 "Internal Server Error" "could not read podman's answer for $name"
+	done
 
-disks='[]'
-for mount in $(jq -r '.disks[]' "$config"); do
-	read -r size used avail < <(df -B1 --output=size,used,avail "$mount" 2>/dev/null | tail -n 1)
-	[[ ${size:-} =~ ^[0-9]+$ && ${used:-} =~ ^[0-9]+$ && ${avail:-} =~ ^[0-9]+$ ]] || continue
-	disks=$(jq -c --arg m "$mount" --argjson s "$size" --argjson u "$used" --argjson a "$avail" '. + [{mount: $m, size: $s, used: $u, available: $a}]' <<<"$disks")
-done
+	# each service's last change in the runs of podman-auto-update (its table, each row indented:
+	# UNIT CONTAINER IMAGE POLICY UPDATED), read as a stream: only the rows of this host's services are kept
+	journalctl --no-pager -q -u podman-auto-update.service -n 2000 -o json 2>/dev/null >"$tmp/runs"
+	jq -cn --slurpfile cfg "$config" '($cfg[0].services | map(. + ".service ")) as $units |
+		reduce (inputs | select(.MESSAGE | type == "string") | {time: ((.__REALTIME_TIMESTAMP // "0") | tonumber / 1000000 | floor),
+			message: (.MESSAGE | sub("^ +"; ""))} | select(.message as $m | any($units[]; . as $u | $m | startswith($u)))
+			| {name: (.message | split(".service ")[0]), time, updated: (.message | sub(".* registry +"; "") | sub(" +$"; ""))}
+			| select(.updated != "false" and .updated != "pending")) as $c ({}; .[$c.name] = {time: $c.time, updated: $c.updated})' \
+		"$tmp/runs" >"$tmp/changes" 2>/dev/null || echo '{}' >"$tmp/changes"
+	last=$(systemctl show -P ExecMainStartTimestamp podman-auto-update.service 2>/dev/null || true)
+	last_s=
+	[ -n "$last" ] && [ "$last" != n/a ] && last_s=$(date -u -d "$last" +%s 2>/dev/null || true)
+	[[ $last_s =~ ^[0-9]+$ ]] || last_s=
+	result=$(systemctl show -P Result podman-auto-update.service 2>/dev/null || true)
+	[[ $result =~ $RE_WORD ]] || result=unknown
 
-respond 200 OK "$(jq -cn --argjson now "$now" --argjson s "$services" --argjson sites "$sites" --argjson d "$disks" \
-	--arg last "${last_s:-}" --arg result "$result" --arg host "$(jq -r .host "$config")" \
-	'{host: $host, time: $now, services: $s, sites: $sites, disks: $d,
-	  last_update_run: {started: (if $last == "" then null else ($last | tonumber) end), result: $result}}')"
+	data=$(jq -r '.caddy_data' "$config")
+	for site in $(jq -r '.sites[]' "$config"); do
+		[[ $site =~ $RE_SITE ]] || continue
+		expires=
+		for crt in "$data"/caddy/certificates/*/"$site/$site.crt"; do
+			[ -f "$crt" ] || continue
+			end=$(openssl x509 -noout -enddate -in "$crt" 2>/dev/null) || continue
+			expires=$(date -u -d "${end#notAfter=}" +%s 2>/dev/null) && break
+		done
+		[[ $expires =~ ^[0-9]+$ ]] || expires=
+		jq -cn --arg s "$site" --arg e "$expires" '{site: $s, certificate_expires: (if $e == "" then null else ($e | tonumber) end)}' >>"$tmp/sites" ||
+			fail 500 "Internal Server Error" "could not write the sites"
+	done
+
+	for mount in $(jq -r '.disks[]' "$config"); do
+		read -r size used avail < <(df -B1 --output=size,used,avail "$mount" 2>/dev/null | tail -n 1)
+		[[ ${size:-} =~ ^[0-9]+$ && ${used:-} =~ ^[0-9]+$ && ${avail:-} =~ ^[0-9]+$ ]] || continue
+		jq -cn --arg m "$mount" --argjson s "$size" --argjson u "$used" --argjson a "$avail" '{mount: $m, size: $s, used: $u, available: $a}' >>"$tmp/disks" ||
+			fail 500 "Internal Server Error" "could not write the disks"
+	done
+
+	body=$(jq -cn --argjson now "$now" --slurpfile s "$tmp/services" --slurpfile sites "$tmp/sites" --slurpfile d "$tmp/disks" \
+		--slurpfile ch "$tmp/changes" --arg last "$last_s" --arg result "$result" --slurpfile cfg "$config" \
+		'{host: $cfg[0].host, time: $now, services: ($s | map(. + {last_change: ($ch[0][.name] // null)})), sites: $sites, disks: $d,
+		  last_update_run: {started: (if $last == "" then null else ($last | tonumber) end), result: $result}}') &&
+		[ -n "$body" ] || fail 500 "Internal Server Error" "could not write the status"
+	respond 200 OK "$body"
+}
+
+jq -e 'type == "object"' "$config" >/dev/null 2>&1 || fail 500 "Internal Server Error" "cannot read this host's configuration"
+case $mode in
+update) endpoint_update ;;
+logs) endpoint_logs ;;
+status) endpoint_status ;;
+metrics) endpoint_metrics ;;
+esac
+fail 500 "Internal Server Error" "the $mode endpoint stopped without an answer"
 """
