@@ -538,7 +538,13 @@ def test_registry_credentials_and_basic_auth_passwords_arrive_byte_for_byte(tmp_
     caddyfile = next(t for rel, t, _ in outputs(b) if rel == "Caddyfile").decode()
     hashed = next(line.split()[1] for line in caddyfile.splitlines() if line.strip().startswith("admin "))
     assert bcrypt.checkpw(password, hashed.encode())
+    # no value anywhere but in main.ign: a short value may occur in a file by chance ("null" in /dev/null), so each
+    # file is compared with the same build whose registry values are others: a value occurs no more often
+    for i in range(len(regs)):
+        (d / "secrets" / f"reg{i}.age").write_bytes(encrypt(b"\x01other-value\x01", [public]))
+    rebuilt = pipeline.build(d, pipeline.Options(checks=False, identity=str(d / "key")))
+    other = {rel: text for rel, text, _ in outputs(rebuilt)}
     for rel, text, _ in outputs(b):
         if rel != "main.ign":
             for _, (_, v) in regs.items():
-                assert len(v) < 4 or v not in text, rel
+                assert text.count(v) <= other.get(rel, b"").count(v), rel
