@@ -138,3 +138,28 @@ def make_vm(built: Path, tmp_path: Path) -> Vm:
         (tmp_path / "bin" / name).write_text(STUB)
         os.chmod(tmp_path / "bin" / name, 0o755)
     return Vm(tmp_path, script, config, {u.name: u.text or "" for u in units})
+
+
+def analyze_verify(units: dict[str, str], sockets: list[str], tmp_path: Path) -> None:
+    """``systemd-analyze verify`` of ``sockets`` (names in ``units``) and an instance of each one's service
+    template, as systemd makes one per connection; the script they run stands in as an empty one."""
+    import shutil
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (Debian's systemd package)")
+    d = tmp_path / "verify"
+    d.mkdir()
+    script = d / "api"
+    script.write_text("#!/usr/bin/bash\n")
+    args = []
+    for sock in sockets:
+        template = sock.removesuffix(".socket") + "@.service"
+        for name in (sock, template):
+            (d / name).write_text(units[name].replace(vm.SCRIPT_PATH, str(script)))
+        instance = d / template.replace("@.", "@1.")
+        instance.symlink_to(d / template)
+        args += [str(d / sock), str(instance)]
+    proc = subprocess.run([analyze, "verify", "--man=no", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "SYSTEMD_LOG_COLOR": "0"})
+    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr

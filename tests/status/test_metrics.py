@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from hostform.host.bundle import files_and_units
 from hostform.status import vm
 
-from .conftest import STUB, Vm, build_host, parse_response
+from .conftest import STUB, Vm, analyze_verify, build_host, make_vm, parse_response
 
 HOST = {
     "name": "h",
@@ -84,21 +83,14 @@ def built_metrics(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def machine(built_metrics: Path, tmp_path: Path) -> Vm:
-    files, units = files_and_units(json.loads((built_metrics / "main.ign").read_text()))
-    by_path = {f.vm_path: f.text for f in files}
-    script, config = tmp_path / "api", tmp_path / "api.json"
-    script.write_text(by_path[vm.SCRIPT_PATH])
-    cfg = json.loads(by_path[vm.CONFIG_PATH])
-    (tmp_path / "bin").mkdir()
-    (tmp_path / "out").mkdir()
+    vmx = make_vm(built_metrics, tmp_path)
+    cfg = json.loads(vmx.config.read_text())
     cfg["probe"] = str(tmp_path / "bin" / "http-health")  # the probe's stand-in
-    config.write_text(json.dumps(cfg))
-    for name in ("podman", "http-health"):
-        (tmp_path / "bin" / name).write_text(STUB)
-        os.chmod(tmp_path / "bin" / name, 0o755)
+    vmx.config.write_text(json.dumps(cfg))
+    (tmp_path / "bin" / "http-health").write_text(STUB)
+    os.chmod(tmp_path / "bin" / "http-health", 0o755)
     (tmp_path / "bin" / "systemctl").write_text(SYSTEMCTL)
-    os.chmod(tmp_path / "bin" / "systemctl", 0o755)
-    return Vm(tmp_path, script, config, {u.name: u.text or "" for u in units})
+    return vmx
 
 
 def _show(machine: Vm, unit: str, **props: str) -> None:
@@ -129,19 +121,7 @@ def test_the_build_writes_a_loopback_socket_and_the_script_for_observability_alo
 
 
 def test_systemd_analyze_verifies_the_socket_and_its_service(machine: Vm, tmp_path: Path) -> None:
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is not installed (Debian's systemd package)")
-    d = tmp_path / "verify"
-    d.mkdir()
-    script = d / "api"
-    script.write_text("#!/usr/bin/bash\n")
-    for name in ("hostform-metrics.socket", "hostform-metrics@.service"):
-        (d / name).write_text(machine.units[name].replace(vm.SCRIPT_PATH, str(script)))
-    (d / "hostform-metrics@1.service").symlink_to(d / "hostform-metrics@.service")
-    proc = subprocess.run([analyze, "verify", "--man=no", str(d / "hostform-metrics.socket"), str(d / "hostform-metrics@1.service")],
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "SYSTEMD_LOG_COLOR": "0"})
-    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr
+    analyze_verify(machine.units, ["hostform-metrics.socket"], tmp_path)
 
 
 def test_metrics_per_service_as_prometheus_text(machine: Vm) -> None:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from hostform.status import vm
 
-from .conftest import Vm
+from .conftest import Vm, analyze_verify
 
 DIGEST_RUNNING = "sha256:" + "a" * 64
 DIGEST_REMOTE = "sha256:" + "b" * 64
@@ -39,28 +39,7 @@ def test_the_units_are_sockets_with_one_service_per_connection(machine: Vm) -> N
 
 
 def test_systemd_analyze_verifies_the_sockets_and_their_services(machine: Vm, tmp_path: Path) -> None:
-    import os
-    import shutil
-    import subprocess
-
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is not installed (Debian's systemd package)")
-    d = tmp_path / "verify"
-    d.mkdir()
-    script = d / "api"
-    script.write_text("#!/usr/bin/bash\n")
-    for name, text in machine.units.items():
-        if name.startswith("hostform-api-"):
-            (d / name).write_text(text.replace(vm.SCRIPT_PATH, str(script)))
-    sockets = [str(d / f"hostform-api-{n}.socket") for n in vm.ENDPOINTS]
-    instances = []
-    for n in vm.ENDPOINTS:  # an instance of each template, as systemd makes one per connection
-        (d / f"hostform-api-{n}@1.service").symlink_to(d / f"hostform-api-{n}@.service")
-        instances.append(str(d / f"hostform-api-{n}@1.service"))
-    proc = subprocess.run([analyze, "verify", "--man=no", *sockets, *instances], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "SYSTEMD_LOG_COLOR": "0"})
-    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr
+    analyze_verify(machine.units, [f"hostform-api-{n}.socket" for n in vm.ENDPOINTS], tmp_path)
 
 
 def test_update_starts_podman_auto_update_and_nothing_else(machine: Vm) -> None:
