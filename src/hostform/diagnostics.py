@@ -215,6 +215,18 @@ CODES: dict[str, tuple[str, str]] = {
         "and the endpoint can read it and use it. Use the endpoint's https:// URL; plain http is "
         "only for an endpoint on the same private network, without a credential.",
     ),
+    "HF029": (
+        "backup-credential-in-clear",
+        "`backups.repository` is a rest:http:// location and `backups.env` gives RESTIC_REST_PASSWORD: restic "
+        "sends the REST server's password with every request, unencrypted, so whoever is on the path can read it "
+        "and use it (delete the snapshots, unless the server is append-only). The snapshots themselves are "
+        "encrypted by restic either way. Use the server's https:// location.",
+    ),
+    "HF031": (
+        "backups-nothing-to-back-up",
+        "`backups` is set but this host keeps nothing on the state disk: no service or job has `volumes` and "
+        "there are no sites (whose certificates Caddy keeps there). The timer runs, but each snapshot is empty.",
+    ),
     "HF030": (
         "secret-unreadable",
         "A secret's value cannot be had for the build: its file in secrets/ is missing or not an "

@@ -31,6 +31,7 @@ services:
     pod: grp
     read_only: true
     init: true
+    backup: {before: "pg_dump -f /var/lib/app/dump.sql", stop: true}
     labels: {app.kind: web}
     extra: {ShmSize: 64m}
     depends_on: [db]
@@ -73,6 +74,17 @@ observability:
   image: registry.example.org/otelcol:0.160.0
   interval: 30s
 status: {token: {secret: status-token}, site: app.example.org}
+backups:
+  repository: sftp:backup@backups.example.org:/srv/restic/full
+  password: {secret: token}
+  env: {AWS_DEFAULT_REGION: {value: eu-west-3}, AWS_ACCESS_KEY_ID: {secret: db}}
+  schedule: "*-*-* 02:00"
+  keep: {daily: 3, weekly: 2, monthly: 1, yearly: 1}
+  restore: on-blank
+  ssh_key: {secret: db}
+  known_hosts: ["backups.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"]
+  image: registry.example.org/restic:0.18.1
+  timeout: 2h
 network: net1
 quadlets: [extra.container]
 butane: [extra.bu]
@@ -143,6 +155,13 @@ def test_every_key_loads():
     assert (ob.endpoint, ob.image, ob.interval) == ("https://otlp.example.org/otlp", "registry.example.org/otelcol:0.160.0", "30s")
     assert [(x.name, x.value, x.secret) for x in ob.headers] == [
         ("X-Scope-OrgID", "tenant1", None), ("Authorization", None, "token"), ("x-extra", "plain", None)]  # x- is a header here
+    assert s.backup == m.ServiceBackup(("/bin/sh", "-c", "pg_dump -f /var/lib/app/dump.sql"), True) and h.services[1].backup is None
+    bk = h.backups
+    assert (bk.repository, bk.password_secret, bk.schedule, bk.restore, bk.image, bk.timeout, bk.ssh_key_secret) == (
+        "sftp:backup@backups.example.org:/srv/restic/full", "token", "*-*-* 02:00", "on-blank", "registry.example.org/restic:0.18.1",
+        "2h", "db")
+    assert bk.keep == (("daily", 3), ("weekly", 2), ("monthly", 1), ("yearly", 1)) and bk.known_hosts[0].startswith("backups.example.org ")
+    assert [(e.name, e.value, e.secret) for e in bk.env] == [("AWS_DEFAULT_REGION", "eu-west-3", None), ("AWS_ACCESS_KEY_ID", None, "db")]
 
 
 def test_every_schema_key_is_in_the_full_example():

@@ -814,6 +814,14 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
                     f"this value ({v[:40]!r}); podman {CHANGES.since('lookup-strips-one-quote-pair')} (5.8.2) keeps them", path + p)
     run = _run(s, path, raw, add)
     res = s.get("resources", {})
+    bk = s.get("backup")
+    backup = None
+    if bk is not None:
+        if raw.get("backups") is None:
+            add("HF010", "backup says what to do before a snapshot, but this host has no `backups`", path + ("backup",))
+        elif not bk.get("before") and not bk["stop"]:
+            add("HF010", "backup: give `before` (a command run in the container) or `stop: true`", path + ("backup",))
+        backup = m.ServiceBackup(tuple(bk.get("before", ())), bk["stop"])
     return m.Service(
         name=name,
         image=run.image,
@@ -837,6 +845,7 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
         init=s["init"],
         labels=tuple(sorted(s.get("labels", {}).items())),
         extra=tuple(s.get("extra", {}).items()),
+        backup=backup,
         source=path,
     )
 
@@ -1058,9 +1067,12 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
     # a secret only hashed into the Caddyfile (a basic_auth password) is not sent to the VM
     observability = _observability(raw, add)
     otlp_secrets = {h.secret for h in observability.headers if h.secret} if observability is not None else set()
+    backups = _backups(raw, add)
+    backup_secrets = set(backups.secrets) if backups is not None else set()
     hashed_only = (({name for sp in sites for _, name in sp.basic_auth_secrets} | _status_secret(raw))
                    - {u.name for c in services for u in c.secrets} - {u.name for j in jobs for u in j.secrets}
-                   - {v["password"]["secret"] for v in raw.get("registries", {}).values() if v is not _BAD} - otlp_secrets)
+                   - {v["password"]["secret"] for v in raw.get("registries", {}).values() if v is not _BAD} - otlp_secrets
+                   - backup_secrets)
     for name in raw[SEALED]:
         if name not in raw.get("secrets", {}):
             secrets.append(m.Secret(name, sealed_path(name), source=("secrets",), sealed=True, hashed_only=name in hashed_only))
@@ -1082,7 +1094,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
     status = _status(raw, sites, add)
     containers: list[m.Service | m.Job] = [*services, *jobs]
     sealed_used = ({u.name for c in containers for u in c.secrets} | {r.password_secret for r in registries}
-                   | {name for sp in sites for _, name in sp.basic_auth_secrets} | otlp_secrets
+                   | {name for sp in sites for _, name in sp.basic_auth_secrets} | otlp_secrets | backup_secrets
                    | ({status.token_secret} if status else set()))
     if any(sec.sealed for sec in secrets if sec.name in sealed_used) and not raw.get("recipients"):
         add("HF010", "this host has encrypted secrets (secrets/*.age) but no `recipients`: list the age public keys "
@@ -1127,6 +1139,7 @@ def _build(raw: dict[str, Any], add: _Add) -> m.Host:
         target=target,
         observability=observability,
         status=status,
+        backups=backups,
     )
     kept = [x for x in ("sites" if host.sites else "", "volumes" if any(s.volumes for s in services) or any(j.volumes for j in jobs) else "") if x]
     if kept and not state.volume and target is not None and target.provider != "local":
@@ -1166,6 +1179,61 @@ def _observability(raw: dict[str, Any], add: _Add) -> m.Observability | None:
         add("HF028", f"endpoint {ob['endpoint']!r} is http://: header {secret!r}, a secret, would travel in clear with every "
             "batch; use https://", path + ("endpoint",), "warning")
     return m.Observability(ob["endpoint"], ob["image"], tuple(headers), ob["interval"], path)
+
+
+def _backups(raw: dict[str, Any], add: _Add) -> m.Backups | None:
+    """``backups``: every secret it names has a value hostform ships (HF013); sftp needs the key and the host keys (HF010)."""
+    bk = raw.get("backups")
+    if bk is None or bk is _BAD:
+        return None
+    path: KeyPath = ("backups",)
+
+    def shipped(name: str, at: KeyPath, what: str) -> None:
+        """A podman secret restic's container is given: kept encrypted, or declared (a file, or already on the VM)."""
+        if name not in raw[SEALED] and name not in raw.get("secrets", {}):
+            add("HF013", f"{what}: secret {name!r} has no value: `hostform secret set {name}` keeps it encrypted in "
+                f"secrets/{name}.age", at)
+
+    password = bk["password"]["secret"]
+    shipped(password, path + ("password", "secret"), "backups.password")
+    env = []
+    for name, e in bk.get("env", {}).items():
+        if e is _BAD:
+            continue
+        at = path + ("env", name)
+        if ("value" in e) == ("secret" in e):
+            add("HF010", f"env {name!r}: give its `value` or the `secret` holding it (one of them)", at)
+            continue
+        if name.upper().startswith("RESTIC_") and name.upper() not in ("RESTIC_REST_USERNAME", "RESTIC_REST_PASSWORD",
+                                                                       "RESTIC_COMPRESSION", "RESTIC_PACK_SIZE"):
+            add("HF011", f"env {name!r} is hostform's to set (the repository, its password, the host, the cache): "
+                "use the keys of `backups` for them", at)
+            continue
+        if "secret" in e:
+            shipped(e["secret"], at + ("secret",), f"backups.env.{name}")
+        env.append(m.BackupEnv(name, e.get("value"), e.get("secret")))
+    key = bk.get("ssh_key", {}).get("secret") if isinstance(bk.get("ssh_key"), dict) else None
+    if key is not None:
+        shipped(key, path + ("ssh_key", "secret"), "backups.ssh_key")
+    repo = bk["repository"]
+    known = tuple(bk.get("known_hosts", ()))
+    if isinstance(repo, str) and repo.startswith("sftp:"):
+        if key is None:
+            add("HF010", "an sftp: repository needs `ssh_key` (the secret holding restic's private key)", path + ("repository",))
+        if not known:
+            add("HF010", "an sftp: repository needs `known_hosts` (`ssh-keyscan HOST`): ssh accepts no unknown host key",
+                path + ("repository",))
+    elif key is not None or known:
+        add("HF011", "ssh_key and known_hosts are for an sftp: repository", path + ("ssh_key" if key is not None else "known_hosts",))
+    kp = bk["keep"]
+    keep = tuple((k, kp[k]) for k in ("daily", "weekly", "monthly", "yearly") if kp[k])
+    if not keep:
+        add("HF011", "keep: every count is 0: each backup would forget every snapshot but the latest", path + ("keep",))
+    if isinstance(repo, str) and repo.startswith("rest:http://") and any(e.name == "RESTIC_REST_PASSWORD" for e in env):
+        add("HF029", f"repository {repo!r} is http://: the REST server's password would travel in clear with every request "
+            "(the snapshots are encrypted by restic either way); use https://", path + ("repository",), "warning")
+    return m.Backups(repository=repo, password_secret=password, image=bk["image"], schedule=bk["schedule"], keep=keep,
+                     env=tuple(env), ssh_key_secret=key, known_hosts=known, restore=bk["restore"], timeout=bk["timeout"])
 
 
 def _target_and_state(raw: dict[str, Any], st: dict[str, Any], add: _Add) -> tuple[Target | None, m.State]:

@@ -17,6 +17,8 @@ from hostform.terraform.model import Target
 __all__ = [
     "ENV_DIR",
     "Access",
+    "Backups",
+    "BackupEnv",
     "Health",
     "Host",
     "Job",
@@ -26,6 +28,7 @@ __all__ = [
     "Secret",
     "SecretUse",
     "Service",
+    "ServiceBackup",
     "SiteSpec",
     "State",
     "Tls",
@@ -77,6 +80,15 @@ SSH_PORT = ("ssh", "tcp", 22)
 
 
 @dataclass(frozen=True)
+class ServiceBackup:
+    """``services.NAME.backup``: what the backup does with the service before its snapshot: a command run inside
+    its container (``before``: a dump into a volume), and whether it is stopped for the snapshot (``stop``)."""
+
+    before: tuple[str, ...] = ()  # argv; one item is a shell command line (run by the image's /bin/sh -c)
+    stop: bool = False
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     image: str
@@ -100,6 +112,7 @@ class Service:
     init: bool = False  # RunInit=: catatonit as the container's PID 1
     labels: tuple[tuple[str, str], ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
+    backup: ServiceBackup | None = None
     source: KeyPath = ()
 
 
@@ -222,6 +235,46 @@ class Observability:
     source: KeyPath = ("observability",)
 
 
+@dataclass(frozen=True)
+class BackupEnv:
+    """A variable of restic's environment (the storage's credentials and settings): its value written in the host
+    file, or the name of the secret holding it."""
+
+    name: str
+    value: str | None = None
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class Backups:
+    """``backups``: restic on a timer, the state disk's data to ``repository``; ``restore`` "on-blank": a blank state
+    disk gets the latest snapshot back before anything that keeps data there starts."""
+
+    repository: str
+    password_secret: str
+    image: str
+    schedule: str = "daily"
+    keep: tuple[tuple[str, int], ...] = (("daily", 7), ("weekly", 4), ("monthly", 6))  # restic forget --keep-NAME N
+    env: tuple[BackupEnv, ...] = ()
+    ssh_key_secret: str | None = None  # sftp: the private key
+    known_hosts: tuple[str, ...] = ()  # sftp: the server's host keys (known_hosts lines)
+    restore: str = "never"  # "never" | "on-blank"
+    timeout: str = "6h"
+    source: KeyPath = ("backups",)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret the backups use: the password, the environment's, the SSH key."""
+        out = [self.password_secret, *(e.secret for e in self.env if e.secret)]
+        if self.ssh_key_secret:
+            out.append(self.ssh_key_secret)
+        return tuple(dict.fromkeys(out))
+
+    @property
+    def restores(self) -> bool:
+        return self.restore == "on-blank"
+
+
 def sites_network_name(network: str) -> str:
     """The podman network Caddy is on, beside the services' ``network``: a service behind a
     site joins it once its health check passes, so Caddy never proxies to a container that
@@ -250,6 +303,7 @@ class Host:
     target: Target | None = None  # where it runs (hostform plan/apply/destroy); None: not said
     observability: Observability | None = None  # the OpenTelemetry Collector; None: none
     status: Status | None = None  # the status/logs/update endpoints; None: none
+    backups: Backups | None = None  # restic to a repository, on a timer; None: none
 
     @property
     def sites_network(self) -> str:

@@ -478,10 +478,16 @@ def _check_unit_names(quadlets: list[Artifact], report: Report, where: _WhereFn,
 
 
 def _state_deps(host: m.Host) -> list[str]:
-    """[Unit] lines of a container keeping data on the state volume: its mount, and its directories there."""
+    """[Unit] lines of a container keeping data on the state volume: its mount, and its directories there (and,
+    with ``backups.restore: on-blank``, the restore of a blank state disk: it starts once that is done)."""
     from hostform.terraform.state_unit import DIRS_SERVICE
 
-    return [f"RequiresMountsFor={host.state.path}", f"Requires={DIRS_SERVICE}", f"After={DIRS_SERVICE}"]
+    out = [f"RequiresMountsFor={host.state.path}", f"Requires={DIRS_SERVICE}", f"After={DIRS_SERVICE}"]
+    if host.backups is not None and host.backups.restores:
+        from hostform.backups import RESTORE_SERVICE
+
+        out += [f"Requires={RESTORE_SERVICE}", f"After={RESTORE_SERVICE}"]
+    return out
 
 
 def _state_dirs(host: m.Host) -> list[str]:
@@ -757,8 +763,11 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
     quadlets = tuple(q)
     from hostform.status import vm as status_vm
 
+    from hostform import backups as backups_vm
+
     _check_unit_names(q, report, where, frozenset(health.watch_unit_name(s) for s in host.services if health.from_host(s))
-                      | frozenset(status_vm.unit_names(status=host.status is not None, metrics=status_vm.serves_metrics(host))))
+                      | frozenset(status_vm.unit_names(status=host.status is not None, metrics=status_vm.serves_metrics(host)))
+                      | frozenset(backups_vm.unit_names(host)))
 
     # the Caddyfile
     caddyfile: Artifact | None = None
@@ -827,6 +836,15 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         api_source: KeyPath = ("status",) if status_vm.serves_status(host) else ("observability",)
         files.append(Artifact(status_vm.SCRIPT_PATH, status_vm.SCRIPT, 0o755, api_source))
         files.append(Artifact(status_vm.CONFIG_PATH, status_vm.config(host), 0o644, api_source))
+    if host.backups is not None:  # restic's script and what it may do (no secret value: podman secrets)
+        files.append(Artifact(backups_vm.SCRIPT_PATH, backups_vm.SCRIPT, 0o755, host.backups.source))
+        files.append(Artifact(backups_vm.CONFIG_PATH, backups_vm.config(host), 0o644, host.backups.source))
+        if host.backups.known_hosts:
+            files.append(Artifact(backups_vm.KNOWN_HOSTS_PATH, backups_vm.known_hosts(host), 0o644,
+                                  host.backups.source + ("known_hosts",)))
+        if not backups_vm.paths(host):
+            report.warn("HF031", "backups: this host keeps nothing on the state disk (no volumes, no sites): each snapshot "
+                        "would be empty", host.backups.source, **where(host.backups.source))
     probed = [s for s in host.services if health.from_host(s)]
     if probed:  # the http health checks' probe, run on the host
         files.append(Artifact(health.PROBE_PATH, health.PROBE_SCRIPT, 0o755, probed[0].source + ("health", "http")))
@@ -893,9 +911,17 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
                                           metrics=status_vm.serves_metrics(host)):
             units.append({"name": name, **({"enabled": True} if name.endswith(".socket") else {}), "contents": text})
             unit_sources[name] = ("observability",)
+    if host.backups is not None:
+        after = [SECRETS_UNIT] + ([state_unit.DIRS_SERVICE] if dirs else [])
+        header = GENERATED_HEADER.format(src="hostform.yaml (backups)")
+        for name, text, enabled in backups_vm.units(host, header, after=after, requires=after):
+            units.append({"name": name, **({"enabled": True} if enabled else {}), "contents": text})
+            unit_sources[name] = host.backups.source
     if secret_units:
         containers: list[m.Service | m.Job] = [*host.services, *host.jobs]
         users = [c.name + ".service" for c in containers if _secrets_deps(host, c)]
+        if host.backups is not None:
+            users += [u for u in backups_vm.unit_names(host) if u.endswith(".service")]
         if host.observability is not None and _secrets_deps(host, host.observability):
             from hostform.observability import CONTAINER as COLLECTOR
 

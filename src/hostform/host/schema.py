@@ -266,6 +266,16 @@ SERVICE = Key(
             "script, node without a handler): as PID 1 it ignores SIGTERM, so podman kills it only after 10 s, and "
             "every stop, restart and update waits that long. Not for an image whose own init must be PID 1 (s6-overlay, systemd).",
             default=False),
+        Key("backup", "obj", "What `backups` does with this service before each snapshot, so that its data is "
+            "consistent: `before` runs a command in its container (a dump into one of its volumes: `pg_dump`), or "
+            "`stop` stops it for the snapshot (and starts it again). See docs/backups.md.", fields=(
+            Key("before", "command", "A command run inside the running container before the snapshot (`podman exec`); "
+                "if it fails, no snapshot is taken and the run fails. A list is the exact command; one string is a "
+                "shell command line, run by the image's /bin/sh -c.", shell=True,
+                item=_str("before", "An argument.", text=True, check="argument", accepts="any text on one line (tab allowed)")),
+            Key("stop", "bool", "Stop the service for the snapshot, and start it again after (it is down for the "
+                "snapshot's time).", default=False),
+        )),
         Key("labels", "strmap", "Container labels (`Label=`).", own_names=False,
             names=_str("labels", "A label name.", pattern=r"[A-Za-z0-9][A-Za-z0-9._/-]{0,252}", max_len=253,
                        accepts="letters, digits, '.', '_', '-' and '/', starting with a letter or digit"),
@@ -447,6 +457,62 @@ OBSERVABILITY = Key(
     ),
 )
 
+BACKUPS = Key(
+    "backups",
+    "obj",
+    "Backups of the state disk's data (every volume, and Caddy's certificates) with restic, on a timer, to a "
+    "repository: a restic REST server, S3-compatible storage, SFTP, ... The repository's password and the storage's "
+    "credentials are hostform secrets. Each run's result is in the journal (unit hostform-backup.service) and in "
+    "`hostform status`; `hostform backups list` and `check` look at the repository from your machine. See docs/backups.md.",
+    fields=(
+        _str("repository", "Where the snapshots go, as restic names it: rest:https://HOST/PATH, s3:https://HOST/BUCKET/PATH, "
+             "sftp:USER@HOST:/PATH, b2:BUCKET:PATH, ... (made at the first run when it does not exist). No credential "
+             "in it: those go in `env`.", required=True, pattern=r"[a-z0-9]+:[A-Za-z0-9._~:/@%+=-]+", max_len=2048,
+             chars=_ALNUM + "._~:/@%+=-", check="restic_repository", example="rest:https://backups.example.org/tinkerbell",
+             accepts="a restic repository: rest:, s3:, sftp:, b2:, azure:, gs: or swift: and a location of letters, digits "
+             "and ._~:/@%+=- (no credential)"),
+        Key("password", "obj", "The repository's password: a hostform secret (`hostform secret set NAME`). Keep a copy "
+            "elsewhere: without it the snapshots cannot be read.", required=True, fields=(
+                _str("secret", "The secret holding it.", required=True, **SECRET_NAME),
+            )),
+        Key("env", "objmap", "restic's environment, by variable: the storage's credentials and settings "
+            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD, "
+            "B2_ACCOUNT_ID, ...). A value is text written in the host file, or `{secret: NAME}`: a hostform secret, given "
+            "to restic's container as the variable, never written in a file. A bare value is short for {value: VALUE}.",
+            names=_str("env", "A variable name.", **ENV_NAME), own_names=False, short="value",
+            fields=(
+                _str("value", "The value, in clear. Instead of `secret`.", text=True, check="argument",
+                     accepts="any text on one line (tab allowed)"),
+                _str("secret", "The secret holding the value. Instead of `value`.", **SECRET_NAME),
+            )),
+        _str("schedule", "When to back up (`OnCalendar=` of hostform-backup.timer). A run missed while the VM was off "
+             "runs at the next boot.", default="daily", **CALENDAR),
+        Key("keep", "obj", "Which snapshots to keep (restic `forget --prune` after each backup): the last snapshot of "
+            "each of the last N days, weeks and months. The latest snapshot is always kept.", implied=True, fields=(
+                Key("daily", "int", "Days.", default=7, minimum=0, maximum=100000),
+                Key("weekly", "int", "Weeks.", default=4, minimum=0, maximum=100000),
+                Key("monthly", "int", "Months.", default=6, minimum=0, maximum=100000),
+                Key("yearly", "int", "Years.", default=0, minimum=0, maximum=100000),
+            )),
+        _str("restore", "`on-blank`: at boot, when the state disk holds no data (a new, blank volume), the latest "
+             "snapshot is restored before any service, job or Caddy starts, so recovering from a lost volume is a "
+             "replacement with a fresh one. It never restores over data. If the repository cannot be read, nothing "
+             "starts (the reason is in the journal). `never`: no restore.", default="never", enum=("never", "on-blank")),
+        Key("ssh_key", "obj", "sftp: the private key restic's ssh logs in with: a hostform secret.", fields=(
+            _str("secret", "The secret holding it (an OpenSSH private key, no passphrase).", required=True, **SECRET_NAME),
+        )),
+        Key("known_hosts", "strlist", "sftp: the server's host keys, as lines of ssh's known_hosts "
+            "(`ssh-keyscan HOST`); ssh refuses any other key.", item=_str("known_hosts", "A known_hosts line.",
+                                                                         text=False, pattern=r"[!-~]+(?: [!-~]+)+", max_len=16384,
+                                                                         accepts="HOSTS KEYTYPE BASE64 [COMMENT] on one line")),
+        _str("image", "restic's image, with restic at /usr/bin/restic (Fedora CoreOS has no restic). Default: the "
+             "official image, pinned by digest.", default="docker.io/restic/restic:0.18.1@sha256:"
+             "39d9072fb5651c80d75c7a811612eb60b4c06b32ffe87c2e9f3c7222e1797e76", **{**IMAGE, "required": False}),
+        _str("timeout", "How long a backup (or a restore) may take.", default="6h",
+             **{**TIMESPAN, "check": "run_timeout", "accepts": "a time span as systemd reads it, longer than 0, or infinity"}),
+    ),
+)
+
 HOST = Key(
     "hostform.yaml",
     "obj",
@@ -522,6 +588,7 @@ HOST = Key(
                     )),
             )),
         OBSERVABILITY,
+        BACKUPS,
         Key("status", "obj", "`hostform status`, `logs` and `update` from your machine: over HTTPS through Caddy, on "
             "`site` under /.hostform/, with a token kept as a hostform secret (the build writes its bcrypt hash into "
             "the Caddyfile; requests without it get 401). No port is opened. See docs/observability.md.", fields=(

@@ -304,6 +304,28 @@ def url(value: str, ctx: dict[str, Any]) -> Problem | None:
     return None
 
 
+# restic's repository schemes hostform writes the credentials of (backups.env, backups.ssh_key)
+RESTIC_SCHEMES = ("rest", "s3", "sftp", "b2", "azure", "gs", "swift")
+
+
+def restic_repository(value: str, ctx: dict[str, Any]) -> Problem | None:
+    """A restic repository location: a scheme restic knows, no credential in it (they are secrets: backups.env)."""
+    scheme, sep, rest = value.partition(":")
+    if not sep or scheme not in RESTIC_SCHEMES:
+        return Problem(f"starts with one of restic's backends: {', '.join(s + ':' for s in RESTIC_SCHEMES)} "
+                       "(rest:https://HOST/PATH, s3:https://HOST/BUCKET/PATH, sftp:USER@HOST:/PATH)", 0)
+    if scheme == "rest":
+        if not rest.startswith(("http://", "https://")):
+            return Problem("a REST server's location is rest:https://HOST[:PORT]/PATH", len(scheme) + 1)
+        authority = rest.split("://", 1)[1].split("/", 1)[0]
+        if "@" in authority:
+            return Problem("holds a user name or password: give them as secrets in backups.env "
+                           "(RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD), never in the location", value.index("@"))
+    elif scheme != "sftp" and "@" in rest:
+        return Problem("holds a credential ('@'): give it as a secret in backups.env", value.index("@"))
+    return url(value, ctx)
+
+
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
@@ -496,6 +518,7 @@ CHECKS: dict[str, Check] = {
     "version_constraint": version_constraint,
     "local_command": local_command,
     "url": url,
+    "restic_repository": restic_repository,
     "memory": memory,
     "network_name": network_name,
     "finite_timespan": finite_timespan,
