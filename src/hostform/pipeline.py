@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from hostform.terraform.model import Target
     from hostform.yamlpos import Node
 
-__all__ = ["HOST_FILE", "TARGET_FILE", "Options", "build"]
+__all__ = ["HOST_FILE", "TARGET_FILE", "Options", "build", "secret_values"]
 
 HOST_FILE = "hostform.yaml"
 TARGET_FILE = "target.json"  # a plain Butane project's target (JSON; the host file's `target:` contract)
@@ -194,7 +194,7 @@ def _from_host(d: Path, opts: Options) -> Bundle:
     names = [s.name for s in host.secrets if s.sealed] + [reg.password_secret for reg in host.registries] + auth_names
     values: dict[str, tuple[bytes, bytes]] = {}
     if names:
-        got = _secret_values(d, host, names, opts, report)
+        got = secret_values(d, host, names, opts, report)
         if got is None:
             return base
         values = got
@@ -314,7 +314,7 @@ def _sealed_digest(values: Mapping[str, tuple[bytes, bytes]]) -> str:
     return h.hexdigest()
 
 
-def _secret_values(d: Path, host: Any, names: list[str], opts: Options, report: Report) -> dict[str, tuple[bytes, bytes]] | None:
+def secret_values(d: Path, host: Any, names: list[str], opts: Options, report: Report) -> dict[str, tuple[bytes, bytes]] | None:
     """name -> (value, its file's bytes) for each secret of ``names`` that has a file: decrypted (or,
     without ``opts.decrypt``, a stand-in of the value's length) or read as it is (a plain file).
     None when a value cannot be had; the report says why, at the secret's file (HF030)."""

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "what runs on the host: services and their digests, updates, certificates, disks (over HTTPS, with the status token)"),
     "logs": ("logs", "a unit's journal on the host (over HTTPS, with the status token)"),
     "update": ("update", "start podman-auto-update on the host now (over HTTPS, with the status token)"),
+    "backups": ("backups", "the host's restic repository from your machine, with your restic: list the snapshots, check it"),
     "try": ("try_", "build a host and boot it locally in a systemd-nspawn machine (real Ignition, local registry)"),
 }
 
