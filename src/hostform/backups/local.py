@@ -252,6 +252,9 @@ class Outcome:
     argv: tuple[str, ...] = field(default=(), repr=False)
 
 
+_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
 class _Stopped(KeyboardInterrupt):
     """SIGTERM or SIGHUP while restic runs: handled like ^C (the temporary files removed, exit 130)."""
 
@@ -315,8 +318,8 @@ def run(restic: str, a: Access, action: str, environ: Mapping[str, str], *, json
     err = stderr if stderr is not None else sys.stderr.buffer
     tmp: str | None = None
     proc: subprocess.Popen[bytes] | None = None
-    try:
-        with _stop_on_signals():
+    with _stop_on_signals():  # SIGTERM and SIGHUP too end in the ``finally``
+        try:
             sftp = None
             if a.sftp:
                 tmp = _private_dir(environ)
@@ -334,11 +337,16 @@ def run(restic: str, a: Access, action: str, environ: Mapping[str, str], *, json
             tail = _tee(proc.stderr.fileno(), err)
             code = proc.wait()
             return Outcome(code, tail, tuple(argv))
-    finally:
-        if proc is not None and proc.poll() is None:
-            _end(proc)
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            # another ^C or signal now waits until the files are gone and restic has ended (at most 17 s)
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+            try:
+                if tmp is not None:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                if proc is not None and proc.poll() is None:
+                    _end(proc)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
