@@ -244,3 +244,37 @@ def test_restore_waits_for_a_repository_that_does_not_answer_then_fails(tmp_path
     r = vm.run("restore")
     assert r.returncode == 1 and vm.restic_calls() == ["snapshots"] * 3
     assert r.stdout.count("trying again") == 2 and "after 3 tries" in r.stdout and "connection refused" in r.stdout
+
+
+def test_the_units_are_valid_and_order_the_restore_before_every_unit_keeping_data(tmp_path: Path) -> None:
+    """systemd-analyze verify of the backup's service and timer and the restore's service as main.ign has them (with
+    the units they need); every container keeping data on the state disk (and Caddy) waits for the restore."""
+    from hostform import pipeline
+    from hostform.host.render import to_yaml
+    from hostform.secrets import encrypt, generate_identity
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        need("systemd-analyze (Debian's systemd package) checks the units")
+    d = tmp_path / "host"
+    (d / "secrets").mkdir(parents=True)
+    key, public = generate_identity()
+    (tmp_path / "age.key").write_text(key)
+    for name in ("pw", "restic-pw", "rest-pw"):
+        (d / "secrets" / f"{name}.age").write_bytes(encrypt(b"v", [public]))
+    (d / "hostform.yaml").write_text(to_yaml({**HOST, "recipients": [public]}))
+    b = pipeline.build(d, pipeline.Options(caddy="off", identity=str(tmp_path / "age.key")))
+    _, units = files_and_units(b.ignition)
+    texts = {u.name: u.text for u in units if u.text}
+    out = tmp_path / "units"
+    out.mkdir()
+    for name, text in texts.items():  # every unit of the host: those the backup's need are among them
+        (out / name).write_text(text)
+    proc = subprocess.run([analyze, "verify", "--man=no", *(str(out / n) for n in (backups.BACKUP_SERVICE, backups.BACKUP_TIMER,
+                                                                                  backups.RESTORE_SERVICE))],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "SYSTEMD_LOG_COLOR": "0"})
+    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr
+    for q in ("db.container", "app.container", "caddy.container"):
+        quadlet = next(f.text for f in files_and_units(b.ignition)[0] if f.vm_path.endswith("/" + q))
+        assert f"Requires={backups.RESTORE_SERVICE}\nAfter={backups.RESTORE_SERVICE}\n" in quadlet, q
+    assert "OnCalendar=daily" in texts[backups.BACKUP_TIMER] and "Persistent=true" in texts[backups.BACKUP_TIMER]
