@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hostform import backups
 from hostform.host.bundle import files_and_units
@@ -278,3 +280,26 @@ def test_the_units_are_valid_and_order_the_restore_before_every_unit_keeping_dat
         quadlet = next(f.text for f in files_and_units(b.ignition)[0] if f.vm_path.endswith("/" + q))
         assert f"Requires={backups.RESTORE_SERVICE}\nAfter={backups.RESTORE_SERVICE}\n" in quadlet, q
     assert "OnCalendar=daily" in texts[backups.BACKUP_TIMER] and "Persistent=true" in texts[backups.BACKUP_TIMER]
+
+
+# one line of anything a shell, jq or a unit file could read specially (the schema allows it in `before` and `env`)
+WORD = st.lists(st.sampled_from(list("aZ09 \t$`'\"\\;&|*?~#%{}()<>!=-") + ["$(id)", "${HOME}", "\\n", "é", "中", "-e", "--", "\u00a0"]),
+                min_size=1, max_size=8).map("".join)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(before=st.lists(WORD, min_size=2, max_size=4), value=WORD)
+def test_before_commands_and_env_values_reach_podman_exactly_as_written(tmp_path_factory, before, value) -> None:
+    """Whatever arguments `backup.before` has and whatever an `env` value is, podman gets exactly them: the values go
+    through the configuration's JSON, jq and bash arrays, never through a shell's parsing."""
+    tmp = tmp_path_factory.mktemp("words")
+    data = {**HOST, "services": {**HOST["services"], "db": {**HOST["services"]["db"], "backup": {"before": before}}},
+            "backups": {**HOST["backups"], "env": {"AWS_DEFAULT_REGION": {"value": value}}}}
+    vm = VM(tmp, data)
+    vm.answer("restic.backup", out=SUMMARY + "\n")
+    r = vm.run("backup")
+    assert r.returncode == 0, r.stdout + r.stderr
+    exec_ = next(c for c in vm.calls() if c[:2] == ["podman", "exec"])
+    assert exec_[2:] == ["db", *before]
+    run = next(c for c in vm.calls() if c[:2] == ["podman", "run"])
+    assert f"AWS_DEFAULT_REGION={value}" in run
