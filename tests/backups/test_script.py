@@ -303,3 +303,22 @@ def test_before_commands_and_env_values_reach_podman_exactly_as_written(tmp_path
     assert exec_[2:] == ["db", *before]
     run = next(c for c in vm.calls() if c[:2] == ["podman", "run"])
     assert f"AWS_DEFAULT_REGION={value}" in run
+
+
+def test_an_sftp_repository_logs_in_with_the_key_secret_and_only_the_known_host_keys(tmp_path: Path) -> None:
+    """sftp: the key reaches restic's container as a podman secret file (never a file of the VM), ssh is told to use
+    only it and to accept only the host keys of `known_hosts`, which the build writes beside the configuration."""
+    known = "backups.test ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
+    data = {**HOST, "backups": {"repository": "sftp:restic@backups.test:/srv/h", "password": {"secret": "restic-pw"},
+                                "ssh_key": {"secret": "rest-pw"}, "known_hosts": [known]}}
+    files = build(tmp_path / "b", data)
+    assert files[backups.KNOWN_HOSTS_PATH] == known + "\n"
+    vm = VM(tmp_path, data)
+    vm.answer("restic.backup", out=SUMMARY + "\n")
+    assert vm.run("backup").returncode == 0
+    run = next(c for c in vm.calls() if c[:2] == ["podman", "run"] and "backup" in c)
+    assert "rest-pw,type=mount,target=/run/secrets/hostform-ssh-key,mode=0400" in run
+    assert f"{backups.KNOWN_HOSTS_PATH}:/etc/hostform-known_hosts:ro" in run
+    opt = run[run.index("-o") + 1]
+    assert opt.startswith("sftp.args=-i /run/secrets/hostform-ssh-key ") and "-o StrictHostKeyChecking=yes" in opt
+    assert "-o UserKnownHostsFile=/etc/hostform-known_hosts" in opt and "-o IdentitiesOnly=yes" in opt
