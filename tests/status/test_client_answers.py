@@ -146,6 +146,13 @@ STATUS_SHAPES = [
     {"time": "x"}, {"sites": [{"certificate_expires": "soon"}]}, {"disks": [{"used": 5, "size": 0}], "last_update_run": []},
     {"services": [{"name": ["x"]}]}, {"services": [{"last_change": {"updated": 1}}]}, {"host": {"a": 1}}, {"host": None},
     {"services": None}, {"last_update_run": None}, {"disks": [{"size": float("nan")}]}, {"last_update_run": {"started": 1e400}},
+    # backups: absent (or null) without `backups:`; else the result as the host read it, the next run
+    {"backups": []}, {"backups": "daily"}, {"backups": {"next_run": "soon"}}, {"backups": {"next_run": 1e400}},
+    {"backups": {"next_run": True}}, {"backups": {"schedule": 5}}, {"backups": {"error": ["x"]}}, {"backups": {"last_run": "x"}},
+    {"backups": {"last_run": {}}}, {"backups": {"last_run": {"ok": "yes"}}}, {"backups": {"last_run": {"ok": 1}}},
+    {"backups": {"last_run": {"ok": False, "message": ["a"]}}}, {"backups": {"last_run": {"ok": True, "end": 5}}},
+    {"backups": {"last_success": []}}, {"backups": {"last_success": {"time": 1796677203}}},
+    {"backups": {"last_success": {"time": "x", "snapshot": {"id": 1}}}},
 ]
 LOGS_SHAPES = [{"entries": [{"time": 1e400, "message": "x"}]}, {"entries": [1]}, {"entries": "x"}, {"entries": [{"message": ["a"]}]},
                {"entries": [{"time": "now"}]}, {"cursor": 5}, {"entries": [{"time": True}]}]
@@ -171,6 +178,28 @@ def test_a_status_of_another_shape_is_one_line_and_exit_1(fake: Fake, capsys: py
         code, out, err = _run(fake, fake.argv("status", "--format", fmt), capsys)
         assert code == 1 and out == "", out
         _one_line(err)
+
+
+BACKUPS = {"schedule": "daily", "next_run": 1796695200,
+           "last_run": {"start": "2026-12-07T22:00:00Z", "end": "2026-12-07T22:00:05Z", "ok": False, "snapshot": None,
+                        "message": "the repository's password is wrong (backups.password): restic cannot open rest:https://b.test/h"},
+           "last_success": {"time": "2026-12-07T21:00:03Z", "snapshot": "1a2b3c4d"}, "error": None}
+
+
+def test_status_shows_the_backups_and_json_passes_them_through(fake: Fake, capsys: pytest.CaptureFixture[str]) -> None:
+    status = {**GOOD_STATUS, "time": 1796688003, "backups": BACKUPS}  # the host's time: 2026-12-08 00:00:03 UTC
+    fake.answer = lambda s: s.sendall(_reply("200 OK", json.dumps(status).encode()))
+    code, out, err = _run(fake, fake.argv("status"), capsys)
+    assert code == 0, err
+    assert out.endswith("backups: last success 2026-12-07 21:00:03 UTC, 3 h ago (snapshot 1a2b3c4d); last run FAILED 2026-12-07 22:00:05 UTC: "
+                        "the repository's password is wrong (backups.password): restic cannot open rest:https://b.test/h; "
+                        "next 2026-12-08 02:00:00 UTC (daily)\n"), out
+    code, out, _ = _run(fake, fake.argv("status", "--format", "json"), capsys)
+    assert code == 0 and json.loads(out)["backups"] == BACKUPS
+    for without in ({}, {"backups": None}):  # a host without backups: no line
+        fake.answer = lambda s, w=without: s.sendall(_reply("200 OK", json.dumps({**GOOD_STATUS, **w}).encode()))
+        code, out, _ = _run(fake, fake.argv("status"), capsys)
+        assert code == 0 and "\nbackups:" not in out
 
 
 @pytest.mark.parametrize("body", LOGS_SHAPES, ids=str)

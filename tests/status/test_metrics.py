@@ -50,7 +50,8 @@ _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\.)*)"')
 
 
 def parse_prometheus(text: str) -> dict[str, tuple[str, dict[str, float]]]:
-    """name -> (type, {container_name: value}); fails on anything the format does not allow."""
+    """name -> (type, {container_name: value}) ("" for a sample without labels: the host's own, as the backups');
+    fails on anything the format does not allow."""
     assert text == "" or text.endswith("\n"), text
     families: dict[str, tuple[str, dict[str, float]]] = {}
     typed: str | None = None
@@ -68,11 +69,12 @@ def parse_prometheus(text: str) -> dict[str, tuple[str, dict[str, float]]]:
         name, labels, value = m.groups()
         assert name == typed, f"{line!r}: not in the family its TYPE announced ({typed})"
         got = dict(_LABEL.findall(labels or ""))
-        assert set(got) == {"container_name"}, line
+        assert labels is None or set(got) == {"container_name"}, line  # a container's, or none (no empty braces)
         number = float(value)
         assert math.isfinite(number) and number >= 0, line
-        assert got["container_name"] not in families[name][1], f"{line!r}: twice"
-        families[name][1][got["container_name"]] = number
+        key = got.get("container_name", "")
+        assert key not in families[name][1], f"{line!r}: twice"
+        families[name][1][key] = number
     return families
 
 

@@ -234,13 +234,14 @@ why() {
 record() {
   local ok=$1 message=$2 snapshot=${3:-} prev='{}'
   mkdir -p "$(dirname "$RESULT")"
-  [ -s "$RESULT" ] && prev=$(cat "$RESULT")
+  # the previous result, when it is a JSON object (a corrupt file is replaced)
+  [ -s "$RESULT" ] && jq -e 'type == "object"' "$RESULT" >/dev/null 2>&1 && prev=$(cat "$RESULT")
   jq -n --argjson prev "$prev" --argjson ok "$ok" --arg message "$message" --arg snapshot "$snapshot" \
-    --arg start "$START" --arg end "$(now)" '
-    {last_run: {start: $start, end: $end, ok: $ok, message: $message}
-       + (if $snapshot != "" then {snapshot: $snapshot} else {} end),
-     last_success: (if $ok then {time: $end, snapshot: $snapshot} else ($prev.last_success // null) end)}
-    ' >"$RESULT.tmp" && mv -f "$RESULT.tmp" "$RESULT"
+    --arg start "$START" --arg finish "$(now)" '
+    {"last_run": ({"start": $start, "end": $finish, "ok": $ok, "message": $message}
+       + (if $snapshot != "" then {"snapshot": $snapshot} else {} end)),
+     "last_success": (if $ok then {"time": $finish, "snapshot": $snapshot} else ($prev.last_success // null) end)}
+    ' >"$RESULT.tmp" && mv -f "$RESULT.tmp" "$RESULT" || error "backup: could not record the result in $RESULT"
 }
 
 # the backed-up directories that exist, as restic sees them
@@ -340,10 +341,12 @@ backup() {
 restore() {
   START=$(now)
   mkdir -p "$CACHE"
-  local p tries wait attempt rc out id
+  local p tries wait attempt rc out id found
   while IFS= read -r p; do
-    if [ -d "$STATE/$p" ] && [ -n "$(find "$STATE/$p" -mindepth 1 -print -quit)" ]; then
-      info "restore: the state disk holds data ($STATE/$p is not empty): nothing restored"
+    # data is anything but a directory: the volumes' directories are made empty at every boot (tmpfiles.d)
+    found=$(find "$STATE/$p" -mindepth 1 ! -type d -print -quit 2>/dev/null)
+    if [ -n "$found" ]; then
+      info "restore: the state disk holds data ($found): nothing restored"
       return 0
     fi
   done < <(jq -r '.paths[]' "$CONF")

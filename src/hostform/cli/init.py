@@ -43,6 +43,10 @@ state:
 
 # secrets:
 #   db-password: {{file: secrets/db-password, embed: true}}   # embed: written in clear into the Ignition
+# backups:                        # restic: the state disk's data to a repository (docs/backups.md)
+#   repository: rest:https://backups.example.org/{name}
+#   password: {{secret: restic-password}}                     # hostform secret set restic-password
+#   restore: on-blank             # a new, blank state disk gets the latest snapshot back
 # access:
 #   ssh_keys: ["ssh-ed25519 AAAA... me@laptop"]              # break-glass; no SSH at all without it
 """

@@ -1,6 +1,6 @@
 """``hostform logs [DIR] [SERVICE] [--since T] [--follow] [-n LINES]``: a unit's journal on the host, asked over
-HTTPS with the status token. SERVICE is a service, a job, ``caddy`` or ``podman-auto-update`` (the default: what
-the updates did). ``--follow`` asks again and again (a long poll of up to 25 s each) for what came after."""
+HTTPS with the status token. SERVICE is a service, a job, ``caddy``, ``podman-auto-update`` (the default: what
+the updates did) or, with ``backups:``, ``hostform-backup`` (and ``hostform-restore``). ``--follow`` asks again and again (a long poll of up to 25 s each) for what came after."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
                                 "as JSON does). Exit 0 when the host answered, 1 when it cannot be asked, refused or answered "
                                 "something else, 2 when an option is wrong.")
     p.add_argument("dir", nargs="?", default=".", help="the project directory (default: .)")
-    p.add_argument("service", nargs="?", help="a service, a job, caddy or podman-auto-update (default)")
+    p.add_argument("service", nargs="?", help="a service, a job, caddy, podman-auto-update (default), hostform-backup")
     p.add_argument("--since", help="from this long ago (30s, 10m, 2h, 1d) or this time (2026-12-07T10:00, UTC)")
     p.add_argument("-n", "--lines", type=int, default=200, help="at most this many lines (default 200, at most 5000)")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new lines (^C stops)")

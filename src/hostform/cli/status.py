@@ -2,8 +2,9 @@
 
 Per service: its state and health, the image, the digest running and the digest the registry has now
 (and whether podman auto-update would pull it), its last update or rollback and when; per site the
-certificate's expiry; the disks' use; the last run of podman-auto-update. ``--format json`` prints the
-host's answer as it is."""
+certificate's expiry; the disks' use; the last run of podman-auto-update; with ``backups:``, the last
+successful backup, the last run when it failed, and the next. ``--format json`` prints the host's answer
+as it is."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 def main(argv: list[str]) -> int:
     from hostform.cli._remote import add_target_options, ask, get_target
 
-    p = argparse.ArgumentParser(prog="hostform status", description="What runs on the host: services, digests, updates, certificates, disks.",
+    p = argparse.ArgumentParser(prog="hostform status", description="What runs on the host: services, digests, updates, certificates, disks, backups.",
                                 epilog="Exit 0 when the host answered, 1 when it cannot be asked, refused or answered something else, "
                                 "2 when an option is wrong. Text from the host is printed with its control characters "
                                 "(but tab) as \\xNN.")
@@ -77,6 +78,30 @@ def shape_problem(data: dict[str, Any]) -> str | None:
     run = data.get("last_update_run")
     if not isinstance(run, dict) or not (run.get("started") is None or _number(run.get("started"))) or not isinstance(run.get("result"), _TEXT):
         return "last_update_run"
+    return _backups_problem(data.get("backups"))
+
+
+_OBJECT = (dict, type(None))
+# backups (absent without `backups:`): the backup script's result file as the host read it, the timer's next run
+_BACKUPS: dict[str, tuple[type, ...]] = {"schedule": _TEXT, "next_run": _NUMBER, "last_run": _OBJECT, "last_success": _OBJECT,
+                                         "error": _TEXT}
+_BACKUP_RUN: dict[str, tuple[type, ...]] = {"start": _TEXT, "end": _TEXT, "ok": (bool,), "message": _TEXT, "snapshot": _TEXT}
+_BACKUP_SUCCESS: dict[str, tuple[type, ...]] = {"time": _TEXT, "snapshot": _TEXT}
+
+
+def _backups_problem(b: object) -> str | None:
+    if b is None:
+        return None
+    if not isinstance(b, dict):
+        return "backups is not an object"
+    for fields, x, where in ((_BACKUPS, b, "backups"), (_BACKUP_RUN, b.get("last_run"), "backups.last_run"),
+                             (_BACKUP_SUCCESS, b.get("last_success"), "backups.last_success")):
+        if x is None:
+            continue
+        for name, types in fields.items():
+            v = x.get(name)
+            if not isinstance(v, types) or (types is _NUMBER and v is not None and not _number(v)):
+                return f"{where}: {name} is a {type(v).__name__}"
     return None
 
 
@@ -144,4 +169,58 @@ def render_table(data: dict[str, Any]) -> str:
             for d in disks]))
     run = data.get("last_update_run") or {}
     out.append(f"\nlast podman-auto-update run: {_when(run.get('started'))}, result {_text(run.get('result'))}\n")
+    if isinstance(data.get("backups"), dict):
+        t = data.get("time")
+        out.append(f"backups: {_backups_line(data['backups'], float(t) if isinstance(t, (int, float)) else time.time())}\n")
     return "".join(out)
+
+
+def _seconds(text: object) -> float | None:
+    """A time of the backup result (``2026-12-07T21:00:03Z``, as its script writes it) in seconds; None if not one."""
+    from datetime import UTC, datetime
+
+    if not isinstance(text, str):
+        return None
+    try:
+        t = datetime.fromisoformat(text)
+        return (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _stamp(text: object) -> str:
+    """A time of the backup result as the table shows times; what is not a time, as sent (escaped)."""
+    t = _seconds(text)
+    return _when(t) if t is not None else _text(text)
+
+
+def _ago(then: float | None, now: float) -> str:
+    if then is None or then > now:
+        return ""
+    s = now - then
+    return f", {s:.0f} s ago" if s < 120 else f", {s / 60:.0f} min ago" if s < 7200 else f", {s / 3600:.0f} h ago" if s < 172800 else f", {s / 86400:.0f} days ago"
+
+
+def _backups_line(b: dict[str, Any], now: float) -> str:
+    """One line: the last success (when, how long ago, its snapshot), the last run when it failed (when, why),
+    the next run and the schedule; a result the host could not read, said."""
+    from hostform.status.client import one_line
+
+    parts = []
+    if isinstance(b.get("error"), str):
+        parts.append(f"the last result cannot be read: {one_line(b['error'])}")
+    run, success = b.get("last_run"), b.get("last_success")
+    if isinstance(success, dict):
+        snap = f" (snapshot {_text(success.get('snapshot'))})" if success.get("snapshot") else ""
+        said = ""  # the last run, when it is this success: what it said (files, bytes; a prune that failed)
+        if isinstance(run, dict) and run.get("ok") is True and run.get("end") == success.get("time") and run.get("message"):
+            said = f": {one_line(str(run['message']))}"
+        parts.append(f"last success {_stamp(success.get('time'))}{_ago(_seconds(success.get('time')), now)}{snap}{said}")
+    elif b.get("error") is None:
+        parts.append("no successful backup yet" if isinstance(run, dict) else "no run yet")
+    if isinstance(run, dict) and (run.get("ok") is not True or not isinstance(success, dict) or run.get("end") != success.get("time")):
+        when = _stamp(run.get("end") or run.get("start"))
+        parts.append(f"last run {'ok' if run.get('ok') is True else 'FAILED'} {when}" + (f": {one_line(str(run['message']))}" if run.get("message") else ""))
+    schedule = f" ({_text(b.get('schedule'))})" if b.get("schedule") else ""
+    parts.append(f"next {_when(b['next_run'])}{schedule}" if _number(b.get("next_run")) else f"next run not known{schedule}")
+    return "; ".join(parts)

@@ -761,9 +761,8 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
         if text is not None:
             q.append(Artifact(f"{QUADLET_DIR}/{posixpath.basename(rel)}", text, 0o644, ("quadlets", i), local=rel, generated=False))
     quadlets = tuple(q)
-    from hostform.status import vm as status_vm
-
     from hostform import backups as backups_vm
+    from hostform.status import vm as status_vm
 
     _check_unit_names(q, report, where, frozenset(health.watch_unit_name(s) for s in host.services if health.from_host(s))
                       | frozenset(status_vm.unit_names(status=host.status is not None, metrics=status_vm.serves_metrics(host)))

@@ -272,7 +272,8 @@ SERVICE = Key(
             Key("before", "command", "A command run inside the running container before the snapshot (`podman exec`); "
                 "if it fails, no snapshot is taken and the run fails. A list is the exact command; one string is a "
                 "shell command line, run by the image's /bin/sh -c.", shell=True,
-                item=_str("before", "An argument.", text=True, check="argument", accepts="any text on one line (tab allowed)")),
+                item=_str("before", "An argument (it reaches `podman exec` as it is: no unit file or shell reads it).", text=True,
+                          accepts="any text on one line (tab allowed)")),
             Key("stop", "bool", "Stop the service for the snapshot, and start it again after (it is down for the "
                 "snapshot's time).", default=False),
         )),
@@ -481,7 +482,7 @@ BACKUPS = Key(
             "to restic's container as the variable, never written in a file. A bare value is short for {value: VALUE}.",
             names=_str("env", "A variable name.", **ENV_NAME), own_names=False, short="value",
             fields=(
-                _str("value", "The value, in clear. Instead of `secret`.", text=True, check="argument",
+                _str("value", "The value, in clear (in the backups' configuration). Instead of `secret`.", text=True,
                      accepts="any text on one line (tab allowed)"),
                 _str("secret", "The secret holding the value. Instead of `value`.", **SECRET_NAME),
             )),

@@ -9,8 +9,9 @@ authentication, bcrypt: :mod:`hostform.caddy.render`). Nothing listens on a port
 
 What the script may look at is this host's, written by hostform into :data:`CONFIG_PATH` (a JSON
 file): the services (and their images, and how their health is checked), the units whose journal
-``logs`` serves, the sites whose certificates ``status`` reads, the disks. See docs/observability.md for
-the design and threat model.
+``logs`` serves, the sites whose certificates ``status`` reads, the disks, and with ``backups:`` the file
+where the backup script (:mod:`hostform.backups`) writes each run's result, which ``status`` and
+``metrics`` read. See docs/observability.md for the design and threat model.
 
 With ``observability:``, the same script answers one more endpoint, ``metrics``: the services'
 container metrics (CPU time, memory, restarts, health) as Prometheus text, for the collector's
@@ -65,9 +66,14 @@ def socket_path(endpoint: str) -> str:
 
 def config(host: m.Host) -> str:
     """What the script may look at, as JSON: the services and their images, the units whose journal
-    ``logs`` serves (the services', the jobs', Caddy's and podman-auto-update's), the sites, the disks."""
+    ``logs`` serves (the services', the jobs', Caddy's, podman-auto-update's, the backup's and restore's), the
+    sites, the disks; with ``backups:``, where the backup script writes each run's result, its timer and
+    schedule (else null)."""
+    from hostform import backups
+
     units = sorted({s.name for s in host.services} | {j.name for j in host.jobs} | ({"caddy"} if host.sites else set())
-                   | {"podman-auto-update"})
+                   | {"podman-auto-update"}
+                   | {u.removesuffix(".service") for u in backups.unit_names(host) if u.endswith(".service")})
     sites = sorted({n for sp in host.sites for n in (sp.address, *sp.aliases)})
     from hostform.host import health
 
@@ -84,8 +90,19 @@ def config(host: m.Host) -> str:
         "sites": sites,
         "caddy_data": f"{host.state.path}/caddy/data",
         "disks": ["/", host.state.path] if host.state.volume else ["/"],
+        "backups": _backups(host),
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def _backups(host: m.Host) -> dict[str, str] | None:
+    """What status and metrics read of ``backups:``: the result file the backup script writes (its path is
+    the backups module's, not the script's to know), the timer (its next run) and its schedule."""
+    if host.backups is None:
+        return None
+    from hostform import backups
+
+    return {"result": backups.RESULT_PATH, "timer": backups.BACKUP_TIMER, "schedule": host.backups.schedule}
 
 
 def unit_names(status: bool = True, metrics: bool = False) -> list[str]:
@@ -182,7 +199,7 @@ SCRIPT = r"""#!/usr/bin/bash
 #     with a value in its own strict alphabet (digits, a word of a fixed list, a unit this host
 #     has, a cursor's characters): anything else is 400 and nothing is run;
 #   - no value is ever evaluated: each reaches a command as one quoted argument.
-# What this host has (its units, sites, state disk) is in the configuration hostform wrote,
+# What this host has (its units, sites, state disk, where its backups' result is) is in the configuration hostform wrote,
 # HOSTFORM_API_CONFIG (default /etc/hostform/api.json).
 set -u
 export LC_ALL=C
@@ -203,6 +220,9 @@ RE_NAME='^[a-z0-9][a-z0-9_.-]{0,62}$'
 RE_SITE='^[a-z0-9.-]{1,253}$'
 RE_DIGEST='^sha256:[0-9a-f]{64}$'
 RE_WORD='^[a-z-]{0,32}$'
+RE_TIMER='^[a-z0-9][a-z0-9_.@-]{0,120}\.timer$'
+RE_STAMP='^(@[0-9]{1,12}|[A-Z][a-z]{2} [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC)$'
+MAX_RESULT=1048576  # bytes: a backup result file larger than this is not read
 
 respond() { # STATUS REASON BODY [CONTENT-TYPE]
 	printf 'HTTP/1.1 %s %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s' \
@@ -281,6 +301,55 @@ fi
 # without answering (an error bash does not survive ends the whole command), the answer is a 500:
 # never another endpoint's answer, never an empty 200.
 
+# ------------------------------------------------------------------ backups (status and metrics)
+# The last backup run's result, as the backup script (hostform-backup.service) writes it after each run:
+# {last_run: {start, end, ok, message, snapshot}, last_success: {time, snapshot}}. Read as data: only those
+# fields, each a string or null (ok true or false); a file that is not that shape is said in `error`, and
+# the answer goes on without it (a corrupt file never fails status or metrics).
+JQ_RESULT='def text: if type == "string" then . else null end;
+	def object_or_null: type == "object" or type == "null";
+	if length == 0 then error("is empty")
+	elif length > 1 then error("holds more than one JSON value")
+	else .[0] end
+	| if type != "object" then error("is not a JSON object")
+	  elif (.last_run | object_or_null | not) then error("has a last_run that is not an object")
+	  elif (.last_success | object_or_null | not) then error("has a last_success that is not an object")
+	  elif .last_run != null and (.last_run.ok | type) != "boolean" then error("has a last_run whose ok is not true or false")
+	  else {last_run: (.last_run | if . == null then null
+	          else {start: (.start | text), end: (.end | text), ok, message: (.message | text), snapshot: (.snapshot | text)} end),
+	        last_success: (.last_success | if . == null then null else {time: (.time | text), snapshot: (.snapshot | text)} end),
+	        error: null} end'
+
+backup_result() { # FILE: its result as JSON on stdout, {last_run, last_success, error}; no run yet: both null
+	local f=$1 size out
+	if [ ! -e "$f" ]; then
+		echo '{"last_run":null,"last_success":null,"error":null}'
+		return 0
+	fi
+	size=$(stat -c %s -- "$f" 2>/dev/null) || size=
+	if ! [ -f "$f" ] || ! [ -r "$f" ] || ! [[ $size =~ ^[0-9]+$ ]]; then
+		out="is not a file that can be read"
+	elif [ "$size" -gt "$MAX_RESULT" ]; then
+		out="is larger than $MAX_RESULT bytes"
+	elif out=$(jq -cs --arg f "$f" 'try ('"$JQ_RESULT"') catch {last_run: null, last_success: null, error: ("\($f) " + .)}' "$f" 2>/dev/null); then
+		printf '%s\n' "$out"
+		return 0
+	else
+		out="is not JSON"
+	fi
+	jq -cn --arg e "$f $out" '{last_run: null, last_success: null, error: $e}'
+}
+
+backup_next() { # TIMER: when it elapses next, in seconds since the epoch; nothing when not known (not active)
+	local v
+	[[ $1 =~ $RE_TIMER ]] || return 0
+	v=$(TZ=UTC systemctl show -P NextElapseUSecRealtime -- "$1" 2>/dev/null | head -n 1)
+	[[ $v =~ $RE_STAMP ]] || return 0
+	v=$(date -u -d "$v" +%s 2>/dev/null) || return 0
+	[[ $v =~ ^[0-9]{1,12}$ ]] && printf '%s' "$v"
+	return 0
+}
+
 # ------------------------------------------------------------------ update
 endpoint_update() {
 	# the one thing this endpoint can do: start the update now (as the timer would)
@@ -334,7 +403,9 @@ endpoint_logs() {
 # Prometheus text, per service (label container_name): its unit's CPU time and memory as systemd
 # accounts them (NAME.service's cgroup holds the container, its processes and conmon), the unit's
 # automatic restarts, whether it is active, and the health its check sees: podman's last result
-# (cmd), or one GET of the host's probe (http). A value systemd does not have is left out.
+# (cmd), or one GET of the host's probe (http). A value systemd does not have is left out. With
+# backups, two of the host's own (no label): when the last successful backup ended, whether the last run
+# succeeded; none before the first run.
 endpoint_metrics() {
 	probe=$(jq -r '.probe // ""' "$config")
 	cpu= mem= restarts= up= healthy=
@@ -388,13 +459,29 @@ endpoint_metrics() {
 	family container_restarts_total counter "Automatic restarts of the service's unit by systemd" "$restarts"
 	family container_up gauge "1 when the service's unit is active, else 0" "$up"
 	family container_healthy gauge "1 when the service's health check passes, 0 when it fails; absent when unknown" "$healthy"
+	# with backups: the last run's result (nothing before the first run, nor from a result file that is not one)
+	bsuccess= bok=
+	f=$(jq -r '.backups.result // ""' "$config")
+	if [ -n "$f" ]; then
+		while read -r k v; do
+			[[ $v =~ ^[0-9]{1,12}$ ]] || continue
+			case $k in
+			success) bsuccess="hostform_backup_last_success_timestamp_seconds $v"$'\n' ;;
+			ok) bok="hostform_backup_last_run_ok $v"$'\n' ;;
+			esac
+		done < <(backup_result "$f" | jq -r '(.last_success.time | if type == "string" then (try fromdateiso8601 catch null) else null end) as $t
+			| (if $t != null then "success \($t)" else empty end), (if .last_run != null then "ok \(if .last_run.ok then 1 else 0 end)" else empty end)' 2>/dev/null)
+	fi
+	family hostform_backup_last_success_timestamp_seconds gauge "When the last backup that succeeded ended, in seconds since the epoch" "$bsuccess"
+	family hostform_backup_last_run_ok gauge "1 when the last backup run succeeded, 0 when it failed" "$bok"
 	respond 200 OK "$body" "text/plain; version=0.0.4; charset=utf-8"
 }
 
 # ------------------------------------------------------------------ status
 # per service: the container as podman runs it (image, digest, state, health), the digest the
 # registry has now, what podman auto-update would do; the last update run and each service's last
-# change in it; per site the certificate's expiry; the disks' use. What may be large (podman's and
+# change in it; per site the certificate's expiry; the disks' use; with backups, the last run's result,
+# the last success and the timer's next run. What may be large (podman's and
 # the journal's JSON) goes to jq through files, never as an argument (an argument has at most 128 KiB).
 endpoint_status() {
 	local now name image rc remote why active last last_s result data site expires crt end mount size used avail body
@@ -486,10 +573,21 @@ endpoint_status() {
 			fail 500 "Internal Server Error" "could not write the disks"
 	done
 
+	# with backups: the last run's result, the last success, the timer's next run and the schedule
+	echo null >"$tmp/backups"
+	if [ -n "$(jq -r '.backups.result // ""' "$config")" ]; then
+		backup_result "$(jq -r '.backups.result' "$config")" >"$tmp/backup-result" || true
+		jq -c --arg next "$(backup_next "$(jq -r '.backups.timer // ""' "$config")")" --slurpfile cfg "$config" \
+			'{schedule: ($cfg[0].backups.schedule // null), next_run: (if $next == "" then null else ($next | tonumber) end)} + .' \
+			"$tmp/backup-result" >"$tmp/backups" 2>/dev/null ||
+			jq -cn '{schedule: null, next_run: null, last_run: null, last_success: null, error: "the backup result could not be read"}' >"$tmp/backups"
+	fi
+
 	body=$(jq -cn --argjson now "$now" --slurpfile s "$tmp/services" --slurpfile sites "$tmp/sites" --slurpfile d "$tmp/disks" \
-		--slurpfile ch "$tmp/changes" --arg last "$last_s" --arg result "$result" --slurpfile cfg "$config" \
+		--slurpfile ch "$tmp/changes" --arg last "$last_s" --arg result "$result" --slurpfile cfg "$config" --slurpfile b "$tmp/backups" \
 		'{host: $cfg[0].host, time: $now, services: ($s | map(. + {last_change: ($ch[0][.name] // null)})), sites: $sites, disks: $d,
-		  last_update_run: {started: (if $last == "" then null else ($last | tonumber) end), result: $result}}') &&
+		  last_update_run: {started: (if $last == "" then null else ($last | tonumber) end), result: $result}}
+		 + (if $b[0] == null then {} else {backups: $b[0]} end)') &&
 		[ -n "$body" ] || fail 500 "Internal Server Error" "could not write the status"
 	respond 200 OK "$body"
 }
