@@ -367,6 +367,9 @@ def _sealed_contents(r: Rendered, host: Any, values: dict[str, tuple[bytes, byte
     out = []
     for sf in r.sealed:
         value = plain[sf.secrets[0]] if sf.kind == "value" else auth_json(host.registries, plain)
+        bk = host.backups
+        if sf.kind == "value" and bk is not None and sf.secrets[0] == bk.ssh_key_secret and not value.endswith(b"\n"):
+            value += b"\n"  # OpenSSH refuses a private key without its last line break (`secret set` strips it)
         out.append({"path": sf.vm_path, "mode": sf.mode, "contents": {"source": "data:;base64," + base64.b64encode(value).decode("ascii")}})
     return out
 

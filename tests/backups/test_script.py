@@ -322,3 +322,13 @@ def test_an_sftp_repository_logs_in_with_the_key_secret_and_only_the_known_host_
     opt = run[run.index("-o") + 1]
     assert opt.startswith("sftp.args=-i /run/secrets/hostform-ssh-key ") and "-o StrictHostKeyChecking=yes" in opt
     assert "-o UserKnownHostsFile=/etc/hostform-known_hosts" in opt and "-o IdentitiesOnly=yes" in opt
+
+
+def test_an_ssh_key_set_without_its_last_line_break_gets_it_back(tmp_path: Path) -> None:
+    """`hostform secret set` from a terminal strips the final newline, which OpenSSH needs in a private key: the
+    value the VM gets for backups.ssh_key ends with one (and another secret's value is left as it is)."""
+    data = {**HOST, "backups": {"repository": "sftp:restic@backups.test:/srv/h", "password": {"secret": "restic-pw"},
+                                "ssh_key": {"secret": "rest-pw"}, "known_hosts": ["backups.test ssh-ed25519 AAAA"]}}
+    files = build(tmp_path, data)  # each secret's value is "value of NAME", without a line break
+    assert files["/var/lib/hostform/secrets/rest-pw"] == "value of rest-pw\n"
+    assert files["/var/lib/hostform/secrets/restic-pw"] == "value of restic-pw"

@@ -119,7 +119,7 @@ def _run(prog: str, args: argparse.Namespace) -> int:
         return 2
     if host.backups is None:
         sys.stderr.write(f"{prog}: {d / HOST_FILE} has no `backups:`: there is no repository to look at "
-                         "(docs/backups-cli.md)\n")
+                         "(docs/backups.md)\n")
         return 2
     got = local.access(d, host, loaded.positions, args.identity, os.environ, HOST_FILE)
     if isinstance(got, list):
