@@ -156,6 +156,7 @@ def test_a_backup_dumps_stops_snapshots_starts_again_then_forgets(tmp_path: Path
     assert exec_[2:] == ["db", "/bin/sh", "-c", "pg_dump -f /data/dump.sql"]
     forget = next(c for c in vm.calls() if "forget" in c)
     assert {"--keep-daily=3", "--keep-monthly=2", "--prune"} <= set(forget) and "--keep-weekly=0" not in forget
+    assert forget[forget.index("--group-by") + 1] == "host,tags" and {"--host", "--tag"} <= set(forget)
     res = json.loads(vm.result.read_text())
     assert res["last_run"]["ok"] is True and res["last_run"]["snapshot"] == "01234567"
     assert res["last_success"]["snapshot"] == "01234567" and "3 files, 42 bytes" in res["last_run"]["message"]
@@ -209,14 +210,17 @@ def test_restore_never_touches_a_disk_with_data(tmp_path: Path) -> None:
 def test_restore_on_a_blank_disk_takes_the_latest_snapshot(tmp_path: Path) -> None:
     vm = VM(tmp_path)
     (vm.state / "volumes" / "db" / "base").mkdir(parents=True)  # directories (tmpfiles makes them at boot) are no data
-    vm.answer("restic.snapshots", out=json.dumps([{"id": "feedbeef" * 8, "time": "2026-12-07T03:00:00Z", "hostname": "h"}]))
+    vm.answer("restic.snapshots", out=json.dumps([  # two sets of paths (a site added on 12-06): the latest of all is taken
+        {"id": "aaaaaaaa" * 8, "time": "2026-12-05T03:00:00.5Z", "paths": ["/state/volumes"]},
+        {"id": "feedbeef" * 8, "time": "2026-12-07T03:00:00.123Z", "paths": ["/state/caddy/data", "/state/volumes"]},
+        {"id": "bbbbbbbb" * 8, "time": "2026-12-06T03:00:00Z", "paths": ["/state/volumes"]}]))
     r = vm.run("restore")
     assert r.returncode == 0, r.stdout + r.stderr
     assert vm.restic_calls() == ["snapshots", "restore"]
     snap, rest = [c for c in vm.calls() if c[:2] == ["podman", "run"]]
-    assert {"--host", "h", "--tag", "hostform", "--latest"} <= set(snap) and f"{vm.state}:/state:ro" in snap
+    assert {"--host", "h", "--tag", "hostform"} <= set(snap) and "--latest" not in snap and f"{vm.state}:/state:ro" in snap
     assert f"{vm.state}:/state:rw" in rest and rest[-3:] == ["feedbeef" * 8, "--target", "/"]
-    assert "restoring snapshot feedbeef of 2026-12-07T03:00:00Z" in r.stdout
+    assert "restoring snapshot feedbeef of 2026-12-07T03:00:00.123Z" in r.stdout
 
 
 @pytest.mark.parametrize("answer,said", [

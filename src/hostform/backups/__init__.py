@@ -327,7 +327,9 @@ backup() {
   files=$(printf '%s\n' "$summary" | jq -r 'select(.message_type == "summary") | "\(.total_files_processed) files, \(.total_bytes_processed) bytes"' | tail -n 1)
   info "backup: snapshot ${snapshot:0:8} saved ($files)"
   mapfile -t keep < <(jq -r '.keep[] | "--keep-\(.[0])=\(.[1])"' "$CONF")
-  restic ro forget --prune --tag "$TAG" --host "$HOST" "${keep[@]}" >/dev/null
+  # one group per host and tag (not restic's default, host and paths: a snapshot of a new set of paths would start a
+  # group of its own, and the old one would never be thinned out)
+  restic ro forget --prune --tag "$TAG" --host "$HOST" --group-by host,tags "${keep[@]}" >/dev/null
   rc=$?
   if [ "$rc" -ne 0 ]; then
     error "backup: snapshot ${snapshot:0:8} saved, but forget --prune failed: $(why "$rc"): $(said)"
@@ -341,7 +343,7 @@ backup() {
 restore() {
   START=$(now)
   mkdir -p "$CACHE"
-  local p tries wait attempt rc out id found
+  local p tries wait attempt rc out id found latest when
   while IFS= read -r p; do
     # data is anything but a directory: the volumes' directories are made empty at every boot (tmpfiles.d)
     found=$(find "$STATE/$p" -mindepth 1 ! -type d -print -quit 2>/dev/null)
@@ -353,7 +355,9 @@ restore() {
   tries=$(conf .restore_tries)
   wait=$(conf .restore_wait)
   for ((attempt = 1; ; attempt++)); do
-    out=$(restic ro snapshots --json --tag "$TAG" --host "$HOST" --latest 1)
+    # every snapshot of this host (not --latest 1: that is the latest of each set of paths, and the paths change
+    # when volumes or sites are added); the latest is picked below
+    out=$(restic ro snapshots --json --tag "$TAG" --host "$HOST")
     rc=$?
     case $rc in
       0) break ;;
@@ -372,12 +376,13 @@ restore() {
     info "restore: the repository cannot be read yet ($(why "$rc"): $(said)); trying again in ${wait}s ($attempt of $tries)"
     sleep "$wait"
   done
-  id=$(printf '%s' "$out" | jq -r 'if type == "array" then (map(select(type == "object")) | last | .id // empty) else empty end')
+  latest='if type == "array" then map(select(type == "object" and (.time | type) == "string")) | sort_by(.time) | last // empty else empty end'
+  id=$(printf '%s' "$out" | jq -r "$latest | .id // empty")
   if [ -z "$id" ]; then
     info "restore: the state disk is blank, and the repository has no snapshot of $HOST yet: nothing to restore"
     return 0
   fi
-  when=$(printf '%s' "$out" | jq -r 'map(select(type == "object")) | last | .time // ""')
+  when=$(printf '%s' "$out" | jq -r "$latest | .time // empty")
   info "restore: the state disk is blank: restoring snapshot ${id:0:8} of $when"
   restic rw restore "$id" --target / >/dev/null
   rc=$?
