@@ -88,6 +88,10 @@ class VM:
         self.state = tmp / "state"
         for p in self.conf["paths"]:
             (self.state / p).mkdir(parents=True)
+        # a disk in use: its restore done (or found with data), a file in a volume
+        (self.state / backups.MARKER).write_text("done\n")
+        (self.state / "volumes" / "db").mkdir()
+        (self.state / "volumes" / "db" / "PG_VERSION").write_text("17\n")
         self.conf.update(state=str(self.state), restore_wait=0)
         self.conf_path = tmp / "config.json"
         self.conf_path.write_text(json.dumps(self.conf))
@@ -145,7 +149,8 @@ def test_a_backup_dumps_stops_snapshots_starts_again_then_forgets(tmp_path: Path
     r = vm.run("backup")
     assert r.returncode == 0, r.stdout + r.stderr
     # the dump first, the stopped service back before forget --prune (which may take long)
-    assert _steps(vm) == ["exec db", "stop app.service", "cat", "init", "backup", "start app.service", "forget"]
+    # the repository first, then the dump, the stopped service back before forget --prune (which may take long)
+    assert _steps(vm) == ["cat", "init", "exec db", "stop app.service", "backup", "start app.service", "forget"]
     run = next(c for c in vm.calls() if c[:2] == ["podman", "run"] and "backup" in c)
     assert "--secret" in run and "restic-pw,type=env,target=RESTIC_PASSWORD" in run
     assert "rest-pw,type=env,target=RESTIC_REST_PASSWORD" in run and "RESTIC_REST_USERNAME=h" in run
@@ -170,7 +175,7 @@ def test_a_failing_dump_takes_no_snapshot_and_is_an_error(tmp_path: Path) -> Non
     vm.answer("exec.db", out="pg_dump: connection refused\n", rc=1)
     r = vm.run("backup")
     assert r.returncode == 1
-    assert _steps(vm) == ["exec db"]  # nothing stopped, no snapshot, nothing forgotten
+    assert _steps(vm) == ["cat", "exec db"]  # nothing stopped, no snapshot, nothing forgotten
     line = next(x for x in r.stdout.splitlines() if x.startswith("<3>"))  # priority err in the journal
     assert "db's before command failed (exit 1): pg_dump: connection refused" in line and "no snapshot was taken" in line
     res = json.loads(vm.result.read_text())
@@ -178,12 +183,12 @@ def test_a_failing_dump_takes_no_snapshot_and_is_an_error(tmp_path: Path) -> Non
     assert res["last_success"] == {"time": "2026-12-01T03:00:00Z", "snapshot": "aaaa"}  # the last success is kept
 
 
-def test_a_wrong_password_is_said_and_the_stopped_service_starts_again(tmp_path: Path) -> None:
+def test_a_wrong_password_is_said_before_anything_is_dumped_or_stopped(tmp_path: Path) -> None:
     vm = VM(tmp_path)
     vm.answer("restic.cat", rc=12, err="Fatal: wrong password or no key found\n")
     r = vm.run("backup")
     assert r.returncode == 1
-    assert _steps(vm) == ["exec db", "stop app.service", "cat", "start app.service"]
+    assert _steps(vm) == ["cat"]  # no dump, no service stopped for nothing
     line = next(x for x in r.stdout.splitlines() if x.startswith("<3>"))
     assert "the repository's password is wrong (backups.password)" in line and "nothing was changed" in line
     assert "wrong password" in json.loads(vm.result.read_text())["last_run"]["message"]
@@ -191,36 +196,91 @@ def test_a_wrong_password_is_said_and_the_stopped_service_starts_again(tmp_path:
 
 def test_a_failed_snapshot_is_an_error_and_nothing_is_forgotten(tmp_path: Path) -> None:
     vm = VM(tmp_path)
-    vm.answer("restic.backup", rc=1, err="Fatal: unable to save snapshot: connection reset\n")
+    vm.answer("restic.backup", rc=1, err='{"message_type":"exit_error","code":1,"message":"Fatal: unable to save snapshot: connection reset"}\n')
     r = vm.run("backup")
     assert r.returncode == 1 and "forget" not in vm.restic_calls()
+    assert "restic failed (exit 1): Fatal: unable to save snapshot: connection reset" in r.stdout  # the JSON's message
     assert "connection reset" in next(x for x in r.stdout.splitlines() if x.startswith("<3>"))
     assert ["stop app.service", "start app.service"] == [s for s in _steps(vm) if s.endswith("app.service")]
 
 
+def blank(vm: VM) -> None:
+    """A new state disk: no marker, the volumes' directories (made at every boot) and nothing in them."""
+    (vm.state / backups.MARKER).unlink()
+    (vm.state / "volumes" / "db" / "PG_VERSION").unlink()
+    (vm.state / "volumes" / "db" / "base").mkdir()
+
+
 def test_restore_never_touches_a_disk_with_data(tmp_path: Path) -> None:
     vm = VM(tmp_path)
-    (vm.state / "volumes" / "db" / "base").mkdir(parents=True)
+    blank(vm)
     (vm.state / "volumes" / "db" / "base" / "1").write_text("")  # any file is data, even an empty one
     r = vm.run("restore")
     assert r.returncode == 0 and vm.calls() == []
     assert "holds data" in r.stdout and "nothing restored" in r.stdout
+    assert (vm.state / backups.MARKER).read_text() == "done\n"  # and it is never looked at again
+
+
+def test_a_disk_once_looked_at_is_never_restored_onto(tmp_path: Path) -> None:
+    """A routine reboot with volumes that hold no file (a drained spool) restores nothing: the disk was seen before."""
+    vm = VM(tmp_path)
+    (vm.state / "volumes" / "db" / "PG_VERSION").unlink()
+    r = vm.run("restore")
+    assert r.returncode == 0 and vm.calls() == [] and "nothing to restore" in r.stdout
+
+
+LATEST = json.dumps([{"id": "feedbeef" * 8, "short_id": "feedbeef", "time": "2026-12-07T03:00:00.123Z",
+                      "paths": ["/state/caddy/data", "/state/volumes"]}])
 
 
 def test_restore_on_a_blank_disk_takes_the_latest_snapshot(tmp_path: Path) -> None:
     vm = VM(tmp_path)
-    (vm.state / "volumes" / "db" / "base").mkdir(parents=True)  # directories (tmpfiles makes them at boot) are no data
-    vm.answer("restic.snapshots", out=json.dumps([  # two sets of paths (a site added on 12-06): the latest of all is taken
-        {"id": "aaaaaaaa" * 8, "time": "2026-12-05T03:00:00.5Z", "paths": ["/state/volumes"]},
-        {"id": "feedbeef" * 8, "time": "2026-12-07T03:00:00.123Z", "paths": ["/state/caddy/data", "/state/volumes"]},
-        {"id": "bbbbbbbb" * 8, "time": "2026-12-06T03:00:00Z", "paths": ["/state/volumes"]}]))
+    blank(vm)  # directories (tmpfiles makes them at boot) are no data
+    vm.answer("restic.snapshots", out=LATEST)
     r = vm.run("restore")
     assert r.returncode == 0, r.stdout + r.stderr
     assert vm.restic_calls() == ["snapshots", "restore"]
     snap, rest = [c for c in vm.calls() if c[:2] == ["podman", "run"]]
-    assert {"--host", "h", "--tag", "hostform"} <= set(snap) and "--latest" not in snap and f"{vm.state}:/state:ro" in snap
-    assert f"{vm.state}:/state:rw" in rest and rest[-3:] == ["feedbeef" * 8, "--target", "/"]
+    # restic's own `latest` (real times, all sets of paths: not --latest 1, the latest of each set)
+    assert {"--host", "h", "--tag", "hostform"} <= set(snap) and snap[-1] == "latest" and f"{vm.state}:/state:ro" in snap
+    assert f"{vm.state}:/state:rw" in rest and rest[-5:] == ["feedbeef" * 8, "--target", "/", "--exclude-xattr", "security.selinux"]
     assert "restoring snapshot feedbeef of 2026-12-07T03:00:00.123Z" in r.stdout
+    assert (vm.state / backups.MARKER).read_text() == "done\n"
+    assert json.loads(vm.result.read_text())["last_success"] is None  # a restore is no backup
+
+
+def test_a_restore_that_did_not_finish_is_done_again_at_the_next_boot(tmp_path: Path) -> None:
+    """Half-written files of an interrupted restore are not data: the marker says a restore is still owed."""
+    vm = VM(tmp_path)
+    blank(vm)
+    vm.answer("restic.snapshots", out=LATEST)
+    vm.answer("restic.restore", rc=1, err="Fatal: connection reset\n")
+    assert vm.run("restore").returncode == 1
+    assert (vm.state / backups.MARKER).read_text() == "pending\n"
+    (vm.state / "volumes" / "db" / "base" / "1").write_text("half")  # what the first restore wrote
+    vm.answer("restic.restore")
+    r = vm.run("restore")
+    assert r.returncode == 0 and vm.restic_calls() == ["snapshots", "restore"] and "owed" in r.stdout
+    assert (vm.state / backups.MARKER).read_text() == "done\n"
+
+
+def test_no_backup_while_a_restore_is_owed(tmp_path: Path) -> None:
+    vm = VM(tmp_path)
+    (vm.state / backups.MARKER).write_text("pending\n")
+    r = vm.run("backup")
+    assert r.returncode == 1 and vm.calls() == [] and "<3>backup refused" in r.stdout
+
+
+def test_a_blank_disk_is_never_backed_up_over_the_hosts_snapshots(tmp_path: Path) -> None:
+    """Without restore (or before it is set): a lost volume's empty directories must not become the latest snapshot."""
+    vm = VM(tmp_path)
+    (vm.state / "volumes" / "db" / "PG_VERSION").unlink()
+    vm.answer("restic.snapshots", out=LATEST)
+    r = vm.run("backup")
+    assert r.returncode == 1 and vm.restic_calls() == ["cat", "snapshots"] and "refused" in r.stdout
+    vm.answer("restic.snapshots", out="[]")  # a new host: nothing to back up yet, nothing refused
+    r = vm.run("backup")
+    assert r.returncode == 0 and vm.restic_calls() == ["cat", "snapshots"] and "nothing to back up" in r.stdout
 
 
 @pytest.mark.parametrize("answer,said", [
@@ -229,21 +289,27 @@ def test_restore_on_a_blank_disk_takes_the_latest_snapshot(tmp_path: Path) -> No
 ])
 def test_restore_with_nothing_to_restore_lets_the_host_start(tmp_path: Path, answer: dict, said: str) -> None:
     vm = VM(tmp_path)
+    blank(vm)
     vm.answer("restic.snapshots", **answer)
     r = vm.run("restore")
     assert r.returncode == 0 and vm.restic_calls() == ["snapshots"] and said in r.stdout
+    assert (vm.state / backups.MARKER).read_text() == "done\n"
 
 
 def test_restore_with_a_wrong_password_fails_at_once(tmp_path: Path) -> None:
     vm = VM(tmp_path)
+    blank(vm)
     vm.answer("restic.snapshots", rc=12, err="Fatal: wrong password or no key found\n")
     r = vm.run("restore")
     assert r.returncode == 1 and vm.restic_calls() == ["snapshots"]  # no retry: it cannot get better
     assert "password is wrong" in r.stdout and "nothing that keeps data there starts" in r.stdout
+    run = json.loads(vm.result.read_text())["last_run"]  # hostform status says it
+    assert run["ok"] is False and "restore failed: the repository's password is wrong" in run["message"]
 
 
 def test_restore_waits_for_a_repository_that_does_not_answer_then_fails(tmp_path: Path) -> None:
     vm = VM(tmp_path)
+    blank(vm)
     vm.conf["restore_tries"] = 3
     vm.conf_path.write_text(json.dumps(vm.conf))
     vm.answer("restic.snapshots", rc=1, err="Fatal: unable to open repository: dial tcp: connection refused\n")
@@ -280,10 +346,14 @@ def test_the_units_are_valid_and_order_the_restore_before_every_unit_keeping_dat
                                                                                   backups.RESTORE_SERVICE))],
                           capture_output=True, text=True, timeout=60, env={**os.environ, "SYSTEMD_LOG_COLOR": "0"})
     assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr
-    for q in ("db.container", "app.container", "caddy.container"):
+    for q in ("db.container", "app.container"):
         quadlet = next(f.text for f in files_and_units(b.ignition)[0] if f.vm_path.endswith("/" + q))
         assert f"Requires={backups.RESTORE_SERVICE}\nAfter={backups.RESTORE_SERVICE}\n" in quadlet, q
-    assert "OnCalendar=daily" in texts[backups.BACKUP_TIMER] and "Persistent=true" in texts[backups.BACKUP_TIMER]
+    # Caddy starts after the restore, failed or not: status and logs (through it) say why
+    caddy = next(f.text for f in files_and_units(b.ignition)[0] if f.vm_path.endswith("/caddy.container"))
+    assert f"After={backups.RESTORE_SERVICE}" in caddy and f"Requires={backups.RESTORE_SERVICE}" not in caddy
+    assert f"Requisite={backups.RESTORE_SERVICE}" in texts[backups.BACKUP_SERVICE]
+    assert "OnCalendar=*-*-* 02:45" in texts[backups.BACKUP_TIMER] and "Persistent=true" in texts[backups.BACKUP_TIMER]
 
 
 # one line of anything a shell, jq or a unit file could read specially (the schema allows it in `before` and `env`)

@@ -46,6 +46,8 @@ BACKUP_SERVICE = "hostform-backup.service"
 BACKUP_TIMER = "hostform-backup.timer"
 RESTORE_SERVICE = "hostform-restore.service"
 TAG = "hostform"
+# the restore's marker, on the state disk beside what is backed up: pending (a blank disk owes a restore) or done
+MARKER = ".hostform-restore"
 STATE_IN_CONTAINER = "/state"
 # a restore at boot waits this many times RESTORE_WAIT seconds for a repository that does not answer
 RESTORE_TRIES = 20
@@ -83,6 +85,9 @@ def config(host: m.Host) -> str:
         "known_hosts": KNOWN_HOSTS_PATH if bk.known_hosts else None,
         "hooks": hooks,
         "tag": TAG,
+        "restores": bk.restores,
+        "marker": MARKER,
+        "prune": bk.prune,
         "restore_tries": RESTORE_TRIES,
         "restore_wait": RESTORE_WAIT,
     }
@@ -121,9 +126,13 @@ def units(host: m.Host, header: str, after: list[str], requires: list[str]) -> l
             "[Unit]",
             f"Description=hostform backups: the state disk's data to the restic repository (started by {BACKUP_TIMER})",
             "Wants=network-online.target",
-            "After=network-online.target",
+            # after the boot (a run missed while the VM was off comes at boot: the services are up by then), and
+            # never beside an update (podman-auto-update restarts the services a backup dumps or stops)
+            "After=network-online.target multi-user.target podman-auto-update.service",
             *deps,
-            *([f"After={RESTORE_SERVICE}"] if bk.restores else []),
+            # only once this boot's restore has succeeded (Requisite=: a backup does not start it again); the
+            # script also refuses to back up a disk whose restore is owed
+            *([f"Requisite={RESTORE_SERVICE}", f"After={RESTORE_SERVICE}"] if bk.restores else []),
             "",
             "[Service]",
             "Type=oneshot",
@@ -215,8 +224,8 @@ restic() {
   "$PODMAN" "${args[@]}" "$IMAGE" "${opts[@]}" "$@" 2>"$ERR"
 }
 
-# what restic said last, on one line (its last lines of errors)
-said() { tail -n 5 "$ERR" | tr '\n' ' ' | sed 's/ *$//'; }
+# what restic said last, on one line (its last lines of errors; with --json an error is {"message": ...})
+said() { tail -n 5 "$ERR" | jq -Rr '. as $l | (fromjson? | .message? // empty | strings) // $l' 2>/dev/null | tr '\n' ' ' | sed 's/ *$//'; }
 
 # why restic failed with exit code $1, in words
 why() {
@@ -230,17 +239,18 @@ why() {
   esac
 }
 
-# record OK MESSAGE [SNAPSHOT]: this run's result in $RESULT (the last success is kept until another one)
+# record OK MESSAGE [SNAPSHOT] [SUCCESS]: this run's result in $RESULT; SUCCESS (default: OK) says whether it is a
+# backup's success (a snapshot saved): the last success is kept until another one
 record() {
-  local ok=$1 message=$2 snapshot=${3:-} prev='{}'
+  local ok=$1 message=$2 snapshot=${3:-} success=${4:-$1} prev='{}'
   mkdir -p "$(dirname "$RESULT")"
   # the previous result, when it is a JSON object (a corrupt file is replaced)
   [ -s "$RESULT" ] && jq -e 'type == "object"' "$RESULT" >/dev/null 2>&1 && prev=$(cat "$RESULT")
-  jq -n --argjson prev "$prev" --argjson ok "$ok" --arg message "$message" --arg snapshot "$snapshot" \
+  jq -n --argjson prev "$prev" --argjson ok "$ok" --argjson success "$success" --arg message "$message" --arg snapshot "$snapshot" \
     --arg start "$START" --arg finish "$(now)" '
     {"last_run": ({"start": $start, "end": $finish, "ok": $ok, "message": $message}
        + (if $snapshot != "" then {"snapshot": $snapshot} else {} end)),
-     "last_success": (if $ok then {"time": $finish, "snapshot": $snapshot} else ($prev.last_success // null) end)}
+     "last_success": (if $success then {"time": $finish, "snapshot": $snapshot} else ($prev.last_success // null) end)}
     ' >"$RESULT.tmp" && mv -f "$RESULT.tmp" "$RESULT" || error "backup: could not record the result in $RESULT"
 }
 
@@ -250,6 +260,37 @@ sources() {
   while IFS= read -r p; do
     [ -d "$STATE/$p" ] && printf '/state/%s\n' "$p"
   done < <(jq -r '.paths[]' "$CONF")
+}
+
+# has_data: does a backed-up directory hold anything but directories (the volumes' directories are made empty at
+# every boot by tmpfiles.d)? The first such path is in $FOUND.
+FOUND=
+has_data() {
+  local p
+  FOUND=
+  while IFS= read -r p; do
+    FOUND=$(find "$STATE/$p" -mindepth 1 ! -type d -print -quit 2>/dev/null)
+    [ -n "$FOUND" ] && return 0
+  done < <(jq -r '.paths[]' "$CONF")
+  return 1
+}
+
+# the restore's marker on the state disk (outside what is backed up): "pending" once the disk was seen blank and a
+# restore is owed, "done" once restored (or found with data, or nothing to restore); absent: not looked at yet
+MARKER="$STATE/$(conf .marker)"
+marker() { cat "$MARKER" 2>/dev/null || true; }
+mark() { printf '%s\n' "$1" >"$MARKER.tmp" && mv -f "$MARKER.tmp" "$MARKER" && sync "$MARKER"; }
+
+# latest: this host's latest snapshot as JSON ({} when there is none), in $LATEST; restic's exit code
+LATEST=
+latest() {
+  local out rc
+  out=$(restic ro snapshots --json --tag "$TAG" --host "$HOST" latest)
+  rc=$?
+  [ "$rc" -eq 0 ] || return "$rc"
+  LATEST=$(printf '%s' "$out" | jq -c 'if type == "array" and length > 0 and (.[-1] | type) == "object" then .[-1] else {} end') ||
+    LATEST='{}'
+  return 0
 }
 
 STOPPED=()
@@ -264,11 +305,50 @@ start_stopped() {
 backup() {
   START=$(now)
   mkdir -p "$CACHE"
-  local hooks n i service stop argv rc
+  local n i service stop argv rc out
+  if [ "$(conf .restores)" = true ] && [ "$(marker)" != done ]; then
+    error "backup refused: the restore onto this state disk has not succeeded (see hostform-restore.service); a backup of it now would make the blank disk the latest snapshot"
+    record false "refused: the restore onto this state disk has not succeeded (hostform-restore.service)"
+    return 1
+  fi
   mapfile -t srcs < <(sources)
   if [ "${#srcs[@]}" -eq 0 ]; then
     info "backup: nothing on the state disk to back up"
-    record true "nothing to back up"
+    record true "nothing to back up" "" false
+    return 0
+  fi
+  # the repository first: a wrong password or a lock must not stop a service for nothing
+  restic ro cat config >/dev/null
+  rc=$?
+  if [ "$rc" -eq 10 ]; then
+    info "backup: no repository at $REPO yet: making it"
+    restic ro init >/dev/null
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+      error "backup failed: could not make the repository at $REPO: $(why "$rc"): $(said)"
+      record false "could not make the repository: $(why "$rc"): $(said)"
+      return 1
+    fi
+  elif [ "$rc" -ne 0 ]; then
+    error "backup failed: $(why "$rc"): $(said); nothing was changed"
+    record false "$(why "$rc"): $(said)"
+    return 1
+  fi
+  if ! has_data; then  # a blank disk is never backed up over this host's snapshots
+    latest
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+      error "backup failed: $(why "$rc"): $(said)"
+      record false "$(why "$rc"): $(said)"
+      return 1
+    fi
+    if [ "$LATEST" != '{}' ]; then
+      error "backup refused: the state disk holds no file, but the repository has snapshots of $HOST (the latest $(jq -r '.short_id // .id // ""' <<<"$LATEST")): a lost volume? Nothing was changed; restore it (restore: on-blank, and a replacement)"
+      record false "refused: the state disk holds no file, but the repository has snapshots of $HOST"
+      return 1
+    fi
+    info "backup: the state disk holds no file yet: nothing to back up"
+    record true "nothing to back up yet" "" false
     return 0
   fi
   n=$(jq '.hooks | length' "$CONF")
@@ -276,7 +356,6 @@ backup() {
     service=$(jq -r ".hooks[$i].service" "$CONF")
     mapfile -d '' -t argv < <(jq -j ".hooks[$i].before[] | . + \"\u0000\"" "$CONF")
     [ "${#argv[@]}" -eq 0 ] && continue
-    [ "${#argv[@]}" -eq 1 ] && argv=(/bin/sh -c "${argv[0]}")
     info "backup: $service: running its before command"
     out=$("$PODMAN" exec "$service" "${argv[@]}" 2>&1)
     rc=$?
@@ -296,24 +375,6 @@ backup() {
       "$SYSTEMCTL" stop "$service.service" && STOPPED+=("$service")
     fi
   done
-  restic ro cat config >/dev/null
-  rc=$?
-  if [ "$rc" -eq 10 ]; then
-    info "backup: no repository at $REPO yet: making it"
-    restic ro init >/dev/null
-    rc=$?
-    if [ "$rc" -ne 0 ]; then
-      start_stopped
-      error "backup failed: could not make the repository at $REPO: $(why "$rc"): $(said)"
-      record false "could not make the repository: $(why "$rc"): $(said)"
-      return 1
-    fi
-  elif [ "$rc" -ne 0 ]; then
-    start_stopped
-    error "backup failed: $(why "$rc"): $(said); nothing was changed"
-    record false "$(why "$rc"): $(said)"
-    return 1
-  fi
   info "backup: backing up ${srcs[*]} to $REPO"
   summary=$(restic ro backup --json --tag "$TAG" --host "$HOST" "${srcs[@]}")
   rc=$?
@@ -326,6 +387,10 @@ backup() {
   fi
   files=$(printf '%s\n' "$summary" | jq -r 'select(.message_type == "summary") | "\(.total_files_processed) files, \(.total_bytes_processed) bytes"' | tail -n 1)
   info "backup: snapshot ${snapshot:0:8} saved ($files)"
+  if [ "$(conf .prune)" != true ]; then
+    record true "snapshot saved ($files)" "${snapshot:0:8}"
+    return 0
+  fi
   mapfile -t keep < <(jq -r '.keep[] | "--keep-\(.[0])=\(.[1])"' "$CONF")
   # one group per host and tag (not restic's default, host and paths: a snapshot of a new set of paths would start a
   # group of its own, and the old one would never be thinned out)
@@ -343,54 +408,64 @@ backup() {
 restore() {
   START=$(now)
   mkdir -p "$CACHE"
-  local p tries wait attempt rc out id found latest when
-  while IFS= read -r p; do
-    # data is anything but a directory: the volumes' directories are made empty at every boot (tmpfiles.d)
-    found=$(find "$STATE/$p" -mindepth 1 ! -type d -print -quit 2>/dev/null)
-    if [ -n "$found" ]; then
-      info "restore: the state disk holds data ($found): nothing restored"
-      return 0
-    fi
-  done < <(jq -r '.paths[]' "$CONF")
+  local tries wait attempt rc id when
+  case $(marker) in
+    done)
+      info "restore: this state disk was restored, or held data, when it was first seen: nothing to restore"
+      return 0 ;;
+    pending)
+      info "restore: a restore onto this state disk is owed (an earlier one did not finish): restoring" ;;
+    *)
+      if has_data; then
+        info "restore: the state disk holds data ($FOUND): nothing restored"
+        mark done
+        return 0
+      fi
+      mark pending || { error "restore failed: cannot write $MARKER"; return 1; } ;;
+  esac
   tries=$(conf .restore_tries)
   wait=$(conf .restore_wait)
   for ((attempt = 1; ; attempt++)); do
-    # every snapshot of this host (not --latest 1: that is the latest of each set of paths, and the paths change
-    # when volumes or sites are added); the latest is picked below
-    out=$(restic ro snapshots --json --tag "$TAG" --host "$HOST")
+    latest
     rc=$?
     case $rc in
       0) break ;;
-      10) info "restore: the state disk is blank, and there is no repository at $REPO yet: nothing to restore"; return 0 ;;
-      12) error "restore failed: $(why 12); the blank state disk was left as it is, and nothing that keeps data there starts"
-          return 1 ;;
+      10) info "restore: the state disk is blank, and there is no repository at $REPO yet: nothing to restore"
+          mark done
+          return 0 ;;
     esac
-    if grep -q 'wrong password' "$ERR"; then
-      error "restore failed: $(why "$rc"); the blank state disk was left as it is, and nothing that keeps data there starts"
+    if [ "$rc" -eq 12 ] || grep -q 'wrong password' "$ERR"; then
+      error "restore failed: $(why 12); the blank state disk was left as it is, and nothing that keeps data there starts"
+      record false "restore failed: $(why 12)" "" false
       return 1
     fi
     if [ "$attempt" -ge "$tries" ]; then
       error "restore failed: $(why "$rc"): $(said); after $attempt tries the blank state disk was left as it is, and nothing that keeps data there starts"
+      record false "restore failed: $(why "$rc"): $(said)" "" false
       return 1
     fi
     info "restore: the repository cannot be read yet ($(why "$rc"): $(said)); trying again in ${wait}s ($attempt of $tries)"
     sleep "$wait"
   done
-  latest='if type == "array" then map(select(type == "object" and (.time | type) == "string")) | sort_by(.time) | last // empty else empty end'
-  id=$(printf '%s' "$out" | jq -r "$latest | .id // empty")
+  id=$(jq -r '.id // empty' <<<"$LATEST")
   if [ -z "$id" ]; then
     info "restore: the state disk is blank, and the repository has no snapshot of $HOST yet: nothing to restore"
+    mark done
     return 0
   fi
-  when=$(printf '%s' "$out" | jq -r "$latest | .time // empty")
+  when=$(jq -r '.time // ""' <<<"$LATEST")
   info "restore: the state disk is blank: restoring snapshot ${id:0:8} of $when"
-  restic rw restore "$id" --target / >/dev/null
+  # SELinux labels are not restored: the containers' volume options (z, Z) label the files again
+  restic rw restore "$id" --target / --exclude-xattr security.selinux >/dev/null
   rc=$?
   if [ "$rc" -ne 0 ]; then
     error "restore failed: $(why "$rc"): $(said)"
+    record false "restore of snapshot ${id:0:8} failed: $(why "$rc"): $(said)" "" false
     return 1
   fi
+  mark done
   info "restore: snapshot ${id:0:8} restored into $STATE"
+  record true "restored snapshot ${id:0:8} of $when" "${id:0:8}" false
   return 0
 }
 

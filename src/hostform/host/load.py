@@ -821,6 +821,11 @@ def _service(name: str, s: dict[str, Any], raw: dict[str, Any], add: _Add) -> m.
             add("HF010", "backup says what to do before a snapshot, but this host has no `backups`", path + ("backup",))
         elif not bk.get("before") and not bk["stop"]:
             add("HF010", "backup: give `before` (a command run in the container) or `stop: true`", path + ("backup",))
+        elif bk["stop"] and s.get("depends_on"):
+            dep = s["depends_on"][0]
+            add("HF011", f"backup.stop: {name!r} depends on {dep!r}, which keeps it running (systemd's Upholds=): it "
+                f"would be started again at once; set `stop: true` on {dep!r} instead (its dependents stop and start with it)",
+                path + ("backup", "stop"))
         backup = m.ServiceBackup(tuple(bk.get("before", ())), bk["stop"])
     return m.Service(
         name=name,
@@ -1181,6 +1186,13 @@ def _observability(raw: dict[str, Any], add: _Add) -> m.Observability | None:
     return m.Observability(ob["endpoint"], ob["image"], tuple(headers), ob["interval"], path)
 
 
+# restic's environment variables that are credentials: refused as a value written in the host file (HF015)
+CREDENTIAL_VARIABLES = frozenset({
+    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "RESTIC_REST_PASSWORD", "B2_ACCOUNT_KEY", "AZURE_ACCOUNT_KEY",
+    "AZURE_ACCOUNT_SAS", "AZURE_CLIENT_SECRET", "GOOGLE_ACCESS_TOKEN", "OS_PASSWORD", "OS_APPLICATION_CREDENTIAL_SECRET",
+    "ST_KEY", "OS_AUTH_TOKEN", "RCLONE_CONFIG_PASS"})
+
+
 def _backups(raw: dict[str, Any], add: _Add) -> m.Backups | None:
     """``backups``: every secret it names has a value hostform ships (HF013); sftp needs the key and the host keys (HF010)."""
     bk = raw.get("backups")
@@ -1211,6 +1223,9 @@ def _backups(raw: dict[str, Any], add: _Add) -> m.Backups | None:
             continue
         if "secret" in e:
             shipped(e["secret"], at + ("secret",), f"backups.env.{name}")
+        elif name.upper() in CREDENTIAL_VARIABLES:
+            add("HF015", f"env {name!r} is a credential: written here it is in clear in this file and on the VM; "
+                f"keep it as a secret ({{secret: NAME}}, `hostform secret set NAME`)", at + ("value",))
         env.append(m.BackupEnv(name, e.get("value"), e.get("secret")))
     key = bk.get("ssh_key", {}).get("secret") if isinstance(bk.get("ssh_key"), dict) else None
     if key is not None:
@@ -1227,13 +1242,14 @@ def _backups(raw: dict[str, Any], add: _Add) -> m.Backups | None:
         add("HF011", "ssh_key and known_hosts are for an sftp: repository", path + ("ssh_key" if key is not None else "known_hosts",))
     kp = bk["keep"]
     keep = tuple((k, kp[k]) for k in ("daily", "weekly", "monthly", "yearly") if kp[k])
-    if not keep:
+    if not keep and bk["prune"]:
         add("HF011", "keep: every count is 0: each backup would forget every snapshot but the latest", path + ("keep",))
     if isinstance(repo, str) and repo.startswith("rest:http://") and any(e.name == "RESTIC_REST_PASSWORD" for e in env):
         add("HF029", f"repository {repo!r} is http://: the REST server's password would travel in clear with every request "
             "(the snapshots are encrypted by restic either way); use https://", path + ("repository",), "warning")
     return m.Backups(repository=repo, password_secret=password, image=bk["image"], schedule=bk["schedule"], keep=keep,
-                     env=tuple(env), ssh_key_secret=key, known_hosts=known, restore=bk["restore"], timeout=bk["timeout"])
+                     env=tuple(env), ssh_key_secret=key, known_hosts=known, restore=bk["restore"], timeout=bk["timeout"],
+                     prune=bk["prune"])
 
 
 def _target_and_state(raw: dict[str, Any], st: dict[str, Any], add: _Add) -> tuple[Target | None, m.State]:

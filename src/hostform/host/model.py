@@ -253,12 +253,13 @@ class Backups:
     repository: str
     password_secret: str
     image: str
-    schedule: str = "daily"
+    schedule: str = "*-*-* 02:45"
     keep: tuple[tuple[str, int], ...] = (("daily", 7), ("weekly", 4), ("monthly", 6))  # restic forget --keep-NAME N
     env: tuple[BackupEnv, ...] = ()
     ssh_key_secret: str | None = None  # sftp: the private key
     known_hosts: tuple[str, ...] = ()  # sftp: the server's host keys (known_hosts lines)
     restore: str = "never"  # "never" | "on-blank"
+    prune: bool = True  # forget --prune after each backup (False: an append-only server)
     timeout: str = "6h"
     source: KeyPath = ("backups",)
 

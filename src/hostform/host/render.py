@@ -477,16 +477,18 @@ def _check_unit_names(quadlets: list[Artifact], report: Report, where: _WhereFn,
         seen.setdefault(name, a)
 
 
-def _state_deps(host: m.Host) -> list[str]:
-    """[Unit] lines of a container keeping data on the state volume: its mount, and its directories there (and,
-    with ``backups.restore: on-blank``, the restore of a blank state disk: it starts once that is done)."""
+def _state_deps(host: m.Host, data: bool = True) -> list[str]:
+    """[Unit] lines of a container keeping data on the state volume: its mount, and its directories there. With
+    ``backups.restore: on-blank`` it starts once the restore of a blank state disk is done; a container holding the
+    services' ``data`` only once it succeeded (``Requires=``). Caddy and the collector (``data=False``) start either
+    way: after a failed restore, `hostform status` and `logs` (through Caddy) and the collector say why."""
     from hostform.terraform.state_unit import DIRS_SERVICE
 
     out = [f"RequiresMountsFor={host.state.path}", f"Requires={DIRS_SERVICE}", f"After={DIRS_SERVICE}"]
     if host.backups is not None and host.backups.restores:
         from hostform.backups import RESTORE_SERVICE
 
-        out += [f"Requires={RESTORE_SERVICE}", f"After={RESTORE_SERVICE}"]
+        out += ([f"Requires={RESTORE_SERVICE}"] if data else []) + [f"After={RESTORE_SERVICE}"]
     return out
 
 
@@ -562,7 +564,7 @@ def _caddy_quadlet(host: m.Host) -> str:
     u = _Unit(GENERATED_HEADER.format(src="hostform.yaml (sites, tls)"))
     unit = u.section("Unit")
     unit.append("Description=Caddy: HTTPS for the sites (hostform)")
-    unit.extend(_state_deps(host))
+    unit.extend(_state_deps(host, data=False))
     c = u.section("Container")
     c.append("ContainerName=caddy")
     c.append(f"Image={CADDY_CONTAINER.image}")
@@ -622,7 +624,7 @@ def _otelcol_quadlet(host: m.Host) -> str:
     unit.append("Description=OpenTelemetry Collector: the journal and metrics to the OTLP endpoint (hostform)")
     unit.append("Wants=network-online.target")
     unit.append("After=network-online.target")
-    unit.extend(_state_deps(host))
+    unit.extend(_state_deps(host, data=False))
     unit.extend(_secrets_deps(host, ob))
     c = u.section("Container")
     c.append(f"ContainerName={obs.CONTAINER}")
@@ -911,7 +913,7 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
             units.append({"name": name, **({"enabled": True} if name.endswith(".socket") else {}), "contents": text})
             unit_sources[name] = ("observability",)
     if host.backups is not None:
-        after = [SECRETS_UNIT] + ([state_unit.DIRS_SERVICE] if dirs else [])
+        after = ([SECRETS_UNIT] if secret_units else []) + ([state_unit.DIRS_SERVICE] if dirs else [])
         header = GENERATED_HEADER.format(src="hostform.yaml (backups)")
         for name, text, enabled in backups_vm.units(host, header, after=after, requires=after):
             units.append({"name": name, **({"enabled": True} if enabled else {}), "contents": text})

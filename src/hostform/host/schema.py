@@ -487,7 +487,8 @@ BACKUPS = Key(
                 _str("secret", "The secret holding the value. Instead of `value`.", **SECRET_NAME),
             )),
         _str("schedule", "When to back up (`OnCalendar=` of hostform-backup.timer). A run missed while the VM was off "
-             "runs at the next boot.", default="daily", **CALENDAR),
+             "runs at the next boot. The default is away from the update timer's full hours (a backup waits for a running "
+             "update).", default="*-*-* 02:45", **CALENDAR),
         Key("keep", "obj", "Which snapshots to keep (restic `forget --prune` after each backup): the last snapshot of "
             "each of the last N days, weeks and months. The latest snapshot is always kept.", implied=True, fields=(
                 Key("daily", "int", "Days.", default=7, minimum=0, maximum=100000),
@@ -495,6 +496,8 @@ BACKUPS = Key(
                 Key("monthly", "int", "Months.", default=6, minimum=0, maximum=100000),
                 Key("yearly", "int", "Years.", default=0, minimum=0, maximum=100000),
             )),
+        Key("prune", "bool", "Forget the snapshots `keep` does not keep (`restic forget --prune`) after each backup. "
+            "`false` for an append-only server, which refuses it (prune there with its owner's credentials).", default=True),
         _str("restore", "`on-blank`: at boot, when the state disk holds no data (a new, blank volume), the latest "
              "snapshot is restored before any service, job or Caddy starts, so recovering from a lost volume is a "
              "replacement with a fresh one. It never restores over data. If the repository cannot be read, nothing "
