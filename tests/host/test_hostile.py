@@ -50,7 +50,7 @@ SERVICES = {
         "labels": {"app.kind": "web"},
         "extra": {"ShmSize": "64m"},
         "depends_on": ["worker"],
-        "backup": {"before": ["sh", "-c", "pg_dump > /var/lib/app/dump.sql"], "stop": True},
+        "backup": {"before": ["sh", "-c", "pg_dump > /var/lib/app/dump.sql"], "stop": False},
     },
     "worker": {"image": "ghcr.io/example/worker:1", "pod": "grp", "port": 8000, "health": {"http": "/healthz?x=1"}},
 }

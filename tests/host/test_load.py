@@ -31,7 +31,7 @@ services:
     pod: grp
     read_only: true
     init: true
-    backup: {before: "pg_dump -f /var/lib/app/dump.sql", stop: true}
+    backup: {before: "pg_dump -f /var/lib/app/dump.sql", stop: false}
     labels: {app.kind: web}
     extra: {ShmSize: 64m}
     depends_on: [db]
@@ -80,6 +80,7 @@ backups:
   env: {AWS_DEFAULT_REGION: {value: eu-west-3}, AWS_ACCESS_KEY_ID: {secret: db}}
   schedule: "*-*-* 02:00"
   keep: {daily: 3, weekly: 2, monthly: 1, yearly: 1}
+  prune: true
   restore: on-blank
   ssh_key: {secret: db}
   known_hosts: ["backups.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"]
@@ -155,7 +156,7 @@ def test_every_key_loads():
     assert (ob.endpoint, ob.image, ob.interval) == ("https://otlp.example.org/otlp", "registry.example.org/otelcol:0.160.0", "30s")
     assert [(x.name, x.value, x.secret) for x in ob.headers] == [
         ("X-Scope-OrgID", "tenant1", None), ("Authorization", None, "token"), ("x-extra", "plain", None)]  # x- is a header here
-    assert s.backup == m.ServiceBackup(("/bin/sh", "-c", "pg_dump -f /var/lib/app/dump.sql"), True) and h.services[1].backup is None
+    assert s.backup == m.ServiceBackup(("/bin/sh", "-c", "pg_dump -f /var/lib/app/dump.sql"), False) and h.services[1].backup is None
     bk = h.backups
     assert (bk.repository, bk.password_secret, bk.schedule, bk.restore, bk.image, bk.timeout, bk.ssh_key_secret) == (
         "sftp:backup@backups.example.org:/srv/restic/full", "token", "*-*-* 02:00", "on-blank", "registry.example.org/restic:0.18.1",
