@@ -156,6 +156,9 @@ def test_a_backup_dumps_stops_snapshots_starts_again_then_forgets(tmp_path: Path
     assert "rest-pw,type=env,target=RESTIC_REST_PASSWORD" in run and "RESTIC_REST_USERNAME=h" in run
     assert "RESTIC_REPOSITORY=rest:https://backups.test/h" in run and f"{vm.state}:/state:ro" in run
     assert run[-2:] == ["/state/volumes", "/state/caddy/data"]
+    # podman says nothing of its pull (restic's errors alone are the message); restic waits for another's lock
+    image = next(i for i, a in enumerate(run) if a.startswith("docker.io/restic/restic:"))  # backups.image's default
+    assert "--quiet" in run[:image] and run[image + 1] == "--retry-lock=2m"
     assert not any("value of" in a for c in vm.calls() for a in c)  # no secret value on any command line
     exec_ = next(c for c in vm.calls() if c[:2] == ["podman", "exec"])
     assert exec_[2:] == ["db", "/bin/sh", "-c", "pg_dump -f /data/dump.sql"]

@@ -68,9 +68,10 @@ def test_provision_boot_stop_sequence(tmp_path: Path, cache: H.Cache, monkeypatc
 
     fake.responses[("cp",)] = copy
     monkeypatch.setattr(H.os, "kill", lambda pid, sig: None)
-    m = H.Machine(_config(tmp_path), tmp_path / "m", cache, fake, registry_port=5555, ident="abc123")
+    m = H.Machine(_config(tmp_path), tmp_path / "m", cache, fake, registry_port=5555, ident="abc123", forwards={8000: 8123})
     m.provision()
-    (m.work / "registry.sock").write_text("")  # the socat would create it
+    for sock in ("registry.sock", "forward-8000.sock"):  # the socat would create them
+        (m.work / sock).write_text("")
     m.boot(timeout=2)
     assert m.leader == 4242
     kinds = [c[0] if c[0] != "ip" else " ".join(c[:3]) for c in fake.calls]
@@ -83,10 +84,15 @@ def test_provision_boot_stop_sequence(tmp_path: Path, cache: H.Cache, monkeypatc
     assert ign[0][ign[0].index("-root") + 1] == at and not Path(at).exists()
     assert C.nspawn_argv(m.names, m.root) in [list(c) for c in fake.calls]
     assert any(c[0] == "socat" and "TCP:127.0.0.1:5555" in c for c in fake.calls)
+    # a forwarded port: the outer namespace's address, to the host's loopback, as the registry's
+    sock = m.work / "forward-8000.sock"
+    assert C.host_bridge_argv(sock, 8123) in [list(c) for c in fake.calls]
+    assert C.outer_bridge_argv(m.names, sock, 8000) in [list(c) for c in fake.calls]
+    assert f"TCP-LISTEN:8000,bind={C.OUTER_ADDR},fork,reuseaddr" in C.outer_bridge_argv(m.names, sock, 8000)
     # adaptations written, machine-id removed for a first boot
     assert (m.root / "etc/containers/containers.conf.d/99-hostform-try.conf").is_file()
     assert not (m.root / "etc/machine-id").exists()
-    assert len(H.LIVE.processes) == 3 and "hf-abc123-g" in H.LIVE.netns
+    assert len(H.LIVE.processes) == 5 and "hf-abc123-g" in H.LIVE.netns
     m.stop()
     assert fake.calls[-2:] == [("ip", "netns", "del", "hf-abc123-g"), ("ip", "netns", "del", "hf-abc123-o")]
     assert not H.LIVE.processes and not H.LIVE.netns and not H.LIVE.leaders

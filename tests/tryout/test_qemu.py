@@ -169,3 +169,13 @@ def test_qemu_machine_images_boots_execs_publishes_and_stops(tmp_path: Path, vm_
     assert images and not any(p.exists() for p in images)
     with pytest.raises(H.TryError, match="not running"):
         m.exec(["true"])
+
+
+def test_a_qemu_machine_refuses_forwards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forwarded ports are the nspawn machine's (its outer namespace): a QEMU machine says so before it images anything."""
+    monkeypatch.setattr(H.shutil, "which", lambda t: "/usr/bin/" + t)
+    fake = FakeRunner()
+    m = H.QemuMachine(tmp_path / "host.ign", tmp_path / "m", H.Cache(tmp_path / "cache", fake), fake, forwards={8000: 8123})
+    with pytest.raises(H.TryError, match="forwards are for nspawn machines"):
+        m.boot(timeout=1)
+    assert fake.calls == []

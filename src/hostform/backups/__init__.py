@@ -199,16 +199,18 @@ error() { printf '<3>%s\n' "$*"; }
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
 # restic MODE ARGS...: restic in its container, the state disk at /state (MODE: ro or rw); its output on
-# stdout, its errors in $ERR. Every podman secret named in the configuration is a variable of its environment.
+# stdout, its errors in $ERR (podman's pull progress is not: --quiet). Every podman secret named in the
+# configuration is a variable of its environment. A lock held by another restic (the user's `hostform backups
+# list` while a prune would run) is waited for a while (--retry-lock) before restic gives up.
 ERR=$(mktemp) || exit 1
 trap 'rm -f "$ERR"' EXIT
 restic() {
   local mode=$1
   shift
-  local args=(run --rm --network=host --pull=missing --log-driver=none --security-opt=label=disable
+  local args=(run --rm --quiet --network=host --pull=missing --log-driver=none --security-opt=label=disable
     --entrypoint=/usr/bin/restic --hostname "$HOST" -v "$STATE:/state:$mode" -v "$CACHE:/cache"
     -e RESTIC_CACHE_DIR=/cache -e "RESTIC_REPOSITORY=$REPO" -e RESTIC_PROGRESS_FPS=0.0166)
-  local var name kv opts=()
+  local var name kv opts=(--retry-lock=2m)
   while IFS=$'\t' read -r var name; do
     args+=(--secret "$name,type=env,target=$var")
   done < <(jq -r '.secrets[] | @tsv' "$CONF")

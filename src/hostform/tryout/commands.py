@@ -447,12 +447,12 @@ def in_netns(ns: str, argv: Sequence[str]) -> list[str]:
 
 
 def host_bridge_argv(sock: Path, host_port: int) -> list[str]:
-    """Host side of the registry path: a UNIX socket forwarded to 127.0.0.1:port."""
+    """Host side of the registry's path (or another forwarded one): a UNIX socket forwarded to 127.0.0.1:port."""
     return ["socat", f"UNIX-LISTEN:{sock},fork,unlink-early,mode=600", f"TCP:127.0.0.1:{host_port}"]
 
 
 def outer_bridge_argv(n: Names, sock: Path, port: int = REGISTRY_PORT_IN_NS) -> list[str]:
-    """Outer-namespace side: the registry address the guest uses, forwarded to the UNIX socket."""
+    """Outer-namespace side: the registry's address the guest uses (or another port there), forwarded to the UNIX socket."""
     return in_netns(n.outer_ns, ["socat", f"TCP-LISTEN:{port},bind={OUTER_ADDR},fork,reuseaddr", f"UNIX-CONNECT:{sock}"])
 
 

@@ -345,6 +345,9 @@ class Machine:
     # the host's units name (state.device, /dev/vdb by default); they format and mount it, as on the VM
     state_disk: str | None = None
     remaps: dict[str, str] = field(default_factory=dict)  # image prefix -> local registry location
+    # more servers of the host the guest reaches, as it reaches the registry: {port at C.OUTER_ADDR: port on
+    # the host's 127.0.0.1}, forwarded from before the machine boots until it stops (nspawn machines only)
+    forwards: dict[int, int] = field(default_factory=dict)
     log: Callable[[str], None] = lambda s: None
     leader: int = 0
     nspawn: Process | None = None
@@ -501,6 +504,13 @@ class Machine:
         for argv in C.netns_setup_argvs(n):
             self.runner.run(argv)
 
+    def _bridge(self, name: str, port: int, host_port: int, log: str) -> None:
+        """C.OUTER_ADDR:port in the outer namespace forwarded to 127.0.0.1:host_port (through a UNIX socket)."""
+        sock = self.work / f"{name}.sock"
+        self._spawn(C.host_bridge_argv(sock, host_port), f"{log}-host.log")
+        wait_until(sock.exists, 5, 0.05)
+        self._spawn(C.outer_bridge_argv(self.names, sock, port), f"{log}-outer.log")
+
     def boot(self, timeout: float = 60) -> Machine:
         check_tools(C.TOOLS)
         if self.root is None:
@@ -508,10 +518,9 @@ class Machine:
         assert self.root is not None
         self._netns()
         if self.registry_port:
-            sock = self.work / "registry.sock"
-            self._spawn(C.host_bridge_argv(sock, self.registry_port), "bridge-host.log")
-            wait_until(sock.exists, 5, 0.05)
-            self._spawn(C.outer_bridge_argv(self.names, sock), "bridge-outer.log")
+            self._bridge("registry", C.REGISTRY_PORT_IN_NS, self.registry_port, "bridge")
+        for port, host_port in sorted(self.forwards.items()):
+            self._bridge(f"forward-{port}", port, host_port, f"forward-{port}")
         t0 = time.monotonic()
         binds = [*self.binds, *self._state_binds()]
         self.nspawn = self._spawn(C.nspawn_argv(self.names, self.root, binds), "console.log", env=C.NSPAWN_ENV)
@@ -742,6 +751,8 @@ class QemuMachine(Machine):
 
     def boot(self, timeout: float = 300) -> QemuMachine:
         check_tools(C.QEMU_TOOLS)
+        if self.forwards:
+            raise TryError("forwards are for nspawn machines: a QEMU machine reaches only the registry (guestfwd)")
         kernel, initrd, root_img, states = self.make_images()
         for sock in (self.qmp_sock, self.qga_sock):
             sock.unlink(missing_ok=True)
