@@ -106,16 +106,16 @@ def unit_names(host: m.Host) -> list[str]:
     return [BACKUP_SERVICE, BACKUP_TIMER] + ([RESTORE_SERVICE] if host.backups.restores else [])
 
 
-def units(host: m.Host, header: str, after: list[str], requires: list[str]) -> list[tuple[str, str, bool]]:
-    """(name, text, enabled) of the backup's service and timer, and the restore's service. ``after`` and
-    ``requires``: units both wait for (the secrets' unit, the state disk's directories)."""
+def units(host: m.Host, header: str, needs: list[str]) -> list[tuple[str, str, bool]]:
+    """(name, text, enabled) of the backup's service and timer, and the restore's service. ``needs``: units both
+    require and come after (the secrets' unit, the state disk's directories)."""
     from hostform.escape import unit_text
 
     bk = host.backups
     assert bk is not None
     head = header.rstrip("\n")
     state = [f"RequiresMountsFor={host.state.path}"] if host.state.volume else []
-    deps = [*state, *(f"Requires={u}" for u in requires), *(f"After={u}" for u in after)]
+    deps = [*state, *(f"Requires={u}" for u in needs), *(f"After={u}" for u in needs)]
     timeout = f"TimeoutStartSec={unit_text(bk.timeout, exec_line=False)}"
 
     def text(lines: list[str]) -> str:

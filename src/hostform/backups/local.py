@@ -29,7 +29,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +83,7 @@ class Access:
     notes: tuple[str, ...] = ()
 
 
-def access(project: Path, host: m.Host, where: Mapping[tuple[str | int, ...], tuple[int, int]], identity: str | None,
+def access(project: Path, host: m.Host, where: Callable[[tuple[str | int, ...]], tuple[int, int]], identity: str | None,
            environ: Mapping[str, str], file: str = "hostform.yaml") -> Access | list[Diagnostic]:
     """What restic needs for ``host``'s backups (``host.backups`` is set), the secrets decrypted with the user's
     identity (``identity``, else see :func:`hostform.secrets.load_identities`); else the findings saying why not:
@@ -103,7 +103,7 @@ def access(project: Path, host: m.Host, where: Mapping[tuple[str | int, ...], tu
     found: list[Diagnostic] = []
 
     def finding(code: str, msg: str, at: tuple[str | int, ...]) -> None:
-        line, col = _position(where, at)
+        line, col = where(at)
         found.append(Diagnostic("error", code, msg, at, file, line, col))
 
     for name, at, _ in wanted:
@@ -153,15 +153,6 @@ def access(project: Path, host: m.Host, where: Mapping[tuple[str | int, ...], tu
         return found
     return Access(host.name, bk.repository, env, ssh_key, "".join(x + "\n" for x in bk.known_hosts),
                   bk.repository.startswith("sftp:"), tuple(keep), tuple(notes))
-
-
-def _position(where: Mapping[tuple[str | int, ...], tuple[int, int]], path: tuple[str | int, ...]) -> tuple[int, int]:
-    p = path
-    while p:
-        if p in where:
-            return where[p]
-        p = p[:-1]
-    return (1, 1)
 
 
 def sftp_command(repository: str, key: str | None, known_hosts: str) -> str:

@@ -121,7 +121,7 @@ def _run(prog: str, args: argparse.Namespace) -> int:
         sys.stderr.write(f"{prog}: {d / HOST_FILE} has no `backups:`: there is no repository to look at "
                          "(docs/backups.md)\n")
         return 2
-    got = local.access(d, host, loaded.positions, args.identity, os.environ, HOST_FILE)
+    got = local.access(d, host, loaded.where, args.identity, os.environ, HOST_FILE)
     if isinstance(got, list):
         write_findings(sorted_findings(got), sys.stderr, d)
         return 2

@@ -913,9 +913,9 @@ def render(host: m.Host, read: Callable[[str], object], positions: Callable[[Key
             units.append({"name": name, **({"enabled": True} if name.endswith(".socket") else {}), "contents": text})
             unit_sources[name] = ("observability",)
     if host.backups is not None:
-        after = ([SECRETS_UNIT] if secret_units else []) + ([state_unit.DIRS_SERVICE] if dirs else [])
+        needs = ([SECRETS_UNIT] if secret_units else []) + ([state_unit.DIRS_SERVICE] if dirs else [])
         header = GENERATED_HEADER.format(src="hostform.yaml (backups)")
-        for name, text, enabled in backups_vm.units(host, header, after=after, requires=after):
+        for name, text, enabled in backups_vm.units(host, header, needs):
             units.append({"name": name, **({"enabled": True} if enabled else {}), "contents": text})
             unit_sources[name] = host.backups.source
     if secret_units:
