@@ -101,13 +101,15 @@ def clean_env(cwd: Path, home: Path) -> dict[str, str]:
 
 
 def compose_config(oracle: str, cwd: Path, files: tuple[str, ...], env: dict[str, str],
-                   profiles: tuple[str, ...] = ()) -> dict[str, Any]:
+                   profiles: tuple[str, ...] = (), env_file: str | None = None) -> dict[str, Any]:
     """compose-go's normalized project (tests/go/composeconfig), loaded in CWD as docker compose would."""
     argv = [oracle]
     for f in files:
         argv += ["-f", f]
     for p in profiles:
         argv += ["--profile", p]
+    if env_file is not None:
+        argv += ["--env-file", env_file]
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise AssertionError(f"compose-go refused the project in {cwd}: {proc.stderr.strip()}")
