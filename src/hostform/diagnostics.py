@@ -39,7 +39,7 @@ INFO = "info"
 
 # code -> (short name, help paragraph printed by `hostform explain`).
 # Ranges: HF0xx general and host file, HF1xx Butane, HF2xx Ignition,
-# HF3xx quadlet, HF4xx Caddy, HF5xx Terraform and deployment.
+# HF3xx quadlet, HF4xx Caddy, HF5xx Terraform and deployment, HF6xx `hostform import compose`.
 CODES: dict[str, tuple[str, str]] = {
     "HF001": (
         "yaml-syntax",
@@ -523,6 +523,132 @@ CODES: dict[str, tuple[str, str]] = {
     "HF504": (
         "terraform-failed",
         "Terraform (or OpenTofu) failed; its own message follows.",
+    ),
+    "HF600": (
+        "compose-unreadable",
+        "Nothing could be read as Compose: a file that is missing or not a regular file, a YAML "
+        "syntax error (the position is where reading failed), a top level that is not a mapping, "
+        "or aliases that expand to more values than YAML readers allow. `hostform import compose` "
+        "writes nothing.",
+    ),
+    "HF601": (
+        "compose-not-carried",
+        "A Compose key (or one of its items) is not carried into hostform.yaml: the host file has "
+        "nothing that means the same on one VM (a Swarm setting, a logging driver, a network "
+        "alias, container_name...), or the value is not one hostform accepts. The report line "
+        "says why and what runs instead. Add the setting by hand if it matters (a service's "
+        "`extra` takes more quadlet keys).",
+    ),
+    "HF602": (
+        "compose-interpolation",
+        "A `${VAR}` in the Compose file has no value (neither in the environment nor in .env) and "
+        "became an empty string, a required one (`${VAR:?message}`) is missing, or a '$' does not "
+        "start a variable (write '$$'). Set the variable and import again.",
+    ),
+    "HF603": (
+        "compose-profile",
+        "The service is in profiles none of which is enabled, so `docker compose up` would not "
+        "start it and it is not carried. Enable a profile with `--profile NAME` (or "
+        "COMPOSE_PROFILES) to carry it.",
+    ),
+    "HF604": (
+        "compose-build",
+        "The service builds its image (`build:`). hostform deploys images from a registry: build "
+        "the image and push it to a registry, then put its name as the service's `image`. A "
+        "service with only `build` gets the placeholder image localhost/PROJECT-SERVICE:latest "
+        "and `auto_update: false` until then.",
+    ),
+    "HF605": (
+        "compose-volume",
+        "A volume of the service is carried differently or not at all. Named volumes are "
+        "directories of the state disk. A bind mount of a directory becomes a named volume, which "
+        "starts empty (the VM has no such path): copy the data in. A bind mount of a file of the "
+        "project becomes a secret with `file` and `embed: true` (its content goes into the "
+        "Ignition config in clear), mounted read-only at the target. Paths of the Docker host "
+        "(/var/run/docker.sock, /etc/localtime, ...) and read-only flags are not carried.",
+    ),
+    "HF606": (
+        "compose-site",
+        "A port 80 or 443 of the service is proposed as a site: Caddy serves SERVICE.example.org "
+        "with TLS and proxies to that port of the container. Put the real domain name in "
+        "hostform.yaml (and point its DNS at the VM). Caddy owns the VM's ports 80 and 443, so no "
+        "other service publishes them.",
+    ),
+    "HF607": (
+        "compose-publish",
+        "A port of the service is published on the VM (`publish`), or not: a port without a host "
+        "port (docker would pick a random one) is not published, since the services reach each "
+        "other on the network by name; a host port already published by another service, or an "
+        "IPv6 address, is not carried. A port published on every address is opened in the "
+        "target's firewall (warning HF024 at build).",
+    ),
+    "HF608": (
+        "compose-secret",
+        "A Compose secret (or config) is carried as a hostform secret: set its value with "
+        "`hostform secret set NAME` (kept encrypted in secrets/NAME.age) and delete its entry "
+        "under `secrets` in hostform.yaml, which until then names a podman secret that must "
+        "already exist on the VM. A config that is a file of the project is carried with `embed: "
+        "true`. uid, gid and mode are not carried.",
+    ),
+    "HF609": (
+        "compose-renamed",
+        "A service or volume name is one hostform refuses (upper case, characters other than "
+        "letters, digits, '-', '_' and '.', '_' or '.' in a name a site reaches as a host name, "
+        "the name of a unit of Fedora CoreOS or of hostform, such as caddy when there are sites): "
+        "it has a new name in hostform.yaml, and depends_on, sites and volumes follow.",
+    ),
+    "HF610": (
+        "compose-env-file",
+        "The variables of an env_file (or an environment entry without a value, taken from your "
+        "environment at import) are now written in hostform.yaml under the service's `env`, as "
+        "Compose reads them at compose time. They go into the Ignition config in clear: move "
+        "secret values to `secrets`.",
+    ),
+    "HF611": (
+        "compose-quadlet",
+        "A Compose setting the host file has no key for is carried as one of the service's "
+        "`extra` quadlet keys (PodmanArgs, AddCapability, ShmSize...), or the whole service is "
+        "written as a quadlet file of its own (quadlets/NAME.container, listed under `quadlets`) "
+        "when the host file cannot say it (network_mode none, service:X, container:X): that file "
+        "is installed as it is, and what it lacks is listed.",
+    ),
+    "HF613": (
+        "compose-restart",
+        "The restart policy is carried differently: unless-stopped is `always` (a service the "
+        "host file declares runs until it is removed from it), the retry limit of on-failure:N is "
+        "not carried (systemd's rate limit applies).",
+    ),
+    "HF614": (
+        "compose-refused",
+        "hostform's own checks refuse a value the importer wrote (the message says which rule), "
+        "so it was taken out of hostform.yaml, so that `hostform build` accepts the file: the "
+        "service's image not being a valid reference removes the service.",
+    ),
+    "HF615": (
+        "compose-healthcheck",
+        "The healthcheck is carried as `health.cmd` (CMD: the exact command; CMD-SHELL or a "
+        "string: a shell command line), with interval, timeout, retries and start_period; what is "
+        "not carried is said: start_interval, a test without a command, a one-word CMD (hostform "
+        "runs it through /bin/sh -c, so the image needs a shell).",
+    ),
+    "HF616": (
+        "compose-depends-on",
+        "A dependency is carried differently: hostform's depends_on is always required and waits "
+        "for the dependency's health check when it has one; service_completed_successfully (a "
+        "one-off run) and dependencies on services that are not carried are left out; "
+        "service_healthy on a service without a health check waits only for its container to run.",
+    ),
+    "HF617": (
+        "compose-extends",
+        "`extends` could not be applied: the service or file it names does not exist, or the "
+        "services extend each other in a cycle. The service is carried without what it would "
+        "inherit.",
+    ),
+    "HF618": (
+        "compose-resources",
+        "A resource setting is carried differently or not at all: limits become "
+        "`resources.memory` (in bytes with a unit, at least 6m) and `resources.cpus` (3 "
+        "decimals); reservations, replicas and other Swarm settings are not carried.",
     ),
 }
 

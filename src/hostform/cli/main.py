@@ -17,6 +17,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("build", "build a host: hostform.yaml (or main.bu) to quadlets, Caddyfile, Butane and Ignition"),
     "init": ("init", "write a commented hostform.yaml to start from"),
+    "import": ("import_", "write a hostform.yaml from a Compose project: `hostform import compose [FILE ...]`"),
     "secret": ("secret", "keep secrets encrypted beside the host file (age): set, list, rm, rekey, keygen"),
     "schema": ("schema", "print the JSON Schema of hostform.yaml"),
     "butane": ("butane", "translate a Butane config to Ignition (drop-in for the butane CLI)"),
