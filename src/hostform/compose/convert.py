@@ -18,7 +18,7 @@ from typing import Any
 
 from hostform.compose.project import Finding, Project, as_map, keyed, unique
 from hostform.compose.text import DotenvError, parse_dotenv, shell_words
-from hostform.compose.tree import V, Where
+from hostform.compose.tree import V, Where, key_path
 
 __all__ = ["Out", "convert", "qualify_image"]
 
@@ -277,6 +277,10 @@ class _Converter:
             self.service(s)
         for s in self.svcs.values():
             self.depends_on(s)
+        top = self.p.top.get("volumes")
+        for name, vol in (top.map() if top is not None else {}).items():
+            if name not in self.volume_names:
+                self.note(vol, key_path("volumes", name), "HF605", f"volume {name!r}: no service that is carried mounts it: not carried")
         return self.finish()
 
     def top_level(self) -> None:
@@ -294,14 +298,14 @@ class _Converter:
                                 "state disk, made empty", "driver": "the volume is a directory of the state disk",
                                 "driver_opts": "the volume is a directory of the state disk"}.get(k, "not carried")
                         if not k.startswith("x-"):
-                            self.note(x, f"volumes.{name}.{k}", "HF601", f"{k}: {what}")
+                            self.note(x, key_path(key_path("volumes", name), k), "HF601", f"{k}: {what}")
             elif key in ("secrets", "configs"):
                 continue  # with the services that use them
             elif key == "networks":
                 for name, net in v.map().items():
                     if net.value is None or (net.is_map and not [k for k in net.map() if not k.startswith("x-")]):
                         continue
-                    self.note(net, f"networks.{name}", "HF601", "networks are not carried: every service joins one podman "
+                    self.note(net, key_path("networks", name), "HF601", "networks are not carried: every service joins one podman "
                               "network (`network`, default hostform) and reaches the others by name")
             elif key == "include":
                 self.note(v, "include", "HF601", "include is not carried: import the included files with this one "
@@ -426,7 +430,7 @@ class _Converter:
         path = f"services.{s.name}.depends_on"
         deps: list[str] = []
         for dep, spec in as_map(dv, True).items():
-            dp = f"{path}.{dep}" if dv.is_map else f"{path}[{list(as_map(dv, True)).index(dep)}]"
+            dp = key_path(path, dep) if dv.is_map else f"{path}[{list(as_map(dv, True)).index(dep)}]"
             cond = spec.get("condition") if spec.is_map else None
             condition = (cond.text() if cond is not None else None) or "service_started"
             req = spec.get("required") if spec.is_map else None
@@ -627,8 +631,9 @@ def _entrypoint(c: _Converter, s: _Svc, v: V, path: str) -> None:
 
 def _environment(c: _Converter, s: _Svc, v: V, path: str) -> None:
     env = s.out.setdefault("env", {})
+    index = _item_index(v)
     for k, x in keyed(v).items():
-        kp = f"{path}.{k}" if v.is_map else f"{path}[{k}]"
+        kp = key_path(path, k) if v.is_map else f"{path}[{index.get(k, 0)}]"
         val = x.text() if not (x.is_map or x.is_list) else None
         if x.value is None:
             looked = c.p.environ.get(k)
@@ -648,6 +653,16 @@ def _environment(c: _Converter, s: _Svc, v: V, path: str) -> None:
         c.o.origin[("services", s.new, "env", k)] = (x.at, kp)
     if not env:
         s.out.pop("env", None)
+
+
+def _item_index(v: V) -> dict[str, int]:
+    """KEY -> the index of the list item ``KEY=VALUE`` that sets it last (environment, labels in list form)."""
+    out: dict[str, int] = {}
+    for i, item in enumerate(v.list()):
+        t = item.text()
+        if t is not None:
+            out[t.partition("=")[0]] = i
+    return out
 
 
 def _env_file(c: _Converter, s: _Svc, v: V, path: str) -> None:
@@ -1073,8 +1088,9 @@ def _user(c: _Converter, s: _Svc, v: V, path: str) -> None:
 
 def _labels(c: _Converter, s: _Svc, v: V, path: str) -> None:
     labels = s.out.setdefault("labels", {})
+    index = _item_index(v)
     for k, x in keyed(v).items():
-        kp = f"{path}.{k}" if v.is_map else f"{path}[{k}]"
+        kp = key_path(path, k) if v.is_map else f"{path}[{index.get(k, 0)}]"
         if not _LABEL_KEY.fullmatch(k):
             c.note(x, kp, "HF601", f"labels {k!r}: hostform's label names are letters, digits, '.', '_', '-' and '/': not carried")
             continue
@@ -1173,7 +1189,7 @@ def _networks(c: _Converter, s: _Svc, v: V, path: str) -> None:
     for k, x in as_map(v, False).items():
         if x.value is None or (x.is_map and not x.map()):
             continue
-        c.note(x, f"{path}.{k}", "HF601", f"networks {k}: aliases, addresses and priorities are not carried (the service is "
+        c.note(x, key_path(path, k), "HF601", f"networks {k}: aliases, addresses and priorities are not carried (the service is "
                f"reached by its name, {s.new})")
     names = list(as_map(v, False))
     if [n for n in names if n != "default"]:
