@@ -343,11 +343,11 @@ class _Converter:
                         if not k.startswith("x-"):
                             self.note(x, f"{path}.{k}", "HF601", f"ports {k}: not carried")
         else:
-            t = item.text()
-            parsed = _split_port(t) if t else None
+            spec = item.text()
+            parsed = _split_port(spec) if spec else None
             if parsed is None:
                 if report:
-                    self.note(item, path, "HF601", f"ports: {t!r} is not [IP:][HOST:]CONTAINER[/PROTOCOL]: not carried")
+                    self.note(item, path, "HF601", f"ports: {spec!r} is not [IP:][HOST:]CONTAINER[/PROTOCOL]: not carried")
                 return out
             spec_ip, host_s, cont_s, proto = parsed
             proto = proto.lower()
@@ -812,12 +812,14 @@ def _volumes(c: _Converter, s: _Svc, v: V, path: str) -> None:
             c.note(item, ip, "HF605", f"volumes: the target {target!r} is not a path hostform can mount (letters, digits, "
                    "'.', '_', '-', '@', '+' and '/'): not carried")
             continue
-        if ro:
-            c.note(item, ip, "HF605", "volumes: read-only is not carried: hostform mounts volumes read-write")
         if kind == "bind":
             name = _bind(c, s, item, ip, src, target)
             if name is None:
                 continue
+        if ro:
+            c.note(item, ip, "HF605", "volumes: read-only is not carried: hostform mounts volumes read-write")
+        if kind == "bind":
+            pass
         elif not src:
             name = c.volume_name(f"{s.name}-{target.strip('/').replace('/', '-')}" or s.name, item, ip)
             c.note(item, ip, "HF605", f"volumes: the anonymous volume at {target} is the named volume {name!r} (on the state disk, "
@@ -1127,7 +1129,8 @@ def _secrets(c: _Converter, s: _Svc, v: V, path: str, configs: bool = False) -> 
         if configs and not target:
             target = "/" + src
         decl = top.get(src) if top is not None else None
-        name = src if not configs else (src if src not in (c.p.top.get("secrets").map() if c.p.top.get("secrets") else {}) else f"config-{src}")
+        declared = c.p.top.get("secrets")
+        name = src if not configs or declared is None or src not in declared.map() else f"config-{src}"
         if not _SECRET_NAME.fullmatch(name):
             c.note(item, ip, "HF608", f"{kind} {src!r}: hostform's secret names are letters, digits, '-', '_' and '.': not carried")
             continue
