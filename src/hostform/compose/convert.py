@@ -107,29 +107,13 @@ def _duration_seconds(s: str) -> float | None:
 
 
 def _split_port(spec: str) -> tuple[str, str, str, str] | None:
-    """``[IP:][HOST:]CONTAINER[/PROTO]`` -> (ip, host, container, proto); ports may be ranges."""
-    proto = "tcp"
-    if "/" in spec:
-        spec, proto = spec.rsplit("/", 1)
-    ip = ""
-    if spec.startswith("["):
-        end = spec.find("]")
-        if end < 0 or spec[end + 1 : end + 2] != ":":
-            return None
-        ip, spec = spec[1:end], spec[end + 2 :]
-        parts = spec.split(":")
-        if len(parts) != 2:
-            return None
-        return ip, parts[0], parts[1], proto
-    parts = spec.split(":")
-    if len(parts) == 1:
-        return "", "", parts[0], proto
-    if len(parts) == 2:
-        return "", parts[0], parts[1], proto
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2], proto
-    # an IPv6 address without brackets: the last two are the ports
-    return ":".join(parts[:-2]), parts[-2], parts[-1], proto
+    """``[IP:][HOST:]CONTAINER[/PROTO]`` -> (ip, host, container, proto), ports may be ranges: the syntax of podman's
+    PublishPort= (:func:`hostform.host.checks.parse_publish`); an IPv6 address must be in brackets."""
+    from hostform.host.checks import parse_publish
+
+    if spec.count(":") > 2 and not spec.startswith("[") or (spec.startswith("[") and "]:" not in spec):
+        return None
+    return parse_publish(spec)
 
 
 def _port_range(s: str) -> tuple[int, int] | None:
@@ -812,6 +796,7 @@ def _volumes(c: _Converter, s: _Svc, v: V, path: str) -> None:
             c.note(item, ip, "HF605", f"volumes: the target {target!r} is not a path hostform can mount (letters, digits, "
                    "'.', '_', '-', '@', '+' and '/'): not carried")
             continue
+        name: str | None = None
         if kind == "bind":
             name = _bind(c, s, item, ip, src, target)
             if name is None:
@@ -830,6 +815,7 @@ def _volumes(c: _Converter, s: _Svc, v: V, path: str) -> None:
                 c.note(item, ip, "HF605", f"volumes: {src!r} is not declared under the top-level volumes (Compose refuses that); "
                        "carried as a named volume")
             name = c.volume_name(src, item, ip)
+        assert name is not None
         if name in vols:
             c.note(item, ip, "HF605", f"volumes: {name!r} is mounted at {vols[name]} already; hostform mounts a volume once per "
                    "service: not carried")
