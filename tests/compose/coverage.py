@@ -244,21 +244,27 @@ def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
     return own + merged
 
 
+def _span(node: yaml.Node, first: int) -> set[int]:
+    """The lines (1-based) from FIRST to NODE's last line."""
+    end = node.end_mark.line + (0 if node.end_mark.column == 0 else 1)
+    return set(range(first, max(end, node.start_mark.line + 1) + 1))
+
+
 def node_lines(path: Path, keys: list[str | int]) -> set[int] | None:
-    """The lines (1-based) of the node at KEYS in the YAML file PATH, and of its mapping key; None when
-    KEYS names nothing there. A mapping key may hold dots (`discovery.type`): the longest run of the
+    """The lines (1-based) the node at KEYS spans in the YAML file PATH, from its mapping key on; None
+    when KEYS names nothing there. A mapping key may hold dots (`discovery.type`): the longest run of the
     remaining names that is a key wins."""
     try:
         node: yaml.Node | None = yaml.compose(path.read_text())
     except (OSError, yaml.YAMLError):
         return None
-    lines = {node.start_mark.line + 1} if node is not None else set()
+    lines = _span(node, 1) if node is not None else set()
     i = 0
     while i < len(keys):
         key = keys[i]
         if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
-            lines = {node.start_mark.line + 1}
+            lines = _span(node, node.start_mark.line + 1)
             i += 1
             continue
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
@@ -266,7 +272,7 @@ def node_lines(path: Path, keys: list[str | int]) -> set[int] | None:
             for j in range(len(keys), i, -1):
                 if all(isinstance(x, str) for x in keys[i:j]) and ".".join(str(x) for x in keys[i:j]) in pairs:
                     k, node = pairs[".".join(str(x) for x in keys[i:j])]
-                    lines = {k.start_mark.line + 1, node.start_mark.line + 1}
+                    lines = _span(node, k.start_mark.line + 1)
                     i = j
                     break
             else:
@@ -277,14 +283,16 @@ def node_lines(path: Path, keys: list[str | int]) -> set[int] | None:
 
 
 def misplaced(cwd: Path, lines: list[ReportLine]) -> list[str]:
-    """Report lines whose key path is not what their FILE has at their LINE (the contract: the Compose key
-    path of the file named, in that file's own terms: `[i]` the index of the item in that file's list)."""
+    """Report lines whose key path does not name what their FILE has at their LINE (the contract: the Compose
+    key path of the file named, in that file's own terms: `[i]` the index of the item in that file's list).
+    The line may be anywhere in the node the path names (a line about one key of `environment` may name
+    `environment`)."""
     wrong = []
     for line in lines:
         at = node_lines(cwd / line.file, line.keys())
         if at is None or line.line not in at:
             wrong.append(f"{line.file}:{line.line}:{line.col}: {line.path}: "
-                         + ("no such key path in that file" if at is None else f"that key path is at line(s) {sorted(at)}"))
+                         + ("no such key path in that file" if at is None else f"that key path is at lines {min(at)}-{max(at)}"))
     return wrong
 
 

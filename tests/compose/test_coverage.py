@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.compose.coverage import clean_env, compose_config, missing
+from tests.compose.coverage import clean_env, compose_config, misplaced, missing, parse_report
 from tests.require import go_helper
 
 COMPOSE = """\
@@ -116,3 +116,16 @@ def test_a_report_line_about_another_port_does_not_cover_this_one(project, tmp_p
     lost = _check(project, host, report, tmp_path)
     assert [line for line in lost if "ports" in line] == [
         "services.web.ports: 8080:80/tcp (compose-go's port 0) neither published, served by a site, nor reported"]
+
+
+def test_a_report_line_must_name_what_its_file_has_at_its_line(project, tmp_path):
+    """The key path of a report line is the file's own: its line lies in the node the path names."""
+    _, work = project
+    lines, _ = parse_report("".join(f"{line}\n" for line in [
+        "compose.yaml:6:13: warning[HF610]: services.web.ports[0]: fine",
+        "compose.yaml:9:7: warning[HF610]: services.web.environment: a line inside environment may name it",
+        "compose.yaml:11:7: warning[HF610]: services.web.ports[1]: line 11 is a dependency, not a port",
+        "compose.yaml:6:13: warning[HF610]: services.db.ports[0]: db has no ports",
+        "compose.yaml:17:5: warning[HF602]: services.debug.image: line 17 is debug's image",
+    ]))
+    assert [w.split(": ")[1] for w in misplaced(work, lines)] == ["services.web.ports[1]", "services.db.ports[0]"]
