@@ -203,6 +203,39 @@ class _Exporter:
                   "(runAsUser); the container runs as its image's user. Give the UID (and GID) to carry it")
         return {}
 
+    def container(self, kind: str, c: m.Service | m.Job, name: str, pull: bool, cm: dict[str, Any] | None,
+                  command: list[str], args: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        """(the container up to its environment, the pod's volumes, the container's volume mounts)."""
+        container: dict[str, Any] = {"name": name, "image": self.image(kind, c), "imagePullPolicy": "Always" if pull else "IfNotPresent"}
+        if command:
+            container["command"] = command
+        if args:
+            container["args"] = args
+        if cm is not None:
+            container["envFrom"] = [{"configMapRef": {"name": cm["metadata"]["name"]}}]
+        vols, mounts, taken = self.volume_mounts(c)
+        senv, svols, smounts = self.secret_env_and_mounts(c, taken)
+        if senv:
+            container["env"] = senv
+        return container, vols + svols, mounts + smounts
+
+    def finish(self, container: dict[str, Any], c: m.Service | m.Job, mounts: list[dict[str, Any]], security: dict[str, Any]) -> None:
+        """The container's last keys: its security context (the user, and ``security``) and its volume mounts."""
+        sc = {**self.user(c), **security}
+        if sc:
+            container["securityContext"] = sc
+        if mounts:
+            container["volumeMounts"] = mounts
+
+    def pod_spec(self, first: dict[str, Any], container: dict[str, Any], image: str, volumes: list[dict[str, Any]]) -> dict[str, Any]:
+        spec: dict[str, Any] = {**first, "enableServiceLinks": False, "containers": [container]}
+        pulls = self.pull_secrets(image)
+        if pulls:
+            spec["imagePullSecrets"] = pulls
+        if volumes:
+            spec["volumes"] = volumes
+        return spec
+
     # -- services
     def service_objects(self, s: m.Service) -> list[dict[str, Any]]:
         name = self.workloads[s.name]
@@ -211,9 +244,9 @@ class _Exporter:
         cm = self.env_config("services", s, name)
         if cm is not None:
             out.append(cm)
-        container: dict[str, Any] = {"name": name, "image": self.image("services", s),
-                                     "imagePullPolicy": "Always" if s.auto_update else "IfNotPresent"}
         # entrypoint (podman --entrypoint: a JSON array or one word) = Kubernetes command; command = args
+        command: list[str] = []
+        args = list(s.command)
         if s.entrypoint is not None:
             try:
                 ep = json.loads(s.entrypoint)
@@ -221,22 +254,13 @@ class _Exporter:
                 ep = None
             words = list(ep) if isinstance(ep, list) and all(isinstance(w, str) for w in ep) else [s.entrypoint]
             if words and words != [""]:
-                container["command"] = words
-                if s.command:
-                    container["args"] = list(s.command)
+                command = words
             elif s.command:  # the image's entrypoint cleared: the command is what runs
-                container["command"] = list(s.command)
+                command, args = args, []
             else:
                 self.note("HF700", src + ("entrypoint",), "an empty entrypoint without a command runs nothing; Kubernetes "
                           "cannot clear the image's entrypoint alone: the image's entrypoint is kept")
-        elif s.command:
-            container["args"] = list(s.command)
-        if cm is not None:
-            container["envFrom"] = [{"configMapRef": {"name": cm["metadata"]["name"]}}]
-        vols, mounts, taken = self.volume_mounts(s)
-        senv, svols, smounts = self.secret_env_and_mounts(s, taken)
-        if senv:
-            container["env"] = senv
+        container, pod_volumes, mounts = self.container("services", s, name, s.auto_update, cm, command, args)
         ports: list[dict[str, Any]] = []
         service_ports = sorted({*([s.port] if s.port else []), *(sp.port for sp in self.host.sites if sp.service == s.name)})
         for p in service_ports:
@@ -264,13 +288,7 @@ class _Exporter:
             res["cpu"] = _cpus(s.cpus)
         if res:
             container["resources"] = {"limits": res}
-        sc = self.user(s)
-        if s.read_only:
-            sc["readOnlyRootFilesystem"] = True
-        if sc:
-            container["securityContext"] = sc
-        if mounts or smounts:
-            container["volumeMounts"] = mounts + smounts
+        self.finish(container, s, mounts, {"readOnlyRootFilesystem": True} if s.read_only else {})
         pod_labels = dict(self.selector(name))
         annotations: dict[str, str] = {}
         for k, v in s.labels:
@@ -290,12 +308,7 @@ class _Exporter:
             self.note("HF704", src + ("depends_on",), "Kubernetes starts every pod at once: a pod whose dependency is "
                       "not ready yet fails and is restarted until it is (its readiness probe keeps traffic away meanwhile); "
                       f"recorded as the annotation {ANNOTATION_PREFIX}/depends-on, no init container is added", "info")
-        pod_spec: dict[str, Any] = {"enableServiceLinks": False, "containers": [container]}
-        pulls = self.pull_secrets(s.image)
-        if pulls:
-            pod_spec["imagePullSecrets"] = pulls
-        if vols or svols:
-            pod_spec["volumes"] = vols + svols
+        pod_spec = self.pod_spec({}, container, s.image, pod_volumes)
         template: dict[str, Any] = {"metadata": {"labels": pod_labels}, "spec": pod_spec}
         if annotations:
             template["metadata"]["annotations"] = dict(sorted(annotations.items()))
@@ -372,27 +385,9 @@ class _Exporter:
         cm = self.env_config("jobs", j, name)
         if cm is not None:
             out.append(cm)
-        container: dict[str, Any] = {"name": name, "image": self.image("jobs", j),
-                                     "imagePullPolicy": "Always" if j.pull else "IfNotPresent"}
-        if j.command:
-            container["args"] = list(j.command)
-        if cm is not None:
-            container["envFrom"] = [{"configMapRef": {"name": cm["metadata"]["name"]}}]
-        vols, mounts, taken = self.volume_mounts(j)
-        senv, svols, smounts = self.secret_env_and_mounts(j, taken)
-        if senv:
-            container["env"] = senv
-        sc = self.user(j)
-        if sc:
-            container["securityContext"] = sc
-        if mounts or smounts:
-            container["volumeMounts"] = mounts + smounts
-        pod_spec: dict[str, Any] = {"restartPolicy": "Never", "enableServiceLinks": False, "containers": [container]}
-        pulls = self.pull_secrets(j.image)
-        if pulls:
-            pod_spec["imagePullSecrets"] = pulls
-        if vols or svols:
-            pod_spec["volumes"] = vols + svols
+        container, pod_volumes, mounts = self.container("jobs", j, name, j.pull, cm, [], list(j.command))
+        self.finish(container, j, mounts, {})
+        pod_spec = self.pod_spec({"restartPolicy": "Never"}, container, j.image, pod_volumes)
         job_spec: dict[str, Any] = {"backoffLimit": 0}
         limit = parse_timespan(j.timeout)
         if isinstance(limit, int) and limit != USEC_INFINITY:
