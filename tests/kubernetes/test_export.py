@@ -196,6 +196,16 @@ def test_maximal_objects(exported: dict[str, Path]) -> None:
     assert "s3cret" not in text and "FOO=bar" not in text
 
 
+def test_publishing_the_port_is_one_container_port(tmp_path: Path) -> None:
+    (tmp_path / "hostform.yaml").write_text("name: e\nservices:\n  web:\n    image: docker.io/library/nginx:1\n    port: 80\n"
+                                            "    publish: ['8080:80', '127.0.0.1:8081:80']\n")
+    export(tmp_path, tmp_path / "out")
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in docs((tmp_path / "out" / "manifests.yaml").read_text())}
+    assert objs["Deployment", "web"]["spec"]["template"]["spec"]["containers"][0]["ports"] == [
+        {"containerPort": 80, "hostPort": 8080, "protocol": "TCP"},
+        {"containerPort": 80, "hostPort": 8081, "protocol": "TCP", "hostIP": "127.0.0.1"}]
+
+
 def test_maximal_notes(exported: dict[str, Path]) -> None:
     report = (exported["maximal"] / "plain" / "export-report.txt").read_text()
     lines = report.splitlines()

@@ -273,7 +273,12 @@ class _Exporter:
             entry: dict[str, Any] = {"containerPort": cport, "hostPort": host_port, "protocol": proto.upper()}
             if ip:
                 entry["hostIP"] = ip
-            ports.append(entry)
+            same = [x for x in ports if (x["containerPort"], x["protocol"]) == (cport, proto.upper()) and "hostPort" not in x]
+            if same:  # the service's port, published: one entry
+                same[0].clear()
+                same[0].update(entry)
+            else:
+                ports.append(entry)
             self.note("HF704", src + ("publish", i), f"{pub}: a hostPort on the node the pod runs on (as podman's "
                       "PublishPort on the VM); for a stable address across nodes use a Service of type NodePort or "
                       "LoadBalancer instead", "info")
