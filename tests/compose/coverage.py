@@ -28,7 +28,9 @@ __all__ = [
     "clean_env",
     "compose_config",
     "corpus_entries",
+    "misplaced",
     "missing",
+    "node_lines",
     "parse_report",
     "run_import",
 ]
@@ -230,6 +232,62 @@ class RawFiles:
         return node
 
 
+def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    """A mapping's (key, value) nodes, its own first, then those of its YAML merge keys (`<<: *anchor`)."""
+    own = [(k, v) for k, v in node.value if k.value != "<<"]
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    for k, v in node.value:
+        if k.value == "<<":
+            for m in v.value if isinstance(v, yaml.SequenceNode) else [v]:
+                if isinstance(m, yaml.MappingNode):
+                    merged += _merged_pairs(m)
+    return own + merged
+
+
+def node_lines(path: Path, keys: list[str | int]) -> set[int] | None:
+    """The lines (1-based) of the node at KEYS in the YAML file PATH, and of its mapping key; None when
+    KEYS names nothing there. A mapping key may hold dots (`discovery.type`): the longest run of the
+    remaining names that is a key wins."""
+    try:
+        node: yaml.Node | None = yaml.compose(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    lines = {node.start_mark.line + 1} if node is not None else set()
+    i = 0
+    while i < len(keys):
+        key = keys[i]
+        if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            lines = {node.start_mark.line + 1}
+            i += 1
+            continue
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            pairs = {str(k.value): (k, v) for k, v in reversed(_merged_pairs(node))}
+            for j in range(len(keys), i, -1):
+                if all(isinstance(x, str) for x in keys[i:j]) and ".".join(str(x) for x in keys[i:j]) in pairs:
+                    k, node = pairs[".".join(str(x) for x in keys[i:j])]
+                    lines = {k.start_mark.line + 1, node.start_mark.line + 1}
+                    i = j
+                    break
+            else:
+                return None
+            continue
+        return None
+    return lines
+
+
+def misplaced(cwd: Path, lines: list[ReportLine]) -> list[str]:
+    """Report lines whose key path is not what their FILE has at their LINE (the contract: the Compose key
+    path of the file named, in that file's own terms: `[i]` the index of the item in that file's list)."""
+    wrong = []
+    for line in lines:
+        at = node_lines(cwd / line.file, line.keys())
+        if at is None or line.line not in at:
+            wrong.append(f"{line.file}:{line.line}:{line.col}: {line.path}: "
+                         + ("no such key path in that file" if at is None else f"that key path is at line(s) {sorted(at)}"))
+    return wrong
+
+
 def _bases(raw: RawFiles, files: list[str], service: str) -> set[str]:
     """SERVICE and the services it extends (by name, in any of the files), transitively."""
     names = {service}
@@ -377,7 +435,12 @@ def missing(project: dict[str, Any], out_dir: Path, cwd: Path) -> list[str]:
     used_volumes: dict[str, list[bool]] = {}
     for name, svc in _services(project):
         if not out.carried(name):
-            if not any(line.path == f"services.{name}" for line in out.report):
+            if any(line.path == f"services.{name}" for line in out.report):
+                # the whole service is reported: so are its volumes (the volumes only it uses need no line of their own)
+                for vol in svc.get("volumes") or []:
+                    if vol.get("type") == "volume" and vol.get("source"):
+                        used_volumes.setdefault(str(vol["source"]), []).append(True)
+            else:
                 where = "disabled by its profiles" if name in (project.get("disabled_services") or {}) else "active"
                 lost.append(f"service {name} ({where}): not in hostform.yaml, not under quadlets/, and no report line at services.{name}")
             continue
@@ -471,7 +534,7 @@ def _environment(out: Output, name: str, svc: dict[str, Any], hsvc: dict[str, An
     for key in sorted(theirs):
         if key in ours_keys or key in secret_env or key in from_files:
             continue
-        if reported_item(name, "environment", lambda line, item, k=key: line.keys()[-1] == k
+        if reported_item(name, "environment", lambda line, item, k=key: line.path.endswith(f".environment.{k}")
                          or (isinstance(item, str) and item.split("=", 1)[0] == k)) \
                 or reported_item(name, "env_file", None):
             continue

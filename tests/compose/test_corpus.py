@@ -23,6 +23,7 @@ from tests.compose.coverage import (
     clean_env,
     compose_config,
     corpus_entries,
+    misplaced,
     missing,
     parse_report,
     run_import,
@@ -80,6 +81,8 @@ def test_import_keeps_or_reports_everything(entry: Entry, oracle: str, tmp_path:
         assert line in proc.stderr, f"a report line not printed on stderr: {line}"
     for line in lines:
         assert (work / line.file).is_file(), f"the report names {line.file!r}, not a file the user gave"
+    wrong = misplaced(work, lines)
+    assert wrong == [], "report lines whose key path is not what the file has at that line:\n" + "\n".join(wrong)
 
     lost = missing(project, work, work)
     assert lost == [], "\n".join(lost)

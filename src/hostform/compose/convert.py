@@ -18,7 +18,7 @@ from typing import Any
 
 from hostform.compose.project import Finding, Project, as_map, keyed, unique
 from hostform.compose.text import DotenvError, parse_dotenv, shell_words
-from hostform.compose.tree import V, Where
+from hostform.compose.tree import V, Where, key_path
 
 __all__ = ["Out", "convert", "qualify_image"]
 
@@ -107,29 +107,13 @@ def _duration_seconds(s: str) -> float | None:
 
 
 def _split_port(spec: str) -> tuple[str, str, str, str] | None:
-    """``[IP:][HOST:]CONTAINER[/PROTO]`` -> (ip, host, container, proto); ports may be ranges."""
-    proto = "tcp"
-    if "/" in spec:
-        spec, proto = spec.rsplit("/", 1)
-    ip = ""
-    if spec.startswith("["):
-        end = spec.find("]")
-        if end < 0 or spec[end + 1 : end + 2] != ":":
-            return None
-        ip, spec = spec[1:end], spec[end + 2 :]
-        parts = spec.split(":")
-        if len(parts) != 2:
-            return None
-        return ip, parts[0], parts[1], proto
-    parts = spec.split(":")
-    if len(parts) == 1:
-        return "", "", parts[0], proto
-    if len(parts) == 2:
-        return "", parts[0], parts[1], proto
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2], proto
-    # an IPv6 address without brackets: the last two are the ports
-    return ":".join(parts[:-2]), parts[-2], parts[-1], proto
+    """``[IP:][HOST:]CONTAINER[/PROTO]`` -> (ip, host, container, proto), ports may be ranges: the syntax of podman's
+    PublishPort= (:func:`hostform.host.checks.parse_publish`); an IPv6 address must be in brackets."""
+    from hostform.host.checks import parse_publish
+
+    if spec.count(":") > 2 and not spec.startswith("[") or (spec.startswith("[") and "]:" not in spec):
+        return None
+    return parse_publish(spec)
 
 
 def _port_range(s: str) -> tuple[int, int] | None:
@@ -277,6 +261,10 @@ class _Converter:
             self.service(s)
         for s in self.svcs.values():
             self.depends_on(s)
+        top = self.p.top.get("volumes")
+        for name, vol in (top.map() if top is not None else {}).items():
+            if name not in self.volume_names:
+                self.note(vol, key_path("volumes", name), "HF605", f"volume {name!r}: no service that is carried mounts it: not carried")
         return self.finish()
 
     def top_level(self) -> None:
@@ -294,14 +282,14 @@ class _Converter:
                                 "state disk, made empty", "driver": "the volume is a directory of the state disk",
                                 "driver_opts": "the volume is a directory of the state disk"}.get(k, "not carried")
                         if not k.startswith("x-"):
-                            self.note(x, f"volumes.{name}.{k}", "HF601", f"{k}: {what}")
+                            self.note(x, key_path(key_path("volumes", name), k), "HF601", f"{k}: {what}")
             elif key in ("secrets", "configs"):
                 continue  # with the services that use them
             elif key == "networks":
                 for name, net in v.map().items():
                     if net.value is None or (net.is_map and not [k for k in net.map() if not k.startswith("x-")]):
                         continue
-                    self.note(net, f"networks.{name}", "HF601", "networks are not carried: every service joins one podman "
+                    self.note(net, key_path("networks", name), "HF601", "networks are not carried: every service joins one podman "
                               "network (`network`, default hostform) and reaches the others by name")
             elif key == "include":
                 self.note(v, "include", "HF601", "include is not carried: import the included files with this one "
@@ -339,11 +327,11 @@ class _Converter:
                         if not k.startswith("x-"):
                             self.note(x, f"{path}.{k}", "HF601", f"ports {k}: not carried")
         else:
-            t = item.text()
-            parsed = _split_port(t) if t else None
+            spec = item.text()
+            parsed = _split_port(spec) if spec else None
             if parsed is None:
                 if report:
-                    self.note(item, path, "HF601", f"ports: {t!r} is not [IP:][HOST:]CONTAINER[/PROTOCOL]: not carried")
+                    self.note(item, path, "HF601", f"ports: {spec!r} is not [IP:][HOST:]CONTAINER[/PROTOCOL]: not carried")
                 return out
             spec_ip, host_s, cont_s, proto = parsed
             proto = proto.lower()
@@ -426,7 +414,7 @@ class _Converter:
         path = f"services.{s.name}.depends_on"
         deps: list[str] = []
         for dep, spec in as_map(dv, True).items():
-            dp = f"{path}.{dep}" if dv.is_map else f"{path}[{list(as_map(dv, True)).index(dep)}]"
+            dp = key_path(path, dep) if dv.is_map else f"{path}[{list(as_map(dv, True)).index(dep)}]"
             cond = spec.get("condition") if spec.is_map else None
             condition = (cond.text() if cond is not None else None) or "service_started"
             req = spec.get("required") if spec.is_map else None
@@ -627,8 +615,9 @@ def _entrypoint(c: _Converter, s: _Svc, v: V, path: str) -> None:
 
 def _environment(c: _Converter, s: _Svc, v: V, path: str) -> None:
     env = s.out.setdefault("env", {})
+    index = _item_index(v)
     for k, x in keyed(v).items():
-        kp = f"{path}.{k}" if v.is_map else f"{path}[{k}]"
+        kp = key_path(path, k) if v.is_map else f"{path}[{index.get(k, 0)}]"
         val = x.text() if not (x.is_map or x.is_list) else None
         if x.value is None:
             looked = c.p.environ.get(k)
@@ -648,6 +637,16 @@ def _environment(c: _Converter, s: _Svc, v: V, path: str) -> None:
         c.o.origin[("services", s.new, "env", k)] = (x.at, kp)
     if not env:
         s.out.pop("env", None)
+
+
+def _item_index(v: V) -> dict[str, int]:
+    """KEY -> the index of the list item ``KEY=VALUE`` that sets it last (environment, labels in list form)."""
+    out: dict[str, int] = {}
+    for i, item in enumerate(v.list()):
+        t = item.text()
+        if t is not None:
+            out[t.partition("=")[0]] = i
+    return out
 
 
 def _env_file(c: _Converter, s: _Svc, v: V, path: str) -> None:
@@ -797,12 +796,15 @@ def _volumes(c: _Converter, s: _Svc, v: V, path: str) -> None:
             c.note(item, ip, "HF605", f"volumes: the target {target!r} is not a path hostform can mount (letters, digits, "
                    "'.', '_', '-', '@', '+' and '/'): not carried")
             continue
-        if ro:
-            c.note(item, ip, "HF605", "volumes: read-only is not carried: hostform mounts volumes read-write")
+        name: str | None = None
         if kind == "bind":
             name = _bind(c, s, item, ip, src, target)
             if name is None:
                 continue
+        if ro:
+            c.note(item, ip, "HF605", "volumes: read-only is not carried: hostform mounts volumes read-write")
+        if kind == "bind":
+            pass
         elif not src:
             name = c.volume_name(f"{s.name}-{target.strip('/').replace('/', '-')}" or s.name, item, ip)
             c.note(item, ip, "HF605", f"volumes: the anonymous volume at {target} is the named volume {name!r} (on the state disk, "
@@ -813,6 +815,7 @@ def _volumes(c: _Converter, s: _Svc, v: V, path: str) -> None:
                 c.note(item, ip, "HF605", f"volumes: {src!r} is not declared under the top-level volumes (Compose refuses that); "
                        "carried as a named volume")
             name = c.volume_name(src, item, ip)
+        assert name is not None
         if name in vols:
             c.note(item, ip, "HF605", f"volumes: {name!r} is mounted at {vols[name]} already; hostform mounts a volume once per "
                    "service: not carried")
@@ -1073,8 +1076,9 @@ def _user(c: _Converter, s: _Svc, v: V, path: str) -> None:
 
 def _labels(c: _Converter, s: _Svc, v: V, path: str) -> None:
     labels = s.out.setdefault("labels", {})
+    index = _item_index(v)
     for k, x in keyed(v).items():
-        kp = f"{path}.{k}" if v.is_map else f"{path}[{k}]"
+        kp = key_path(path, k) if v.is_map else f"{path}[{index.get(k, 0)}]"
         if not _LABEL_KEY.fullmatch(k):
             c.note(x, kp, "HF601", f"labels {k!r}: hostform's label names are letters, digits, '.', '_', '-' and '/': not carried")
             continue
@@ -1111,7 +1115,8 @@ def _secrets(c: _Converter, s: _Svc, v: V, path: str, configs: bool = False) -> 
         if configs and not target:
             target = "/" + src
         decl = top.get(src) if top is not None else None
-        name = src if not configs else (src if src not in (c.p.top.get("secrets").map() if c.p.top.get("secrets") else {}) else f"config-{src}")
+        declared = c.p.top.get("secrets")
+        name = src if not configs or declared is None or src not in declared.map() else f"config-{src}"
         if not _SECRET_NAME.fullmatch(name):
             c.note(item, ip, "HF608", f"{kind} {src!r}: hostform's secret names are letters, digits, '-', '_' and '.': not carried")
             continue
@@ -1173,7 +1178,7 @@ def _networks(c: _Converter, s: _Svc, v: V, path: str) -> None:
     for k, x in as_map(v, False).items():
         if x.value is None or (x.is_map and not x.map()):
             continue
-        c.note(x, f"{path}.{k}", "HF601", f"networks {k}: aliases, addresses and priorities are not carried (the service is "
+        c.note(x, key_path(path, k), "HF601", f"networks {k}: aliases, addresses and priorities are not carried (the service is "
                f"reached by its name, {s.new})")
     names = list(as_map(v, False))
     if [n for n in names if n != "default"]:

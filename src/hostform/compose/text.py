@@ -367,7 +367,7 @@ def shell_words(line: str) -> Words:
                 single = not single
                 continue
         elif r in ";&|<>":
-            if not (escaped or single or double or back or dollar):
+            if not (single or double or back or dollar):
                 if r == ">" and buf and buf[0] in "0123456789":
                     i -= 1
                     got = 0

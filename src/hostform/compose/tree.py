@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Union
 if TYPE_CHECKING:
     from hostform.yamlpos import Node
 
-__all__ = ["Scalar", "TooMuch", "V", "Where", "from_yaml", "plain"]
+__all__ = ["Scalar", "TooMuch", "V", "Where", "from_yaml", "key_path", "plain"]
 
 Scalar = Union[str, int, float, bool, None]
 
@@ -197,3 +197,14 @@ class _Reader:
 def from_yaml(root: Node, file: str) -> V:
     """The positioned value of a parsed document; raises :class:`TooMuch`."""
     return _Reader(file).value(root)
+
+
+_PLAIN_KEY = __import__("re").compile(r"[^.\[\]\s:]+")
+
+
+def key_path(path: str, key: str) -> str:
+    """``path.key``, or ``path`` alone when the key cannot be a segment of a dotted path (it holds '.', '[', ']',
+    ':' or white space): the report's message names it then."""
+    if not _PLAIN_KEY.fullmatch(key):
+        return path
+    return f"{path}.{key}" if path else key

@@ -16,26 +16,15 @@ __all__ = ["to_yaml"]
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+=-]*(?::[A-Za-z0-9_./@+=-]+)*")
 _NOT_PLAIN = frozenset(["y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False",
                         "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "<<", "_"])
-# what json.dumps leaves raw but a YAML reader refuses or reads as a line break
-_RAW_UNSAFE = re.compile("[\x7f-\x9f\ufeff\ufffe\uffff\u2028\u2029]")
 
 
 def scalar(v: object) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if v is None:
-        return "null"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return repr(v)
-    s = str(v)
-    if _PLAIN.fullmatch(s) and s not in _NOT_PLAIN:
-        return s
-    text = json.dumps(s, ensure_ascii=False)
-    return _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """A string plain when YAML reads it back as that string, else as the host file's writer quotes it."""
+    from hostform.host.render import yaml_scalar
+
+    if isinstance(v, str) and _PLAIN.fullmatch(v) and v not in _NOT_PLAIN:
+        return v
+    return yaml_scalar(v)
 
 
 def _flow(v: object) -> str | None:

@@ -50,7 +50,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hostform.terraform.state_unit import StateUnit
 
-__all__ = ["Artifact", "Rendered", "render", "to_yaml", "QUADLET_DIR", "GENERATED_HEADER"]
+__all__ = ["Artifact", "Rendered", "render", "to_yaml", "yaml_scalar", "QUADLET_DIR", "GENERATED_HEADER"]
 
 QUADLET_DIR = "/etc/containers/systemd"
 CADDYFILE_PATH = "/etc/caddy/Caddyfile"
@@ -1023,7 +1023,8 @@ def _info(code: str, msg: str, path: KeyPath, where: _Where) -> Diagnostic:
 # ----------------------------------------------------------------- YAML writer
 
 
-def _scalar(v: object) -> str:
+def yaml_scalar(v: object) -> str:
+    """One value as a YAML scalar that reads back as it is (strings double-quoted, JSON escapes)."""
     if v is True:
         return "true"
     if v is False:
@@ -1074,7 +1075,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 def _key(k: object) -> str:
     """A mapping key as YAML reads it back: bare when it is a plain name, else quoted like a value."""
     text = str(k)
-    return text if _PLAIN_KEY.fullmatch(text) and text not in _RESERVED_WORDS else _scalar(text)
+    return text if _PLAIN_KEY.fullmatch(text) and text not in _RESERVED_WORDS else yaml_scalar(text)
 
 
 # plain keys that YAML would read as something other than a string
@@ -1122,4 +1123,4 @@ def _value(x: object, ind: str, key: str | None) -> str:
         return "0" + format(x, "o")
     if isinstance(x, str) and _block_ok(x):
         return _block(x, ind)
-    return _scalar(x)
+    return yaml_scalar(x)

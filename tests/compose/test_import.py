@@ -1,0 +1,306 @@
+"""`hostform import compose` as a user runs it: the Compose rules it follows, the host file it writes (which
+`hostform build` accepts), the quadlets and the Caddyfile that come of it, and the report's positions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.compose.coverage import clean_env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    e = clean_env(cwd, cwd / ".home")
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "hostform", *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=300)
+
+
+def imported(tmp_path: Path, files: dict[str, str], *args: str, env: dict[str, str] | None = None) -> tuple[dict, str, Path]:
+    """Write FILES, import, build; the host file (as data), the report, and the build directory."""
+    for name, text in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    proc = run(tmp_path, "import", "compose", *args, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = (tmp_path / "import-report.txt").read_text()
+    assert report in proc.stderr
+    b = run(tmp_path, "build", ".", "--caddy", "off", "-o", "build")
+    assert b.returncode == 0, b.stderr + (tmp_path / "hostform.yaml").read_text()
+    return yaml.safe_load((tmp_path / "hostform.yaml").read_text()), report, tmp_path / "build"
+
+
+def lines_of(report: str, code: str) -> list[str]:
+    return [ln for ln in report.splitlines() if f"[{code}]" in ln]
+
+
+def test_a_typical_project(tmp_path: Path) -> None:
+    host, report, build = imported(tmp_path, {"compose.yaml": """\
+services:
+  web:
+    image: nginx:1.27
+    ports: ["80:80", "127.0.0.1:8080:8080"]
+    depends_on:
+      db: {condition: service_healthy}
+  db:
+    image: postgres
+    volumes: [pgdata:/var/lib/postgresql/data]
+    healthcheck:
+      test: ["CMD", "pg_isready", "-U", "postgres"]
+      interval: 5s
+      start_period: 30s
+volumes:
+  pgdata:
+"""})
+    web, db = host["services"]["web"], host["services"]["db"]
+    assert web["image"] == "docker.io/library/nginx:1.27"
+    assert db["image"] == "docker.io/library/postgres:latest"
+    assert web["depends_on"] == ["db"]
+    assert db["health"] == {"cmd": ["pg_isready", "-U", "postgres"], "interval": "5s", "start_period": "30s"}
+    assert db["volumes"] == {"pgdata": "/var/lib/postgresql/data"}
+    assert web["publish"] == ["127.0.0.1:8080:8080"] and web["port"] == 80
+    assert host["sites"] == {"web.example.org": {"service": "web", "port": 80}}
+    # what runs: db's health check in its quadlet, web after db, Caddy proxying to web:80
+    dbq = (build / "quadlets" / "db.container").read_text()
+    assert "HealthCmd=" in dbq and "pg_isready" in dbq and "Notify=healthy" in dbq
+    webq = (build / "quadlets" / "web.container").read_text()
+    assert "Requires=db.service" in webq and "PublishPort=127.0.0.1:8080:8080" in webq
+    assert "reverse_proxy web:80" in (build / "Caddyfile").read_text()
+    # the report: the site at the port's line and column
+    assert lines_of(report, "HF606") == [
+        "compose.yaml:4:13: warning[HF606]: services.web.ports[0]: port 80: proposed as the site web.example.org (Caddy, "
+        "with TLS), proxied to port 80; put the real domain name in hostform.yaml"]
+
+
+def test_interpolation_env_then_dotenv(tmp_path: Path) -> None:
+    host, report, _ = imported(tmp_path, {
+        ".env": "TAG=1.0\nREG=ghcr.io\nexport GREETING=\"hi ${WHO:-there}\"\n",
+        "compose.yaml": """\
+services:
+  app:
+    image: ${REG}/acme/app:${TAG:?a tag}
+    environment:
+      GREETING: $GREETING
+      PRICE: "$$5"
+      NESTED: ${UNSET:-${ALSO_UNSET:-deep}}
+      PLUS: ${TAG:+set}
+      EMPTY: ${NOPE}
+      REQ: ${MISSING:?say it}
+"""}, env={"TAG": "2.0"})
+    app = host["services"]["app"]
+    assert app["image"] == "ghcr.io/acme/app:2.0"  # the process environment wins over .env
+    assert app["env"] == {"GREETING": "hi there", "PRICE": "$5", "NESTED": "deep", "PLUS": "set", "EMPTY": "", "REQ": ""}
+    hf602 = lines_of(report, "HF602")
+    assert [ln.split(": ")[0] for ln in hf602] == ["compose.yaml:9:7", "compose.yaml:10:7"]
+    assert "NOPE is not set" in hf602[0] and "MISSING is missing a value (say it)" in hf602[1]
+
+
+def test_override_file_extends_anchors_and_merge_keys(tmp_path: Path) -> None:
+    host, report, _ = imported(tmp_path, {
+        "compose.yaml": """\
+x-base: &base
+  image: busybox:1
+  environment: {A: "1", B: "2"}
+  labels: [one=1]
+services:
+  api:
+    <<: *base
+    command: ["serve", "--port", "8000"]
+    ports: ["8000:8000"]
+  worker:
+    extends: {service: api}
+    command: work --fast
+  job:
+    extends: {file: common.yaml, service: base}
+""",
+        "compose.override.yaml": """\
+services:
+  api:
+    environment: [B=3, C=4]
+    command: [serve]
+    ports: !reset []
+    labels: {two: "2"}
+""",
+        "common.yaml": "services:\n  base:\n    image: alpine:3\n    restart: always\n    read_only: true\n",
+    })
+    api, worker, job = (host["services"][n] for n in ("api", "worker", "job"))
+    assert api["env"] == {"A": "1", "B": "3", "C": "4"}
+    assert api["command"] == ["serve"]  # command is replaced, not appended
+    assert "publish" not in api  # !reset
+    assert api["labels"] == {"one": "1", "two": "2"}
+    assert worker["command"] == ["work", "--fast"] and worker["env"] == {"A": "1", "B": "2"}
+    assert worker["publish"] == ["8000:8000"]
+    assert job == {"image": "docker.io/library/alpine:3", "restart": "always", "read_only": True}
+
+
+def test_profiles(tmp_path: Path) -> None:
+    files = {"compose.yaml": "services:\n  app: {image: a/b:1}\n  debug:\n    image: busybox:1\n    profiles: [dev]\n"}
+    host, report, _ = imported(tmp_path, files)
+    assert list(host["services"]) == ["app"]
+    assert lines_of(report, "HF603")[0].startswith("compose.yaml:3:3: warning[HF603]: services.debug: ")
+    host, _, _ = imported(tmp_path, files, "--profile", "dev", "--force")
+    assert list(host["services"]) == ["app", "debug"]
+
+
+def test_build_only_service_and_names(tmp_path: Path) -> None:
+    host, report, build = imported(tmp_path, {"compose.yaml": """\
+name: Shop
+services:
+  Web_Front:
+    build: .
+    ports: ["8080:80"]
+  caddy:
+    image: caddy:2
+  sshd:
+    image: linuxserver/openssh-server
+    depends_on: [caddy]
+"""})
+    assert set(host["services"]) == {"web-front", "app-caddy", "app-sshd"}
+    front = host["services"]["web-front"]
+    assert front["image"] == "localhost/shop-web-front:latest" and front["auto_update"] is False
+    assert host["sites"] == {"web-front.example.org": {"service": "web-front", "port": 80}}
+    assert host["services"]["app-sshd"]["depends_on"] == ["app-caddy"]
+    assert host["services"]["app-sshd"]["image"] == "docker.io/linuxserver/openssh-server:latest"
+    assert "AutoUpdate" not in (build / "quadlets" / "web-front.container").read_text()
+    assert len(lines_of(report, "HF609")) == 3 and len(lines_of(report, "HF604")) == 1
+
+
+def test_commands_entrypoints_and_quadlet_keys(tmp_path: Path) -> None:
+    host, report, build = imported(tmp_path, {"compose.yaml": """\
+services:
+  a:
+    image: alpine:3
+    command: sh -c 'echo "$$HOME" ; sleep 1' > /dev/null
+    entrypoint: /bin/tini --
+    cap_add: [NET_ADMIN, SYS_TIME]
+    privileged: true
+    sysctls: {net.ipv4.ip_forward: 1}
+    shm_size: 256m
+    ulimits: {nofile: {soft: 1024, hard: 2048}}
+    tmpfs: [/run]
+    restart: unless-stopped
+    mem_limit: 1g
+    cpus: 1.5
+  b:
+    image: alpine:3
+    network_mode: none
+    command: ["echo", "hi there"]
+"""})
+    a = host["services"]["a"]
+    assert a["command"] == ["sh", "-c", 'echo "$HOME" ; sleep 1']  # go-shellwords: the line ends at the unquoted '>'
+    assert a["entrypoint"] == '["/bin/tini", "--"]'
+    assert a["extra"]["AddCapability"] == "NET_ADMIN SYS_TIME" and a["extra"]["ShmSize"] == "256m"
+    assert a["extra"]["Sysctl"] == "net.ipv4.ip_forward=1"
+    assert a["extra"]["PodmanArgs"] == "--privileged --ulimit=nofile=1024:2048 --tmpfs=/run"
+    assert a["restart"] == "always" and a["resources"] == {"memory": "1g", "cpus": 1.5}
+    aq = (build / "quadlets" / "a.container").read_text()
+    assert "AddCapability=NET_ADMIN SYS_TIME" in aq and "--privileged" in aq
+    # b: its own quadlet, listed under quadlets:, installed as written
+    assert host["quadlets"] == ["quadlets/b.container"] and "b" not in host["services"]
+    bq = (tmp_path / "quadlets" / "b.container").read_text()
+    assert "Network=none" in bq and 'Exec=echo "hi there"' in bq
+    assert (build / "quadlets" / "b.container").read_text() == bq
+    assert any("'>'" in ln and ln.startswith("compose.yaml:4:5:") for ln in lines_of(report, "HF601"))
+
+
+def test_volumes_env_files_secrets(tmp_path: Path) -> None:
+    host, report, _ = imported(tmp_path, {
+        "app.env": "# settings\nMODE=prod\nexport QUOTED='a b'\nKEEP=from-file\n",
+        "nginx.conf": "events {}\n",
+        "compose.yaml": """\
+services:
+  app:
+    image: a/app:1
+    env_file: [app.env]
+    environment: {KEEP: explicit}
+    volumes:
+      - ./data:/srv/data
+      - ./nginx.conf:/etc/nginx/nginx.conf:ro
+      - /var/run/docker.sock:/var/run/docker.sock
+      - cache:/cache:ro
+      - /tmp/anon
+    secrets:
+      - api_key
+      - source: db_pw
+        target: /run/db
+        mode: 0400
+volumes: {cache: {driver: local}}
+secrets:
+  api_key: {file: ./api_key.txt}
+  db_pw: {environment: DB_PW}
+"""})
+    app = host["services"]["app"]
+    assert app["env"] == {"MODE": "prod", "QUOTED": "a b", "KEEP": "explicit"}
+    assert app["volumes"] == {"data": "/srv/data", "cache": "/cache", "app-tmp-anon": "/tmp/anon"}
+    assert app["secrets"] == [{"name": "nginx-conf", "target": "/etc/nginx/nginx.conf"}, "api_key",
+                              {"name": "db_pw", "target": "/run/db"}]
+    assert host["secrets"] == {"api_key": {}, "db_pw": {}, "nginx-conf": {"file": "nginx.conf", "embed": True}}
+    by_line = {ln.split(": ")[0]: ln for ln in report.splitlines()}
+    assert "[HF610]" in by_line["compose.yaml:4:16"]  # env_file: [app.env], at the item
+    assert "named volume 'data'" in by_line["compose.yaml:7:9"]
+    assert "docker.sock" in by_line["compose.yaml:9:9"]
+    assert "hostform secret set api_key < ./api_key.txt" in by_line["compose.yaml:19:3"]
+    assert "printenv DB_PW" in by_line["compose.yaml:20:3"]
+    assert "[HF608]" in by_line["compose.yaml:16:9"]  # mode: not carried
+
+
+def test_a_refused_value_is_reported_at_the_compose_line(tmp_path: Path) -> None:
+    host, report, _ = imported(tmp_path, {"compose.yaml": """\
+services:
+  app:
+    image: a/app:1
+    user: "not a user!"
+    healthcheck:
+      test: ["CMD", "check"]
+      interval: forever
+  bad:
+    image: "Not/Valid:Ref"
+"""})
+    assert "user" not in host["services"]["app"] and "bad" not in host["services"]
+    refused = lines_of(report, "HF614")
+    assert [ln.split(": ")[0] for ln in refused] == ["compose.yaml:4:5", "compose.yaml:9:5"]
+    assert any(ln.startswith("compose.yaml:7:7: warning[HF615]: services.app.healthcheck.interval:") for ln in report.splitlines())
+
+
+@pytest.mark.parametrize("text, where", [
+    ("services: [a\n", "compose.yaml:2:1"),
+    ("- a\n- b\n", "compose.yaml:1:1"),
+])
+def test_what_is_not_compose_is_an_error(tmp_path: Path, text: str, where: str) -> None:
+    (tmp_path / "compose.yaml").write_text(text)
+    proc = run(tmp_path, "import", "compose")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"{where}: error[HF600]: "), proc.stderr
+    assert not (tmp_path / "hostform.yaml").exists()
+
+
+def test_usage_and_missing_files(tmp_path: Path) -> None:
+    assert run(tmp_path, "import").returncode == 2
+    assert run(tmp_path, "import", "helm").returncode == 2
+    assert run(tmp_path, "import", "compose", "--bogus").returncode == 2
+    proc = run(tmp_path, "import", "compose")
+    assert proc.returncode == 1 and "compose.yaml" in proc.stderr
+    proc = run(tmp_path, "import", "compose", "nope.yml")
+    assert proc.returncode == 1 and proc.stderr.startswith("nope.yml: error[HF600]: ")
+    help_ = run(tmp_path, "import", "compose", "--help")
+    assert help_.returncode == 0 and "service_healthy" in help_.stdout and "HF6xx" in help_.stdout
+
+
+def test_output_is_byte_identical(tmp_path: Path) -> None:
+    files = {"docker-compose.yml": "services:\n  z: {image: a/z:1, environment: [B=1, A=2], ports: ['9000:9000', '9001:9001/udp']}\n"
+             "  y: {image: a/y:1, depends_on: [z]}\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert run(tmp_path, "import", "compose").returncode == 0
+    first = [(tmp_path / n).read_bytes() for n in ("hostform.yaml", "import-report.txt")]
+    assert run(tmp_path, "import", "compose", "--force", "-o", ".").returncode == 0
+    assert [(tmp_path / n).read_bytes() for n in ("hostform.yaml", "import-report.txt")] == first
+    assert os.stat(tmp_path / "hostform.yaml").st_mode & 0o777 == 0o600  # it holds environment values
