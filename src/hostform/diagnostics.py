@@ -650,6 +650,40 @@ CODES: dict[str, tuple[str, str]] = {
         "`resources.memory` (in bytes with a unit, at least 6m) and `resources.cpus` (3 "
         "decimals); reservations, replicas and other Swarm settings are not carried.",
     ),
+    # HF7xx: `hostform export kubernetes`: notes on what the manifests carry (docs/kubernetes.md)
+    "HF700": (
+        "export-not-carried",
+        "`hostform export kubernetes`: this key of hostform.yaml has no portable Kubernetes form, so the "
+        "manifests do not carry it (the message says what to do instead): a site's redirect_from, headers, "
+        "basic_auth, caddy snippet or encode (the ingress controller's own annotations), backups, "
+        "observability, status, target, access, a service's extra quadlet keys, env_files, init, a user "
+        "given by name. The export goes on (exit 0); the note is in OUT/export-report.txt too.",
+    ),
+    "HF701": (
+        "export-schedule",
+        "`hostform export kubernetes`: the job's schedule (systemd's OnCalendar=) has no cron equivalent: "
+        "seconds other than 0, a year, days counted from the end of the month (~), or weekdays together "
+        "with days of the month (systemd runs when both match, cron when either does). No CronJob is "
+        "written for the job; give a schedule cron can say (daily, Mon..Fri *-*-* 04:00, *:0/15).",
+    ),
+    "HF702": (
+        "export-renamed",
+        "`hostform export kubernetes`: a name with '_', '.' or upper-case letters is not a DNS-1123 label, "
+        "which Kubernetes object names are: it is lower-cased and each other character becomes '-' (with a "
+        "short hash of the name when two names would become one). The message gives the new name.",
+    ),
+    "HF703": (
+        "export-create-by-hand",
+        "`hostform export kubernetes`: the manifests refer to something the cluster must have and the "
+        "export does not write: a Secret (its value is never exported: `kubectl create secret generic "
+        "NAME --from-file=value=FILE`), an image pull Secret for a registry, the cert-manager ClusterIssuer.",
+    ),
+    "HF704": (
+        "export-carried-differently",
+        "`hostform export kubernetes`: the key is carried, but Kubernetes does it its own way (the message "
+        "says how): publish as a hostPort, depends_on as an annotation (pods start at once), a pod's members "
+        "as pods of their own, auto-updates as imagePullPolicy Always, the state disk as one claim per volume.",
+    ),
 }
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from hostform.terraform.model import Target
     from hostform.yamlpos import Node
 
-__all__ = ["HOST_FILE", "TARGET_FILE", "Options", "build", "secret_values"]
+__all__ = ["HOST_FILE", "TARGET_FILE", "Options", "build", "load_host", "secret_values"]
 
 HOST_FILE = "hostform.yaml"
 TARGET_FILE = "target.json"  # a plain Butane project's target (JSON; the host file's `target:` contract)
@@ -173,11 +173,25 @@ def _reader(d: Path) -> Any:
     return read
 
 
+def load_host(dir: Path | str, podman: str | None = None) -> Loaded:
+    """The pipeline's first stage alone: ``dir``'s host file loaded (the model, or the findings that stop
+    a build, at the same positions). For a command that needs the host but not the VM's files
+    (``hostform export kubernetes``): a project without a host file is HF004, as for :func:`build`."""
+    from hostform.host.load import Loaded, load_file
+
+    d = Path(dir)
+    if not os.path.lexists(d / HOST_FILE):
+        report = Report()
+        what = f"{d}: no {HOST_FILE} here (`hostform init {d}` writes one)" if d.is_dir() else f"{d}: no such directory"
+        report.error("HF004", what)
+        return Loaded(None, report)
+    return load_file(d / HOST_FILE, podman=podman)
+
+
 def _from_host(d: Path, opts: Options) -> Bundle:
-    from hostform.host.load import load_file
     from hostform.host.render import render
 
-    loaded = load_file(d / HOST_FILE, podman=opts.podman)
+    loaded = load_host(d, opts.podman)
     report = Report(list(loaded.report))
     host = loaded.host
     if host is None:

@@ -10,7 +10,7 @@ A helper without a main.go is a released command of another module, built as its
 authors ship it: its go.mod names that command on a ``tool`` line (``go get -tool
 github.com/restic/restic/cmd/restic@v0.18.1``) and requires the module at that
 release; the build is ``go build -o OUT PACKAGE``, and the hash is taken over the
-go.mod and go.sum that pin it (tests/go/restic, tests/go/rest-server).
+go.mod and go.sum that pin it (tests/go/restic, tests/go/rest-server, tests/go/helm).
 """
 
 from __future__ import annotations

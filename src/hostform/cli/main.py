@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("logs", "a unit's journal on the host (over HTTPS, with the status token)"),
     "update": ("update", "start podman-auto-update on the host now (over HTTPS, with the status token)"),
     "backups": ("backups", "the host's restic repository from your machine, with your restic: list the snapshots, check it"),
+    "export": ("export", "write the host as Kubernetes manifests or a Helm chart: `hostform export kubernetes [DIR]`"),
     "try": ("try_", "build a host and boot it locally in a systemd-nspawn machine (real Ignition, local registry)"),
 }
 

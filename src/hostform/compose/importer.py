@@ -90,18 +90,37 @@ def _checked(out: Out, header: str, sealed: list[str], findings: list[Finding]) 
             return text
         if not errors:
             break
-        d = errors[0]
-        path = tuple(d.path or ())
-        at, cpath = _origin(out, path)
-        removed = _remove(out, path, d.code)
-        msg = d.message
-        findings.append(Finding(at, cpath, "HF614", f"not carried: hostform refuses it ({d.code}: {msg})"
-                                + (f"; {removed}" if removed else "")))
+        # One load finds every refused value: take them all out at once (a large project has dozens),
+        # the last list item first so that the earlier ones keep their indexes. Taking a service out
+        # changes other services' lists (their depends_on), so that one goes alone, and the file is
+        # loaded again.
+        whole = [d for d in errors if _takes_service(tuple(d.path or ()))]
+        batch = whole[:1] or sorted(errors, key=lambda d: _path_key(tuple(d.path or ())), reverse=True)
+        done: set[tuple[Any, ...]] = set()
+        for d in batch:
+            path = tuple(d.path or ())
+            if path in done:
+                continue
+            done.add(path)
+            at, cpath = _origin(out, path)
+            removed = _remove(out, path, d.code)
+            findings.append(Finding(at, cpath, "HF614", f"not carried: hostform refuses it ({d.code}: {d.message})"
+                                    + (f"; {removed}" if removed else "")))
     # what the loop could not fix: keep the file loadable with nothing but the name
     findings.append(Finding(Where("hostform.yaml", 1, 1), "", "HF614", "the imported host file did not pass hostform's checks: "
                             "only its name was kept (please report this as a bug in hostform)"))
     out.host = {"name": out.host.get("name", "host")}
     return to_yaml(out.host, {}, header)
+
+
+def _takes_service(path: tuple[Any, ...]) -> bool:
+    """Whether refusing the value at ``path`` takes its whole service out (see ``_remove``)."""
+    return len(path) >= 2 and path[0] == "services" and (len(path) == 2 or path[2] == "image")
+
+
+def _path_key(path: tuple[Any, ...]) -> tuple[tuple[int, int, str], ...]:
+    """A sort key for mixed key paths: list indexes by number, names by text."""
+    return tuple((0, k, "") if isinstance(k, int) else (1, 0, str(k)) for k in path)
 
 
 def _origin(out: Out, path: tuple[Any, ...]) -> tuple[Where, str]:
@@ -116,7 +135,7 @@ def _origin(out: Out, path: tuple[Any, ...]) -> tuple[Where, str]:
 def _remove(out: Out, path: tuple[Any, ...], code: str) -> str:
     """Take the refused value at ``path`` out of ``out.host``; what else went with it, in words."""
     h = out.host
-    if len(path) >= 2 and path[0] == "services" and (len(path) == 2 or path[2] == "image"):
+    if _takes_service(path):
         return _remove_service(out, str(path[1]))
     if len(path) >= 2 and path[0] == "sites":
         h.get("sites", {}).pop(path[1], None)
