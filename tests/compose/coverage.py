@@ -24,6 +24,8 @@ import yaml
 __all__ = [
     "CORPUS",
     "Entry",
+    "Output",
+    "RawFiles",
     "ReportLine",
     "clean_env",
     "compose_config",
@@ -32,6 +34,7 @@ __all__ = [
     "missing",
     "node_lines",
     "parse_report",
+    "port_reported",
     "run_import",
 ]
 
@@ -245,9 +248,9 @@ def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
 
 
 def _span(node: yaml.Node, first: int) -> set[int]:
-    """The lines (1-based) from FIRST to NODE's last line."""
+    """The lines (1-based) from FIRST to NODE's last line (just FIRST for an alias, whose node is the anchor's, elsewhere)."""
     end = node.end_mark.line + (0 if node.end_mark.column == 0 else 1)
-    return set(range(first, max(end, node.start_mark.line + 1) + 1))
+    return set(range(first, max(end, first) + 1))
 
 
 def node_lines(path: Path, keys: list[str | int]) -> set[int] | None:
@@ -423,6 +426,23 @@ def _services(project: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield name, svc
 
 
+def is_reported(out: Output, raw: RawFiles, files: list[str], service: str, key: str, matches: Any) -> bool:
+    """A report line names an item of SERVICE's KEY: the list as a whole, or an item that MATCHES (a function of the
+    report line and the item as written; None: any item); lines about a service it extends count."""
+    for base in _bases(raw, files, service):
+        for line in out.reported(f"services.{base}.{key}"):
+            if line.path == f"services.{base}.{key}":
+                return True
+            if matches is None or matches(line, raw.at(line)):
+                return True
+    return False
+
+
+def port_reported(out: Output, raw: RawFiles, files: list[str], service: str, target: int) -> bool:
+    """The import's report names the port of SERVICE whose container port is TARGET."""
+    return is_reported(out, raw, files, service, "ports", lambda line, item: _raw_port_matches(item, target))
+
+
 def missing(project: dict[str, Any], out_dir: Path, cwd: Path) -> list[str]:
     """Everything of compose-go's PROJECT that the import in OUT_DIR neither wrote nor reported."""
     out = Output.read(out_dir)
@@ -431,14 +451,7 @@ def missing(project: dict[str, Any], out_dir: Path, cwd: Path) -> list[str]:
     lost: list[str] = []
 
     def reported_item(service: str, key: str, matches: Any) -> bool:
-        """A report line names this item: the service's KEY list as a whole, or an item of it that MATCHES."""
-        for base in _bases(raw, files, service):
-            for line in out.reported(f"services.{base}.{key}"):
-                if line.path == f"services.{base}.{key}":
-                    return True
-                if matches is None or matches(line, raw.at(line)):
-                    return True
-        return False
+        return is_reported(out, raw, files, service, key, matches)
 
     used_volumes: dict[str, list[bool]] = {}
     for name, svc in _services(project):
