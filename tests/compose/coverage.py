@@ -35,6 +35,7 @@ __all__ = [
     "node_lines",
     "parse_report",
     "port_reported",
+    "publish_entries",
     "run_import",
 ]
 
@@ -348,8 +349,9 @@ def _raw_volume_matches(item: Any, target: str) -> bool:
     return "$" in value or value.rstrip("/") == target.rstrip("/")
 
 
-def _publish_entries(svc: dict[str, Any] | None, quadlet: dict[str, list[str]] | None) -> list[tuple[str, str, str]]:
-    """(host port, container port, protocol) of each port the output publishes for a service."""
+def publish_entries(svc: dict[str, Any] | None, quadlet: dict[str, list[str]] | None = None) -> list[tuple[str, str, str, str]]:
+    """(ip, host port, container port, protocol) of each port the output publishes for a service: its
+    `publish` ([IP:]HOST:CONTAINER[/PROTO]), a PublishPort of its `extra`, or of its quadlet."""
     items: list[str] = []
     if svc:
         publish = svc.get("publish") or []
@@ -363,9 +365,9 @@ def _publish_entries(svc: dict[str, Any] | None, quadlet: dict[str, list[str]] |
     for item in items:
         spec, _, proto = item.partition("/")
         parts = spec.rsplit(":", 2)
-        container = parts[-1]
+        ip = parts[0] if len(parts) == 3 else ""
         host = parts[-2] if len(parts) >= 2 else ""
-        out.append((host, container, proto or "tcp"))
+        out.append((ip, host, parts[-1], proto or "tcp"))
     return out
 
 
@@ -468,13 +470,13 @@ def missing(project: dict[str, Any], out_dir: Path, cwd: Path) -> list[str]:
         hsvc = out.service(name)
         quadlet = out.quadlets.get(name)
         # ports
-        published = _publish_entries(hsvc, quadlet)
+        published = publish_entries(hsvc, quadlet)
         sited = _sites_for(out.host, name, (hsvc or {}).get("port"))
         for i, port in enumerate(svc.get("ports") or []):
             target = int(port["target"])
             host_port = str(port.get("published") or "")
             proto = port.get("protocol") or "tcp"
-            in_output = any(c == str(target) and p == proto and (not host_port or h == host_port) for h, c, p in published)
+            in_output = any(c == str(target) and p == proto and (not host_port or h == host_port) for _, h, c, p in published)
             in_output = in_output or target in sited
             in_output = in_output or (not host_port and hsvc is not None and hsvc.get("port") == target)
             if not in_output and not reported_item(name, "ports", lambda line, item, t=target: _raw_port_matches(item, t)):

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.compose.coverage import clean_env, compose_config, misplaced, missing, parse_report, run_import
+from tests.compose.coverage import clean_env, compose_config, misplaced, missing, parse_report, publish_entries, run_import
 from tests.require import go_helper
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
@@ -89,16 +89,6 @@ def _env_of(work: Path, svc: dict[str, Any]) -> dict[str, str]:
     return merged
 
 
-def _publish(svc: dict[str, Any]) -> set[tuple[str, str, str, str]]:
-    out = set()
-    for item in svc.get("publish") or []:
-        spec, _, proto = str(item).partition("/")
-        parts = spec.split(":")
-        ip = parts[0] if len(parts) == 3 else ""
-        out.add((ip, parts[-2], parts[-1], proto or "tcp"))
-    return out
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostform_reads_compose_as_compose_go_does(case: Case, oracle: str, tmp_path: Path):
     project, host, work = _run(case, oracle, tmp_path)
@@ -118,7 +108,7 @@ def test_hostform_reads_compose_as_compose_go_does(case: Case, oracle: str, tmp_
                     for site in (host.get("sites") or {}).values())
         ports = [p for p in theirs.get("ports") or [] if not (sited and p["target"] in (80, 443))]
         want_ports = {(p.get("host_ip", ""), str(p["published"]), str(p["target"]), p["protocol"]) for p in ports if p.get("published")}
-        assert _publish(ours) == want_ports, name  # (an unpublished port: coverage.missing, in _run)
+        assert set(publish_entries(ours)) == want_ports, name  # (an unpublished port: coverage.missing, in _run)
         assert set(ours.get("depends_on") or []) == set(theirs.get("depends_on") or {}), name
     for name in sorted(project["disabled_services"]):
         assert name not in services, f"{name} is outside the active profiles, yet written"

@@ -31,6 +31,7 @@ from tests.compose.coverage import (
     compose_config,
     corpus_entries,
     port_reported,
+    publish_entries,
     run_import,
 )
 from tests.require import go_helper
@@ -110,12 +111,12 @@ def test_compose_to_kubernetes_keeps_every_service_and_port(entry: Entry, oracle
         service_targets = {p.get("targetPort", p["port"]) for p in (service or {}).get("spec", {}).get("ports", [])}
         served = {*([hsvc["port"]] if hsvc.get("port") else []),
                   *(site.get("port", hsvc.get("port")) for site in sites.values() if site.get("service") == name)}
-        published_here = _publish(hsvc)
+        published_here = publish_entries(hsvc)
         for port in svc.get("ports") or []:
             target = int(port["target"])
             published = str(port.get("published") or "")
             proto = (port.get("protocol") or "tcp").upper()
-            as_published = any(c == target and pr == proto and (not published or h == published) for h, c, pr in published_here)
+            as_published = any(c == str(target) and pr.upper() == proto and (not published or h == published) for _, h, c, pr in published_here)
             as_served = target in served
             if not as_published and not as_served:
                 if not port_reported(out, raw, files, name, target):
@@ -137,16 +138,6 @@ def test_compose_to_kubernetes_keeps_every_service_and_port(entry: Entry, oracle
             if not any(r.get("host") == domain and any(p["backend"]["service"] == want for p in r["http"]["paths"]) for r in rules):
                 lost.append(f"sites.{domain}: no Ingress rule for {domain} to the Service {k} port {want['port']['number']}")
     assert lost == [], "\n".join(lost)
-
-
-def _publish(hsvc: dict[str, Any]) -> list[tuple[str, int, str]]:
-    """(host port, container port, PROTOCOL) of each `publish` entry of a host file's service."""
-    out = []
-    for item in hsvc.get("publish") or []:
-        spec, _, proto = str(item).partition("/")
-        parts = spec.rsplit(":", 2)
-        out.append((parts[-2], int(parts[-1]), (proto or "tcp").upper()))
-    return out
 
 
 def parse_export_report(path: Path) -> tuple[set[str], list[str]]:
