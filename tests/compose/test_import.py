@@ -304,3 +304,27 @@ def test_output_is_byte_identical(tmp_path: Path) -> None:
     assert run(tmp_path, "import", "compose", "--force", "-o", ".").returncode == 0
     assert [(tmp_path / n).read_bytes() for n in ("hostform.yaml", "import-report.txt")] == first
     assert os.stat(tmp_path / "hostform.yaml").st_mode & 0o777 == 0o600  # it holds environment values
+
+
+@pytest.fixture(scope="module")
+def oracle() -> str:
+    from tests.require import go_helper
+
+    return go_helper("composeconfig")
+
+
+def _compose_go(oracle: str, cwd: Path) -> dict:
+    from tests.compose.coverage import compose_config
+
+    return compose_config(oracle, cwd, (), clean_env(cwd, cwd / ".home"))
+
+
+def test_a_command_string_splits_as_compose_go_splits_it(tmp_path: Path, oracle: str) -> None:
+    """go-shellwords keeps the character after a backslash (no \\t or \\n escapes), in and out of double quotes."""
+    commands = [r"echo a\tb", r'printf "x\ny" z', r"echo 'a\tb' c\ d", r'sh -c "echo \"hi\""']
+    text = "services:\n" + "".join(f"  s{i}:\n    image: alpine:3\n    command: {yaml.safe_dump(c).splitlines()[0]}\n"
+                                   for i, c in enumerate(commands))
+    host, _, _ = imported(tmp_path, {"compose.yaml": text})
+    project = _compose_go(oracle, tmp_path)
+    for i in range(len(commands)):
+        assert host["services"][f"s{i}"]["command"] == project["services"][f"s{i}"]["command"], commands[i]
