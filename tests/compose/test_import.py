@@ -328,3 +328,19 @@ def test_a_command_string_splits_as_compose_go_splits_it(tmp_path: Path, oracle:
     project = _compose_go(oracle, tmp_path)
     for i in range(len(commands)):
         assert host["services"][f"s{i}"]["command"] == project["services"][f"s{i}"]["command"], commands[i]
+
+
+def test_numbers_become_the_strings_compose_go_makes(tmp_path: Path, oracle: str) -> None:
+    """An environment or label value written as a number is the string Go's fmt.Sprint makes of it (1.0 is "1")."""
+    values = ["1.0", "1.10", "1e3", "2.5e6", "0.00001", "-0.5", "0x1F", "0o17", "017", "1_000", "99999999999999999999999", "12345678"]
+    env = "".join(f"      V{i}: {v}\n" for i, v in enumerate(values))
+    host, _, _ = imported(tmp_path, {"compose.yaml": f"services:\n  a:\n    image: alpine:3\n    environment:\n{env}"
+                                     "    labels: {one: 1.0}\n"})
+    project = _compose_go(oracle, tmp_path)
+    assert host["services"]["a"]["env"] == project["services"]["a"]["environment"]
+    assert host["services"]["a"]["labels"] == project["services"]["a"]["labels"]
+
+
+def test_infinity_is_not_a_crash(tmp_path: Path) -> None:
+    host, _, _ = imported(tmp_path, {"compose.yaml": "services:\n  a:\n    image: alpine:3\n    environment: {A: .inf, B: -.inf, C: .nan}\n"})
+    assert host["services"]["a"]["env"] == {"A": "+Inf", "B": "-Inf", "C": "NaN"}
