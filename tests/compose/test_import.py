@@ -344,3 +344,23 @@ def test_numbers_become_the_strings_compose_go_makes(tmp_path: Path, oracle: str
 def test_infinity_is_not_a_crash(tmp_path: Path) -> None:
     host, _, _ = imported(tmp_path, {"compose.yaml": "services:\n  a:\n    image: alpine:3\n    environment: {A: .inf, B: -.inf, C: .nan}\n"})
     assert host["services"]["a"]["env"] == {"A": "+Inf", "B": "-Inf", "C": "NaN"}
+
+
+def test_a_value_no_unit_file_can_hold_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """A service written as a plain quadlet: a value with a control character or a trailing backslash is left out."""
+    host, report, _ = imported(tmp_path, {"compose.yaml": """\
+services:
+  a:
+    image: alpine:3
+    network_mode: "\\\\"
+  b:
+    image: alpine:3
+    network_mode: none
+    environment: {GOOD: "1", BAD: "x\\u007f"}
+"""})
+    assert host["quadlets"] == ["quadlets/a.container", "quadlets/b.container"]
+    assert "Network=" not in (tmp_path / "quadlets" / "a.container").read_text()
+    bq = (tmp_path / "quadlets" / "b.container").read_text()
+    assert "Environment=GOOD=1" in bq and "BAD" not in bq
+    assert [ln.split(": ")[0] for ln in lines_of(report, "HF611") if "cannot be written" in ln] == [
+        "compose.yaml:4:5", "compose.yaml:8:5"]

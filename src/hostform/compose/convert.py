@@ -485,34 +485,50 @@ class _Converter:
 
         lines = [f"# imported from {s.v.at.file}:{s.v.at.line} (services.{s.name}) by `hostform import compose`",
                  "[Unit]", f"Description={unit_text(s.new + ' (imported from Compose)', exec_line=False)}", "",
-                 "[Container]", f"Image={unit_text(str(s.out.get('image', '')), exec_line=False)}",
-                 f"ContainerName={s.new}"]
+                 "[Container]"]
+
+        def add(key: str, write: Callable[[Any], str], value: Any, what: str) -> None:
+            try:
+                lines.append(f"{key}={write(value)}")
+            except ValueError:  # a control character, a trailing backslash: no unit file can hold it
+                x = s.v.get(what)
+                self.note(x or s.v, f"services.{s.name}.{what}" if x is not None else f"services.{s.name}", "HF611",
+                          f"{what}: cannot be written into {s.new}.container (a character a unit file cannot hold): not carried")
+
+        def text(v: str) -> str:
+            return unit_text(v, exec_line=False)
+
+        def word(v: str) -> str:
+            return unit_word(v, exec_line=False)
+
+        add("Image", text, str(s.out.get("image", "")), "image")
+        lines.append(f"ContainerName={s.new}")
         nm = s.v.get("network_mode")
         mode = (nm.text() if nm is not None else None) or "none"
         if mode.startswith("service:"):
             other = self.svcs.get(mode.split(":", 1)[1])
             mode = f"container:{other.new if other is not None else mode.split(':', 1)[1]}"
-        lines.append(f"Network={unit_text(mode, exec_line=False)}")
+        add("Network", text, mode, "network_mode")
         if s.out.get("auto_update", True) and not str(s.out.get("image", "")).startswith("localhost/"):
             lines.append("AutoUpdate=registry")
         cmd = s.out.get("command")
         if isinstance(cmd, list) and cmd:
-            lines.append("Exec=" + unit_words([str(c) for c in cmd]))
+            add("Exec", unit_words, [str(c) for c in cmd], "command")
         for k, val in sorted(s.out.get("env", {}).items()):
-            lines.append("Environment=" + unit_word(f"{k}={val}", exec_line=False))
+            add("Environment", word, f"{k}={val}", "environment")
         for k, val in sorted(s.out.get("labels", {}).items()):
-            lines.append("Label=" + unit_word(f"{k}={val}", exec_line=False))
+            add("Label", word, f"{k}={val}", "labels")
         for p in s.out.get("publish", []):
             lines.append(f"PublishPort={p}")
         if s.out.get("user"):
-            lines.append("User=" + unit_string(str(s.out["user"]), exec_line=False))
+            add("User", lambda v: unit_string(v, exec_line=False), str(s.out["user"]), "user")
         for k, val in s.extra.items():
             if k != "PodmanArgs":
-                lines.append(f"{k}={unit_text(val, exec_line=False)}")
+                add(k, text, val, k)
         if s.podman_args:
-            text = _words_ok([w for ws, _, _ in s.podman_args for w in ws])
-            if text is not None:
-                lines.append("PodmanArgs=" + unit_text(text, exec_line=False))
+            args = _words_ok([w for ws, _, _ in s.podman_args for w in ws])
+            if args is not None:
+                add("PodmanArgs", text, args, "PodmanArgs")
         restart = s.out.get("restart", "on-failure")
         lines += ["", "[Service]", f"Restart={restart}", "", "[Install]", "WantedBy=multi-user.target default.target", ""]
         for key in ("volumes", "secrets", "health", "depends_on", "resources", "port", "entrypoint", "read_only", "init"):
