@@ -364,3 +364,16 @@ services:
     assert "Environment=GOOD=1" in bq and "BAD" not in bq
     assert [ln.split(": ")[0] for ln in lines_of(report, "HF611") if "cannot be written" in ln] == [
         "compose.yaml:4:5", "compose.yaml:8:5"]
+
+
+def test_an_extends_cycle_is_reported(tmp_path: Path) -> None:
+    """Compose refuses a cycle of extends (in a file, through another file, a service extending itself)."""
+    _, report, _ = imported(tmp_path, {"compose.yaml": """\
+services:
+  a: {image: alpine:3, extends: b}
+  b: {extends: {service: a}}
+  c: {image: alpine:3, extends: c}
+  d: {image: alpine:3, extends: {file: other.yaml, service: e}}
+""", "other.yaml": "services:\n  e: {extends: {file: compose.yaml, service: d}}\n"})
+    cycles = [ln.split(": warning")[0] for ln in lines_of(report, "HF617") if "cycle" in ln]
+    assert cycles == ["compose.yaml:3:7", "compose.yaml:4:24", "other.yaml:2:7"], report

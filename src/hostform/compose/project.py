@@ -185,10 +185,7 @@ class _Loader:
         if not ref:
             self.note(ext.at, path, "HF617", "extends needs the service to extend: nothing was inherited")
             return s
-        key = (str(file), name)
-        if key in stack:
-            self.note(ext.at, path, "HF617", f"extends cycle through {name!r}: nothing was inherited")
-            return s
+        key = (os.path.abspath(file), name)
         base_services = services
         base_file, base_display = file, display
         if other is not None:
@@ -204,6 +201,10 @@ class _Loader:
             base_services = bs.map()
         elif ref not in services:
             self.note(ext.at, path, "HF617", f"service {ref!r} is not in this file: nothing was inherited")
+            return s
+        if (os.path.abspath(base_file), ref) in (*stack, key):
+            # the service being extended is on the way here: its own extends is taken already, so look, don't recurse
+            self.note(ext.at, path, "HF617", f"extends {ref!r} is a cycle (Compose refuses it): nothing was inherited")
             return s
         base = self.extend_one(base_services, ref, base_file, base_display, [*stack, key])
         if base is None or not base.is_map:
