@@ -377,3 +377,11 @@ services:
 """, "other.yaml": "services:\n  e: {extends: {file: compose.yaml, service: d}}\n"})
     cycles = [ln.split(": warning")[0] for ln in lines_of(report, "HF617") if "cycle" in ln]
     assert cycles == ["compose.yaml:3:7", "compose.yaml:4:24", "other.yaml:2:7"], report
+
+
+def test_a_deeply_nested_value_is_ignored_not_a_crash(tmp_path: Path) -> None:
+    deep = "[" * 3000 + "]" * 3000
+    host, report, _ = imported(tmp_path, {"compose.yaml": f"services:\n  a:\n    image: alpine:3\n    x-deep: {deep}\n"})
+    assert host["services"]["a"]["image"] == "docker.io/library/alpine:3"
+    assert [ln.split(": warning")[0] for ln in lines_of(report, "HF601")] == ["compose.yaml:4:110"]
+    assert "nested more than 100 levels deep" in report

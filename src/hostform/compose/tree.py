@@ -124,6 +124,9 @@ class TooMuch(Exception):
         self.at = at
 
 
+MAX_DEPTH = 100  # levels of mappings and lists; Compose files use about 6 (the functions below recurse)
+
+
 class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -131,6 +134,7 @@ class _Reader:
         self.aliased = 0
         self.alias_depth = 0
         self.active: list[Node] = []
+        self.depth = 0
 
     def where(self, n: Node) -> Where:
         return Where(self.file, n.line or 1, n.column or 1)
@@ -158,12 +162,18 @@ class _Reader:
         tag = n.tag if n.tag in ("!reset", "!override") else ""
         if n.kind == "scalar":
             return V(self.scalar(n), pos, tag)
-        if n.kind == "sequence":
-            return V([self.value(x) for x in n.items], pos, tag)
-        out: dict[str, V] = {}
-        notes: list[str] = []
-        self.fill(n, out, notes, None)
-        return V(out, pos, tag, notes)
+        if self.depth >= MAX_DEPTH:
+            return V(None, pos, "", [f"{pos.line}:{pos.col}: a value nested more than {MAX_DEPTH} levels deep is ignored"])
+        self.depth += 1
+        try:
+            if n.kind == "sequence":
+                return V([self.value(x) for x in n.items], pos, tag)
+            out: dict[str, V] = {}
+            notes: list[str] = []
+            self.fill(n, out, notes, None)
+            return V(out, pos, tag, notes)
+        finally:
+            self.depth -= 1
 
     def fill(self, n: Node, out: dict[str, V], notes: list[str], merged: set[str] | None) -> None:
         """A mapping's entries into ``out``: explicit keys first, then those of ``<<`` merges not set (go-yaml)."""
