@@ -385,3 +385,20 @@ def test_a_deeply_nested_value_is_ignored_not_a_crash(tmp_path: Path) -> None:
     assert host["services"]["a"]["image"] == "docker.io/library/alpine:3"
     assert [ln.split(": warning")[0] for ln in lines_of(report, "HF601")] == ["compose.yaml:4:110"]
     assert "nested more than 100 levels deep" in report
+
+
+def test_a_port_bound_to_an_ipv6_address_is_not_published_everywhere(tmp_path: Path) -> None:
+    """[::1]:5432:5432 keeps the port on the machine: it becomes neither a publish on every address nor a site."""
+    host, report, _ = imported(tmp_path, {"compose.yaml": """\
+services:
+  db:
+    image: postgres:16
+    ports: ["[::1]:5432:5432", "[2001:db8::1]:6000:6000/udp"]
+  web:
+    image: nginx:1.27
+    ports: ["[::1]:8080:80"]
+"""})
+    assert "publish" not in host["services"]["db"] and "sites" not in host and "port" not in host["services"]["web"]
+    assert [ln.split(": warning")[0] for ln in lines_of(report, "HF607")] == [
+        "compose.yaml:4:13", "compose.yaml:4:32", "compose.yaml:7:13"]
+    assert all("IPv6 address" in ln for ln in lines_of(report, "HF607"))

@@ -116,6 +116,16 @@ def _split_port(spec: str) -> tuple[str, str, str, str] | None:
     return parse_publish(spec)
 
 
+def _loopback(ip: str) -> bool:
+    """A host address of the machine itself (127.0.0.0/8, [::1]): a port bound there is not for the world."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(ip.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _port_range(s: str) -> tuple[int, int] | None:
     m = re.fullmatch(r"(\d{1,5})(?:-(\d{1,5}))?", s.strip())
     if m is None:
@@ -304,7 +314,7 @@ class _Converter:
             return
         for i, item in enumerate(_seq(pv)):
             for ip, host, cont, proto, at in self.port_specs(s, item, f"services.{s.name}.ports[{i}]"):
-                if proto == "tcp" and (cont in _SITE_PORTS or host in _SITE_PORTS) and s.site_port is None and not ip.startswith("127."):
+                if proto == "tcp" and (cont in _SITE_PORTS or host in _SITE_PORTS) and s.site_port is None and not _loopback(ip):
                     s.site_port = (cont, at, f"services.{s.name}.ports[{i}]")
 
     def port_specs(self, s: _Svc, item: V, path: str, report: bool = False) -> list[tuple[str, int | None, int, str, Where]]:
@@ -745,7 +755,7 @@ def _ports(c: _Converter, s: _Svc, v: V, path: str) -> None:
                 s.out["port"] = cont
                 c.o.origin[("services", s.new, "port")] = (at, ip_)
                 continue
-            if proto == "tcp" and (host in _SITE_PORTS or cont in _SITE_PORTS) and not ip.startswith("127."):
+            if proto == "tcp" and (host in _SITE_PORTS or cont in _SITE_PORTS) and not _loopback(ip):
                 c.note(at, ip_, "HF606", f"port {cont}: not carried: Caddy serves ports 80 and 443 for the sites "
                        + (f"(this service's site proxies to port {s.site_port[0]})" if s.site_port else ""))
                 continue
