@@ -402,3 +402,19 @@ services:
     assert [ln.split(": warning")[0] for ln in lines_of(report, "HF607")] == [
         "compose.yaml:4:13", "compose.yaml:4:32", "compose.yaml:7:13"]
     assert all("IPv6 address" in ln for ln in lines_of(report, "HF607"))
+
+
+def test_a_disabled_healthcheck_is_reported(tmp_path: Path) -> None:
+    """Compose's disable: true (or test: [NONE]) turns the image's HEALTHCHECK off; hostform cannot: the report says so."""
+    host, report, _ = imported(tmp_path, {"compose.yaml": """\
+services:
+  a:
+    image: alpine:3
+    healthcheck: {test: [CMD, "true"], disable: true}
+  b:
+    image: alpine:3
+    healthcheck: {test: [NONE]}
+"""})
+    assert "health" not in host["services"]["a"] and "health" not in host["services"]["b"]
+    assert [ln.split(": HF")[0].split(": warning")[0] for ln in lines_of(report, "HF615")] == [
+        "compose.yaml:4:40", "compose.yaml:7:19"]

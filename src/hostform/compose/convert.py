@@ -924,7 +924,14 @@ def _healthcheck(c: _Converter, s: _Svc, v: V, path: str) -> None:
     h: dict[str, Any] = {}
     dis = v.get("disable")
     test = v.get("test")
+    off: tuple[V, str] | None = None
     if dis is not None and dis.value in (True, "true"):
+        off = (dis, f"{path}.disable")
+    elif test is not None and test.is_list and test.list() and test.list()[0].text() == "NONE":
+        off = (test, f"{path}.test")
+    if off is not None:
+        c.note(off[0], off[1], "HF615", "healthcheck: turning off the image's own HEALTHCHECK is not carried: podman runs "
+               "it (hostform sets no health for this service)")
         return
     if test is None:
         c.note(v, path, "HF615", "healthcheck without test (the image's HEALTHCHECK with other timings) is not carried: "
