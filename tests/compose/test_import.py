@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -418,3 +419,29 @@ services:
     assert "health" not in host["services"]["a"] and "health" not in host["services"]["b"]
     assert [ln.split(": HF")[0].split(": warning")[0] for ln in lines_of(report, "HF615")] == [
         "compose.yaml:4:40", "compose.yaml:7:19"]
+
+
+def test_a_quadlet_with_environment_values_is_0600(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  a: {image: alpine:3, network_mode: none, environment: {PW: hunter2}}\n"
+                                           "  b: {image: alpine:3, network_mode: none}\n")
+    assert run(tmp_path, "import", "compose").returncode == 0
+    assert "Environment=PW=hunter2" in (tmp_path / "quadlets" / "a.container").read_text()
+    assert os.stat(tmp_path / "quadlets" / "a.container").st_mode & 0o777 == 0o600
+    assert os.stat(tmp_path / "quadlets" / "b.container").st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("link", ["hostform.yaml", "import-report.txt", "quadlets", "quadlets/a.container", "out"])
+def test_no_output_is_written_through_a_symlink(tmp_path: Path, link: str) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  a: {image: alpine:3, network_mode: none, environment: {PW: x}}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out" / "quadlets").mkdir(parents=True)
+    target = tmp_path / link if link == "out" else tmp_path / "out" / link
+    if target.is_dir():
+        shutil.rmtree(target)
+    target.symlink_to(elsewhere if link in ("quadlets", "out") else elsewhere / "f")
+    proc = run(tmp_path, "import", "compose", "-o", "out", "--force")
+    assert proc.returncode == 1, proc.stderr
+    assert "is a symlink" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(elsewhere.iterdir()) == []
+    assert not (tmp_path / "out" / "hostform.yaml").exists() or link == "hostform.yaml"

@@ -95,19 +95,19 @@ def main(argv: list[str]) -> int:
     sys.stderr.write(report)
     if result.host_text is None:
         return 1
-    from hostform.emit import write_atomic
+    from hostform.emit import OutputError, write_tree
+    from hostform.host.build import has_env_line
 
+    # inside DIR only, never through a symlink (DIR itself, quadlets/, each file): as `hostform build` writes
+    plain = 0o644
+    outputs = [(rel, text.encode(), 0o600 if has_env_line(text) else plain) for rel, text in sorted(result.quadlets.items())]
+    outputs.append(("import-report.txt", report.encode(), plain))
+    outputs.append(("hostform.yaml", result.host_text.encode(), 0o600 if "env:" in result.host_text else plain))
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        for rel, text in sorted(result.quadlets.items()):
-            q = out / rel
-            if q.is_symlink():
-                sys.stderr.write(f"hostform import compose: {q} is a symlink: not written through\n")
-                return 1
-            q.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(q, text.encode())
-        write_atomic(out / "import-report.txt", report.encode())
-        write_atomic(target, result.host_text.encode(), 0o600 if "env:" in result.host_text else 0o644)
+        write_tree(out, outputs, manifest=False)
+    except OutputError as e:
+        sys.stderr.write(f"hostform import compose: {e}\n")
+        return 1
     except OSError as e:
         sys.stderr.write(f"hostform import compose: cannot write into {out}: {e.strerror or e}\n")
         return 1
