@@ -445,3 +445,33 @@ def test_no_output_is_written_through_a_symlink(tmp_path: Path, link: str) -> No
     assert "is a symlink" in proc.stderr and "Traceback" not in proc.stderr
     assert list(elsewhere.iterdir()) == []
     assert not (tmp_path / "out" / "hostform.yaml").exists() or link == "hostform.yaml"
+
+
+def test_a_port_range_is_one_report_line(tmp_path: Path) -> None:
+    host, report, build = imported(tmp_path, {"compose.yaml": "services:\n  s:\n    image: alpine:3\n"
+                                             "    ports: ['8000-8010:8000-8010', '9000-9002']\n"})
+    assert host["services"]["s"]["publish"] == [f"{p}:{p}" for p in range(8000, 8011)]
+    assert "PublishPort=8010:8010" in (build / "quadlets" / "s.container").read_text()
+    assert [ln.split(": ", 3)[2:] for ln in lines_of(report, "HF607")] == [
+        ["services.s.ports[0]", "ports 8000-8010: published on every address of the VM, so the target's firewall opens them "
+         "(warning HF024 at build); bind them to 127.0.0.1 to keep them on the VM; one publish entry per port, as hostform's "
+         "publish takes one port an entry"],
+        ["services.s.ports[1]", "ports 9000-9002: docker would publish them on random host ports: not published (the services "
+         "reach them on the network by name)"]]
+
+
+def test_a_port_out_of_range_is_one_clear_line_and_not_carried(tmp_path: Path) -> None:
+    host, report, _ = imported(tmp_path, {"compose.yaml": """\
+services:
+  s:
+    image: alpine:3
+    ports: ["99999:80", "0:0", "7000:70000", "0:81", {target: 82, published: 99999}]
+"""})
+    assert "publish" not in host["services"]["s"] and "port" not in host["services"]["s"] and "sites" not in host
+    assert [ln.split(": ", 2)[2] for ln in report.splitlines()] == [
+        "services.s.ports[0]: ports: the host port 99999 is not in 1-65535: not carried",
+        "services.s.ports[1]: ports: the container port 0 is not in 1-65535: not carried",
+        "services.s.ports[2]: ports: the container port 70000 is not in 1-65535: not carried",
+        "services.s.ports[3]: port 81: docker would publish it on a random host port: not published (the services reach it "
+        "on the network by name)",
+        "services.s.ports[4]: ports: the host port 99999 is not in 1-65535: not carried"]

@@ -351,6 +351,13 @@ class _Converter:
             if report:
                 self.note(item, path, "HF601", f"ports: {item.text() or cont_s!r} is not a port (or a range) of tcp or udp: not carried")
             return out
+        if hr == (0, 0):
+            hr, host_s = None, ""  # host port 0: docker picks a free one, as with no host port
+        bad = [(which, n) for which, r in (("host", hr), ("container", cr)) if r is not None for n in r if not 1 <= n <= 65535]
+        if bad:
+            if report:
+                self.note(item, path, "HF607", f"ports: the {bad[0][0]} port {bad[0][1]} is not in 1-65535: not carried")
+            return out
         if spec_ip in ("0.0.0.0", "::"):
             spec_ip = ""
         conts = list(range(cr[0], cr[1] + 1))
@@ -748,6 +755,8 @@ def _ports(c: _Converter, s: _Svc, v: V, path: str) -> None:
     publish: list[str] = []
     for i, item in enumerate(_seq(v)):
         ip_ = f"{path}[{i}]"
+        random: list[int] = []  # a range is one report line, not one per port
+        everywhere: list[int] = []
         for ip, host, cont, proto, at in c.port_specs(s, item, ip_, report=True):
             if s.site_port is not None and s.site_port[2] == ip_ and cont == s.site_port[0]:
                 c.note(at, ip_, "HF606", f"port {cont}: proposed as the site {s.new}.example.org (Caddy, with TLS), proxied to "
@@ -760,8 +769,7 @@ def _ports(c: _Converter, s: _Svc, v: V, path: str) -> None:
                        + (f"(this service's site proxies to port {s.site_port[0]})" if s.site_port else ""))
                 continue
             if host is None:
-                c.note(at, ip_, "HF607", f"port {cont}: docker would publish it on a random host port: not published (the "
-                       "services reach it on the network by name)")
+                random.append(cont)
                 continue
             if ":" in ip:
                 c.note(at, ip_, "HF607", f"port {host}: bound to the IPv6 address {ip}: hostform publishes on IPv4 addresses; not carried")
@@ -776,11 +784,28 @@ def _ports(c: _Converter, s: _Svc, v: V, path: str) -> None:
             c.o.origin[("services", s.new, "publish", len(publish))] = (at, ip_)
             publish.append(text)
             if not ip:
-                c.note(at, ip_, "HF607", f"port {host}: published on every address of the VM, so the target's firewall opens it "
-                       "(warning HF024 at build); bind it to 127.0.0.1 to keep it on the VM")
+                everywhere.append(host)
+        if random:
+            c.note(item.at, ip_, "HF607", f"{_ports_text(random)}: docker would publish {_it(random)} on "
+                   + ("a random host port" if len(random) == 1 else "random host ports") + ": not "
+                   f"published (the services reach {_it(random)} on the network by name)")
+        if everywhere:
+            c.note(item.at, ip_, "HF607", f"{_ports_text(everywhere)}: published on every address of the VM, so the target's "
+                   "firewall opens " + _it(everywhere) + " (warning HF024 at build); bind " + _it(everywhere)
+                   + " to 127.0.0.1 to keep " + _it(everywhere) + " on the VM"
+                   + ("; one publish entry per port, as hostform's publish takes one port an entry" if len(everywhere) > 1 else ""))
     if publish:
         s.out["publish"] = publish
         c.o.origin[("services", s.new, "publish")] = (v.at, path)
+
+
+def _ports_text(ports: list[int]) -> str:
+    """``port 80``, or ``ports 8000-8010`` for a range."""
+    return f"port {ports[0]}" if len(ports) == 1 else f"ports {ports[0]}-{ports[-1]}"
+
+
+def _it(ports: list[int]) -> str:
+    return "it" if len(ports) == 1 else "them"
 
 
 def _expose(c: _Converter, s: _Svc, v: V, path: str) -> None:
