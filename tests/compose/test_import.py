@@ -475,3 +475,13 @@ services:
         "services.s.ports[3]: port 81: docker would publish it on a random host port: not published (the services reach it "
         "on the network by name)",
         "services.s.ports[4]: ports: the host port 99999 is not in 1-65535: not carried"]
+
+
+def test_a_service_named_x_something_is_renamed_for_the_right_reason(tmp_path: Path) -> None:
+    host, report, _ = imported(tmp_path, {"compose.yaml": "services:\n  x-foo: {image: alpine:3}\n  podman-x: {image: alpine:3}\n"})
+    assert set(host["services"]) == {"app-x-foo", "app-podman-x"}
+    assert lines_of(report, "HF609") == [
+        "compose.yaml:2:3: warning[HF609]: services.x-foo: service 'x-foo' is named 'app-x-foo' in hostform.yaml (in "
+        "hostform.yaml a name starting with 'x-' is a key of your own, which hostform ignores); depends_on and sites follow",
+        "compose.yaml:3:3: warning[HF609]: services.podman-x: service 'podman-x' is named 'app-podman-x' in hostform.yaml (it "
+        "is the name of a unit of the host (Fedora CoreOS's or hostform's)); depends_on and sites follow"]

@@ -218,7 +218,10 @@ class _Converter:
             why = ""
             if not ok:
                 new = _dns_label(name, "service")
-                if new.startswith(SYSTEM_UNITS) or new.startswith(_OWN_PREFIXES) or new.startswith("x-"):
+                if new.startswith("x-"):
+                    new = ("app-" + new)[:63].strip("-")
+                    why = "in hostform.yaml a name starting with 'x-' is a key of your own, which hostform ignores"
+                elif new.startswith(SYSTEM_UNITS) or new.startswith(_OWN_PREFIXES):
                     new = ("app-" + new)[:63].strip("-")
                     why = "it is the name of a unit of the host (Fedora CoreOS's or hostform's)"
                 elif s.site_port is not None and _NAME.fullmatch(name.lower()) is not None:
