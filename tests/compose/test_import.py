@@ -485,3 +485,23 @@ def test_a_service_named_x_something_is_renamed_for_the_right_reason(tmp_path: P
         "hostform.yaml a name starting with 'x-' is a key of your own, which hostform ignores); depends_on and sites follow",
         "compose.yaml:3:3: warning[HF609]: services.podman-x: service 'podman-x' is named 'app-podman-x' in hostform.yaml (it "
         "is the name of a unit of the host (Fedora CoreOS's or hostform's)); depends_on and sites follow"]
+
+
+def test_long_syntax_devices_are_carried(tmp_path: Path) -> None:
+    host, report, build = imported(tmp_path, {"compose.yaml": """\
+services:
+  s:
+    image: alpine:3
+    devices:
+      - /dev/fuse
+      - source: /dev/kvm
+        target: /dev/kvm
+        permissions: rwm
+      - {source: /dev/dri, permissions: r}
+      - {target: /dev/x}
+"""})
+    args = "--device=/dev/fuse --device=/dev/kvm:/dev/kvm:rwm --device=/dev/dri:/dev/dri:r"
+    assert host["services"]["s"]["extra"] == {"PodmanArgs": args}
+    assert f"PodmanArgs={args}" in (build / "quadlets" / "s.container").read_text()
+    assert lines_of(report, "HF601") == [
+        "compose.yaml:10:9: warning[HF601]: services.s.devices[3]: devices: a device without source: not carried"]

@@ -1271,11 +1271,27 @@ def _podman_flag(flag: str, what: str = "") -> Handler:
                 else:
                     items.append(f"{k}={x.text()}" if x.value is not None else k)
         else:
-            items = [x.text() or "" for x in _seq(v)]
+            for i, x in enumerate(_seq(v)):
+                t = _device(x) if flag == "--device" and x.is_map else x.text()
+                if t is None:
+                    c.note(x, f"{path}[{i}]" if v.is_list else path, "HF601", f"{path.rsplit('.', 1)[-1]}: "
+                           + ("a device without source" if flag == "--device" else "an item that is not a string")
+                           + ": not carried")
+                items.append(t or "")
         words = [f"{flag}={i}" for i in items if i]
         if words:
             s.podman_args.append((words, v.at, path))
     return h
+
+
+def _device(x: V) -> str | None:
+    """A long-syntax device ({source, target, permissions}) as podman's --device takes it: SOURCE[:TARGET[:PERMISSIONS]]."""
+    parts = [(y.text() or "") if (y := x.get(k)) is not None else "" for k in ("source", "target", "permissions")]
+    if not parts[0]:
+        return None
+    if parts[2] and not parts[1]:
+        parts[1] = parts[0]
+    return ":".join(p for p in parts if p)
 
 
 def _one_value(key: str, convert: Callable[[str], str | None] | None = None) -> Handler:
