@@ -505,3 +505,31 @@ services:
     assert f"PodmanArgs={args}" in (build / "quadlets" / "s.container").read_text()
     assert lines_of(report, "HF601") == [
         "compose.yaml:10:9: warning[HF601]: services.s.devices[3]: devices: a device without source: not carried"]
+
+
+def test_same_key_list_items_are_deduplicated_as_compose_go_does(tmp_path: Path, oracle: str) -> None:
+    """EnforceUnicity after each file, within one file too; a long secret {source: pg} has the short pg's target."""
+    host, report, _ = imported(tmp_path, {"compose.yaml": """\
+services:
+  s:
+    image: alpine:3
+    secrets: [pg, {source: pg}, db]
+    volumes: [data:/d, data:/d, more:/d, data:/e]
+    ports: ["8080:8080", "8080:8080", "9000:9000"]
+    cap_add: [NET_ADMIN, NET_ADMIN]
+secrets:
+  pg: {file: ./pg.txt}
+  db: {file: ./pg.txt}
+volumes:
+  data:
+  more:
+""", "pg.txt": "x\n", "compose.override.yaml": "services:\n  s:\n    secrets: [{source: db, mode: 0400}]\n"})
+    s = host["services"]["s"]
+    assert s["secrets"] == ["pg", "db"]
+    assert s["volumes"] == {"more": "/d", "data": "/e"} and s["publish"] == ["8080:8080", "9000:9000"]
+    assert s["extra"] == {"AddCapability": "NET_ADMIN"}
+    assert "already published" not in report and "mounted at" not in report
+    go = _compose_go(oracle, tmp_path)["services"]["s"]
+    assert [x["source"] for x in go["secrets"]] == s["secrets"]
+    assert [(x["source"], x["target"]) for x in go["volumes"]] == [("more", "/d"), ("data", "/e")]
+    assert [x["published"] for x in go["ports"]] == ["8080", "9000"] and go["cap_add"] == ["NET_ADMIN"]

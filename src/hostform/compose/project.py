@@ -295,9 +295,12 @@ def _unique_key(path: str, item: V) -> str:
         return parts[1] if len(parts) > 1 else parts[0]
     if last in ("secrets", "configs"):
         base = "/run/secrets" if last == "secrets" else ""
-        if item.is_map:
-            tv = item.get("target") or item.get("source")
-            return (tv.text() or "") if tv is not None else ""
+        if item.is_map:  # the target, else where the short syntax puts the source (mountIndexer)
+            tv = item.get("target")
+            if tv is not None:
+                return tv.text() or ""
+            sv = item.get("source")
+            return f"{base}/{(sv.text() or '') if sv is not None else ''}"
         return f"{base}/{t}"
     if last == "ports" and item.is_map:
         def g(k: str, d: str) -> str:
@@ -318,6 +321,26 @@ def _seq(v: V) -> list[V]:
     if v.value is None:
         return []
     return [v]
+
+
+# the lists compose-go's EnforceUnicity dedups after reading each file (override/uncity.go), within a file too
+_UNIQUE_IN_FILE = ("cap_add", "cap_drop", "configs", "devices", "dns", "dns_opt", "dns_search", "env_file", "expose",
+                   "links", "ports", "profiles", "secrets", "tmpfs", "volumes")
+
+
+def _enforce_unicity(doc: V) -> None:
+    """Each service's lists of :data:`_UNIQUE_IN_FILE` with the later of two same-key items only (in place)."""
+    sv = doc.get("services") if doc.is_map else None
+    if sv is None or not sv.is_map:
+        return
+    for name, s in sv.map().items():
+        if not s.is_map:
+            continue
+        d = s.map()
+        for key in _UNIQUE_IN_FILE:
+            x = d.get(key)
+            if x is not None and x.is_list:
+                d[key] = V(unique(f"services.{name}.{key}", x.list()), x.at, x.tag, x.notes)
 
 
 def unique(path: str, items: list[V]) -> list[V]:
@@ -446,6 +469,7 @@ def load_project(
             findings.append(ld.fatal)
             return None
         ld.extends(doc, path, display, [])
+        _enforce_unicity(doc)
         merged = doc if merged is None else merge(merged, doc, "")
     assert merged is not None
     _drop_resets(merged)
