@@ -533,3 +533,29 @@ volumes:
     assert [x["source"] for x in go["secrets"]] == s["secrets"]
     assert [(x["source"], x["target"]) for x in go["volumes"]] == [("more", "/d"), ("data", "/e")]
     assert [x["published"] for x in go["ports"]] == ["8080", "9000"] and go["cap_add"] == ["NET_ADMIN"]
+
+
+@pytest.mark.parametrize("env, dotenv, name", [
+    ({}, "COMPOSE_FILE=a.yml:b.yml\nCOMPOSE_PROJECT_NAME=dotenv-name\n", "dotenv-name"),
+    ({"COMPOSE_PROJECT_NAME": "fromenv"}, "COMPOSE_FILE=a.yml:b.yml\nCOMPOSE_PROJECT_NAME=fromdotenv\n", "fromenv"),
+    ({"COMPOSE_FILE": "a.yml;b.yml", "COMPOSE_PATH_SEPARATOR": ";"}, "COMPOSE_FILE=nope.yml\n", "fromyaml"),
+    ({"COMPOSE_FILE": "a.yml"}, "", "fromyaml"),
+])
+def test_compose_file_and_project_name_as_compose_go(tmp_path: Path, oracle: str, env: dict[str, str], dotenv: str,
+                                                     name: str) -> None:
+    """COMPOSE_FILE names the files when none is given; COMPOSE_PROJECT_NAME comes before `name:`."""
+    (tmp_path / "a.yml").write_text("name: fromyaml\nservices:\n  a: {image: alpine:3}\n")
+    (tmp_path / "b.yml").write_text("services:\n  b: {image: alpine:3}\n")
+    (tmp_path / "compose.yaml").write_text("name: default\nservices:\n  c: {image: alpine:3}\n")
+    if dotenv:
+        (tmp_path / ".env").write_text(dotenv)
+    proc = run(tmp_path, "import", "compose", env=env)
+    assert proc.returncode == 0, proc.stderr
+    host = yaml.safe_load((tmp_path / "hostform.yaml").read_text())
+    e = clean_env(tmp_path, tmp_path / ".home")
+    e.update(env)
+    from tests.compose.coverage import compose_config
+
+    go = compose_config(oracle, tmp_path, (), e)
+    assert host["name"] == go["name"] == name
+    assert sorted(host["services"]) == sorted(go["services"])

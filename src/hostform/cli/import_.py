@@ -62,8 +62,8 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hostform import compose", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="*", metavar="FILE",
-                   help="Compose files, merged in order (default: compose.yaml, compose.yml, docker-compose.yaml or "
-                   "docker-compose.yml here, with its override file)")
+                   help="Compose files, merged in order (default: those $COMPOSE_FILE names, else compose.yaml, compose.yml, "
+                   "docker-compose.yaml or docker-compose.yml here, with its override file)")
     p.add_argument("-o", "--output", metavar="DIR", help="where to write hostform.yaml (default: the first file's directory)")
     p.add_argument("--profile", action="append", default=[], metavar="NAME",
                    help="enable a profile (repeatable; default: $COMPOSE_PROFILES; '*' enables all)")
@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
     if args.files:
         files = [(Path(f), f) for f in args.files]
     else:
-        files = default_files(cwd)
+        files = default_files(cwd, dict(os.environ), Path(args.env_file) if args.env_file else None)
         if not files:
             sys.stderr.write("hostform import compose: no compose.yaml, compose.yml, docker-compose.yaml or "
                              "docker-compose.yml here: name the file\n")

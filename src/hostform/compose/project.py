@@ -21,7 +21,7 @@ from pathlib import Path
 from hostform.compose.text import DotenvError, InvalidTemplate, MissingRequired, parse_dotenv, substitute
 from hostform.compose.tree import TooMuch, V, Where, from_yaml
 
-__all__ = ["DEFAULT_FILES", "Finding", "Project", "load_project", "find_default_files"]
+__all__ = ["DEFAULT_FILES", "Finding", "Project", "compose_file_paths", "find_default_files", "load_project"]
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 _OVERRIDES = {
@@ -52,6 +52,26 @@ class Project:
     disabled: dict[str, V] = field(default_factory=dict)  # services left out by profiles
     environ: dict[str, str] = field(default_factory=dict)  # the project environment: process env over .env
     first_dir: Path = Path(".")
+
+
+def compose_file_paths(environ: dict[str, str], dotenv_file: Path) -> list[str] | None:
+    """The files COMPOSE_FILE names (compose-go cli WithConfigFileEnv): from the environment, else from
+    ``dotenv_file`` (.env of the current directory, or --env-file), split at COMPOSE_PATH_SEPARATOR (default
+    ':'); None when it is not set. An env file that cannot be read counts as empty here (the load reports it)."""
+    env = dict(environ)
+    if "COMPOSE_FILE" not in env and dotenv_file.is_file():
+        from hostform._inputs import InputError, read_input
+
+        data = read_input(None, str(dotenv_file), FILE_CAP, "an env file")
+        if not isinstance(data, InputError):
+            try:
+                dotenv, _ = parse_dotenv(data.decode("utf-8", "replace"), lambda k: environ.get(k))
+            except DotenvError:
+                dotenv = {}
+            env = {**dotenv, **environ}
+    if "COMPOSE_FILE" not in env:
+        return None
+    return env["COMPOSE_FILE"].split(env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep)
 
 
 def find_default_files(d: Path) -> list[Path]:
@@ -481,10 +501,11 @@ def load_project(
             services[name] = s if s.is_map else V({}, s.at)
     elif sv is not None and sv.value is not None:
         findings.append(Finding(sv.at, "services", "HF601", "services is not a mapping: no service was read"))
-    # the project name: `name:`, else COMPOSE_PROJECT_NAME, else the first file's directory
+    # the project name (compose-go cli withNamePrecedenceLoad): COMPOSE_PROJECT_NAME (environment, then .env), else
+    # `name:`, else the first file's directory as named (a symlink's name, not its target's)
     nv = top.get("name")
-    name = _normalize_project_name((nv.text() if nv is not None else None) or env.get("COMPOSE_PROJECT_NAME", "")
-                                   or first_dir.resolve().name)
+    name = _normalize_project_name(env.get("COMPOSE_PROJECT_NAME", "") or (nv.text() if nv is not None else None)
+                                   or Path(os.path.abspath(first_dir)).name)
     # profiles: --profile, else COMPOSE_PROFILES
     enabled = set(profiles) if profiles else {p for p in env.get("COMPOSE_PROFILES", "").split(",") if p}
     kept: dict[str, V] = {}
