@@ -62,8 +62,8 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hostform import compose", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="*", metavar="FILE",
-                   help="Compose files, merged in order (default: compose.yaml, compose.yml, docker-compose.yaml or "
-                   "docker-compose.yml here, with its override file)")
+                   help="Compose files, merged in order (default: those $COMPOSE_FILE names, else compose.yaml, compose.yml, "
+                   "docker-compose.yaml or docker-compose.yml here, with its override file)")
     p.add_argument("-o", "--output", metavar="DIR", help="where to write hostform.yaml (default: the first file's directory)")
     p.add_argument("--profile", action="append", default=[], metavar="NAME",
                    help="enable a profile (repeatable; default: $COMPOSE_PROFILES; '*' enables all)")
@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
     if args.files:
         files = [(Path(f), f) for f in args.files]
     else:
-        files = default_files(cwd)
+        files = default_files(cwd, dict(os.environ), Path(args.env_file) if args.env_file else None)
         if not files:
             sys.stderr.write("hostform import compose: no compose.yaml, compose.yml, docker-compose.yaml or "
                              "docker-compose.yml here: name the file\n")
@@ -95,19 +95,19 @@ def main(argv: list[str]) -> int:
     sys.stderr.write(report)
     if result.host_text is None:
         return 1
-    from hostform.emit import write_atomic
+    from hostform.emit import OutputError, write_tree
+    from hostform.host.build import has_env_line
 
+    # inside DIR only, never through a symlink (DIR itself, quadlets/, each file): as `hostform build` writes
+    plain = 0o644
+    outputs = [(rel, text.encode(), 0o600 if has_env_line(text) else plain) for rel, text in sorted(result.quadlets.items())]
+    outputs.append(("import-report.txt", report.encode(), plain))
+    outputs.append(("hostform.yaml", result.host_text.encode(), 0o600 if "env:" in result.host_text else plain))
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        for rel, text in sorted(result.quadlets.items()):
-            q = out / rel
-            if q.is_symlink():
-                sys.stderr.write(f"hostform import compose: {q} is a symlink: not written through\n")
-                return 1
-            q.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(q, text.encode())
-        write_atomic(out / "import-report.txt", report.encode())
-        write_atomic(target, result.host_text.encode(), 0o600 if "env:" in result.host_text else 0o644)
+        write_tree(out, outputs, manifest=False)
+    except OutputError as e:
+        sys.stderr.write(f"hostform import compose: {e}\n")
+        return 1
     except OSError as e:
         sys.stderr.write(f"hostform import compose: cannot write into {out}: {e.strerror or e}\n")
         return 1

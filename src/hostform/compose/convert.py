@@ -116,6 +116,16 @@ def _split_port(spec: str) -> tuple[str, str, str, str] | None:
     return parse_publish(spec)
 
 
+def _loopback(ip: str) -> bool:
+    """A host address of the machine itself (127.0.0.0/8, [::1]): a port bound there is not for the world."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(ip.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _port_range(s: str) -> tuple[int, int] | None:
     m = re.fullmatch(r"(\d{1,5})(?:-(\d{1,5}))?", s.strip())
     if m is None:
@@ -208,7 +218,10 @@ class _Converter:
             why = ""
             if not ok:
                 new = _dns_label(name, "service")
-                if new.startswith(SYSTEM_UNITS) or new.startswith(_OWN_PREFIXES) or new.startswith("x-"):
+                if new.startswith("x-"):
+                    new = ("app-" + new)[:63].strip("-")
+                    why = "in hostform.yaml a name starting with 'x-' is a key of your own, which hostform ignores"
+                elif new.startswith(SYSTEM_UNITS) or new.startswith(_OWN_PREFIXES):
                     new = ("app-" + new)[:63].strip("-")
                     why = "it is the name of a unit of the host (Fedora CoreOS's or hostform's)"
                 elif s.site_port is not None and _NAME.fullmatch(name.lower()) is not None:
@@ -304,7 +317,7 @@ class _Converter:
             return
         for i, item in enumerate(_seq(pv)):
             for ip, host, cont, proto, at in self.port_specs(s, item, f"services.{s.name}.ports[{i}]"):
-                if proto == "tcp" and (cont in _SITE_PORTS or host in _SITE_PORTS) and s.site_port is None and not ip.startswith("127."):
+                if proto == "tcp" and (cont in _SITE_PORTS or host in _SITE_PORTS) and s.site_port is None and not _loopback(ip):
                     s.site_port = (cont, at, f"services.{s.name}.ports[{i}]")
 
     def port_specs(self, s: _Svc, item: V, path: str, report: bool = False) -> list[tuple[str, int | None, int, str, Where]]:
@@ -340,6 +353,13 @@ class _Converter:
         if cr is None or (host_s and hr is None) or proto not in ("tcp", "udp"):
             if report:
                 self.note(item, path, "HF601", f"ports: {item.text() or cont_s!r} is not a port (or a range) of tcp or udp: not carried")
+            return out
+        if hr == (0, 0):
+            hr, host_s = None, ""  # host port 0: docker picks a free one, as with no host port
+        bad = [(which, n) for which, r in (("host", hr), ("container", cr)) if r is not None for n in r if not 1 <= n <= 65535]
+        if bad:
+            if report:
+                self.note(item, path, "HF607", f"ports: the {bad[0][0]} port {bad[0][1]} is not in 1-65535: not carried")
             return out
         if spec_ip in ("0.0.0.0", "::"):
             spec_ip = ""
@@ -485,34 +505,50 @@ class _Converter:
 
         lines = [f"# imported from {s.v.at.file}:{s.v.at.line} (services.{s.name}) by `hostform import compose`",
                  "[Unit]", f"Description={unit_text(s.new + ' (imported from Compose)', exec_line=False)}", "",
-                 "[Container]", f"Image={unit_text(str(s.out.get('image', '')), exec_line=False)}",
-                 f"ContainerName={s.new}"]
+                 "[Container]"]
+
+        def add(key: str, write: Callable[[Any], str], value: Any, what: str) -> None:
+            try:
+                lines.append(f"{key}={write(value)}")
+            except ValueError:  # a control character, a trailing backslash: no unit file can hold it
+                x = s.v.get(what)
+                self.note(x or s.v, f"services.{s.name}.{what}" if x is not None else f"services.{s.name}", "HF611",
+                          f"{what}: cannot be written into {s.new}.container (a character a unit file cannot hold): not carried")
+
+        def text(v: str) -> str:
+            return unit_text(v, exec_line=False)
+
+        def word(v: str) -> str:
+            return unit_word(v, exec_line=False)
+
+        add("Image", text, str(s.out.get("image", "")), "image")
+        lines.append(f"ContainerName={s.new}")
         nm = s.v.get("network_mode")
         mode = (nm.text() if nm is not None else None) or "none"
         if mode.startswith("service:"):
             other = self.svcs.get(mode.split(":", 1)[1])
             mode = f"container:{other.new if other is not None else mode.split(':', 1)[1]}"
-        lines.append(f"Network={unit_text(mode, exec_line=False)}")
+        add("Network", text, mode, "network_mode")
         if s.out.get("auto_update", True) and not str(s.out.get("image", "")).startswith("localhost/"):
             lines.append("AutoUpdate=registry")
         cmd = s.out.get("command")
         if isinstance(cmd, list) and cmd:
-            lines.append("Exec=" + unit_words([str(c) for c in cmd]))
+            add("Exec", unit_words, [str(c) for c in cmd], "command")
         for k, val in sorted(s.out.get("env", {}).items()):
-            lines.append("Environment=" + unit_word(f"{k}={val}", exec_line=False))
+            add("Environment", word, f"{k}={val}", "environment")
         for k, val in sorted(s.out.get("labels", {}).items()):
-            lines.append("Label=" + unit_word(f"{k}={val}", exec_line=False))
+            add("Label", word, f"{k}={val}", "labels")
         for p in s.out.get("publish", []):
             lines.append(f"PublishPort={p}")
         if s.out.get("user"):
-            lines.append("User=" + unit_string(str(s.out["user"]), exec_line=False))
+            add("User", lambda v: unit_string(v, exec_line=False), str(s.out["user"]), "user")
         for k, val in s.extra.items():
             if k != "PodmanArgs":
-                lines.append(f"{k}={unit_text(val, exec_line=False)}")
+                add(k, text, val, k)
         if s.podman_args:
-            text = _words_ok([w for ws, _, _ in s.podman_args for w in ws])
-            if text is not None:
-                lines.append("PodmanArgs=" + unit_text(text, exec_line=False))
+            args = _words_ok([w for ws, _, _ in s.podman_args for w in ws])
+            if args is not None:
+                add("PodmanArgs", text, args, "PodmanArgs")
         restart = s.out.get("restart", "on-failure")
         lines += ["", "[Service]", f"Restart={restart}", "", "[Install]", "WantedBy=multi-user.target default.target", ""]
         for key in ("volumes", "secrets", "health", "depends_on", "resources", "port", "entrypoint", "read_only", "init"):
@@ -722,6 +758,8 @@ def _ports(c: _Converter, s: _Svc, v: V, path: str) -> None:
     publish: list[str] = []
     for i, item in enumerate(_seq(v)):
         ip_ = f"{path}[{i}]"
+        random: list[int] = []  # a range is one report line, not one per port
+        everywhere: list[int] = []
         for ip, host, cont, proto, at in c.port_specs(s, item, ip_, report=True):
             if s.site_port is not None and s.site_port[2] == ip_ and cont == s.site_port[0]:
                 c.note(at, ip_, "HF606", f"port {cont}: proposed as the site {s.new}.example.org (Caddy, with TLS), proxied to "
@@ -729,13 +767,12 @@ def _ports(c: _Converter, s: _Svc, v: V, path: str) -> None:
                 s.out["port"] = cont
                 c.o.origin[("services", s.new, "port")] = (at, ip_)
                 continue
-            if proto == "tcp" and (host in _SITE_PORTS or cont in _SITE_PORTS) and not ip.startswith("127."):
+            if proto == "tcp" and (host in _SITE_PORTS or cont in _SITE_PORTS) and not _loopback(ip):
                 c.note(at, ip_, "HF606", f"port {cont}: not carried: Caddy serves ports 80 and 443 for the sites "
                        + (f"(this service's site proxies to port {s.site_port[0]})" if s.site_port else ""))
                 continue
             if host is None:
-                c.note(at, ip_, "HF607", f"port {cont}: docker would publish it on a random host port: not published (the "
-                       "services reach it on the network by name)")
+                random.append(cont)
                 continue
             if ":" in ip:
                 c.note(at, ip_, "HF607", f"port {host}: bound to the IPv6 address {ip}: hostform publishes on IPv4 addresses; not carried")
@@ -750,11 +787,28 @@ def _ports(c: _Converter, s: _Svc, v: V, path: str) -> None:
             c.o.origin[("services", s.new, "publish", len(publish))] = (at, ip_)
             publish.append(text)
             if not ip:
-                c.note(at, ip_, "HF607", f"port {host}: published on every address of the VM, so the target's firewall opens it "
-                       "(warning HF024 at build); bind it to 127.0.0.1 to keep it on the VM")
+                everywhere.append(host)
+        if random:
+            c.note(item.at, ip_, "HF607", f"{_ports_text(random)}: docker would publish {_it(random)} on "
+                   + ("a random host port" if len(random) == 1 else "random host ports") + ": not "
+                   f"published (the services reach {_it(random)} on the network by name)")
+        if everywhere:
+            c.note(item.at, ip_, "HF607", f"{_ports_text(everywhere)}: published on every address of the VM, so the target's "
+                   "firewall opens " + _it(everywhere) + " (warning HF024 at build); bind " + _it(everywhere)
+                   + " to 127.0.0.1 to keep " + _it(everywhere) + " on the VM"
+                   + ("; one publish entry per port, as hostform's publish takes one port an entry" if len(everywhere) > 1 else ""))
     if publish:
         s.out["publish"] = publish
         c.o.origin[("services", s.new, "publish")] = (v.at, path)
+
+
+def _ports_text(ports: list[int]) -> str:
+    """``port 80``, or ``ports 8000-8010`` for a range."""
+    return f"port {ports[0]}" if len(ports) == 1 else f"ports {ports[0]}-{ports[-1]}"
+
+
+def _it(ports: list[int]) -> str:
+    return "it" if len(ports) == 1 else "them"
 
 
 def _expose(c: _Converter, s: _Svc, v: V, path: str) -> None:
@@ -898,7 +952,14 @@ def _healthcheck(c: _Converter, s: _Svc, v: V, path: str) -> None:
     h: dict[str, Any] = {}
     dis = v.get("disable")
     test = v.get("test")
+    off: tuple[V, str] | None = None
     if dis is not None and dis.value in (True, "true"):
+        off = (dis, f"{path}.disable")
+    elif test is not None and test.is_list and test.list() and test.list()[0].text() == "NONE":
+        off = (test, f"{path}.test")
+    if off is not None:
+        c.note(off[0], off[1], "HF615", "healthcheck: turning off the image's own HEALTHCHECK is not carried: podman runs "
+               "it (hostform sets no health for this service)")
         return
     if test is None:
         c.note(v, path, "HF615", "healthcheck without test (the image's HEALTHCHECK with other timings) is not carried: "
@@ -1210,11 +1271,27 @@ def _podman_flag(flag: str, what: str = "") -> Handler:
                 else:
                     items.append(f"{k}={x.text()}" if x.value is not None else k)
         else:
-            items = [x.text() or "" for x in _seq(v)]
+            for i, x in enumerate(_seq(v)):
+                t = _device(x) if flag == "--device" and x.is_map else x.text()
+                if t is None:
+                    c.note(x, f"{path}[{i}]" if v.is_list else path, "HF601", f"{path.rsplit('.', 1)[-1]}: "
+                           + ("a device without source" if flag == "--device" else "an item that is not a string")
+                           + ": not carried")
+                items.append(t or "")
         words = [f"{flag}={i}" for i in items if i]
         if words:
             s.podman_args.append((words, v.at, path))
     return h
+
+
+def _device(x: V) -> str | None:
+    """A long-syntax device ({source, target, permissions}) as podman's --device takes it: SOURCE[:TARGET[:PERMISSIONS]]."""
+    parts = [(y.text() or "") if (y := x.get(k)) is not None else "" for k in ("source", "target", "permissions")]
+    if not parts[0]:
+        return None
+    if parts[2] and not parts[1]:
+        parts[1] = parts[0]
+    return ":".join(p for p in parts if p)
 
 
 def _one_value(key: str, convert: Callable[[str], str | None] | None = None) -> Handler:

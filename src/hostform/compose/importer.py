@@ -219,7 +219,12 @@ def report_text(findings: list[Finding]) -> str:
     return "".join(lines)
 
 
-def default_files(cwd: Path) -> list[tuple[Path, str]]:
-    from hostform.compose.project import find_default_files
+def default_files(cwd: Path, environ: dict[str, str], env_file: Path | None) -> list[tuple[Path, str]]:
+    """The files to read when none is named: those COMPOSE_FILE names (environment, then ``env_file`` or
+    .env here), else the default file here and its override."""
+    from hostform.compose.project import compose_file_paths, find_default_files
 
+    named = compose_file_paths(environ, env_file if env_file is not None else cwd / ".env")
+    if named is not None:
+        return [(cwd / f, f) for f in named]
     return [(p, os.path.relpath(p, cwd)) for p in find_default_files(cwd)]

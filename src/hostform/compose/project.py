@@ -21,7 +21,7 @@ from pathlib import Path
 from hostform.compose.text import DotenvError, InvalidTemplate, MissingRequired, parse_dotenv, substitute
 from hostform.compose.tree import TooMuch, V, Where, from_yaml
 
-__all__ = ["DEFAULT_FILES", "Finding", "Project", "load_project", "find_default_files"]
+__all__ = ["DEFAULT_FILES", "Finding", "Project", "compose_file_paths", "find_default_files", "load_project"]
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 _OVERRIDES = {
@@ -52,6 +52,26 @@ class Project:
     disabled: dict[str, V] = field(default_factory=dict)  # services left out by profiles
     environ: dict[str, str] = field(default_factory=dict)  # the project environment: process env over .env
     first_dir: Path = Path(".")
+
+
+def compose_file_paths(environ: dict[str, str], dotenv_file: Path) -> list[str] | None:
+    """The files COMPOSE_FILE names (compose-go cli WithConfigFileEnv): from the environment, else from
+    ``dotenv_file`` (.env of the current directory, or --env-file), split at COMPOSE_PATH_SEPARATOR (default
+    ':'); None when it is not set. An env file that cannot be read counts as empty here (the load reports it)."""
+    env = dict(environ)
+    if "COMPOSE_FILE" not in env and dotenv_file.is_file():
+        from hostform._inputs import InputError, read_input
+
+        data = read_input(None, str(dotenv_file), FILE_CAP, "an env file")
+        if not isinstance(data, InputError):
+            try:
+                dotenv, _ = parse_dotenv(data.decode("utf-8", "replace"), lambda k: environ.get(k))
+            except DotenvError:
+                dotenv = {}
+            env = {**dotenv, **environ}
+    if "COMPOSE_FILE" not in env:
+        return None
+    return env["COMPOSE_FILE"].split(env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep)
 
 
 def find_default_files(d: Path) -> list[Path]:
@@ -185,10 +205,7 @@ class _Loader:
         if not ref:
             self.note(ext.at, path, "HF617", "extends needs the service to extend: nothing was inherited")
             return s
-        key = (str(file), name)
-        if key in stack:
-            self.note(ext.at, path, "HF617", f"extends cycle through {name!r}: nothing was inherited")
-            return s
+        key = (os.path.abspath(file), name)
         base_services = services
         base_file, base_display = file, display
         if other is not None:
@@ -204,6 +221,10 @@ class _Loader:
             base_services = bs.map()
         elif ref not in services:
             self.note(ext.at, path, "HF617", f"service {ref!r} is not in this file: nothing was inherited")
+            return s
+        if (os.path.abspath(base_file), ref) in (*stack, key):
+            # the service being extended is on the way here: its own extends is taken already, so look, don't recurse
+            self.note(ext.at, path, "HF617", f"extends {ref!r} is a cycle (Compose refuses it): nothing was inherited")
             return s
         base = self.extend_one(base_services, ref, base_file, base_display, [*stack, key])
         if base is None or not base.is_map:
@@ -294,9 +315,12 @@ def _unique_key(path: str, item: V) -> str:
         return parts[1] if len(parts) > 1 else parts[0]
     if last in ("secrets", "configs"):
         base = "/run/secrets" if last == "secrets" else ""
-        if item.is_map:
-            tv = item.get("target") or item.get("source")
-            return (tv.text() or "") if tv is not None else ""
+        if item.is_map:  # the target, else where the short syntax puts the source (mountIndexer)
+            tv = item.get("target")
+            if tv is not None:
+                return tv.text() or ""
+            sv = item.get("source")
+            return f"{base}/{(sv.text() or '') if sv is not None else ''}"
         return f"{base}/{t}"
     if last == "ports" and item.is_map:
         def g(k: str, d: str) -> str:
@@ -317,6 +341,26 @@ def _seq(v: V) -> list[V]:
     if v.value is None:
         return []
     return [v]
+
+
+# the lists compose-go's EnforceUnicity dedups after reading each file (override/uncity.go), within a file too
+_UNIQUE_IN_FILE = ("cap_add", "cap_drop", "configs", "devices", "dns", "dns_opt", "dns_search", "env_file", "expose",
+                   "links", "ports", "profiles", "secrets", "tmpfs", "volumes")
+
+
+def _enforce_unicity(doc: V) -> None:
+    """Each service's lists of :data:`_UNIQUE_IN_FILE` with the later of two same-key items only (in place)."""
+    sv = doc.get("services") if doc.is_map else None
+    if sv is None or not sv.is_map:
+        return
+    for name, s in sv.map().items():
+        if not s.is_map:
+            continue
+        d = s.map()
+        for key in _UNIQUE_IN_FILE:
+            x = d.get(key)
+            if x is not None and x.is_list:
+                d[key] = V(unique(f"services.{name}.{key}", x.list()), x.at, x.tag, x.notes)
 
 
 def unique(path: str, items: list[V]) -> list[V]:
@@ -445,6 +489,7 @@ def load_project(
             findings.append(ld.fatal)
             return None
         ld.extends(doc, path, display, [])
+        _enforce_unicity(doc)
         merged = doc if merged is None else merge(merged, doc, "")
     assert merged is not None
     _drop_resets(merged)
@@ -456,10 +501,11 @@ def load_project(
             services[name] = s if s.is_map else V({}, s.at)
     elif sv is not None and sv.value is not None:
         findings.append(Finding(sv.at, "services", "HF601", "services is not a mapping: no service was read"))
-    # the project name: `name:`, else COMPOSE_PROJECT_NAME, else the first file's directory
+    # the project name (compose-go cli withNamePrecedenceLoad): COMPOSE_PROJECT_NAME (environment, then .env), else
+    # `name:`, else the first file's directory as named (a symlink's name, not its target's)
     nv = top.get("name")
-    name = _normalize_project_name((nv.text() if nv is not None else None) or env.get("COMPOSE_PROJECT_NAME", "")
-                                   or first_dir.resolve().name)
+    name = _normalize_project_name(env.get("COMPOSE_PROJECT_NAME", "") or (nv.text() if nv is not None else None)
+                                   or Path(os.path.abspath(first_dir)).name)
     # profiles: --profile, else COMPOSE_PROFILES
     enabled = set(profiles) if profiles else {p for p in env.get("COMPOSE_PROFILES", "").split(",") if p}
     kept: dict[str, V] = {}

@@ -319,11 +319,7 @@ def shell_words(line: str) -> Words:
     for r in line:
         i += 1
         if escaped:
-            if r == "t":
-                r = "\t"
-            elif r == "n":
-                r = "\n"
-            buf += r
+            buf += r  # the character itself: go-shellwords knows no \t or \n
             escaped = False
             got = 1
             continue

@@ -9,7 +9,9 @@ touching their positions; interpolation replaces a scalar's value and keeps its 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
@@ -56,14 +58,15 @@ class V:
         return self.value if isinstance(self.value, list) else []
 
     def text(self) -> str | None:
-        """The scalar as Compose reads it into a string (numbers and booleans as written), None for null or a collection."""
+        """The scalar as Compose reads it into a string (Go's ``fmt.Sprint``: ``1.0`` is "1", ``0x1F`` "31"), None for
+        null or a collection."""
         v = self.value
         if v is None or isinstance(v, (dict, list)):
             return None
         if isinstance(v, bool):
             return "true" if v else "false"
-        if isinstance(v, float) and v == int(v) and abs(v) < 1e16:
-            return repr(v)
+        if isinstance(v, float):
+            return go_float_text(v)
         return str(v)
 
     def get(self, key: str) -> V | None:
@@ -77,6 +80,29 @@ class V:
         if isinstance(v, list):
             return V([x.copy() for x in v], self.at, self.tag, list(self.notes))
         return V(v, self.at, self.tag, list(self.notes))
+
+
+def go_float_text(f: float) -> str:
+    """``fmt.Sprint`` of a Go float64 (``%v``: the shortest digits, an exponent below 1e-4 and from 1e6 on)."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    sign = "-" if math.copysign(1.0, f) < 0 else ""
+    if f == 0:
+        return sign + "0"
+    _, digits, exp = Decimal(repr(abs(f))).normalize().as_tuple()
+    assert isinstance(exp, int)
+    d = "".join(map(str, digits))
+    point = len(d) + exp  # the decimal point is after this many digits
+    x = point - 1
+    if x < -4 or x >= 6:
+        return f"{sign}{d[0]}{'.' + d[1:] if len(d) > 1 else ''}e{'-' if x < 0 else '+'}{abs(x):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{d}"
+    if point >= len(d):
+        return sign + d + "0" * (point - len(d))
+    return f"{sign}{d[:point]}.{d[point:]}"
 
 
 def plain(v: V | None) -> object:
@@ -98,6 +124,9 @@ class TooMuch(Exception):
         self.at = at
 
 
+MAX_DEPTH = 100  # levels of mappings and lists; Compose files use about 6 (the functions below recurse)
+
+
 class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -105,6 +134,7 @@ class _Reader:
         self.aliased = 0
         self.alias_depth = 0
         self.active: list[Node] = []
+        self.depth = 0
 
     def where(self, n: Node) -> Where:
         return Where(self.file, n.line or 1, n.column or 1)
@@ -132,12 +162,18 @@ class _Reader:
         tag = n.tag if n.tag in ("!reset", "!override") else ""
         if n.kind == "scalar":
             return V(self.scalar(n), pos, tag)
-        if n.kind == "sequence":
-            return V([self.value(x) for x in n.items], pos, tag)
-        out: dict[str, V] = {}
-        notes: list[str] = []
-        self.fill(n, out, notes, None)
-        return V(out, pos, tag, notes)
+        if self.depth >= MAX_DEPTH:
+            return V(None, pos, "", [f"{pos.line}:{pos.col}: a value nested more than {MAX_DEPTH} levels deep is ignored"])
+        self.depth += 1
+        try:
+            if n.kind == "sequence":
+                return V([self.value(x) for x in n.items], pos, tag)
+            out: dict[str, V] = {}
+            notes: list[str] = []
+            self.fill(n, out, notes, None)
+            return V(out, pos, tag, notes)
+        finally:
+            self.depth -= 1
 
     def fill(self, n: Node, out: dict[str, V], notes: list[str], merged: set[str] | None) -> None:
         """A mapping's entries into ``out``: explicit keys first, then those of ``<<`` merges not set (go-yaml)."""

@@ -19,7 +19,7 @@ from hostform.host.health import from_host, gates_start
 if TYPE_CHECKING:
     from hostform.host.render import Artifact
 
-__all__ = ["outputs", "report_text"]
+__all__ = ["has_env_line", "outputs", "report_text"]
 
 
 def _sha(data: bytes) -> str:
@@ -30,9 +30,15 @@ def _sha(data: bytes) -> str:
 _ENV_LINE = re.compile(r"^[ \t]*Environment[ \t]*=", re.M)
 
 
+def has_env_line(text: str) -> bool:
+    """Whether a unit file sets environment variables (an ``Environment=`` line): its values may be secrets, so
+    the file is written 0600."""
+    return _ENV_LINE.search(text) is not None
+
+
 def _mode(a: Artifact, plain: int, env: bool) -> int:
     """0600 for a file the VM keeps from others (the renderer's mode decides), or (``env``) with an Environment= line."""
-    if not a.mode & 0o004 or (env and _ENV_LINE.search(a.text)):
+    if not a.mode & 0o004 or (env and has_env_line(a.text)):
         return 0o600
     return plain
 

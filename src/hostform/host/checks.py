@@ -259,16 +259,18 @@ def parse_publish(value: str) -> tuple[str, str, str, str] | None:
     proto = "tcp"
     if "/" in value:
         value, proto = value.rsplit("/", 1)
-    ip = ""
-    if value.startswith("["):
+    if value.startswith("["):  # [IPv6]:HOST:CONTAINER, [IPv6]::CONTAINER
         end = value.find("]")
-        ip, value = value[1:end], value[end + 2 :]
+        if end < 0 or value[end + 1 : end + 2] != ":":
+            return None
+        ip, rest = value[1:end], value[end + 2 :].split(":")
+        return (ip, rest[0], rest[1], proto.lower()) if len(rest) == 2 else None
     parts = value.split(":")
     if len(parts) == 1:
         return ("", "", parts[0], proto.lower())
     if len(parts) == 2:
         return ("", parts[0], parts[1], proto.lower())
-    return (ip or parts[0], parts[-2], parts[-1], proto.lower())
+    return (":".join(parts[:-2]), parts[-2], parts[-1], proto.lower())
 
 
 def pod_of(ctx: Context, q: Quadlet) -> Quadlet | None:
