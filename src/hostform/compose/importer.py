@@ -63,9 +63,20 @@ def import_compose(
             del out.host["secrets"]
     header = _header([d for _, d in files])
     text = _checked(out, header, sorted(sealed), findings)
+    findings[:] = [_in_file_terms(f, project.local_paths) for f in findings]
     order = {d: i for i, (_, d) in enumerate(files)}
     findings.sort(key=lambda f: (order.get(f.at.file, len(order)), f.at.file, f.at.line, f.at.col, f.path))
     return Imported(text, out.quadlets, _dedup(findings))
+
+
+def _in_file_terms(f: Finding, local: dict[Where, str]) -> Finding:
+    """``f`` with the key path its file has at its position; the merged project's path, when it differs (a
+    service's value written in the service it extends, an item of an override file's list), goes in the message.
+    A value written under an ``x-`` field and reached through an alias is named by the service's path."""
+    here = local.get(f.at)
+    if here is None or here == f.path or not f.path or not here.startswith("services."):
+        return f  # (a value reached through an alias of an `x-` field keeps the service's path)
+    return Finding(f.at, here, f.code, f"{f.message} (as {f.path} in the merged project)", f.severity)
 
 
 def _dedup(findings: list[Finding]) -> list[Finding]:

@@ -52,6 +52,9 @@ class Project:
     disabled: dict[str, V] = field(default_factory=dict)  # services left out by profiles
     environ: dict[str, str] = field(default_factory=dict)  # the project environment: process env over .env
     first_dir: Path = Path(".")
+    # where each value is written -> its key path in that file (the first, when an alias repeats it): a report
+    # line names what its file has at its line, not the merged project's path (an override's list index)
+    local_paths: dict[Where, str] = field(default_factory=dict)
 
 
 def compose_file_paths(environ: dict[str, str], dotenv_file: Path) -> list[str] | None:
@@ -93,6 +96,7 @@ class _Loader:
         self.env = lookup_env
         self.findings = findings
         self.fatal: Finding | None = None
+        self.local: dict[Where, str] = {}
 
     def lookup(self, name: str) -> str | None:
         return self.env.get(name)
@@ -142,6 +146,7 @@ class _Loader:
             self.note(at, "", "HF617", msg)
 
     def notes(self, v: V, path: str) -> None:
+        self.local.setdefault(v.at, path)
         for n in v.notes:
             line, _, rest = n.partition(":")
             col, _, msg = rest.partition(": ")
@@ -517,4 +522,4 @@ def load_project(
             disabled[sname] = s
         else:
             kept[sname] = s
-    return Project(name or "compose", kept, top, disabled, env, first_dir)
+    return Project(name or "compose", kept, top, disabled, env, first_dir, ld.local)
