@@ -68,6 +68,52 @@ def test_manifests_validate_strictly(project: Path, version: str, exported: dict
                 pytest.fail(f"{flavour} {obj['kind']}/{obj['metadata']['name']} for {version}: {e.message} at {list(e.path)}")
 
 
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
+DNS_1035 = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def assert_api_rules(obj: dict[str, Any]) -> None:
+    """What the API server refuses and kubernetes-validate's schemas do not say: a Service's name is a
+    DNS-1035 label, every label value at most 63 characters of label syntax, a user ID at most 2^31-1."""
+    if obj["kind"] == "Service":
+        assert DNS_1035.fullmatch(obj["metadata"]["name"]), obj["metadata"]["name"]
+    spec = obj.get("spec", {})
+    metas = [obj["metadata"], spec.get("template", {}).get("metadata", {}), spec.get("jobTemplate", {}).get("metadata", {}),
+             spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("metadata", {})]
+    for meta in metas:
+        for k, v in meta.get("labels", {}).items():
+            assert LABEL_VALUE.fullmatch(v), f"{obj['kind']}/{obj['metadata']['name']}: label {k}={v!r}"
+    pod = spec.get("template", {}).get("spec") or spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec") or {}
+    for c in pod.get("containers", []):
+        for key in ("runAsUser", "runAsGroup"):
+            assert 0 <= c.get("securityContext", {}).get(key, 0) <= 2**31 - 1, c["securityContext"]
+
+
+def test_what_the_api_server_checks_beyond_the_schemas(tmp_path: Path) -> None:
+    """A service whose name starts with a digit, a name as long as a label, a user ID past 2^31-1: each
+    passes kubernetes-validate but an API server refuses the object."""
+    long = "a" * 62
+    (tmp_path / "hostform.yaml").write_text(
+        "name: e\nservices:\n"
+        "  1web: {image: docker.io/library/nginx:1, port: 80}\n"
+        f"  {long}: {{image: docker.io/library/nginx:1, env: {{A: b}}}}\n"
+        "  big: {image: docker.io/library/nginx:1, user: '2147483648:1'}\n"
+        "  top: {image: docker.io/library/nginx:1, user: '2147483647:0'}\n"
+        "sites:\n  example.org: 1web\n")
+    r = export(tmp_path, tmp_path / "out")
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in docs((tmp_path / "out" / "manifests.yaml").read_text())}
+    for obj in objs.values():
+        assert_api_rules(obj)
+    assert ("Service", "hf-1web") in objs and ("Deployment", "hf-1web") in objs
+    assert objs["Ingress", "example.org"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "hf-1web"
+    assert "info[HF702]: services.1web: service or job '1web' is named 'hf-1web'" in r.stderr
+    assert objs["ConfigMap", f"{long}-env"]["metadata"]["labels"]["app.kubernetes.io/name"] == long
+    assert "securityContext" not in objs["Deployment", "big"]["spec"]["template"]["spec"]["containers"][0]
+    assert "warning[HF700]: services.big.user: '2147483648:1'" in r.stderr
+    top = objs["Deployment", "top"]["spec"]["template"]["spec"]["containers"][0]
+    assert top["securityContext"] == {"runAsUser": 2**31 - 1, "runAsGroup": 0}
+
+
 @pytest.mark.parametrize("project", PROJECTS, ids=IDS)
 def test_names_are_dns_1123(project: Path, exported: dict[str, Path]) -> None:
     objs = docs((exported[project.name] / "plain" / "manifests.yaml").read_text())
@@ -81,6 +127,7 @@ def test_names_are_dns_1123(project: Path, exported: dict[str, Path]) -> None:
             assert len(name) <= (52 if obj["kind"] in ("CronJob", "StatefulSet") else 63), name
         else:
             assert SUBDOMAIN.fullmatch(name) and len(name) <= 253, name
+        assert_api_rules(obj)
         spec = obj.get("spec", {})
         pod = spec.get("template", {}).get("spec") or spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec")
         if pod is None:

@@ -58,6 +58,9 @@ def test_names() -> None:
     assert len(n["x" * 60]) == 52 and n["x" * 60] != "x" * 52 and n["y" * 52] == "y" * 52
     assert n.changed() == sorted((k, v) for k, v in n.mapped.items() if k != v)
     assert Names(list(reversed(list(n.mapped)))).mapped == Names(list(n.mapped)).mapped
+    d = Names(["1web", "hf-1web", "2job", "9"], letter={"1web", "hf-1web", "9"})  # a service's name starts with a letter
+    assert d["1web"].startswith("hf-1web-") and d["hf-1web"] == "hf-1web" and d["2job"] == "2job" and d["9"] == "hf-9"
+    assert to_label("1" * 70, 52, letter=True) == "hf-" + "1" * 49
     for name in ["A_B", "-x-", "Session.Key_2", "_"]:
         assert LABEL.fullmatch(to_label(name)), name
 

@@ -45,6 +45,7 @@ SECRET_KEY = "value"  # the key of each Secret the pods read: `kubectl create se
 NAME_LABEL = "app.kubernetes.io/name"
 PART_OF = "app.kubernetes.io/part-of"
 MANAGED_BY = "app.kubernetes.io/managed-by"
+MAX_ID = 2**31 - 1  # the largest runAsUser and runAsGroup the API server takes
 ANNOTATION_PREFIX = "hostform"  # hostform/depends-on, hostform/name
 
 
@@ -114,7 +115,8 @@ class _Exporter:
         self.notes = Report()
         # a CronJob's and a StatefulSet's names are at most 52 characters (see names.py)
         short = {j.name: 52 for j in host.jobs} | {s.name: 52 for s in host.services if s.volumes}
-        self.workloads = Names([s.name for s in host.services] + [j.name for j in host.jobs], short)
+        # a service's name is its Service's too: a DNS-1035 label, starting with a letter
+        self.workloads = Names([s.name for s in host.services] + [j.name for j in host.jobs], short, {s.name for s in host.services})
         self.containers: tuple[m.Service | m.Job, ...] = (*host.services, *host.jobs)
         vols = sorted({v for c in self.containers for v, _ in c.volumes})
         self.volumes = Names(vols)
@@ -159,7 +161,9 @@ class _Exporter:
     def env_config(self, kind: str, c: m.Service | m.Job, name: str) -> dict[str, Any] | None:
         if not c.env:
             return None
-        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.meta(f"{name}-env"), "data": dict(c.env)}
+        # labelled as its workload: NAME-env may be longer than a label value (63)
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-env", "labels": self.labels(name)},
+                "data": dict(c.env)}
 
     def secret_env_and_mounts(self, c: m.Service | m.Job, taken: set[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         """(env entries, volumes, volumeMounts) of the container's secrets."""
@@ -194,11 +198,15 @@ class _Exporter:
         if c.user is None:
             return {}
         uid, _, gid = c.user.partition(":")
-        if uid.isdigit() and (not gid or gid.isdigit()):
+        if all(x.isdigit() and int(x) <= MAX_ID for x in (uid, *([gid] if gid else []))):
             out: dict[str, Any] = {"runAsUser": int(uid)}
             if gid:
                 out["runAsGroup"] = int(gid)
             return out
+        if all(x.isdigit() for x in c.user.split(":")):
+            self.note("HF700", c.source + ("user",), f"{c.user!r}: Kubernetes takes a user and group up to {MAX_ID} "
+                      "only (runAsUser, runAsGroup); the container runs as its image's user")
+            return {}
         self.note("HF700", c.source + ("user",), f"{c.user!r} is a name: Kubernetes runs as a numeric user only "
                   "(runAsUser); the container runs as its image's user. Give the UID (and GID) to carry it")
         return {}
@@ -512,7 +520,7 @@ class _Exporter:
             for orig, new in names.changed():
                 at = paths.get(orig, ())
                 self.note("HF702", at, f"{kind} {orig!r} is named {new!r} in Kubernetes (a DNS-1123 label: lower-case "
-                          "letters, digits and '-')", "info")
+                          "letters, digits and '-'; a service's starts with a letter, as its Service's name must)", "info")
 
     def run(self) -> Exported:
         objects: list[dict[str, Any]] = []
