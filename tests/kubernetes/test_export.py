@@ -114,6 +114,25 @@ def test_what_the_api_server_checks_beyond_the_schemas(tmp_path: Path) -> None:
     assert top["securityContext"] == {"runAsUser": 2**31 - 1, "runAsGroup": 0}
 
 
+def test_read_only_gets_podmans_tmpfs(tmp_path: Path) -> None:
+    """podman's --read-only mounts a tmpfs on /run, /tmp and /var/tmp (--read-only-tmpfs): so do the pods,
+    except where a volume is mounted."""
+    (tmp_path / "hostform.yaml").write_text(
+        "name: e\nservices:\n"
+        "  web: {image: docker.io/library/nginx:1, read_only: true, volumes: {tmpfs-run: /tmp}}\n"
+        "  rw: {image: docker.io/library/nginx:1}\n")
+    export(tmp_path, tmp_path / "out")
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in docs((tmp_path / "out" / "manifests.yaml").read_text())}
+    pod = objs["StatefulSet", "web"]["spec"]["template"]["spec"]
+    mounts = {mt["mountPath"]: mt["name"] for mt in pod["containers"][0]["volumeMounts"]}
+    vols = {v["name"]: v for v in pod["volumes"]}
+    assert mounts["/tmp"] == "tmpfs-run" and vols["tmpfs-run"] == {"name": "tmpfs-run", "persistentVolumeClaim": {"claimName": "tmpfs-run"}}
+    for path in ("/run", "/var/tmp"):
+        assert vols[mounts[path]]["emptyDir"] == {"medium": "Memory"}, path
+    assert len(vols) == 3 and mounts["/run"] != "tmpfs-run"
+    assert "volumes" not in objs["Deployment", "rw"]["spec"]["template"]["spec"]
+
+
 @pytest.mark.parametrize("project", PROJECTS, ids=IDS)
 def test_names_are_dns_1123(project: Path, exported: dict[str, Path]) -> None:
     objs = docs((exported[project.name] / "plain" / "manifests.yaml").read_text())

@@ -46,6 +46,8 @@ NAME_LABEL = "app.kubernetes.io/name"
 PART_OF = "app.kubernetes.io/part-of"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MAX_ID = 2**31 - 1  # the largest runAsUser and runAsGroup the API server takes
+# podman's --read-only mounts a tmpfs on these (--read-only-tmpfs, on by default); a pod gets an emptyDir each
+READ_ONLY_TMPFS = ("/run", "/tmp", "/var/tmp")
 ANNOTATION_PREFIX = "hostform"  # hostform/depends-on, hostform/name
 
 
@@ -227,6 +229,23 @@ class _Exporter:
             container["env"] = senv
         return container, vols + svols, mounts + smounts
 
+    def read_only_tmpfs(self, volumes: list[dict[str, Any]], mounts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The emptyDir volumes (in memory, as podman's tmpfs) and mounts a read-only root filesystem gets at
+        /run, /tmp and /var/tmp where no other volume is mounted (the writable places podman gives it)."""
+        taken = {v["name"] for v in volumes}
+        used = {mt["mountPath"] for mt in mounts}
+        vols, out = [], []
+        for path in READ_ONLY_TMPFS:
+            if path in used:
+                continue
+            vname, n = to_label("tmpfs" + path), 2
+            while vname in taken:
+                vname, n = to_label("tmpfs" + path, 60) + f"-{n}", n + 1
+            taken.add(vname)
+            vols.append({"name": vname, "emptyDir": {"medium": "Memory"}})
+            out.append({"name": vname, "mountPath": path})
+        return vols, out
+
     def finish(self, container: dict[str, Any], c: m.Service | m.Job, mounts: list[dict[str, Any]], security: dict[str, Any]) -> None:
         """The container's last keys: its security context (the user, and ``security``) and its volume mounts."""
         sc = {**self.user(c), **security}
@@ -269,6 +288,9 @@ class _Exporter:
                 self.note("HF700", src + ("entrypoint",), "an empty entrypoint without a command runs nothing; Kubernetes "
                           "cannot clear the image's entrypoint alone: the image's entrypoint is kept")
         container, pod_volumes, mounts = self.container("services", s, name, s.auto_update, cm, command, args)
+        if s.read_only:
+            tmp_vols, tmp_mounts = self.read_only_tmpfs(pod_volumes, mounts)
+            pod_volumes, mounts = tmp_vols + pod_volumes, tmp_mounts + mounts
         ports: list[dict[str, Any]] = []
         service_ports = sorted({*([s.port] if s.port else []), *(sp.port for sp in self.host.sites if sp.service == s.name)})
         for p in service_ports:
