@@ -195,7 +195,7 @@ def test_shop_objects(exported: dict[str, Path]) -> None:
     objs = _objects(exported, "shop")
     assert sorted(objs) == sorted([
         ("ConfigMap", "api-env"), ("PersistentVolumeClaim", "backup"), ("PersistentVolumeClaim", "db"),
-        ("Service", "api"), ("Service", "web"), ("Deployment", "api"), ("Deployment", "web"), ("StatefulSet", "db"),
+        ("Service", "api"), ("Service", "web"), ("Service", "db-headless"), ("Deployment", "api"), ("Deployment", "web"), ("StatefulSet", "db"),
         ("CronJob", "backup"), ("Ingress", "shop.example.org"), ("Ingress", "api.shop.example.org")])
     api = objs["Deployment", "api"]["spec"]["template"]["spec"]["containers"][0]
     assert api["image"] == "registry.example.org:5000/shop/api:1"
@@ -260,6 +260,35 @@ def test_maximal_objects(exported: dict[str, Path]) -> None:
     assert ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-staging"
     text = (exported["maximal"] / "plain" / "manifests.yaml").read_text()
     assert "s3cret" not in text and "FOO=bar" not in text
+
+
+def test_each_statefulset_has_its_headless_service(tmp_path: Path) -> None:
+    """A StatefulSet's serviceName names a headless Service (clusterIP: None) selecting its pods, one of its
+    own even when the service has no port or another service holds the name NAME-headless."""
+    long = "s" * 52
+    (tmp_path / "hostform.yaml").write_text(
+        "name: e\nservices:\n"
+        "  web: {image: docker.io/library/nginx:1, port: 80, volumes: {data: /data}}\n"
+        "  web-headless: {image: docker.io/library/nginx:1, port: 81}\n"
+        "  quiet: {image: docker.io/library/nginx:1, volumes: {q: /q}}\n"
+        f"  {long}: {{image: docker.io/library/nginx:1, volumes: {{l: /l}}}}\n")
+    export(tmp_path, tmp_path / "out")
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in docs((tmp_path / "out" / "manifests.yaml").read_text())}
+    services = {n: o for (k, n), o in objs.items() if k == "Service"}
+    for (kind, name), o in objs.items():
+        if kind != "StatefulSet":
+            continue
+        gov = services[o["spec"]["serviceName"]]
+        assert gov["spec"]["clusterIP"] == "None", name
+        assert gov["spec"]["selector"] == o["spec"]["selector"]["matchLabels"], name
+        assert DNS_1035.fullmatch(gov["metadata"]["name"]), gov["metadata"]["name"]
+    assert objs["StatefulSet", "quiet"]["spec"]["serviceName"] == "quiet-headless" and ("Service", "quiet") not in objs
+    assert services["quiet-headless"]["spec"] == {"clusterIP": "None", "selector": objs["StatefulSet", "quiet"]["spec"]["selector"]["matchLabels"]}
+    web = objs["StatefulSet", "web"]["spec"]["serviceName"]
+    assert web != "web-headless" and web.startswith("web-") and web.endswith("-headless")
+    assert services[web]["spec"]["ports"] == services["web"]["spec"]["ports"]
+    assert "clusterIP" not in services["web-headless"]["spec"]
+    assert objs["StatefulSet", long]["spec"]["serviceName"] == f"{long}-headless"
 
 
 def test_publishing_the_port_is_one_container_port(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import hashlib
 import re
 from collections.abc import Collection
 
-__all__ = ["LABEL", "Names", "to_label"]
+__all__ = ["LABEL", "Names", "headless", "to_label"]
 
 LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
@@ -59,3 +59,15 @@ class Names:
     def changed(self) -> list[tuple[str, str]]:
         """(hostform name, Kubernetes name) for each name that had to change, sorted."""
         return sorted((n, v) for n, v in self.mapped.items() if n != v)
+
+
+def headless(name: str, taken: Collection[str]) -> str:
+    """The headless Service of the StatefulSet ``name`` (at most 52, see above): ``NAME-headless`` (at most
+    61), unless another Service is already called so: then ``NAME`` cut to 47, ``-``, 6 hex digits of the
+    SHA-256 of ``name`` and ``-headless`` (63). A DNS-1035 label when ``name`` is one."""
+    plain = f"{name}-headless"
+    if plain not in taken and len(plain) <= 63:
+        return plain
+    digest = hashlib.sha256(f"{name}-headless".encode("utf-8")).hexdigest()[:6]
+    return f"{name[:47].rstrip('-')}-{digest}-headless"
+

@@ -29,7 +29,7 @@ from hostform.diagnostics import Diagnostic, Report
 from hostform.host import model as m
 from hostform.host.model import KeyPath
 from hostform.kubernetes.cron import to_cron
-from hostform.kubernetes.names import Names, to_label
+from hostform.kubernetes.names import Names, headless, to_label
 from hostform.kubernetes.yaml import Hole
 from hostform.timespec import USEC_INFINITY, Invalid, parse_go_duration, parse_timespan
 
@@ -119,6 +119,10 @@ class _Exporter:
         short = {j.name: 52 for j in host.jobs} | {s.name: 52 for s in host.services if s.volumes}
         # a service's name is its Service's too: a DNS-1035 label, starting with a letter
         self.workloads = Names([s.name for s in host.services] + [j.name for j in host.jobs], short, {s.name for s in host.services})
+        # each StatefulSet's headless Service, named apart from every service's own Service
+        stateful = sorted(s.name for s in host.services if s.volumes and workload == "auto")
+        taken = {self.workloads[s.name] for s in host.services}
+        self.headless = {n: headless(self.workloads[n], taken) for n in stateful}
         self.containers: tuple[m.Service | m.Job, ...] = (*host.services, *host.jobs)
         vols = sorted({v for c in self.containers for v, _ in c.volumes})
         self.volumes = Names(vols)
@@ -351,8 +355,8 @@ class _Exporter:
         replicas = Hole(1, f"(index .Values.services {_go(s.name)}).replicas")
         stateful = bool(s.volumes) and self.workload == "auto"
         spec: dict[str, Any] = {"replicas": replicas, "selector": {"matchLabels": self.selector(name)}}
-        if stateful:
-            spec["serviceName"] = name
+        if stateful:  # the StatefulSet's governing Service: headless, its pods' DNS names (pod-0.NAME-headless)
+            spec["serviceName"] = self.headless[s.name]
             spec["template"] = template
             out.append({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": self.meta(name), "spec": spec})
         else:
@@ -360,10 +364,16 @@ class _Exporter:
                 spec["strategy"] = {"type": "Recreate"}
             spec["template"] = template
             out.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": self.meta(name), "spec": spec})
-        if service_ports:
+        sports = [{"name": f"port-{p}", "port": p, "targetPort": p, "protocol": "TCP"} for p in service_ports]
+        if sports:
             out.append({"apiVersion": "v1", "kind": "Service", "metadata": self.meta(name), "spec": {
-                "selector": self.selector(name),
-                "ports": [{"name": f"port-{p}", "port": p, "targetPort": p, "protocol": "TCP"} for p in service_ports]}})
+                "selector": self.selector(name), "ports": sports}})
+        if stateful:  # labelled as its workload, as the ConfigMap is
+            headless: dict[str, Any] = {"clusterIP": "None", "selector": self.selector(name)}
+            if sports:
+                headless["ports"] = [dict(p) for p in sports]
+            out.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": self.headless[s.name], "labels": self.labels(name)},
+                        "spec": headless})
         self.service_notes(s)
         return out
 
