@@ -398,3 +398,31 @@ def test_chart_lints_and_renders_the_plain_export(project: Path, helm: str, expo
         assert objs["Deployment", "web"]["spec"]["replicas"] == 3
         assert objs["Deployment", "web"]["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example.org:5000/shop/web:2"
         assert objs["Ingress", "shop.example.org"]["spec"]["rules"][0]["host"] == "shop.example.net"
+
+
+def _helm(helm: str, chart: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HELM_CACHE_HOME": str(chart.parent / ".helm-cache"), "HELM_CONFIG_HOME": str(chart.parent / ".helm-config"),
+           "HELM_DATA_HOME": str(chart.parent / ".helm-data")}
+    return subprocess.run([helm, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_chart_replicas_are_numbers_and_one_with_a_claim(helm: str, exported: dict[str, Path], tmp_path: Path) -> None:
+    """replicas given as a string renders as a number (and lints); more than one replica of a service whose
+    pods mount a ReadWriteOnce claim is refused (StatefulSet or, --workload deployment, Deployment)."""
+    chart = exported["shop"] / "chart"
+    t = _helm(helm, chart, "template", "r", str(chart), "--set-string", "services.web.replicas=3")
+    assert t.returncode == 0, t.stderr
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in docs(t.stdout)}
+    assert objs["Deployment", "web"]["spec"]["replicas"] == 3
+    lint = _helm(helm, chart, "lint", "--strict", str(chart), "--set-string", "services.web.replicas=3")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    for set_ in ("services.db.replicas=2", "services.db.replicas=5"):
+        bad = _helm(helm, chart, "template", "r", str(chart), "--set", set_)
+        assert bad.returncode != 0 and "services.db.replicas is" in bad.stderr and "ReadWriteOnce" in bad.stderr, bad.stderr
+    zero = _helm(helm, chart, "template", "r", str(chart), "--set", "services.db.replicas=0")
+    assert zero.returncode == 0 and {(o["kind"], o["metadata"]["name"]): o for o in docs(zero.stdout)}["StatefulSet", "db"]["spec"]["replicas"] == 0
+    export(ROOT / "examples" / "shop", tmp_path / "chart", "--helm", "--workload", "deployment")
+    bad = _helm(helm, tmp_path / "chart", "template", "r", str(tmp_path / "chart"), "--set", "services.db.replicas=2")
+    assert bad.returncode != 0 and "services.db.replicas is 2" in bad.stderr, bad.stderr
+    ok = _helm(helm, tmp_path / "chart", "template", "r", str(tmp_path / "chart"), "--set", "services.web.replicas=2")
+    assert ok.returncode == 0, ok.stderr

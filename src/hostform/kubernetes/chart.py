@@ -19,11 +19,23 @@ HELPERS = """{{/* An image reference from values: repository, then :tag and @dig
 {{- define "hostform.image" -}}
 {{ .repository }}{{ with .tag }}:{{ . }}{{ end }}{{ with .digest }}@{{ . }}{{ end }}
 {{- end -}}
+
+{{/* A service's replicas from values, as a number; more than one is refused when its pods mount a claim
+     (.claims: the claims' names): each is ReadWriteOnce, and every replica would mount the same one. */}}
+{{- define "hostform.replicas" -}}
+{{- $n := int .replicas -}}
+{{- if and .claims (gt $n 1) -}}
+{{- fail (printf "services.%s.replicas is %d: the service mounts the ReadWriteOnce claim(s) %s, which every replica would share (one volume, one writer): keep 1 replica, or give the service no volumes" .service $n .claims) -}}
+{{- end -}}
+{{- $n -}}
+{{- end -}}
 """
 
 VALUES_HEAD = """# Values of the chart `hostform export kubernetes --helm` wrote from hostform.yaml; the defaults render
 # the same objects as the plain export (kubernetes/manifests.yaml).
 #   services.NAME.image: repository, tag, digest (tag or digest may be ""); services.NAME.replicas
+#     (a number; a service with volumes takes at most 1: its ReadWriteOnce claim would be mounted by every
+#     replica, so the chart refuses more)
 #   jobs.NAME.image; volumes.NAME.size (each volume's PersistentVolumeClaim)
 #   sites.ADDRESS.hosts: the Ingress's host names (the address, then its aliases)
 #   ingress.clusterIssuer: the cert-manager ClusterIssuer that signs the sites' certificates

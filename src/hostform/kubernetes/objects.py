@@ -352,7 +352,9 @@ class _Exporter:
         if annotations:
             template["metadata"]["annotations"] = dict(sorted(annotations.items()))
         self.values["services"].setdefault(s.name, {})["replicas"] = 1
-        replicas = Hole(1, f"(index .Values.services {_go(s.name)}).replicas")
+        held = f"(index .Values.services {_go(s.name)}).replicas"
+        claims = ", ".join(self.volumes[v] for v, _ in s.volumes)
+        replicas = Hole(1, f'include "hostform.replicas" (dict "service" {_go(s.name)} "replicas" {held} "claims" {_go(claims)}) | int')
         stateful = bool(s.volumes) and self.workload == "auto"
         spec: dict[str, Any] = {"replicas": replicas, "selector": {"matchLabels": self.selector(name)}}
         if stateful:  # the StatefulSet's governing Service: headless, its pods' DNS names (pod-0.NAME-headless)
