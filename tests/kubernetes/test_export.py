@@ -426,3 +426,22 @@ def test_chart_replicas_are_numbers_and_one_with_a_claim(helm: str, exported: di
     assert bad.returncode != 0 and "services.db.replicas is 2" in bad.stderr, bad.stderr
     ok = _helm(helm, tmp_path / "chart", "template", "r", str(tmp_path / "chart"), "--set", "services.web.replicas=2")
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("hosts", [["a.example"], ["a.example", "b.example", "c.example"], []])
+def test_chart_site_hosts_any_number(hosts: list[str], helm: str, exported: dict[str, Path], tmp_path: Path) -> None:
+    """sites.ADDRESS.hosts of any length renders a rule and a TLS name per host, in order (the host file
+    gave two); an empty list is refused, naming the value."""
+    chart = exported["maximal"] / "chart"
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"sites": {"shop.example.org": {"hosts": hosts}}}))
+    t = _helm(helm, chart, "template", "r", str(chart), "-f", str(values))
+    if not hosts:
+        assert t.returncode != 0 and "sites.shop.example.org.hosts is empty" in t.stderr, t.stderr
+        return
+    assert t.returncode == 0, t.stderr
+    ing = {(o["kind"], o["metadata"]["name"]): o for o in docs(t.stdout)}["Ingress", "shop.example.org"]
+    assert [r["host"] for r in ing["spec"]["rules"]] == hosts
+    assert ing["spec"]["tls"][0]["hosts"] == hosts
+    backend = {"service": {"name": "web", "port": {"number": 8080}}}
+    assert all(r["http"]["paths"] == [{"path": "/", "pathType": "Prefix", "backend": backend}] for r in ing["spec"]["rules"])

@@ -88,3 +88,9 @@ def test_holes() -> None:
     assert dump(doc) == 'replicas: 1\nimage: "a:1"\n'
     assert dump(doc, helm=True) == 'replicas: {{ .Values.r | toJson }}\nimage: {{ include "x" .Values.i | toJson }}\n'
     assert dump({"a": "{{ x }}"}, helm=True) == 'a: {{ "{{ x }}" | toJson }}\n'
+
+
+def test_hole_with_a_list_default() -> None:
+    doc = {"hosts": Hole(["a.example", "b.example"], ".Values.h"), "l": [Hole({"k": 1}, ".Values.m")]}
+    assert yaml.safe_load(dump(doc)) == {"hosts": ["a.example", "b.example"], "l": [{"k": 1}]}
+    assert dump(doc, helm=True) == "hosts: {{ .Values.h | toJson }}\nl:\n  - {{ .Values.m | toJson }}\n"

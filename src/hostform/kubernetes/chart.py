@@ -29,6 +29,19 @@ HELPERS = """{{/* An image reference from values: repository, then :tag and @dig
 {{- end -}}
 {{- $n -}}
 {{- end -}}
+
+{{/* A site's Ingress rules as JSON: .rule (the rule without its host) for each host name of .hosts, in
+     order; an empty list is refused (an Ingress without rules or a default backend is invalid). */}}
+{{- define "hostform.rules" -}}
+{{- if not .hosts -}}
+{{- fail (printf "sites.%s.hosts is empty: give the site at least one host name (its address)" .site) -}}
+{{- end -}}
+{{- $rules := list -}}
+{{- range .hosts -}}
+{{- $rules = append $rules (merge (dict "host" .) $.rule) -}}
+{{- end -}}
+{{- toJson $rules -}}
+{{- end -}}
 """
 
 VALUES_HEAD = """# Values of the chart `hostform export kubernetes --helm` wrote from hostform.yaml; the defaults render
@@ -37,7 +50,8 @@ VALUES_HEAD = """# Values of the chart `hostform export kubernetes --helm` wrote
 #     (a number; a service with volumes takes at most 1: its ReadWriteOnce claim would be mounted by every
 #     replica, so the chart refuses more)
 #   jobs.NAME.image; volumes.NAME.size (each volume's PersistentVolumeClaim)
-#   sites.ADDRESS.hosts: the Ingress's host names (the address, then its aliases)
+#   sites.ADDRESS.hosts: the Ingress's host names (the address, then its aliases): a rule and a TLS
+#     name each, as many as listed; an empty list is refused
 #   ingress.clusterIssuer: the cert-manager ClusterIssuer that signs the sites' certificates
 """
 

@@ -473,9 +473,12 @@ class _Exporter:
     def ingress(self, sp: m.SiteSpec) -> dict[str, Any]:
         hosts = [sp.address, *sp.aliases]
         self.values["sites"][sp.address] = {"hosts": hosts}
-        held = [Hole(h, f"index (index .Values.sites {_go(sp.address)}).hosts {i}") for i, h in enumerate(hosts)]
+        held = f"(index .Values.sites {_go(sp.address)}).hosts"
         backend = {"service": {"name": self.workloads[sp.service], "port": {"number": sp.port}}}
-        rules = [{"host": h, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}} for h in held]
+        rule = {"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
+        # the chart: a rule per host name of values, however many (range in hostform.rules)
+        rules = Hole([{"host": h, **rule} for h in hosts], f'include "hostform.rules" (dict "site" {_go(sp.address)} '
+                     f'"hosts" {held} "rule" ({_go(json.dumps(rule))} | fromJson)) | fromJsonArray')
         issuer = Hole(ISSUERS[self.host.tls.ca], ".Values.ingress.clusterIssuer")
         name = sp.address  # a domain name is a DNS-1123 subdomain
         src = sp.source
@@ -495,7 +498,7 @@ class _Exporter:
         return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
                 "metadata": {"name": name, "labels": self.labels(to_label(name)),
                              "annotations": {"cert-manager.io/cluster-issuer": issuer}},
-                "spec": {"tls": [{"hosts": held, "secretName": f"{name}-tls"}], "rules": rules}}
+                "spec": {"tls": [{"hosts": Hole(hosts, held), "secretName": f"{name}-tls"}], "rules": rules}}
 
     # -- the host's own keys
     def host_notes(self) -> None:

@@ -56,6 +56,8 @@ def _emit(v: Any, ind: str, out: list[str], helm: bool) -> None:
     if isinstance(v, dict):
         for k, x in v.items():
             key = scalar(k, helm)
+            if isinstance(x, Hole) and not helm:  # a list or map default is written as one
+                x = x.default
             if isinstance(x, (dict, list)) and x:
                 out.append(f"{ind}{key}:\n")
                 _emit(x, ind + "  ", out, helm)
@@ -63,6 +65,8 @@ def _emit(v: Any, ind: str, out: list[str], helm: bool) -> None:
                 out.append(f"{ind}{key}: {_leaf(x, helm)}\n")
     else:
         for x in v:
+            if isinstance(x, Hole) and not helm:
+                x = x.default
             if isinstance(x, dict) and x:
                 sub: list[str] = []
                 _emit(x, ind + "  ", sub, helm)
