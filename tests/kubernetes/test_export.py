@@ -291,6 +291,23 @@ def test_each_statefulset_has_its_headless_service(tmp_path: Path) -> None:
     assert objs["StatefulSet", long]["spec"]["serviceName"] == f"{long}-headless"
 
 
+def test_tls_secret_name_of_a_long_address(tmp_path: Path) -> None:
+    """A site's address may be 253 characters; its TLS Secret's name (ADDRESS-tls) is cut and hashed to stay a
+    DNS-1123 subdomain of at most 253, different for two addresses that differ only past the cut."""
+    base = ".".join(["a" * 63] * 3) + "." + "b" * 56
+    one, two = base + ".org", base + ".net"  # 252 characters each: ADDRESS-tls would be 256
+    (tmp_path / "hostform.yaml").write_text(
+        f"name: e\nservices:\n  web: {{image: docker.io/library/nginx:1, port: 80}}\nsites:\n  {one}: web\n  {two}: web\n"
+        "  short.example.org: web\n")
+    export(tmp_path, tmp_path / "out")
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in docs((tmp_path / "out" / "manifests.yaml").read_text())}
+    names = [objs["Ingress", a]["spec"]["tls"][0]["secretName"] for a in (one, two)]
+    for n in names:
+        assert len(n) <= 253 and SUBDOMAIN.fullmatch(n) and n.endswith("-tls"), n
+    assert names[0] != names[1]
+    assert objs["Ingress", "short.example.org"]["spec"]["tls"][0]["secretName"] == "short.example.org-tls"
+
+
 def test_publishing_the_port_is_one_container_port(tmp_path: Path) -> None:
     (tmp_path / "hostform.yaml").write_text("name: e\nservices:\n  web:\n    image: docker.io/library/nginx:1\n    port: 80\n"
                                             "    publish: ['8080:80', '127.0.0.1:8081:80']\n")

@@ -18,7 +18,7 @@ import hashlib
 import re
 from collections.abc import Collection
 
-__all__ = ["LABEL", "Names", "headless", "to_label"]
+__all__ = ["LABEL", "Names", "headless", "subdomain", "to_label"]
 
 LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
@@ -71,3 +71,12 @@ def headless(name: str, taken: Collection[str]) -> str:
     digest = hashlib.sha256(f"{name}-headless".encode("utf-8")).hexdigest()[:6]
     return f"{name[:47].rstrip('-')}-{digest}-headless"
 
+
+def subdomain(name: str, suffix: str, limit: int = 253) -> str:
+    """``name`` + ``suffix`` as a DNS-1123 subdomain of at most ``limit`` characters: when longer, ``name``
+    is cut (at the end, ``-`` and ``.`` dropped) and gets ``-`` and 6 hex digits of its SHA-256 before
+    the suffix."""
+    if len(name) + len(suffix) <= limit:
+        return name + suffix
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
+    return name[: limit - len(suffix) - 7].rstrip("-.") + "-" + digest + suffix

@@ -29,7 +29,7 @@ from hostform.diagnostics import Diagnostic, Report
 from hostform.host import model as m
 from hostform.host.model import KeyPath
 from hostform.kubernetes.cron import to_cron
-from hostform.kubernetes.names import Names, headless, to_label
+from hostform.kubernetes.names import Names, headless, subdomain, to_label
 from hostform.kubernetes.yaml import Hole
 from hostform.timespec import USEC_INFINITY, Invalid, parse_go_duration, parse_timespan
 
@@ -498,7 +498,7 @@ class _Exporter:
         return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
                 "metadata": {"name": name, "labels": self.labels(to_label(name)),
                              "annotations": {"cert-manager.io/cluster-issuer": issuer}},
-                "spec": {"tls": [{"hosts": Hole(hosts, held), "secretName": f"{name}-tls"}], "rules": rules}}
+                "spec": {"tls": [{"hosts": Hole(hosts, held), "secretName": subdomain(name, "-tls")}], "rules": rules}}
 
     # -- the host's own keys
     def host_notes(self) -> None:
