@@ -308,6 +308,23 @@ def test_tls_secret_name_of_a_long_address(tmp_path: Path) -> None:
     assert objs["Ingress", "short.example.org"]["spec"]["tls"][0]["secretName"] == "short.example.org-tls"
 
 
+def test_a_variable_in_env_and_a_secret_is_the_secrets(tmp_path: Path) -> None:
+    """The same variable in `env` and a secret's `env:`: the VM's podman sets the secret's last (it wins), and
+    in Kubernetes `env` (the secretKeyRef) wins over `envFrom` (the ConfigMap): the export keeps both as they are."""
+    (tmp_path / "hostform.yaml").write_text(
+        "name: e\nsecrets:\n  tok: {file: tok.txt, embed: true}\nservices:\n  web:\n    image: docker.io/library/nginx:1\n"
+        "    env: {TOKEN: plain, OTHER: x}\n    secrets: [{name: tok, env: TOKEN}]\n")
+    (tmp_path / "tok.txt").write_text("s\n")
+    b = hostform("build", "--check", "--caddy", "off", str(tmp_path))
+    assert b.returncode == 0, b.stderr  # hostform accepts it for the VM
+    r = export(tmp_path, tmp_path / "out")
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in docs((tmp_path / "out" / "manifests.yaml").read_text())}
+    c = objs["Deployment", "web"]["spec"]["template"]["spec"]["containers"][0]
+    assert c["envFrom"] == [{"configMapRef": {"name": "web-env"}}] and objs["ConfigMap", "web-env"]["data"]["OTHER"] == "x"
+    assert c["env"] == [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "tok", "key": "value"}}}]
+    assert "TOKEN" not in r.stderr  # no note: the same precedence
+
+
 def test_publishing_the_port_is_one_container_port(tmp_path: Path) -> None:
     (tmp_path / "hostform.yaml").write_text("name: e\nservices:\n  web:\n    image: docker.io/library/nginx:1\n    port: 80\n"
                                             "    publish: ['8080:80', '127.0.0.1:8081:80']\n")
